@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+
+class User(AbstractUser):
+    """A person. `is_staff` is the global admin role; `global_roles` holds the others."""
+
+    class GlobalRole(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        METRICS = "metrics", "Metrics"
+        BACKUP = "backup", "Backup"
+
+    email = models.EmailField(blank=True, db_index=True)
+    display_name = models.CharField(max_length=150, blank=True)
+    avatar = models.ImageField(upload_to="avatars/", blank=True)
+    global_roles = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["username"]
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def roles(self) -> list[str]:
+        roles = [r for r in self.global_roles if r != self.GlobalRole.ADMIN]
+        if self.is_staff or self.is_superuser:
+            roles.insert(0, self.GlobalRole.ADMIN.value)
+        return roles
+
+    def has_global_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+def hash_api_key(raw_key: str) -> str:
+    # Keys are 256-bit random secrets, so a fast hash is enough (no dictionary to attack)
+    # and it keeps authentication a single indexed lookup.
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    class Scope(models.TextChoices):
+        PROJECTS_READ = "projects:read"
+        PROJECTS_WRITE = "projects:write"
+        TICKETS_READ = "tickets:read"
+        TICKETS_WRITE = "tickets:write"
+        CHAT_READ = "chat:read"
+        CHAT_WRITE = "chat:write"
+        ADMIN = "admin"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The first characters of the key, to recognise it.")
+    hashed_key = models.CharField(max_length=64, unique=True, editable=False)
+    # Empty scopes = every right of the owner (what WarmDesk's keys do).
+    scopes = models.JSONField(default=list, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+    def allows(self, scope: str) -> bool:
+        """True if the key carries `scope`; `x:read` is implied by `x:write`, all by `admin`."""
+        if not self.scopes or self.Scope.ADMIN in self.scopes:
+            return True
+        if scope in self.scopes:
+            return True
+        area, _, action = scope.partition(":")
+        return action == "read" and f"{area}:write" in self.scopes
+
+
+class PasswordResetToken(models.Model):
+    """A single-use, expiring password reset token. Only its hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_reset_tokens")
+    hashed_token = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Organization(models.Model):
+    """A namespace shared by several people. Its slug shares one namespace with user names."""
+
+    slug = models.SlugField(max_length=150, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="OrganizationMembership", related_name="orgs")
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [models.UniqueConstraint(Lower("slug"), name="organization_slug_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class OrganizationMembership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="org_memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="org_membership_unique")]
+
+
+class Project(models.Model):
+    """A board of tickets in a namespace: a user (`owner_user`) or an organization."""
+
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="owned_projects"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="projects"
+    )
+    name = models.CharField(max_length=200)
+    path = models.SlugField(max_length=200, help_text="URL form of the name, unique within the namespace.")
+    key = models.CharField(max_length=10, unique=True, help_text="2-10 uppercase letters/digits; immutable.")
+    description = models.TextField(blank=True)
+    color = models.CharField(max_length=7)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The last ticket number handed out; incremented under the row lock (never reused).
+    ticket_counter = models.PositiveIntegerField(default=0)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(owner_user__isnull=False, organization__isnull=True))
+                | (models.Q(owner_user__isnull=True, organization__isnull=False)),
+                name="project_has_one_namespace",
+            ),
+            models.UniqueConstraint(
+                "owner_user", Lower("path"), condition=models.Q(owner_user__isnull=False), name="project_path_user_unique"
+            ),
+            models.UniqueConstraint(
+                "organization", Lower("path"), condition=models.Q(organization__isnull=False),
+                name="project_path_org_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.name}"
+
+    @property
+    def slug(self) -> str:
+        return self.key.lower()
+
+    @property
+    def namespace(self) -> str:
+        """The user name or organization slug the project lives in (needs the FK loaded)."""
+        return self.organization.slug if self.organization_id else self.owner_user.username
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+        VIEWER = "viewer", "Viewer"
+
+    # Higher outranks lower; see projects/permissions.py.
+    RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique"),
+            models.UniqueConstraint(fields=["project"], condition=models.Q(role="owner"), name="one_owner_per_project"),
+        ]
+
+    @property
+    def rank(self) -> int:
+        return self.RANK[self.Role(self.role)]
+
+
+class Column(models.Model):
+    class Category(models.TextChoices):
+        BACKLOG = "backlog", "Backlog"
+        TODO = "todo", "To do"
+        IN_PROGRESS = "in_progress", "In progress"
+        IN_REVIEW = "in_review", "In review"
+        DONE = "done", "Done"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="columns")
+    name = models.CharField(max_length=100)
+    order = models.PositiveIntegerField(default=0)
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.TODO)
+    wip_limit = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        indexes = [models.Index(fields=["project", "order"])]
+        constraints = [models.UniqueConstraint("project", Lower("name"), name="column_name_unique_per_project")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Label(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=50)
+    color = models.CharField(max_length=7)
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint("project", Lower("name"), name="label_name_unique_per_project")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sprint(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="sprints")
+    name = models.CharField(max_length=100)
+    goal = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project"], condition=models.Q(status="active"), name="one_active_sprint"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

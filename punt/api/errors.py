@@ -1,0 +1,108 @@
+"""One error shape for the whole API: {"error": "...", "details": [{"field", "message"}]}.
+
+`details` appears only on validation errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger("punt.api")
+
+API_PREFIXES = ("/api/",)
+
+
+def error_body(message: str, details: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": message}
+    if details:
+        body["details"] = details
+    return body
+
+
+def flatten_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+    """Turn DRF's nested error dict/list into a flat list of {"field", "message"}."""
+    if isinstance(detail, dict):
+        items: list[dict[str, str]] = []
+        for key, value in detail.items():
+            field = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else str(key))
+            items.extend(flatten_validation_errors(value, field))
+        return items
+    if isinstance(detail, list):
+        items = []
+        for index, value in enumerate(detail):
+            if isinstance(value, (dict, list)):
+                items.extend(flatten_validation_errors(value, f"{prefix}[{index}]" if prefix else str(index)))
+            else:
+                items.append({"field": prefix or "non_field_errors", "message": str(value)})
+        return items
+    return [{"field": prefix or "non_field_errors", "message": str(detail)}]
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        detail = next(iter(detail.values()), "")
+    if isinstance(detail, list):
+        detail = detail[0] if detail else ""
+        return _first_message(detail)
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, exceptions.ValidationError):
+        details = flatten_validation_errors(exc.detail)
+        set_rollback()
+        return Response(error_body("Validation failed", details), status=exc.status_code)
+
+    if isinstance(exc, exceptions.APIException):
+        headers: dict[str, str] = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        set_rollback()
+        return Response(error_body(_first_message(exc.detail)), status=exc.status_code, headers=headers)
+
+    request = context.get("request")
+    logger.exception("Unhandled error in API view %s", getattr(request, "path", "?"), exc_info=exc)
+    set_rollback()
+    return Response(error_body("Internal server error"), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES)
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    return JsonResponse(error_body(f"No API endpoint at {request.path}"), status=404)
+
+
+class ApiErrorMiddleware:
+    """JSON instead of HTML for errors raised outside DRF views under /api/ (404s, 500s)."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
+        if not is_api_path(request.path):
+            return None
+        if isinstance(exception, Http404):
+            return JsonResponse(error_body("Not found"), status=404)
+        if isinstance(exception, PermissionDenied):
+            return JsonResponse(error_body("You do not have permission to perform this action."), status=403)
+        logger.exception("Unhandled error at %s", request.path, exc_info=exception)
+        return JsonResponse(error_body("Internal server error"), status=500)

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from projects.models import Column, Label, Project, Sprint
+
+
+class Ticket(models.Model):
+    """A card on the board. `number` is per project and never reused; `key` is `PROJ-42`."""
+
+    class Type(models.TextChoices):
+        TASK = "task", "Task"
+        BUG = "bug", "Bug"
+        FEATURE = "feature", "Feature"
+        STORY = "story", "Story"
+        EPIC = "epic", "Epic"
+        SUBTASK = "subtask", "Subtask"
+
+    class Priority(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+        URGENT = "urgent", "Urgent"
+
+    class State(models.TextChoices):
+        OPENED = "opened", "Opened"
+        CLOSED = "closed", "Closed"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tickets")
+    number = models.PositiveIntegerField()
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.TASK)
+    title = models.CharField(max_length=500)
+    body = models.TextField(blank=True)
+    column = models.ForeignKey(Column, on_delete=models.PROTECT, related_name="tickets")
+    # Sparse ordering key inside the column: a move writes one row unless the gap is used up.
+    rank = models.BigIntegerField(default=0)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reported_tickets"
+    )
+    labels = models.ManyToManyField(Label, blank=True, related_name="tickets")
+    sprint = models.ForeignKey(Sprint, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subtasks")
+    due_date = models.DateField(null=True, blank=True)
+    estimate = models.PositiveIntegerField(null=True, blank=True, help_text="Story points.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPENED)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Watcher", related_name="watched_tickets")
+
+    class Meta:
+        ordering = ["column__order", "rank", "id"]
+        constraints = [models.UniqueConstraint(fields=["project", "number"], name="ticket_number_unique")]
+        indexes = [
+            models.Index(fields=["column", "rank", "id"], name="ticket_column_rank"),
+            models.Index(fields=["project", "deleted_at", "state"], name="ticket_project_state"),
+            models.Index(fields=["project", "assignee"], name="ticket_project_assignee"),
+            models.Index(fields=["project", "updated_at"], name="ticket_project_updated"),
+            models.Index(fields=["project", "sprint"], name="ticket_project_sprint"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.title}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.project.key}-{self.number}"
+
+    @property
+    def status(self) -> str:
+        return self.column.category
+
+
+class Watcher(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="watcher_unique")]
+
+
+class Event(models.Model):
+    """One entry of a ticket's timeline (seed 003): comment, mention, action or update.
+
+    Comments are events too, so a timeline is one ordered query.
+    - comment: `text` is the Markdown body; `minutes` of time logged, if any.
+    - mention: `text` is what was mentioned (`@mary`, `#14`, `PROJ-14`); `data` names the target.
+    - action: `text` is the verb (close, reopen, move, assign, link, ...); `data` the details.
+    - update: `data` is `{"old": {...}, "new": {...}}`.
+    """
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "Comment"
+        MENTION = "mention", "Mention"
+        ACTION = "action", "Action"
+        UPDATE = "update", "Update"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    text = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    minutes = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "kind", "created_at"], name="event_ticket_kind")]
+
+
+class ChecklistItem(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="checklist")
+    text = models.CharField(max_length=500)
+    done = models.BooleanField(default=False)
+    order = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    thumbnail = models.FileField(upload_to="attachments/thumbs/%Y/%m/", blank=True)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
+class GitLink(models.Model):
+    class Kind(models.TextChoices):
+        COMMIT = "commit", "Commit"
+        BRANCH = "branch", "Branch"
+        PULL_REQUEST = "pull_request", "Pull request"
+        TAG = "tag", "Tag"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="git_links")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    url = models.URLField(max_length=500)
+    title = models.CharField(max_length=500, blank=True)
+    ref = models.CharField(max_length=255, blank=True, help_text="Commit SHA, branch or tag name, or PR number.")
+    provider = models.CharField(max_length=20, blank=True)
+    state = models.CharField(max_length=20, blank=True, help_text="open, merged, closed for pull requests.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "url"], name="gitlink_unique_per_ticket")]
+
+
+class TimeEntry(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="time_entries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_entries")
+    minutes = models.PositiveIntegerField()
+    date = models.DateField()
+    note = models.CharField(max_length=500, blank=True)
+    comment = models.OneToOneField(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="time_entry"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["user", "date"]), models.Index(fields=["ticket", "date"])]
