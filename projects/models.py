@@ -36,6 +36,9 @@ class OrganizationMembership(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "user"], name="org_membership_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.organization_id} ({self.role})"
+
 
 class Project(models.Model):
     """A board of tickets in a namespace: a user (`owner_user`) or an organization."""
@@ -51,9 +54,7 @@ class Project(models.Model):
     key = models.CharField(max_length=10, unique=True, help_text="2-10 uppercase letters/digits; immutable.")
     description = models.TextField(blank=True)
     color = models.CharField(max_length=7)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # The last ticket number handed out; incremented under the row lock (never reused).
     ticket_counter = models.PositiveIntegerField(default=0)
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -70,10 +71,15 @@ class Project(models.Model):
                 name="project_has_one_namespace",
             ),
             models.UniqueConstraint(
-                "owner_user", Lower("path"), condition=models.Q(owner_user__isnull=False), name="project_path_user_unique"
+                "owner_user",
+                Lower("path"),
+                condition=models.Q(owner_user__isnull=False),
+                name="project_path_user_unique",
             ),
             models.UniqueConstraint(
-                "organization", Lower("path"), condition=models.Q(organization__isnull=False),
+                "organization",
+                Lower("path"),
+                condition=models.Q(organization__isnull=False),
                 name="project_path_org_unique",
             ),
         ]
@@ -116,6 +122,9 @@ class Membership(models.Model):
     @property
     def rank(self) -> int:
         return self.RANK[self.Role(self.role)]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.project_id} ({self.role})"
 
 
 class Column(models.Model):

@@ -35,7 +35,7 @@ def _send(groups: list[str], message: dict[str, Any]) -> None:
     for group in groups:
         try:
             async_to_sync(layer.group_send)(group, message)
-        except Exception:  # noqa: BLE001 - a lost live update must never break a saved change
+        except Exception:
             logger.exception("Could not publish %s to %s", message.get("event"), group)
 
 

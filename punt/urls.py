@@ -9,8 +9,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from punt import views
 from punt.api.errors import api_not_found
 
+# Each app adds its /api/v1/ routes in its own urls.py.
 api_v1 = [
     path("", include("accounts.urls")),
+    path("", include("projects.urls")),
+    path("", include("tickets.urls")),
+    path("", include("chat.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +27,7 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include(api_v1)),
     path("api/", include("accounts.punt_urls")),
+    # Anything else under /api/ is a JSON 404 (keep this last).
     re_path(r"^api/.*$", api_not_found),
 ]
 

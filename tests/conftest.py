@@ -27,3 +27,57 @@ def _fresh_cache():
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+ROLES = ["anonymous", "outsider", "viewer", "member", "admin", "owner"]
+
+
+class Personas:
+    """A project and one person per role (named personas, as in Healthchecks' tests)."""
+
+    def __init__(self) -> None:
+        from projects.models import Membership
+        from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+
+        self.owner = UserFactory(username="olivia")
+        self.project = ProjectFactory(owner_user=self.owner, name="Blog", key="BLOG")
+        self.admin = MembershipFactory(
+            project=self.project, user=UserFactory(username="adam"), role=Membership.Role.ADMIN
+        ).user
+        self.member = MembershipFactory(
+            project=self.project, user=UserFactory(username="mary"), role=Membership.Role.MEMBER
+        ).user
+        self.viewer = MembershipFactory(
+            project=self.project, user=UserFactory(username="victor"), role=Membership.Role.VIEWER
+        ).user
+        self.outsider = UserFactory(username="oscar")
+
+    def user(self, role: str):
+        return None if role == "anonymous" else getattr(self, role)
+
+    def client(self, role: str) -> APIClient:
+        client = APIClient()
+        user = self.user(role)
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    def matrix(self, method: str, url: str | object, data: object = None, *, fresh=None) -> dict[str, int]:
+        """One request per role; `url` may be a callable(role) when each needs its own target.
+
+        `fresh` (a callable) runs before each request to rebuild state a write consumed.
+        """
+        statuses = {}
+        for role in ROLES:
+            if fresh is not None:
+                fresh()
+            target = url(role) if callable(url) else url
+            body = data(role) if callable(data) else data
+            response = getattr(self.client(role), method.lower())(target, body, format="json")
+            statuses[role] = response.status_code
+        return statuses
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    return Personas()

@@ -94,6 +94,9 @@ class Watcher(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="watcher_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} watches {self.ticket_id}"
+
 
 class Event(models.Model):
     """One entry of a ticket's timeline (seed 003): comment, mention, action or update.
@@ -125,6 +128,9 @@ class Event(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "kind", "created_at"], name="event_ticket_kind")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id}"
+
 
 class ChecklistItem(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="checklist")
@@ -137,6 +143,9 @@ class ChecklistItem(models.Model):
 
     class Meta:
         ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class Attachment(models.Model):
@@ -157,6 +166,9 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class GitLink(models.Model):
@@ -180,6 +192,9 @@ class GitLink(models.Model):
         ordering = ["created_at", "id"]
         constraints = [models.UniqueConstraint(fields=["ticket", "url"], name="gitlink_unique_per_ticket")]
 
+    def __str__(self) -> str:
+        return self.url
+
 
 class TimeEntry(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="time_entries")
@@ -187,11 +202,12 @@ class TimeEntry(models.Model):
     minutes = models.PositiveIntegerField()
     date = models.DateField()
     note = models.CharField(max_length=500, blank=True)
-    comment = models.OneToOneField(
-        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="time_entry"
-    )
+    comment = models.OneToOneField(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="time_entry")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-date", "-id"]
         indexes = [models.Index(fields=["user", "date"]), models.Index(fields=["ticket", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min on {self.ticket_id}"

@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class WebhooksConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'webhooks'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "webhooks"
