@@ -119,12 +119,12 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["project"], condition=models.Q(role="owner"), name="one_owner_per_project"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.project_id} ({self.role})"
+
     @property
     def rank(self) -> int:
         return self.RANK[self.Role(self.role)]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} in {self.project_id} ({self.role})"
 
 
 class Column(models.Model):

@@ -163,12 +163,12 @@ class Attachment(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return self.filename
+
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
-
-    def __str__(self) -> str:
-        return self.filename
 
 
 class GitLink(models.Model):
