@@ -88,6 +88,9 @@ DATABASES = {
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0, minimum=0),
     )
 }
+if envstr("PUNT_TEST_DB_NAME"):
+    # Lets several test runs share one PostgreSQL server without clobbering each other.
+    DATABASES["default"]["TEST"] = {"NAME": envstr("PUNT_TEST_DB_NAME")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run while a writer holds the lock; the timeout makes concurrent
     # writers queue instead of failing with "database is locked".
