@@ -1,0 +1,82 @@
+"""Settings come from the environment and fail loudly on bad values."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from punt.env import envbool, envint, envlist
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "PUNT_TESTING", "ALLOWED_HOSTS"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_envbool_accepts_the_usual_words(monkeypatch):
+    for raw, expected in [("1", True), ("yes", True), ("On", True), ("0", False), ("false", False), ("", False)]:
+        monkeypatch.setenv("PUNT_X", raw)
+        assert envbool("PUNT_X", not expected) is expected
+
+
+def test_envbool_refuses_nonsense(monkeypatch):
+    monkeypatch.setenv("PUNT_X", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="PUNT_X must be a boolean"):
+        envbool("PUNT_X", False)
+
+
+def test_envint_refuses_nonsense_and_out_of_range(monkeypatch):
+    monkeypatch.setenv("PUNT_X", "ten")
+    with pytest.raises(ImproperlyConfigured, match="PUNT_X must be an integer"):
+        envint("PUNT_X", 1)
+    monkeypatch.setenv("PUNT_X", "-3")
+    with pytest.raises(ImproperlyConfigured, match="at least 0"):
+        envint("PUNT_X", 1, minimum=0)
+    monkeypatch.setenv("PUNT_X", "42")
+    assert envint("PUNT_X", 1) == 42
+
+
+def test_envlist_splits_on_commas(monkeypatch):
+    monkeypatch.setenv("PUNT_X", "a.example, b.example,,")
+    assert envlist("PUNT_X", []) == ["a.example", "b.example"]
+
+
+def test_production_without_secret_key_refuses_to_start():
+    result = run_manage("check", DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_boolean_refuses_to_start():
+    result = run_manage("check", DEBUG="sometimes")
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="x7" * 30 + "-production-secret-with-enough-entropy",
+        ALLOWED_HOSTS="punt.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
