@@ -66,6 +66,11 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "punt.urls"
+# Benchmarks only: report the number of SQL queries of each request in a header.
+PUNT_QUERY_COUNT_HEADER = envbool("PUNT_QUERY_COUNT_HEADER", False)
+if PUNT_QUERY_COUNT_HEADER:
+    MIDDLEWARE.insert(0, "punt.api.querycount.QueryCountMiddleware")
+
 ASGI_APPLICATION = "punt.asgi.application"
 
 TEMPLATES = [

@@ -11,6 +11,7 @@ from punt.api.errors import api_not_found
 
 # Each app adds its /api/v1/ routes in its own urls.py.
 api_v1 = [
+    path("ping", views.Ping.as_view(), name="ping"),
     path("", include("accounts.urls")),
     path("", include("projects.urls")),
     path("", include("tickets.urls")),

@@ -7,6 +7,11 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 
 def _database_ok() -> bool:
@@ -37,3 +42,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "error", **{k: "ok" if v else "error" for k, v in checks.items()}}
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+class Ping(APIView):
+    """An authenticated no-op: the floor of the stack that benchmarks compare against."""
+
+    api_scope = "projects"
+
+    @extend_schema(
+        tags=["system"],
+        responses=inline_serializer("Pong", {"pong": serializers.BooleanField()}),
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"pong": True})

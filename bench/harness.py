@@ -1,0 +1,189 @@
+"""Shared pieces of the benchmarks: a real daphne server in a subprocess, and a load driver.
+
+The server runs the project exactly as in production (daphne, ASGI), on SQLite by default or
+on PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set. The load comes from this
+process over loopback, with a bounded number of requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the server and of the setup: DEBUG off, the bench database."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", f"sqlite:///{RESULTS / 'bench.sqlite3'}")
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": env.get("SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef"),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "PUNT_QUERY_COUNT_HEADER": "1",
+            "PUNT_API_RATE_PER_MINUTE": "100000000",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def manage(*args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+class Server:
+    """`daphne punt.asgi:application` on a free loopback port, stopped on exit."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        daphne = Path(sys.executable).with_name("daphne")
+        self.process = subprocess.Popen(
+            [str(daphne), "-b", "127.0.0.1", "-p", str(self.port), "punt.asgi:application"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.__exit__()
+        raise RuntimeError("daphne did not start")
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def rss_mb(self) -> float:
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    latencies_ms: list[float] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+    errors: int = 0
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, pct: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+    @property
+    def queries_per_request(self) -> float:
+        return statistics.mean(self.queries) if self.queries else float("nan")
+
+
+Request = tuple[str, str, Any]  # method, path, JSON body
+RequestFactory = Callable[[int], Request]
+
+
+async def _drive(
+    base: str, headers: dict[str, str], make: RequestFactory, total: int, concurrency: int, name: str
+) -> Result:
+    result = Result(name=name, requests=total, seconds=0.0)
+    counter = iter(range(total))
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(base, headers=headers, connector=connector) as session:
+
+        async def worker() -> None:
+            for index in counter:
+                method, path, body = make(index)
+                started = time.perf_counter()
+                async with session.request(method, path, json=body) as response:
+                    await response.read()
+                    if response.status >= 400:
+                        result.errors += 1
+                    if "X-Query-Count" in response.headers:
+                        result.queries.append(int(response.headers["X-Query-Count"]))
+                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def load(
+    base: str,
+    headers: dict[str, str],
+    make: RequestFactory,
+    *,
+    total: int,
+    concurrency: int = 8,
+    name: str = "",
+    warmup: int = 20,
+) -> Result:
+    """Send `total` requests (after `warmup` unmeasured ones) with `concurrency` connections."""
+    asyncio.run(_drive(base, headers, make, warmup, min(concurrency, warmup), name))
+    return asyncio.run(_drive(base, headers, make, total, concurrency, name))
+
+
+def print_table(results: list[Result], floor: Result) -> None:
+    print(f"{'scenario':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'queries':>8} {'errors':>6} {'vs floor':>9}")
+    for r in [floor, *results]:
+        ratio = r.rps / floor.rps if floor.rps else float("nan")
+        print(
+            f"{r.name:44} {r.rps:9.1f} {r.percentile(50):8.1f} {r.percentile(99):8.1f} "
+            f"{r.queries_per_request:8.1f} {r.errors:6d} {ratio:8.0%}"
+        )

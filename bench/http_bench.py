@@ -1,0 +1,156 @@
+"""HTTP benchmarks: ticket list, board, detail, create, move, AgentsMesh list, against the floor.
+
+    .venv/bin/python bench/http_bench.py            # SQLite (bench/results/bench.sqlite3)
+    DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/http_bench.py
+
+The data is made once per database (delete bench/results/bench.sqlite3 to start over):
+project BIG with 100,000 tickets, SMALL with 1,000 (its board has 1,000 cards), TINY with 200
+(board of 200, one ticket with 50 comments), TINY in organization `bench-org` for AgentsMesh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import Server, bench_env, load, manage, print_table
+
+SETUP = r"""
+import json
+from django.utils import timezone
+from accounts.models import ApiKey, User, hash_api_key
+from projects.models import Membership, Organization, OrganizationMembership, Project
+from tickets.models import Event
+
+user, _ = User.objects.get_or_create(username="bench", defaults={"email": "bench@example.com", "is_staff": False})
+raw = "punt_bench_key_0123456789abcdefghijklmnopqrstuvwxyz"
+ApiKey.objects.get_or_create(hashed_key=hash_api_key(raw), defaults={"user": user, "name": "bench", "prefix": raw[:12]})
+org, _ = Organization.objects.get_or_create(slug="bench-org", defaults={"name": "Bench org"})
+OrganizationMembership.objects.get_or_create(organization=org, user=user, defaults={"role": "owner"})
+out = {"key": raw}
+for prefix in ("BIG", "SMALL", "TINY"):
+    project = Project.objects.get(key=prefix + "0")
+    Membership.objects.get_or_create(project=project, user=user, defaults={"role": "admin"})
+    columns = list(project.columns.order_by("order").values_list("id", flat=True))
+    out[prefix] = {"slug": project.slug, "columns": columns}
+tiny = Project.objects.get(key="TINY0")
+if tiny.organization_id is None:
+    Project.objects.filter(pk=tiny.pk).update(organization=org, owner_user=None)
+ticket = tiny.tickets.order_by("number").first()
+missing = 50 - ticket.events.filter(kind="comment").count()
+Event.objects.bulk_create(Event(ticket=ticket, kind="comment", author=user, text="Comment *with* Markdown")
+                          for _ in range(max(0, missing)))
+out["detail"] = {"id": ticket.id, "key": f"TINY0-{ticket.number}"}
+out["movable"] = list(tiny.tickets.filter(column_id=out["TINY"]["columns"][0]).values_list("id", flat=True)[:50])
+print("BENCH" + json.dumps(out))
+"""
+
+
+def prepare(env: dict[str, str]) -> dict:
+    manage("migrate", "--noinput", env=env)
+    existing = manage(
+        "shell",
+        "-c",
+        "from projects.models import Project; print(Project.objects.filter(key__in=['BIG0','SMALL0','TINY0']).count())",
+        env=env,
+    )
+    if existing.strip() != "3":
+        for prefix, count in (("BIG", 100_000), ("SMALL", 1_000), ("TINY", 200)):
+            print(
+                manage(
+                    "seed_demo",
+                    "--projects",
+                    "1",
+                    "--tickets",
+                    str(count),
+                    "--users",
+                    "30",
+                    "--prefix",
+                    prefix,
+                    env=env,
+                ).strip()
+            )
+    output = manage("shell", "-c", SETUP, env=env)
+    return json.loads(output.split("BENCH", 1)[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=400, help="measured requests per scenario")
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+
+    env = bench_env()
+    data = prepare(env)
+    headers = {"X-API-Key": data["key"]}
+    big, small, tiny = data["BIG"]["slug"], data["SMALL"]["slug"], data["TINY"]["slug"]
+    n, c = args.requests, args.concurrency
+    movable = data["movable"]
+    todo, doing = data["TINY"]["columns"][1], data["TINY"]["columns"][2]
+    filters = "limit=50&status=todo&priority=high&ordering=-updated_at"
+
+    with Server(env) as server:
+
+        def run(name, make, total=n):
+            return load(server.base, headers, make, total=total, concurrency=c, name=name)
+
+        floor = run("floor: GET /api/v1/ping", lambda i: ("GET", "/api/v1/ping", None))
+        results = [
+            run(
+                "ticket list, 50/page, filtered, 100k project",
+                lambda i: ("GET", f"/api/v1/projects/{big}/cards?{filters}&offset={(i % 10) * 50}", None),
+            ),
+            run(
+                "ticket list, 50/page, filtered, 1k project",
+                lambda i: ("GET", f"/api/v1/projects/{small}/cards?{filters}", None),
+            ),
+            run("board, 200 cards", lambda i: ("GET", f"/api/v1/projects/{tiny}/board", None), total=max(50, n // 4)),
+            run(
+                "board, 1,000 cards", lambda i: ("GET", f"/api/v1/projects/{small}/board", None), total=max(40, n // 8)
+            ),
+            run(
+                "ticket detail + 50 comments",
+                lambda i: (
+                    "GET",
+                    f"/api/v1/projects/{tiny}/cards/{data['detail']['key']}"
+                    if i % 2 == 0
+                    else f"/api/v1/projects/{tiny}/cards/{data['detail']['key']}/comments",
+                    None,
+                ),
+            ),
+            run(
+                "create ticket",
+                lambda i: ("POST", f"/api/v1/projects/{tiny}/columns/{todo}/cards", {"title": f"bench ticket {i}"}),
+            ),
+            run(
+                "move ticket",
+                lambda i: (
+                    "PATCH",
+                    f"/api/v1/projects/{tiny}/cards/{movable[i % len(movable)]}/move",
+                    {"column_id": doing if (i // len(movable)) % 2 == 0 else todo, "index": 0, "force": True},
+                ),
+            ),
+            run("AgentsMesh list (20/page)", lambda i: ("GET", "/api/v1/ext/orgs/bench-org/tickets?limit=20", None)),
+        ]
+        rss = server.rss_mb()
+    print()
+    print(
+        f"database: {env['DATABASE_URL'].split(':', 1)[0]}, "
+        f"channel layer: {'redis' if env.get('REDIS_URL') else 'in-memory'}"
+    )
+    print_table(results, floor)
+    print(f"server RSS after the run: {rss:.0f} MB")
+    big_list, small_list = results[0], results[1]
+    if big_list.rps and small_list.rps:
+        print(
+            "100k-project list vs 1k-project list latency (p50): "
+            f"{big_list.percentile(50) / small_list.percentile(50):.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
