@@ -1,14 +1,27 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
+class PuntUserManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        # User names share a case-insensitive namespace with organization slugs (as on
+        # GitHub), so "Alice" logs in as "alice"; the Lower(username) constraint keeps it unique.
+        return self.get(username__iexact=username)
+
+
 class User(AbstractUser):
-    """A person. `is_staff` is the global admin role; `global_roles` holds the others."""
+    """A person. `is_staff` is the global admin role; `global_roles` holds the others.
+
+    Because staff *is* PUNT's site-admin role, an active staff member holds every Django
+    permission (the admin site's model pages included) without per-model grants.
+    """
 
     class GlobalRole(models.TextChoices):
         ADMIN = "admin", "Admin"
@@ -20,8 +33,11 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to="avatars/", blank=True)
     global_roles = models.JSONField(default=list, blank=True)
 
+    objects = PuntUserManager()
+
     class Meta:
         ordering = ["username"]
+        constraints = [models.UniqueConstraint(Lower("username"), name="user_username_ci_unique")]
 
     @property
     def name(self) -> str:
@@ -36,6 +52,16 @@ class User(AbstractUser):
 
     def has_global_role(self, role: str) -> bool:
         return role in self.roles
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        if self.is_active and self.is_staff:
+            return True
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        if self.is_active and self.is_staff:
+            return True
+        return super().has_module_perms(app_label)
 
 
 def hash_api_key(raw_key: str) -> str:

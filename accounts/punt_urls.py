@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-# PUNT-dialect (seed 000) account endpoints under /api/.
-urlpatterns: list = []
+from accounts import api
+
+# PUNT-dialect (seed 000) session endpoints, mounted at /api/.
+urlpatterns = [
+    path("auth/callback/credentials", api.PuntCredentialsView.as_view(), name="punt-auth-credentials"),
+    path("auth/session", api.PuntSessionView.as_view(), name="punt-auth-session"),
+    path("auth/csrf", api.PuntCsrfView.as_view(), name="punt-auth-csrf"),
+    path("auth/signout", api.PuntSignoutView.as_view(), name="punt-auth-signout"),
+]

@@ -1,5 +1,20 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from accounts import api
+
+# Canonical API, mounted at /api/v1/ (seed 004).
+urlpatterns = [
+    path("auth/login", api.LoginView.as_view(), name="auth-login"),
+    path("auth/refresh", api.RefreshView.as_view(), name="auth-refresh"),
+    path("auth/logout", api.LogoutView.as_view(), name="auth-logout"),
+    path("auth/register", api.RegisterView.as_view(), name="auth-register"),
+    path("auth/forgot-password", api.ForgotPasswordView.as_view(), name="auth-forgot-password"),
+    path("auth/reset-password", api.ResetPasswordView.as_view(), name="auth-reset-password"),
+    path("users/me", api.MeView.as_view(), name="users-me"),
+    path("users/me/password", api.PasswordChangeView.as_view(), name="users-me-password"),
+    path("users/me/avatar", api.AvatarView.as_view(), name="users-me-avatar"),
+    path("users/me/api-keys", api.ApiKeyListView.as_view(), name="users-me-api-keys"),
+    path("users/me/api-keys/<int:key_id>", api.ApiKeyDetailView.as_view(), name="users-me-api-key"),
+]

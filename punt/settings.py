@@ -219,6 +219,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # Project and organization roles are both fields named "role" with different choices.
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectRoleEnum": "projects.models.Membership.Role",
+        "OrganizationRoleEnum": "projects.models.OrganizationMembership.Role",
+    },
 }
 
 # PUNT's own settings.
@@ -227,6 +232,8 @@ PUNT_API_RATE_PER_MINUTE = envint("PUNT_API_RATE_PER_MINUTE", 600, minimum=1)
 PUNT_PASSWORD_RESET_TIMEOUT_MINUTES = envint("PUNT_PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=1)
 PUNT_MAX_UPLOAD_BYTES = envint("PUNT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1)
 PUNT_MAX_IMAGE_PIXELS = envint("PUNT_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
+# Proxies (load balancers) in front of PUNT that append to X-Forwarded-For; 0 = trust REMOTE_ADDR.
+PUNT_TRUSTED_PROXY_COUNT = envint("PUNT_TRUSTED_PROXY_COUNT", 0, minimum=0)
 PASSWORD_RESET_TIMEOUT = PUNT_PASSWORD_RESET_TIMEOUT_MINUTES * 60
 
 LOGGING = {

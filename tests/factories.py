@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db.models import F
 
 from projects.models import Column, Label, Membership, Organization, Project, Sprint
 from projects.services import columns_create_defaults
@@ -99,7 +100,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         project = kwargs["project"]
-        Project.objects.filter(pk=project.pk).update(ticket_counter=factory.django.models.F("ticket_counter") + 1)
+        Project.objects.filter(pk=project.pk).update(ticket_counter=F("ticket_counter") + 1)
         project.refresh_from_db(fields=["ticket_counter"])
         kwargs.setdefault("number", project.ticket_counter)
         column: Column = kwargs["column"]

@@ -43,7 +43,19 @@ def _django_request(request: Any) -> HttpRequest:
 
 
 def client_ip(request: Any) -> str:
-    return _django_request(request).META.get("REMOTE_ADDR", "") or "unknown"
+    """The caller's address, as the per-IP limits see it.
+
+    Behind N trusted proxies (PUNT_TRUSTED_PROXY_COUNT) it is the N-th entry from the right
+    of X-Forwarded-For: each proxy appends what it saw, so entries further left are whatever
+    the client chose to send and cannot be trusted.
+    """
+    meta = _django_request(request).META
+    hops = settings.PUNT_TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return meta.get("REMOTE_ADDR", "") or "unknown"
 
 
 def check_rate(request: Any, *, group: str, rate: str, key: str, increment: bool = True) -> Usage:

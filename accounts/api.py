@@ -1,0 +1,349 @@
+"""Thin DRF views for accounts: validate input, apply rate limits, call a service, serialize.
+
+Two families: the canonical /api/v1/auth/* and /api/v1/users/me* (JWT, API key or session),
+and PUNT's session endpoints under /api/auth/* (seed 000).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.middleware.csrf import get_token
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.models import User
+from accounts.serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateInputSerializer,
+    ApiKeySerializer,
+    AvatarInputSerializer,
+    DetailSerializer,
+    ForgotPasswordInputSerializer,
+    LoginInputSerializer,
+    MeSerializer,
+    MeUpdateInputSerializer,
+    PasswordChangeInputSerializer,
+    PuntCsrfSerializer,
+    PuntLoginSerializer,
+    PuntSessionSerializer,
+    RefreshInputSerializer,
+    RegisterInputSerializer,
+    ResetPasswordInputSerializer,
+    TokenPairSerializer,
+)
+from punt.api.authentication import CsrfSessionAuthentication
+from punt.api.ratelimit import check_rate, client_ip
+
+# Seed 000's limits. Every attempt counts, successful or not: the point is to bound guessing.
+LOGIN_RATE = "10/15m"
+REGISTER_RATE = "5/h"
+PASSWORD_CHANGE_RATE = "5/15m"
+# Not in the seed: stops anyone from using forgot-password to flood a mailbox.
+PASSWORD_RESET_RATE = "5/15m"
+
+ERROR = OpenApiResponse(description='Error: {"error": "...", "details": [{"field", "message"}]}')
+
+
+def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _token_pair_response(pair: services.TokenPair, *, status_code: int = status.HTTP_200_OK) -> Response:
+    body = {
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "token_type": pair.token_type,
+        "expires_in": pair.expires_in,
+        "user": MeSerializer(pair.user).data,
+    }
+    return Response(body, status=status_code)
+
+
+def _login_user(request: Request) -> User:
+    """Check a username/password after counting the attempt against the caller's IP."""
+    check_rate(request, group="auth.login", rate=LOGIN_RATE, key=f"ip:{client_ip(request)}")
+    data = _valid(LoginInputSerializer, request)
+    user = authenticate(request._request, username=data["username"], password=data["password"])
+    if user is None:
+        raise exceptions.AuthenticationFailed("Invalid username or password.")
+    return user
+
+
+class PublicView(APIView):
+    """An endpoint for callers who have no credentials yet (login, register, reset…).
+
+    No authentication classes, so a stale Bearer header cannot get in the way; the
+    WWW-Authenticate header keeps credential failures at 401 (DRF would say 403 without one).
+    """
+
+    authentication_classes: tuple = ()
+    permission_classes = (AllowAny,)
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+# --------------------------------------------------------------------------- /api/v1/auth/*
+
+
+@extend_schema(tags=["auth"])
+class LoginView(PublicView):
+    @extend_schema(
+        request=LoginInputSerializer,
+        responses={200: TokenPairSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        auth=[],
+        summary="Obtain an access + refresh token",
+    )
+    def post(self, request: Request) -> Response:
+        user = _login_user(request)
+        return _token_pair_response(services.token_pair_issue(user=user))
+
+
+@extend_schema(tags=["auth"])
+class RefreshView(PublicView):
+    @extend_schema(
+        request=RefreshInputSerializer,
+        responses={200: TokenPairSerializer, 400: ERROR, 401: ERROR},
+        auth=[],
+        summary="Exchange a refresh token for a new pair (the old one is revoked)",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(RefreshInputSerializer, request)
+        return _token_pair_response(services.token_pair_refresh(refresh_token=data["refresh_token"]))
+
+
+@extend_schema(tags=["auth"])
+class LogoutView(PublicView):
+    @extend_schema(
+        request=RefreshInputSerializer,
+        responses={204: None, 400: ERROR, 401: ERROR},
+        auth=[],
+        summary="Revoke a refresh token",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(RefreshInputSerializer, request)
+        services.refresh_token_revoke(refresh_token=data["refresh_token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class RegisterView(PublicView):
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={201: TokenPairSerializer, 400: ERROR, 403: ERROR, 429: ERROR},
+        auth=[],
+        summary="Create an account (when registration is open) and sign in",
+    )
+    def post(self, request: Request) -> Response:
+        if not services.registration_open():
+            raise exceptions.PermissionDenied("Registration is closed on this server.")
+        check_rate(request, group="auth.register", rate=REGISTER_RATE, key=f"ip:{client_ip(request)}")
+        data = _valid(RegisterInputSerializer, request)
+        user = services.user_register(
+            username=data["username"],
+            email=data["email"],
+            password=data["password"],
+            display_name=data["display_name"],
+        )
+        return _token_pair_response(services.token_pair_issue(user=user), status_code=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["auth"])
+class ForgotPasswordView(PublicView):
+    @extend_schema(
+        request=ForgotPasswordInputSerializer,
+        responses={200: DetailSerializer, 400: ERROR, 429: ERROR},
+        auth=[],
+        summary="Mail a password reset link (the answer is the same whether or not the account exists)",
+    )
+    def post(self, request: Request) -> Response:
+        check_rate(request, group="auth.forgot", rate=PASSWORD_RESET_RATE, key=f"ip:{client_ip(request)}")
+        data = _valid(ForgotPasswordInputSerializer, request)
+        services.password_reset_request(email=data["email"])
+        return Response({"detail": "If an account uses that address, a reset link is on its way."})
+
+
+@extend_schema(tags=["auth"])
+class ResetPasswordView(PublicView):
+    @extend_schema(
+        request=ResetPasswordInputSerializer,
+        responses={200: DetailSerializer, 400: ERROR},
+        auth=[],
+        summary="Set a new password with a reset token (signs out every refresh token)",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(ResetPasswordInputSerializer, request)
+        services.password_reset_confirm(token=data["token"], password=data["password"])
+        return Response({"detail": "Your password has been changed. Sign in with the new one."})
+
+
+# --------------------------------------------------------------------------- /api/v1/users/me*
+# No api_scope on these views: managing the account itself needs an unrestricted API key.
+
+
+@extend_schema(tags=["users"])
+class MeView(APIView):
+    @extend_schema(responses={200: MeSerializer, 401: ERROR}, summary="The signed-in user")
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(
+        request=MeUpdateInputSerializer, responses={200: MeSerializer, 400: ERROR}, summary="Update your profile"
+    )
+    def put(self, request: Request) -> Response:
+        # Fields left out stay as they are (WarmDesk's PUT is a partial update).
+        data = _valid(MeUpdateInputSerializer, request)
+        user = services.user_update(user=request.user, display_name=data.get("display_name"), email=data.get("email"))
+        return Response(MeSerializer(user).data)
+
+    @extend_schema(
+        request=MeUpdateInputSerializer, responses={200: MeSerializer, 400: ERROR}, summary="Update your profile"
+    )
+    def patch(self, request: Request) -> Response:
+        return self.put(request)
+
+
+@extend_schema(tags=["users"])
+class PasswordChangeView(APIView):
+    @extend_schema(
+        request=PasswordChangeInputSerializer,
+        responses={200: TokenPairSerializer, 400: ERROR, 429: ERROR},
+        summary="Change your password",
+        description=(
+            "Every refresh token issued before is revoked. The response carries a fresh token pair so "
+            "the client that made the change stays signed in; a browser session stays signed in too."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        check_rate(request, group="auth.password", rate=PASSWORD_CHANGE_RATE, key=f"user:{request.user.pk}")
+        data = _valid(PasswordChangeInputSerializer, request)
+        user = services.password_change(
+            user=request.user, current_password=data["current_password"], new_password=data["new_password"]
+        )
+        if isinstance(request.successful_authenticator, CsrfSessionAuthentication):
+            # Django ends every session on a password change; keep the one that made it.
+            update_session_auth_hash(request._request, user)
+        return _token_pair_response(services.token_pair_issue(user=user))
+
+
+@extend_schema(tags=["users"])
+class AvatarView(APIView):
+    parser_classes = (MultiPartParser, FormParser)
+
+    @extend_schema(
+        request={"multipart/form-data": AvatarInputSerializer},
+        responses={200: MeSerializer, 400: ERROR},
+        summary="Upload an avatar (stored as a 256x256 WebP)",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(AvatarInputSerializer, request)
+        return Response(MeSerializer(services.avatar_set(user=request.user, upload=data["avatar"])).data)
+
+    @extend_schema(request=None, responses={204: None}, summary="Remove your avatar")
+    def delete(self, request: Request) -> Response:
+        services.avatar_clear(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["api keys"])
+class ApiKeyListView(APIView):
+    @extend_schema(responses={200: ApiKeySerializer(many=True)}, summary="Your API keys (not revoked)")
+    def get(self, request: Request) -> Response:
+        return Response(ApiKeySerializer(selectors.api_key_list(user=request.user), many=True).data)
+
+    @extend_schema(
+        request=ApiKeyCreateInputSerializer,
+        responses={201: ApiKeyCreatedSerializer, 400: ERROR},
+        summary="Create an API key (the secret is shown once, in this response)",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(ApiKeyCreateInputSerializer, request)
+        key, raw = services.api_key_create(
+            user=request.user, name=data["name"], scopes=data["scopes"], expires_at=data["expires_at"]
+        )
+        body = {**ApiKeySerializer(key).data, "key": raw}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["api keys"])
+class ApiKeyDetailView(APIView):
+    @extend_schema(request=None, responses={204: None, 404: ERROR}, summary="Revoke an API key")
+    def delete(self, request: Request, key_id: int) -> Response:
+        services.api_key_revoke(api_key=selectors.api_key_get(user=request.user, key_id=key_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --------------------------------------------------------------------------- PUNT /api/auth/*
+
+
+def _session_body(request: Request, user: User | None) -> dict[str, Any]:
+    if user is None or not user.is_authenticated:
+        return {"user": None, "expires": None}
+    return {"user": MeSerializer(user).data, "expires": request.session.get_expiry_date()}
+
+
+@extend_schema(tags=["punt auth"])
+class PuntCredentialsView(PublicView):
+    """Seed 000's sign-in: JSON or form username/password in, session cookie out.
+
+    Exempt from CSRF like any login endpoint that scripts call; every write made with the
+    resulting cookie needs the returned csrfToken as X-CSRFToken.
+    """
+
+    parser_classes = (JSONParser, FormParser, MultiPartParser)
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Session realm="punt"'
+
+    @extend_schema(
+        request=LoginInputSerializer,
+        responses={200: PuntLoginSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        auth=[],
+        summary="Sign in with a session cookie (PUNT)",
+    )
+    def post(self, request: Request) -> Response:
+        user = _login_user(request)
+        login(request._request, user)  # rotates the session key and the CSRF token
+        return Response({"user": MeSerializer(user).data, "csrfToken": get_token(request._request)})
+
+
+@extend_schema(tags=["punt auth"])
+class PuntSessionView(APIView):
+    authentication_classes = (CsrfSessionAuthentication,)
+    permission_classes = (AllowAny,)
+
+    @extend_schema(responses={200: PuntSessionSerializer}, summary="The current session (user null when signed out)")
+    def get(self, request: Request) -> Response:
+        return Response(_session_body(request, request.user))
+
+
+@extend_schema(tags=["punt auth"])
+class PuntCsrfView(APIView):
+    authentication_classes = (CsrfSessionAuthentication,)
+    permission_classes = (AllowAny,)
+
+    @extend_schema(responses={200: PuntCsrfSerializer}, summary="A CSRF token (also set as the csrftoken cookie)")
+    def get(self, request: Request) -> Response:
+        return Response({"csrfToken": get_token(request._request)})
+
+
+@extend_schema(tags=["punt auth"])
+class PuntSignoutView(APIView):
+    # Session authentication means CSRF is enforced for a signed-in caller: no forced logouts.
+    authentication_classes = (CsrfSessionAuthentication,)
+    permission_classes = (AllowAny,)
+
+    @extend_schema(request=None, responses={204: None, 403: ERROR}, summary="Sign out (ends the session)")
+    def post(self, request: Request) -> Response:
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,355 @@
+"""Writes for accounts: registration, profile, passwords, JWT pairs, API keys, avatars.
+
+Every function is keyword-only and runs in one transaction. Callers (DRF views, the admin,
+PUNT's session endpoints) have already authenticated the actor and applied rate limits;
+the rules checked here are the ones that depend on the data, so every caller gets them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.images import ImageRejected, image_open_checked, image_to_square_webp
+from accounts.models import ApiKey, PasswordResetToken, User, hash_api_key
+from projects.models import Organization
+from punt.api.authentication import API_KEY_PREFIX
+
+logger = logging.getLogger("punt.accounts")
+
+# Names appear in URLs (/projects/:owner/:project), so they stay URL-safe, like GitHub's.
+USERNAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,38})$")
+USERNAME_HELP = "Use 1-39 letters, digits, '.', '_' or '-', starting with a letter or digit."
+AVATAR_SIZE = 256
+# Shown in API key lists so people can tell their keys apart: "punt_" + 8 characters.
+API_KEY_PREFIX_LENGTH = len(API_KEY_PREFIX) + 8
+
+
+def _invalid(field: str, message: str | list[str]) -> ValidationError:
+    return ValidationError({field: message if isinstance(message, list) else [message]})
+
+
+def registration_open() -> bool:
+    """Whether strangers may sign up. The one place that answers it (a DB setting may later)."""
+    return bool(settings.PUNT_REGISTRATION_OPEN)
+
+
+def _password_validate(password: str, *, user: User | None, field: str) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise _invalid(field, list(exc.messages)) from None
+
+
+def _email_taken(email: str, *, exclude_user: User | None = None) -> bool:
+    users = User.objects.filter(email__iexact=email)
+    if exclude_user is not None:
+        users = users.exclude(pk=exclude_user.pk)
+    return users.exists()
+
+
+# --------------------------------------------------------------------------- users
+
+
+@transaction.atomic
+def user_register(*, username: str, email: str, password: str, display_name: str = "") -> User:
+    """Create an account. Precondition: registration_open() was checked by the caller."""
+    username = (username or "").strip()
+    email = User.objects.normalize_email((email or "").strip())
+    if not USERNAME_RE.match(username):
+        raise _invalid("username", USERNAME_HELP)
+    # One namespace for people and organizations: /projects/<name>/… must never be ambiguous.
+    if (
+        User.objects.filter(username__iexact=username).exists()
+        or Organization.objects.filter(slug__iexact=username).exists()
+    ):
+        raise _invalid("username", f"The name '{username}' is already taken.")
+    if _email_taken(email):
+        raise _invalid("email", "An account with this email address already exists.")
+    user = User(username=username, email=email, display_name=(display_name or "").strip())
+    _password_validate(password, user=user, field="password")
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # A concurrent registration won the race past the check above; the unique index decided.
+        raise _invalid("username", f"The name '{username}' is already taken.") from None
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, display_name: str | None = None, email: str | None = None) -> User:
+    """Change the profile fields that were given (None = leave as is). The username is fixed:
+    it is part of every project URL in the user's namespace."""
+    fields: list[str] = []
+    if display_name is not None:
+        user.display_name = display_name.strip()
+        fields.append("display_name")
+    if email is not None:
+        email = User.objects.normalize_email(email.strip())
+        if email and _email_taken(email, exclude_user=user):
+            raise _invalid("email", "An account with this email address already exists.")
+        user.email = email
+        fields.append("email")
+    if fields:
+        user.save(update_fields=fields)
+    return user
+
+
+@transaction.atomic
+def password_change(*, user: User, current_password: str, new_password: str) -> User:
+    """Set a new password after checking the current one; every refresh token dies with
+    the old password, so a stolen session cannot outlive the change."""
+    if not user.check_password(current_password or ""):
+        raise _invalid("current_password", "The current password is wrong.")
+    _password_validate(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    refresh_tokens_revoke_all(user=user)
+    return user
+
+
+# --------------------------------------------------------------------------- password reset
+
+
+def _hash_token(raw: str) -> str:
+    # Reset tokens are 256-bit random secrets, so a plain SHA-256 is enough (same as API keys).
+    return hash_api_key(raw)
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> int:
+    """Mail a single-use reset link to every active account with `email`.
+
+    Returns how many mails were sent; callers must not reveal it (no account enumeration).
+    """
+    email = (email or "").strip()
+    if not email:
+        return 0
+    lifetime = timedelta(minutes=settings.PUNT_PASSWORD_RESET_TIMEOUT_MINUTES)
+    sent = 0
+    for user in User.objects.filter(email__iexact=email, is_active=True):
+        if not user.has_usable_password():
+            continue
+        raw = secrets.token_urlsafe(32)
+        link = f"{settings.SITE_URL}/reset-password?token={raw}"
+        minutes = settings.PUNT_PASSWORD_RESET_TIMEOUT_MINUTES
+        body = (
+            f"Hello {user.name},\n\n"
+            f"Someone (hopefully you) asked to reset the password of your PUNT account '{user.username}'.\n"
+            f"Open this link within {minutes} minutes to choose a new password:\n\n{link}\n\n"
+            f"Or send this token to POST /api/v1/auth/reset-password:\n{raw}\n\n"
+            "If you did not ask for this, ignore this mail: your password stays as it is.\n"
+        )
+        try:
+            # One savepoint per mail: a token whose mail never left is rolled back, not kept.
+            with transaction.atomic():
+                PasswordResetToken.objects.create(
+                    user=user, hashed_token=_hash_token(raw), expires_at=timezone.now() + lifetime
+                )
+                send_mail("Reset your PUNT password", body, None, [user.email])
+        except (smtplib.SMTPException, OSError):
+            # Logged, not raised: a 500 here would tell the caller that the account exists.
+            logger.exception("Could not send the password reset mail to user %s", user.pk)
+            continue
+        sent += 1
+    return sent
+
+
+@transaction.atomic
+def password_reset_confirm(*, token: str, password: str) -> User:
+    """Set a new password with a reset token; the token (and the user's others) are spent."""
+    invalid = _invalid("token", "This reset link is invalid or has expired.")
+    reset = (
+        PasswordResetToken.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(hashed_token=_hash_token((token or "").strip()))
+        .first()
+    )
+    now = timezone.now()
+    if reset is None or reset.used_at is not None or reset.expires_at <= now or not reset.user.is_active:
+        raise invalid
+    user = reset.user
+    _password_validate(password, user=user, field="password")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    refresh_tokens_revoke_all(user=user)
+    return user
+
+
+# --------------------------------------------------------------------------- JWT pairs
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    user: User
+    token_type: str = "Bearer"
+
+    @property
+    def expires_in(self) -> int:
+        return int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
+
+
+@transaction.atomic
+def token_pair_issue(*, user: User) -> TokenPair:
+    """A fresh access + refresh pair for an authenticated, active user (records the login)."""
+    refresh = RefreshToken.for_user(user)  # also writes the OutstandingToken row
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    return TokenPair(access_token=str(refresh.access_token), refresh_token=str(refresh), user=user)
+
+
+def _outstanding_locked(raw: str) -> tuple[RefreshToken, OutstandingToken]:
+    """Decode a refresh token and lock its OutstandingToken row.
+
+    The lock serializes two requests that present the same token, so only one of them can
+    rotate or revoke it. Raises InvalidToken (401) for anything unusable.
+    """
+    try:
+        token = RefreshToken(raw or "")
+    except TokenError:
+        raise InvalidToken("The refresh token is invalid, expired or revoked.") from None
+    jti = token.payload.get(jwt_settings.JTI_CLAIM)
+    # order_by("pk"): the model's default ordering joins the (nullable) user, which
+    # PostgreSQL cannot lock FOR UPDATE.
+    outstanding = OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=jti).order_by("pk").first()
+    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise InvalidToken("The refresh token is invalid, expired or revoked.")
+    return token, outstanding
+
+
+@transaction.atomic
+def token_pair_refresh(*, refresh_token: str) -> TokenPair:
+    """Rotate: the presented refresh token is revoked and a new pair issued."""
+    token, outstanding = _outstanding_locked(refresh_token)
+    user = User.objects.filter(pk=token.payload.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
+    if user is None:
+        raise InvalidToken("The refresh token is invalid, expired or revoked.")
+    BlacklistedToken.objects.create(token=outstanding)
+    refresh = RefreshToken.for_user(user)
+    return TokenPair(access_token=str(refresh.access_token), refresh_token=str(refresh), user=user)
+
+
+@transaction.atomic
+def refresh_token_revoke(*, refresh_token: str) -> None:
+    """Log out one client: its refresh token can never be used again."""
+    _, outstanding = _outstanding_locked(refresh_token)
+    BlacklistedToken.objects.create(token=outstanding)
+
+
+@transaction.atomic
+def refresh_tokens_revoke_all(*, user: User) -> int:
+    """Revoke every refresh token of `user` that is still usable; returns how many."""
+    live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
+    revoked = [BlacklistedToken(token=token) for token in live]
+    BlacklistedToken.objects.bulk_create(revoked, ignore_conflicts=True)
+    return len(revoked)
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+@transaction.atomic
+def api_key_create(
+    *, user: User, name: str, scopes: list[str] | None = None, expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key; returns it with the raw secret, which exists nowhere else afterwards."""
+    name = (name or "").strip()
+    if not name:
+        raise _invalid("name", "Give the key a name.")
+    scopes = list(dict.fromkeys(scopes or []))
+    unknown = [scope for scope in scopes if scope not in ApiKey.Scope.values]
+    if unknown:
+        choices = ", ".join(ApiKey.Scope.values)
+        raise _invalid("scopes", f"Unknown scope(s): {', '.join(unknown)}. Choose from {choices}.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise _invalid("expires_at", "The expiry must be in the future.")
+    raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        user=user,
+        name=name,
+        prefix=raw[:API_KEY_PREFIX_LENGTH],
+        hashed_key=hash_api_key(raw),
+        scopes=scopes,
+        expires_at=expires_at,
+    )
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Revoke a key for good (idempotent). Precondition: the caller owns it or is an admin."""
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+# --------------------------------------------------------------------------- avatars
+
+
+def _delete_file_on_commit(storage: Any, name: str) -> None:
+    # Files are not transactional: drop the old one only once the row no longer points at it.
+    def delete() -> None:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("Could not delete old avatar file %s", name)
+
+    transaction.on_commit(delete)
+
+
+@transaction.atomic
+def avatar_set(*, user: User, upload: UploadedFile) -> User:
+    """Check the uploaded image and store it as a 256x256 WebP without metadata."""
+    try:
+        image = image_open_checked(upload)
+        data = image_to_square_webp(image, size=AVATAR_SIZE)
+    except ImageRejected as exc:
+        raise _invalid("avatar", str(exc)) from None
+    old_name = user.avatar.name if user.avatar else ""
+    # A new name each time, so browsers and proxies never serve the previous picture.
+    user.avatar.save(f"{user.pk}-{secrets.token_hex(6)}.webp", ContentFile(data), save=False)
+    new_name = user.avatar.name
+    try:
+        user.save(update_fields=["avatar"])
+    except Exception:
+        user.avatar.storage.delete(new_name)  # no row points at it: do not leave it behind
+        raise
+    if old_name:
+        _delete_file_on_commit(user.avatar.storage, old_name)
+    return user
+
+
+@transaction.atomic
+def avatar_clear(*, user: User) -> User:
+    if user.avatar:
+        old_name = user.avatar.name
+        storage = user.avatar.storage
+        user.avatar = ""
+        user.save(update_fields=["avatar"])
+        _delete_file_on_commit(storage, old_name)
+    return user

@@ -1,0 +1,250 @@
+"""Reads for namespaces, projects, members, columns, labels and sprints.
+
+Each selector is scoped to what the caller may see and loads everything its serializer
+reads, so a list costs the same number of queries whatever its length.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from projects.models import Column, Label, Membership, Organization, OrganizationMembership, Project, Sprint
+from projects.permissions import READ, check_role, visible_projects
+from projects.services import BURNDOWN_MAX_DAYS, Conflict
+
+# --------------------------------------------------------------------------- organizations
+
+
+def organizations_for_user(*, user: Any) -> QuerySet[Organization]:
+    """Organizations the user belongs to (site admins: all), with the caller's role and counts."""
+    queryset = Organization.objects.all()
+    if not user.is_staff:
+        queryset = queryset.filter(memberships__user=user)
+    caller_role = OrganizationMembership.objects.filter(organization=OuterRef("pk"), user=user).values("role")[:1]
+    member_count = (
+        OrganizationMembership.objects.filter(organization=OuterRef("pk"))
+        .order_by()
+        .values("organization")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    project_count = (
+        Project.objects.filter(organization=OuterRef("pk"), archived_at__isnull=True)
+        .order_by()
+        .values("organization")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(
+        caller_role=Subquery(caller_role),
+        member_count=Coalesce(Subquery(member_count, output_field=IntegerField()), Value(0)),
+        project_count=Coalesce(Subquery(project_count, output_field=IntegerField()), Value(0)),
+    ).order_by("slug")
+
+
+def organization_get(*, user: Any, slug: str, manage: bool = False, own: bool = False) -> Organization:
+    """The organization `slug` if `user` belongs to it: 404 for outsiders, 403 below the needed role.
+
+    `manage` needs owner or admin, `own` needs owner. Site admins act as owners.
+    """
+    org = organizations_for_user(user=user).filter(slug__iexact=slug).first()
+    if org is None:
+        raise Http404("Organization not found.")
+    role = OrganizationMembership.Role.OWNER if user.is_staff else org.caller_role
+    from rest_framework.exceptions import PermissionDenied
+
+    if own and role != OrganizationMembership.Role.OWNER:
+        raise PermissionDenied("This needs the owner role in this organization.")
+    if manage and role not in (OrganizationMembership.Role.OWNER, OrganizationMembership.Role.ADMIN):
+        raise PermissionDenied("This needs the admin role in this organization.")
+    return org
+
+
+def organization_members(*, org: Organization) -> QuerySet[OrganizationMembership]:
+    return org.memberships.select_related("user").order_by("created_at", "id")
+
+
+def organization_membership_get(*, org: Organization, username: str) -> OrganizationMembership:
+    membership = org.memberships.select_related("user", "organization").filter(user__username__iexact=username).first()
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
+# --------------------------------------------------------------------------- projects
+
+
+def _project_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
+    from tickets.models import Ticket
+
+    member_count = (
+        Membership.objects.filter(project=OuterRef("pk"))
+        .order_by()
+        .values("project")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    open_count = (
+        Ticket.objects.filter(project=OuterRef("pk"), deleted_at__isnull=True, state="opened")
+        .order_by()
+        .values("project")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(
+        member_count=Coalesce(Subquery(member_count, output_field=IntegerField()), Value(0)),
+        open_ticket_count=Coalesce(Subquery(open_count, output_field=IntegerField()), Value(0)),
+    )
+
+
+def projects_for_user(*, user: Any, archived: bool = False) -> QuerySet[Project]:
+    """The projects `user` can see (archived ones instead when `archived`), with role and counts."""
+    queryset = visible_projects(user, include_archived=archived)
+    if archived:
+        queryset = queryset.filter(archived_at__isnull=False)
+    caller_role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+    queryset = queryset.select_related("owner_user", "organization").annotate(caller_role=Subquery(caller_role))
+    return _project_counts(queryset).order_by("name", "id")
+
+
+def project_get(
+    *, user: Any, slug: str, needed: str = READ, allow_archived: bool = False, counts: bool = False
+) -> Project:
+    """The project with URL slug `slug` (its lowercased key), after checking `user` has `needed`.
+
+    Outsiders get 404, members below `needed` 403. An archived project is read-only: writes
+    answer 409 unless `allow_archived` (restore, the archive itself). `counts` adds
+    member_count / open_ticket_count for ProjectSerializer.
+    """
+    queryset = Project.objects.select_related("owner_user", "organization")
+    if counts:
+        queryset = _project_counts(queryset)
+    project = queryset.filter(key=slug.upper()).first()
+    if project is None:
+        raise Http404("Project not found.")
+    check_role(user, project, needed)
+    if project.archived_at is not None and needed != READ and not allow_archived:
+        raise Conflict("This project is archived and read-only; its owner can restore it.")
+    return project
+
+
+def prime_role(project: Project, user: Any, role: str | None) -> None:
+    """Seed permissions.role_of's per-object cache from an annotated role (saves a query per row)."""
+    project.__dict__.setdefault("_role_cache", {}).setdefault(user.pk, role)
+
+
+# --------------------------------------------------------------------------- members
+
+
+def project_members(*, project: Project) -> QuerySet[Membership]:
+    return project.memberships.select_related("user").order_by("created_at", "id")
+
+
+def membership_get(*, project: Project, username: str) -> Membership:
+    membership = project.memberships.select_related("user", "project").filter(user__username__iexact=username).first()
+    if membership is None:
+        raise Http404("No such member in this project.")
+    return membership
+
+
+# --------------------------------------------------------------------------- board structure
+
+
+def project_columns(*, project: Project) -> QuerySet[Column]:
+    return project.columns.annotate(ticket_count=Count("tickets", filter=Q(tickets__deleted_at__isnull=True))).order_by(
+        "order", "id"
+    )
+
+
+def column_get(*, project: Project, pk: int) -> Column:
+    column = project.columns.filter(pk=pk).first()
+    if column is None:
+        raise Http404("No such column in this project.")
+    column.project = project
+    return column
+
+
+def project_labels(*, project: Project) -> QuerySet[Label]:
+    return project.labels.order_by("name", "id")
+
+
+def label_get(*, project: Project, pk: int) -> Label:
+    label = project.labels.filter(pk=pk).first()
+    if label is None:
+        raise Http404("No such label in this project.")
+    label.project = project
+    return label
+
+
+# --------------------------------------------------------------------------- sprints
+
+
+def project_sprints(*, project: Project, status: str | None = None) -> QuerySet[Sprint]:
+    live = Q(tickets__deleted_at__isnull=True)
+    queryset = project.sprints.annotate(
+        ticket_count=Count("tickets", filter=live),
+        done_count=Count("tickets", filter=live & Q(tickets__column__category=Column.Category.DONE)),
+        estimate_total=Coalesce(Sum("tickets__estimate", filter=live), Value(0)),
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-created_at", "-id")
+
+
+def sprint_get(*, project: Project, pk: int) -> Sprint:
+    sprint = project_sprints(project=project).filter(pk=pk).first()
+    if sprint is None:
+        raise Http404("No such sprint in this project.")
+    sprint.project = project
+    return sprint
+
+
+def sprint_tickets(*, sprint: Sprint) -> QuerySet[Any]:
+    from tickets.models import Ticket
+
+    return (
+        Ticket.objects.filter(sprint=sprint, deleted_at__isnull=True)
+        .select_related("project", "column", "assignee")
+        .order_by("column__order", "rank", "id")
+    )
+
+
+def sprint_burndown(*, sprint: Sprint, today: date | None = None) -> dict[str, Any]:
+    """Remaining open estimate per day of the sprint, and the ideal straight line.
+
+    Day range: start_date (or the day it started) to end_date (or today). A ticket counts as
+    remaining on a day unless it was closed (closed_at) by the end of that day. Days after
+    today have `remaining: null`. Capped at BURNDOWN_MAX_DAYS days.
+    """
+    from tickets.models import Ticket
+
+    today = today or timezone.localdate()
+    start = sprint.start_date or (timezone.localdate(sprint.started_at) if sprint.started_at else None)
+    end = sprint.end_date or (timezone.localdate(sprint.completed_at) if sprint.completed_at else today)
+    rows = list(Ticket.objects.filter(sprint=sprint, deleted_at__isnull=True).values_list("estimate", "closed_at"))
+    total = sum(estimate or 0 for estimate, _ in rows)
+    result: dict[str, Any] = {
+        "sprint_id": sprint.pk,
+        "start_date": start,
+        "end_date": end,
+        "total_estimate": total,
+        "days": [],
+    }
+    if start is None or end < start:
+        return result
+    closed_on = [(estimate or 0, timezone.localdate(closed_at) if closed_at else None) for estimate, closed_at in rows]
+    span = min((end - start).days, BURNDOWN_MAX_DAYS - 1)
+    for offset in range(span + 1):
+        day = start + timedelta(days=offset)
+        remaining = None
+        if day <= today:
+            remaining = sum(estimate for estimate, closed in closed_on if closed is None or closed > day)
+        ideal = round(total * (1 - offset / span), 2) if span else 0
+        result["days"].append({"date": day, "remaining": remaining, "ideal": ideal})
+    return result

@@ -1,0 +1,313 @@
+"""Input validation (…InputSerializer) kept apart from output (…Serializer), as in taiga-back.
+
+Output serializers read only what the selectors loaded: no query per row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.serializers import UserBriefSerializer
+from projects.models import Column, Label, Membership, Organization, OrganizationMembership, Project, Sprint
+from projects.permissions import role_of
+from projects.selectors import prime_role
+
+# --------------------------------------------------------------------------- organizations
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="The caller's role in the organization.")
+    member_count = serializers.IntegerField(read_only=True)
+    project_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = ["id", "slug", "name", "description", "role", "member_count", "project_count", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=OrganizationMembership.Role.choices, allow_null=True))
+    def get_role(self, org: Organization) -> str | None:
+        return getattr(org, "caller_role", None)
+
+
+class OrganizationCreateInputSerializer(serializers.Serializer):
+    slug = serializers.CharField(max_length=150)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OrganizationUpdateInputSerializer(serializers.Serializer):
+    slug = serializers.CharField(max_length=150, required=False, help_text="Immutable: must match if sent.")
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class OrganizationMemberSerializer(serializers.ModelSerializer):
+    user = UserBriefSerializer(read_only=True)
+
+    class Meta:
+        model = OrganizationMembership
+        fields = ["id", "user", "role", "created_at"]
+        read_only_fields = fields
+
+
+class OrganizationMemberInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(
+        choices=OrganizationMembership.Role.choices, default=OrganizationMembership.Role.MEMBER
+    )
+
+
+class OrganizationRoleInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=OrganizationMembership.Role.choices)
+
+
+# --------------------------------------------------------------------------- projects
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    slug = serializers.CharField(read_only=True, help_text="URL form: the lowercased key.")
+    namespace = serializers.CharField(read_only=True, help_text="The user name or organization slug it lives in.")
+    namespace_kind = serializers.SerializerMethodField()
+    role = serializers.SerializerMethodField(help_text="The caller's role in the project.")
+    member_count = serializers.IntegerField(read_only=True)
+    open_ticket_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "key",
+            "slug",
+            "name",
+            "path",
+            "namespace",
+            "namespace_kind",
+            "description",
+            "color",
+            "role",
+            "member_count",
+            "open_ticket_count",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=["user", "org"]))
+    def get_namespace_kind(self, project: Project) -> str:
+        return "org" if project.organization_id else "user"
+
+    @extend_schema_field(serializers.ChoiceField(choices=Membership.Role.choices, allow_null=True))
+    def get_role(self, project: Project) -> str | None:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if hasattr(project, "caller_role"):
+            prime_role(project, user, project.caller_role)
+        return role_of(user, project)
+
+
+HEX_HELP = "Hex colour #RRGGBB; auto-assigned when absent."
+
+
+class ProjectCreateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    key = serializers.CharField(max_length=10, help_text="2-10 uppercase letters/digits, starting with a letter.")
+    namespace = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, help_text="User name or organization slug."
+    )
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    color = serializers.CharField(max_length=7, required=False, allow_blank=True, allow_null=True, help_text=HEX_HELP)
+
+
+class ProjectUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    key = serializers.CharField(max_length=10, required=False, help_text="Immutable: must match if sent.")
+    description = serializers.CharField(required=False, allow_blank=True)
+    color = serializers.CharField(max_length=7, required=False, help_text="Hex colour #RRGGBB.")
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    user = UserBriefSerializer(read_only=True)
+    user_id = serializers.IntegerField(read_only=True)
+    project_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user_id", "project_id", "user", "role", "created_at"]
+        read_only_fields = fields
+
+
+class MemberInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+
+
+class MemberRoleInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+
+class TransferOwnershipInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+
+
+# --------------------------------------------------------------------------- columns
+
+
+class ColumnSerializer(serializers.ModelSerializer):
+    project_id = serializers.IntegerField(read_only=True)
+    ticket_count = serializers.IntegerField(read_only=True, required=False)
+
+    class Meta:
+        model = Column
+        fields = ["id", "project_id", "name", "order", "category", "wip_limit", "ticket_count", "created_at"]
+        read_only_fields = fields
+
+
+class ColumnInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    category = serializers.ChoiceField(choices=Column.Category.choices, default=Column.Category.TODO)
+    wip_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+
+
+class ColumnUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    category = serializers.ChoiceField(choices=Column.Category.choices, required=False)
+    wip_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="null removes it.")
+
+
+class ColumnReorderInputSerializer(serializers.Serializer):
+    order = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+
+
+class ColumnDeleteInputSerializer(serializers.Serializer):
+    target_column_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ColumnDeleteResultSerializer(serializers.Serializer):
+    moved = serializers.IntegerField()
+    target_column_id = serializers.IntegerField(allow_null=True)
+
+
+# --------------------------------------------------------------------------- labels
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    project_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Label
+        fields = ["id", "project_id", "name", "color", "description", "created_at"]
+        read_only_fields = fields
+
+
+class LabelInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50)
+    color = serializers.CharField(max_length=7, required=False, allow_blank=True, allow_null=True, help_text=HEX_HELP)
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class LabelUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50, required=False)
+    color = serializers.CharField(max_length=7, required=False, help_text="Hex colour #RRGGBB.")
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+# --------------------------------------------------------------------------- sprints
+
+
+class SprintSerializer(serializers.ModelSerializer):
+    project_id = serializers.IntegerField(read_only=True)
+    ticket_count = serializers.IntegerField(read_only=True)
+    done_count = serializers.IntegerField(read_only=True)
+    estimate_total = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Sprint
+        fields = [
+            "id",
+            "project_id",
+            "name",
+            "goal",
+            "status",
+            "start_date",
+            "end_date",
+            "started_at",
+            "completed_at",
+            "ticket_count",
+            "done_count",
+            "estimate_total",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SprintInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    goal = serializers.CharField(required=False, allow_blank=True, default="")
+    start_date = serializers.DateField(required=False, allow_null=True, default=None)
+    end_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class SprintUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    goal = serializers.CharField(required=False, allow_blank=True)
+    start_date = serializers.DateField(required=False, allow_null=True)
+    end_date = serializers.DateField(required=False, allow_null=True)
+
+
+class SprintCompleteInputSerializer(serializers.Serializer):
+    move_to_sprint_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="A planned sprint; null sends them to the backlog."
+    )
+
+
+class SprintCompleteResultSerializer(serializers.Serializer):
+    sprint = SprintSerializer()
+    moved = serializers.IntegerField()
+    move_to_sprint_id = serializers.IntegerField(allow_null=True)
+
+
+class SprintTicketSerializer(serializers.Serializer):
+    """A compact ticket for sprint lists (tickets/ has the full one)."""
+
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    number = serializers.IntegerField()
+    title = serializers.CharField()
+    type = serializers.CharField()
+    status = serializers.CharField()
+    state = serializers.CharField()
+    priority = serializers.CharField()
+    column_id = serializers.IntegerField()
+    position = serializers.IntegerField(source="rank")
+    assignee = UserBriefSerializer(allow_null=True)
+    estimate = serializers.IntegerField(allow_null=True)
+    due_date = serializers.DateField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+class BurndownDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    remaining = serializers.IntegerField(allow_null=True, help_text="Open estimate at the end of the day.")
+    ideal = serializers.FloatField()
+
+
+class BurndownSerializer(serializers.Serializer):
+    sprint_id = serializers.IntegerField()
+    start_date = serializers.DateField(allow_null=True)
+    end_date = serializers.DateField(allow_null=True)
+    total_estimate = serializers.IntegerField()
+    days = BurndownDaySerializer(many=True)
+
+
+def input_data(serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any) -> dict[str, Any]:
+    """Validate `data` with `serializer_class` (400 in the error shape) and return the clean dict."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

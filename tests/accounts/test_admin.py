@@ -1,0 +1,73 @@
+"""Django admin screens for users and API keys."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from accounts.models import ApiKey, User
+from tests.accounts.helpers import bearer, login
+from tests.factories import PASSWORD, UserFactory
+
+PAGES = [
+    "/admin/",
+    "/admin/accounts/user/",
+    "/admin/accounts/user/?q=alice&is_staff__exact=0&is_active__exact=1",
+    "/admin/accounts/apikey/",
+    "/admin/accounts/apikey/?state=active&q=CI",
+]
+
+
+def _client(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_admin_pages_load_for_staff_not_for_others(alice):
+    key = bearer(login()["access_token"]).post("/api/v1/users/me/api-keys", {"name": "CI"}).json()
+    staff = _client(UserFactory(username="root", is_staff=True))
+    for url in [*PAGES, f"/admin/accounts/user/{alice.pk}/change/", f"/admin/accounts/apikey/{key['id']}/change/"]:
+        response = staff.get(url)
+        assert response.status_code == 200, url
+        assert key["key"] not in response.content.decode()
+        assert ApiKey.objects.get().hashed_key not in response.content.decode()
+
+    for client in (Client(), _client(alice)):
+        for url in PAGES:
+            response = client.get(url)
+            assert response.status_code == 302, url
+            assert response["Location"].startswith("/admin/login/")
+
+
+def test_admin_user_search(alice):
+    UserFactory(username="bob", display_name="Robert")
+    staff = _client(UserFactory(username="root", is_staff=True))
+    page = staff.get("/admin/accounts/user/?q=Robert").content.decode()
+    assert "bob" in page and "alice@example.com" not in page
+
+
+def test_admin_revoke_action(alice):
+    key = bearer(login()["access_token"]).post("/api/v1/users/me/api-keys", {"name": "CI"}).json()
+    staff = _client(UserFactory(username="root", is_staff=True))
+    response = staff.post("/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [key["id"]]}, follow=True)
+    assert response.status_code == 200
+    assert "Revoked 1 API key(s)." in response.content.decode()
+    assert ApiKey.objects.get().revoked_at is not None
+    assert staff.get("/admin/accounts/apikey/add/").status_code == 403
+
+
+def test_admin_creates_a_user(db):
+    staff = _client(UserFactory(username="root", is_staff=True))
+    assert staff.get("/admin/accounts/user/add/").status_code == 200
+    response = staff.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "carol",
+            "email": "carol@example.com",
+            "usable_password": "true",
+            "password1": "a long enough passphrase",
+            "password2": "a long enough passphrase",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert User.objects.get(username="carol").check_password("a long enough passphrase")

@@ -1,0 +1,45 @@
+"""A test-only URLconf: PUNT's URLs plus views that fail on purpose or ask for a scope."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from punt.urls import urlpatterns as punt_urlpatterns
+
+
+class Boom(APIView):
+    api_scope = "projects"
+
+    def get(self, request: Request) -> Response:
+        raise RuntimeError("secret internals: /etc/passwd")
+
+
+def plain_boom(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("secret internals: /etc/passwd")
+
+
+def plain_missing(request: HttpRequest) -> HttpResponse:
+    raise Http404("nothing here")
+
+
+class Scoped(APIView):
+    api_scope = "projects"
+
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True, "user": request.user.username})
+
+    def post(self, request: Request) -> Response:
+        return Response({"ok": True}, status=201)
+
+
+urlpatterns = [
+    path("api/v1/test/boom", Boom.as_view()),
+    path("api/v1/test/plain-boom", plain_boom),
+    path("api/v1/test/plain-missing", plain_missing),
+    path("api/v1/test/scoped", Scoped.as_view()),
+    *punt_urlpatterns,
+]
