@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files are not routes), before the rest so latency covers them.
+    "punt.ops.metrics.HttpMetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -235,6 +237,10 @@ PUNT_MAX_IMAGE_PIXELS = envint("PUNT_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
 # Proxies (load balancers) in front of PUNT that append to X-Forwarded-For; 0 = trust REMOTE_ADDR.
 PUNT_TRUSTED_PROXY_COUNT = envint("PUNT_TRUSTED_PROXY_COUNT", 0, minimum=0)
 PASSWORD_RESET_TIMEOUT = PUNT_PASSWORD_RESET_TIMEOUT_MINUTES * 60
+
+# Metrics (punt/ops/metrics.py): with several web processes, set the environment variable
+# PROMETHEUS_MULTIPROC_DIR to a writable directory, emptied at each start, so /api/v1/metrics
+# merges every process. prometheus-client reads it from the environment at import, not here.
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,197 @@
+"""Prometheus metrics: what the HTTP middleware, the real-time consumers and the event bus record.
+
+With several web processes each one only sees its own counters, so when the environment sets
+PROMETHEUS_MULTIPROC_DIR (before Python starts: prometheus-client reads it at import) every
+process writes its samples to files in that directory and a scrape merges them
+(MultiProcessCollector). Empty the directory whenever the service (re)starts. Without it the
+default registry of this one process is exposed.
+
+Label values must come from a bounded set (route patterns, event names, provider names):
+never pass user input through.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # "text/plain; version=0.0.4; charset=utf-8"
+UNMATCHED_ROUTE = "(unmatched)"
+# Anything else a client sends as a method is counted as "other", to keep the label bounded.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+HTTP_REQUESTS = Counter(
+    "punt_http_requests",
+    "HTTP requests handled, by method, URL pattern and status code.",
+    ["method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "punt_http_request_duration_seconds",
+    "Time to produce an HTTP response, by method, URL pattern and status code.",
+    ["method", "route", "status"],
+)
+# livesum: the open connections of every live process added up; a process's share leaves
+# with it (see mark_process_dead below).
+WEBSOCKET_CONNECTIONS = Gauge(
+    "punt_websocket_connections",
+    "Open WebSocket connections.",
+    multiprocess_mode="livesum",
+)
+SSE_CONNECTIONS = Gauge(
+    "punt_sse_connections",
+    "Open server-sent event streams.",
+    multiprocess_mode="livesum",
+)
+EVENTS_PUBLISHED = Counter(
+    "punt_events_published",
+    "Domain events published on the event bus, by event type.",
+    ["event"],
+)
+WEBHOOK_DELIVERIES = Counter(
+    "punt_webhook_deliveries",
+    "Webhook deliveries, by provider and outcome.",
+    ["provider", "outcome"],
+)
+
+if multiprocess_dir():
+    # Live gauges of a process that exits cleanly must not linger in the merged view.
+    atexit.register(multiprocess.mark_process_dead, os.getpid())
+
+
+# --- what other parts of PUNT call ----------------------------------------------------------------
+
+
+def record_http_request(*, method: str, route: str, status: int, seconds: float) -> None:
+    labels = {"method": method, "route": route, "status": str(status)}
+    HTTP_REQUESTS.labels(**labels).inc()
+    HTTP_LATENCY.labels(**labels).observe(seconds)
+
+
+def ws_connected() -> None:
+    WEBSOCKET_CONNECTIONS.inc()
+
+
+def ws_disconnected() -> None:
+    WEBSOCKET_CONNECTIONS.dec()
+
+
+def sse_opened() -> None:
+    SSE_CONNECTIONS.inc()
+
+
+def sse_closed() -> None:
+    SSE_CONNECTIONS.dec()
+
+
+def record_event_published(event: str) -> None:
+    """Count one published domain event, e.g. "board.card_moved"."""
+    EVENTS_PUBLISHED.labels(event=event).inc()
+
+
+def record_webhook_delivery(provider: str, outcome: str) -> None:
+    """Count one webhook delivery, e.g. ("github", "success") or ("outgoing", "failed")."""
+    WEBHOOK_DELIVERIES.labels(provider=provider, outcome=outcome).inc()
+
+
+# --- scraping ---------------------------------------------------------------------------------------
+
+
+class SiteCountsCollector:
+    """Counts read from the database at scrape time (one query each), so every process agrees."""
+
+    def collect(self) -> Iterable[Metric]:
+        from django.contrib.auth import get_user_model
+
+        from projects.models import Project
+        from tickets.models import Ticket
+
+        users = GaugeMetricFamily("punt_users", "Active user accounts.")
+        users.add_metric([], get_user_model().objects.filter(is_active=True).count())
+        yield users
+        projects = GaugeMetricFamily("punt_projects", "Projects that are not archived.")
+        projects.add_metric([], Project.objects.filter(archived_at__isnull=True).count())
+        yield projects
+        tickets = GaugeMetricFamily("punt_open_tickets", "Open tickets (not closed, not deleted).")
+        tickets.add_metric([], Ticket.objects.filter(state=Ticket.State.OPENED, deleted_at__isnull=True).count())
+        yield tickets
+
+
+class _RegistryCollector:
+    """Lets one scrape registry include the default registry's collectors."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def collect(self) -> Iterable[Metric]:
+        return self.registry.collect()
+
+
+def scrape_registry(*, include_site_counts: bool = True) -> CollectorRegistry:
+    """A registry for one scrape: this process's (or every process's) metrics plus the counts."""
+    registry = CollectorRegistry(auto_describe=False)
+    if multiprocess_dir():
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(_RegistryCollector(REGISTRY))
+    if include_site_counts:
+        registry.register(SiteCountsCollector())
+    return registry
+
+
+def render(*, include_site_counts: bool = True) -> bytes:
+    """The Prometheus text exposition (format 0.0.4)."""
+    return generate_latest(scrape_registry(include_site_counts=include_site_counts))
+
+
+class HttpMetricsMiddleware:
+    """Counts and times every request by its URL pattern (bounded), not its raw path.
+
+    Sync and async capable, so async views (SSE) are not pushed through a thread for it.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: Any) -> Any:
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        self._record(request, response, started)
+        return response
+
+    async def __acall__(self, request: Any) -> Any:
+        started = time.perf_counter()
+        response = await self.get_response(request)
+        self._record(request, response, started)
+        return response
+
+    @staticmethod
+    def _record(request: Any, response: Any, started: float) -> None:
+        match = getattr(request, "resolver_match", None)
+        route = match.route if match is not None and match.route else UNMATCHED_ROUTE
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        record_http_request(
+            method=method,
+            route=route,
+            status=response.status_code,
+            seconds=time.perf_counter() - started,
+        )
