@@ -32,6 +32,8 @@ class Ticket(models.Model):
     type = models.CharField(max_length=10, choices=Type.choices, default=Type.TASK)
     title = models.CharField(max_length=500)
     body = models.TextField(blank=True)
+    # Rendered and sanitized when the body is written, so lists never render Markdown per row.
+    body_html = models.TextField(blank=True, editable=False)
     column = models.ForeignKey(Column, on_delete=models.PROTECT, related_name="tickets")
     # Sparse ordering key inside the column: a move writes one row unless the gap is used up.
     rank = models.BigIntegerField(default=0)
@@ -118,6 +120,8 @@ class Event(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     text = models.TextField(blank=True)
+    # Sanitized HTML of a comment's Markdown, rendered on write.
+    html = models.TextField(blank=True, editable=False)
     data = models.JSONField(default=dict, blank=True)
     minutes = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,570 @@
+"""Thin /api/v1/ views for cards (tickets), the board and what hangs off a card (seed 004 paths).
+
+Each view resolves the project with the role it needs (selectors.project_for: 404 for
+outsiders, 403 below the role), validates input with an …Input serializer, calls one
+service and serializes the result. Every view here is API key scope "tickets".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from projects.models import Column, Project
+from projects.permissions import MANAGE, READ, WRITE
+from punt.api.request import tab_id
+from tickets import selectors, services
+from tickets import serializers as s
+from tickets.filters import CardFilter, CardPagination, KeysetCursorPagination, apply_ordering
+from tickets.models import Attachment, Ticket
+
+SLUG = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Project slug (lowercased key).")
+CARD = OpenApiParameter(
+    "card_id", OpenApiTypes.STR, OpenApiParameter.PATH, description='Card id, or its key like "BLOG-42".'
+)
+CURSOR = OpenApiParameter(
+    "cursor",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    description="Cursor mode: send it empty for the first page, then follow next/previous.",
+)
+
+
+def _input(serializer_class: type, data: Any, **kwargs: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class EventPagination(CardPagination):
+    default_limit = 100
+    max_limit = 500
+
+
+# A view under /projects/<slug>/; the role a method needs is READ for reads, WRITE otherwise.
+# (Comments, not docstrings, on base classes: drf-spectacular would show them on every endpoint.)
+class TicketsApiView(GenericAPIView):
+    api_scope = "tickets"
+    # The project comes from the URL, never from a queryset DRF could list unscoped.
+    pagination_class = None
+
+    def needed_role(self) -> str:
+        return READ if self.request.method in ("GET", "HEAD", "OPTIONS") else WRITE
+
+    def project(self, needed: str | None = None) -> Project:
+        if not hasattr(self, "_project"):
+            self._project = selectors.project_for(
+                user=self.request.user, slug=self.kwargs["slug"], needed=needed or self.needed_role()
+            )
+        return self._project
+
+    def card(self, *, deleted: bool = False) -> Ticket:
+        return selectors.ticket_get(project=self.project(), card_id=self.kwargs["card_id"], deleted=deleted)
+
+    def actor(self) -> dict[str, Any]:
+        return {"by": self.request.user, "tab_id": tab_id(self.request)}
+
+    def paginated(self, queryset: Any, serializer_class: type) -> Response:
+        """A page of `queryset` by the view's pagination_class ({"count", "next", "previous", "results"})."""
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True, context=self.ctx()).data)
+
+    def ctx(self) -> dict[str, Any]:
+        return {"request": self.request, "project": self.project()}
+
+    def detail_response(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.ticket_detail(project=self.project(), card_id=ticket.pk)
+        return Response(s.CardDetailSerializer(fresh, context=self.ctx()).data, status=code)
+
+
+# --------------------------------------------------------------------------- cards
+
+
+# Filters from query parameters (tickets.filters.CardFilter), also shown in the schema.
+class FilteredCardsMixin:
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CardFilter
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Ticket.objects.none()
+        return selectors.tickets_for_project(project=self.project())  # type: ignore[attr-defined]
+
+
+class CardListView(FilteredCardsMixin, TicketsApiView):
+    serializer_class = s.CardSerializer
+    pagination_class = CardPagination
+
+    @extend_schema(
+        parameters=[SLUG, CURSOR],
+        responses=s.CardSerializer(many=True),
+        summary="List and search cards (limit/offset with a count, or cursor mode)",
+        description=(
+            "Pages by `limit`/`offset` with a total `count`. With `?cursor=` (empty for the first page) "
+            "the response is `{next, previous, results}` without a count: opaque keyset cursors that stay "
+            "stable while cards are added (orderings number, created_at, updated_at, priority)."
+        ),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        ordering = request.query_params.get("ordering")
+        if "cursor" in request.query_params:
+            paginator = KeysetCursorPagination(request, ordering)
+            rows = paginator.paginate(queryset)
+            return paginator.get_paginated_response(s.CardSerializer(rows, many=True, context=self.ctx()).data)
+        return self.paginated(apply_ordering(queryset, ordering), s.CardSerializer)
+
+
+class ColumnCardsView(TicketsApiView):
+    serializer_class = s.CardSerializer
+    pagination_class = CardPagination
+
+    def column(self) -> Column:
+        return selectors.column_get(project=self.project(), column_id=self.kwargs["column_id"])
+
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("column_id", int, OpenApiParameter.PATH)],
+        responses=s.CardSerializer(many=True),
+        summary="Cards of one column, in board order",
+    )
+    def get(self, request: Request, slug: str, column_id: int) -> Response:
+        column = self.column()
+        queryset = selectors.tickets_for_project(project=self.project()).filter(column=column).order_by("rank", "id")
+        return self.paginated(queryset, s.CardSerializer)
+
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("column_id", int, OpenApiParameter.PATH)],
+        request=s.CardCreateInput,
+        responses={201: s.CardDetailSerializer},
+        summary="Create a card at the bottom of a column",
+    )
+    def post(self, request: Request, slug: str, column_id: int) -> Response:
+        column = self.column()
+        data = _input(s.CardCreateInput, request.data)
+        data.pop("status", None)  # the column decides the status
+        ticket = services.ticket_create(project=self.project(), column=column, **data, **self.actor())
+        return self.detail_response(ticket, status.HTTP_201_CREATED)
+
+
+class CardDetailView(TicketsApiView):
+    serializer_class = s.CardDetailSerializer
+
+    @extend_schema(parameters=[SLUG, CARD], responses=s.CardDetailSerializer, summary="One card with its details")
+    def get(self, request: Request, slug: str, card_id: str) -> Response:
+        ticket = selectors.ticket_detail(project=self.project(), card_id=card_id)
+        return Response(s.CardDetailSerializer(ticket, context=self.ctx()).data)
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        request=s.CardUpdateInput,
+        responses=s.CardDetailSerializer,
+        summary="Update a card (only the fields sent change)",
+    )
+    def put(self, request: Request, slug: str, card_id: str) -> Response:
+        data = _input(s.CardUpdateInput, request.data)
+        ticket = services.ticket_update(ticket=self.card(), **data, **self.actor())
+        return self.detail_response(ticket)
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        request=s.CardUpdateInput,
+        responses=s.CardDetailSerializer,
+        summary="Update a card (only the fields sent change)",
+    )
+    def patch(self, request: Request, slug: str, card_id: str) -> Response:
+        return self.put(request, slug, card_id)
+
+    @extend_schema(parameters=[SLUG, CARD], responses={204: None}, summary="Soft-delete a card")
+    def delete(self, request: Request, slug: str, card_id: str) -> Response:
+        services.ticket_delete(ticket=self.card(), **self.actor())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CardMoveView(TicketsApiView):
+    serializer_class = s.CardSerializer
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        request=s.CardMoveToColumnInput,
+        responses={200: s.CardSerializer, 409: OpenApiResponse(description="WIP limit reached (send force)")},
+        summary="Move a card to a column, before/after a neighbour or at an index",
+    )
+    def patch(self, request: Request, slug: str, card_id: str) -> Response:
+        data = _input(s.CardMoveToColumnInput, request.data)
+        column = selectors.column_get(project=self.project(), column_id=data.pop("column_id"))
+        ticket = services.ticket_move(ticket=self.card(), column=column, **data, **self.actor())
+        return Response(s.CardSerializer(ticket, context=self.ctx()).data)
+
+
+class CardReorderView(TicketsApiView):
+    serializer_class = s.CardSerializer
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        request=s.CardMoveInput,
+        responses=s.CardSerializer,
+        summary="Reorder a card within its column",
+    )
+    def patch(self, request: Request, slug: str, card_id: str) -> Response:
+        data = _input(s.CardMoveInput, request.data)
+        data.pop("column_id", None)
+        ticket = self.card()
+        ticket = services.ticket_move(ticket=ticket, column=ticket.column, **data, **self.actor())
+        return Response(s.CardSerializer(ticket, context=self.ctx()).data)
+
+
+class DeletedCardsView(TicketsApiView):
+    serializer_class = s.DeletedCardSerializer
+    pagination_class = CardPagination
+
+    def needed_role(self) -> str:
+        return MANAGE
+
+    @extend_schema(
+        parameters=[SLUG], responses=s.DeletedCardSerializer(many=True), summary="Soft-deleted cards (admins)"
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        queryset = selectors.tickets_for_project(project=self.project(), deleted=True).order_by("-deleted_at", "-id")
+        return self.paginated(queryset, s.DeletedCardSerializer)
+
+
+class CardRestoreView(TicketsApiView):
+    serializer_class = s.CardDetailSerializer
+
+    def needed_role(self) -> str:
+        return MANAGE
+
+    @extend_schema(parameters=[SLUG, CARD], request=None, responses=s.CardDetailSerializer, summary="Restore a card")
+    def post(self, request: Request, slug: str, card_id: str) -> Response:
+        ticket = services.ticket_restore(ticket=self.card(deleted=True), **self.actor())
+        return self.detail_response(ticket)
+
+
+class BoardView(FilteredCardsMixin, TicketsApiView):
+    serializer_class = s.BoardSerializer
+
+    @extend_schema(
+        parameters=[SLUG], responses=s.BoardSerializer, summary="The whole board: columns with their cards in order"
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = self.project()
+        columns = selectors.board_columns(project=project)
+        cards = self.filter_queryset(self.get_queryset()).order_by("rank", "id")
+        by_column: dict[int, list[Ticket]] = {column.pk: [] for column in columns}
+        for card in cards:
+            by_column.setdefault(card.column_id, []).append(card)
+        board = {
+            "project": {"id": project.pk, "key": project.key, "slug": project.slug, "name": project.name},
+            "columns": [
+                {
+                    "id": column.pk,
+                    "name": column.name,
+                    "category": column.category,
+                    "order": column.order,
+                    "wip_limit": column.wip_limit,
+                    "card_count": len(by_column[column.pk]),
+                    "cards": by_column[column.pk],
+                }
+                for column in columns
+            ],
+        }
+        return Response(s.BoardSerializer(board, context=self.ctx()).data)
+
+
+# --------------------------------------------------------------------------- timeline & comments
+
+
+class CardEventsView(TicketsApiView):
+    serializer_class = s.EventSerializer
+    pagination_class = EventPagination
+
+    @extend_schema(
+        parameters=[SLUG, CARD], responses=s.EventSerializer(many=True), summary="The card's timeline (seed 003)"
+    )
+    def get(self, request: Request, slug: str, card_id: str) -> Response:
+        return self.paginated(selectors.ticket_events(ticket=self.card()), s.EventSerializer)
+
+
+class CardCommentsView(TicketsApiView):
+    serializer_class = s.CommentSerializer
+    pagination_class = EventPagination
+
+    @extend_schema(parameters=[SLUG, CARD], responses=s.CommentSerializer(many=True), summary="Comments on a card")
+    def get(self, request: Request, slug: str, card_id: str) -> Response:
+        return self.paginated(selectors.ticket_comments(ticket=self.card()), s.CommentSerializer)
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        request=s.CommentInput,
+        responses={201: s.CommentSerializer},
+        summary="Comment on a card (minutes > 0 also logs time)",
+    )
+    def post(self, request: Request, slug: str, card_id: str) -> Response:
+        data = _input(s.CommentInput, request.data)
+        comment = services.comment_create(ticket=self.card(), **data, **self.actor())
+        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class CommentDetailView(TicketsApiView):
+    serializer_class = s.CommentSerializer
+
+    def comment(self) -> Any:
+        ticket = self.card() if "card_id" in self.kwargs else None
+        return selectors.comment_get(project=self.project(), comment_id=self.kwargs["comment_id"], ticket=ticket)
+
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("comment_id", int, OpenApiParameter.PATH)],
+        request=s.CommentUpdateInput,
+        responses=s.CommentSerializer,
+        summary="Edit your comment",
+    )
+    def put(self, request: Request, slug: str, comment_id: int, card_id: str | None = None) -> Response:
+        data = _input(s.CommentUpdateInput, request.data)
+        comment = services.comment_update(comment=self.comment(), **data, **self.actor())
+        return Response(s.CommentSerializer(comment).data)
+
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("comment_id", int, OpenApiParameter.PATH)],
+        request=s.CommentUpdateInput,
+        responses=s.CommentSerializer,
+        summary="Edit your comment",
+    )
+    def patch(self, request: Request, slug: str, comment_id: int, card_id: str | None = None) -> Response:
+        return self.put(request, slug, comment_id, card_id)
+
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("comment_id", int, OpenApiParameter.PATH)],
+        responses={204: None},
+        summary="Delete a comment (yours, or any as an admin)",
+    )
+    def delete(self, request: Request, slug: str, comment_id: int, card_id: str | None = None) -> Response:
+        services.comment_delete(comment=self.comment(), **self.actor())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --------------------------------------------------------------------------- checklist
+
+
+class CardChecklistView(TicketsApiView):
+    serializer_class = s.ChecklistItemSerializer
+
+    @extend_schema(
+        parameters=[SLUG, CARD], responses=s.ChecklistItemSerializer(many=True), summary="A card's checklist"
+    )
+    def get(self, request: Request, slug: str, card_id: str) -> Response:
+        items = selectors.checklist_items(ticket=self.card())
+        return Response(s.ChecklistItemSerializer(items, many=True).data)
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        request=s.ChecklistItemInput,
+        responses={201: s.ChecklistItemSerializer},
+        summary="Add a checklist item",
+    )
+    def post(self, request: Request, slug: str, card_id: str) -> Response:
+        data = _input(s.ChecklistItemInput, request.data)
+        item = services.checklist_item_add(ticket=self.card(), **data, **self.actor())
+        return Response(s.ChecklistItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class ChecklistItemView(TicketsApiView):
+    serializer_class = s.ChecklistItemSerializer
+
+    def item(self) -> Any:
+        ticket = self.card() if "card_id" in self.kwargs else None
+        return selectors.checklist_item_get(project=self.project(), item_id=self.kwargs["item_id"], ticket=ticket)
+
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("item_id", int, OpenApiParameter.PATH)],
+        request=s.ChecklistItemUpdateInput,
+        responses=s.ChecklistItemSerializer,
+        summary="Edit or tick a checklist item",
+    )
+    def put(self, request: Request, slug: str, item_id: int, card_id: str | None = None) -> Response:
+        data = _input(s.ChecklistItemUpdateInput, request.data)
+        item = services.checklist_item_update(item=self.item(), **data, **self.actor())
+        return Response(s.ChecklistItemSerializer(item).data)
+
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("item_id", int, OpenApiParameter.PATH)],
+        request=s.ChecklistItemUpdateInput,
+        responses=s.ChecklistItemSerializer,
+        summary="Edit or tick a checklist item",
+    )
+    def patch(self, request: Request, slug: str, item_id: int, card_id: str | None = None) -> Response:
+        return self.put(request, slug, item_id, card_id)
+
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("item_id", int, OpenApiParameter.PATH)],
+        responses={204: None},
+        summary="Remove a checklist item",
+    )
+    def delete(self, request: Request, slug: str, item_id: int, card_id: str | None = None) -> Response:
+        services.checklist_item_delete(item=self.item(), **self.actor())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ChecklistReorderView(TicketsApiView):
+    serializer_class = s.ChecklistItemSerializer
+
+    @extend_schema(
+        parameters=[SLUG],
+        request=s.ChecklistReorderInput,
+        responses=s.ChecklistItemSerializer(many=True),
+        summary="Reorder a card's checklist (ids of one card's items, in the new order)",
+    )
+    def patch(self, request: Request, slug: str, card_id: str | None = None) -> Response:
+        data = _input(s.ChecklistReorderInput, request.data)
+        if card_id is not None:
+            ticket = self.card()
+        else:
+            first = selectors.checklist_item_get(project=self.project(), item_id=data["order"][0])
+            ticket = first.ticket
+        items = services.checklist_reorder(ticket=ticket, order=data["order"], **self.actor())
+        return Response(s.ChecklistItemSerializer(items, many=True).data)
+
+
+# --------------------------------------------------------------------------- attachments
+
+
+class CardAttachmentsView(TicketsApiView):
+    serializer_class = s.AttachmentSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(parameters=[SLUG, CARD], responses=s.AttachmentSerializer(many=True), summary="A card's attachments")
+    def get(self, request: Request, slug: str, card_id: str) -> Response:
+        items = selectors.attachments_for(ticket=self.card())
+        return Response(s.AttachmentSerializer(items, many=True, context=self.ctx()).data)
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        request={"multipart/form-data": s.AttachmentInput},
+        responses={201: s.AttachmentSerializer, 413: OpenApiResponse(description="File too large")},
+        summary="Upload an attachment (multipart field 'file')",
+    )
+    def post(self, request: Request, slug: str, card_id: str) -> Response:
+        ticket = self.card()
+        data = _input(s.AttachmentInput, request.data)
+        attachment = services.attachment_add(ticket=ticket, upload=data["file"], **self.actor())
+        return Response(s.AttachmentSerializer(attachment, context=self.ctx()).data, status=status.HTTP_201_CREATED)
+
+
+class _AttachmentView(TicketsApiView):
+    serializer_class = s.AttachmentSerializer
+
+    def attachment(self) -> Attachment:
+        ticket = self.card() if "card_id" in self.kwargs else None
+        return selectors.attachment_get(
+            project=self.project(), attachment_id=self.kwargs["attachment_id"], ticket=ticket
+        )
+
+
+class AttachmentDetailView(_AttachmentView):
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
+        responses=s.AttachmentSerializer,
+        summary="An attachment's metadata",
+    )
+    def get(self, request: Request, slug: str, attachment_id: int, card_id: str | None = None) -> Response:
+        return Response(s.AttachmentSerializer(self.attachment(), context=self.ctx()).data)
+
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
+        responses={204: None},
+        summary="Delete an attachment (yours, or any as an admin)",
+    )
+    def delete(self, request: Request, slug: str, attachment_id: int, card_id: str | None = None) -> Response:
+        services.attachment_delete(attachment=self.attachment(), **self.actor())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AttachmentDownloadView(_AttachmentView):
+    """The file itself, after the permission check (never a public media URL)."""
+
+    thumbnail = False
+
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        summary="Download an attachment",
+    )
+    def get(self, request: Request, slug: str, attachment_id: int, card_id: str | None = None) -> Any:
+        attachment = self.attachment()
+        field = attachment.thumbnail if self.thumbnail else attachment.file
+        if not field:
+            raise NotFound("No such file.")
+        try:
+            handle = field.open("rb")
+        except FileNotFoundError:
+            raise NotFound("The file is missing from storage.") from None
+        # Images show inline; anything else downloads, so a browser never renders it as a page.
+        inline = attachment.is_image
+        content_type = "image/webp" if self.thumbnail else attachment.content_type
+        response = FileResponse(
+            handle, as_attachment=not inline, filename=attachment.filename, content_type=content_type
+        )
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+
+class AttachmentThumbnailView(AttachmentDownloadView):
+    thumbnail = True
+
+    @extend_schema(
+        parameters=[SLUG, OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
+        responses={(200, "image/webp"): OpenApiTypes.BINARY},
+        summary="An image attachment's thumbnail (WebP)",
+    )
+    def get(self, request: Request, slug: str, attachment_id: int, card_id: str | None = None) -> Any:
+        return super().get(request, slug, attachment_id, card_id)
+
+
+# --------------------------------------------------------------------------- git links & watchers
+
+
+class CardLinksView(TicketsApiView):
+    serializer_class = s.GitLinkSerializer
+
+    @extend_schema(parameters=[SLUG, CARD], responses=s.GitLinkSerializer(many=True), summary="A card's git links")
+    def get(self, request: Request, slug: str, card_id: str) -> Response:
+        return Response(s.GitLinkSerializer(selectors.git_links_for(ticket=self.card()), many=True).data)
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        request=s.GitLinkInput,
+        responses={201: s.GitLinkSerializer, 200: s.GitLinkSerializer},
+        summary="Link a commit, branch, pull request or tag (idempotent per URL)",
+    )
+    def post(self, request: Request, slug: str, card_id: str) -> Response:
+        data = _input(s.GitLinkInput, request.data)
+        link, created = services.git_link_add(ticket=self.card(), **data, **self.actor())
+        return Response(s.GitLinkSerializer(link).data, status=status.HTTP_201_CREATED if created else 200)
+
+
+class CardWatchView(TicketsApiView):
+    serializer_class = s.WatchSerializer
+
+    def needed_role(self) -> str:
+        # Watching changes nothing on the ticket: whoever can read it may watch it.
+        return READ
+
+    @extend_schema(parameters=[SLUG, CARD], request=None, responses=s.WatchSerializer, summary="Watch a card")
+    def post(self, request: Request, slug: str, card_id: str) -> Response:
+        services.ticket_watch(ticket=self.card(), user=request.user)
+        return Response({"watching": True})
+
+    @extend_schema(parameters=[SLUG, CARD], responses={204: None}, summary="Stop watching a card")
+    def delete(self, request: Request, slug: str, card_id: str) -> Response:
+        services.ticket_unwatch(ticket=self.card(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,273 @@
+"""Filters shared by the card list and the board (django-filter), and the list's pagination.
+
+The FilterSet is always bound to one project's queryset, so every lookup stays inside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+import django_filters
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from projects.models import Column, Sprint
+from tickets.models import Ticket
+from tickets.selectors import CARD_KEY_RE
+
+PRIORITY_RANK = Case(
+    When(priority=Ticket.Priority.LOW, then=Value(0)),
+    When(priority=Ticket.Priority.MEDIUM, then=Value(1)),
+    When(priority=Ticket.Priority.HIGH, then=Value(2)),
+    When(priority=Ticket.Priority.URGENT, then=Value(3)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
+# ordering parameter → model field (priority sorts by urgency, not alphabetically)
+ORDERING_FIELDS = {
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "priority": "priority_rank",
+    "number": "number",
+    "due_date": "due_date",
+}
+DEFAULT_ORDERING = "-number"
+
+
+def _values(raw: str) -> list[str]:
+    """`a,b` and repeated parameters both mean "any of"."""
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+class CardFilter(django_filters.FilterSet):
+    status = django_filters.CharFilter(method="filter_status", help_text="Column category; comma-separated.")
+    type = django_filters.CharFilter(method="filter_type", help_text="Ticket type; comma-separated.")
+    priority = django_filters.CharFilter(method="filter_priority", help_text="Priority; comma-separated.")
+    assignee = django_filters.CharFilter(method="filter_assignee", help_text='User name, id, or "none".')
+    reporter = django_filters.CharFilter(method="filter_reporter", help_text="User name or id.")
+    label = django_filters.CharFilter(method="filter_label", help_text="Label name; repeat for all of several.")
+    sprint = django_filters.CharFilter(method="filter_sprint", help_text='Sprint id, "none" or "active".')
+    parent = django_filters.CharFilter(method="filter_parent", help_text="Parent id or key.")
+    state = django_filters.ChoiceFilter(
+        method="filter_state", choices=[("open", "open"), ("opened", "opened"), ("closed", "closed")]
+    )
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    q = django_filters.CharFilter(method="filter_q", help_text="Text in the title or body, or a key.")
+    ordering = django_filters.CharFilter(
+        method="filter_ordering",
+        help_text="created_at, updated_at, priority, number or due_date; prefix '-' for descending.",
+    )
+
+    class Meta:
+        model = Ticket
+        fields: list[str] = []
+
+    def _choices(self, name: str, value: str, allowed: list[str]) -> list[str]:
+        values = _values(value)
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise ValidationError({name: [f"Unknown {name} '{bad[0]}'; use one of {', '.join(allowed)}."]})
+        return values
+
+    def filter_status(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(column__category__in=self._choices(name, value, Column.Category.values))
+
+    def filter_type(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(type__in=self._choices(name, value, Ticket.Type.values))
+
+    def filter_priority(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(priority__in=self._choices(name, value, Ticket.Priority.values))
+
+    @staticmethod
+    def _person(field: str, value: str) -> Q:
+        condition = Q(pk__in=[])
+        for part in _values(value):
+            if part.lower() == "none":
+                condition |= Q(**{f"{field}__isnull": True})
+            elif part.isdigit():
+                condition |= Q(**{f"{field}_id": int(part)})
+            else:
+                condition |= Q(**{f"{field}__username__iexact": part})
+        return condition
+
+    def filter_assignee(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(self._person("assignee", value))
+
+    def filter_reporter(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(self._person("reporter", value))
+
+    def filter_label(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        # Every repeated ?label= must match (label names are unique per project, so the joins
+        # never duplicate rows).
+        for label in self.data.getlist("label") if hasattr(self.data, "getlist") else [value]:
+            if label.strip():
+                queryset = queryset.filter(labels__name__iexact=label.strip())
+        return queryset
+
+    def filter_sprint(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        value = value.strip().lower()
+        if value == "none":
+            return queryset.filter(sprint__isnull=True)
+        if value == "active":
+            return queryset.filter(sprint__status=Sprint.Status.ACTIVE)
+        if not value.isdigit():
+            raise ValidationError({name: ['Use a sprint id, "none" or "active".']})
+        return queryset.filter(sprint_id=int(value))
+
+    def filter_parent(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        value = value.strip()
+        if value.lower() == "none":
+            return queryset.filter(parent__isnull=True)
+        if value.isdigit():
+            return queryset.filter(parent_id=int(value))
+        match = CARD_KEY_RE.match(value)
+        if not match:
+            raise ValidationError({name: ["Use a ticket id or key."]})
+        return queryset.filter(parent__number=int(match.group(2)), parent__project__key=match.group(1).upper())
+
+    def filter_state(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(state=Ticket.State.CLOSED if value == "closed" else Ticket.State.OPENED)
+
+    def filter_q(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q(title__icontains=value) | Q(body__icontains=value)
+        match = CARD_KEY_RE.match(value)
+        if match:
+            condition |= Q(number=int(match.group(2)), project__key=match.group(1).upper())
+        elif value.lstrip("#").isdigit() and len(value) < 10:
+            condition |= Q(number=int(value.lstrip("#")))
+        return queryset.filter(condition)
+
+    def filter_ordering(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        # The view applies the ordering (the board has its own); this only validates it.
+        ordering_fields(value)
+        return queryset
+
+
+def ordering_fields(value: str | None) -> tuple[str, bool]:
+    """(model field, descending) for an ordering parameter; 400 for anything else."""
+    value = (value or DEFAULT_ORDERING).strip()
+    descending = value.startswith("-")
+    field = ORDERING_FIELDS.get(value.lstrip("-"))
+    if field is None:
+        raise ValidationError(
+            {"ordering": [f"Unknown ordering '{value}'; use one of {', '.join(ORDERING_FIELDS)} (prefix '-')."]}
+        )
+    return field, descending
+
+
+def apply_ordering(queryset: QuerySet[Ticket], value: str | None) -> QuerySet[Ticket]:
+    """Order by the parameter with id as the tie-breaker, so pages never overlap."""
+    field, descending = ordering_fields(value)
+    if field == "priority_rank":
+        queryset = queryset.annotate(priority_rank=PRIORITY_RANK)
+    if field == "due_date":
+        # Tickets without a due date come last either way (databases disagree on NULL order).
+        primary = F("due_date").desc(nulls_last=True) if descending else F("due_date").asc(nulls_last=True)
+        return queryset.order_by(primary, "-id" if descending else "id")
+    return queryset.order_by(f"-{field}" if descending else field, "-id" if descending else "id")
+
+
+class CardPagination(LimitOffsetPagination):
+    """?limit=&offset= with a total count (default 50, at most 200)."""
+
+    default_limit = 50
+    max_limit = 200
+
+
+class KeysetCursorPagination:
+    """?cursor= mode: opaque keyset cursors, stable under inserts (no OFFSET scans on deep pages).
+
+    The cursor holds the last row's ordering value and id; the next page is everything
+    strictly after it in (value, id) order. Orderings: number, created_at, updated_at, priority.
+    """
+
+    page_size_default = 50
+    max_page_size = 200
+    CURSOR_FIELDS = ("number", "created_at", "updated_at", "priority_rank")
+
+    def __init__(self, request: Request, ordering: str | None) -> None:
+        self.request = request
+        self.field, self.descending = ordering_fields(ordering)
+        if self.field not in self.CURSOR_FIELDS:
+            raise ValidationError({"ordering": ["Cursor mode orders by number, created_at, updated_at or priority."]})
+        try:
+            self.limit = min(int(request.query_params.get("limit", self.page_size_default)), self.max_page_size)
+        except ValueError:
+            raise ValidationError({"limit": ["Must be a number."]}) from None
+        if self.limit < 1:
+            raise ValidationError({"limit": ["Must be at least 1."]})
+        self.position = self._decode(request.query_params.get("cursor", ""))
+
+    @staticmethod
+    def _encode(payload: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    def _decode(self, raw: str) -> dict[str, Any] | None:
+        if not raw:
+            return None
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+            if not isinstance(payload, dict) or payload.get("f") != self.field or not isinstance(payload.get("i"), int):
+                raise ValueError("cursor for another ordering")
+            if self.field in ("created_at", "updated_at"):
+                payload["v"] = datetime.fromisoformat(payload["v"])
+            elif not isinstance(payload.get("v"), int):
+                raise ValueError("bad value")
+            return payload
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            raise ValidationError({"cursor": ["Invalid cursor."]}) from None
+
+    def _value(self, ticket: Ticket) -> Any:
+        value = getattr(ticket, self.field)
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    def paginate(self, queryset: QuerySet[Ticket]) -> list[Ticket]:
+        if self.field == "priority_rank":
+            queryset = queryset.annotate(priority_rank=PRIORITY_RANK)
+        # Walking backwards ("previous") flips the order, then the page is flipped back.
+        backwards = bool(self.position and self.position.get("r"))
+        descending = self.descending != backwards
+        if self.position is not None:
+            value, last_id = self.position["v"], self.position["i"]
+            op = "lt" if descending else "gt"
+            queryset = queryset.filter(
+                Q(**{f"{self.field}__{op}": value}) | Q(**{self.field: value, f"id__{op}": last_id})
+            )
+        order = [f"-{self.field}", "-id"] if descending else [self.field, "id"]
+        rows = list(queryset.order_by(*order)[: self.limit + 1])
+        self.has_more = len(rows) > self.limit
+        rows = rows[: self.limit]
+        if backwards:
+            rows.reverse()
+        self.backwards = backwards
+        self.rows = rows
+        return rows
+
+    def _link(self, ticket: Ticket, reverse: bool) -> str:
+        cursor = self._encode({"f": self.field, "v": self._value(ticket), "i": ticket.pk, "r": reverse})
+        return replace_query_param(self.request.build_absolute_uri(), "cursor", cursor)
+
+    def get_paginated_response(self, data: list[Any]) -> Response:
+        rows = self.rows
+        next_link = previous_link = None
+        if rows:
+            if self.backwards:
+                next_link = self._link(rows[-1], False)
+                previous_link = self._link(rows[0], True) if self.has_more else None
+            else:
+                next_link = self._link(rows[-1], False) if self.has_more else None
+                previous_link = self._link(rows[0], True) if self.position is not None else None
+        return Response({"next": next_link, "previous": previous_link, "results": data})

@@ -1,0 +1,168 @@
+"""Reads for tickets and what hangs off them.
+
+Every selector is scoped to one project the caller was already checked against, and loads
+what its serializer reads, so the number of queries does not grow with the rows.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from rest_framework.exceptions import NotFound
+
+from accounts.models import User
+from projects.models import Column, Project
+from projects.permissions import check_role
+from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket
+
+CARD_KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
+
+
+def project_for(*, user: Any, slug: str, needed: str) -> Project:
+    """The live project `slug` (its lowercased key) if `user` has `needed`: 404 for outsiders, 403 below."""
+    project = (
+        Project.objects.select_related("owner_user", "organization")
+        .filter(key=slug.upper(), archived_at__isnull=True)
+        .first()
+    )
+    if project is None:
+        raise NotFound("Project not found.")
+    check_role(user, project, needed)
+    return project
+
+
+def column_get(*, project: Project, column_id: int) -> Column:
+    column = project.columns.filter(pk=column_id).first()
+    if column is None:
+        raise NotFound("Column not found.")
+    return column
+
+
+def _subquery_count(model: Any, **filters: Any) -> Coalesce:
+    """A correlated COUNT, so several counts on one row do not multiply each other's joins."""
+    query = (
+        model.objects.filter(ticket=OuterRef("pk"), **filters)
+        .order_by()
+        .values("ticket")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(query, output_field=IntegerField()), Value(0))
+
+
+def tickets_for_project(*, project: Project, deleted: bool = False) -> QuerySet[Ticket]:
+    """Tickets with everything the card JSON reads (labels prefetched, people and column joined)."""
+    queryset = Ticket.objects.filter(project=project, deleted_at__isnull=not deleted)
+    return (
+        queryset.select_related("project", "column", "assignee", "reporter", "sprint", "parent", "deleted_by")
+        .prefetch_related("labels")
+        .annotate(
+            checklist_total=_subquery_count(ChecklistItem),
+            checklist_done=_subquery_count(ChecklistItem, done=True),
+        )
+    )
+
+
+def ticket_lookup_filter(card_id: str | int, project: Project) -> Q:
+    """Match `card_id`: the numeric id, or the key `BLOG-42` (case-insensitive) of this project."""
+    text = str(card_id).strip()
+    if text.isdigit():
+        return Q(pk=int(text))
+    match = CARD_KEY_RE.match(text)
+    if match and match.group(1).upper() == project.key:
+        return Q(number=int(match.group(2)))
+    raise NotFound("Card not found.")
+
+
+def ticket_get(*, project: Project, card_id: str | int, deleted: bool = False) -> Ticket:
+    ticket = (
+        tickets_for_project(project=project, deleted=deleted).filter(ticket_lookup_filter(card_id, project)).first()
+    )
+    if ticket is None:
+        raise NotFound("Card not found.")
+    return ticket
+
+
+def ticket_detail(*, project: Project, card_id: str | int) -> Ticket:
+    """One ticket with its sub-tasks, watchers, checklist progress and counts (constant queries)."""
+    subtasks = Ticket.objects.filter(deleted_at__isnull=True).select_related("column", "project").order_by("number")
+    queryset = (
+        tickets_for_project(project=project)
+        .prefetch_related(
+            Prefetch("subtasks", queryset=subtasks, to_attr="live_subtasks"),
+            Prefetch("watchers", queryset=User.objects.order_by("username"), to_attr="watcher_list"),
+        )
+        .annotate(
+            comment_count=_subquery_count(Event, kind=Event.Kind.COMMENT, deleted_at__isnull=True),
+            attachment_count=_subquery_count(Attachment),
+            link_count=_subquery_count(GitLink),
+        )
+    )
+    ticket = queryset.filter(ticket_lookup_filter(card_id, project)).first()
+    if ticket is None:
+        raise NotFound("Card not found.")
+    return ticket
+
+
+def board_columns(*, project: Project) -> list[Column]:
+    return list(project.columns.order_by("order", "id"))
+
+
+def ticket_events(*, ticket: Ticket) -> QuerySet[Event]:
+    """The timeline: every event except deleted comments, oldest first."""
+    return ticket.events.filter(deleted_at__isnull=True).select_related("author").order_by("created_at", "id")
+
+
+def ticket_comments(*, ticket: Ticket) -> QuerySet[Event]:
+    return ticket_events(ticket=ticket).filter(kind=Event.Kind.COMMENT).select_related("time_entry")
+
+
+def comment_get(*, project: Project, comment_id: int, ticket: Ticket | None = None) -> Event:
+    queryset = Event.objects.filter(
+        pk=comment_id,
+        kind=Event.Kind.COMMENT,
+        deleted_at__isnull=True,
+        ticket__project=project,
+        ticket__deleted_at__isnull=True,
+    )
+    if ticket is not None:
+        queryset = queryset.filter(ticket=ticket)
+    comment = queryset.select_related("author", "ticket", "ticket__project", "time_entry").first()
+    if comment is None:
+        raise NotFound("Comment not found.")
+    return comment
+
+
+def checklist_items(*, ticket: Ticket) -> QuerySet[ChecklistItem]:
+    return ticket.checklist.select_related("done_by").order_by("order", "id")
+
+
+def checklist_item_get(*, project: Project, item_id: int, ticket: Ticket | None = None) -> ChecklistItem:
+    queryset = ChecklistItem.objects.filter(pk=item_id, ticket__project=project, ticket__deleted_at__isnull=True)
+    if ticket is not None:
+        queryset = queryset.filter(ticket=ticket)
+    item = queryset.select_related("ticket", "ticket__project", "done_by").first()
+    if item is None:
+        raise NotFound("Checklist item not found.")
+    return item
+
+
+def attachments_for(*, ticket: Ticket) -> QuerySet[Attachment]:
+    return ticket.attachments.select_related("uploaded_by").order_by("created_at", "id")
+
+
+def attachment_get(*, project: Project, attachment_id: int, ticket: Ticket | None = None) -> Attachment:
+    queryset = Attachment.objects.filter(pk=attachment_id, ticket__project=project, ticket__deleted_at__isnull=True)
+    if ticket is not None:
+        queryset = queryset.filter(ticket=ticket)
+    attachment = queryset.select_related("ticket", "ticket__project", "uploaded_by").first()
+    if attachment is None:
+        raise NotFound("Attachment not found.")
+    return attachment
+
+
+def git_links_for(*, ticket: Ticket) -> QuerySet[GitLink]:
+    return ticket.git_links.select_related("created_by").order_by("created_at", "id")
