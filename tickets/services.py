@@ -36,6 +36,7 @@ from rest_framework.exceptions import APIException, PermissionDenied, Validation
 
 from accounts.models import User
 from accounts.serializers import user_brief
+from chat.services import notify
 from projects.models import Column, Label, Membership, Project, Sprint
 from projects.permissions import MANAGE, has_role, visible_projects
 from projects.services import column_for_category, columns_create_defaults
@@ -177,7 +178,17 @@ def _write_mentions(
             .filter(_iexact_any("username", usernames))
             .order_by("username")
         )
-        for user in mentioned[:MAX_REFERENCES]:
+        mentioned = list(mentioned[:MAX_REFERENCES])
+        notify(
+            recipients=mentioned,
+            kind="mention",
+            actor=by,
+            text=f"{getattr(by, 'username', 'Someone')} mentioned you in {ticket.key}: {_excerpt(new_text, 160)}",
+            url=ticket_html_url(project, ticket.number),
+            project=project,
+            data={"ticket": ticket_brief(ticket), **source},
+        )
+        for user in mentioned:
             events.append(
                 Event(
                     ticket=ticket,
@@ -239,9 +250,19 @@ def _watch(ticket: Ticket, users: Iterable[Any]) -> None:
 
 def _notify_watchers(*, ticket: Ticket, by: Any, action: str, summary: str, tab_id: str | None) -> None:
     """`notification.ticket` to every watcher but the one who made the change."""
-    ids = list(Watcher.objects.filter(ticket=ticket).exclude(user_id=_actor_id(by)).values_list("user_id", flat=True))
-    if not ids:
+    watchers = list(User.objects.filter(watcher__ticket=ticket, is_active=True).exclude(pk=_actor_id(by)))
+    if not watchers:
         return
+    ids = [user.pk for user in watchers]
+    notify(
+        recipients=watchers,
+        kind="watched",
+        actor=by,
+        text=f"{ticket.key} {ticket.title}: {summary}",
+        url=ticket_html_url(ticket.project, ticket.number),
+        project=ticket.project,
+        data={"ticket": ticket_brief(ticket), "action": action},
+    )
     publish(
         "notification.ticket",
         {
@@ -260,6 +281,15 @@ def _notify_watchers(*, ticket: Ticket, by: Any, action: str, summary: str, tab_
 def _notify_assigned(*, ticket: Ticket, by: Any, tab_id: str | None) -> None:
     if ticket.assignee_id is None or ticket.assignee_id == _actor_id(by):
         return
+    notify(
+        recipients=[ticket.assignee],
+        kind="assigned",
+        actor=by,
+        text=f"{getattr(by, 'username', 'Someone')} assigned you {ticket.key} {ticket.title}",
+        url=ticket_html_url(ticket.project, ticket.number),
+        project=ticket.project,
+        data={"ticket": ticket_brief(ticket)},
+    )
     publish(
         "notification.assigned",
         {
