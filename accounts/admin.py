@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from accounts import services
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, SystemSettings, User
 
 
 @admin.register(User)
@@ -37,6 +40,22 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     readonly_fields = ("last_login", "date_joined")
+
+    actions = ("deactivate",)
+
+    @admin.action(description="Deactivate the selected users (signs them out everywhere)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = 0
+        for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
+            services.user_deactivate(user=user, by=request.user)
+            count += 1
+        self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Same effect as deactivating through the API: no refresh token outlives the account.
+            services.refresh_tokens_revoke_all(user=obj)
 
 
 class ApiKeyStateFilter(admin.SimpleListFilter):
@@ -85,3 +104,62 @@ class ApiKeyAdmin(admin.ModelAdmin):
             services.api_key_revoke(api_key=key)
             count += 1
         self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
+
+
+class SystemSettingsForm(forms.ModelForm):
+    class Meta:
+        model = SystemSettings
+        fields = (
+            "site_name",
+            "registration_open",
+            "max_upload_bytes",
+            "allowed_upload_types",
+            "default_member_role",
+            "webhooks_allow_private",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        given = {name: cleaned[name] for name in self.Meta.fields if cleaned.get(name) is not None}
+        if not isinstance(given.get("allowed_upload_types", []), list):
+            self.add_error("allowed_upload_types", 'Enter a JSON list, e.g. ["image/*", "application/pdf"].')
+            return cleaned
+        try:
+            # The API's rules, so both doors accept the same values.
+            cleaned.update(services.system_settings_clean(**given))
+        except DRFValidationError as exc:
+            for field, errors in exc.detail.items():
+                self.add_error(field if field in self.fields else None, [str(e) for e in errors])
+        return cleaned
+
+
+@admin.register(SystemSettings)
+class SystemSettingsAdmin(admin.ModelAdmin):
+    """One row: the list opens it directly; it can be added once and never deleted."""
+
+    form = SystemSettingsForm
+    readonly_fields = ("updated_at", "updated_by")
+    fieldsets = (
+        (None, {"fields": ("site_name", "registration_open", "default_member_role")}),
+        ("Uploads", {"fields": ("max_upload_bytes", "allowed_upload_types")}),
+        ("Outgoing webhooks", {"fields": ("webhooks_allow_private",)}),
+        ("Last change", {"fields": ("updated_at", "updated_by")}),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not SystemSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        row = SystemSettings.objects.filter(pk=SystemSettings.SINGLETON_PK).first()
+        if row is None:
+            return redirect("admin:accounts_systemsettings_add")
+        return redirect("admin:accounts_systemsettings_change", row.pk)
+
+    def save_model(self, request: HttpRequest, obj: SystemSettings, form: Any, change: bool) -> None:
+        values = {name: form.cleaned_data[name] for name in SystemSettingsForm.Meta.fields}
+        saved = services.system_settings_update(by=request.user, **values)
+        obj.pk = saved.pk
+        obj._state.adding = False

@@ -12,8 +12,9 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +22,8 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.models import User
 from accounts.serializers import (
+    AdminUserPageSerializer,
+    AdminUserSerializer,
     ApiKeyCreatedSerializer,
     ApiKeyCreateInputSerializer,
     ApiKeySerializer,
@@ -37,9 +40,15 @@ from accounts.serializers import (
     RefreshInputSerializer,
     RegisterInputSerializer,
     ResetPasswordInputSerializer,
+    SystemSettingsInputSerializer,
+    SystemSettingsSerializer,
     TokenPairSerializer,
+    UserAdminUpdateInputSerializer,
+    UserCreateInputSerializer,
+    UserListQuerySerializer,
 )
 from punt.api.authentication import CsrfSessionAuthentication
+from punt.api.permissions import ApiKeyScope, IsSiteAdmin
 from punt.api.ratelimit import check_rate, client_ip
 
 # Seed 000's limits. Every attempt counts, successful or not: the point is to bound guessing.
@@ -281,6 +290,112 @@ class ApiKeyDetailView(APIView):
     def delete(self, request: Request, key_id: int) -> Response:
         services.api_key_revoke(api_key=selectors.api_key_get(user=request.user, key_id=key_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --------------------------------------------------------------------------- admin: users, settings
+
+
+class SiteAdminView(APIView):
+    """Site admins only; an API key needs the admin scope (or no scope restriction)."""
+
+    permission_classes = (IsAuthenticated, ApiKeyScope, IsSiteAdmin)
+    api_scope = "admin"
+
+
+class UserPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+@extend_schema(tags=["admin"])
+class UserListView(SiteAdminView):
+    @extend_schema(
+        parameters=[UserListQuerySerializer],
+        responses={200: AdminUserPageSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
+        summary="List all users (site admins)",
+        operation_id="users_list",
+    )
+    def get(self, request: Request) -> Response:
+        query = UserListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        users = selectors.users_for_admin(**query.validated_data)
+        paginator = UserPagination()
+        page = paginator.paginate_queryset(users, request, view=self)
+        return paginator.get_paginated_response(AdminUserSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=UserCreateInputSerializer,
+        responses={201: AdminUserSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
+        summary="Create a user (site admins; works while registration is closed)",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(UserCreateInputSerializer, request)
+        user = services.user_create(by=request.user, **data)
+        return Response(AdminUserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["admin"])
+class UserDetailView(SiteAdminView):
+    @extend_schema(responses={200: AdminUserSerializer, 401: ERROR, 403: ERROR, 404: ERROR}, summary="One user")
+    def get(self, request: Request, user_id: int) -> Response:
+        return Response(AdminUserSerializer(selectors.user_get_for_admin(pk=user_id)).data)
+
+    @extend_schema(
+        request=UserAdminUpdateInputSerializer,
+        responses={200: AdminUserSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        summary="Update a user: profile, active flag, global roles, password (site admins)",
+        description=(
+            "Fields left out stay as they are. Deactivating signs the user out everywhere (refresh "
+            "tokens revoked; access tokens, sessions and API keys refuse inactive users). Admins cannot "
+            "deactivate themselves or remove their own admin role."
+        ),
+    )
+    def put(self, request: Request, user_id: int) -> Response:
+        user = selectors.user_get_for_admin(pk=user_id)
+        data = _valid(UserAdminUpdateInputSerializer, request)
+        user = services.user_admin_update(user=user, by=request.user, **data)
+        return Response(AdminUserSerializer(user).data)
+
+    @extend_schema(
+        request=UserAdminUpdateInputSerializer,
+        responses={200: AdminUserSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        summary="Update a user (same as PUT)",
+    )
+    def patch(self, request: Request, user_id: int) -> Response:
+        return self.put(request, user_id)
+
+    @extend_schema(
+        request=None,
+        responses={204: None, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        summary="Deactivate a user (accounts are never deleted: their work stays attributed)",
+    )
+    def delete(self, request: Request, user_id: int) -> Response:
+        services.user_deactivate(user=selectors.user_get_for_admin(pk=user_id), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["admin"])
+class SystemSettingsView(SiteAdminView):
+    @extend_schema(responses={200: SystemSettingsSerializer, 401: ERROR, 403: ERROR}, summary="System settings")
+    def get(self, request: Request) -> Response:
+        return Response(SystemSettingsSerializer(services.system_settings()).data)
+
+    @extend_schema(
+        request=SystemSettingsInputSerializer,
+        responses={200: SystemSettingsSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
+        summary="Change system settings (fields left out stay as they are)",
+    )
+    def put(self, request: Request) -> Response:
+        data = _valid(SystemSettingsInputSerializer, request)
+        return Response(SystemSettingsSerializer(services.system_settings_update(by=request.user, **data)).data)
+
+    @extend_schema(
+        request=SystemSettingsInputSerializer,
+        responses={200: SystemSettingsSerializer, 400: ERROR, 401: ERROR, 403: ERROR},
+        summary="Change system settings (same as PUT)",
+    )
+    def patch(self, request: Request) -> Response:
+        return self.put(request)
 
 
 # --------------------------------------------------------------------------- PUNT /api/auth/*

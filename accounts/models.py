@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -125,3 +126,77 @@ class PasswordResetToken(models.Model):
 
     def __str__(self) -> str:
         return f"reset token for {self.user_id}"
+
+
+# The environment decides until an admin saves the settings: each default is read from
+# punt/settings.py when the row is first built, so a fresh install behaves as configured.
+def default_site_name() -> str:
+    return "PUNT"
+
+
+def default_registration_open() -> bool:
+    return bool(settings.PUNT_REGISTRATION_OPEN)
+
+
+def default_max_upload_bytes() -> int:
+    return int(settings.PUNT_MAX_UPLOAD_BYTES)
+
+
+def default_webhooks_allow_private() -> bool:
+    return bool(settings.PUNT_WEBHOOKS_ALLOW_PRIVATE)
+
+
+class SystemSettings(models.Model):
+    """Site-wide settings that admins change at run time: a single row, pk 1.
+
+    Read it through accounts.services.system_settings() (cached); write it through
+    system_settings_update(), which validates and invalidates the cache.
+    """
+
+    SINGLETON_PK = 1
+
+    class MemberRole(models.TextChoices):
+        MEMBER = "member", "Member"
+        VIEWER = "viewer", "Viewer"
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
+    site_name = models.CharField(max_length=100, default=default_site_name)
+    registration_open = models.BooleanField(
+        default=default_registration_open, help_text="Whether anyone may create an account."
+    )
+    max_upload_bytes = models.PositiveBigIntegerField(
+        default=default_max_upload_bytes, help_text="Largest attachment accepted, in bytes."
+    )
+    allowed_upload_types = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Content types accepted for attachments, e.g. "image/*", "application/pdf". Empty: any type.',
+    )
+    default_member_role = models.CharField(
+        max_length=10,
+        choices=MemberRole.choices,
+        default=MemberRole.MEMBER,
+        help_text="The role a new project member gets when none is given.",
+    )
+    webhooks_allow_private = models.BooleanField(
+        default=default_webhooks_allow_private,
+        help_text="Let outgoing webhooks call loopback, private and link-local addresses (services on the LAN).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "system settings"
+        verbose_name_plural = "system settings"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="system_settings_singleton")]
+
+    def __str__(self) -> str:
+        return "System settings"
+
+    def upload_type_allowed(self, content_type: str) -> bool:
+        """Whether an upload of `content_type` is accepted ("type/*" entries match a whole family)."""
+        if not self.allowed_upload_types:
+            return True
+        content_type = (content_type or "").split(";", 1)[0].strip().lower()
+        family = content_type.split("/", 1)[0] + "/*"
+        return content_type in self.allowed_upload_types or family in self.allowed_upload_types

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, SystemSettings, User
 
 
 def avatar_url(user: User) -> str | None:
@@ -146,3 +146,122 @@ class ApiKeyCreateInputSerializer(serializers.Serializer):
         help_text="Empty: every right of the owner. `x:write` implies `x:read`; `admin` implies all.",
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+# --------------------------------------------------------------------------- admin: users
+
+
+class AdminUserSerializer(serializers.ModelSerializer):
+    """An account as site admins see it."""
+
+    name = serializers.CharField(read_only=True)
+    avatar = serializers.SerializerMethodField()
+    global_roles = serializers.ListField(
+        source="roles",
+        child=serializers.ChoiceField(choices=User.GlobalRole.choices),
+        read_only=True,
+        help_text="admin, metrics, backup.",
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "display_name",
+            "name",
+            "avatar",
+            "is_active",
+            "global_roles",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = fields
+
+    def get_avatar(self, user: User) -> str | None:
+        return avatar_url(user)
+
+
+class AdminUserPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AdminUserSerializer(many=True)
+
+
+def _roles_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=User.GlobalRole.choices),
+        required=False,
+        max_length=len(User.GlobalRole.values),
+        help_text="Global roles: admin (site admin), metrics, backup.",
+    )
+
+
+class UserListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(
+        max_length=150, required=False, default="", allow_blank=True, help_text="Part of a user name, email or name."
+    )
+    is_active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    role = serializers.ChoiceField(
+        choices=User.GlobalRole.choices, required=False, default="", allow_blank=True, help_text="Holds this role."
+    )
+
+
+class UserCreateInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=39)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    global_roles = _roles_field()
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class UserAdminUpdateInputSerializer(serializers.Serializer):
+    """Fields left out stay as they are."""
+
+    display_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False)
+    is_active = serializers.BooleanField(required=False)
+    global_roles = _roles_field()
+    password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, required=False, help_text="Set a new password (signs the user out)."
+    )
+
+
+# --------------------------------------------------------------------------- system settings
+
+
+class SystemSettingsSerializer(serializers.ModelSerializer):
+    updated_by = UserBriefSerializer(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = SystemSettings
+        fields = [
+            "site_name",
+            "registration_open",
+            "max_upload_bytes",
+            "allowed_upload_types",
+            "default_member_role",
+            "webhooks_allow_private",
+            "updated_at",
+            "updated_by",
+        ]
+        read_only_fields = fields
+
+
+class SystemSettingsInputSerializer(serializers.Serializer):
+    """Fields left out stay as they are; the service checks ranges and content types."""
+
+    site_name = serializers.CharField(max_length=100, required=False)
+    registration_open = serializers.BooleanField(required=False)
+    max_upload_bytes = serializers.IntegerField(required=False, help_text="1 KiB to 1 GiB.")
+    allowed_upload_types = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        required=False,
+        help_text='Content types such as "application/pdf" or "image/*"; empty accepts any type.',
+    )
+    default_member_role = serializers.ChoiceField(choices=SystemSettings.MemberRole.choices, required=False)
+    webhooks_allow_private = serializers.BooleanField(required=False)

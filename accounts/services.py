@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -30,7 +31,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.images import ImageRejected, image_open_checked, image_to_square_webp
-from accounts.models import ApiKey, PasswordResetToken, User, hash_api_key
+from accounts.models import ApiKey, PasswordResetToken, SystemSettings, User, hash_api_key
 from projects.models import Organization
 from punt.api.authentication import API_KEY_PREFIX
 
@@ -49,8 +50,8 @@ def _invalid(field: str, message: str | list[str]) -> ValidationError:
 
 
 def registration_open() -> bool:
-    """Whether strangers may sign up. The one place that answers it (a DB setting may later)."""
-    return bool(settings.PUNT_REGISTRATION_OPEN)
+    """Whether strangers may sign up: the system settings (the environment until an admin saves them)."""
+    return system_settings().registration_open
 
 
 def _password_validate(password: str, *, user: User | None, field: str) -> None:
@@ -70,9 +71,8 @@ def _email_taken(email: str, *, exclude_user: User | None = None) -> bool:
 # --------------------------------------------------------------------------- users
 
 
-@transaction.atomic
-def user_register(*, username: str, email: str, password: str, display_name: str = "") -> User:
-    """Create an account. Precondition: registration_open() was checked by the caller."""
+def _user_build(*, username: str, email: str, password: str, display_name: str) -> User:
+    """A validated, unsaved account (the rules shared by self-registration and admins)."""
     username = (username or "").strip()
     email = User.objects.normalize_email((email or "").strip())
     if not USERNAME_RE.match(username):
@@ -88,13 +88,23 @@ def user_register(*, username: str, email: str, password: str, display_name: str
     user = User(username=username, email=email, display_name=(display_name or "").strip())
     _password_validate(password, user=user, field="password")
     user.set_password(password)
+    return user
+
+
+def _user_insert(user: User) -> User:
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError:
         # A concurrent registration won the race past the check above; the unique index decided.
-        raise _invalid("username", f"The name '{username}' is already taken.") from None
+        raise _invalid("username", f"The name '{user.username}' is already taken.") from None
     return user
+
+
+@transaction.atomic
+def user_register(*, username: str, email: str, password: str, display_name: str = "") -> User:
+    """Create an account. Precondition: registration_open() was checked by the caller."""
+    return _user_insert(_user_build(username=username, email=email, password=password, display_name=display_name))
 
 
 @transaction.atomic
@@ -353,3 +363,217 @@ def avatar_clear(*, user: User) -> User:
         user.save(update_fields=["avatar"])
         _delete_file_on_commit(storage, old_name)
     return user
+
+
+# --------------------------------------------------------------------------- admin: users
+
+
+def _roles_apply(user: User, roles: list[str]) -> None:
+    """Set the global roles from a list: "admin" is is_staff, the others live in global_roles."""
+    roles = list(dict.fromkeys(roles))
+    unknown = [role for role in roles if role not in User.GlobalRole.values]
+    if unknown:
+        choices = ", ".join(User.GlobalRole.values)
+        raise _invalid("global_roles", f"Unknown role(s): {', '.join(unknown)}. Choose from {choices}.")
+    admin = User.GlobalRole.ADMIN.value in roles
+    user.is_staff = admin
+    if not admin:
+        # A superuser holds the admin role too (User.roles); taking the role away means both flags.
+        user.is_superuser = False
+    user.global_roles = [role for role in User.GlobalRole.values if role in roles and role != User.GlobalRole.ADMIN]
+
+
+@transaction.atomic
+def user_create(
+    *,
+    by: User,
+    username: str,
+    email: str,
+    password: str,
+    display_name: str = "",
+    global_roles: list[str] | None = None,
+    is_active: bool = True,
+) -> User:
+    """An account made by a site admin (registration open or not). Precondition: `by` is a site admin."""
+    user = _user_build(username=username, email=email, password=password, display_name=display_name)
+    _roles_apply(user, global_roles or [])
+    user.is_active = is_active
+    _user_insert(user)
+    logger.info("User %s created by admin %s", user.pk, by.pk)
+    return user
+
+
+@transaction.atomic
+def user_admin_update(
+    *,
+    user: User,
+    by: User,
+    display_name: str | None = None,
+    email: str | None = None,
+    is_active: bool | None = None,
+    global_roles: list[str] | None = None,
+    password: str | None = None,
+) -> User:
+    """Change an account as a site admin (None = leave as is). Precondition: `by` is a site admin.
+
+    Admins cannot deactivate themselves or drop their own admin role: that is how a site
+    loses its last admin. Deactivating revokes every refresh token; API keys, access
+    tokens and sessions already refuse inactive users.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    fields: list[str] = []
+    if global_roles is not None:
+        if user.pk == by.pk and User.GlobalRole.ADMIN.value not in global_roles:
+            raise _invalid("global_roles", "You cannot remove your own admin role.")
+        _roles_apply(user, global_roles)
+        fields += ["is_staff", "is_superuser", "global_roles"]
+    if is_active is not None and is_active != user.is_active:
+        if user.pk == by.pk and not is_active:
+            raise _invalid("is_active", "You cannot deactivate your own account.")
+        user.is_active = is_active
+        fields.append("is_active")
+    if password is not None:
+        _password_validate(password, user=user, field="password")
+        user.set_password(password)
+        fields.append("password")
+    if fields:
+        user.save(update_fields=fields)
+    user = user_update(user=user, display_name=display_name, email=email)
+    if ("is_active" in fields and not user.is_active) or "password" in fields:
+        refresh_tokens_revoke_all(user=user)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, by: User) -> User:
+    """Deactivate rather than delete: the account's tickets, comments and time stay attributed."""
+    return user_admin_update(user=user, by=by, is_active=False)
+
+
+# --------------------------------------------------------------------------- system settings
+
+SYSTEM_SETTINGS_CACHE_KEY = "punt:system-settings:v1"
+# Writes invalidate the cache; the expiry only bounds staleness after writes that bypass
+# system_settings_update() (a restore, a shell session).
+SYSTEM_SETTINGS_CACHE_SECONDS = 300
+SITE_NAME_MAX = 100
+UPLOAD_BYTES_MIN = 1024
+UPLOAD_BYTES_MAX = 1024**3
+UPLOAD_TYPES_MAX = 100
+CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$")
+_NO_ROW = "none"
+
+
+def _settings_fields() -> list[str]:
+    return [field.attname for field in SystemSettings._meta.concrete_fields]
+
+
+def system_settings() -> SystemSettings:
+    """The site's settings (cached; one cache read per call, no query when warm).
+
+    Until an admin saves them there is no row: the defaults then come from the environment
+    (PUNT_REGISTRATION_OPEN, PUNT_MAX_UPLOAD_BYTES, PUNT_WEBHOOKS_ALLOW_PRIVATE) each time.
+    Treat the result as read-only; change it with system_settings_update().
+    """
+    cached = cache.get(SYSTEM_SETTINGS_CACHE_KEY)
+    if cached is None:
+        row = SystemSettings.objects.filter(pk=SystemSettings.SINGLETON_PK).values(*_settings_fields()).first()
+        cached = row if row is not None else _NO_ROW
+        cache.set(SYSTEM_SETTINGS_CACHE_KEY, cached, SYSTEM_SETTINGS_CACHE_SECONDS)
+    if cached == _NO_ROW:
+        return SystemSettings()
+    instance = SystemSettings(**cached)
+    instance._state.adding = False
+    return instance
+
+
+def system_settings_invalidate() -> None:
+    """Drop the cached settings now and again after the transaction commits.
+
+    The second delete matters: a reader between the first one and the commit would cache
+    the old row again.
+    """
+    cache.delete(SYSTEM_SETTINGS_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(SYSTEM_SETTINGS_CACHE_KEY))
+
+
+def _upload_types_clean(values: list[str]) -> list[str]:
+    if len(values) > UPLOAD_TYPES_MAX:
+        raise _invalid("allowed_upload_types", f"At most {UPLOAD_TYPES_MAX} content types.")
+    cleaned: list[str] = []
+    for value in values:
+        text = str(value).strip().lower()
+        if not CONTENT_TYPE_RE.match(text):
+            raise _invalid("allowed_upload_types", f"'{value}' is not a content type like 'image/png' or 'image/*'.")
+        if text not in cleaned:
+            cleaned.append(text)
+    return cleaned
+
+
+def system_settings_clean(
+    *,
+    site_name: str | None = None,
+    registration_open: bool | None = None,
+    max_upload_bytes: int | None = None,
+    allowed_upload_types: list[str] | None = None,
+    default_member_role: str | None = None,
+    webhooks_allow_private: bool | None = None,
+) -> dict[str, Any]:
+    """The given settings checked and normalized (None = not given, left out of the result).
+
+    Raises ValidationError with the first bad field. The API and the admin form share it.
+    """
+    values: dict[str, Any] = {}
+    if site_name is not None:
+        site_name = site_name.strip()
+        if not site_name or len(site_name) > SITE_NAME_MAX:
+            raise _invalid("site_name", f"Give the site a name of 1-{SITE_NAME_MAX} characters.")
+        values["site_name"] = site_name
+    if registration_open is not None:
+        values["registration_open"] = bool(registration_open)
+    if max_upload_bytes is not None:
+        if not UPLOAD_BYTES_MIN <= max_upload_bytes <= UPLOAD_BYTES_MAX:
+            raise _invalid(
+                "max_upload_bytes", f"Choose a limit between {UPLOAD_BYTES_MIN} and {UPLOAD_BYTES_MAX} bytes."
+            )
+        values["max_upload_bytes"] = int(max_upload_bytes)
+    if allowed_upload_types is not None:
+        values["allowed_upload_types"] = _upload_types_clean(allowed_upload_types)
+    if default_member_role is not None:
+        if default_member_role not in SystemSettings.MemberRole.values:
+            raise _invalid("default_member_role", "Choose member or viewer.")
+        values["default_member_role"] = default_member_role
+    if webhooks_allow_private is not None:
+        values["webhooks_allow_private"] = bool(webhooks_allow_private)
+    return values
+
+
+@transaction.atomic
+def system_settings_update(
+    *,
+    by: User | None,
+    site_name: str | None = None,
+    registration_open: bool | None = None,
+    max_upload_bytes: int | None = None,
+    allowed_upload_types: list[str] | None = None,
+    default_member_role: str | None = None,
+    webhooks_allow_private: bool | None = None,
+) -> SystemSettings:
+    """Validate and save the settings that were given (None = leave as is); the first save
+    creates the row from the current defaults. Precondition: `by` is a site admin (None: a
+    command). Every process sees the change on its next read (the cache is shared)."""
+    values = system_settings_clean(
+        site_name=site_name,
+        registration_open=registration_open,
+        max_upload_bytes=max_upload_bytes,
+        allowed_upload_types=allowed_upload_types,
+        default_member_role=default_member_role,
+        webhooks_allow_private=webhooks_allow_private,
+    )
+    row, _ = SystemSettings.objects.select_for_update().get_or_create(pk=SystemSettings.SINGLETON_PK)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_by = by
+    row.save()
+    system_settings_invalidate()
+    return row

@@ -17,4 +17,7 @@ urlpatterns = [
     path("users/me/avatar", api.AvatarView.as_view(), name="users-me-avatar"),
     path("users/me/api-keys", api.ApiKeyListView.as_view(), name="users-me-api-keys"),
     path("users/me/api-keys/<int:key_id>", api.ApiKeyDetailView.as_view(), name="users-me-api-key"),
+    path("users", api.UserListView.as_view(), name="users"),
+    path("users/<int:user_id>", api.UserDetailView.as_view(), name="user-detail"),
+    path("admin/system-settings", api.SystemSettingsView.as_view(), name="admin-system-settings"),
 ]

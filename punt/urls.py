@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("accounts.urls")),
     path("", include("projects.urls")),
     path("", include("tickets.urls")),
+    path("", include("tickets.time_urls")),
     path("", include("chat.urls")),
     path("", include("webhooks.urls")),
     path("", include("punt.ops.urls")),
