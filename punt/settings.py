@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_tasks",
+    "django_tasks_db",
     "punt",
     "accounts",
     "projects",
@@ -67,12 +69,12 @@ MIDDLEWARE = [
     "punt.api.errors.ApiErrorMiddleware",
 ]
 
-ROOT_URLCONF = "punt.urls"
 # Benchmarks only: report the number of SQL queries of each request in a header.
 PUNT_QUERY_COUNT_HEADER = envbool("PUNT_QUERY_COUNT_HEADER", False)
 if PUNT_QUERY_COUNT_HEADER:
     MIDDLEWARE.insert(0, "punt.api.querycount.QueryCountMiddleware")
 
+ROOT_URLCONF = "punt.urls"
 ASGI_APPLICATION = "punt.asgi.application"
 
 TEMPLATES = [
@@ -113,7 +115,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": envstr("REDIS_PREFIX", "punt") or "punt"},
+            "CONFIG": {
+                # redis-py 8 defaults to a 5 s socket timeout, the same as channels-redis'
+                # 5 s blocking read (BZPOPMIN): an idle consumer's read then races the
+                # timeout and the socket dies every few seconds. Reads get more room.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
+                "prefix": envstr("REDIS_PREFIX", "punt") or "punt",
+            },
         }
     }
     CACHES = {
@@ -237,6 +245,27 @@ PUNT_MAX_IMAGE_PIXELS = envint("PUNT_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
 # Proxies (load balancers) in front of PUNT that append to X-Forwarded-For; 0 = trust REMOTE_ADDR.
 PUNT_TRUSTED_PROXY_COUNT = envint("PUNT_TRUSTED_PROXY_COUNT", 0, minimum=0)
 PASSWORD_RESET_TIMEOUT = PUNT_PASSWORD_RESET_TIMEOUT_MINUTES * 60
+
+# Background work (outgoing webhooks) runs on Django's Tasks API; the database backend
+# needs no extra service: `manage.py db_worker` runs the queue beside daphne.
+TASKS = {
+    "default": {
+        "BACKEND": envstr("PUNT_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# Integrations (webhooks app). Outgoing deliveries refuse loopback, private and link-local
+# addresses unless PUNT_WEBHOOKS_ALLOW_PRIVATE is set (a hook to a service on the same LAN).
+PUNT_WEBHOOKS_ALLOW_PRIVATE = envbool("PUNT_WEBHOOKS_ALLOW_PRIVATE", False)
+PUNT_WEBHOOKS_TIMEOUT_SECONDS = envint("PUNT_WEBHOOKS_TIMEOUT_SECONDS", 5, minimum=1)
+PUNT_WEBHOOKS_MAX_ATTEMPTS = envint("PUNT_WEBHOOKS_MAX_ATTEMPTS", 5, minimum=1)
+# Attempt n waits base * 4**(n-1) seconds after the previous one: 30 s, 2 min, 8 min, 32 min.
+PUNT_WEBHOOKS_RETRY_BASE_SECONDS = envint("PUNT_WEBHOOKS_RETRY_BASE_SECONDS", 30, minimum=0)
+PUNT_WEBHOOKS_MAX_BODY_BYTES = envint("PUNT_WEBHOOKS_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
+PUNT_CHAT_WEBHOOK_MAX_BYTES = envint("PUNT_CHAT_WEBHOOK_MAX_BYTES", 64 * 1024, minimum=1024)
+PUNT_CHAT_WEBHOOK_RATE_PER_MINUTE = envint("PUNT_CHAT_WEBHOOK_RATE_PER_MINUTE", 30, minimum=1)
+PUNT_GIT_WEBHOOK_RATE_PER_MINUTE = envint("PUNT_GIT_WEBHOOK_RATE_PER_MINUTE", 120, minimum=1)
+PUNT_IDEMPOTENCY_TTL_HOURS = envint("PUNT_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 
 # Metrics (punt/ops/metrics.py): with several web processes, set the environment variable
 # PROMETHEUS_MULTIPROC_DIR to a writable directory, emptied at each start, so /api/v1/metrics
