@@ -145,7 +145,9 @@ class MemberSerializer(serializers.ModelSerializer):
 
 class MemberInputSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
-    role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    role = serializers.ChoiceField(
+        choices=Membership.Role.choices, required=False, help_text="Default: the site's default member role."
+    )
 
 
 class MemberRoleInputSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 
+from accounts.services import system_settings
 from projects.models import (
     Column,
     Label,
@@ -430,9 +431,14 @@ def _publish_member(event: str, membership: Membership, *, by: Any, tab_id: str 
 
 @transaction.atomic
 def membership_add(
-    *, project: Project, username: str, role: str = Role.MEMBER, by: Any, tab_id: str | None = None
+    *, project: Project, username: str, role: str | None = None, by: Any, tab_id: str | None = None
 ) -> Membership:
-    """Add a member (the caller has MANAGE). Owners are made by transfer, never added."""
+    """Add a member (the caller has MANAGE). Owners are made by transfer, never added.
+
+    Without a role the member gets the site's default member role (system settings).
+    """
+    if role is None:
+        role = system_settings().default_member_role
     if role == Role.OWNER:
         raise _invalid("role", "A project has exactly one owner; use transfer-ownership instead.")
     user = _user_by_name(username)

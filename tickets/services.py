@@ -36,6 +36,7 @@ from rest_framework.exceptions import APIException, PermissionDenied, Validation
 
 from accounts.models import User
 from accounts.serializers import user_brief
+from accounts.services import system_settings
 from chat.services import notify
 from projects.models import Column, Label, Membership, Project, Sprint
 from projects.permissions import MANAGE, has_role, visible_projects
@@ -1166,7 +1167,8 @@ def _check_content(content_type: str, data: bytes) -> None:
 @transaction.atomic
 def attachment_add(*, ticket: Ticket, by: Any, upload: UploadedFile, tab_id: str | None = None) -> Attachment:
     """Store an upload after checking size and type; images are re-encoded without metadata."""
-    limit = settings.PUNT_MAX_UPLOAD_BYTES
+    site = system_settings()
+    limit = site.max_upload_bytes
     if upload.size is not None and upload.size > limit:
         raise PayloadTooLarge(f"The file is larger than the limit of {limit} bytes.")
     data = upload.read(limit + 1)
@@ -1176,7 +1178,8 @@ def attachment_add(*, ticket: Ticket, by: Any, upload: UploadedFile, tab_id: str
         raise _invalid("file", "The file is empty.")
     filename = _safe_name(upload.name or "file")
     content_type = _declared_type(upload)
-    if content_type not in ALLOWED_TYPES:
+    # PUNT's own list (what it can check and serve safely), narrowed by the site admin's.
+    if content_type not in ALLOWED_TYPES or not site.upload_type_allowed(content_type):
         raise _invalid("file", f"Files of type '{content_type or 'unknown'}' are not accepted.")
     width = height = None
     thumbnail: bytes | None = None

@@ -45,6 +45,8 @@ from django.db.models import Prefetch
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
+from accounts.services import system_settings_invalidate
+
 FORMAT = "punt-backup"
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -487,6 +489,8 @@ def restore_archive(source: IO[bytes]) -> RestoreResult:
                     for sql in connection.ops.sequence_reset_sql(no_style(), model_list):
                         cursor.execute(sql)
                 files = _write_media(archive, manifest)
+                # Cached copies of restored rows (the system settings) must not outlive them.
+                system_settings_invalidate()
         except (DatabaseError, ValidationError, ProtectedError, RestrictedError, DeserializationError) as exc:
             raise BackupError(f"The archive's data does not fit this database: {exc}") from exc
     return RestoreResult(created_at=str(manifest.get("created_at", "")), objects=dict(counts), files=files)
