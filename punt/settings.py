@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tickets",
     "chat",
     "webhooks",
+    "dialects",
 ]
 
 MIDDLEWARE = [

@@ -30,6 +30,10 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include(api_v1)),
     path("api/", include("accounts.punt_urls")),
+    # Seed dialects (issue 7): AgentsMesh tickets, GitHub-v3-style, PUNT projects/tickets/admin.
+    path("api/v1/ext/orgs/<slug:org>/", include("dialects.agentsmesh.urls")),
+    path("api/v3/", include("dialects.github.urls")),
+    path("api/", include("dialects.punt.urls")),
     # Anything else under /api/ is a JSON 404 (keep this last).
     re_path(r"^api/.*$", api_not_found),
 ]

@@ -1,0 +1,116 @@
+"""AgentsMesh-dialect JSON (seed 002): snake_case, integer ids, `AM-42` slugs, lowercase words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from dialects.common import SecondsDateTimeField
+from projects.models import Column
+from tickets.models import Ticket
+
+STATUSES = Column.Category.values  # backlog, todo, in_progress, in_review, done
+
+
+class AmLabelNames(serializers.ListField):
+    child = serializers.CharField()
+
+    def to_representation(self, labels: Any) -> list[str]:
+        return [label.name for label in labels.all()]
+
+
+class AmTicketListItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    slug = serializers.CharField(source="key")
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField(source="column.category", help_text=f"One of {', '.join(STATUSES)}.")
+    priority = serializers.CharField(help_text=f"One of {', '.join(Ticket.Priority.values)}.")
+    assignee_id = serializers.IntegerField(allow_null=True)
+    repository_id = serializers.IntegerField(source="project_id")
+    labels = AmLabelNames()
+    created_at = SecondsDateTimeField()
+    updated_at = SecondsDateTimeField()
+
+
+class AmTicketSerializer(AmTicketListItemSerializer):
+    parent_slug = serializers.SerializerMethodField()
+
+    def get_parent_slug(self, ticket: Ticket) -> str | None:
+        # A parent lives in the same project, so its key needs no join.
+        return None if ticket.parent_id is None else f"{ticket.project.key}-{ticket.parent.number}"
+
+
+class AmTicketEnvelopeSerializer(serializers.Serializer):
+    ticket = AmTicketSerializer()
+
+
+class AmTicketListSerializer(serializers.Serializer):
+    tickets = AmTicketListItemSerializer(many=True)
+    total = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+
+
+class AmBoardTicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    slug = serializers.CharField(source="key")
+    title = serializers.CharField()
+    type = serializers.CharField()
+    priority = serializers.CharField()
+    assignee_id = serializers.IntegerField(allow_null=True)
+
+
+class AmBoardColumnSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    tickets = AmBoardTicketSerializer(many=True)
+
+
+class AmBoardInnerSerializer(serializers.Serializer):
+    columns = AmBoardColumnSerializer(many=True)
+
+
+class AmBoardSerializer(serializers.Serializer):
+    board = AmBoardInnerSerializer()
+
+
+class AmMessageSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class AmTicketUpdateInput(serializers.Serializer):
+    title = serializers.CharField(required=False, max_length=500, help_text="1-500 characters.")
+    type = serializers.CharField(required=False, help_text=f"One of {', '.join(Ticket.Type.values)}.")
+    priority = serializers.CharField(required=False, help_text=f"One of {', '.join(Ticket.Priority.values)}.")
+    status = serializers.CharField(required=False, help_text=f"One of {', '.join(STATUSES)}.")
+    assignee_id = serializers.IntegerField(required=False, allow_null=True)
+    labels = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    parent_slug = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class AmTicketCreateInput(AmTicketUpdateInput):
+    type = serializers.CharField(help_text=f"One of {', '.join(Ticket.Type.values)}.")
+    title = serializers.CharField(max_length=500, help_text="1-500 characters.")
+    status = serializers.CharField(required=False, default=Column.Category.BACKLOG, help_text="Defaults to backlog.")
+    repository_id = serializers.IntegerField(
+        required=False, allow_null=True, help_text="The project; optional when the organization has only one."
+    )
+
+
+class AmStatusInput(serializers.Serializer):
+    status = serializers.CharField(help_text=f"One of {', '.join(STATUSES)}.")
+
+
+def ticket_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """AgentsMesh input → the tickets service's keyword arguments (only what was given)."""
+    mapping = {
+        "title": "title",
+        "type": "type",
+        "priority": "priority",
+        "status": "status",
+        "assignee_id": "assignee",
+        "labels": "labels",
+        "parent_slug": "parent",
+    }
+    return {target: data[source] for source, target in mapping.items() if source in data}

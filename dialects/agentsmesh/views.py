@@ -1,0 +1,265 @@
+"""AgentsMesh's external Tickets API (seed 002) under /api/v1/ext/orgs/<org>/.
+
+API keys only (`X-API-Key`, or `Authorization: Bearer <key>`); a JWT or a session cookie
+is not accepted here (401). Every endpoint is scope `tickets` (tickets:read for GET,
+tickets:write otherwise), on top of the key owner's role in the project. Only the
+organization's projects ("repositories", `repository_id` = project id) are reachable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from dialects.agentsmesh import serializers as s
+from dialects.common import ERROR, MAX_PAGING, DialectErrorsMixin, valid
+from projects import selectors as project_selectors
+from projects import services as project_services
+from projects.models import Organization, Project
+from projects.permissions import READ, WRITE, visible_projects
+from punt.api.authentication import ApiKeyAuthentication
+from punt.api.request import tab_id
+from tickets import selectors as ticket_selectors
+from tickets import services as ticket_services
+from tickets.filters import CardFilter
+from tickets.models import Ticket
+
+TAG = "agentsmesh"
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+ORG = OpenApiParameter("org", OpenApiTypes.STR, OpenApiParameter.PATH, description="Organization slug.")
+SLUG = OpenApiParameter(
+    "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Ticket slug (e.g., AM-123): project key and number."
+)
+REPOSITORY = OpenApiParameter("repository_id", OpenApiTypes.INT, description="Filter by repository (project) id.")
+
+
+def _int_param(request: Request, name: str, default: int | None, *, minimum: int = 0) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: ["Must be an integer."]}) from None
+    if not minimum <= value <= MAX_PAGING:
+        raise ValidationError({name: [f"Must be between {minimum} and {MAX_PAGING}."]})
+    return value
+
+
+@extend_schema(tags=[TAG], parameters=[ORG])
+class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
+    authentication_classes = [ApiKeyAuthentication]
+    api_scope = "tickets"
+    pagination_class = None
+    error_fields = {"assignee": "assignee_id", "parent": "parent_slug"}
+
+    def organization(self) -> Organization:
+        if not hasattr(self, "_org"):
+            org = Organization.objects.filter(slug__iexact=self.kwargs["org"]).first()
+            user = self.request.user
+            if org is None:
+                raise NotFound("Organization not found.")
+            repositories = self.repositories(org)
+            if not (user.is_staff or org.memberships.filter(user=user).exists() or repositories.exists()):
+                raise NotFound("Organization not found.")
+            self._org = org
+        return self._org
+
+    def repositories(self, org: Organization | None = None) -> QuerySet[Project]:
+        """The organization's live projects the key's owner can see."""
+        return visible_projects(self.request.user).filter(organization=org or self.organization())
+
+    def repository(self, repository_id: int | None, needed: str) -> Project:
+        """One of the organization's projects, with the role `needed` checked by projects.selectors."""
+        repositories = self.repositories()
+        if repository_id is None:
+            only = list(repositories.values_list("key", flat=True)[:2])
+            if len(only) != 1:
+                raise ValidationError(
+                    {"repository_id": ["Required: this organization has several repositories (or none)."]}
+                )
+            key = only[0]
+        else:
+            key = repositories.filter(pk=repository_id).values_list("key", flat=True).first()
+            if key is None:
+                raise NotFound("Repository not found.")
+        return project_selectors.project_get(user=self.request.user, slug=key, needed=needed)
+
+    def ticket(self, needed: str) -> Ticket:
+        slug = self.kwargs["slug"]
+        match = ticket_selectors.CARD_KEY_RE.match(slug)
+        if not match:
+            raise NotFound("Ticket not found.")
+        key = self.repositories().filter(key=match.group(1).upper()).values_list("key", flat=True).first()
+        if key is None:
+            raise NotFound("Ticket not found.")
+        project = project_selectors.project_get(user=self.request.user, slug=key, needed=needed)
+        return ticket_selectors.ticket_get(project=project, card_id=slug)
+
+    def actor(self) -> dict[str, Any]:
+        return {"by": self.request.user, "tab_id": tab_id(self.request)}
+
+    def tickets(self) -> QuerySet[Ticket]:
+        queryset = Ticket.objects.filter(project__in=self.repositories(), deleted_at__isnull=True)
+        repository_id = _int_param(self.request, "repository_id", None)
+        if repository_id is not None:
+            if not self.repositories().filter(pk=repository_id).exists():
+                raise NotFound("Repository not found.")
+            queryset = queryset.filter(project_id=repository_id)
+        return queryset.select_related("project", "column", "parent").prefetch_related("labels")
+
+    def with_labels(self, project: Project, names: list[str] | None) -> list[str] | None:
+        """Labels are plain strings here: create the ones the project lacks (projects.services)."""
+        if names is None:
+            return None
+        wanted = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+        existing = {name.lower() for name in project.labels.values_list("name", flat=True)}
+        for name in wanted:
+            if name.lower() not in existing:
+                project_services.label_create(project=project, name=name, **self.actor())
+                existing.add(name.lower())
+        return wanted
+
+    def envelope(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+        fresh = ticket_selectors.ticket_get(project=ticket.project, card_id=ticket.pk)
+        return Response({"ticket": s.AmTicketSerializer(fresh).data}, status=code)
+
+
+class TicketListView(AgentsMeshView):
+    serializer_class = s.AmTicketListSerializer
+
+    @extend_schema(
+        parameters=[
+            REPOSITORY,
+            OpenApiParameter("status", OpenApiTypes.STR, description=f"One of {', '.join(s.STATUSES)}."),
+            OpenApiParameter("type", OpenApiTypes.STR, description=f"One of {', '.join(Ticket.Type.values)}."),
+            OpenApiParameter("assignee_id", OpenApiTypes.INT, description="Filter by assignee user id."),
+            OpenApiParameter("labels", OpenApiTypes.STR, description="Label names, comma-separated (any of them)."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"Default {DEFAULT_LIMIT}, at most {MAX_LIMIT}."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="Default 0."),
+        ],
+        responses={200: s.AmTicketListSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        summary="List tickets (tickets:read)",
+        operation_id="agentsmesh_tickets_list",
+    )
+    def get(self, request: Request, org: str) -> Response:
+        self.organization()
+        limit = min(_int_param(request, "limit", DEFAULT_LIMIT, minimum=1), MAX_LIMIT)
+        offset = _int_param(request, "offset", 0)
+        assignee_id = _int_param(request, "assignee_id", None)
+        criteria = {name: request.query_params[name] for name in ("status", "type") if request.query_params.get(name)}
+        if assignee_id is not None:
+            criteria["assignee"] = str(assignee_id)
+        filterset = CardFilter(criteria, queryset=self.tickets(), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        queryset = filterset.qs
+        labels = [name.strip() for name in request.query_params.get("labels", "").split(",") if name.strip()]
+        if labels:
+            condition = Q(pk__in=[])
+            for name in labels:
+                condition |= Q(labels__name__iexact=name)
+            queryset = queryset.filter(pk__in=Ticket.objects.filter(condition).values("pk"))
+        queryset = queryset.order_by("-created_at", "-id")
+        page = list(queryset[offset : offset + limit])
+        body = {"tickets": page, "total": queryset.count(), "limit": limit, "offset": offset}
+        return Response(s.AmTicketListSerializer(body).data)
+
+    @extend_schema(
+        request=s.AmTicketCreateInput,
+        responses={201: s.AmTicketEnvelopeSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        summary="Create a ticket (tickets:write)",
+    )
+    def post(self, request: Request, org: str) -> Response:
+        self.organization()
+        data = valid(s.AmTicketCreateInput, request.data)
+        project = self.repository(data.get("repository_id"), WRITE)
+        fields = s.ticket_fields(data)
+        with transaction.atomic():
+            fields["labels"] = self.with_labels(project, fields.get("labels")) or []
+            ticket = ticket_services.ticket_create(project=project, **fields, **self.actor())
+        return self.envelope(ticket, status.HTTP_201_CREATED)
+
+
+class BoardView(AgentsMeshView):
+    serializer_class = s.AmBoardSerializer
+
+    @extend_schema(
+        parameters=[REPOSITORY],
+        responses={200: s.AmBoardSerializer, 401: ERROR, 403: ERROR, 404: ERROR},
+        summary="Kanban board: one column per status (tickets:read)",
+    )
+    def get(self, request: Request, org: str) -> Response:
+        self.organization()
+        by_status: dict[str, list[Ticket]] = {name: [] for name in s.STATUSES}
+        for ticket in self.tickets().order_by("project_id", "column__order", "rank", "id"):
+            by_status[ticket.column.category].append(ticket)
+        columns = [{"status": name, "tickets": tickets} for name, tickets in by_status.items()]
+        return Response(s.AmBoardSerializer({"board": {"columns": columns}}).data)
+
+
+@extend_schema(parameters=[SLUG])
+class TicketDetailView(AgentsMeshView):
+    serializer_class = s.AmTicketEnvelopeSerializer
+
+    @extend_schema(
+        responses={200: s.AmTicketEnvelopeSerializer, 401: ERROR, 403: ERROR, 404: ERROR},
+        summary="Get a ticket by slug (tickets:read)",
+        operation_id="agentsmesh_ticket_retrieve",
+    )
+    def get(self, request: Request, org: str, slug: str) -> Response:
+        self.organization()
+        return self.envelope(self.ticket(READ))
+
+    @extend_schema(
+        request=s.AmTicketUpdateInput,
+        responses={200: s.AmTicketEnvelopeSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        summary="Update a ticket: only the fields given change (tickets:write)",
+    )
+    def put(self, request: Request, org: str, slug: str) -> Response:
+        self.organization()
+        ticket = self.ticket(WRITE)
+        data = valid(s.AmTicketUpdateInput, request.data)
+        fields = s.ticket_fields(data)
+        with transaction.atomic():
+            if "labels" in fields:
+                fields["labels"] = self.with_labels(ticket.project, fields["labels"])
+            ticket = ticket_services.ticket_update(ticket=ticket, **fields, **self.actor())
+        return self.envelope(ticket)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.AmMessageSerializer, 401: ERROR, 403: ERROR, 404: ERROR},
+        summary="Delete a ticket (tickets:write)",
+    )
+    def delete(self, request: Request, org: str, slug: str) -> Response:
+        self.organization()
+        ticket_services.ticket_delete(ticket=self.ticket(WRITE), **self.actor())
+        return Response({"message": "Ticket deleted"})
+
+
+@extend_schema(parameters=[SLUG])
+class TicketStatusView(AgentsMeshView):
+    serializer_class = s.AmMessageSerializer
+
+    @extend_schema(
+        request=s.AmStatusInput,
+        responses={200: s.AmMessageSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR},
+        summary="Update only the status (tickets:write)",
+    )
+    def patch(self, request: Request, org: str, slug: str) -> Response:
+        self.organization()
+        ticket = self.ticket(WRITE)
+        data = valid(s.AmStatusInput, request.data)
+        ticket_services.ticket_update(ticket=ticket, status=data["status"], **self.actor())
+        return Response({"message": "Status updated"})

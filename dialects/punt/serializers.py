@@ -1,0 +1,349 @@
+"""PUNT-dialect JSON (seeds 000, 001): camelCase, string ids, capitalised enum words, ms timestamps.
+
+Output serializers read what the selectors loaded; input serializers only check shapes and
+translate words (the services own every rule).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.dateparse import parse_date
+from rest_framework import serializers
+
+from dialects.common import IdString, MillisDateTimeField
+from projects.models import Sprint
+from tickets.models import Ticket
+
+# PUNT writes enum words capitalised ("Task", "Medium"); the model stores the lowercase values.
+TYPE_WORDS = {value: label for value, label in Ticket.Type.choices}
+PRIORITY_WORDS = {value: label for value, label in Ticket.Priority.choices}
+# PUNT's sprint states.
+SPRINT_WORDS = {Sprint.Status.PLANNED: "planning", Sprint.Status.ACTIVE: "active", Sprint.Status.CLOSED: "completed"}
+
+
+def word_in(value: Any, words: dict[str, str]) -> Any:
+    """The stored value for a PUNT word ("Task" or "task" → "task"); unknown words pass through
+    unchanged so the service reports them in its own words."""
+    text = str(value).strip()
+    for stored, label in words.items():
+        if text.lower() in (stored, label.lower()):
+            return stored
+    return text
+
+
+class WordField(serializers.CharField):
+    """A stored enum value shown as PUNT's word."""
+
+    def __init__(self, words: dict[str, str], **kwargs: Any) -> None:
+        self.words = words
+        kwargs.setdefault("help_text", f"One of {', '.join(words.values())}.")
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return self.words.get(value, str(value))
+
+
+def parse_day(value: Any, field: str) -> Any:
+    """A date from "2024-01-15" or a timestamp "2024-01-15T00:00:00.000Z"; None clears."""
+    if value in (None, ""):
+        return None
+    day = parse_date(str(value)[:10])
+    if day is None:
+        raise serializers.ValidationError({field: ["Use a date like 2024-01-15."]})
+    return day
+
+
+# --------------------------------------------------------------------------- users
+
+
+class PuntUserSerializer(serializers.Serializer):
+    id = IdString(source="pk")
+    username = serializers.CharField()
+    name = serializers.CharField()
+    avatar = serializers.SerializerMethodField()
+
+    def get_avatar(self, user: Any) -> str | None:
+        return user.avatar.url if user.avatar else None
+
+
+# --------------------------------------------------------------------------- projects
+
+
+class PuntProjectSerializer(serializers.Serializer):
+    id = IdString(source="pk")
+    name = serializers.CharField()
+    key = serializers.CharField()
+    description = serializers.CharField()
+    color = serializers.CharField()
+    createdAt = MillisDateTimeField(source="created_at")
+    updatedAt = MillisDateTimeField(source="updated_at")
+
+
+class PuntProjectCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, error_messages={"required": "Name is required"})
+    key = serializers.CharField(max_length=10, error_messages={"required": "Key is required"})
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    color = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
+
+
+class PuntProjectUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    color = serializers.CharField(required=False)
+    key = serializers.CharField(required=False, help_text="Cannot change: a different key is refused.")
+
+
+class PuntSuccessSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+
+
+class PuntColumnSerializer(serializers.Serializer):
+    id = IdString(source="pk")
+    name = serializers.CharField()
+    order = serializers.IntegerField()
+
+
+class PuntMemberSerializer(serializers.Serializer):
+    id = IdString(source="pk")
+    userId = IdString(source="user_id")
+    projectId = IdString(source="project_id")
+    role = serializers.CharField()
+    user = PuntUserSerializer()
+
+
+class PuntMemberInput(serializers.Serializer):
+    userId = serializers.CharField(required=False, help_text="The user's id (or give username).")
+    username = serializers.CharField(required=False)
+    role = serializers.CharField(required=False, help_text="admin, member or viewer (default: member).")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("userId") and not attrs.get("username"):
+            raise serializers.ValidationError({"userId": ["userId or username is required"]})
+        return attrs
+
+
+class PuntMemberRoleInput(serializers.Serializer):
+    role = serializers.CharField(error_messages={"required": "Role is required"})
+
+
+class PuntLabelSerializer(serializers.Serializer):
+    id = IdString(source="pk")
+    name = serializers.CharField()
+    color = serializers.CharField()
+
+
+class PuntLabelInput(serializers.Serializer):
+    name = serializers.CharField(max_length=50, error_messages={"required": "Name is required"})
+    color = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
+
+
+# --------------------------------------------------------------------------- tickets
+
+
+class PuntTicketSerializer(serializers.Serializer):
+    id = IdString(source="pk")
+    projectId = IdString(source="project_id")
+    number = serializers.IntegerField()
+    key = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField(source="body")
+    type = WordField(TYPE_WORDS)
+    priority = WordField(PRIORITY_WORDS)
+    status = serializers.CharField(source="column.category", help_text="The column's category.")
+    columnId = IdString(source="column_id")
+    assigneeId = IdString(source="assignee_id", allow_null=True)
+    assignee = PuntUserSerializer(allow_null=True)
+    creatorId = IdString(source="reporter_id", allow_null=True)
+    creator = PuntUserSerializer(source="reporter", allow_null=True)
+    sprintId = IdString(source="sprint_id", allow_null=True)
+    parentId = IdString(source="parent_id", allow_null=True)
+    labels = PuntLabelSerializer(many=True, source="labels.all")
+    storyPoints = serializers.IntegerField(source="estimate", allow_null=True)
+    dueDate = MillisDateTimeField(source="due_date", allow_null=True)
+    resolvedAt = MillisDateTimeField(source="closed_at", allow_null=True)
+    createdAt = MillisDateTimeField(source="created_at")
+    updatedAt = MillisDateTimeField(source="updated_at")
+
+
+class PuntTicketInput(serializers.Serializer):
+    title = serializers.CharField(max_length=500, error_messages={"required": "Title is required"})
+    description = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
+    type = serializers.CharField(required=False, help_text=f"One of {', '.join(TYPE_WORDS.values())}.")
+    priority = serializers.CharField(required=False, help_text=f"One of {', '.join(PRIORITY_WORDS.values())}.")
+    columnId = serializers.CharField(required=False, allow_null=True)
+    assigneeId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    sprintId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    parentId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    labelIds = serializers.ListField(child=serializers.CharField(), required=False)
+    storyPoints = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    dueDate = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class PuntTicketUpdateInput(PuntTicketInput):
+    title = serializers.CharField(max_length=500, required=False)
+
+
+def ticket_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """PUNT ticket input → the tickets service's keyword arguments (only what was given)."""
+    mapping = {
+        "title": "title",
+        "description": "body",
+        "assigneeId": "assignee",
+        "sprintId": "sprint",
+        "parentId": "parent",
+        "labelIds": "labels",
+        "storyPoints": "estimate",
+    }
+    fields = {target: data[source] for source, target in mapping.items() if source in data}
+    if "body" in fields and fields["body"] is None:
+        fields["body"] = ""
+    if "type" in data:
+        fields["type"] = word_in(data["type"], TYPE_WORDS)
+    if "priority" in data:
+        fields["priority"] = word_in(data["priority"], PRIORITY_WORDS)
+    if "dueDate" in data:
+        fields["due_date"] = parse_day(data["dueDate"], "dueDate")
+    return fields
+
+
+# --------------------------------------------------------------------------- sprints
+
+
+class PuntSprintSerializer(serializers.Serializer):
+    id = IdString(source="pk")
+    projectId = IdString(source="project_id")
+    name = serializers.CharField()
+    goal = serializers.CharField()
+    status = WordField(SPRINT_WORDS)
+    startDate = MillisDateTimeField(source="start_date", allow_null=True)
+    endDate = MillisDateTimeField(source="end_date", allow_null=True)
+    completedAt = MillisDateTimeField(source="completed_at", allow_null=True)
+    ticketCount = serializers.IntegerField(source="ticket_count")
+    createdAt = MillisDateTimeField(source="created_at")
+
+
+class PuntSprintInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100, error_messages={"required": "Name is required"})
+    goal = serializers.CharField(required=False, allow_blank=True)
+    startDate = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    endDate = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class PuntSprintUpdateInput(PuntSprintInput):
+    name = serializers.CharField(max_length=100, required=False)
+
+
+def sprint_fields(data: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {key: data[key] for key in ("name", "goal") if key in data}
+    if "startDate" in data:
+        fields["start_date"] = parse_day(data["startDate"], "startDate")
+    if "endDate" in data:
+        fields["end_date"] = parse_day(data["endDate"], "endDate")
+    return fields
+
+
+class PuntSprintCompleteInput(serializers.Serializer):
+    moveToSprintId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+
+
+class PuntSprintCompleteSerializer(serializers.Serializer):
+    sprint = PuntSprintSerializer()
+    movedTickets = serializers.IntegerField(source="moved")
+    moveToSprintId = IdString(source="move_to_sprint_id", allow_null=True)
+
+
+# --------------------------------------------------------------------------- admin
+
+
+class PuntAdminUserSerializer(serializers.Serializer):
+    id = IdString(source="pk")
+    username = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    avatar = serializers.SerializerMethodField()
+    isSystemAdmin = serializers.BooleanField(source="is_staff")
+    isActive = serializers.BooleanField(source="is_active")
+    roles = serializers.ListField(child=serializers.CharField())
+    lastLoginAt = MillisDateTimeField(source="last_login", allow_null=True)
+    createdAt = MillisDateTimeField(source="date_joined")
+
+    def get_avatar(self, user: Any) -> str | None:
+        return user.avatar.url if user.avatar else None
+
+
+class PuntAdminUserCreateInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150, error_messages={"required": "Username is required"})
+    email = serializers.CharField(required=False, allow_blank=True, default="")
+    password = serializers.CharField(error_messages={"required": "Password is required"})
+    name = serializers.CharField(required=False, allow_blank=True, default="")
+    isSystemAdmin = serializers.BooleanField(required=False, default=False)
+    isActive = serializers.BooleanField(required=False, default=True)
+
+
+class PuntAdminUserUpdateInput(serializers.Serializer):
+    email = serializers.CharField(required=False, allow_blank=True)
+    name = serializers.CharField(required=False, allow_blank=True)
+    password = serializers.CharField(required=False)
+    isSystemAdmin = serializers.BooleanField(required=False)
+    isActive = serializers.BooleanField(required=False)
+
+
+class PuntSettingsSerializer(serializers.Serializer):
+    siteName = serializers.CharField(source="site_name")
+    registrationOpen = serializers.BooleanField(source="registration_open")
+    maxUploadSize = serializers.IntegerField(source="max_upload_bytes")
+    allowedFileTypes = serializers.ListField(child=serializers.CharField(), source="allowed_upload_types")
+    defaultMemberRole = serializers.CharField(source="default_member_role")
+    webhooksAllowPrivate = serializers.BooleanField(source="webhooks_allow_private")
+    updatedAt = MillisDateTimeField(source="updated_at", allow_null=True)
+
+
+class PuntSettingsInput(serializers.Serializer):
+    siteName = serializers.CharField(required=False)
+    registrationOpen = serializers.BooleanField(required=False)
+    maxUploadSize = serializers.IntegerField(required=False)
+    allowedFileTypes = serializers.ListField(child=serializers.CharField(), required=False)
+    defaultMemberRole = serializers.CharField(required=False)
+    webhooksAllowPrivate = serializers.BooleanField(required=False)
+
+    FIELDS = {
+        "siteName": "site_name",
+        "registrationOpen": "registration_open",
+        "maxUploadSize": "max_upload_bytes",
+        "allowedFileTypes": "allowed_upload_types",
+        "defaultMemberRole": "default_member_role",
+        "webhooksAllowPrivate": "webhooks_allow_private",
+    }
+
+
+# --------------------------------------------------------------------------- upload
+
+
+class PuntUploadConfigSerializer(serializers.Serializer):
+    maxSize = serializers.IntegerField(help_text="Largest file accepted, in bytes.")
+    allowedTypes = serializers.ListField(
+        child=serializers.CharField(), help_text='Content types accepted ("image/*" matches a family); empty: any.'
+    )
+    maxImagePixels = serializers.IntegerField()
+
+
+class PuntUploadInput(serializers.Serializer):
+    file = serializers.FileField()
+    projectId = serializers.CharField(help_text="The project's id or key.")
+    ticketId = serializers.CharField(help_text='The ticket\'s id or key ("BLOG-42").')
+
+
+class PuntUploadSerializer(serializers.Serializer):
+    id = IdString(source="pk")
+    ticketId = IdString(source="ticket_id")
+    filename = serializers.CharField()
+    mimetype = serializers.CharField(source="content_type")
+    size = serializers.IntegerField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    url = serializers.SerializerMethodField()
+    createdAt = MillisDateTimeField(source="created_at")
+
+    def get_url(self, attachment: Any) -> str:
+        return f"/api/v1/projects/{self.context['project'].slug}/attachments/{attachment.pk}/download"
