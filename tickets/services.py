@@ -845,6 +845,55 @@ def ticket_delete(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> None
 
 
 @transaction.atomic
+def ticket_destroy(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> None:
+    """Delete a ticket for good (AgentsMesh's DELETE): its timeline, checklist and files go too.
+
+    Sub-tasks lose their parent rather than vanishing with it; the number is never reused.
+    """
+    payload = {"id": ticket.pk, "key": ticket.key, "column_id": ticket.column_id}
+    files = [
+        name for attachment in ticket.attachments.all() for name in (attachment.file.name, attachment.thumbnail.name)
+    ]
+    watchers = list(User.objects.filter(watcher__ticket=ticket, is_active=True).exclude(pk=_actor_id(by)))
+    ticket.delete()
+    if ticket.deleted_at is None:
+        publish("board.card_deleted", payload, project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by))
+    if watchers:
+        notify(
+            recipients=watchers,
+            kind="watched",
+            actor=by,
+            text=f"{payload['key']} {ticket.title}: deleted for good",
+            project=ticket.project,
+            data={"ticket": {"id": payload["id"], "key": payload["key"]}, "action": "destroyed"},
+        )
+    storage = Attachment.file.field.storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in files if name])
+
+
+def reopen_column(project: Project) -> Column:
+    """Where a reopened ticket goes: the board's first column that is not a done column."""
+    column = project.columns.exclude(category=Column.Category.DONE).order_by("order", "id").first()
+    return column or column_for_category(project=project, category=Column.Category.TODO)
+
+
+@transaction.atomic
+def ticket_close(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Ticket:
+    """Close a ticket: it moves to the board's first done column (created if there is none)."""
+    if ticket.state == Ticket.State.CLOSED:
+        return ticket
+    return ticket_update(ticket=ticket, by=by, status=Column.Category.DONE, tab_id=tab_id)
+
+
+@transaction.atomic
+def ticket_reopen(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Ticket:
+    """Reopen a closed ticket: it moves to the bottom of the board's first open column."""
+    if ticket.state == Ticket.State.OPENED:
+        return ticket
+    return ticket_move(ticket=ticket, column=reopen_column(ticket.project), by=by, tab_id=tab_id)
+
+
+@transaction.atomic
 def ticket_restore(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Ticket:
     """Bring a soft-deleted card back to the bottom of its column."""
     if ticket.deleted_at is None:

@@ -244,7 +244,7 @@ class TicketDetailView(AgentsMeshView):
     )
     def delete(self, request: Request, org: str, slug: str) -> Response:
         self.organization()
-        ticket_services.ticket_delete(ticket=self.ticket(WRITE), **self.actor())
+        ticket_services.ticket_destroy(ticket=self.ticket(WRITE), **self.actor())
         return Response({"message": "Ticket deleted"})
 
 

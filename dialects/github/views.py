@@ -28,7 +28,7 @@ from accounts.models import User
 from dialects.common import ERROR, MAX_PAGING, DialectErrorsMixin, valid
 from dialects.github import serializers as s
 from projects import selectors as project_selectors
-from projects.models import Column, Organization, Project
+from projects.models import Organization, Project
 from projects.permissions import READ, WRITE
 from punt.api.request import tab_id
 from tickets import selectors as ticket_selectors
@@ -230,16 +230,6 @@ class TicketListView(GithubTicketView):
         return self.render(target, ticket, status.HTTP_201_CREATED)
 
 
-def reopen_column(project: Project) -> Column:
-    """Where a reopened ticket goes: the first column of the board that is not a done column."""
-    column = project.columns.exclude(category=Column.Category.DONE).order_by("order", "id").first()
-    if column is None:
-        from projects.services import column_for_category
-
-        column = column_for_category(project=project, category=Column.Category.TODO)
-    return column
-
-
 @extend_schema(parameters=[OWNER, PROJECT, NUMBER])
 class TicketDetailView(GithubTicketView):
     serializer_class = s.GhTicketSerializer
@@ -262,10 +252,10 @@ class TicketDetailView(GithubTicketView):
         with transaction.atomic():
             if data:
                 ticket = ticket_services.ticket_update(ticket=ticket, **data, **self.actor())
-            if state == Ticket.State.CLOSED and ticket.state != Ticket.State.CLOSED:
-                ticket = ticket_services.ticket_update(ticket=ticket, status=Column.Category.DONE, **self.actor())
-            elif state == Ticket.State.OPENED and ticket.state != Ticket.State.OPENED:
-                ticket = ticket_services.ticket_move(ticket=ticket, column=reopen_column(target), **self.actor())
+            if state == Ticket.State.CLOSED:
+                ticket = ticket_services.ticket_close(ticket=ticket, **self.actor())
+            elif state == Ticket.State.OPENED:
+                ticket = ticket_services.ticket_reopen(ticket=ticket, **self.actor())
         return self.render(target, ticket)
 
 

@@ -419,6 +419,8 @@ def test_delete(mesh, personas):
     assert client.get(f"{BASE}/tickets/AM-1").status_code == 404
     assert client.get(f"{BASE}/tickets").json()["total"] == 0
     assert client.delete(f"{BASE}/tickets/AM-1").status_code == 404
+    # Permanent, as the document says: nothing left to restore.
+    assert not Ticket.objects.filter(project=mesh.project).exists()
 
 
 def test_lists_cost_the_same_number_of_queries_whatever_their_length(mesh, personas):
