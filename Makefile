@@ -26,6 +26,9 @@ run: demo
 	DEBUG=$${DEBUG:-1} $(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "PUNT is starting at http://$(HOST):$(PORT)/"
+	@# The task worker (outgoing webhooks) runs beside daphne and stops with it.
+	DEBUG=$${DEBUG:-1} $(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) punt.asgi:application
 
 test: venv

@@ -1,7 +1,13 @@
-"""WebSocket routes. Apps append their consumers' paths here (see the real-time issue)."""
+"""WebSocket routes (seed 004). punt.asgi wraps them in origin checks and session auth."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, re_path
 
-websocket_urlpatterns: list[URLPattern] = []
+from punt.realtime.consumers import ProjectConsumer, UserConsumer
+
+websocket_urlpatterns: list[URLPattern] = [
+    # First: "user" would otherwise read as a project slug.
+    re_path(r"^api/v1/ws/user/?$", UserConsumer.as_asgi()),
+    re_path(r"^api/v1/ws/(?P<project_slug>[A-Za-z][A-Za-z0-9]{1,9})/?$", ProjectConsumer.as_asgi()),
+]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "chat",
     "webhooks",
     "dialects",
+    "web",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,8 @@ urlpatterns = [
     path("swagger/index.html", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui-index"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include(api_v1)),
+    # SSE streams first: /api/projects/events must not read as a project called "events".
+    path("api/", include("punt.realtime.urls")),
     path("api/", include("accounts.punt_urls")),
     # Seed dialects (issue 7): AgentsMesh tickets, GitHub-v3-style, PUNT projects/tickets/admin.
     path("api/v1/ext/orgs/<slug:org>/", include("dialects.agentsmesh.urls")),
@@ -36,6 +38,8 @@ urlpatterns = [
     path("api/", include("dialects.punt.urls")),
     # Anything else under /api/ is a JSON 404 (keep this last).
     re_path(r"^api/.*$", api_not_found),
+    # Server-rendered pages (issue 8); last, so they never shadow the API.
+    path("", include("web.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,273 @@
+"""WebSocket consumers: /api/v1/ws/<projectSlug> and /api/v1/ws/user (seed 004).
+
+They stay thin: who may connect is decided by punt.realtime.auth and
+projects.permissions, what a message looks like by punt.realtime.renderers.
+
+Close codes: 4401 bad, expired or missing credentials; 4403 not allowed to see the
+project (unknown, archived, not a member, or removed / archived / deleted while connected). The socket is
+accepted before it is closed with these codes: a refusal during the handshake reaches
+the browser as a bare HTTP 403 with no code at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from accounts.models import User
+from accounts.serializers import user_brief
+from projects.models import Project
+from projects.permissions import role_of
+from punt.events import MESSAGE_TYPE, gauge, project_group, send_to_groups, user_group
+from punt.ops import metrics
+from punt.realtime import conf
+from punt.realtime.auth import (
+    AuthFailed,
+    credentials_from,
+    key_may_read,
+    scope_headers,
+    scope_query,
+    user_for_credentials,
+)
+from punt.realtime.presence import presence
+from punt.realtime.renderers import ws_message
+
+logger = logging.getLogger("punt.realtime")
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+TAB_ID_MAX = 64
+# After these the project refuses new connections, so open ones are closed too (4403).
+PROJECT_GONE = ("project.deleted", "project.archived")
+
+
+@database_sync_to_async
+def _authenticate(scope: dict[str, Any]) -> tuple[Any, bool]:
+    """(user, may_read) for the connection; raises AuthFailed for bad credentials."""
+    credentials = credentials_from(scope_query(scope), scope_headers(scope))
+    if credentials.given:
+        user, key = user_for_credentials(credentials)
+        return user, key_may_read(key)
+    return scope.get("user"), True
+
+
+@database_sync_to_async
+def _visible_project(user: Any, slug: str) -> Project | None:
+    """The live project with this slug if `user` may see it (viewers and site admins included)."""
+    project = Project.objects.filter(key=slug.upper(), archived_at__isnull=True).first()
+    if project is None or role_of(user, project) is None:
+        return None
+    return project
+
+
+@database_sync_to_async
+def _briefs(user_ids: set[int]) -> list[dict[str, Any]]:
+    return [user_brief(user) for user in User.objects.filter(pk__in=user_ids).order_by("username")]
+
+
+class BusConsumer(AsyncJsonWebsocketConsumer):
+    """What both sockets share: authentication, ping/pong, no-echo and bus delivery."""
+
+    user: Any = None
+    groups_joined: list[str]
+    counted = False
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        query = scope_query(self.scope)
+        self.tab_id = (query.get("tab_id") or query.get("tabId") or "")[:TAB_ID_MAX] or None
+        await self.accept()
+        try:
+            user, may_read = await _authenticate(self.scope)
+        except AuthFailed:
+            await self.close(CLOSE_UNAUTHORIZED)
+            return
+        if user is None or not user.is_authenticated:
+            await self.close(CLOSE_UNAUTHORIZED)
+            return
+        if not may_read:
+            await self.close(CLOSE_FORBIDDEN)
+            return
+        self.user = user
+        self.counted = True
+        gauge("ws_connections", 1)
+        metrics.ws_connected()
+        await self.joined()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels runs close_old_connections() (a hop to the one shared sync thread)
+        # before every handler. Bus events never touch the database, and with a thousand
+        # sockets that hop would serialise the fan-out behind whatever sync code runs.
+        if message.get("type") == MESSAGE_TYPE:
+            await self.punt_event(message)
+            return
+        await super().dispatch(message)
+
+    async def joined(self) -> None:
+        """Subscribe to groups once the user is known; close the socket to refuse."""
+        raise NotImplementedError
+
+    async def join_group(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.append(group)
+
+    async def leave_groups(self) -> None:
+        groups, self.groups_joined = self.groups_joined, []
+        for group in groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        await self.leave_groups()
+        self.uncount()
+
+    def uncount(self) -> None:
+        if self.counted:
+            self.counted = False
+            gauge("ws_connections", -1)
+            metrics.ws_disconnected()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        # A malformed frame gets an error message instead of crashing the consumer.
+        try:
+            content = json.loads(text_data or (bytes_data or b"").decode())
+        except (ValueError, UnicodeDecodeError):
+            await self.send_json({"type": "error", "payload": {"message": "Messages must be JSON objects."}})
+            return
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "payload": {"message": "Messages must be JSON objects."}})
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        if self.user is None:
+            return
+        if content.get("type") == "ping":
+            await self.pinged()
+            await self.send_json({"type": "pong"})
+            return
+        problem = f"Unknown message type {content.get('type')!r}."
+        await self.send_json({"type": "error", "payload": {"message": problem}})
+
+    async def pinged(self) -> None:
+        """Hook for keep-alive bookkeeping."""
+
+    def is_echo(self, message: dict[str, Any]) -> bool:
+        if message.get("origin") == self.channel_name:
+            return True
+        return self.tab_id is not None and message.get("tab_id") == self.tab_id
+
+    async def punt_event(self, message: dict[str, Any]) -> None:
+        if self.user is None or self.is_echo(message):
+            return
+        await self.send_json(ws_message(message))
+
+
+class ProjectConsumer(BusConsumer):
+    """`/api/v1/ws/<projectSlug>`: the project's bus events plus presence."""
+
+    project_id: int | None = None
+    heartbeat: asyncio.Task[None] | None = None
+    present = False
+
+    async def joined(self) -> None:
+        project = await _visible_project(self.user, self.scope["url_route"]["kwargs"]["project_slug"])
+        if project is None:
+            self.user = None
+            await self.close(CLOSE_FORBIDDEN)
+            return
+        self.project_id = project.pk
+        await self.join_group(project_group(project.pk))
+        first = await presence.join(project.pk, self.user.pk, self.channel_name)
+        self.present = True
+        self.heartbeat = asyncio.create_task(self._heartbeat())
+        users = await _briefs(await presence.user_ids(project.pk))
+        await self.send_json({"type": "presence.state", "payload": {"users": users}})
+        if first:
+            await self._announce("presence.join")
+
+    async def _announce(self, event: str) -> None:
+        # Straight to the group, not through publish(): presence is not a database change
+        # and has nothing to replay. `origin` keeps it from echoing to this socket.
+        message = {
+            "type": MESSAGE_TYPE,
+            "event": event,
+            "payload": {"user_id": self.user.pk, "user": user_brief(self.user)},
+            "project_id": self.project_id,
+            "tab_id": None,
+            "actor_id": self.user.pk,
+            "origin": self.channel_name,
+        }
+        await send_to_groups([project_group(self.project_id)], message, self.channel_layer)
+
+    async def _heartbeat(self) -> None:
+        # Keeps a quiet but open socket present; a dead process stops refreshing and its
+        # entries expire.
+        interval = max(conf.presence_ttl() / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            await self._refresh_presence()
+
+    async def _refresh_presence(self) -> None:
+        try:
+            await presence.refresh(self.project_id, self.user.pk, self.channel_name)
+        except Exception:
+            logger.exception("Could not refresh presence in project %s", self.project_id)
+
+    async def pinged(self) -> None:
+        if self.present:
+            await self._refresh_presence()
+
+    async def punt_event(self, message: dict[str, Any]) -> None:
+        if self.user is None:
+            return
+        event = message.get("event")
+        payload = message.get("payload") or {}
+        if event == "member.removed" and payload.get("user_id") == self.user.pk:
+            await self._revoke()
+            return
+        await super().punt_event(message)
+        if event in PROJECT_GONE:
+            await self._revoke()
+
+    async def _revoke(self) -> None:
+        """Stop all delivery at once: leave the group before anything else can arrive."""
+        await self.leave_groups()
+        await self._leave_presence()
+        self.user = None
+        await self.close(CLOSE_FORBIDDEN)
+
+    async def _leave_presence(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.heartbeat
+            self.heartbeat = None
+        if not self.present:
+            return
+        self.present = False
+        try:
+            last = await presence.leave(self.project_id, self.user.pk, self.channel_name)
+        except Exception:
+            logger.exception("Could not record leaving project %s", self.project_id)
+            return
+        if last:
+            await self._announce("presence.leave")
+
+    async def disconnect(self, code: int) -> None:
+        await self.leave_groups()
+        self.uncount()
+        if self.user is not None:
+            await self._leave_presence()
+
+
+class UserConsumer(BusConsumer):
+    """`/api/v1/ws/user`: everything addressed to the user (DMs, mentions, notifications, profile)."""
+
+    async def joined(self) -> None:
+        await self.join_group(user_group(self.user.pk))

@@ -1,0 +1,95 @@
+"""How one bus event looks on each protocol.
+
+WebSocket (seed 004): `{"type": "board.card_moved", "payload": {...}}`, every event as is.
+PUNT SSE (seeds 000/001): `{"type": "ticket.moved", "data": {...}, "tabId": ..., "timestamp": ...}`
+with PUNT's event names and camelCase data, and only the events each stream is about.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+# Bus event -> PUNT SSE name, per stream.
+PROJECT_STREAM_EVENTS = {
+    "board.card_created": "ticket.created",
+    "board.card_updated": "ticket.updated",
+    "board.card_moved": "ticket.moved",
+    "board.card_deleted": "ticket.deleted",
+    "label.created": "label.created",
+    "label.updated": "label.updated",
+    "label.deleted": "label.deleted",
+}
+PROJECT_LIST_STREAM_EVENTS = {
+    "project.created": "project.created",
+    "project.updated": "project.updated",
+    "project.archived": "project.updated",
+    "project.restored": "project.updated",
+    "project.deleted": "project.deleted",
+    "member.added": "member.added",
+    "member.updated": "member.updated",
+    "member.removed": "member.removed",
+}
+USER_STREAM_EVENTS = {
+    "user.updated": "user.updated",
+    "profile.updated": "user.updated",
+}
+
+# PUNT's deleted events carry only the id (its client drops the object by id).
+ID_ONLY = {"ticket.deleted", "label.deleted", "project.deleted"}
+# Ticket fields PUNT spells as display words ("Task", "Medium").
+TITLE_CASED = ("type", "priority")
+
+_CAMEL = re.compile(r"_([a-z0-9])")
+
+
+def camel(name: str) -> str:
+    return _CAMEL.sub(lambda match: match.group(1).upper(), name)
+
+
+def camelize(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {camel(str(key)): camelize(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [camelize(item) for item in value]
+    return value
+
+
+def ws_message(message: dict[str, Any]) -> dict[str, Any]:
+    return {"type": message["event"], "payload": message.get("payload") or {}}
+
+
+def punt_data(name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    if name in ID_ONLY:
+        return {"id": payload.get("id")}
+    data = camelize(payload)
+    if name.startswith("ticket."):
+        for field in TITLE_CASED:
+            if isinstance(data.get(field), str):
+                data[field] = data[field].replace("_", " ").title()
+        if "position" in data and "order" not in data:
+            data["order"] = data["position"]
+    return data
+
+
+def sse_body(message: dict[str, Any], names: dict[str, str]) -> dict[str, Any] | None:
+    """The PUNT SSE JSON for `message`, or None if this stream does not carry the event."""
+    name = names.get(message.get("event", ""))
+    if name is None:
+        return None
+    return {
+        "type": name,
+        "data": punt_data(name, message.get("payload") or {}),
+        "tabId": message.get("tab_id"),
+        "timestamp": message.get("ts"),
+    }
+
+
+def sse_frame(body: dict[str, Any], event_id: int | None) -> str:
+    """One SSE message; `id:` lets the browser resume with Last-Event-ID."""
+    data = json.dumps(body, cls=DjangoJSONEncoder, separators=(",", ":"))
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}data: {data}\n\n"

@@ -1,0 +1,259 @@
+"""PUNT's Server-Sent Events streams (seeds 000/001), as async Django views.
+
+- GET /api/projects/<projectId>/events  ticket and label events of one project
+- GET /api/projects/events              project list changes for the user
+- GET /api/users/events                 the user's profile changes
+
+Each stream subscribes a fresh channel-layer channel to the groups it follows, so with
+Redis an event published by any process reaches it. Messages carry an `id:` taken from
+the bus; a reconnect with `Last-Event-ID` first replays the newer events from the replay
+buffer (subscribing before reading it, so nothing falls in between; ids already sent are
+skipped). Idle streams get `: keep-alive` comments, and the server ends a stream after
+PUNT_SSE_MAX_SECONDS so EventSource reconnects and the session and membership are checked
+again.
+
+These are plain Django views (not DRF), so they are not part of the OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from projects.models import Project
+from projects.permissions import role_of, visible_projects
+from punt.api.errors import error_body
+from punt.events import gauge, project_group, user_group
+from punt.ops import metrics
+from punt.realtime import conf
+from punt.realtime.auth import AuthFailed, credentials_from, key_may_read, user_for_credentials
+from punt.realtime.backend import replay_buffer
+from punt.realtime.renderers import (
+    PROJECT_LIST_STREAM_EVENTS,
+    PROJECT_STREAM_EVENTS,
+    USER_STREAM_EVENTS,
+    sse_body,
+    sse_frame,
+)
+
+logger = logging.getLogger("punt.realtime")
+
+TAB_ID_MAX = 64
+SEEN_IDS_KEPT = 1000
+
+
+class Stream:
+    """What one SSE connection follows: groups, event names, and how membership changes affect it.
+
+    `on_message` returns False to end the stream (the user lost access).
+    """
+
+    def __init__(self, user: Any, groups: list[str], names: dict[str, str]) -> None:
+        self.user = user
+        self.groups = groups
+        self.names = names
+
+    async def on_message(self, message: dict[str, Any], layer: Any, channel: str) -> bool:
+        return True
+
+
+class ProjectStream(Stream):
+    def __init__(self, user: Any, project: Project) -> None:
+        super().__init__(user, [project_group(project.pk)], PROJECT_STREAM_EVENTS)
+        self.project_id = project.pk
+
+    async def on_message(self, message: dict[str, Any], layer: Any, channel: str) -> bool:
+        event = message.get("event")
+        if event == "member.removed" and (message.get("payload") or {}).get("user_id") == self.user.pk:
+            return False
+        return event not in ("project.deleted", "project.archived")
+
+
+class ProjectListStream(Stream):
+    """Follows the user's own group and every project they can see; joins and leaves
+    project groups as the user is added to or removed from projects."""
+
+    def __init__(self, user: Any, project_ids: list[int]) -> None:
+        groups = [user_group(user.pk), *(project_group(pid) for pid in project_ids)]
+        super().__init__(user, groups, PROJECT_LIST_STREAM_EVENTS)
+
+    async def on_message(self, message: dict[str, Any], layer: Any, channel: str) -> bool:
+        payload = message.get("payload") or {}
+        if payload.get("user_id") != self.user.pk or message.get("project_id") is None:
+            return True
+        group = project_group(message["project_id"])
+        if message.get("event") == "member.added" and group not in self.groups:
+            await layer.group_add(group, channel)
+            self.groups.append(group)
+        elif message.get("event") == "member.removed" and group in self.groups:
+            await layer.group_discard(group, channel)
+            self.groups.remove(group)
+        return True
+
+
+def _unauthorized(message: str = "Authentication required") -> JsonResponse:
+    return JsonResponse(error_body(message), status=401)
+
+
+def _not_found() -> JsonResponse:
+    return JsonResponse(error_body("Project not found"), status=404)
+
+
+async def _user(request: HttpRequest) -> Any:
+    """The caller (session, Bearer JWT, or API key), None if anonymous; raises AuthFailed."""
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    credentials = credentials_from({"api_key": request.GET.get("api_key", "")}, headers)
+    if credentials.given:
+        user, key = await database_sync_to_async(user_for_credentials)(credentials)
+        if not key_may_read(key):
+            raise AuthFailed("This API key lacks a read scope.")
+        return user
+    user = await request.auser()
+    return user if user.is_authenticated else None
+
+
+def _tab_id(request: HttpRequest) -> str | None:
+    value = request.GET.get("tabId") or request.GET.get("tab_id") or request.headers.get("X-Tab-Id", "")
+    return value.strip()[:TAB_ID_MAX] or None
+
+
+def _last_event_id(request: HttpRequest) -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("lastEventId") or ""
+    try:
+        return int(raw.strip())
+    except ValueError:
+        return None
+
+
+async def _frames(stream: Stream, tab_id: str | None, last_id: int | None) -> AsyncIterator[str]:
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    for group in stream.groups:
+        await layer.group_add(group, channel)
+    gauge("sse_streams", 1)
+    metrics.sse_opened()
+    loop = asyncio.get_running_loop()
+    max_seconds = conf.sse_max_duration()
+    deadline = loop.time() + max_seconds if max_seconds > 0 else None
+    keepalive = conf.sse_keepalive()
+    # Ids already sent: a replayed event may also arrive live, and a stream following
+    # several groups gets an event once per group. Ids from several processes can arrive
+    # out of order, so this is a set rather than a high-water mark.
+    seen: set[int] = set()
+    seen_order: deque[int] = deque()
+
+    def render(message: dict[str, Any]) -> str | None:
+        event_id = message.get("id")
+        if event_id is not None:
+            if int(event_id) in seen:
+                return None
+            seen.add(int(event_id))
+            seen_order.append(int(event_id))
+            if len(seen_order) > SEEN_IDS_KEPT:
+                seen.discard(seen_order.popleft())
+        if tab_id is not None and message.get("tab_id") == tab_id:
+            return None
+        body = sse_body(message, stream.names)
+        return None if body is None else sse_frame(body, event_id)
+
+    try:
+        # The first bytes go out at once: the browser's `open` fires and proxies see a live response.
+        yield f"retry: {conf.sse_retry_ms()}\n: connected\n\n"
+        if last_id is not None:
+            try:
+                backlog = await sync_to_async(replay_buffer.since, thread_sensitive=False)(stream.groups, last_id)
+            except Exception:
+                logger.exception("Could not read the replay buffer for %s", stream.groups)
+                backlog = []
+            for message in backlog:
+                frame = render(message)
+                if frame is not None:
+                    yield frame
+        while True:
+            timeout = keepalive
+            if deadline is not None:
+                timeout = min(timeout, deadline - loop.time())
+                if timeout <= 0:
+                    return
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), timeout=timeout)
+            except TimeoutError:
+                if deadline is None or loop.time() < deadline:
+                    yield ": keep-alive\n\n"
+                continue
+            keep_going = await stream.on_message(message, layer, channel)
+            frame = render(message)
+            if frame is not None:
+                yield frame
+            if not keep_going:
+                return
+    finally:
+        gauge("sse_streams", -1)
+        metrics.sse_closed()
+        for group in stream.groups:
+            try:
+                await layer.group_discard(group, channel)
+            except Exception:
+                logger.exception("Could not leave %s", group)
+
+
+def _response(stream: Stream, request: HttpRequest) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        _frames(stream, _tab_id(request), _last_event_id(request)), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache, no-transform"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each message through at once
+    return response
+
+
+def _sse_view(
+    build: Callable[[HttpRequest, Any, dict[str, Any]], Any],
+) -> Callable[..., Any]:
+    """Wrap a stream factory with authentication; the factory returns a Stream or an error response."""
+
+    @require_GET
+    async def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        try:
+            user = await _user(request)
+        except AuthFailed as exc:
+            return _unauthorized(str(exc))
+        if user is None:
+            return _unauthorized()
+        result = await database_sync_to_async(build)(request, user, kwargs)
+        if isinstance(result, HttpResponse):
+            return result
+        return _response(result, request)
+
+    view.__name__ = build.__name__
+    return view
+
+
+def _project_stream(request: HttpRequest, user: Any, kwargs: dict[str, Any]) -> Stream | HttpResponse:
+    ref = str(kwargs["project_id"])
+    projects = Project.objects.filter(archived_at__isnull=True)
+    project = projects.filter(pk=int(ref)).first() if ref.isdigit() else projects.filter(key=ref.upper()).first()
+    if project is None or role_of(user, project) is None:
+        return _not_found()
+    return ProjectStream(user, project)
+
+
+def _project_list_stream(request: HttpRequest, user: Any, kwargs: dict[str, Any]) -> Stream:
+    return ProjectListStream(user, list(visible_projects(user).values_list("pk", flat=True)))
+
+
+def _user_stream(request: HttpRequest, user: Any, kwargs: dict[str, Any]) -> Stream:
+    return Stream(user, [user_group(user.pk)], USER_STREAM_EVENTS)
+
+
+project_events = _sse_view(_project_stream)
+project_list_events = _sse_view(_project_list_stream)
+user_events = _sse_view(_user_stream)

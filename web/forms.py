@@ -1,0 +1,131 @@
+"""Page forms: they validate the shape of the input; the services apply the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from rest_framework.exceptions import ValidationError as ServiceError
+
+from accounts.models import ApiKey
+from tickets.models import Ticket
+
+
+def add_service_errors(form: forms.Form, exc: ServiceError) -> None:
+    """Show a service's ValidationError ({"field": ["message"]}) on the form's fields."""
+    detail: Any = exc.detail
+    if not isinstance(detail, dict):
+        detail = {None: detail}
+    for field, messages in detail.items():
+        target = field if field in form.fields else None
+        for message in messages if isinstance(messages, list) else [messages]:
+            text = str(message) if not isinstance(message, dict) else "; ".join(map(str, message.values()))
+            if target is None and field not in (None, "non_field_errors"):
+                text = f"{field}: {text}"
+            form.add_error(target, text)
+
+
+def service_error_text(exc: Exception) -> str:
+    """One readable line from a service exception (for toasts and JSON replies)."""
+    detail: Any = getattr(exc, "detail", None) or str(exc)
+    while isinstance(detail, dict | list):
+        if isinstance(detail, dict):
+            if not detail:
+                break
+            detail = next(iter(detail.values()))
+        else:
+            if not detail:
+                break
+            detail = detail[0]
+    return str(detail)
+
+
+class RegisterForm(forms.Form):
+    username = forms.CharField(max_length=39, help_text="Letters, digits, '.', '_' or '-'. Part of your project URLs.")
+    display_name = forms.CharField(max_length=150, required=False, label="Full name")
+    email = forms.EmailField(max_length=254)
+    password = forms.CharField(widget=forms.PasswordInput, max_length=4096, strip=False)
+
+
+class ForgotPasswordForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+
+
+class ResetPasswordForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    password = forms.CharField(widget=forms.PasswordInput, max_length=4096, strip=False, label="New password")
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(max_length=150, required=False, label="Full name")
+    email = forms.EmailField(max_length=254, required=False)
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = forms.CharField(widget=forms.PasswordInput, max_length=4096, strip=False)
+    new_password = forms.CharField(widget=forms.PasswordInput, max_length=4096, strip=False)
+
+
+class AvatarForm(forms.Form):
+    avatar = forms.FileField()
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKey.Scope.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every right you have.",
+    )
+    expires_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Expires (optional)"
+    )
+
+
+class ProjectForm(forms.Form):
+    namespace = forms.ChoiceField(label="Owner", help_text="You, or an organization you administer.")
+    name = forms.CharField(max_length=200)
+    key = forms.CharField(max_length=10, help_text="2-10 capital letters or digits, e.g. BLOG. It cannot change.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: Any, namespaces: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["namespace"].choices = [(n, n) for n in namespaces]
+        self.fields["namespace"].initial = namespaces[0]
+
+
+class QuickAddForm(forms.Form):
+    title = forms.CharField(max_length=500)
+    column = forms.IntegerField(required=False)
+    type = forms.ChoiceField(choices=Ticket.Type.choices, required=False)
+
+
+class TicketForm(forms.Form):
+    """Every editable field of a ticket; choices for people, labels and sprints come from the project."""
+
+    title = forms.CharField(max_length=500)
+    type = forms.ChoiceField(choices=Ticket.Type.choices)
+    priority = forms.ChoiceField(choices=Ticket.Priority.choices)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), required=False, label="Description (Markdown)")
+    assignee = forms.ChoiceField(required=False)
+    labels = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    sprint = forms.ChoiceField(required=False)
+    parent = forms.IntegerField(required=False, min_value=1, label="Parent ticket number")
+    due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    estimate = forms.IntegerField(required=False, min_value=0, label="Estimate (points)")
+
+    def __init__(self, *args: Any, project: Any, members: list[Any], labels: list[Any], sprints: list[Any], **kw: Any):
+        super().__init__(*args, **kw)
+        self.fields["assignee"].choices = [("", "Unassigned")] + [(u.username, u.name) for u in members]
+        self.fields["labels"].choices = [(str(label.pk), label.name) for label in labels]
+        self.fields["sprint"].choices = [("", "No sprint")] + [(str(s.pk), s.name) for s in sprints]
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=65536)
+    minutes = forms.IntegerField(required=False, min_value=1, max_value=24 * 60, label="Time spent (minutes)")
+
+
+class ChecklistItemForm(forms.Form):
+    text = forms.CharField(max_length=500)

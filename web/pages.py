@@ -1,0 +1,58 @@
+"""Helpers shared by the page views: find a project from its URL and check the viewer's role.
+
+Pages use the same rules as the API (projects/permissions.py): outsiders get 404 for a
+project, never 403, so a private project's existence does not leak.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+
+from projects import permissions
+from projects.models import Project
+
+
+def project_get(*, namespace: str, path: str) -> Project:
+    """The live project at /projects/<namespace>/<path>/ (user names and org slugs share one namespace)."""
+    project = (
+        Project.objects.select_related("owner_user", "organization")
+        .filter(Q(owner_user__username__iexact=namespace) | Q(organization__slug__iexact=namespace))
+        .filter(path__iexact=path, archived_at__isnull=True)
+        .first()
+    )
+    if project is None:
+        raise Http404("Project not found.")
+    return project
+
+
+def check_page_role(user: Any, project: Project, needed: str) -> str:
+    """check_role for pages: DRF's PermissionDenied becomes Django's, so the 403 page renders."""
+    try:
+        return permissions.check_role(user, project, needed)
+    except ApiPermissionDenied as exc:
+        raise PermissionDenied(str(exc.detail)) from exc
+
+
+def project_for(request: HttpRequest, namespace: str, path: str, needed: str = permissions.READ) -> tuple[Project, str]:
+    """Resolve the project and check `request.user` holds `needed` in it; returns (project, role)."""
+    project = project_get(namespace=namespace, path=path)
+    role = check_page_role(request.user, project, needed)
+    return project, role
+
+
+def can(role: str | None, needed: str) -> bool:
+    """True if `role` reaches `needed` (for showing or hiding controls; the services check again)."""
+    if role is None:
+        return False
+    rank = permissions.RANK
+    return rank[permissions.Role(role)] >= rank[permissions.Role(needed)]
+
+
+def tab_id(request: HttpRequest) -> str | None:
+    """The browser tab that made this change, so the live feed does not echo it back to that tab."""
+    return request.headers.get("X-Tab-Id") or request.POST.get("tab_id") or None

@@ -1,0 +1,107 @@
+"""Template helpers for PUNT's pages: avatars, Markdown, URLs of projects and tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from accounts import services as account_services
+from tickets import markdown
+
+register = template.Library()
+
+
+@register.simple_tag
+def registration_is_open() -> bool:
+    return account_services.registration_open()
+
+
+def _initials(user: Any) -> str:
+    name = (getattr(user, "display_name", "") or user.username or "?").strip()
+    parts = name.split()
+    letters = "".join(p[0] for p in parts[:2]) if len(parts) > 1 else name[:2]
+    return letters.upper()
+
+
+@register.simple_tag
+def avatar(user: Any, size: str = "") -> SafeString:
+    """A round picture, or the person's initials when they have none (never a query)."""
+    if user is None:
+        return format_html('<span class="avatar {}" title="Unassigned">?</span>', size)
+    title = f"{user.name} (@{user.username})" if hasattr(user, "name") else user.username
+    if getattr(user, "avatar", None):
+        return format_html(
+            '<span class="avatar {}" title="{}"><img src="{}" alt="" loading="lazy"></span>',
+            size,
+            title,
+            user.avatar.url,
+        )
+    return format_html('<span class="avatar {}" title="{}">{}</span>', size, title, _initials(user))
+
+
+@register.filter
+def render_markdown(text: str) -> SafeString:
+    # tickets.markdown sanitizes with nh3 after rendering, so the result is safe to mark.
+    return mark_safe(markdown.render(text or ""))  # noqa: S308
+
+
+@register.simple_tag
+def project_url(project: Any, name: str = "board", *args: Any) -> str:
+    """The URL of one of a project's pages (board, backlog, chat, settings, ...)."""
+    return reverse(f"web:{name}", args=[project.namespace, project.path, *args])
+
+
+@register.simple_tag
+def ticket_url(project: Any, ticket: Any, name: str = "ticket") -> str:
+    return reverse(f"web:{name}", args=[project.namespace, project.path, ticket.number])
+
+
+@register.simple_tag
+def query_replace(query: QueryDict, **changes: Any) -> str:
+    """The current query string with some parameters changed (filters are kept in the URL)."""
+    params = query.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def minutes_hm(minutes: int | None) -> str:
+    if not minutes:
+        return ""
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours}h {rest}m" if hours and rest else (f"{hours}h" if hours else f"{rest}m")
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any], key: Any) -> Any:
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def join_if_list(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("username") or value)
+    return str(value)
+
+
+@register.simple_tag
+def key_link(project: Any, key: str | None) -> SafeString:
+    """A ticket key (`BLOG-12`) as a link when it belongs to `project`, else as plain text."""
+    text = key or ""
+    prefix, _, number = text.rpartition("-")
+    if prefix.upper() == project.key and number.isdigit():
+        url = reverse("web:ticket", args=[project.namespace, project.path, int(number)])
+        return format_html('<a href="{}">{}</a>', url, text)
+    return format_html("{}", text)

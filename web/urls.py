@@ -1,0 +1,55 @@
+"""Page routes (issue 8). Addresses follow seed 003's html_url: /projects/<namespace>/<project>/…
+
+Mounted last in punt/urls.py, after /api/, so no page route ever shadows the API.
+"""
+
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from web.views import auth, backlog, board, chat, home, project_settings, ticket, user_settings
+
+app_name = "web"
+
+# <namespace>/<project path>: user names and org slugs, project paths (slugs).
+P = r"^projects/(?P<namespace>[A-Za-z0-9][A-Za-z0-9._-]*)/(?P<path>[A-Za-z0-9_-]+)"
+T = P + r"/tickets/(?P<number>[0-9]+)"
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("login/", auth.login_view, name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("register/", auth.register, name="register"),
+    path("forgot-password", auth.forgot_password, name="forgot_password"),
+    path("reset-password", auth.reset_password, name="reset_password"),
+    path("projects/", home.projects, name="projects"),
+    path("settings/", user_settings.user_settings, name="user_settings"),
+    path("messages/", chat.conversations, name="conversations"),
+    path("notifications/read-all", home.notifications_read_all, name="notifications_read_all"),
+    path("notifications/<int:notification_id>", home.notification_open, name="notification"),
+    path("messages/<int:conversation_id>", chat.conversation, name="conversation"),
+    # The board answers with and without the trailing slash (seed 003's html_url has none).
+    re_path(P + r"/$", board.board, name="board"),
+    re_path(P + r"$", board.board),
+    re_path(P + r"/tickets/new$", ticket.ticket_new, name="ticket_new"),
+    re_path(P + r"/quick-add$", board.quick_add, name="quick_add"),
+    re_path(P + r"/backlog$", backlog.backlog, name="backlog"),
+    re_path(P + r"/sprints$", backlog.sprint_create, name="sprint_create"),
+    re_path(P + r"/sprints/(?P<sprint_id>[0-9]+)/start$", backlog.sprint_start, name="sprint_start"),
+    re_path(P + r"/sprints/(?P<sprint_id>[0-9]+)/complete$", backlog.sprint_complete, name="sprint_complete"),
+    re_path(P + r"/chat$", chat.channel, name="chat"),
+    re_path(P + r"/chat/topics$", chat.topic_create, name="topic_create"),
+    re_path(P + r"/topics/(?P<topic_id>[0-9]+)$", chat.topic, name="topic"),
+    re_path(P + r"/settings$", project_settings.project_settings, name="project_settings"),
+    re_path(T + r"$", ticket.ticket_page, name="ticket"),
+    re_path(T + r"/move$", board.ticket_move, name="ticket_move"),
+    re_path(T + r"/plan$", backlog.ticket_plan, name="ticket_plan"),
+    re_path(T + r"/edit$", ticket.ticket_edit, name="ticket_edit"),
+    re_path(T + r"/comment$", ticket.comment_add, name="ticket_comment"),
+    re_path(T + r"/checklist$", ticket.checklist_add, name="ticket_checklist"),
+    re_path(T + r"/checklist/(?P<item_id>[0-9]+)$", ticket.checklist_toggle, name="ticket_checklist_item"),
+    re_path(T + r"/attachments$", ticket.attachment_add, name="ticket_attachment"),
+    re_path(T + r"/attachments/(?P<attachment_id>[0-9]+)$", ticket.attachment_file, name="ticket_attachment_file"),
+    re_path(T + r"/watch$", ticket.watch_toggle, name="ticket_watch"),
+    re_path(T + r"/delete$", ticket.ticket_delete, name="ticket_delete"),
+]

@@ -1,0 +1,215 @@
+"""The project board: columns, cards, filters kept in the URL, drag-and-drop moves, quick add.
+
+Reads use the selectors; every write calls a tickets service, exactly like the API does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework.exceptions import APIException
+
+from projects import selectors as project_selectors
+from projects.models import Column, Project, Sprint
+from projects.permissions import READ, WRITE
+from tickets import selectors as ticket_selectors
+from tickets import services as ticket_services
+from tickets.models import Ticket
+from web.forms import QuickAddForm, service_error_text
+from web.pages import can, project_for, tab_id
+from web.views.ticket import after_change
+
+FILTER_KEYS = ("assignee", "label", "type", "priority", "sprint", "q")
+
+
+@dataclass
+class BoardFilters:
+    """The filter bar's state, read from (and written back to) the query string."""
+
+    assignee: str = ""
+    label: str = ""
+    type: str = ""
+    priority: str = ""
+    sprint: str = ""
+    q: str = ""
+    active: bool = field(default=False)
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> BoardFilters:
+        values = {key: (query.get(key) or "").strip()[:200] for key in FILTER_KEYS}
+        return cls(**values, active=any(values.values()))
+
+    def apply(self, tickets: QuerySet[Ticket], *, user: Any, project: Project) -> QuerySet[Ticket]:
+        if self.assignee == "none":
+            tickets = tickets.filter(assignee__isnull=True)
+        elif self.assignee == "me":
+            tickets = tickets.filter(assignee=user)
+        elif self.assignee:
+            tickets = tickets.filter(assignee__username__iexact=self.assignee)
+        if self.label.isdigit():
+            tickets = tickets.filter(labels__pk=int(self.label))
+        if self.type in Ticket.Type.values:
+            tickets = tickets.filter(type=self.type)
+        if self.priority in Ticket.Priority.values:
+            tickets = tickets.filter(priority=self.priority)
+        if self.sprint == "none":
+            tickets = tickets.filter(sprint__isnull=True)
+        elif self.sprint == "active":
+            tickets = tickets.filter(sprint__status=Sprint.Status.ACTIVE)
+        elif self.sprint.isdigit():
+            tickets = tickets.filter(sprint__pk=int(self.sprint))
+        if self.q:
+            text = Q(title__icontains=self.q) | Q(body__icontains=self.q)
+            key = self.q.upper().removeprefix(f"{project.key}-").lstrip("#")
+            if key.isdigit():
+                text |= Q(number=int(key))
+            tickets = tickets.filter(text)
+        return tickets.distinct() if self.label else tickets
+
+
+def board_context(request: HttpRequest, project: Project, role: str) -> dict[str, Any]:
+    """Everything the board template reads, in a fixed number of queries whatever the card count."""
+    filters = BoardFilters.from_query(request.GET)
+    columns = list(project_selectors.project_columns(project=project))
+    tickets = filters.apply(
+        ticket_selectors.tickets_for_project(project=project), user=request.user, project=project
+    ).order_by("column__order", "column_id", "rank", "id")
+    by_column: dict[int, list[Ticket]] = {column.pk: [] for column in columns}
+    for ticket in tickets:
+        by_column.setdefault(ticket.column_id, []).append(ticket)
+    for column in columns:
+        column.cards = by_column.get(column.pk, [])
+        column.over_limit = bool(column.wip_limit and column.ticket_count > column.wip_limit)
+        column.at_limit = bool(column.wip_limit and column.ticket_count >= column.wip_limit)
+    members = [m.user for m in project_selectors.project_members(project=project)]
+    return {
+        "project": project,
+        "role": role,
+        "can_write": can(role, WRITE),
+        "can_manage": can(role, "admin"),
+        "columns": columns,
+        "filters": filters,
+        "members": members,
+        "labels": list(project_selectors.project_labels(project=project)),
+        "sprints": [s for s in project.sprints.order_by("-created_at", "-id") if s.status != Sprint.Status.CLOSED],
+        "types": Ticket.Type.choices,
+        "priorities": Ticket.Priority.choices,
+        "quick_add": QuickAddForm(),
+        "tab": "board",
+    }
+
+
+@login_required
+@require_GET
+def board(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
+    project, role = project_for(request, namespace, path, READ)
+    context = board_context(request, project, role)
+    # The live feed and the filter bar ask for the columns only (htmx swaps #board).
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "board":
+        return render(request, "web/_board_columns.html", context)
+    return render(request, "web/board.html", context)
+
+
+def _json_error(exc: Exception, status: int | None = None) -> JsonResponse:
+    code = status or getattr(exc, "status_code", 400)
+    return JsonResponse({"error": service_error_text(exc)}, status=code)
+
+
+def _ticket(project: Project, number: int) -> Ticket:
+    ticket = ticket_selectors.tickets_for_project(project=project).filter(number=number).first()
+    if ticket is None:
+        raise Http404("Ticket not found.")
+    return ticket
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@login_required
+@require_POST
+def ticket_move(request: HttpRequest, namespace: str, path: str, number: int) -> HttpResponse:
+    """Move a card: `column` (id) and the ids of the cards now above (`after`) and below (`before`) it.
+
+    board.js (SortableJS drop) asks for JSON: a refusal (WIP limit, rights) is 4xx with
+    {"error"} and the card snaps back. The ticket page's "move to" form gets the page again.
+    """
+    project, _ = project_for(request, namespace, path, WRITE)
+    ticket = _ticket(project, number)
+    column_id = request.POST.get("column", "")
+    column: Column | None = project.columns.filter(pk=int(column_id)).first() if column_id.isdigit() else None
+    error: tuple[str, int] | None = None
+    if column is None:
+        error = ("That column does not exist any more; reload the board.", 400)
+    else:
+        # The service takes one anchor: the card above if there is one, else the card below.
+        after_id = _int_or_none(request.POST.get("after"))
+        before_id = None if after_id is not None else _int_or_none(request.POST.get("before"))
+        try:
+            ticket = ticket_services.ticket_move(
+                ticket=ticket,
+                column=column,
+                after_id=after_id,
+                before_id=before_id,
+                by=request.user,
+                tab_id=tab_id(request),
+            )
+        except ticket_services.WipLimitExceeded as exc:
+            # The API's wording tells clients to send "force"; a person moving a card needs only the reason.
+            error = (str(exc.detail).split(";")[0] + ".", exc.status_code)
+        except APIException as exc:
+            error = (service_error_text(exc), exc.status_code)
+    if _wants_json(request) or (error is not None and request.headers.get("HX-Request")):
+        if error is not None:
+            return JsonResponse({"error": error[0]}, status=error[1])
+        counts = {c.pk: c.ticket_count for c in project_selectors.project_columns(project=project)}
+        return JsonResponse({"ok": True, "ticket": ticket.number, "column": column.pk, "counts": counts})
+    if error is not None:
+        messages.error(request, error[0])
+    else:
+        messages.success(request, f"{ticket.key} moved to {column.name}.")
+    return after_change(request, project, ticket.number)
+
+
+@login_required
+@require_POST
+def quick_add(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
+    """Create a ticket from a title typed at the bottom of a column (or the "c" shortcut)."""
+    project, _ = project_for(request, namespace, path, WRITE)
+    form = QuickAddForm(request.POST)
+    htmx = bool(request.headers.get("HX-Request"))
+    if not form.is_valid():
+        if htmx:
+            return JsonResponse({"error": "Give the ticket a title."}, status=400)
+        return redirect("web:board", project.namespace, project.path)
+    data = form.cleaned_data
+    column = project.columns.filter(pk=data["column"]).first() if data.get("column") else None
+    fields: dict[str, Any] = {"title": data["title"]}
+    if column is not None:
+        fields["column"] = column
+    if data.get("type"):
+        fields["type"] = data["type"]
+    try:
+        ticket = ticket_services.ticket_create(project=project, by=request.user, tab_id=tab_id(request), **fields)
+    except APIException as exc:
+        if htmx:
+            return _json_error(exc)
+        messages.error(request, service_error_text(exc))
+        return redirect("web:board", project.namespace, project.path)
+    if htmx:
+        ticket = _ticket(project, ticket.number)
+        return render(
+            request, "web/_card.html", {"ticket": ticket, "project": project, "can_write": True, "fresh": True}
+        )
+    return redirect("web:ticket", project.namespace, project.path, ticket.number)

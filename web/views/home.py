@@ -1,0 +1,99 @@
+"""Home (my projects, my tickets, recent activity) and the project list with "new project"."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError as ServiceError
+
+from chat import selectors as chat_selectors
+from chat import services as chat_services
+from projects import selectors as project_selectors
+from projects import services as project_services
+from projects.permissions import visible_projects
+from tickets.models import Event, Ticket
+from web.forms import ProjectForm, add_service_errors
+
+HOME_TICKETS = 30
+HOME_EVENTS = 25
+HOME_NOTIFICATIONS = 10
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    projects = list(project_selectors.projects_for_user(user=user))
+    mine = (
+        Ticket.objects.filter(
+            assignee=user, deleted_at__isnull=True, state=Ticket.State.OPENED, project__in=visible_projects(user)
+        )
+        .select_related("project__owner_user", "project__organization", "column")
+        .prefetch_related("labels")
+        .order_by("-updated_at")[:HOME_TICKETS]
+    )
+    activity = (
+        Event.objects.filter(
+            ticket__project__in=visible_projects(user).filter(memberships__user=user),
+            ticket__deleted_at__isnull=True,
+            deleted_at__isnull=True,
+        )
+        .select_related("author", "ticket__project__owner_user", "ticket__project__organization")
+        .order_by("-created_at", "-id")[:HOME_EVENTS]
+    )
+    notifications, _ = chat_selectors.notification_list(user=user, limit=HOME_NOTIFICATIONS)
+    context = {
+        "projects": projects,
+        "my_tickets": mine,
+        "activity": activity,
+        "notifications": notifications,
+        "unread": sum(1 for n in notifications if n.read_at is None),
+    }
+    return render(request, "web/home.html", context)
+
+
+@login_required
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    chat_services.notification_mark_all_read(user=request.user)
+    return redirect("web:home")
+
+
+@login_required
+@require_GET
+def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Mark one notification read and go where it points (only ever inside this site)."""
+    try:
+        notification = chat_selectors.notification_get(user=request.user, notification_id=notification_id)
+    except NotFound as exc:
+        raise Http404("Notification not found.") from exc
+    chat_services.notification_mark_read(user=request.user, notification=notification)
+    target = notification.url or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        target = "/"
+    return redirect(target)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def projects(request: HttpRequest) -> HttpResponse:
+    # Where the user may create projects: their own namespace and organizations they run.
+    orgs = project_selectors.organizations_for_user(user=request.user)
+    namespaces = [request.user.username] + [
+        o.slug for o in orgs if request.user.is_staff or o.caller_role in ("owner", "admin")
+    ]
+    form = ProjectForm(request.POST or None, namespaces=namespaces)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = project_services.project_create(by=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Project {project.name} created.")
+            return redirect("web:board", project.namespace, project.path)
+    projects = list(project_selectors.projects_for_user(user=request.user))
+    return render(request, "web/projects.html", {"projects": projects, "form": form})

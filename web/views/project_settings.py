@@ -1,0 +1,224 @@
+"""Project settings for admins and owners: members and roles, columns, labels, git host hooks,
+incoming chat webhooks and outgoing webhooks. One POST endpoint takes an `action` and calls
+the matching service; secrets that exist only at creation are shown once, on the next page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from rest_framework.exceptions import APIException
+
+from projects import selectors as project_selectors
+from projects import services as project_services
+from projects.models import Column, Membership, Project
+from projects.permissions import MANAGE
+from web.forms import service_error_text
+from web.pages import project_for, tab_id
+from webhooks import selectors as hook_selectors
+from webhooks import services as hook_services
+from webhooks.models import GitHook
+
+# Shown once after creation, then dropped from the session.
+ONCE_KEY = "punt_settings_secret"
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.strip().isdigit() else None
+
+
+def _member(project: Project, request: HttpRequest) -> Membership:
+    return project_selectors.membership_get(project=project, username=request.POST.get("username", ""))
+
+
+def _column(project: Project, request: HttpRequest, field: str = "column") -> Column:
+    return project_selectors.column_get(project=project, pk=_int(request.POST.get(field)) or 0)
+
+
+def _action_member_add(request: HttpRequest, project: Project) -> str:
+    m = project_services.membership_add(
+        project=project,
+        username=request.POST.get("username", "").strip(),
+        role=request.POST.get("role", "member"),
+        by=request.user,
+        tab_id=tab_id(request),
+    )
+    return f"{m.user.username} joined as {m.role}."
+
+
+def _action_member_role(request: HttpRequest, project: Project) -> str:
+    m = project_services.membership_update(
+        membership=_member(project, request), role=request.POST.get("role", ""), by=request.user, tab_id=tab_id(request)
+    )
+    return f"{m.user.username} is now {m.role}."
+
+
+def _action_member_remove(request: HttpRequest, project: Project) -> str:
+    membership = _member(project, request)
+    project_services.membership_remove(membership=membership, by=request.user, tab_id=tab_id(request))
+    return f"{membership.user.username} was removed."
+
+
+def _action_column_add(request: HttpRequest, project: Project) -> str:
+    column = project_services.column_create(
+        project=project,
+        name=request.POST.get("name", ""),
+        category=request.POST.get("category") or Column.Category.TODO,
+        wip_limit=_int(request.POST.get("wip_limit")),
+        by=request.user,
+        tab_id=tab_id(request),
+    )
+    return f"Column {column.name} added."
+
+
+def _action_column_update(request: HttpRequest, project: Project) -> str:
+    column = project_services.column_update(
+        column=_column(project, request),
+        name=request.POST.get("name") or None,
+        category=request.POST.get("category") or None,
+        wip_limit=_int(request.POST.get("wip_limit")),
+        by=request.user,
+        tab_id=tab_id(request),
+    )
+    return f"Column {column.name} saved."
+
+
+def _action_column_delete(request: HttpRequest, project: Project) -> str:
+    column = _column(project, request)
+    target_id = _int(request.POST.get("target"))
+    target = project_selectors.column_get(project=project, pk=target_id) if target_id else None
+    project_services.column_delete(column=column, target=target, by=request.user, tab_id=tab_id(request))
+    return f"Column {column.name} deleted."
+
+
+def _action_columns_reorder(request: HttpRequest, project: Project) -> str:
+    order = [int(pk) for pk in request.POST.getlist("order") if pk.isdigit()]
+    project_services.columns_reorder(project=project, order=order, by=request.user, tab_id=tab_id(request))
+    return "Column order saved."
+
+
+def _action_label_add(request: HttpRequest, project: Project) -> str:
+    label = project_services.label_create(
+        project=project,
+        name=request.POST.get("name", ""),
+        color=request.POST.get("color") or None,
+        description=request.POST.get("description", ""),
+        by=request.user,
+        tab_id=tab_id(request),
+    )
+    return f"Label {label.name} added."
+
+
+def _action_label_delete(request: HttpRequest, project: Project) -> str:
+    label = project_selectors.label_get(project=project, pk=_int(request.POST.get("label")) or 0)
+    project_services.label_delete(label=label, by=request.user, tab_id=tab_id(request))
+    return f"Label {label.name} deleted."
+
+
+def _action_git_hook_add(request: HttpRequest, project: Project) -> str:
+    hook = hook_services.git_hook_create(project=project, provider=request.POST.get("provider", ""), by=request.user)
+    request.session[ONCE_KEY] = {
+        "what": f"{hook.get_provider_display()} webhook",
+        "url": hook.url,
+        "secret": hook.secret,
+    }
+    return f"{hook.get_provider_display()} webhook created: paste its URL and secret into the git host."
+
+
+def _action_git_hook_revoke(request: HttpRequest, project: Project) -> str:
+    hook = hook_selectors.git_hook_get(project=project, hook_id=_int(request.POST.get("hook")) or 0)
+    hook_services.git_hook_revoke(hook=hook, by=request.user)
+    return "Git webhook revoked."
+
+
+def _action_chat_hook_add(request: HttpRequest, project: Project) -> str:
+    webhook, token = hook_services.chat_webhook_create(
+        project=project, name=request.POST.get("name", ""), by=request.user
+    )
+    url = django_settings.SITE_URL + reverse("chat-webhook-post", kwargs={"token": token})
+    request.session[ONCE_KEY] = {"what": f"Incoming webhook “{webhook.name}”", "url": url, "secret": ""}
+    return "Incoming webhook created: copy its URL now, it is shown only once."
+
+
+def _action_chat_hook_revoke(request: HttpRequest, project: Project) -> str:
+    webhook = hook_selectors.chat_webhook_get(project=project, webhook_id=_int(request.POST.get("hook")) or 0)
+    hook_services.chat_webhook_revoke(webhook=webhook, by=request.user)
+    return "Incoming webhook revoked."
+
+
+def _action_hook_add(request: HttpRequest, project: Project) -> str:
+    events = [e for e in request.POST.get("events", "").replace(",", " ").split() if e] or ["*"]
+    hook = hook_services.hook_create(
+        project=project,
+        url=request.POST.get("url", ""),
+        events=events,
+        description=request.POST.get("description", ""),
+        by=request.user,
+    )
+    request.session[ONCE_KEY] = {"what": f"Outgoing webhook to {hook.url}", "url": "", "secret": hook.secret}
+    return "Outgoing webhook added."
+
+
+def _action_hook_delete(request: HttpRequest, project: Project) -> str:
+    hook = hook_selectors.hook_get(project=project, hook_id=_int(request.POST.get("hook")) or 0)
+    hook_services.hook_delete(hook=hook, by=request.user)
+    return "Outgoing webhook deleted."
+
+
+ACTIONS: dict[str, Callable[[HttpRequest, Project], str]] = {
+    "member_add": _action_member_add,
+    "member_role": _action_member_role,
+    "member_remove": _action_member_remove,
+    "column_add": _action_column_add,
+    "column_update": _action_column_update,
+    "column_delete": _action_column_delete,
+    "columns_reorder": _action_columns_reorder,
+    "label_add": _action_label_add,
+    "label_delete": _action_label_delete,
+    "git_hook_add": _action_git_hook_add,
+    "git_hook_revoke": _action_git_hook_revoke,
+    "chat_hook_add": _action_chat_hook_add,
+    "chat_hook_revoke": _action_chat_hook_revoke,
+    "hook_add": _action_hook_add,
+    "hook_delete": _action_hook_delete,
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_settings(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
+    project, role = project_for(request, namespace, path, MANAGE)
+    if request.method == "POST":
+        action = ACTIONS.get(request.POST.get("action", ""))
+        if action is None:
+            raise Http404("Unknown action.")
+        try:
+            messages.success(request, action(request, project))
+        except APIException as exc:
+            messages.error(request, service_error_text(exc))
+        anchor = request.POST.get("action", "").split("_")[0]
+        return redirect(reverse("web:project_settings", args=[project.namespace, project.path]) + f"#{anchor}")
+    context: dict[str, Any] = {
+        "project": project,
+        "role": role,
+        "tab": "settings",
+        "can_manage": True,
+        "memberships": list(project_selectors.project_members(project=project)),
+        "roles": [r for r in Membership.Role.choices if r[0] != Membership.Role.OWNER],
+        "columns": list(project_selectors.project_columns(project=project)),
+        "categories": Column.Category.choices,
+        "labels": list(project_selectors.project_labels(project=project)),
+        "git_hooks": list(hook_selectors.git_hooks_for(project=project)),
+        "providers": GitHook.Provider.choices,
+        "chat_hooks": list(hook_selectors.chat_webhooks_for(project=project)),
+        "hooks": list(hook_selectors.hooks_for(project=project)),
+        "once": request.session.pop(ONCE_KEY, None),
+    }
+    return render(request, "web/project_settings.html", context)

@@ -1,0 +1,293 @@
+"""The ticket page (also the board's modal): fields, Markdown body, sub-tasks, checklist,
+attachments, git links, watchers and the timeline; every change goes through tickets.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.exceptions import APIException
+from rest_framework.exceptions import ValidationError as ServiceError
+
+from projects import selectors as project_selectors
+from projects.models import Project, Sprint
+from projects.permissions import READ, WRITE
+from tickets import selectors as ticket_selectors
+from tickets import services as ticket_services
+from tickets.models import Ticket
+from web.forms import ChecklistItemForm, CommentForm, TicketForm, add_service_errors, service_error_text
+from web.pages import can, project_for, tab_id
+
+
+def _ticket_url(project: Project, number: int, anchor: str = "") -> str:
+    url = reverse("web:ticket", args=[project.namespace, project.path, number])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _choices(project: Project) -> dict[str, list[Any]]:
+    return {
+        "members": [m.user for m in project_selectors.project_members(project=project)],
+        "labels": list(project_selectors.project_labels(project=project)),
+        "sprints": list(project.sprints.exclude(status=Sprint.Status.CLOSED).order_by("-created_at", "-id")),
+    }
+
+
+def _initial(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "title": ticket.title,
+        "type": ticket.type,
+        "priority": ticket.priority,
+        "body": ticket.body,
+        "assignee": ticket.assignee.username if ticket.assignee else "",
+        "labels": [str(label.pk) for label in ticket.labels.all()],
+        "sprint": str(ticket.sprint_id or ""),
+        "parent": ticket.parent.number if ticket.parent_id and ticket.parent else None,
+        "due_date": ticket.due_date,
+        "estimate": ticket.estimate,
+    }
+
+
+def _render_ticket(
+    request: HttpRequest, project: Project, role: str, number: int, *, form: TicketForm | None = None, status: int = 200
+) -> HttpResponse:
+    ticket = ticket_selectors.ticket_detail(project=project, card_id=_pk_for(project, number))
+    choices = _choices(project)
+    if form is None:
+        form = TicketForm(initial=_initial(ticket), project=project, **choices)
+    watching = any(w.pk == request.user.pk for w in ticket.watcher_list)
+    context = {
+        "project": project,
+        "ticket": ticket,
+        "role": role,
+        "can_write": can(role, WRITE),
+        "can_manage": can(role, "admin"),
+        "events": list(ticket_selectors.ticket_events(ticket=ticket)),
+        "checklist": list(ticket_selectors.checklist_items(ticket=ticket)),
+        "attachments": list(ticket_selectors.attachments_for(ticket=ticket)),
+        "git_links": list(ticket_selectors.git_links_for(ticket=ticket)),
+        "form": form,
+        "edit_open": form.is_bound,
+        "comment_form": CommentForm(),
+        "checklist_form": ChecklistItemForm(),
+        "watching": watching,
+        "columns": list(project.columns.order_by("order", "id")),
+        "tab": "board",
+    }
+    target = request.headers.get("HX-Target") if request.headers.get("HX-Request") else None
+    context["in_modal"] = target == "modal-body"
+    # The modal and the live refresh of a ticket page ask for the body only.
+    template = "web/_ticket_body.html" if target in ("modal-body", "ticket-live") else "web/ticket.html"
+    return render(request, template, context, status=status)
+
+
+def _pk_for(project: Project, number: int) -> int:
+    pk = Ticket.objects.filter(project=project, number=number, deleted_at__isnull=True).values_list("pk", flat=True)
+    found = pk.first()
+    if found is None:
+        raise Http404("Ticket not found.")
+    return found
+
+
+def _ticket(project: Project, number: int) -> Ticket:
+    return ticket_selectors.ticket_get(project=project, card_id=_pk_for(project, number))
+
+
+@login_required
+@require_GET
+def ticket_page(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    project, role = project_for(request, namespace, path, READ)
+    return _render_ticket(request, project, role, int(number))
+
+
+def after_change(request: HttpRequest, project: Project, number: int, anchor: str = "") -> HttpResponse:
+    """After a change: the modal reloads its body via htmx; a plain form post gets a redirect."""
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "modal-body":
+        project_role = project_for(request, project.namespace, project.path, READ)[1]
+        return _render_ticket(request, project, project_role, number)
+    return HttpResponseRedirect(_ticket_url(project, number, anchor))
+
+
+def _fail(request: HttpRequest, project: Project, number: int, exc: Exception) -> HttpResponse:
+    """A refused change: htmx shows {"error"} as a toast (punt.js); a plain post gets a flash message."""
+    if request.headers.get("HX-Request"):
+        return JsonResponse({"error": service_error_text(exc)}, status=getattr(exc, "status_code", 400))
+    messages.error(request, service_error_text(exc))
+    return HttpResponseRedirect(_ticket_url(project, number))
+
+
+@login_required
+@require_POST
+def ticket_edit(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    project, role = project_for(request, namespace, path, WRITE)
+    ticket = _ticket(project, int(number))
+    form = TicketForm(request.POST, project=project, **_choices(project))
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        parent = data.pop("parent")
+        data["parent"] = (
+            Ticket.objects.filter(project=project, number=parent).values_list("pk", flat=True).first() or f"#{parent}"
+            if parent
+            else None
+        )
+        data["sprint"] = data["sprint"] or None
+        try:
+            ticket_services.ticket_update(ticket=ticket, by=request.user, tab_id=tab_id(request), **data)
+        except ServiceError as exc:
+            add_service_errors(form, exc)
+        else:
+            return after_change(request, project, ticket.number)
+    # htmx does not swap error answers: the modal gets the form with its errors as a 200.
+    status = 200 if request.headers.get("HX-Request") else 400
+    return _render_ticket(request, project, role, ticket.number, form=form, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_new(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
+    """The full "new ticket" form (the board's quick add only takes a title)."""
+    project, role = project_for(request, namespace, path, WRITE)
+    choices = _choices(project)
+    initial = {"type": "task", "priority": "medium", "parent": request.GET.get("parent") or None}
+    if initial["parent"]:
+        initial["type"] = "subtask"
+    form = TicketForm(request.POST or None, initial=initial, project=project, **choices)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        parent = data.pop("parent")
+        if parent:
+            data["parent"] = Ticket.objects.filter(project=project, number=parent).values_list("pk", flat=True).first()
+            data["parent"] = data["parent"] or f"#{parent}"
+        data["sprint"] = data["sprint"] or None
+        try:
+            ticket = ticket_services.ticket_create(project=project, by=request.user, tab_id=tab_id(request), **data)
+        except ServiceError as exc:
+            add_service_errors(form, exc)
+        except APIException as exc:
+            form.add_error(None, service_error_text(exc))
+        else:
+            messages.success(request, f"{ticket.key} created.")
+            return redirect("web:ticket", project.namespace, project.path, ticket.number)
+    return render(
+        request,
+        "web/ticket_new.html",
+        {"project": project, "form": form, "role": role, "can_manage": can(role, "admin"), "tab": "board"},
+    )
+
+
+@login_required
+@require_POST
+def comment_add(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    project, _ = project_for(request, namespace, path, WRITE)
+    ticket = _ticket(project, int(number))
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _fail(request, project, ticket.number, ServiceError({"body": ["Write something first."]}))
+    try:
+        comment = ticket_services.comment_create(
+            ticket=ticket,
+            by=request.user,
+            body=form.cleaned_data["body"],
+            minutes=form.cleaned_data.get("minutes"),
+            tab_id=tab_id(request),
+        )
+    except APIException as exc:
+        return _fail(request, project, ticket.number, exc)
+    return after_change(request, project, ticket.number, str(comment.pk))
+
+
+@login_required
+@require_POST
+def checklist_add(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    project, _ = project_for(request, namespace, path, WRITE)
+    ticket = _ticket(project, int(number))
+    try:
+        ticket_services.checklist_item_add(
+            ticket=ticket, by=request.user, text=request.POST.get("text", ""), tab_id=tab_id(request)
+        )
+    except APIException as exc:
+        return _fail(request, project, ticket.number, exc)
+    return after_change(request, project, ticket.number, "checklist")
+
+
+@login_required
+@require_POST
+def checklist_toggle(request: HttpRequest, namespace: str, path: str, number: str, item_id: str) -> HttpResponse:
+    """Tick/untick (`done`=1/0) or remove (`delete`=1) one checklist item."""
+    project, _ = project_for(request, namespace, path, WRITE)
+    ticket = _ticket(project, int(number))
+    item = ticket_selectors.checklist_item_get(project=project, item_id=int(item_id), ticket=ticket)
+    try:
+        if request.POST.get("delete"):
+            ticket_services.checklist_item_delete(item=item, by=request.user, tab_id=tab_id(request))
+        else:
+            done = request.POST.get("done") in ("1", "true", "on")
+            ticket_services.checklist_item_update(item=item, by=request.user, done=done, tab_id=tab_id(request))
+    except APIException as exc:
+        return _fail(request, project, ticket.number, exc)
+    return after_change(request, project, ticket.number, "checklist")
+
+
+@login_required
+@require_POST
+def attachment_add(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    project, _ = project_for(request, namespace, path, WRITE)
+    ticket = _ticket(project, int(number))
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _fail(request, project, ticket.number, ServiceError({"file": ["Choose a file to attach."]}))
+    try:
+        ticket_services.attachment_add(ticket=ticket, by=request.user, upload=upload, tab_id=tab_id(request))
+    except APIException as exc:
+        return _fail(request, project, ticket.number, exc)
+    return after_change(request, project, ticket.number, "attachments")
+
+
+@login_required
+@require_GET
+def attachment_file(request: HttpRequest, namespace: str, path: str, number: str, attachment_id: str) -> FileResponse:
+    """Serve an attachment (or its thumbnail) after the same read check as the ticket itself."""
+    project, _ = project_for(request, namespace, path, READ)
+    ticket = _ticket(project, int(number))
+    attachment = ticket_selectors.attachment_get(project=project, attachment_id=int(attachment_id), ticket=ticket)
+    stored = attachment.thumbnail if request.GET.get("thumb") and attachment.thumbnail else attachment.file
+    try:
+        handle = stored.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404("The file is missing.") from exc
+    inline = attachment.is_image and not attachment.content_type.endswith("svg+xml")
+    response = FileResponse(handle, as_attachment=not inline, filename=attachment.filename)
+    response["Content-Type"] = attachment.content_type if inline else "application/octet-stream"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_POST
+def watch_toggle(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    project, _ = project_for(request, namespace, path, READ)
+    ticket = _ticket(project, int(number))
+    if request.POST.get("watch") == "1":
+        ticket_services.ticket_watch(ticket=ticket, user=request.user)
+    else:
+        ticket_services.ticket_unwatch(ticket=ticket, user=request.user)
+    return after_change(request, project, ticket.number)
+
+
+@login_required
+@require_POST
+def ticket_delete(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    project, _ = project_for(request, namespace, path, WRITE)
+    ticket = _ticket(project, int(number))
+    ticket_services.ticket_delete(ticket=ticket, by=request.user, tab_id=tab_id(request))
+    messages.success(request, f"{ticket.key} was deleted.")
+    response = redirect("web:board", project.namespace, project.path)
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("web:board", args=[project.namespace, project.path])
+    return response

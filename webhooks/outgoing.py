@@ -1,0 +1,167 @@
+"""Sending one outgoing webhook request: the SSRF guard, the signature and a short timeout.
+
+The guard resolves the host once, refuses loopback, private, link-local and other
+non-public addresses (unless settings.PUNT_WEBHOOKS_ALLOW_PRIVATE), and then connects to
+the very address it checked, so a DNS answer that changes between the check and the
+connection (DNS rebinding) cannot smuggle a request to an internal service. Redirects are
+never followed for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+USER_AGENT = "PUNT-Webhooks/1.0"
+SIGNATURE_HEADER = "X-Punt-Signature-256"
+RESPONSE_KEEP_BYTES = 2048  # of the receiver's answer, for the delivery log
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UrlRefused(Exception):
+    """The URL may not be called: wrong scheme, no host, or a non-public address."""
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _blocked_reason(address: Address) -> str | None:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return "loopback"
+    if address.is_link_local:
+        return "link-local"
+    if address.is_private:
+        return "private"
+    if address.is_multicast or address.is_unspecified or address.is_reserved or not address.is_global:
+        return "non-public"
+    return None
+
+
+def check_address(address: Address) -> None:
+    reason = _blocked_reason(address)
+    if reason is not None and not settings.PUNT_WEBHOOKS_ALLOW_PRIVATE:
+        raise UrlRefused(f"{address} is a {reason} address; webhooks may only call public addresses.")
+
+
+def split_url(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL, or UrlRefused."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise UrlRefused("Use an http:// or https:// URL.")
+    if not parts.hostname:
+        raise UrlRefused("The URL has no host.")
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        raise UrlRefused("The URL has an invalid port.") from None
+    return scheme, parts.hostname, port
+
+
+def resolve(host: str, port: int) -> list[Address]:
+    """Every address `host` resolves to (a literal IP resolves to itself); OSError if none."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    # Strip an IPv6 zone ("fe80::1%eth0") before parsing.
+    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
+
+
+def check_url(url: str, *, require_resolution: bool) -> list[Address]:
+    """Refuse a URL that points at a non-public address; returns the vetted addresses.
+
+    When the host does not resolve: UrlRefused if `require_resolution` (sending), else []
+    (subscribing to a host that is not live yet is allowed; sending re-checks).
+    """
+    _scheme, host, port = split_url(url)
+    try:
+        addresses = resolve(host, port)
+    except OSError as exc:
+        if require_resolution:
+            raise UrlRefused(f"Could not resolve {host}: {exc}") from None
+        return []
+    for address in addresses:
+        check_address(address)
+    return addresses
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, *, address: Address, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((str(self._address), self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, *, address: Address, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((str(self._address), self.port), self.timeout)
+        # The certificate is checked against the URL's host name, not the pinned address.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+@dataclass
+class SendResult:
+    status_code: int | None = None
+    response_body: str = ""
+    error: str = ""
+    duration_ms: int = 0
+    # True when retrying cannot help (the URL is refused); the delivery fails at once.
+    permanent: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def send(*, url: str, body: bytes, headers: dict[str, str], timeout: float) -> SendResult:
+    """POST `body` to `url` through the SSRF guard. Never raises: failures come back in the result."""
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        scheme, host, port = split_url(url)
+        addresses = check_url(url, require_resolution=True)
+    except UrlRefused as exc:
+        return SendResult(error=str(exc)[:500], duration_ms=elapsed(), permanent=True)
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(host, port, address=addresses[0], timeout=timeout)
+    try:
+        connection.request("POST", target, body=body, headers={"User-Agent": USER_AGENT, **headers})
+        response = connection.getresponse()
+        answer = response.read(RESPONSE_KEEP_BYTES).decode("utf-8", errors="replace")
+        error = ""
+        if 300 <= response.status < 400:
+            error = "Redirects are not followed; use the final URL."
+        elif not 200 <= response.status < 300:
+            error = f"The receiver answered {response.status}."
+        return SendResult(status_code=response.status, response_body=answer, error=error, duration_ms=elapsed())
+    except (OSError, http.client.HTTPException) as exc:
+        # Timeouts, refused connections, TLS errors, malformed answers: all worth a retry.
+        return SendResult(error=f"{type(exc).__name__}: {exc}"[:500], duration_ms=elapsed())
+    finally:
+        connection.close()

@@ -1,0 +1,209 @@
+"""Input validation and output shapes of the integrations API.
+
+Secrets appear only where they are needed: a git hook's `secret` and an outgoing hook's
+`secret` are in the answer to their creation (and to a secret rotation), a chat webhook's
+token only in the answer to its creation; lists show the prefix or nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.serializers import UserBriefSerializer
+from chat.models import MESSAGE_MAX_LENGTH
+from tickets.serializers import CardCreateInput, CardUpdateInput
+from webhooks.models import ChatWebhook, Delivery, GitDelivery, GitHook, Hook
+
+# --------------------------------------------------------------------------- git host hooks
+
+
+class GitHookInput(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=GitHook.Provider.choices)
+
+
+class GitHookSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(read_only=True, help_text="Paste this into the git host's webhook settings.")
+    active = serializers.BooleanField(source="is_active", read_only=True)
+    created_by = UserBriefSerializer(allow_null=True, read_only=True)
+
+    class Meta:
+        model = GitHook
+        fields = [
+            "id",
+            "provider",
+            "url",
+            "token",
+            "active",
+            "created_by",
+            "created_at",
+            "last_delivery_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class GitHookCreatedSerializer(GitHookSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text="The webhook secret (GitHub/Gitea sign with it; GitLab sends it as its token)."
+    )
+
+    class Meta(GitHookSerializer.Meta):
+        fields = [*GitHookSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class GitDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GitDelivery
+        fields = ["id", "delivery_id", "event", "outcome", "summary", "received_at"]
+        read_only_fields = fields
+
+
+class GitReceiveSerializer(serializers.Serializer):
+    """What a git host is told: the delivery as recorded, and whether this post was a repeat."""
+
+    ok = serializers.BooleanField()
+    duplicate = serializers.BooleanField()
+    delivery = GitDeliverySerializer()
+
+
+# --------------------------------------------------------------------------- chat webhooks
+
+
+class ChatWebhookInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="Shown as the sender when a post gives no username.")
+
+
+class ChatWebhookSerializer(serializers.ModelSerializer):
+    active = serializers.BooleanField(source="is_active", read_only=True)
+    created_by = UserBriefSerializer(allow_null=True, read_only=True)
+
+    class Meta:
+        model = ChatWebhook
+        fields = ["id", "name", "token_prefix", "active", "created_by", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = fields
+
+
+class ChatWebhookCreatedSerializer(ChatWebhookSerializer):
+    token = serializers.SerializerMethodField(help_text="Shown once: only its hash is stored.")
+    url = serializers.SerializerMethodField(help_text='POST {"text", "username"} here.')
+
+    class Meta(ChatWebhookSerializer.Meta):
+        fields = [*ChatWebhookSerializer.Meta.fields, "token", "url"]
+        read_only_fields = fields
+
+    def get_token(self, webhook: ChatWebhook) -> str:
+        return self.context["token"]
+
+    def get_url(self, webhook: ChatWebhook) -> str:
+        return self.context["url"]
+
+
+class ChatPostInput(serializers.Serializer):
+    text = serializers.CharField(trim_whitespace=True, max_length=MESSAGE_MAX_LENGTH)
+    username = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="Shown as the sender (default: the webhook's name)."
+    )
+
+
+class ChatPostResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message_id = serializers.IntegerField()
+
+
+# --------------------------------------------------------------------------- outgoing hooks
+
+
+class HookInput(serializers.Serializer):
+    url = serializers.CharField(max_length=500)
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        help_text='Event types of the bus (board.card_created, board.card_moved, chat.message, ...) or ["*"].',
+    )
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    active = serializers.BooleanField(required=False, default=True)
+
+
+class HookUpdateInput(serializers.Serializer):
+    url = serializers.CharField(max_length=500, required=False)
+    events = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    active = serializers.BooleanField(required=False)
+    rotate_secret = serializers.BooleanField(
+        required=False, default=False, help_text="Generate a new signing secret (returned once)."
+    )
+
+
+class HookSerializer(serializers.ModelSerializer):
+    created_by = UserBriefSerializer(allow_null=True, read_only=True)
+    events = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Hook
+        fields = ["id", "url", "description", "events", "active", "created_by", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class HookWithSecretSerializer(HookSerializer):
+    secret = serializers.CharField(read_only=True, help_text="X-Punt-Signature-256 is HMAC-SHA256 of the body with it.")
+
+    class Meta(HookSerializer.Meta):
+        fields = [*HookSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    guid = serializers.CharField(read_only=True, help_text="Sent as X-Punt-Delivery; a redelivery keeps it.")
+    # A plain string: a second "status" enum would collide with the other apps' in the schema.
+    status = serializers.CharField(read_only=True, help_text=f"One of: {', '.join(Delivery.Status.values)}.")
+    redelivery_of = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "guid",
+            "event",
+            "status",
+            "attempts",
+            "response_code",
+            "error",
+            "duration_ms",
+            "created_at",
+            "last_attempt_at",
+            "next_attempt_at",
+            "completed_at",
+            "redelivery_of",
+        ]
+        read_only_fields = fields
+
+
+class DeliveryDetailSerializer(DeliverySerializer):
+    request_body = serializers.SerializerMethodField()
+
+    class Meta(DeliverySerializer.Meta):
+        fields = [*DeliverySerializer.Meta.fields, "request_body", "response_body"]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_request_body(self, delivery: Delivery) -> Any:
+        import json
+
+        return json.loads(delivery.body)
+
+
+# --------------------------------------------------------------------------- CI Ticket API
+
+
+class TicketApiCreateInput(CardCreateInput):
+    """The card fields of the board API, plus a column by name (what a CI job knows)."""
+
+    column_name = serializers.CharField(max_length=100, required=False, help_text="Column name (case-insensitive).")
+
+
+class TicketApiUpdateInput(CardUpdateInput):
+    column_name = serializers.CharField(max_length=100, required=False, help_text="Move to this column.")
+    comment = serializers.CharField(required=False, max_length=50_000, help_text="Add this comment.")

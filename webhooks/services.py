@@ -1,0 +1,607 @@
+"""Writes of the integrations: git host hooks, chat webhooks, outgoing hooks, the CI Ticket API.
+
+Every public function is keyword-only and runs in one transaction, except the few that
+say why not: the event-bus hook (it joins the publisher's transaction), the delivery
+worker (no transaction may span an HTTP call) and the Idempotency-Key wrapper (it owns
+its transaction). Callers have already checked the caller's role (projects.permissions)
+or the hook's signature; ticket and chat rules live in tickets/services.py and
+chat/services.py, which these functions call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.http import Http404
+from django.utils import timezone
+from rest_framework import status as http_status
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+
+from chat import services as chat_services
+from projects.models import Project
+from tickets import services as ticket_services
+from tickets.models import Ticket
+from webhooks import gitparse, outgoing
+from webhooks.models import ChatWebhook, Delivery, GitDelivery, GitHook, Hook, IdempotencyRecord, hash_token
+
+logger = logging.getLogger("punt.webhooks")
+User = get_user_model()
+
+EVENT_NAME_MAX = 100
+HOOK_EVENTS_MAX = 50
+# Events that are not changes (presence comes and goes with browser tabs): never delivered.
+UNDELIVERED_EVENT_PREFIXES = ("presence.",)
+
+
+def _invalid(field: str, message: str) -> ValidationError:
+    return ValidationError({field: [message]})
+
+
+class IdempotencyConflict(APIException):
+    """The Idempotency-Key was already used for a different request."""
+
+    status_code = http_status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used with a different request."
+    default_code = "idempotency_conflict"
+
+
+# --------------------------------------------------------------------------- git host hooks
+
+
+@transaction.atomic
+def git_hook_create(*, project: Project, provider: str, by: Any) -> GitHook:
+    """A new endpoint for `provider` with a fresh token (in its URL) and secret (to sign with)."""
+    if provider not in GitHook.Provider.values:
+        raise _invalid("provider", f"Choose one of: {', '.join(GitHook.Provider.values)}.")
+    return GitHook.objects.create(
+        project=project,
+        provider=provider,
+        token=secrets.token_urlsafe(24),
+        secret=secrets.token_hex(32),
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def git_hook_revoke(*, hook: GitHook, by: Any) -> GitHook:
+    """Stop accepting deliveries for `hook` (its URL answers 404 from now on)."""
+    if hook.revoked_at is None:
+        hook.revoked_at = timezone.now()
+        hook.save(update_fields=["revoked_at"])
+    return hook
+
+
+@dataclass
+class _Authors:
+    """Project members recognised by the e-mail a git host reports, for attribution."""
+
+    by_email: dict[str, Any]
+
+    def get(self, email: str) -> Any:
+        return self.by_email.get((email or "").lower())
+
+
+def _authors(project: Project, changes: list[gitparse.GitChange]) -> _Authors:
+    emails = {change.author_email.lower() for change in changes if change.author_email}
+    if not emails:
+        return _Authors({})
+    users = User.objects.annotate(email_lower=Lower("email")).filter(
+        email_lower__in=emails, memberships__project=project, is_active=True
+    )
+    return _Authors({user.email_lower: user for user in users})
+
+
+def _apply_changes(*, hook: GitHook, parsed: gitparse.ParsedDelivery) -> dict[str, Any]:
+    """Link every referenced ticket of the hook's project; close those a fix reached."""
+    project = hook.project
+    wanted: set[int] = set()
+    for change in parsed.changes:
+        wanted.update(gitparse.referenced_numbers(change.text, project.key))
+    if not wanted:
+        return {"links": [], "closed": []}
+    tickets = {
+        ticket.number: ticket
+        for ticket in Ticket.objects.filter(project=project, number__in=wanted, deleted_at__isnull=True).select_related(
+            "project", "column"
+        )
+    }
+    authors = _authors(project, parsed.changes)
+    links: list[dict[str, Any]] = []
+    closed: list[str] = []
+    for change in parsed.changes:
+        by = authors.get(change.author_email)
+        for number in gitparse.referenced_numbers(change.text, project.key):
+            ticket = tickets.get(number)
+            if ticket is None:
+                continue
+            link, created = ticket_services.git_link_add(
+                ticket=ticket,
+                url=change.url,
+                kind=change.kind,
+                title=change.title,
+                ref=change.ref,
+                provider=hook.provider,
+                state=change.state,
+                by=by,
+            )
+            links.append({"ticket": ticket.key, "kind": link.kind, "ref": link.ref, "url": link.url, "new": created})
+        if not change.closes:
+            continue
+        for number in gitparse.closing_numbers(change.text, project.key):
+            ticket = tickets.get(number)
+            if ticket is None or ticket.state == Ticket.State.CLOSED:
+                continue
+            tickets[number] = ticket_services.ticket_update(ticket=ticket, by=by, status="done")
+            closed.append(ticket.key)
+    return {"links": links, "closed": closed}
+
+
+@transaction.atomic
+def git_delivery_receive(
+    *, hook: GitHook, delivery_id: str, event: str, payload: dict[str, Any]
+) -> tuple[GitDelivery, bool]:
+    """Record and apply one verified delivery; (delivery, False) if this id was seen before.
+
+    The delivery row is written first: a concurrent redelivery of the same id waits on the
+    unique index and then finds it, so links and transitions happen once.
+    """
+    existing = GitDelivery.objects.filter(hook=hook, delivery_id=delivery_id).first()
+    if existing is not None:
+        return existing, False
+    parsed = gitparse.parse(hook.provider, event, payload)
+    if event in gitparse.PING_EVENTS:
+        outcome = GitDelivery.Outcome.PING
+    elif parsed is None:
+        outcome = GitDelivery.Outcome.IGNORED
+    else:
+        outcome = GitDelivery.Outcome.PROCESSED
+    try:
+        with transaction.atomic():
+            delivery = GitDelivery.objects.create(
+                hook=hook, delivery_id=delivery_id, event=event[:100], outcome=outcome
+            )
+    except IntegrityError:
+        return GitDelivery.objects.get(hook=hook, delivery_id=delivery_id), False
+    GitHook.objects.filter(pk=hook.pk).update(last_delivery_at=timezone.now())
+    if outcome == GitDelivery.Outcome.IGNORED:
+        logger.info("Ignored %s event %r (delivery %s) for hook %s", hook.provider, event, delivery_id, hook.pk)
+        return delivery, True
+    if parsed is not None:
+        delivery.summary = _apply_changes(hook=hook, parsed=parsed)
+        delivery.save(update_fields=["summary"])
+    return delivery, True
+
+
+# --------------------------------------------------------------------------- incoming chat webhooks
+
+CHAT_TOKEN_PREFIX = "pcw_"
+
+
+@transaction.atomic
+def chat_webhook_create(*, project: Project, name: str, by: Any) -> tuple[ChatWebhook, str]:
+    """A new token; returns (webhook, raw token). Only the hash is kept: the token is shown once."""
+    name = (name or "").strip()
+    if not name:
+        raise _invalid("name", "Give the webhook a name (where its messages come from).")
+    if len(name) > 100:
+        raise _invalid("name", "A name has at most 100 characters.")
+    raw = CHAT_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    webhook = ChatWebhook.objects.create(
+        project=project, name=name, token_hash=hash_token(raw), token_prefix=raw[:10], created_by=by
+    )
+    return webhook, raw
+
+
+@transaction.atomic
+def chat_webhook_revoke(*, webhook: ChatWebhook, by: Any) -> ChatWebhook:
+    if webhook.revoked_at is None:
+        webhook.revoked_at = timezone.now()
+        webhook.save(update_fields=["revoked_at"])
+    return webhook
+
+
+# Characters that would turn a sender name into Markdown or a mention.
+_SENDER_DROP = str.maketrans("", "", "*_`[]()<>#@\\|~\n\r")
+
+
+class WebhookOrphaned(APIException):
+    status_code = http_status.HTTP_409_CONFLICT
+    default_detail = "The person who created this webhook can no longer post in this project; create a new one."
+    default_code = "webhook_orphaned"
+
+
+@transaction.atomic
+def chat_webhook_post(*, webhook: ChatWebhook, text: str, username: str = "") -> Any:
+    """Post `text` to the webhook's project chat, shown as from `username` (or the webhook's name).
+
+    The message goes through chat's own message_post (rendering, mentions, events), posted
+    as the admin who created the webhook, the way Mattermost's incoming webhooks do; the
+    sender name leads the message in bold. The creator must still be allowed to write.
+    """
+    creator = webhook.created_by
+    if creator is None or not creator.is_active:
+        raise WebhookOrphaned()
+    sender = " ".join((username or "").translate(_SENDER_DROP).split())[:100] or webhook.name.translate(_SENDER_DROP)
+    try:
+        message = chat_services.message_post(
+            user=creator, project=webhook.project, body=f"**{sender}**: {text.strip()}"
+        )
+    except (Http404, PermissionDenied):
+        raise WebhookOrphaned() from None
+    ChatWebhook.objects.filter(pk=webhook.pk).update(last_used_at=timezone.now())
+    return message
+
+
+# --------------------------------------------------------------------------- outgoing hooks
+
+
+def _clean_events(events: Any) -> list[str]:
+    if not isinstance(events, list) or not events:
+        raise _invalid("events", 'List the event types to send, e.g. ["board.card_moved"], or ["*"] for all.')
+    if len(events) > HOOK_EVENTS_MAX:
+        raise _invalid("events", f"At most {HOOK_EVENTS_MAX} event types.")
+    cleaned: list[str] = []
+    for event in events:
+        name = str(event).strip()
+        valid = name == Hook.ALL_EVENTS or (
+            0 < len(name) <= EVENT_NAME_MAX and "." in name and all(c.isalnum() or c in "._" for c in name)
+        )
+        if not valid:
+            raise _invalid("events", f"'{name}' is not an event type (like board.card_moved).")
+        if name.startswith(UNDELIVERED_EVENT_PREFIXES):
+            raise _invalid("events", f"'{name}' events are not sent to webhooks.")
+        cleaned.append(name)
+    return list(dict.fromkeys(cleaned))
+
+
+def _clean_url(url: Any) -> str:
+    url = str(url or "").strip()
+    if not url:
+        raise _invalid("url", "A URL is required.")
+    if len(url) > 500:
+        raise _invalid("url", "A URL has at most 500 characters.")
+    try:
+        outgoing.check_url(url, require_resolution=False)
+    except outgoing.UrlRefused as exc:
+        raise _invalid("url", str(exc)) from None
+    return url
+
+
+@transaction.atomic
+def hook_create(
+    *, project: Project, url: str, events: list[str], by: Any, description: str = "", active: bool = True
+) -> Hook:
+    """Subscribe `url` to `events` of `project`; the secret it is signed with is generated here."""
+    return Hook.objects.create(
+        project=project,
+        url=_clean_url(url),
+        events=_clean_events(events),
+        description=(description or "").strip()[:200],
+        active=active,
+        secret=secrets.token_hex(32),
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def hook_update(
+    *,
+    hook: Hook,
+    by: Any,
+    url: Any = None,
+    events: Any = None,
+    description: Any = None,
+    active: Any = None,
+    rotate_secret: bool = False,
+) -> Hook:
+    fields: list[str] = []
+    if url is not None:
+        hook.url = _clean_url(url)
+        fields.append("url")
+    if events is not None:
+        hook.events = _clean_events(events)
+        fields.append("events")
+    if description is not None:
+        hook.description = str(description).strip()[:200]
+        fields.append("description")
+    if active is not None:
+        hook.active = bool(active)
+        fields.append("active")
+    if rotate_secret:
+        hook.secret = secrets.token_hex(32)
+        fields.append("secret")
+    if fields:
+        hook.save(update_fields=[*fields, "updated_at"])
+    return hook
+
+
+@transaction.atomic
+def hook_delete(*, hook: Hook, by: Any) -> None:
+    """Delete the subscription and its delivery log (deliveries still queued find nothing to send)."""
+    hook.delete()
+
+
+def _delivery_body(*, hook: Hook, guid: uuid.UUID, event: str, payload: dict[str, Any]) -> str:
+    project = hook.project
+    document = {
+        "event": event,
+        "delivery": str(guid),
+        "created_at": timezone.now(),
+        "project": {"id": project.pk, "key": project.key, "slug": project.slug, "name": project.name},
+        "payload": payload,
+    }
+    return json.dumps(document, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+
+
+def _enqueue_on_commit(delivery_ids: list[int]) -> None:
+    from webhooks.tasks import deliver
+
+    def enqueue() -> None:
+        for delivery_id in delivery_ids:
+            deliver.enqueue(delivery_id)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def deliveries_record(event: str, payload: dict[str, Any], project_id: int | None) -> None:
+    """The event bus's in-transaction hook: one Delivery per subscribed hook, sent after commit.
+
+    Runs inside the transaction of the change that published `event`, so the delivery log
+    holds exactly the changes that committed. Costs one indexed query when the project has
+    no hooks.
+    """
+    if project_id is None or event.startswith(UNDELIVERED_EVENT_PREFIXES):
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        # Published straight from async code (no transaction to join): nothing to record.
+        logger.debug("Not recording %s for webhooks: published from an event loop", event)
+        return
+    hooks = [
+        hook
+        for hook in Hook.objects.filter(project_id=project_id, active=True).select_related("project")
+        if hook.wants(event)
+    ]
+    if not hooks:
+        return
+    now = timezone.now()
+    deliveries = []
+    for hook in hooks:
+        guid = uuid.uuid4()
+        deliveries.append(
+            Delivery(
+                hook=hook,
+                guid=guid,
+                event=event[:100],
+                body=_delivery_body(hook=hook, guid=guid, event=event, payload=payload),
+                next_attempt_at=now,
+            )
+        )
+    created = Delivery.objects.bulk_create(deliveries)
+    _enqueue_on_commit([delivery.pk for delivery in created])
+
+
+@transaction.atomic
+def delivery_redeliver(*, delivery: Delivery, by: Any) -> Delivery:
+    """Send the same document again (same X-Punt-Delivery id) as a new entry of the log."""
+    copy = Delivery.objects.create(
+        hook=delivery.hook,
+        guid=delivery.guid,
+        event=delivery.event,
+        body=delivery.body,
+        next_attempt_at=timezone.now(),
+        redelivery_of=delivery,
+    )
+    _enqueue_on_commit([copy.pk])
+    return copy
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt: base * 4**(attempts-1)."""
+    return timedelta(seconds=settings.PUNT_WEBHOOKS_RETRY_BASE_SECONDS * 4 ** max(0, attempts - 1))
+
+
+def delivery_attempt(*, delivery_id: int) -> Delivery | None:
+    """One attempt to send a delivery; the worker's job. Not atomic: the HTTP call runs outside
+    any transaction, between a claim and a result that are each one conditional UPDATE.
+
+    The claim (pending and due → sending) lets only one worker send a given attempt. A
+    failure schedules the next attempt with backoff until PUNT_WEBHOOKS_MAX_ATTEMPTS, then
+    the delivery is failed; a refused URL fails at once. Returns None when there was
+    nothing to claim (already sent, not due yet, or the hook was deleted).
+    """
+    from webhooks.tasks import deliver
+
+    now = timezone.now()
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=Delivery.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now)
+    )
+    if not claimed:
+        return None
+    delivery = Delivery.objects.select_related("hook").filter(pk=delivery_id).first()
+    if delivery is None:
+        return None
+    body = delivery.body.encode()
+    result = outgoing.send(
+        url=delivery.hook.url,
+        body=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Punt-Event": delivery.event,
+            "X-Punt-Delivery": str(delivery.guid),
+            outgoing.SIGNATURE_HEADER: outgoing.sign(delivery.hook.secret, body),
+        },
+        timeout=settings.PUNT_WEBHOOKS_TIMEOUT_SECONDS,
+    )
+    outcome: dict[str, Any] = {
+        "response_code": result.status_code,
+        "response_body": result.response_body,
+        "error": result.error,
+        "duration_ms": result.duration_ms,
+    }
+    retry_at = None
+    if result.ok:
+        outcome.update(status=Delivery.Status.SUCCEEDED, completed_at=timezone.now())
+    elif result.permanent or delivery.attempts >= settings.PUNT_WEBHOOKS_MAX_ATTEMPTS:
+        outcome.update(status=Delivery.Status.FAILED, completed_at=timezone.now())
+    else:
+        # A backend that cannot defer (the immediate one, in development) retries at once.
+        delay = retry_delay(delivery.attempts) if deliver.get_backend().supports_defer else timedelta(0)
+        retry_at = timezone.now() + delay
+        outcome.update(status=Delivery.Status.PENDING, next_attempt_at=retry_at)
+    # Only our own claim is updated: a hook deleted meanwhile took the row with it.
+    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(**outcome)
+    for field, value in outcome.items():
+        setattr(delivery, field, value)
+    if retry_at is not None:
+        task = deliver.using(run_after=retry_at) if retry_at > timezone.now() else deliver
+        task.enqueue(delivery.pk)
+    return delivery
+
+
+def deliveries_requeue(*, stale_after: timedelta) -> int:
+    """Queue again the deliveries whose task was lost (a worker killed mid-send, a failed enqueue).
+
+    A delivery still `sending` long after the timeout, or `pending` and overdue by
+    `stale_after`, gets its claim released and a fresh task. Returns how many.
+    """
+    from webhooks.tasks import deliver
+
+    now = timezone.now()
+    stuck = Q(status=Delivery.Status.SENDING, last_attempt_at__lt=now - stale_after)
+    overdue = Q(status=Delivery.Status.PENDING, next_attempt_at__lt=now - stale_after)
+    ids = list(Delivery.objects.filter(stuck | overdue).values_list("pk", flat=True)[:1000])
+    for delivery_id in ids:
+        # `stale_after` is far past the send timeout, so no live worker still holds the claim;
+        # the attempt it made stays counted.
+        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.PENDING, next_attempt_at=now
+        )
+        deliver.enqueue(delivery_id)
+    return len(ids)
+
+
+# --------------------------------------------------------------------------- idempotency
+
+
+def request_fingerprint(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def idempotent(
+    *,
+    user: Any,
+    key: str | None,
+    method: str,
+    path: str,
+    fingerprint: str,
+    perform: Callable[[], tuple[int, Any]],
+) -> tuple[int, Any, bool]:
+    """Run `perform` once per (user, Idempotency-Key); returns (status, body, replayed).
+
+    The record is written in the same transaction as the work, so a retry either finds the
+    committed answer or runs the work itself; when two retries race, the unique key makes
+    the loser roll back all of its work and replay the winner's answer.
+    """
+    if not key:
+        with transaction.atomic():
+            status_code, body = perform()
+        return status_code, body, False
+    key = key.strip()
+    if len(key) > 255:
+        raise _invalid("Idempotency-Key", "An Idempotency-Key has at most 255 characters.")
+    fresh_since = timezone.now() - timedelta(hours=settings.PUNT_IDEMPOTENCY_TTL_HOURS)
+    try:
+        with transaction.atomic():
+            # Expired records make room for the key to be used again.
+            IdempotencyRecord.objects.filter(user=user, key=key, created_at__lt=fresh_since).delete()
+            record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+            if record is not None:
+                return _replay(record, method=method, path=path, fingerprint=fingerprint)
+            status_code, body = perform()
+            if 200 <= status_code < 300:
+                IdempotencyRecord.objects.create(
+                    user=user,
+                    key=key,
+                    method=method,
+                    path=path,
+                    fingerprint=fingerprint,
+                    status_code=status_code,
+                    response=body,
+                )
+            return status_code, body, False
+    except IntegrityError:
+        record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if record is None:
+            raise
+        return _replay(record, method=method, path=path, fingerprint=fingerprint)
+
+
+def _replay(record: IdempotencyRecord, *, method: str, path: str, fingerprint: str) -> tuple[int, Any, bool]:
+    if (record.method, record.path, record.fingerprint) != (method, path, fingerprint):
+        raise IdempotencyConflict()
+    return record.status_code, record.response, True
+
+
+# --------------------------------------------------------------------------- CI Ticket API
+
+
+def _column_named(project: Project, name: str) -> Any:
+    column = project.columns.filter(name__iexact=name.strip()).first()
+    if column is None:
+        raise _invalid("column_name", f"Unknown column '{name.strip()}'.")
+    return column
+
+
+@transaction.atomic
+def ticket_api_create(
+    *, project: Project, by: Any, column_name: str | None = None, tab_id: str | None = None, **fields: Any
+) -> Ticket:
+    """seed 004's `POST /projects/:slug/ticket`: a card, placed in a column named by its name."""
+    column = _column_named(project, column_name) if column_name else None
+    return ticket_services.ticket_create(project=project, by=by, column=column, tab_id=tab_id, **fields)
+
+
+@transaction.atomic
+def ticket_api_update(
+    *,
+    ticket: Ticket,
+    by: Any,
+    column_name: str | None = None,
+    comment: str | None = None,
+    force: bool = False,
+    tab_id: str | None = None,
+    **fields: Any,
+) -> Ticket:
+    """seed 004's `PATCH /projects/:slug/ticket/:KEY`: any field, a move by column name, a comment.
+
+    All of it commits together or not at all (a CI retry then finds nothing half done).
+    """
+    column = _column_named(ticket.project, column_name) if column_name else None
+    if fields:
+        ticket = ticket_services.ticket_update(ticket=ticket, by=by, force=force, tab_id=tab_id, **fields)
+    if column is not None and column.pk != ticket.column_id:
+        ticket = ticket_services.ticket_move(ticket=ticket, column=column, by=by, force=force, tab_id=tab_id)
+    if comment:
+        ticket_services.comment_create(ticket=ticket, by=by, body=comment, tab_id=tab_id)
+    return ticket
