@@ -102,6 +102,12 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_mb(self) -> float:
         assert self.process is not None
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -118,6 +124,7 @@ class Result:
     latencies_ms: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
     errors: int = 0
+    server_cpu: float = float("nan")  # seconds of server CPU over the measured requests
 
     @property
     def rps(self) -> float:
@@ -128,6 +135,11 @@ class Result:
             return float("nan")
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU per request: unlike req/s, barely moved by other load on the machine."""
+        return self.server_cpu / self.requests * 1000 if self.requests else float("nan")
 
     @property
     def queries_per_request(self) -> float:
@@ -173,17 +185,47 @@ def load(
     concurrency: int = 8,
     name: str = "",
     warmup: int = 20,
+    server: Server | None = None,
 ) -> Result:
-    """Send `total` requests (after `warmup` unmeasured ones) with `concurrency` connections."""
+    """Send `total` requests (after `warmup` unmeasured ones) with `concurrency` connections.
+
+    With `server`, also measures the server's CPU time over the measured requests.
+    """
     asyncio.run(_drive(base, headers, make, warmup, min(concurrency, warmup), name))
-    return asyncio.run(_drive(base, headers, make, total, concurrency, name))
+    cpu_before = server.cpu_seconds() if server else float("nan")
+    result = asyncio.run(_drive(base, headers, make, total, concurrency, name))
+    if server:
+        result.server_cpu = server.cpu_seconds() - cpu_before
+    return result
+
+
+def machine() -> str:
+    """The machine the figures come from: cores, CPU model, Python, date (for bench/README.md)."""
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{os.cpu_count()} cores, {model}, Python {sys.version.split()[0]}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
 
 
 def print_table(results: list[Result], floor: Result) -> None:
-    print(f"{'scenario':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'queries':>8} {'errors':>6} {'vs floor':>9}")
+    """req/s and its ratio to the floor's (the target), plus server CPU ms per request and the
+    same ratio computed from it (floor CPU / scenario CPU), which other load on a shared
+    machine disturbs much less than req/s."""
+    print(
+        f"{'scenario':44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'errors':>6} "
+        f"{'vs floor':>8} {'cpu ms':>7} {'cpu vs floor':>12}"
+    )
     for r in [floor, *results]:
         ratio = r.rps / floor.rps if floor.rps else float("nan")
+        cpu_ratio = floor.cpu_ms / r.cpu_ms if r.cpu_ms else float("nan")
         print(
-            f"{r.name:44} {r.rps:9.1f} {r.percentile(50):8.1f} {r.percentile(99):8.1f} "
-            f"{r.queries_per_request:8.1f} {r.errors:6d} {ratio:8.0%}"
+            f"{r.name:44} {r.rps:8.1f} {r.percentile(50):7.1f} {r.percentile(99):7.1f} "
+            f"{r.queries_per_request:7.1f} {r.errors:6d} {ratio:8.0%} {r.cpu_ms:7.2f} {cpu_ratio:12.0%}"
         )

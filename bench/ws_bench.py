@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,11 +23,15 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Server, bench_env
+from harness import Server, bench_env, machine
 from http_bench import prepare
 
+WAVE = 50  # sockets opened at once (waves of 100 got resets from daphne on PostgreSQL)
 
-async def fan_out(server: Server, data: dict, clients: int, changes: int) -> tuple[list[float], float, float]:
+
+async def fan_out(
+    server: Server, data: dict, clients: int, changes: int, profile: str = ""
+) -> tuple[list[float], float, float]:
     slug = data["TINY"]["slug"]
     key = data["key"]
     todo, doing = data["TINY"]["columns"][1], data["TINY"]["columns"][2]
@@ -40,11 +45,25 @@ async def fan_out(server: Server, data: dict, clients: int, changes: int) -> tup
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, headers={"Origin": server.base}) as session:
         sockets = []
-        for start in range(0, clients, 100):  # connect in waves, as browsers would
+        for start in range(0, clients, WAVE):  # connect in waves, as browsers would
             batch = await asyncio.gather(
-                *(session.ws_connect(ws_url, heartbeat=None) for _ in range(start, min(clients, start + 100)))
+                *(session.ws_connect(ws_url, heartbeat=None) for _ in range(start, min(clients, start + WAVE)))
             )
             sockets.extend(batch)
+
+        async def subscribed(ws: aiohttp.ClientWebSocketResponse) -> None:
+            # The server accepts first, then authenticates and joins the project group, then
+            # sends presence.state: only from then on does the socket get the project's events.
+            while True:
+                message = await ws.receive()
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    raise RuntimeError(f"socket closed before subscribing: {message}")
+                if '"presence.state"' in message.data:
+                    return
+
+        started = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(subscribed(ws) for ws in sockets)), timeout=120)
+        print(f"  {clients} sockets connected and subscribed in {time.perf_counter() - started:.1f}s")
         await asyncio.sleep(1.0)  # let presence traffic settle
         rss_connected = server.rss_mb()
 
@@ -52,36 +71,52 @@ async def fan_out(server: Server, data: dict, clients: int, changes: int) -> tup
             async for message in ws:
                 if message.type != aiohttp.WSMsgType.TEXT:
                     break
-                event = json.loads(message.data)
-                if event.get("type") != "board.card_moved":
+                # The clock stops on receipt; the client shares the machine with the server, so
+                # it does as little as it can per message (no JSON parsing of other events).
+                arrived = time.perf_counter()
+                if '"board.card_moved"' not in message.data:
                     continue
-                change = event["payload"].get("to_column_id")
                 round_id = current_round[0]
                 if round_id in sent_at:
-                    latencies.append((time.perf_counter() - sent_at[round_id]) * 1000)
+                    latencies.append((arrived - sent_at[round_id]) * 1000)
                     counts[round_id] = counts.get(round_id, 0) + 1
                     if counts[round_id] >= clients:
                         received.set()
-                del change
 
         current_round = [0]
         readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+        spy = None
+        if profile:  # sample the server while it fans out (pip install py-spy)
+            command = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", profile]
+            spy = subprocess.Popen(
+                [*command, "--pid", str(server.process.pid)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            await asyncio.sleep(1.0)
         async with aiohttp.ClientSession(server.base, headers={"X-API-Key": key}) as api:
-            for round_id in range(1, changes + 1):
+            for round_id in range(changes + 1):  # round 0 warms the server's code paths up, unmeasured
                 received.clear()
                 current_round[0] = round_id
                 target = doing if round_id % 2 else todo
-                sent_at[round_id] = time.perf_counter()
+                if round_id:
+                    sent_at[round_id] = time.perf_counter()
                 async with api.patch(
                     f"/api/v1/projects/{slug}/cards/{ticket_id}/move",
                     json={"column_id": target, "index": 0, "force": True},
                 ) as response:
                     await response.read()
+                if not round_id:
+                    await asyncio.sleep(1.0)
+                    continue
                 try:
                     await asyncio.wait_for(received.wait(), timeout=10)
                 except TimeoutError:
                     print(f"  round {round_id}: only {counts.get(round_id, 0)}/{clients} clients got the event")
         rss_after = server.rss_mb()
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=30)
         for task in readers:
             task.cancel()
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
@@ -95,20 +130,31 @@ def percentile(values: list[float], pct: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, nargs="*", default=[100, 1000])
+    parser.add_argument("--clients", type=int, nargs="*", default=[1, 100, 1000], help="1 is the baseline")
     parser.add_argument("--changes", type=int, default=20)
+    parser.add_argument("--profile", default="", help="py-spy the server during the changes into PROFILE.<clients>.txt")
     args = parser.parse_args()
     env = bench_env()
     data = prepare(env)
+    print(f"machine: {machine()}")
     print(f"channel layer: {'redis' if env.get('REDIS_URL') else 'in-memory'}")
-    print(f"{'clients':>8} {'deliveries':>10} {'p50 ms':>8} {'p99 ms':>8} {'RSS idle MB':>12} {'RSS connected MB':>17}")
+    print(
+        f"{'clients':>8} {'deliveries':>10} {'p50 ms':>8} {'p99 ms':>8} {'p99 vs 1':>9} "
+        f"{'RSS idle MB':>12} {'RSS connected MB':>17}"
+    )
+    baseline = None
     for clients in args.clients:
         with Server(env) as server:
             time.sleep(0.5)
             idle = server.rss_mb()
-            latencies, rss_connected, _ = asyncio.run(fan_out(server, data, clients, args.changes))
+            profile = f"{args.profile}.{clients}.txt" if args.profile else ""
+            latencies, rss_connected, _ = asyncio.run(fan_out(server, data, clients, args.changes, profile))
+        p99 = percentile(latencies, 99)
+        if clients == 1:
+            baseline = p99
+        ratio = f"{p99 / baseline:8.1f}x" if baseline else f"{'-':>9}"
         print(
-            f"{clients:8d} {len(latencies):10d} {percentile(latencies, 50):8.1f} {percentile(latencies, 99):8.1f} "
+            f"{clients:8d} {len(latencies):10d} {percentile(latencies, 50):8.1f} {p99:8.1f} {ratio} "
             f"{idle:12.0f} {rss_connected:17.0f}"
         )
 

@@ -7,10 +7,10 @@ service and serializes the result. Every view here is API key scope "tickets".
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.http import FileResponse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -25,7 +25,14 @@ from projects.permissions import MANAGE, READ, WRITE
 from punt.api.request import tab_id
 from tickets import selectors, services
 from tickets import serializers as s
-from tickets.filters import CardFilter, CardPagination, KeysetCursorPagination, apply_ordering
+from tickets.filters import (
+    CardFilter,
+    CardPagination,
+    CountedRows,
+    KeysetCursorPagination,
+    ProjectFilterBackend,
+    apply_ordering,
+)
 from tickets.models import Attachment, Ticket
 
 SLUG = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Project slug (lowercased key).")
@@ -92,13 +99,13 @@ class TicketsApiView(GenericAPIView):
 
 # Filters from query parameters (tickets.filters.CardFilter), also shown in the schema.
 class FilteredCardsMixin:
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [ProjectFilterBackend]
     filterset_class = CardFilter
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
-        return selectors.tickets_for_project(project=self.project())  # type: ignore[attr-defined]
+        return selectors.cards_for_project(project=self.project())  # type: ignore[attr-defined]
 
 
 class CardListView(FilteredCardsMixin, TicketsApiView):
@@ -120,9 +127,15 @@ class CardListView(FilteredCardsMixin, TicketsApiView):
         ordering = request.query_params.get("ordering")
         if "cursor" in request.query_params:
             paginator = KeysetCursorPagination(request, ordering)
-            rows = paginator.paginate(queryset)
-            return paginator.get_paginated_response(s.CardSerializer(rows, many=True, context=self.ctx()).data)
-        return self.paginated(apply_ordering(queryset, ordering), s.CardSerializer)
+            rows = paginator.paginate(queryset, values=partial(selectors.card_values, full=True))
+            return paginator.get_paginated_response(self.cards(rows))
+        rows = selectors.card_values(apply_ordering(queryset, ordering), full=True)
+        page = self.paginate_queryset(CountedRows(queryset, rows))
+        return self.get_paginated_response(self.cards(page))
+
+    def cards(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        labels = selectors.card_labels(tickets=[row["id"] for row in rows])
+        return s.card_payloads(rows, project=self.project(), labels=labels, full=True)
 
 
 class ColumnCardsView(TicketsApiView):
@@ -202,7 +215,8 @@ class CardMoveView(TicketsApiView):
     def patch(self, request: Request, slug: str, card_id: str) -> Response:
         data = _input(s.CardMoveToColumnInput, request.data)
         column = selectors.column_get(project=self.project(), column_id=data.pop("column_id"))
-        ticket = services.ticket_move(ticket=self.card(), column=column, **data, **self.actor())
+        card = selectors.ticket_for_write(project=self.project(), card_id=card_id)
+        ticket = services.ticket_move(ticket=card, column=column, **data, **self.actor())
         return Response(s.CardSerializer(ticket, context=self.ctx()).data)
 
 
@@ -259,10 +273,12 @@ class BoardView(FilteredCardsMixin, TicketsApiView):
     def get(self, request: Request, slug: str) -> Response:
         project = self.project()
         columns = selectors.board_columns(project=project)
-        cards = self.filter_queryset(self.get_queryset()).order_by("rank", "id")
-        by_column: dict[int, list[Ticket]] = {column.pk: [] for column in columns}
-        for card in cards:
-            by_column.setdefault(card.column_id, []).append(card)
+        cards = self.filter_queryset(self.get_queryset())
+        rows = list(selectors.card_values(cards.order_by("rank", "id")))
+        labels = selectors.card_labels(tickets=cards)
+        by_column: dict[int, list[dict[str, Any]]] = {column.pk: [] for column in columns}
+        for card in s.card_payloads(rows, project=project, labels=labels):
+            by_column.setdefault(card["column_id"], []).append(card)
         board = {
             "project": {"id": project.pk, "key": project.key, "slug": project.slug, "name": project.name},
             "columns": [
@@ -278,7 +294,8 @@ class BoardView(FilteredCardsMixin, TicketsApiView):
                 for column in columns
             ],
         }
-        return Response(s.BoardSerializer(board, context=self.ctx()).data)
+        # Already plain JSON types, shaped as BoardSerializer (the schema) says.
+        return Response(board)
 
 
 # --------------------------------------------------------------------------- timeline & comments

@@ -5,13 +5,17 @@ Output serializers read only what the selectors loaded: no queries per row.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import User
 from accounts.serializers import UserBriefSerializer
-from projects.models import Column
+from projects.models import Column, Project
 from tickets.models import Attachment, GitLink, Ticket
 
 # --------------------------------------------------------------------------- output
@@ -87,6 +91,112 @@ class CardSerializer(CardCompactSerializer):
 class DeletedCardSerializer(CardSerializer):
     deleted_at = serializers.DateTimeField()
     deleted_by = UserBriefSerializer(allow_null=True)
+
+
+# --------------------------------------------------------------------------- fast card lists
+
+
+def _iso_datetime(value: datetime | None, zone: Any) -> str | None:
+    """What DRF's DateTimeField writes: ISO 8601 in the current time zone, UTC as "Z"."""
+    if not value:
+        return None
+    if value.tzinfo is not zone:  # the database hands back UTC: nothing to convert to a UTC zone
+        value = value.astimezone(zone) if timezone.is_aware(value) else timezone.make_aware(value, zone)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _iso_date(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class _People:
+    """UserBriefSerializer output per person, computed once per person of the page."""
+
+    def __init__(self, prefix: str, seen: dict[int, dict[str, Any]], serializer: UserBriefSerializer) -> None:
+        self.keys = tuple(f"{prefix}__{name}" for name in ("id", "username", "display_name", "avatar"))
+        self.seen = seen
+        self.serializer = serializer
+
+    def __call__(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        id_key, username, display_name, avatar = self.keys
+        user_id = row[id_key]
+        if user_id is None:
+            return None
+        brief = self.seen.get(user_id)
+        if brief is None:
+            user = User(id=user_id, username=row[username], display_name=row[display_name], avatar=row[avatar])
+            brief = self.seen[user_id] = dict(self.serializer.to_representation(user))
+        return brief
+
+
+def card_payloads(
+    rows: Iterable[dict[str, Any]],
+    *,
+    project: Project,
+    labels: dict[int, list[dict[str, Any]]],
+    full: bool = False,
+) -> list[dict[str, Any]]:
+    """Cards as CardCompactSerializer (or CardSerializer with `full`) writes them, from plain rows.
+
+    `rows` come from selectors.card_values() and `labels` from selectors.card_labels(); the
+    output is the same JSON, key for key (tests/tickets/test_card_payloads.py holds them
+    together), built without DRF's per-field machinery, which costs ~0.3 ms a card.
+    """
+    zone = timezone.get_current_timezone()
+    if getattr(zone, "key", None) == "UTC":
+        zone = UTC
+    # One serializer (its fields are built once) and one dict per person, shared by both roles.
+    seen: dict[int, dict[str, Any]] = {}
+    brief = UserBriefSerializer()
+    assignee, reporter = _People("assignee", seen, brief), _People("reporter", seen, brief)
+    key_prefix = f"{project.key}-"
+    # Equal small objects are shared between cards (the JSON is the same): a board is
+    # thousands of allocations fewer, and the garbage collector has that much less to walk.
+    sprints: dict[int, dict[str, Any]] = {}
+    progress: dict[tuple[int, int], dict[str, int]] = {}
+    cards = []
+    for row in rows:
+        parent_id, sprint_id = row["parent_id"], row["sprint_id"]
+        sprint = None
+        if sprint_id is not None:
+            sprint = sprints.get(sprint_id)
+            if sprint is None:
+                sprint = sprints[sprint_id] = {"id": sprint_id, "name": row["sprint__name"]}
+        done_total = (row["checklist_done"], row["checklist_total"])
+        checklist = progress.get(done_total)
+        if checklist is None:
+            checklist = progress[done_total] = {"done": done_total[0], "total": done_total[1]}
+        card = {
+            "id": row["id"],
+            "key": f"{key_prefix}{row['number']}",
+            "number": row["number"],
+            "title": row["title"],
+            "type": row["type"],
+            "status": row["column__category"],
+            "state": row["state"],
+            "column_id": row["column_id"],
+            "position": row["rank"],
+            "priority": row["priority"],
+            "assignee": assignee(row),
+            "labels": labels.get(row["id"], []),
+            "sprint": sprint,
+            "parent": None
+            if parent_id is None
+            else {"id": parent_id, "key": f"{key_prefix}{row['parent__number']}", "title": row["parent__title"]},
+            "due_date": _iso_date(row["due_date"]),
+            "estimate": row["estimate"],
+            "checklist": checklist,
+            "created_at": _iso_datetime(row["created_at"], zone),
+            "updated_at": _iso_datetime(row["updated_at"], zone),
+            "closed_at": _iso_datetime(row["closed_at"], zone),
+        }
+        if full:
+            card["body"] = row["body"]
+            card["body_html"] = row["body_html"]
+            card["reporter"] = reporter(row)
+        cards.append(card)
+    return cards
 
 
 class SubtaskSerializer(serializers.Serializer):

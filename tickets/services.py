@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -52,7 +53,12 @@ MAX_REFERENCES = 50  # references resolved per text; more is spam, not cross-lin
 TITLE_MAX = 500
 BODY_MAX = 100_000
 COMMENT_MAX = 50_000
+# PositiveIntegerField's ceiling on every engine; larger story points are a typo, not a plan.
+ESTIMATE_MAX = 2_147_483_647
+# Ids are 64-bit: a longer digit string names no row (and would overflow SQLite's integers).
+ID_MAX = 2**63 - 1
 THUMBNAIL_SIZE = (320, 320)
+GIT_LINK_URL_MAX = 500  # GitLink.url's max_length
 
 UNSET: Any = object()
 
@@ -86,12 +92,19 @@ def ticket_brief(ticket: Ticket) -> dict[str, Any]:
     return {"id": ticket.pk, "key": ticket.key, "title": ticket.title}
 
 
-def card_payload(ticket: Ticket) -> dict[str, Any]:
-    """The compact card the board events carry (the same shape as the board endpoint)."""
-    from tickets.serializers import CardCompactSerializer
+def card_payload(ticket: Ticket, *, fresh: Ticket | None = None) -> dict[str, Any]:
+    """The compact card the board events carry (the same shape as the board endpoint).
 
-    fresh = _reload(ticket)
-    return dict(CardCompactSerializer(fresh).data)
+    `fresh`: the ticket already re-read with _reload() after the change, if the caller has it.
+    """
+    from tickets.selectors import card_labels, card_values
+    from tickets.serializers import CardCompactSerializer, card_payloads
+
+    if fresh is not None:
+        return dict(CardCompactSerializer(fresh).data)
+    # The board's own fast path (the same JSON): one row and its labels, no model instances.
+    rows = list(card_values(Ticket.objects.filter(pk=ticket.pk)))
+    return card_payloads(rows, project=ticket.project, labels=card_labels(tickets=[ticket.pk]))[0]
 
 
 def _reload(ticket: Ticket) -> Ticket:
@@ -318,6 +331,27 @@ def _touch(ticket: Ticket) -> None:
 # --------------------------------------------------------------------------- resolving inputs
 
 
+def _as_id(text: str) -> int | None:
+    """`text` as a row id if it is a plain ASCII number in range, else None.
+
+    str.isdigit() alone accepts "²" (int() then raises) and numbers no column can hold.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= ID_MAX else None
+
+
+def _clean_estimate(estimate: Any) -> int | None:
+    if estimate is None:
+        return None
+    if estimate < 0:
+        raise _invalid("estimate", "The estimate cannot be negative.")
+    if estimate > ESTIMATE_MAX:
+        raise _invalid("estimate", f"The estimate is at most {ESTIMATE_MAX}.")
+    return estimate
+
+
 def resolve_user(*, project: Project, value: Any, field: str = "assignee") -> User | None:
     """A project member by username (case-insensitive) or id; None/"" clears."""
     if value is None or value == "":
@@ -326,7 +360,8 @@ def resolve_user(*, project: Project, value: Any, field: str = "assignee") -> Us
         user = value
     else:
         text = str(value).strip()
-        lookup = Q(pk=int(text)) if text.isdigit() else Q(username__iexact=text)
+        user_id = _as_id(text)
+        lookup = Q(pk=user_id) if user_id is not None else Q(username__iexact=text)
         user = User.objects.filter(lookup).first()
         if user is None:
             raise _invalid(field, f"Unknown user '{text}'.")
@@ -341,14 +376,15 @@ def resolve_labels(*, project: Project, values: Sequence[Any]) -> list[Label]:
     A number matches a label id first, then a label named like it ("2024").
     """
     wanted = [str(v).strip() for v in values if str(v).strip()]
-    ids = {int(v) for v in wanted if v.isdigit()}
+    ids = {label_id for v in wanted if (label_id := _as_id(v)) is not None}
     candidates = list(project.labels.filter(Q(pk__in=ids) | _iexact_any("name", {v.lower() for v in wanted})))
     by_id = {label.pk: label for label in candidates}
     by_name = {label.name.lower(): label for label in candidates}
     chosen: dict[int, Label] = {}
     missing: list[str] = []
     for value in wanted:
-        label = (by_id.get(int(value)) if value.isdigit() else None) or by_name.get(value.lower())
+        label_id = _as_id(value)
+        label = (by_id.get(label_id) if label_id is not None else None) or by_name.get(value.lower())
         if label is None:
             missing.append(value)
         else:
@@ -373,7 +409,8 @@ def resolve_sprint(*, project: Project, value: Any) -> Sprint | None:
         sprint = value if value.project_id == project.pk else None
     else:
         text = str(value).strip()
-        sprint = project.sprints.filter(pk=int(text)).first() if text.isdigit() else None
+        sprint_id = _as_id(text)
+        sprint = project.sprints.filter(pk=sprint_id).first() if sprint_id is not None else None
     if sprint is None:
         raise _invalid("sprint_id", f"Unknown sprint '{value}'.")
     if sprint.status == Sprint.Status.CLOSED:
@@ -393,10 +430,12 @@ def resolve_parent(*, project: Project, value: Any, child: Ticket | None = None)
         text = str(value).strip()
         queryset = Ticket.objects.filter(project=project, deleted_at__isnull=True)
         match = CARD_KEY_RE.match(text)
-        if text.isdigit():
-            parent = queryset.filter(pk=int(text)).first()
-        elif match and match.group(1).upper() == project.key:
-            parent = queryset.filter(number=int(match.group(2))).first()
+        parent_id = _as_id(text)
+        number = _as_id(match.group(2)) if match else None
+        if parent_id is not None:
+            parent = queryset.filter(pk=parent_id).first()
+        elif match and match.group(1).upper() == project.key and number is not None:
+            parent = queryset.filter(number=number).first()
         else:
             parent = None
     if parent is None:
@@ -576,8 +615,7 @@ def ticket_create(
     body = _clean_body(body)
     _choice("type", type, Ticket.Type)
     _choice("priority", priority, Ticket.Priority)
-    if estimate is not None and estimate < 0:
-        raise _invalid("estimate", "The estimate cannot be negative.")
+    estimate = _clean_estimate(estimate)
     assignee_user = resolve_user(project=project, value=assignee)
     label_list = resolve_labels(project=project, values=labels or [])
     sprint_obj = resolve_sprint(project=project, value=sprint)
@@ -707,9 +745,7 @@ def ticket_update(
     if due_date is not UNSET:
         change("due_date", due_date)
     if estimate is not UNSET:
-        if estimate is not None and estimate < 0:
-            raise _invalid("estimate", "The estimate cannot be negative.")
-        change("estimate", estimate)
+        change("estimate", _clean_estimate(estimate))
 
     assigned = False
     if assignee is not UNSET:
@@ -820,9 +856,11 @@ def ticket_move(
             summary=f"moved from {source.name} to {target.name}",
             tab_id=tab_id,
         )
-    payload = {**card_payload(ticket), "from_column_id": source.pk, "to_column_id": target.pk}
+    # One re-read serves the event and the caller (publishing changes nothing on the ticket).
+    fresh = _reload(ticket)
+    payload = {**card_payload(ticket, fresh=fresh), "from_column_id": source.pk, "to_column_id": target.pk}
     publish("board.card_moved", payload, project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by))
-    return _reload(ticket)
+    return fresh
 
 
 @transaction.atomic
@@ -1316,6 +1354,10 @@ def git_link_add(
     url = (url or "").strip()
     if not url:
         raise _invalid("url", "A URL is required.")
+    # Links are rendered as hrefs on the ticket page: only web addresses, whoever sent them
+    # (the API's serializer checks this too; webhook payloads and dialects come straight here).
+    if urlsplit(url).scheme.lower() not in ("http", "https") or len(url) > GIT_LINK_URL_MAX:
+        raise _invalid("url", f"A link is an http(s) URL of at most {GIT_LINK_URL_MAX} characters.")
     _choice("kind", kind, GitLink.Kind)
     defaults = {"kind": kind, "title": (title or "")[:500], "ref": (ref or "")[:255], "provider": (provider or "")[:20]}
     if state:

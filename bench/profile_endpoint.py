@@ -1,0 +1,69 @@
+"""Profile one endpoint in-process (cProfile), on the bench database, to see where the time goes.
+
+    .venv/bin/python bench/profile_endpoint.py /api/v1/projects/small0/board
+    .venv/bin/python bench/profile_endpoint.py --method POST --body '{"title": "x"}' \
+        /api/v1/projects/tiny0/columns/12/cards
+
+Runs http_bench's setup first (the same data), then `--requests` requests through Django's
+test client with the bench API key, and prints the top functions by cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness import bench_env
+from http_bench import prepare
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path")
+    parser.add_argument("--method", default="GET")
+    parser.add_argument("--body", default=None, help="JSON body")
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sort", default="cumulative")
+    args = parser.parse_args()
+
+    env = bench_env()
+    data = prepare(env)
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "punt.settings")
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_API_KEY=data["key"])
+
+    def call() -> int:
+        response = client.generic(args.method, args.path, data=args.body or "", content_type="application/json")
+        return response.status_code
+
+    status = call()  # warm-up (imports, caches)
+    print(f"{args.method} {args.path} -> {status}")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for _ in range(args.requests):
+        call()
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    print(f"{args.requests} requests in {elapsed:.2f}s ({elapsed / args.requests * 1000:.1f} ms each, profiled)")
+    pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+    print(json.dumps({"ms_per_request": round(elapsed / args.requests * 1000, 2)}))
+
+
+if __name__ == "__main__":
+    main()
