@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
@@ -30,8 +31,9 @@ WAVE = 50  # sockets opened at once (waves of 100 got resets from daphne on Post
 
 
 async def fan_out(
-    server: Server, data: dict, clients: int, changes: int, profile: str = ""
+    server: Server, data: dict, clients: int, changes: int, profile: str = "", api_base: str = ""
 ) -> tuple[list[float], float, float]:
+    """Sockets on `server`; the changes go through `api_base` (another process) when given."""
     slug = data["TINY"]["slug"]
     key = data["key"]
     todo, doing = data["TINY"]["columns"][1], data["TINY"]["columns"][2]
@@ -94,7 +96,7 @@ async def fan_out(
                 stderr=subprocess.DEVNULL,
             )
             await asyncio.sleep(1.0)
-        async with aiohttp.ClientSession(server.base, headers={"X-API-Key": key}) as api:
+        async with aiohttp.ClientSession(api_base or server.base, headers={"X-API-Key": key}) as api:
             for round_id in range(changes + 1):  # round 0 warms the server's code paths up, unmeasured
                 received.clear()
                 current_round[0] = round_id
@@ -133,22 +135,34 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="*", default=[1, 100, 1000], help="1 is the baseline")
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--profile", default="", help="py-spy the server during the changes into PROFILE.<clients>.txt")
+    parser.add_argument(
+        "--two-processes",
+        action="store_true",
+        help="sockets on one daphne, changes through a second one (needs REDIS_URL: the events cross Redis)",
+    )
     args = parser.parse_args()
     env = bench_env()
+    if args.two_processes and not env.get("REDIS_URL"):
+        parser.error("--two-processes needs REDIS_URL: without Redis the processes share nothing")
     data = prepare(env)
     print(f"machine: {machine()}")
     print(f"channel layer: {'redis' if env.get('REDIS_URL') else 'in-memory'}")
+    if args.two_processes:
+        print("sockets on process A, changes through process B")
     print(
         f"{'clients':>8} {'deliveries':>10} {'p50 ms':>8} {'p99 ms':>8} {'p99 vs 1':>9} "
         f"{'RSS idle MB':>12} {'RSS connected MB':>17}"
     )
     baseline = None
     for clients in args.clients:
-        with Server(env) as server:
+        with Server(env) as server, contextlib.ExitStack() as stack:
+            api_base = stack.enter_context(Server(env)).base if args.two_processes else ""
             time.sleep(0.5)
             idle = server.rss_mb()
             profile = f"{args.profile}.{clients}.txt" if args.profile else ""
-            latencies, rss_connected, _ = asyncio.run(fan_out(server, data, clients, args.changes, profile))
+            latencies, rss_connected, _ = asyncio.run(
+                fan_out(server, data, clients, args.changes, profile, api_base=api_base)
+            )
         p99 = percentile(latencies, 99)
         if clients == 1:
             baseline = p99
