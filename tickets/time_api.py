@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -33,6 +33,11 @@ FORMAT = OpenApiParameter(
     "format", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["json", "csv"], description="csv: a CSV download."
 )
 ISO_WEEK_RE = re.compile(r"^(\d{4})-W(\d{1,2})$")
+# A timesheet links to the previous and next weeks, which must fit in Python's dates.
+TIMESHEET_FIRST_DAY = date.min + timedelta(days=7)
+TIMESHEET_LAST_DAY = date.max - timedelta(days=13)
+# Ids are 64-bit columns; a larger number must be a 400, not a database overflow.
+MAX_ID = 2**63 - 1
 # Spreadsheets run cells that start like a formula; a leading apostrophe keeps them text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -131,12 +136,21 @@ class TimesheetQuerySerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "week" in attrs and "date" in attrs:
             raise serializers.ValidationError({"week": ["Give week or date, not both."]})
+        # The sheet names the weeks before and after: both must exist in the calendar.
+        for field in ("week", "date"):
+            day = attrs.get(field)
+            if day is not None and not TIMESHEET_FIRST_DAY <= day <= TIMESHEET_LAST_DAY:
+                raise serializers.ValidationError(
+                    {field: ["That week is too close to the ends of the calendar (years 1 to 9999)."]}
+                )
         return attrs
 
 
 class EstimatesQuerySerializer(serializers.Serializer):
     project = serializers.CharField(max_length=10, help_text="Project slug.")
-    sprint = serializers.IntegerField(required=False, min_value=1, help_text="Only this sprint's tickets.")
+    sprint = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Only this sprint's tickets."
+    )
 
 
 class _ReportUserSerializer(serializers.Serializer):

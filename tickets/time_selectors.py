@@ -204,7 +204,7 @@ def _report_row(group_by: str, group: dict[str, Any]) -> dict[str, Any]:
 
 def iso_week(day: date) -> str:
     year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"  # four digits: what the week parameter accepts
 
 
 def timesheet(*, user: Any, monday: date) -> dict[str, Any]:

@@ -489,8 +489,11 @@ def restore_archive(source: IO[bytes]) -> RestoreResult:
                     for sql in connection.ops.sequence_reset_sql(no_style(), model_list):
                         cursor.execute(sql)
                 files = _write_media(archive, manifest)
-                # Cached copies of restored rows (the system settings) must not outlive them.
+                # Cached copies of restored rows (the system settings) must not outlive them: dropped
+                # now for this transaction, and again on commit in case another request re-cached
+                # the old row in between.
                 system_settings_invalidate()
+                transaction.on_commit(system_settings_invalidate)
         except (DatabaseError, ValidationError, ProtectedError, RestrictedError, DeserializationError) as exc:
             raise BackupError(f"The archive's data does not fit this database: {exc}") from exc
     return RestoreResult(created_at=str(manifest.get("created_at", "")), objects=dict(counts), files=files)

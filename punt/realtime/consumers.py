@@ -95,10 +95,13 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
             await self.close(CLOSE_FORBIDDEN)
             return
         self.user = user
+        # Counted before joined() greets the client, so a client that got its greeting is counted.
         self.counted = True
         gauge("ws_connections", 1)
         metrics.ws_connected()
         await self.joined()
+        if self.user is None:
+            self.uncount()  # refused by joined(): a closed socket is not an open connection
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels runs close_old_connections() (a hop to the one shared sync thread)
@@ -240,6 +243,7 @@ class ProjectConsumer(BusConsumer):
         await self.leave_groups()
         await self._leave_presence()
         self.user = None
+        self.uncount()
         await self.close(CLOSE_FORBIDDEN)
 
     async def _leave_presence(self) -> None:

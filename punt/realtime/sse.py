@@ -88,16 +88,25 @@ class ProjectListStream(Stream):
 
     async def on_message(self, message: dict[str, Any], layer: Any, channel: str) -> bool:
         payload = message.get("payload") or {}
+        if message.get("event") == "project.created" and isinstance(payload.get("id"), int):
+            # Sent to the creator's own group (they own the project now): follow its later
+            # changes, which go to the project's group only.
+            await self._follow(project_group(payload["id"]), layer, channel)
+            return True
         if payload.get("user_id") != self.user.pk or message.get("project_id") is None:
             return True
         group = project_group(message["project_id"])
-        if message.get("event") == "member.added" and group not in self.groups:
-            await layer.group_add(group, channel)
-            self.groups.append(group)
+        if message.get("event") == "member.added":
+            await self._follow(group, layer, channel)
         elif message.get("event") == "member.removed" and group in self.groups:
             await layer.group_discard(group, channel)
             self.groups.remove(group)
         return True
+
+    async def _follow(self, group: str, layer: Any, channel: str) -> None:
+        if group not in self.groups:
+            await layer.group_add(group, channel)
+            self.groups.append(group)
 
 
 def _unauthorized(message: str = "Authentication required") -> JsonResponse:

@@ -68,7 +68,12 @@ def seed_site(personas) -> dict[str, Any]:
     editors.permissions.add(Permission.objects.get(codename="change_ticket"))
     personas.member.groups.add(editors)
     personas.member.user_permissions.add(Permission.objects.get(codename="view_project"))
-    return {"attachment": attachment.file.name, "avatar": personas.owner.avatar.name}
+    return {
+        "attachment": attachment.file.name,
+        "avatar": personas.owner.avatar.name,
+        "card": parent.key,
+        "subtask": child.key,
+    }
 
 
 def dump_all() -> dict[str, list[dict[str, Any]]]:
@@ -79,7 +84,14 @@ def dump_all() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def api_reads(client: APIClient, slug: str) -> dict[str, Any]:
+def portable(value: Any) -> Any:
+    """`value` as JSON would carry it to another process (full-precision times)."""
+    return json.loads(json.dumps(value, cls=backup._FullPrecisionEncoder))
+
+
+def api_reads(client: APIClient, slug: str, files: dict[str, Any]) -> dict[str, Any]:
+    """What the API shows of the site seed_site() made (`files` is what it returned)."""
+    key, subtask = files["card"], files["subtask"]
     urls = [
         "/api/v1/users/me",
         "/api/v1/projects",
@@ -89,6 +101,18 @@ def api_reads(client: APIClient, slug: str) -> dict[str, Any]:
         f"/api/v1/projects/{slug}/labels",
         f"/api/v1/projects/{slug}/sprints",
         "/api/v1/orgs/acme",
+        # Tickets: the list, the board, one card and everything hanging off it.
+        f"/api/v1/projects/{slug}/cards",
+        f"/api/v1/projects/{slug}/board",
+        f"/api/v1/projects/{slug}/cards/{key}",
+        f"/api/v1/projects/{slug}/cards/{key}/events",
+        f"/api/v1/projects/{slug}/cards/{key}/comments",
+        f"/api/v1/projects/{slug}/cards/{subtask}",
+        f"/api/v1/projects/{slug}/cards/{subtask}/checklist",
+        f"/api/v1/projects/{slug}/cards/{key}/attachments",
+        f"/api/v1/projects/{slug}/cards/{key}/links",
+        f"/api/v1/projects/{slug}/chat/messages",
+        "/api/v1/reports/time?group_by=ticket&from=2026-11-01&to=2026-11-30",
     ]
     reads = {}
     for url in urls:
@@ -280,7 +304,17 @@ def test_backup_skips_a_lost_file_and_says_so(staff, personas):
 def test_round_trip_into_an_empty_database(staff, personas):
     files = seed_site(personas)
     owner = as_user(personas.owner)
-    before_reads = api_reads(owner, "blog")
+    before_reads = api_reads(owner, "blog", files)
+    # The reads show the seeded rows, so an empty restore could not pass for a good one.
+    card = f"/api/v1/projects/blog/cards/{files['card']}"
+    assert before_reads["/api/v1/projects/blog/cards"]["count"] == 2
+    assert before_reads[f"{card}/comments"]["count"] == 1
+    assert len(before_reads[f"{card}/attachments"]) == len(before_reads[f"{card}/links"]) == 1
+    assert len(before_reads[f"/api/v1/projects/blog/cards/{files['subtask']}/checklist"]) == 1
+    # Time entries list the caller's own: mary logged the seeded one.
+    mary = as_user(personas.member)
+    before_time = mary.get("/api/v1/time-entries?project=blog").json()
+    assert before_time["count"] == 1
     before_rows = dump_all()
     archive = download(as_user(staff.site_admin))
     max_user_id = max(row["pk"] for row in before_rows["accounts.user"])
@@ -298,7 +332,8 @@ def test_round_trip_into_an_empty_database(staff, personas):
     assert body["created_at"]
 
     assert dump_all() == before_rows
-    assert api_reads(owner, "blog") == before_reads
+    assert api_reads(owner, "blog", files) == before_reads
+    assert mary.get("/api/v1/time-entries?project=blog").json() == before_time
     assert default_storage.open(files["attachment"]).read() == b"hello notes"
     assert default_storage.exists(files["avatar"])
     # Sequences were reset: new rows get fresh ids instead of colliding with restored ones.
@@ -468,3 +503,23 @@ def test_backup_of_an_unmigrated_database_is_refused(staff, unmigrated, tmp_path
     with pytest.raises(CommandError, match="not migrated"):
         call_command("punt_backup", "--output", str(tmp_path / "x.zip"))
     assert not list(tmp_path.glob("*.zip*"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_replaces_cached_system_settings(tmp_path):
+    """The settings are cached; after a committed restore every reader sees the archive's."""
+    from accounts.services import system_settings
+    from tests.conftest import Personas
+    from tests.ops.conftest import Staff
+
+    Personas()
+    admin = as_user(Staff().site_admin)
+    settings_url = "/api/v1/admin/system-settings"
+    assert admin.put(settings_url, {"site_name": "Before"}, format="json").status_code == 200
+    archive = download(admin)
+    assert admin.put(settings_url, {"site_name": "After"}, format="json").status_code == 200
+    assert system_settings().site_name == "After"  # and cached
+
+    assert restore(admin, archive).status_code == 200
+    assert system_settings().site_name == "Before"
+    assert admin.get(settings_url).json()["site_name"] == "Before"

@@ -72,3 +72,29 @@ async def test_removing_a_member_through_the_api_cuts_their_socket_and_stream(pe
     with pytest.raises(AssertionError, match="stream ended"):
         await stream.event()
     await stream.close()
+
+
+async def test_a_project_created_through_the_api_is_followed_by_the_creators_project_list_stream(personas):
+    cookie = await database_sync_to_async(session_cookie)(personas.member)
+    stream = await SSE("/api/projects/events", [(b"cookie", cookie.encode())]).start()
+    assert stream.status == 200
+
+    @database_sync_to_async
+    def create_then_rename() -> tuple[int, int]:
+        client = APIClient()
+        client.force_authenticate(personas.member)
+        created = client.post("/api/v1/projects", {"name": "Garden", "key": "GARDEN"}, format="json")
+        renamed = client.patch("/api/v1/projects/garden", {"name": "Garden 2"}, format="json")
+        return created.status_code, renamed.status_code
+
+    assert await create_then_rename() == (201, 200)
+    _, created = await stream.event()
+    assert (created["type"], created["data"]["key"], created["data"]["name"]) == ("project.created", "GARDEN", "Garden")
+    # Its later changes go to the project's group, which the stream joined on project.created.
+    _, renamed = await stream.event()
+    assert (renamed["type"], renamed["data"]["key"], renamed["data"]["name"]) == (
+        "project.updated",
+        "GARDEN",
+        "Garden 2",
+    )
+    await stream.close()

@@ -83,3 +83,41 @@ async def test_open_connections_are_counted(personas):
     assert gauges["ws_connections"] == before + 1
     await socket.disconnect()
     assert gauges["ws_connections"] == before
+
+
+async def test_assignment_mention_and_watched_change_made_through_the_api_reach_the_user_socket(personas):
+    """Real services publish what the user socket promises (seed 004): not only synthetic events."""
+    from rest_framework.test import APIClient
+
+    mary = await ws_connect(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
+
+    @database_sync_to_async
+    def as_adam(method: str, url: str, body: dict | None = None) -> dict:
+        client = APIClient()
+        client.force_authenticate(personas.admin)
+        response = getattr(client, method)(url, body, format="json")
+        assert response.status_code in (200, 201), response.content
+        return response.json()
+
+    async def next_notification() -> dict:
+        while True:
+            message = await mary.receive_json_from(timeout=TIMEOUT)
+            if message["type"] == "notification.created":
+                return message["payload"]
+
+    column = await database_sync_to_async(lambda: personas.project.columns.order_by("order").first().pk)()
+    card = await as_adam(
+        "post", f"/api/v1/projects/blog/columns/{column}/cards", {"title": "Launch", "assignee": "mary"}
+    )
+    assigned = await next_notification()
+    assert (assigned["kind"], assigned["data"]["ticket"]["key"]) == ("assigned", card["key"])
+
+    await as_adam("post", f"/api/v1/projects/blog/cards/{card['key']}/comments", {"body": "@mary can you check?"})
+    mentioned = await next_notification()
+    assert (mentioned["kind"], mentioned["data"]["ticket"]["key"]) == ("mention", card["key"])
+
+    # The assignee watches the card: a change by someone else notifies her.
+    await as_adam("put", f"/api/v1/projects/blog/cards/{card['key']}", {"title": "Launch day"})
+    watched = await next_notification()
+    assert (watched["kind"], watched["data"]["ticket"]["key"]) == ("watched", card["key"])
+    await mary.disconnect()

@@ -72,7 +72,7 @@ def test_estimates_role_matrix(board):
 
 
 def test_estimates_bad_input(board):
-    for query in ("", "project=blog&sprint=abc"):
+    for query in ("", "project=blog&sprint=abc", "project=blog&sprint=0", "project=blog&sprint=99999999999999999999"):
         response = as_user(board.p.member).get(f"{URL}?{query}")
         assert response.status_code == 400, query
         error_shape(response.json(), details=True)

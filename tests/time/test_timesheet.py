@@ -100,9 +100,28 @@ def test_week_53_and_the_year_boundary(board):
     assert _sheet(board.p.member, "date=2025-12-28")["week"] == "2025-W52"
 
 
+def test_the_first_and_last_weeks_that_have_neighbours(board):
+    first = _sheet(board.p.member, "week=0001-W02")
+    assert (first["start"], first["previous_week"]) == ("0001-01-08", "0001-W01")
+    last = _sheet(board.p.member, "date=9999-12-18")
+    assert (last["end"], last["next_week"]) == ("9999-12-19", "9999-W51")
+
+
 @pytest.mark.parametrize(
     "query",
-    ["week=2025-W53", "week=2025-W00", "week=2025-48", "week=next", "date=someday", "week=2025-W48&date=2025-11-24"],
+    [
+        "week=2025-W53",
+        "week=2025-W00",
+        "week=2025-48",
+        "week=next",
+        "date=someday",
+        "week=2025-W48&date=2025-11-24",
+        # The ends of the calendar: the previous or next week would not exist.
+        "week=0001-W01",
+        "date=0001-01-03",
+        "week=9999-W52",
+        "date=9999-12-31",
+    ],
 )
 def test_bad_week_or_date(board, query):
     response = as_user(board.p.member).get(f"{URL}?{query}")
