@@ -594,3 +594,22 @@ def topic_reply(*, user: User, topic: Topic, body: str, tab_id: str | None = Non
         data={"topic_id": topic.pk, "reply_id": reply.pk, "excerpt": _excerpt(body)},
     )
     return reply
+
+
+@transaction.atomic
+def topic_reply_delete(*, user: User, reply: TopicReply, tab_id: str | None = None) -> None:
+    """Remove a reply: its author, or a project admin (a site admin moderating from the Django admin)."""
+    topic = reply.topic
+    project = topic.project
+    check_role(user, project, WRITE)
+    if reply.author_id != user.pk and not has_role(user, project, MANAGE):
+        raise PermissionDenied("Only the author or a project admin can delete this reply.")
+    reply_id = reply.pk
+    reply.delete()
+    publish(
+        "topic.reply_deleted",
+        {"id": reply_id, "topic_id": topic.pk, "project_id": project.pk},
+        project_id=project.pk,
+        tab_id=tab_id,
+        actor_id=user.pk,
+    )

@@ -29,6 +29,7 @@ from projects.selectors import project_get
 from projects.serializers import input_data
 from punt.api.ratelimit import check_rate
 from punt.api.request import tab_id
+from punt.ops import metrics
 from tickets import selectors as ticket_selectors
 from tickets.serializers import CardDetailSerializer
 from webhooks import gitparse, selectors, services
@@ -82,8 +83,9 @@ def _json_object(body: bytes, content_type: str) -> dict[str, Any]:
             text = parse_qs(body.decode("utf-8"), max_num_fields=10).get("payload", [""])[0]
         else:
             text = body.decode("utf-8")
-        payload = json.loads(text)
-    except (UnicodeDecodeError, ValueError):
+        # PostgreSQL stores no NUL character, which JSON may carry as "\u0000".
+        payload = gitparse.without_nul(json.loads(text))
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise ParseError("The body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise ParseError("The body must be a JSON object.")
@@ -158,13 +160,24 @@ class GitReceiverView(GenericAPIView):
         )
         body = _raw_body(request, settings.PUNT_WEBHOOKS_MAX_BODY_BYTES)
         if not gitparse.signature_valid(self.provider, secret=hook.secret, body=body, headers=request.headers):
+            metrics.record_webhook_delivery(self.provider, "bad_signature")
             raise SignatureInvalid()
-        payload = _json_object(body, request.content_type or "")
-        event = gitparse.event_name(self.provider, request.headers, payload)
-        delivery_id = gitparse.delivery_id(self.provider, request.headers, body)
-        delivery, created = services.git_delivery_receive(
-            hook=hook, delivery_id=delivery_id, event=event, payload=payload
-        )
+        try:
+            payload = _json_object(body, request.content_type or "")
+            event = gitparse.event_name(self.provider, request.headers, payload)
+            delivery_id = gitparse.delivery_id(self.provider, request.headers, body)
+            delivery, created = services.git_delivery_receive(
+                hook=hook, delivery_id=delivery_id, event=event, payload=payload
+            )
+        except ParseError:
+            metrics.record_webhook_delivery(self.provider, "malformed")
+            raise
+        except gitparse.MalformedPayload as exc:
+            metrics.record_webhook_delivery(self.provider, "malformed")
+            # Nothing was recorded (parsing comes before any write), so a fixed resend is processed.
+            raise ParseError(str(exc)) from None
+        # processed / ping / ignored, or duplicate for a redelivery that changed nothing.
+        metrics.record_webhook_delivery(self.provider, delivery.outcome if created else "duplicate")
         answer = {"ok": True, "duplicate": not created, "delivery": s.GitDeliverySerializer(delivery).data}
         code = status.HTTP_202_ACCEPTED if delivery.outcome == GitDelivery.Outcome.IGNORED else status.HTTP_200_OK
         return Response(answer, status=code)
@@ -278,7 +291,12 @@ class ChatWebhookPostView(GenericAPIView):
         )
         body = _raw_body(request, settings.PUNT_CHAT_WEBHOOK_MAX_BYTES)
         data = input_data(s.ChatPostInput, _json_object(body, request.content_type or ""))
-        message = services.chat_webhook_post(webhook=webhook, text=data["text"], username=data.get("username", ""))
+        try:
+            message = services.chat_webhook_post(webhook=webhook, text=data["text"], username=data.get("username", ""))
+        except services.WebhookOrphaned:
+            metrics.record_webhook_delivery("chat", "orphaned")
+            raise
+        metrics.record_webhook_delivery("chat", "posted")
         return Response({"ok": True, "message_id": message.pk}, status=status.HTTP_201_CREATED)
 
 
@@ -358,7 +376,9 @@ class DeliveryListView(ManageView):
             raise ParseError(f"status must be one of {', '.join(Delivery.Status.values)}.")
         deliveries = selectors.deliveries_for(hook=hook, status=wanted)
         before = request.query_params.get("before", "")
-        if before.isdigit():
+        if before:
+            if not before.isdigit():
+                raise ParseError("before must be a delivery id.")
             deliveries = deliveries.filter(pk__lt=int(before))
         return Response(s.DeliverySerializer(deliveries[:DELIVERY_LIST_MAX], many=True).data)
 

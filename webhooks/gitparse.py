@@ -36,14 +36,34 @@ GITLAB_EVENTS = {
     "merge request hook": "pull_request",
 }
 PING_EVENTS = {"ping"}
+URL_MAX_LENGTH = 500  # tickets.GitLink.url
+
+
+class MalformedPayload(ValueError):
+    """A signed delivery whose JSON does not have the documented shape of its event."""
 
 
 def header(headers: Any, names: tuple[str, ...]) -> str:
     for name in names:
         value = headers.get(name)
         if value:
-            return str(value).strip()
+            return str(value).replace("\x00", "").strip()
     return ""
+
+
+def without_nul(value: Any) -> Any:
+    """`value` (parsed JSON) with NUL characters taken out of every string.
+
+    JSON may carry "\u0000", PostgreSQL text and jsonb columns may not: one in a commit
+    message would otherwise turn a delivery into a 500 halfway through.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
 
 
 def _hmac_hex(secret: str, body: bytes) -> str:
@@ -279,7 +299,23 @@ def _pull_request(provider: str, payload: dict[str, Any]) -> list[GitChange]:
 
 
 def parse(provider: str, event: str, payload: dict[str, Any]) -> ParsedDelivery | None:
-    """The linkable changes of a delivery, or None for an event type PUNT does not handle."""
+    """The linkable changes of a delivery, or None for an event type PUNT does not handle.
+
+    Raises MalformedPayload when a field holds the wrong kind of value (a string where the
+    host documents an object, say): the readers below trust the documented shapes, and a
+    wrong one must be a 400 for the sender, not a 500.
+    """
+    try:
+        parsed = _parse(provider, event, payload)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise MalformedPayload(f"The {event} payload does not have the documented shape.") from exc
+    if parsed is not None:
+        # A git link keeps at most URL_MAX_LENGTH characters of URL; no real host sends longer.
+        parsed.changes = [change for change in parsed.changes if len(change.url) <= URL_MAX_LENGTH]
+    return parsed
+
+
+def _parse(provider: str, event: str, payload: dict[str, Any]) -> ParsedDelivery | None:
     if event == "push":
         return ParsedDelivery(event, _push(provider, payload))
     if event in ("tag_push", "tag_create"):

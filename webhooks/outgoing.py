@@ -1,7 +1,8 @@
 """Sending one outgoing webhook request: the SSRF guard, the signature and a short timeout.
 
 The guard resolves the host once, refuses loopback, private, link-local and other
-non-public addresses (unless settings.PUNT_WEBHOOKS_ALLOW_PRIVATE), and then connects to
+non-public addresses (unless the site setting `webhooks_allow_private` or the environment's
+PUNT_WEBHOOKS_ALLOW_PRIVATE allows them), and then connects to
 the very address it checked, so a DNS answer that changes between the check and the
 connection (DNS rebinding) cannot smuggle a request to an internal service. Redirects are
 never followed for the same reason.
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+from accounts.services import system_settings
 
 USER_AGENT = "PUNT-Webhooks/1.0"
 SIGNATURE_HEADER = "X-Punt-Signature-256"
@@ -50,15 +53,33 @@ def _blocked_reason(address: Address) -> str | None:
     return None
 
 
-def check_address(address: Address) -> None:
+def private_addresses_allowed() -> bool:
+    """Whether hooks may call loopback, private and link-local addresses.
+
+    Allowed if either the environment (PUNT_WEBHOOKS_ALLOW_PRIVATE) or the site settings an
+    admin changes at run time say so; the site setting's default is the environment's value.
+    """
+    if settings.PUNT_WEBHOOKS_ALLOW_PRIVATE:
+        return True
+    return bool(system_settings().webhooks_allow_private)
+
+
+def check_address(address: Address, *, allow_private: bool | None = None) -> None:
     reason = _blocked_reason(address)
-    if reason is not None and not settings.PUNT_WEBHOOKS_ALLOW_PRIVATE:
+    if reason is None:
+        return
+    if allow_private is None:
+        allow_private = private_addresses_allowed()
+    if not allow_private:
         raise UrlRefused(f"{address} is a {reason} address; webhooks may only call public addresses.")
 
 
 def split_url(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of an http(s) URL, or UrlRefused."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced "[" of an IPv6 literal, for one
+        raise UrlRefused("This is not a valid URL.") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise UrlRefused("Use an http:// or https:// URL.")
@@ -91,12 +112,15 @@ def check_url(url: str, *, require_resolution: bool) -> list[Address]:
     _scheme, host, port = split_url(url)
     try:
         addresses = resolve(host, port)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a host name the IDNA codec refuses
         if require_resolution:
             raise UrlRefused(f"Could not resolve {host}: {exc}") from None
         return []
-    for address in addresses:
-        check_address(address)
+    if any(_blocked_reason(address) is not None for address in addresses):
+        # Only a non-public address needs the settings read (a cache hit, or one query).
+        allow_private = private_addresses_allowed()
+        for address in addresses:
+            check_address(address, allow_private=allow_private)
     return addresses
 
 

@@ -34,6 +34,7 @@ from rest_framework.exceptions import APIException, PermissionDenied, Validation
 
 from chat import services as chat_services
 from projects.models import Project
+from punt.ops import metrics
 from tickets import services as ticket_services
 from tickets.models import Ticket
 from webhooks import gitparse, outgoing
@@ -146,7 +147,9 @@ def _apply_changes(*, hook: GitHook, parsed: gitparse.ParsedDelivery) -> dict[st
             ticket = tickets.get(number)
             if ticket is None or ticket.state == Ticket.State.CLOSED:
                 continue
-            tickets[number] = ticket_services.ticket_update(ticket=ticket, by=by, status="done")
+            # force: the fix has shipped whatever the board planned; a done column's WIP limit
+            # must not turn the whole delivery (its links included) into a 409 the host retries.
+            tickets[number] = ticket_services.ticket_update(ticket=ticket, by=by, status="done", force=True)
             closed.append(ticket.key)
     return {"links": links, "closed": closed}
 
@@ -279,6 +282,11 @@ def _clean_url(url: Any) -> str:
         outgoing.check_url(url, require_resolution=False)
     except outgoing.UrlRefused as exc:
         raise _invalid("url", str(exc)) from None
+    # check_url lets an unresolvable host through (it may go live later), but not text that
+    # can never be a URL. (Django's URLValidator would also refuse "http://receiver:8080/",
+    # a fair LAN target when private addresses are allowed.)
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise _invalid("url", "A URL may not contain spaces or control characters.")
     return url
 
 
@@ -425,12 +433,19 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
 
     The claim (pending and due → sending) lets only one worker send a given attempt. A
     failure schedules the next attempt with backoff until PUNT_WEBHOOKS_MAX_ATTEMPTS, then
-    the delivery is failed; a refused URL fails at once. Returns None when there was
-    nothing to claim (already sent, not due yet, or the hook was deleted).
+    the delivery is failed; a refused URL or a disabled hook fails at once. Returns None when
+    there was nothing to send (already sent, not due yet, the hook disabled or deleted).
     """
     from webhooks.tasks import deliver
 
     now = timezone.now()
+    # A hook disabled since (often because its receiver misbehaves) gets no more attempts,
+    # retries included; the log says why. Re-enabling it and redelivering sends them again.
+    if Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING, hook__active=False).update(
+        status=Delivery.Status.FAILED, error="The webhook is disabled.", completed_at=now
+    ):
+        metrics.record_webhook_delivery("outgoing", "disabled")
+        return None
     claimed = (
         Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
@@ -471,6 +486,7 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
         outcome.update(status=Delivery.Status.PENDING, next_attempt_at=retry_at)
     # Only our own claim is updated: a hook deleted meanwhile took the row with it.
     Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(**outcome)
+    metrics.record_webhook_delivery("outgoing", "retry" if retry_at is not None else outcome["status"])
     for field, value in outcome.items():
         setattr(delivery, field, value)
     if retry_at is not None:
@@ -523,11 +539,12 @@ def idempotent(
     committed answer or runs the work itself; when two retries race, the unique key makes
     the loser roll back all of its work and replay the winner's answer.
     """
+    # A blank header is no key at all (not one key shared by every blank-keyed request).
+    key = (key or "").strip()
     if not key:
         with transaction.atomic():
             status_code, body = perform()
         return status_code, body, False
-    key = key.strip()
     if len(key) > 255:
         raise _invalid("Idempotency-Key", "An Idempotency-Key has at most 255 characters.")
     fresh_since = timezone.now() - timedelta(hours=settings.PUNT_IDEMPOTENCY_TTL_HOURS)

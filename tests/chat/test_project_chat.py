@@ -388,6 +388,23 @@ def test_sending_is_rate_limited_per_user(personas, settings):
     assert post(personas, "admin", "still here").status_code == 201
 
 
+def test_one_send_budget_covers_chat_conversations_topics_and_replies(personas, settings):
+    settings.PUNT_CHAT_SEND_RATE = "4/m"
+    client = personas.client("member")
+    topics = "/api/v1/projects/blog/topics"
+    conversation = client.post("/api/v1/conversations", {"usernames": ["adam"]}, format="json").json()
+    assert post(personas, "member", "one").status_code == 201
+    assert client.post(f"/api/v1/conversations/{conversation['id']}/messages", {"body": "two"}).status_code == 201
+    topic = client.post(topics, {"title": "three"}, format="json")
+    assert topic.status_code == 201
+    reply_url = f"{topics}/{topic.json()['id']}/replies"
+    assert client.post(reply_url, {"body": "four"}, format="json").status_code == 201
+    assert client.post(reply_url, {"body": "five"}, format="json").status_code == 429
+    assert client.post(topics, {"title": "six"}, format="json").status_code == 429
+    assert client.post(f"/api/v1/conversations/{conversation['id']}/messages", {"body": "7"}).status_code == 429
+    assert post(personas, "member", "eight").status_code == 429
+
+
 # --- live events -----------------------------------------------------------------------
 
 

@@ -81,3 +81,13 @@ def published(monkeypatch) -> list[tuple[str, dict[str, Any], int | None]]:
     seen: list[tuple[str, dict[str, Any], int | None]] = []
     monkeypatch.setattr(events, "_transaction_hooks", [*events._transaction_hooks, lambda *args: seen.append(args)])
     return seen
+
+
+@pytest.fixture
+def counted(monkeypatch) -> list[tuple[str, str]]:
+    """Every punt.ops.metrics.record_webhook_delivery(provider, outcome) call during the test."""
+    from punt.ops import metrics
+
+    seen: list[tuple[str, str]] = []
+    monkeypatch.setattr(metrics, "record_webhook_delivery", lambda provider, outcome: seen.append((provider, outcome)))
+    return seen

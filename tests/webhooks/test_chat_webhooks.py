@@ -96,6 +96,14 @@ def test_webhook_of_a_creator_who_left_stops_posting(personas):
     assert not Message.objects.exists()
 
 
+def test_posts_are_counted_in_the_metrics(personas, counted):
+    webhook = make_webhook(personas)
+    assert post(webhook["url"], {"text": "hi"}).status_code == 201
+    personas.project.memberships.filter(user=personas.admin).delete()
+    assert post(webhook["url"], {"text": "hi"}).status_code == 409
+    assert counted == [("chat", "posted"), ("chat", "orphaned")]
+
+
 def test_unknown_and_revoked_tokens_are_404(personas):
     webhook = make_webhook(personas)
     assert post("/api/v1/webhooks/pcw_nope", {"text": "hi"}).status_code == 404
@@ -115,6 +123,13 @@ def test_bad_bodies(personas, settings):
     assert missing.status_code == 400
     assert missing.json()["details"][0]["field"] == "text"
     assert not Message.objects.exists()
+
+
+def test_json_nested_too_deep_is_400_and_nul_is_dropped(personas):
+    webhook = make_webhook(personas)
+    assert post(webhook["url"], b"[" * 30_000 + b"]" * 30_000).status_code == 400
+    assert post(webhook["url"], {"text": "a\u0000b"}).status_code == 201
+    assert Message.objects.get().body == "**CI**: ab"
 
 
 def test_rate_limit_per_token(personas, settings):

@@ -207,6 +207,84 @@ def test_body_over_the_limit_is_413(personas, settings):
     assert not GitDelivery.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("event", "payload"),
+    [
+        ("push", {"ref": "refs/heads/master", "commits": "BLOG-1", "repository": "x"}),
+        ("push", {"ref": "refs/heads/master", "commits": [1, None], "repository": {"html_url": "https://h/r"}}),
+        ("pull_request", {"pull_request": "BLOG-1", "number": 3}),
+        ("pull_request", {"pull_request": {"number": 1, "html_url": "https://h/p", "user": "x"}, "repository": {}}),
+    ],
+)
+def test_signed_payload_of_the_wrong_shape_is_400_and_records_nothing(personas, tickets, counted, event, payload):
+    hook = make_hook(personas)
+    response = post_github(hook, payload, event=event, delivery="odd")
+    assert response.status_code == 400, response.content
+    assert "documented shape" in response.json()["error"]
+    assert not GitDelivery.objects.exists()
+    assert not GitLink.objects.exists()
+    assert counted == [("github", "malformed")]
+
+
+def test_nul_characters_are_dropped_not_a_500(personas, tickets):
+    # JSON may carry \u0000; PostgreSQL text and jsonb columns may not.
+    hook = make_hook(personas)
+    payload = github_push("BLOG-1 fix\u0000 it", branch="master")
+    payload["commits"][0]["author"]["name"] = "a\u0000b"
+    response = post_github(hook, payload, event="push")
+    assert response.status_code == 200, response.content
+    link = GitLink.objects.get(kind="commit")
+    assert link.title == "BLOG-1 fix it"
+
+
+def test_json_nested_too_deep_is_400(personas):
+    hook = make_hook(personas)
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = Client().post(
+        path_of(hook),
+        data=body,
+        content_type="application/json",
+        HTTP_X_GITHUB_EVENT="push",
+        HTTP_X_HUB_SIGNATURE_256="sha256=" + hmac_hex(hook["secret"], body),
+    )
+    assert response.status_code == 400
+    assert not GitDelivery.objects.exists()
+
+
+def test_overlong_urls_are_not_linked(personas, tickets):
+    hook = make_hook(personas)
+    payload = github_push("BLOG-1 fix")
+    payload["commits"][0]["url"] = "https://github.com/" + "a" * 600
+    response = post_github(hook, payload, event="push")
+    assert response.status_code == 200, response.content
+    assert not GitLink.objects.filter(kind="commit").exists()
+
+
+def test_receipts_are_counted_in_the_metrics(personas, tickets, counted):
+    github, gitlab = make_hook(personas), make_hook(personas, "gitlab")
+    post_github(github, github_push("BLOG-1"), event="push", delivery="m1", signature="sha256=" + "0" * 64)
+    post_github(github, github_push("BLOG-1"), event="push", delivery="m1")
+    post_github(github, github_push("BLOG-1"), event="push", delivery="m1")
+    post_github(github, load_fixture("github/ping-payload.json"), event="ping", delivery="m2")
+    post_github(github, {"action": "created"}, event="star", delivery="m3")
+    Client().post(
+        path_of(github),
+        data=b"not json",
+        content_type="application/json",
+        HTTP_X_HUB_SIGNATURE_256=("sha256=" + hmac_hex(github["secret"], b"not json")),
+    )
+    post_gitlab(gitlab, load_fixture("gitlab/push.json"), event="Push Hook", token="wrong")
+    assert counted == [
+        ("github", "bad_signature"),
+        ("github", "processed"),
+        ("github", "duplicate"),
+        ("github", "ping"),
+        ("github", "ignored"),
+        ("github", "malformed"),
+        ("gitlab", "bad_signature"),
+    ]
+
+
 # --------------------------------------------------------------------------- events
 
 
@@ -274,6 +352,19 @@ def test_fixes_on_default_branch_push_closes(personas, tickets):
     assert first.closed_at is not None
     assert second.state == "opened"
     assert Event.objects.filter(ticket=first, kind="action", text="close").count() == 1
+
+
+def test_fixes_close_even_past_the_done_columns_wip_limit(personas, tickets):
+    done = personas.project.columns.get(category="done")
+    done.wip_limit = 1
+    done.save(update_fields=["wip_limit"])
+    TicketFactory(project=personas.project, column=done)
+    hook = make_hook(personas)
+    response = post_github(hook, github_push("Fixes BLOG-1", branch="master"), event="push")
+    assert response.status_code == 200, response.content
+    tickets[0].refresh_from_db()
+    assert (tickets[0].state, tickets[0].column_id) == ("closed", done.pk)
+    assert response.json()["delivery"]["summary"]["closed"] == ["BLOG-1"]
 
 
 def test_fixes_on_another_branch_only_links(personas, tickets):

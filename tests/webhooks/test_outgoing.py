@@ -7,12 +7,14 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from rest_framework.test import APIClient
 
+from accounts.services import system_settings_update
 from punt.events import publish
 from tests.factories import TicketFactory
 from tests.webhooks.conftest import hmac_hex
 from webhooks import outgoing
-from webhooks.models import Delivery
+from webhooks.models import Delivery, Hook
 
 HOOKS = "/api/v1/projects/blog/hooks"
 TICKET = "/api/v1/projects/blog/ticket"
@@ -63,6 +65,78 @@ def test_hooks_role_matrix(personas):
         "admin": 200,
         "owner": 200,
     }
+
+
+def test_hook_detail_change_delete_and_redeliver_role_matrices(personas, allow_loopback):
+    hook = subscribe(personas, "https://hooks.example.com/punt")
+    create_card(personas)
+    delivery = Delivery.objects.earliest("id")
+    detail = f"{HOOKS}/{hook['id']}"
+    admins_only = {"anonymous": 401, "outsider": 404, "viewer": 403, "member": 403}
+    assert personas.matrix("get", detail) == {**admins_only, "admin": 200, "owner": 200}
+    assert personas.matrix("patch", detail, {"description": "CI"}) == {**admins_only, "admin": 200, "owner": 200}
+    assert personas.matrix("get", f"{detail}/deliveries/{delivery.pk}") == {**admins_only, "admin": 200, "owner": 200}
+    assert personas.matrix("post", f"{detail}/deliveries/{delivery.pk}/redeliver") == {
+        **admins_only,
+        "admin": 202,
+        "owner": 202,
+    }
+    assert Delivery.objects.filter(redelivery_of=delivery).count() == 2
+
+    def fresh_hook(role: str) -> str:
+        return f"{HOOKS}/{subscribe(personas, 'https://a.example.com/')['id']}"
+
+    assert personas.matrix("delete", fresh_hook) == {
+        **admins_only,
+        "admin": 204,
+        "owner": 204,
+    }
+
+
+def test_api_key_needs_the_projects_scope_to_manage_hooks(personas):
+    from accounts.models import ApiKey, hash_api_key
+
+    raw = "punt_hooks_test_tickets_only"
+    ApiKey.objects.create(
+        user=personas.admin, name="ci", prefix=raw[:12], hashed_key=hash_api_key(raw), scopes=["tickets:write"]
+    )
+    body = {"url": "https://hooks.example.com/punt", "events": ["*"]}
+    client = APIClient()
+    assert client.post(HOOKS, body, format="json", HTTP_X_API_KEY=raw).status_code == 403
+    assert client.get(HOOKS, HTTP_X_API_KEY=raw).status_code == 403
+    assert not Hook.objects.exists()
+
+
+def test_management_lists_query_counts_do_not_grow(personas, allow_loopback, django_assert_max_num_queries):
+    client = personas.client("admin")
+    urls = ["/api/v1/projects/blog/git-hooks", "/api/v1/projects/blog/chat-webhooks", HOOKS]
+
+    def add() -> None:
+        for provider in ("github", "gitlab", "gitea"):
+            client.post(urls[0], {"provider": provider}, format="json")
+        client.post(urls[1], {"name": "CI"}, format="json")
+        subscribe(personas, "https://hooks.example.com/punt")
+        create_card(personas)
+
+    add()
+    hook = Hook.objects.first()
+    log = f"{HOOKS}/{hook.pk}/deliveries"
+    counts = {}
+    for url in [*urls, log]:
+        with django_assert_max_num_queries(10) as captured:
+            assert client.get(url).status_code == 200
+        counts[url] = len(captured)
+    for _ in range(3):
+        add()
+    for url in [*urls, log]:
+        with django_assert_max_num_queries(counts[url]):
+            assert len(client.get(url).json()) > 1
+
+
+def test_delivery_log_refuses_a_bad_before(personas):
+    hook = subscribe(personas, "https://hooks.example.com/punt")
+    response = personas.client("admin").get(f"{HOOKS}/{hook['id']}/deliveries?before=abc")
+    assert response.status_code == 400
 
 
 def test_create_shows_secret_once_list_and_detail_hide_it(personas):
@@ -137,7 +211,69 @@ def test_ssrf_guard_at_send_time_fails_the_delivery_without_calling(
     assert receiver.requests == []
 
 
-def test_check_url_resolves_names():
+def test_site_setting_allows_private_addresses_at_run_time(
+    personas, receiver, settings, immediate_tasks, django_capture_on_commit_callbacks
+):
+    # The environment says no; a site admin's switch in the system settings says yes.
+    settings.PUNT_WEBHOOKS_ALLOW_PRIVATE = False
+    settings.PUNT_WEBHOOKS_RETRY_BASE_SECONDS = 0
+    staff = personas.user("owner")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    switch = personas.client("owner").put(
+        "/api/v1/admin/system-settings", {"webhooks_allow_private": True}, format="json"
+    )
+    assert switch.status_code == 200, switch.content
+    hook = subscribe(personas, receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        create_card(personas)
+    assert [d["status"] for d in deliveries(personas, hook)] == ["succeeded"]
+    assert len(receiver.requests) == 1
+
+    # Switched off again: the next delivery is refused at send time, and so is a new subscription.
+    system_settings_update(by=staff, webhooks_allow_private=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        create_card(personas, "Second")
+    assert [d["status"] for d in deliveries(personas, hook)] == ["failed", "succeeded"]
+    assert len(receiver.requests) == 1
+    refused = personas.client("admin").post(HOOKS, {"url": receiver.url, "events": ["*"]}, format="json")
+    assert refused.status_code == 400
+
+
+def test_environment_allows_private_addresses_whatever_the_site_setting(personas, settings):
+    system_settings_update(by=None, webhooks_allow_private=False)
+    settings.PUNT_WEBHOOKS_ALLOW_PRIVATE = True
+    assert outgoing.private_addresses_allowed() is True
+    assert [str(a) for a in outgoing.check_url("http://127.0.0.1:9/x", require_resolution=True)] == ["127.0.0.1"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/hook",
+        "http://exa mple.com/hook",
+        "http://example.com/\nHost: evil",
+        "http://example.com:99999/",
+    ],
+)
+def test_malformed_urls_are_400_not_500(personas, url):
+    response = personas.client("admin").post(HOOKS, {"url": url, "events": ["*"]}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["details"][0]["field"] == "url"
+
+
+def test_lan_host_names_are_fine_when_private_addresses_are_allowed(personas, allow_loopback):
+    # A compose service or a LAN box: a single-label name that does not resolve here.
+    assert subscribe(personas, "http://receiver:8080/hook")["url"] == "http://receiver:8080/hook"
+
+
+def test_send_refuses_malformed_urls_without_raising():
+    for url in ("http://[::1/x", "http://" + "a" * 300 + ".example.com/"):
+        result = outgoing.send(url=url, body=b"{}", headers={}, timeout=1)
+        assert result.permanent and result.status_code is None, url
+
+
+def test_check_url_resolves_names(db):
     with pytest.raises(outgoing.UrlRefused, match="loopback"):
         outgoing.check_url("http://localhost:9/x", require_resolution=True)
     with pytest.raises(outgoing.UrlRefused, match="Could not resolve"):
@@ -198,6 +334,24 @@ def test_inactive_hook_gets_nothing(personas, receiver, allow_loopback, immediat
     assert Delivery.objects.count() == 0
 
 
+def test_disabling_a_hook_stops_its_pending_retries(personas, receiver, allow_loopback, counted):
+    from webhooks import services
+
+    receiver.statuses = [500]
+    hook = subscribe(personas, receiver.url)
+    create_card(personas)
+    [delivery] = Delivery.objects.all()
+    services.delivery_attempt(delivery_id=delivery.pk)  # fails, a retry is due
+    assert Delivery.objects.get().status == "pending"
+    personas.client("admin").patch(f"{HOOKS}/{hook['id']}", {"active": False}, format="json")
+    Delivery.objects.update(next_attempt_at=None)
+    assert services.delivery_attempt(delivery_id=delivery.pk) is None
+    [logged] = deliveries(personas, hook)
+    assert (logged["status"], logged["attempts"], logged["error"]) == ("failed", 1, "The webhook is disabled.")
+    assert len(receiver.requests) == 1
+    assert counted[-1] == ("outgoing", "disabled")
+
+
 def test_deliveries_are_written_in_the_changes_transaction(personas, allow_loopback):
     hook = subscribe(personas, "https://hooks.example.com/punt")
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -223,6 +377,20 @@ def test_failing_receiver_is_retried_then_marked_failed(
     assert delivery["attempts"] == 3
     assert delivery["response_code"] == 500
     assert delivery["error"] == "The receiver answered 500."
+
+
+def test_each_attempt_is_counted_in_the_metrics(
+    personas, receiver, allow_loopback, immediate_tasks, settings, counted, django_capture_on_commit_callbacks
+):
+    settings.PUNT_WEBHOOKS_MAX_ATTEMPTS = 2
+    receiver.statuses = [500]
+    subscribe(personas, receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        create_card(personas)
+    receiver.statuses = [200]
+    with django_capture_on_commit_callbacks(execute=True):
+        create_card(personas, "Second")
+    assert counted == [("outgoing", "retry"), ("outgoing", "failed"), ("outgoing", "succeeded")]
 
 
 def test_receiver_recovering_on_retry_succeeds(

@@ -166,6 +166,15 @@ def test_same_key_with_another_body_is_422(personas, ci_key):
     assert Ticket.objects.count() == 1
 
 
+def test_blank_idempotency_key_is_no_key(personas, ci_key):
+    first = ci(ci_key, "post", TICKET, {"title": "A"}, **{"Idempotency-Key": "  "})
+    second = ci(ci_key, "post", TICKET, {"title": "B"}, **{"Idempotency-Key": "  "})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert not second.has_header("Idempotent-Replayed")
+    assert not IdempotencyRecord.objects.exists()
+    assert Ticket.objects.count() == 2
+
+
 def test_keys_belong_to_their_user(personas, ci_key):
     ci(ci_key, "post", TICKET, {"title": "A"}, **{"Idempotency-Key": "shared"})
     other = ci(key_for(personas.admin), "post", TICKET, {"title": "A"}, **{"Idempotency-Key": "shared"})
