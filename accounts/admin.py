@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -15,8 +16,35 @@ from accounts import services
 from accounts.models import ApiKey, SystemSettings, User
 
 
+def _clean_username(form: forms.ModelForm) -> str:
+    # The same rules as registration: URL-safe, and not taken by a user or an organization.
+    instance = form.instance if form.instance.pk else None
+    try:
+        return services.username_check(username=form.cleaned_data.get("username", ""), exclude_user=instance)
+    except DRFValidationError as error:
+        raise forms.ValidationError([str(message) for message in error.detail["username"]]) from None
+
+
+class PuntUserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+
+    def clean_username(self) -> str:
+        return _clean_username(self)
+
+
+class PuntUserChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+    def clean_username(self) -> str:
+        return _clean_username(self)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    add_form = PuntUserCreationForm
+    form = PuntUserChangeForm
     list_display = ("username", "email", "display_name", "is_active", "is_staff", "date_joined", "last_login")
     list_filter = ("is_staff", "is_active", "is_superuser", "date_joined")
     search_fields = ("username", "email", "display_name")

@@ -71,18 +71,27 @@ def _email_taken(email: str, *, exclude_user: User | None = None) -> bool:
 # --------------------------------------------------------------------------- users
 
 
-def _user_build(*, username: str, email: str, password: str, display_name: str) -> User:
-    """A validated, unsaved account (the rules shared by self-registration and admins)."""
+def username_check(*, username: str, exclude_user: User | None = None) -> str:
+    """`username` stripped, if it is well formed and free; else a ValidationError on "username".
+
+    One namespace for people and organizations: /projects/<name>/… must never be ambiguous.
+    Shared by registration, the admin users API and the Django admin's user forms.
+    """
     username = (username or "").strip()
-    email = User.objects.normalize_email((email or "").strip())
     if not USERNAME_RE.match(username):
         raise _invalid("username", USERNAME_HELP)
-    # One namespace for people and organizations: /projects/<name>/… must never be ambiguous.
-    if (
-        User.objects.filter(username__iexact=username).exists()
-        or Organization.objects.filter(slug__iexact=username).exists()
-    ):
+    users = User.objects.filter(username__iexact=username)
+    if exclude_user is not None:
+        users = users.exclude(pk=exclude_user.pk)
+    if users.exists() or Organization.objects.filter(slug__iexact=username).exists():
         raise _invalid("username", f"The name '{username}' is already taken.")
+    return username
+
+
+def _user_build(*, username: str, email: str, password: str, display_name: str) -> User:
+    """A validated, unsaved account (the rules shared by self-registration and admins)."""
+    username = username_check(username=username)
+    email = User.objects.normalize_email((email or "").strip())
     if _email_taken(email):
         raise _invalid("email", "An account with this email address already exists.")
     user = User(username=username, email=email, display_name=(display_name or "").strip())
@@ -307,6 +316,15 @@ def api_key_create(
         expires_at=expires_at,
     )
     return key, raw
+
+
+def api_key_mark_used(*, api_key: ApiKey, now: datetime) -> None:
+    """Record that `api_key` authenticated a request at `now` (a hint for humans, not an audit log).
+
+    One conditional UPDATE, atomic on its own; the caller decides how often it is worth a write.
+    """
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    api_key.last_used_at = now
 
 
 @transaction.atomic

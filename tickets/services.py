@@ -53,6 +53,7 @@ MAX_REFERENCES = 50  # references resolved per text; more is spam, not cross-lin
 TITLE_MAX = 500
 BODY_MAX = 100_000
 COMMENT_MAX = 50_000
+COMMENT_MINUTES_MAX = 100_000  # the API's limit too; the pages and dialects come straight here
 # PositiveIntegerField's ceiling on every engine; larger story points are a typo, not a plan.
 ESTIMATE_MAX = 2_147_483_647
 # Ids are 64-bit: a longer digit string names no row (and would overflow SQLite's integers).
@@ -975,6 +976,8 @@ def comment_create(
     body = _clean_comment(body)
     if minutes is not None and minutes < 0:
         raise _invalid("minutes", "Minutes cannot be negative.")
+    if minutes is not None and minutes > COMMENT_MINUTES_MAX:
+        raise _invalid("minutes", f"One comment logs at most {COMMENT_MINUTES_MAX} minutes.")
     comment = Event.objects.create(
         ticket=ticket,
         kind=Event.Kind.COMMENT,

@@ -40,8 +40,10 @@ def authenticate_api_key(raw_key: str) -> tuple[Any, ApiKey]:
     if not key.user.is_active:
         raise exceptions.AuthenticationFailed("The owner of this API key is deactivated.")
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
+        # Imported here: accounts.services imports this module (API_KEY_PREFIX).
+        from accounts.services import api_key_mark_used
+
+        api_key_mark_used(api_key=key, now=now)
     return key.user, key
 
 

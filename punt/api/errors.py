@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -54,7 +54,24 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
+def _client_error(exc: Exception) -> tuple[str, int] | None:
+    """The message and status for Django's request-level refusals, which DRF does not translate.
+
+    A body over DATA_UPLOAD_MAX_MEMORY_SIZE (or too many fields) is raised while DRF parses it;
+    left alone it would be reported as a 500 although the client is at fault.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        return "The request body is too large.", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    if isinstance(exc, SuspiciousOperation):
+        return "Bad request.", status.HTTP_400_BAD_REQUEST
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    refused = _client_error(exc)
+    if refused is not None:
+        set_rollback()
+        return Response(error_body(refused[0]), status=refused[1])
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -104,5 +121,8 @@ class ApiErrorMiddleware:
             return JsonResponse(error_body("Not found"), status=404)
         if isinstance(exception, PermissionDenied):
             return JsonResponse(error_body("You do not have permission to perform this action."), status=403)
+        refused = _client_error(exception)
+        if refused is not None:
+            return JsonResponse(error_body(refused[0]), status=refused[1])
         logger.exception("Unhandled error at %s", request.path, exc_info=exception)
         return JsonResponse(error_body("Internal server error"), status=500)

@@ -71,3 +71,40 @@ def test_admin_creates_a_user(db):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert User.objects.get(username="carol").check_password("a long enough passphrase")
+
+
+def test_admin_user_names_follow_the_registration_rules(db):
+    from tests.factories import OrganizationFactory
+
+    OrganizationFactory(slug="acme")
+    UserFactory(username="dave")
+    staff = _client(UserFactory(username="root", is_staff=True))
+    passwords = {
+        "usable_password": "true",
+        "password1": "a long enough passphrase",
+        "password2": "a long enough passphrase",
+    }
+    # User names and organization slugs share one namespace, case-insensitively, and stay URL-safe.
+    for taken_or_bad in ("ACME", "Dave", "has/slash", "-dash"):
+        response = staff.post("/admin/accounts/user/add/", {"username": taken_or_bad, "email": "", **passwords})
+        assert response.status_code == 200, taken_or_bad
+        assert response.context["adminform"].form.errors["username"], taken_or_bad
+    assert not User.objects.filter(username__in=["ACME", "Dave", "has/slash", "-dash"]).exists()
+
+    # Renaming is checked the same way; keeping one's own name is fine.
+    carol = UserFactory(username="carol")
+    change = {
+        "email": "",
+        "display_name": "",
+        "is_active": "on",
+        "global_roles": "[]",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    response = staff.post(f"/admin/accounts/user/{carol.pk}/change/", {"username": "acme", **change})
+    assert response.status_code == 200
+    assert "already taken" in str(response.context["adminform"].form.errors["username"])
+    response = staff.post(f"/admin/accounts/user/{carol.pk}/change/", {"username": "Carol", **change})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    carol.refresh_from_db()
+    assert carol.username == "Carol"

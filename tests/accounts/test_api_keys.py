@@ -161,3 +161,17 @@ def test_scopes(alice, alice_client, settings):
 def test_api_keys_need_authentication(api_client, db):
     assert api_client.get("/api/v1/users/me/api-keys").status_code == 401
     assert api_client.post("/api/v1/users/me/api-keys", {"name": "x"}).status_code == 401
+
+
+def test_last_used_at_is_written_at_most_once_a_minute(alice, alice_client):
+    key = _create(alice_client)["key"]
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=key)
+    assert client.get("/api/v1/users/me").status_code == 200
+    first = ApiKey.objects.get().last_used_at
+    assert first is not None
+    assert client.get("/api/v1/users/me").status_code == 200
+    assert ApiKey.objects.get().last_used_at == first  # a read stays a read
+    ApiKey.objects.update(last_used_at=first - timedelta(minutes=2))
+    assert client.get("/api/v1/users/me").status_code == 200
+    assert ApiKey.objects.get().last_used_at > first

@@ -83,3 +83,26 @@ def test_expired_access_token_is_401_in_the_error_shape(alice):
     response = bearer(str(token)).get("/api/v1/users/me")
     assert response.status_code == 401
     assert set(response.json()) == {"error"}
+
+
+def test_a_body_over_the_upload_limit_is_a_413_not_a_500(alice, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    big = '{"username": "alice", "password": "' + "x" * 2048 + '"}'
+    client = APIClient(raise_request_exception=False)
+    response = client.generic("POST", "/api/v1/auth/login", big, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"error": "The request body is too large."}
+    # The same outside DRF, for views that read the body themselves.
+    settings.ROOT_URLCONF = "tests.api.testing_urls"
+    response = client.generic("POST", "/api/v1/test/plain-body", big, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"error": "The request body is too large."}
+
+
+def test_too_many_form_fields_is_a_400(alice, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    form = "&".join(f"f{i}=1" for i in range(20))
+    client = APIClient(raise_request_exception=False)
+    response = client.generic("POST", "/api/v1/auth/login", form, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert response.json() == {"error": "Bad request."}

@@ -26,6 +26,10 @@ def plain_missing(request: HttpRequest) -> HttpResponse:
     raise Http404("nothing here")
 
 
+def plain_body(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(len(request.body))  # reading the body enforces DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
 class Scoped(APIView):
     api_scope = "projects"
 
@@ -40,6 +44,7 @@ urlpatterns = [
     path("api/v1/test/boom", Boom.as_view()),
     path("api/v1/test/plain-boom", plain_boom),
     path("api/v1/test/plain-missing", plain_missing),
+    path("api/v1/test/plain-body", plain_body),
     path("api/v1/test/scoped", Scoped.as_view()),
     *punt_urlpatterns,
 ]

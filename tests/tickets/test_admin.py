@@ -38,3 +38,8 @@ def test_ticket_admin_finds_a_key(staff_client, make_card):
     response = staff_client.get("/admin/tickets/ticket/?q=blog-2")
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [second]
+
+
+def test_tickets_are_not_added_in_the_admin(staff_client, personas):
+    # Only ticket_create allocates a number (a bare admin form failed on NOT NULL with a 500).
+    assert staff_client.get("/admin/tickets/ticket/add/").status_code == 403

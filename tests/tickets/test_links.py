@@ -75,3 +75,21 @@ def test_bad_links(personas, make_card):
     response = client.post(url(f"/cards/{card.pk}/links"), {"url": COMMIT, "kind": "fork"}, format="json")
     assert response.json()["details"] == [{"field": "kind", "message": "Use one of commit, branch, pull_request, tag."}]
     assert GitLink.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<script>x</script>", "ftp://git.example.com/x"],
+)
+def test_only_web_links_are_stored_whoever_calls(personas, make_card, bad):
+    # The webhook receivers and the dialects call the service directly, past the API's URLField.
+    from rest_framework.exceptions import ValidationError
+
+    card = make_card()
+    with pytest.raises(ValidationError) as refused:
+        services.git_link_add(ticket=card, url=bad, by=personas.member)
+    assert "url" in refused.value.detail
+    response = personas.client("member").post(url(f"/cards/{card.pk}/links"), {"url": bad}, format="json")
+    assert response.status_code == 400
+    assert response.json()["details"][0]["field"] == "url"
+    assert GitLink.objects.count() == 0
