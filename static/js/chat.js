@@ -7,19 +7,53 @@
   var prefixes = (body.dataset.refreshOn || "").split(/\s+/).filter(Boolean);
   var timer = null, retry = 1000, socket = null;
 
-  function scrollDown() {
+  var keepScroll = null;
+  function scrollDown(e) {
     var log = document.getElementById("chat-log");
-    if (log) log.scrollTop = log.scrollHeight;
+    // Loading older messages or paging back keeps the reader where they are.
+    if (!log || log.hasAttribute("data-paged-back")) return;
+    if (e && e.detail && e.detail.target && e.detail.target.id !== "chat-log") return;
+    // A reader scrolled up into history stays there; new messages wait below.
+    if (keepScroll !== null) { log.scrollTop = keepScroll; keepScroll = null; return; }
+    log.scrollTop = log.scrollHeight;
+  }
+  function busy(log) {
+    // Someone typing an edit or choosing a reaction: do not swap the list under them.
+    var active = document.activeElement;
+    return (active && log.contains(active) && active.tagName === "TEXTAREA") || !!log.querySelector("details[open]");
   }
   function refresh() {
     clearTimeout(timer);
     timer = setTimeout(function () {
-      if (typeof htmx === "undefined" || !document.getElementById("chat-log")) return;
+      var log = document.getElementById("chat-log");
+      if (typeof htmx === "undefined" || !log) return;
+      // A reader paging through history keeps that page; the latest arrive when they jump back.
+      if (log.hasAttribute("data-paged-back")) return;
+      if (busy(log)) { refresh(); return; }
       htmx.ajax("GET", location.pathname, { target: "#chat-log", swap: "outerHTML", headers: { "HX-Target": "chat-log" } });
-    }, 100);
+    }, busy(document.getElementById("chat-log") || document.body) ? 1500 : 100);
   }
   document.addEventListener("htmx:afterSettle", scrollDown);
-  document.addEventListener("DOMContentLoaded", scrollDown);
+  // Every request that redraws the list (live refresh, post, edit, delete, react): after "load
+  // older" it asks for everything from the oldest message shown, so none drop off, and a reader
+  // scrolled up into history keeps their place.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var log = document.getElementById("chat-log");
+    if (!log || !e.detail.target || e.detail.target.id !== "chat-log") return;
+    // One's own new message (the form sits outside the list) always scrolls into view.
+    var fromList = e.detail.elt && log.contains(e.detail.elt);
+    keepScroll = fromList && log.scrollHeight - log.scrollTop - log.clientHeight > 40 ? log.scrollTop : null;
+    var oldest = log.querySelector("li[data-message]");
+    if (log.hasAttribute("data-expanded") && oldest && e.detail.path.indexOf("?") < 0) {
+      e.detail.path += "?since=" + encodeURIComponent(oldest.dataset.message);
+    }
+  });
+  // Older messages were loaded: remember it on the list (the server keeps it on redraws).
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var log = document.getElementById("chat-log");
+    if (log && e.detail && e.detail.target && /^load-older-/.test(e.detail.target.id || "")) log.setAttribute("data-expanded", "");
+  });
+  document.addEventListener("DOMContentLoaded", function () { scrollDown(); });
 
   function connect() {
     if (!path || !("WebSocket" in window)) return;

@@ -214,11 +214,16 @@ def test_org_namespace_board(personas: Personas):
     assert project.namespace == "acme"
 
 
-def test_archived_project_board_is_404(personas: Personas):
+def test_archived_project_board_is_read_only_and_hidden_from_outsiders(personas: Personas):
     from projects import services as project_services
 
     project_services.project_archive(project=personas.project, by=personas.owner)
-    assert page_client(personas, "owner").get(BOARD).status_code == 404
+    # Members still read it (as through the API); outsiders still cannot tell it exists.
+    assert page_client(personas, "owner").get(BOARD).status_code == 200
+    assert page_client(personas, "outsider").get(BOARD).status_code == 404
+    html = page_client(personas, "member").get(BOARD).content.decode()
+    assert "read-only" in html and "quick-add" not in html
+    assert page_client(personas, "member").post(BOARD + "quick-add", {"title": "nope"}).status_code == 403
 
 
 def test_site_admin_sees_any_board(personas: Personas):

@@ -12,8 +12,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from chat import selectors as chat_selectors
 from chat import services as chat_services
@@ -22,6 +23,71 @@ from web.forms import service_error_text
 from web.pages import can, project_for, tab_id
 
 HISTORY = 50
+# The reactions the page offers; the API takes any short emoji, the page keeps to a few.
+REACTIONS = ("👍", "🎉", "❤️", "😄", "👀")
+
+
+# A live refresh keeps the older messages a reader has loaded, up to this many.
+KEEP_LOADED = 500
+
+
+def _id_param(request: HttpRequest, name: str) -> int | None:
+    """A message id from the query string; anything else (text, negative, huge) means none."""
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def _before(request: HttpRequest) -> int | None:
+    """`?before=<message id>` pages back through history; anything else means "the latest"."""
+    return _id_param(request, "before")
+
+
+def _history_context(request: HttpRequest, **where: Any) -> dict[str, Any]:
+    before = _before(request)
+    since = _id_param(request, "since") if before is None else None
+    history: list[Any] = []
+    more = False
+    if since is not None:
+        # A live refresh after "load older": everything from the oldest message on screen, so
+        # the reader keeps their place; past KEEP_LOADED it falls back to the latest page.
+        history, too_many = chat_selectors.message_history(**where, after=since - 1, limit=KEEP_LOADED)
+        if too_many:
+            since = None
+        elif history:
+            more = bool(chat_selectors.message_history(**where, before=history[-1].pk, limit=0)[1])
+    if since is None:
+        history, more = chat_selectors.message_history(**where, before=before, limit=HISTORY)
+    return {
+        "chat_messages": list(reversed(history)),
+        "more": more,
+        "oldest_id": history[-1].pk if history else None,
+        "paged_back": before is not None,
+        "expanded": since is not None,
+        "reaction_choices": REACTIONS,
+    }
+
+
+def _is_older_page(request: HttpRequest) -> bool:
+    """htmx "Load older messages": answer with just that page, to go on top of the log."""
+    return bool(request.headers.get("HX-Request")) and _before(request) is not None and request.method == "GET"
+
+
+def _message_action(request: HttpRequest, message: Any) -> None:
+    """Edit, delete or react to one message, as the form's `action` says; the service checks who may."""
+    action = request.POST.get("action", "")
+    if action == "edit":
+        chat_services.message_edit(
+            user=request.user, message=message, body=request.POST.get("body", ""), tab_id=tab_id(request)
+        )
+    elif action == "delete":
+        chat_services.message_delete(user=request.user, message=message, tab_id=tab_id(request))
+    elif action == "react":
+        emoji = request.POST.get("emoji", "")
+        if emoji not in REACTIONS:
+            raise ValidationError({"emoji": "Pick one of the offered reactions."})
+        chat_services.reaction_toggle(user=request.user, message=message, emoji=emoji, tab_id=tab_id(request))
+    else:
+        raise ValidationError({"action": "Unknown action."})
 
 
 def _is_log_refresh(request: HttpRequest) -> bool:
@@ -49,19 +115,23 @@ def channel(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
                 return response
         if not request.headers.get("HX-Request"):
             return redirect("web:chat", project.namespace, project.path)
-    history, more = chat_selectors.message_history(project=project, limit=HISTORY)
+    return _channel_page(request, project, role, log_only=request.method == "POST")
+
+
+def _channel_page(request: HttpRequest, project: Any, role: str, *, log_only: bool) -> HttpResponse:
     context: dict[str, Any] = {
         "project": project,
         "role": role,
         "tab": "chat",
         "can_write": can(role, WRITE),
         "can_manage": can(role, MANAGE),
-        "chat_messages": list(reversed(history)),
-        "more": more,
-        "topics": list(chat_selectors.topic_list(project=project)[:30]),
+        **_history_context(request, project=project),
     }
-    if _is_log_refresh(request) or request.method == "POST":
+    if _is_older_page(request):
+        return render(request, "web/_chat_page.html", context)
+    if log_only or _is_log_refresh(request):
         return render(request, "web/_chat_log.html", context)
+    context["topics"] = list(chat_selectors.topic_list(project=project)[:30])
     return render(request, "web/chat.html", context)
 
 
@@ -151,16 +221,99 @@ def conversation(request: HttpRequest, conversation_id: str) -> HttpResponse:
                 return response
         if not request.headers.get("HX-Request"):
             return redirect("web:conversation", found.pk)
-    history, more = chat_selectors.message_history(conversation=found, limit=HISTORY)
+    return _conversation_page(request, found, log_only=request.method == "POST")
+
+
+def _conversation_page(request: HttpRequest, found: Any, *, log_only: bool) -> HttpResponse:
     others = [m.user for m in found.memberships.all() if m.user_id != request.user.pk]
     context = {
         "conversation": found,
         "others": others,
-        "chat_messages": list(reversed(history)),
-        "more": more,
         "can_write": True,
-        "conversations": list(chat_selectors.conversation_list(user=request.user)),
+        **_history_context(request, conversation=found),
     }
-    if _is_log_refresh(request) or request.method == "POST":
+    if _is_older_page(request):
+        return render(request, "web/_chat_page.html", context)
+    if log_only or _is_log_refresh(request):
         return render(request, "web/_chat_log.html", context)
+    context["conversations"] = list(chat_selectors.conversation_list(user=request.user))
     return render(request, "web/conversation.html", context)
+
+
+@login_required
+@require_POST
+def channel_message(request: HttpRequest, namespace: str, path: str, message_id: str) -> HttpResponse:
+    """Edit, delete or react to a message in the project channel (members and up)."""
+    project, _ = project_for(request, namespace, path, WRITE)
+    try:
+        message = chat_selectors.message_get(message_id=int(message_id), project=project)
+    except NotFound as exc:
+        raise Http404("Message not found.") from exc
+    message.project = project  # keeps the namespace the page resolved (for mention links)
+    try:
+        _message_action(request, message)
+    except APIException as exc:
+        if (response := _error(request, exc)) is not None:
+            return response
+    if request.headers.get("HX-Request"):
+        _, role = project_for(request, namespace, path, READ)
+        return _channel_page(request, project, role, log_only=True)
+    return redirect(reverse("web:chat", args=[project.namespace, project.path]) + f"#message-{message.pk}")
+
+
+@login_required
+@require_POST
+def conversation_message(request: HttpRequest, conversation_id: str, message_id: str) -> HttpResponse:
+    """Edit, delete or react to a message in one of my conversations."""
+    try:
+        found = chat_selectors.conversation_get(user=request.user, conversation_id=int(conversation_id))
+        message = chat_selectors.message_get(message_id=int(message_id), conversation=found)
+    except NotFound as exc:
+        raise Http404("Message not found.") from exc
+    try:
+        _message_action(request, message)
+    except APIException as exc:
+        if (response := _error(request, exc)) is not None:
+            return response
+    if request.headers.get("HX-Request"):
+        return _conversation_page(request, found, log_only=True)
+    return redirect(reverse("web:conversation", args=[found.pk]) + f"#message-{message.pk}")
+
+
+@login_required
+@require_POST
+def topic_manage(request: HttpRequest, namespace: str, path: str, topic_id: str) -> HttpResponse:
+    """Pin/unpin and lock/unlock (admins), delete the topic or one reply (author or admin)."""
+    project, _ = project_for(request, namespace, path, WRITE)
+    try:
+        found = chat_selectors.topic_get(project=project, topic_id=int(topic_id))
+    except NotFound as exc:
+        raise Http404("Topic not found.") from exc
+    found.project = project  # keeps the namespace the page resolved
+    action = request.POST.get("action", "")
+    here = reverse("web:topic", args=[project.namespace, project.path, found.pk])
+    toggles = {
+        "pin": {"pinned": True},
+        "unpin": {"pinned": False},
+        "lock": {"locked": True},
+        "unlock": {"locked": False},
+    }
+    try:
+        if action in toggles:
+            chat_services.topic_update(user=request.user, topic=found, tab_id=tab_id(request), **toggles[action])
+        elif action == "delete":
+            chat_services.topic_delete(user=request.user, topic=found, tab_id=tab_id(request))
+            messages.success(request, f"Topic “{found.title}” deleted.")
+            return redirect("web:chat", project.namespace, project.path)
+        elif action == "reply_delete":
+            reply_id = request.POST.get("reply", "")
+            reply = next((r for r in found.replies.all() if str(r.pk) == reply_id), None)
+            if reply is None:
+                raise Http404("Reply not found.")
+            reply.topic = found
+            chat_services.topic_reply_delete(user=request.user, reply=reply, tab_id=tab_id(request))
+        else:
+            raise ValidationError({"action": "Unknown action."})
+    except APIException as exc:
+        messages.error(request, service_error_text(exc))
+    return redirect(here)

@@ -96,4 +96,5 @@ def projects(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Project {project.name} created.")
             return redirect("web:board", project.namespace, project.path)
     projects = list(project_selectors.projects_for_user(user=request.user))
-    return render(request, "web/projects.html", {"projects": projects, "form": form})
+    archived = list(project_selectors.projects_for_user(user=request.user, archived=True))
+    return render(request, "web/projects.html", {"projects": projects, "archived": archived, "form": form})

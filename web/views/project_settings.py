@@ -13,18 +13,18 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
-from rest_framework.exceptions import APIException
+from django.views.decorators.http import require_http_methods, require_POST
+from rest_framework.exceptions import APIException, ValidationError
 
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.models import Column, Membership, Project
-from projects.permissions import MANAGE
+from projects.permissions import MANAGE, OWN
 from web.forms import service_error_text
-from web.pages import project_for, tab_id
+from web.pages import check_page_role, project_for, project_get, tab_id
 from webhooks import selectors as hook_selectors
 from webhooks import services as hook_services
-from webhooks.models import GitHook
+from webhooks.models import Delivery, GitHook
 
 # Shown once after creation, then dropped from the session.
 ONCE_KEY = "punt_settings_secret"
@@ -32,6 +32,25 @@ ONCE_KEY = "punt_settings_secret"
 
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
+
+
+def _swapped(ids: list[int], a: int, b: int) -> list[int]:
+    order = list(ids)
+    order[a], order[b] = order[b], order[a]
+    return order
+
+
+def _choice(request: HttpRequest, field: str, allowed: list[str], default: str | None = None) -> str:
+    """A form's choice checked against `allowed`: the services take these words as given
+    (the API's serializers check them there), so the page checks them here."""
+    value = request.POST.get(field) or default
+    if value not in allowed:
+        raise ValidationError({field: f"Choose one of: {', '.join(allowed)}."})
+    return value
+
+
+# Roles the page may hand out: the owner is made only by a transfer.
+GRANTABLE = [r for r in Membership.Role.values if r != Membership.Role.OWNER]
 
 
 def _member(project: Project, request: HttpRequest) -> Membership:
@@ -46,7 +65,7 @@ def _action_member_add(request: HttpRequest, project: Project) -> str:
     m = project_services.membership_add(
         project=project,
         username=request.POST.get("username", "").strip(),
-        role=request.POST.get("role", "member"),
+        role=_choice(request, "role", GRANTABLE, "member"),
         by=request.user,
         tab_id=tab_id(request),
     )
@@ -55,7 +74,10 @@ def _action_member_add(request: HttpRequest, project: Project) -> str:
 
 def _action_member_role(request: HttpRequest, project: Project) -> str:
     m = project_services.membership_update(
-        membership=_member(project, request), role=request.POST.get("role", ""), by=request.user, tab_id=tab_id(request)
+        membership=_member(project, request),
+        role=_choice(request, "role", GRANTABLE),
+        by=request.user,
+        tab_id=tab_id(request),
     )
     return f"{m.user.username} is now {m.role}."
 
@@ -70,7 +92,7 @@ def _action_column_add(request: HttpRequest, project: Project) -> str:
     column = project_services.column_create(
         project=project,
         name=request.POST.get("name", ""),
-        category=request.POST.get("category") or Column.Category.TODO,
+        category=_choice(request, "category", Column.Category.values, Column.Category.TODO),
         wip_limit=_int(request.POST.get("wip_limit")),
         by=request.user,
         tab_id=tab_id(request),
@@ -82,7 +104,7 @@ def _action_column_update(request: HttpRequest, project: Project) -> str:
     column = project_services.column_update(
         column=_column(project, request),
         name=request.POST.get("name") or None,
-        category=request.POST.get("category") or None,
+        category=_choice(request, "category", Column.Category.values) if request.POST.get("category") else None,
         wip_limit=_int(request.POST.get("wip_limit")),
         by=request.user,
         tab_id=tab_id(request),
@@ -166,6 +188,19 @@ def _action_hook_add(request: HttpRequest, project: Project) -> str:
     return "Outgoing webhook added."
 
 
+def _action_hook_rotate(request: HttpRequest, project: Project) -> str:
+    hook = hook_selectors.hook_get(project=project, hook_id=_int(request.POST.get("hook")) or 0)
+    hook = hook_services.hook_update(hook=hook, by=request.user, rotate_secret=True)
+    request.session[ONCE_KEY] = {"what": f"New secret for {hook.url}", "url": "", "secret": hook.secret}
+    return "Secret rotated: update the receiving end, the old secret no longer signs deliveries."
+
+
+def _action_hook_active(request: HttpRequest, project: Project) -> str:
+    hook = hook_selectors.hook_get(project=project, hook_id=_int(request.POST.get("hook")) or 0)
+    hook = hook_services.hook_update(hook=hook, by=request.user, active=request.POST.get("active") == "1")
+    return "Webhook resumed." if hook.active else "Webhook paused: no deliveries until you resume it."
+
+
 def _action_hook_delete(request: HttpRequest, project: Project) -> str:
     hook = hook_selectors.hook_get(project=project, hook_id=_int(request.POST.get("hook")) or 0)
     hook_services.hook_delete(hook=hook, by=request.user)
@@ -188,7 +223,12 @@ ACTIONS: dict[str, Callable[[HttpRequest, Project], str]] = {
     "chat_hook_revoke": _action_chat_hook_revoke,
     "hook_add": _action_hook_add,
     "hook_delete": _action_hook_delete,
+    "hook_rotate": _action_hook_rotate,
+    "hook_active": _action_hook_active,
 }
+
+# How much of a webhook's delivery log its page shows (newest first).
+DELIVERY_LOG = 50
 
 
 @login_required
@@ -203,8 +243,15 @@ def project_settings(request: HttpRequest, namespace: str, path: str) -> HttpRes
             messages.success(request, action(request, project))
         except APIException as exc:
             messages.error(request, service_error_text(exc))
-        anchor = request.POST.get("action", "").split("_")[0]
+        # The section to land on: member_add → #member, columns_reorder → #column.
+        anchor = request.POST.get("action", "").split("_")[0].rstrip("s")
         return redirect(reverse("web:project_settings", args=[project.namespace, project.path]) + f"#{anchor}")
+    columns = list(project_selectors.project_columns(project=project))
+    ids = [c.pk for c in columns]
+    # Each row's ↑/↓ buttons post the whole new order (what columns_reorder takes), so they work without JS.
+    for index, column in enumerate(columns):
+        column.order_up = _swapped(ids, index, index - 1) if index > 0 else None
+        column.order_down = _swapped(ids, index, index + 1) if index < len(ids) - 1 else None
     context: dict[str, Any] = {
         "project": project,
         "role": role,
@@ -212,7 +259,7 @@ def project_settings(request: HttpRequest, namespace: str, path: str) -> HttpRes
         "can_manage": True,
         "memberships": list(project_selectors.project_members(project=project)),
         "roles": [r for r in Membership.Role.choices if r[0] != Membership.Role.OWNER],
-        "columns": list(project_selectors.project_columns(project=project)),
+        "columns": columns,
         "categories": Column.Category.choices,
         "labels": list(project_selectors.project_labels(project=project)),
         "git_hooks": list(hook_selectors.git_hooks_for(project=project)),
@@ -220,5 +267,69 @@ def project_settings(request: HttpRequest, namespace: str, path: str) -> HttpRes
         "chat_hooks": list(hook_selectors.chat_webhooks_for(project=project)),
         "hooks": list(hook_selectors.hooks_for(project=project)),
         "once": request.session.pop(ONCE_KEY, None),
+        "is_owner": role == OWN,
     }
     return render(request, "web/project_settings.html", context)
+
+
+@login_required
+@require_POST
+def project_archive(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
+    """The owner hides the project: it turns read-only and leaves everyone's lists until restored."""
+    project, _ = project_for(request, namespace, path, OWN)
+    try:
+        project_services.project_archive(project=project, by=request.user, tab_id=tab_id(request))
+    except APIException as exc:
+        messages.error(request, service_error_text(exc))
+    else:
+        messages.success(
+            request, f"{project.name} was archived. You can restore it from its board or the project list."
+        )
+    return redirect("web:board", project.namespace, project.path)
+
+
+@login_required
+@require_POST
+def project_restore(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
+    """The owner brings an archived project back (project_for refuses every write on it, so
+    this one looks the project up itself)."""
+    project = project_get(namespace=namespace, path=path)
+    check_page_role(request.user, project, OWN)
+    try:
+        project_services.project_restore(project=project, by=request.user, tab_id=tab_id(request))
+    except APIException as exc:
+        messages.error(request, service_error_text(exc))
+    else:
+        messages.success(request, f"{project.name} is back.")
+    return redirect("web:board", project.namespace, project.path)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hook_deliveries(request: HttpRequest, namespace: str, path: str, hook_id: str) -> HttpResponse:
+    """One outgoing webhook's delivery log (newest first), with "redeliver" on each entry."""
+    project, role = project_for(request, namespace, path, MANAGE)
+    hook = hook_selectors.hook_get(project=project, hook_id=int(hook_id))
+    here = reverse("web:hook_deliveries", args=[project.namespace, project.path, hook.pk])
+    if request.method == "POST":
+        delivery = hook_selectors.delivery_get(hook=hook, delivery_id=_int(request.POST.get("delivery")) or 0)
+        copy = hook_services.delivery_redeliver(delivery=delivery, by=request.user)
+        messages.success(request, f"Delivery {delivery.guid} queued again (entry #{copy.pk}).")
+        return redirect(here)
+    status = request.GET.get("status") or None
+    statuses = dict(Delivery.Status.choices)
+    if status not in statuses:
+        status = None
+    deliveries = list(hook_selectors.deliveries_for(hook=hook, status=status)[:DELIVERY_LOG])
+    context = {
+        "project": project,
+        "role": role,
+        "tab": "settings",
+        "can_manage": True,
+        "hook": hook,
+        "deliveries": deliveries,
+        "statuses": Delivery.Status.choices,
+        "status": status,
+        "limit": DELIVERY_LOG,
+    }
+    return render(request, "web/hook_deliveries.html", context)

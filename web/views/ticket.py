@@ -7,11 +7,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.exceptions import ValidationError as ServiceError
 
 from projects import selectors as project_selectors
@@ -21,7 +22,7 @@ from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
 from web.forms import ChecklistItemForm, CommentForm, TicketForm, add_service_errors, service_error_text
-from web.pages import can, project_for, tab_id
+from web.pages import ARCHIVED_TEXT, can, project_for, tab_id
 
 
 def _ticket_url(project: Project, number: int, anchor: str = "") -> str:
@@ -186,7 +187,11 @@ def comment_add(request: HttpRequest, namespace: str, path: str, number: str) ->
     ticket = _ticket(project, int(number))
     form = CommentForm(request.POST)
     if not form.is_valid():
-        return _fail(request, project, ticket.number, ServiceError({"body": ["Write something first."]}))
+        # Say what is wrong (an empty text, or minutes out of range), field by field.
+        errors = {field: list(messages_) for field, messages_ in form.errors.items()}
+        if "body" in errors and not request.POST.get("body", "").strip():
+            errors["body"] = ["Write something first."]
+        return _fail(request, project, ticket.number, ServiceError(errors))
     try:
         comment = ticket_services.comment_create(
             ticket=ticket,
@@ -194,6 +199,29 @@ def comment_add(request: HttpRequest, namespace: str, path: str, number: str) ->
             body=form.cleaned_data["body"],
             minutes=form.cleaned_data.get("minutes"),
             tab_id=tab_id(request),
+        )
+    except APIException as exc:
+        return _fail(request, project, ticket.number, exc)
+    return after_change(request, project, ticket.number, str(comment.pk))
+
+
+@login_required
+@require_POST
+def comment_change(request: HttpRequest, namespace: str, path: str, number: str, comment_id: str) -> HttpResponse:
+    """Edit (`body`) or delete (`delete`=1) a comment: the service lets authors edit, and
+    authors or project admins delete."""
+    project, _ = project_for(request, namespace, path, WRITE)
+    ticket = _ticket(project, int(number))
+    try:
+        comment = ticket_selectors.comment_get(project=project, comment_id=int(comment_id), ticket=ticket)
+    except NotFound as exc:
+        raise Http404("Comment not found.") from exc
+    try:
+        if request.POST.get("delete"):
+            ticket_services.comment_delete(comment=comment, by=request.user, tab_id=tab_id(request))
+            return after_change(request, project, ticket.number, "timeline")
+        ticket_services.comment_update(
+            comment=comment, by=request.user, body=request.POST.get("body", ""), tab_id=tab_id(request)
         )
     except APIException as exc:
         return _fail(request, project, ticket.number, exc)
@@ -220,7 +248,10 @@ def checklist_toggle(request: HttpRequest, namespace: str, path: str, number: st
     """Tick/untick (`done`=1/0) or remove (`delete`=1) one checklist item."""
     project, _ = project_for(request, namespace, path, WRITE)
     ticket = _ticket(project, int(number))
-    item = ticket_selectors.checklist_item_get(project=project, item_id=int(item_id), ticket=ticket)
+    try:
+        item = ticket_selectors.checklist_item_get(project=project, item_id=int(item_id), ticket=ticket)
+    except NotFound as exc:
+        raise Http404("Checklist item not found.") from exc
     try:
         if request.POST.get("delete"):
             ticket_services.checklist_item_delete(item=item, by=request.user, tab_id=tab_id(request))
@@ -253,7 +284,10 @@ def attachment_file(request: HttpRequest, namespace: str, path: str, number: str
     """Serve an attachment (or its thumbnail) after the same read check as the ticket itself."""
     project, _ = project_for(request, namespace, path, READ)
     ticket = _ticket(project, int(number))
-    attachment = ticket_selectors.attachment_get(project=project, attachment_id=int(attachment_id), ticket=ticket)
+    try:
+        attachment = ticket_selectors.attachment_get(project=project, attachment_id=int(attachment_id), ticket=ticket)
+    except NotFound as exc:
+        raise Http404("Attachment not found.") from exc
     stored = attachment.thumbnail if request.GET.get("thumb") and attachment.thumbnail else attachment.file
     try:
         handle = stored.open("rb")
@@ -270,7 +304,10 @@ def attachment_file(request: HttpRequest, namespace: str, path: str, number: str
 @login_required
 @require_POST
 def watch_toggle(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    # Viewers may watch (it only changes their own notifications), but nothing changes in an archive.
     project, _ = project_for(request, namespace, path, READ)
+    if project.archived_at is not None:
+        raise PermissionDenied(ARCHIVED_TEXT)
     ticket = _ticket(project, int(number))
     if request.POST.get("watch") == "1":
         ticket_services.ticket_watch(ticket=ticket, user=request.user)

@@ -1,0 +1,25 @@
+// Project settings: drag the columns' rows to reorder the board. The new order goes through the
+// same form action as the ↑/↓ buttons (columns_reorder), so the server checks it the same way.
+(function () {
+  "use strict";
+  function init() {
+    var body = document.getElementById("column-order");
+    var form = document.getElementById("column-order-form");
+    if (!body || !form || typeof Sortable === "undefined") return;
+    Sortable.create(body, {
+      handle: ".drag-handle",
+      animation: 150,
+      onEnd: function (evt) {
+        if (evt.oldIndex === evt.newIndex) return;
+        Array.prototype.forEach.call(form.querySelectorAll('input[name="order"]'), function (el) { el.remove(); });
+        Array.prototype.forEach.call(body.querySelectorAll("tr[data-column]"), function (row) {
+          var input = document.createElement("input");
+          input.type = "hidden"; input.name = "order"; input.value = row.dataset.column;
+          form.appendChild(input);
+        });
+        form.submit();
+      }
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+})();
