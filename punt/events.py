@@ -14,6 +14,7 @@ client never holds up the others.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from collections import Counter
@@ -31,6 +32,7 @@ from punt.realtime.backend import replay_buffer
 
 logger = logging.getLogger("punt.events")
 
+WS_TEXT = "ws_text"  # the message's WebSocket frame, encoded once per event (see _record)
 MESSAGE_TYPE = "punt.event"  # the Channels handler name consumers implement: punt_event
 
 # Prometheus-free counters (the metrics endpoint may read them): published, sent,
@@ -111,6 +113,9 @@ def _record(groups: list[str], message: dict[str, Any]) -> None:
         # SSE omits the `id:` line for an event without one.
         _count("replay_failed")
         logger.exception("Could not record %s for replay", message.get("event"))
+    # Every WebSocket of the group sends the same text: encode it once here rather than once
+    # per socket (a thousand sockets on one project made that the biggest per-event cost).
+    message[WS_TEXT] = json.dumps({"type": message["event"], "payload": message["payload"]})
 
 
 def _dispatch(groups: list[str], message: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from accounts.models import User
 from accounts.serializers import user_brief
 from projects.models import Project
 from projects.permissions import role_of
-from punt.events import MESSAGE_TYPE, gauge, project_group, send_to_groups, user_group
+from punt.events import MESSAGE_TYPE, WS_TEXT, gauge, project_group, send_to_groups, user_group
 from punt.ops import metrics
 from punt.realtime import conf
 from punt.realtime.auth import (
@@ -168,7 +168,11 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
     async def punt_event(self, message: dict[str, Any]) -> None:
         if self.user is None or self.is_echo(message):
             return
-        await self.send_json(ws_message(message))
+        text = message.get(WS_TEXT)
+        if text is not None:
+            await self.send(text_data=text)
+        else:  # presence and other messages sent straight to the group
+            await self.send_json(ws_message(message))
 
 
 class ProjectConsumer(BusConsumer):

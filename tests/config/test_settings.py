@@ -80,3 +80,46 @@ def test_check_deploy_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+SHOW_BACKENDS = (
+    "from django.conf import settings as s; "
+    "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], "
+    "s.CHANNEL_LAYERS['default']['BACKEND'], s.CACHES['default']['BACKEND'], s.MEDIA_ROOT)"
+)
+
+
+def test_embedded_defaults_without_database_or_redis_urls(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "MEDIA_ROOT"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SHOW_BACKENDS],
+        cwd=ROOT,
+        env={**env, "DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    engine, name, layer, cache, media = result.stdout.strip().splitlines()[-1].split()
+    assert (engine, Path(name)) == ("django.db.backends.sqlite3", ROOT / "db.sqlite3")
+    assert layer == "punt.realtime.layers.InMemoryChannelLayer"
+    assert cache == "django.core.cache.backends.locmem.LocMemCache"
+    assert Path(media) == ROOT / "media"
+
+
+def test_database_and_redis_urls_switch_to_the_scale_out_backends(tmp_path):
+    result = run_manage(
+        "shell",
+        "-c",
+        SHOW_BACKENDS,
+        DEBUG="1",
+        DATABASE_URL="postgres://punt:secret@db.example.com:5432/punt",
+        REDIS_URL="redis://cache.example.com:6379/2",
+        MEDIA_ROOT=str(tmp_path / "uploads"),
+    )
+    assert result.returncode == 0, result.stderr
+    engine, name, layer, cache, media = result.stdout.strip().splitlines()[-1].split()
+    assert (engine, name) == ("django.db.backends.postgresql", "punt")
+    assert layer == "channels_redis.core.RedisChannelLayer"
+    assert cache == "django.core.cache.backends.redis.RedisCache"
+    assert Path(media) == tmp_path / "uploads"
