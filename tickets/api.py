@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from projects.models import Column, Project
-from projects.permissions import MANAGE, READ, WRITE
+from projects.permissions import MANAGE, READ, WRITE, check_role
 from punt.api.request import tab_id
 from tickets import selectors, services
 from tickets import serializers as s
@@ -68,11 +68,19 @@ class TicketsApiView(GenericAPIView):
     def needed_role(self) -> str:
         return READ if self.request.method in ("GET", "HEAD", "OPTIONS") else WRITE
 
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # The project and the caller's role first: outsiders get 404 and low roles 403 before
+        # any payload is read, so a bad body never tells them anything else.
+        self.project()
+
     def project(self, needed: str | None = None) -> Project:
         if not hasattr(self, "_project"):
             self._project = selectors.project_for(
                 user=self.request.user, slug=self.kwargs["slug"], needed=needed or self.needed_role()
             )
+        elif needed is not None:
+            check_role(self.request.user, self._project, needed)
         return self._project
 
     def card(self, *, deleted: bool = False) -> Ticket:
