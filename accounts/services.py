@@ -32,8 +32,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.images import ImageRejected, image_open_checked, image_to_square_webp
 from accounts.models import ApiKey, PasswordResetToken, SystemSettings, User, hash_api_key
+from accounts.serializers import user_brief
 from projects.models import Organization
 from punt.api.authentication import API_KEY_PREFIX
+from punt.events import publish
 
 logger = logging.getLogger("punt.accounts")
 
@@ -132,7 +134,13 @@ def user_update(*, user: User, display_name: str | None = None, email: str | Non
         fields.append("email")
     if fields:
         user.save(update_fields=fields)
+        _publish_profile(user)
     return user
+
+
+def _publish_profile(user: User) -> None:
+    """`user.updated` to the user's own sockets and streams (other tabs, other devices)."""
+    publish("user.updated", user_brief(user), user_ids=[user.pk], actor_id=user.pk)
 
 
 @transaction.atomic
@@ -369,6 +377,7 @@ def avatar_set(*, user: User, upload: UploadedFile) -> User:
         raise
     if old_name:
         _delete_file_on_commit(user.avatar.storage, old_name)
+    _publish_profile(user)
     return user
 
 
@@ -380,6 +389,7 @@ def avatar_clear(*, user: User) -> User:
         user.avatar = ""
         user.save(update_fields=["avatar"])
         _delete_file_on_commit(storage, old_name)
+        _publish_profile(user)
     return user
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -78,6 +78,13 @@ class Conflict(APIException):
 
 def _invalid(field: str, message: str) -> ValidationError:
     return ValidationError({field: [message]})
+
+
+def _check_choice(field: str, value: str, choices: type[models.TextChoices]) -> str:
+    """Refuse a word the model does not know (pages and commands call services without a serializer)."""
+    if value not in choices.values:
+        raise _invalid(field, f"'{value}' is not one of: {', '.join(choices.values)}.")
+    return value
 
 
 def color_validate(color: str) -> str:
@@ -373,7 +380,7 @@ def project_update(
 
 @transaction.atomic
 def project_archive(*, project: Project, by: Any, tab_id: str | None = None) -> Project:
-    """WarmDesk's DELETE: hide the project (restorable by its owner)."""
+    """WarmDesk's DELETE: hide the project, restorable by its owner (the caller is the owner)."""
     if project.archived_at is not None:
         raise Conflict("This project is already archived.")
     project.archived_at = timezone.now()
@@ -384,6 +391,7 @@ def project_archive(*, project: Project, by: Any, tab_id: str | None = None) -> 
 
 @transaction.atomic
 def project_restore(*, project: Project, by: Any, tab_id: str | None = None) -> Project:
+    """Un-archive (the caller is the owner: checked by the view or page)."""
     if project.archived_at is None:
         raise Conflict("This project is not archived.")
     project.archived_at = None
@@ -439,6 +447,7 @@ def membership_add(
     """
     if role is None:
         role = system_settings().default_member_role
+    _check_choice("role", role, Role)
     if role == Role.OWNER:
         raise _invalid("role", "A project has exactly one owner; use transfer-ownership instead.")
     user = _user_by_name(username)
@@ -457,6 +466,7 @@ def membership_add(
 @transaction.atomic
 def membership_update(*, membership: Membership, role: str, by: Any, tab_id: str | None = None) -> Membership:
     """Change a member's role (the caller has MANAGE). Nobody changes the owner's role here."""
+    _check_choice("role", role, Role)
     if role == Role.OWNER:
         raise _invalid("role", "A project has exactly one owner; use transfer-ownership instead.")
     if membership.role == Role.OWNER:
@@ -590,6 +600,7 @@ def column_create(
     tab_id: str | None = None,
 ) -> Column:
     """Add a column at the right end of the board."""
+    _check_choice("category", category, Column.Category)
     # Lock the project so concurrent creates get distinct orders.
     Project.objects.select_for_update().filter(pk=project.pk).first()
     name = _check_column_name(project=project, name=name)
@@ -627,6 +638,8 @@ def column_update(
     if name is not None:
         column.name = _check_column_name(project=column.project, name=name, exclude_pk=column.pk)
         fields.append("name")
+    if category is not None:
+        _check_choice("category", category, Column.Category)
     if category is not None and category != column.category:
         was_done = column.category == Column.Category.DONE
         column.category = category

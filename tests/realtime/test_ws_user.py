@@ -121,3 +121,18 @@ async def test_assignment_mention_and_watched_change_made_through_the_api_reach_
     watched = await next_notification()
     assert (watched["kind"], watched["data"]["ticket"]["key"]) == ("watched", card["key"])
     await mary.disconnect()
+
+
+async def test_a_profile_change_through_the_api_reaches_the_users_sockets(personas):
+    socket = await ws_connect(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
+
+    @database_sync_to_async
+    def rename() -> int:
+        return personas.client("member").put("/api/v1/users/me", {"display_name": "Mary Q."}, format="json").status_code
+
+    assert await rename() == 200
+    message = await socket.receive_json_from(timeout=TIMEOUT)
+    assert message["type"] == "user.updated"
+    assert message["payload"]["name"] == "Mary Q."
+    assert message["payload"]["username"] == "mary"
+    await socket.disconnect()
