@@ -24,7 +24,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -35,6 +34,7 @@ from accounts.models import ApiKey, PasswordResetToken, SystemSettings, User, ha
 from accounts.serializers import user_brief
 from projects.models import Organization
 from punt.api.authentication import API_KEY_PREFIX
+from punt.api.errors import invalid as _invalid
 from punt.events import publish
 
 logger = logging.getLogger("punt.accounts")
@@ -45,10 +45,6 @@ USERNAME_HELP = "Use 1-39 letters, digits, '.', '_' or '-', starting with a lett
 AVATAR_SIZE = 256
 # Shown in API key lists so people can tell their keys apart: "punt_" + 8 characters.
 API_KEY_PREFIX_LENGTH = len(API_KEY_PREFIX) + 8
-
-
-def _invalid(field: str, message: str | list[str]) -> ValidationError:
-    return ValidationError({field: message if isinstance(message, list) else [message]})
 
 
 def registration_open() -> bool:

@@ -20,7 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 
 from accounts.services import system_settings
 from projects.models import (
@@ -32,6 +32,7 @@ from projects.models import (
     Project,
     Sprint,
 )
+from punt.api.errors import invalid as _invalid
 from punt.events import publish
 
 User = get_user_model()
@@ -74,10 +75,6 @@ class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This conflicts with the current state."
     default_code = "conflict"
-
-
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError({field: [message]})
 
 
 def _check_choice(field: str, value: str, choices: type[models.TextChoices]) -> str:

@@ -33,7 +33,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 from rest_framework import status
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied
 
 from accounts.models import User
 from accounts.serializers import user_brief
@@ -42,6 +42,7 @@ from chat.services import notify
 from projects.models import Column, Label, Membership, Project, Sprint
 from projects.permissions import MANAGE, has_role, visible_projects
 from projects.services import column_for_category, columns_create_defaults
+from punt.api.errors import invalid as _invalid
 from punt.events import publish
 from tickets import markdown
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, TimeEntry, Watcher
@@ -76,10 +77,6 @@ class PayloadTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The file is too large."
     default_code = "too_large"
-
-
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError({field: [message]})
 
 
 def _actor_id(by: Any) -> int | None:

@@ -12,10 +12,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 
 from projects.permissions import MANAGE, WRITE, has_role
 from projects.services import Conflict
+from punt.api.errors import invalid as _invalid
 from punt.events import publish
 from tickets.models import Event, Ticket, TimeEntry
 
@@ -23,10 +24,6 @@ MAX_MINUTES = 24 * 60
 NOTE_MAX = 500
 # Today in the server's time zone may still be yesterday for someone east of it.
 FUTURE_TOLERANCE = timedelta(days=1)
-
-
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError({field: [message]})
 
 
 def _clean_minutes(minutes: int) -> int:

@@ -30,10 +30,11 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import status as http_status
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied
 
 from chat import services as chat_services
 from projects.models import Project
+from punt.api.errors import invalid as _invalid
 from punt.ops import metrics
 from tickets import services as ticket_services
 from tickets.models import Ticket
@@ -47,10 +48,6 @@ EVENT_NAME_MAX = 100
 HOOK_EVENTS_MAX = 50
 # Events that are not changes (presence comes and goes with browser tabs): never delivered.
 UNDELIVERED_EVENT_PREFIXES = ("presence.",)
-
-
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError({field: [message]})
 
 
 class IdempotencyConflict(APIException):

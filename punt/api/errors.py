@@ -26,6 +26,11 @@ def error_body(message: str, details: list[dict[str, str]] | None = None) -> dic
     return body
 
 
+def invalid(field: str, message: str | list[str]) -> exceptions.ValidationError:
+    """A 400 naming `field`, for services to raise: `raise invalid("title", "Too long.")`."""
+    return exceptions.ValidationError({field: message if isinstance(message, list) else [message]})
+
+
 def flatten_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     """Turn DRF's nested error dict/list into a flat list of {"field", "message"}."""
     if isinstance(detail, dict):
