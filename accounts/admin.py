@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from accounts import services
 from accounts.models import ApiKey, SystemSettings, User
+from punt.events import sessions_revoke
 
 
 def _clean_username(form: forms.ModelForm) -> str:
@@ -84,6 +85,7 @@ class UserAdmin(DjangoUserAdmin):
         if change and "is_active" in form.changed_data and not obj.is_active:
             # Same effect as deactivating through the API: no refresh token outlives the account.
             services.refresh_tokens_revoke_all(user=obj)
+            sessions_revoke(obj.pk)
 
 
 class ApiKeyStateFilter(admin.SimpleListFilter):

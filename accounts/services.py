@@ -35,7 +35,7 @@ from accounts.serializers import user_brief
 from projects.models import Organization
 from punt.api.authentication import API_KEY_PREFIX
 from punt.api.errors import invalid as _invalid
-from punt.events import publish
+from punt.events import publish, sessions_revoke
 
 logger = logging.getLogger("punt.accounts")
 
@@ -465,6 +465,8 @@ def user_admin_update(
     user = user_update(user=user, display_name=display_name, email=email)
     if ("is_active" in fields and not user.is_active) or "password" in fields:
         refresh_tokens_revoke_all(user=user)
+    if "is_active" in fields and not user.is_active:
+        sessions_revoke(user.pk)
     return user
 
 

@@ -76,6 +76,28 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+# Every open socket of a user listens here, whatever else it follows, so an account that is
+# deactivated can be cut off everywhere at once (the consumers' punt_sessions_revoked).
+SESSIONS_REVOKED = "punt.sessions_revoked"
+
+
+def sessions_group(user_id: int) -> str:
+    return f"sessions.{user_id}"
+
+
+def sessions_revoke(user_id: int) -> None:
+    """Once the current transaction commits, close every open socket of the user (4401)."""
+    message = {"type": SESSIONS_REVOKED, "user_id": user_id}
+
+    def send() -> None:
+        try:
+            async_to_sync(send_to_groups)([sessions_group(user_id)], message)
+        except Exception:
+            logger.exception("Could not cut off the sockets of user %s", user_id)
+
+    transaction.on_commit(send)
+
+
 async def send_to_groups(groups: list[str], message: dict[str, Any], layer: BaseChannelLayer | None = None) -> None:
     """Hand `message` to each group's channels, bounded by the send timeout; never raises."""
     layer = layer or get_channel_layer()

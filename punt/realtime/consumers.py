@@ -24,7 +24,7 @@ from accounts.models import User
 from accounts.serializers import user_brief
 from projects.models import Project
 from projects.permissions import role_of
-from punt.events import MESSAGE_TYPE, WS_TEXT, gauge, project_group, send_to_groups, user_group
+from punt.events import MESSAGE_TYPE, WS_TEXT, gauge, project_group, send_to_groups, sessions_group, user_group
 from punt.ops import metrics
 from punt.realtime import conf
 from punt.realtime.auth import (
@@ -95,6 +95,7 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
             await self.close(CLOSE_FORBIDDEN)
             return
         self.user = user
+        await self.join_group(sessions_group(user.pk))
         # Counted before joined() greets the client, so a client that got its greeting is counted.
         self.counted = True
         gauge("ws_connections", 1)
@@ -128,6 +129,18 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         await self.leave_groups()
         self.uncount()
+
+    async def punt_sessions_revoked(self, message: dict[str, Any]) -> None:
+        """The account was deactivated: stop at once, as a refused token would have."""
+        if self.user is not None:
+            await self.cut_off(CLOSE_UNAUTHORIZED)
+
+    async def cut_off(self, code: int) -> None:
+        """Stop all delivery at once: leave every group before anything else can arrive."""
+        await self.leave_groups()
+        self.user = None
+        self.uncount()
+        await self.close(code)
 
     def uncount(self) -> None:
         if self.counted:
@@ -236,19 +249,18 @@ class ProjectConsumer(BusConsumer):
         event = message.get("event")
         payload = message.get("payload") or {}
         if event == "member.removed" and payload.get("user_id") == self.user.pk:
-            await self._revoke()
+            await self.cut_off(CLOSE_FORBIDDEN)
             return
         await super().punt_event(message)
         if event in PROJECT_GONE:
-            await self._revoke()
+            await self.cut_off(CLOSE_FORBIDDEN)
 
-    async def _revoke(self) -> None:
-        """Stop all delivery at once: leave the group before anything else can arrive."""
+    async def cut_off(self, code: int = CLOSE_FORBIDDEN) -> None:
         await self.leave_groups()
         await self._leave_presence()
         self.user = None
         self.uncount()
-        await self.close(CLOSE_FORBIDDEN)
+        await self.close(code)
 
     async def _leave_presence(self) -> None:
         if self.heartbeat is not None:
