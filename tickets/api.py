@@ -97,8 +97,8 @@ class TicketsApiView(GenericAPIView):
     def ctx(self) -> dict[str, Any]:
         return {"request": self.request, "project": self.project()}
 
-    def detail_response(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.ticket_detail(project=self.project(), card_id=ticket.pk)
+    def detail_response(self, ticket: Ticket, code: int = status.HTTP_200_OK, *, created: bool = False) -> Response:
+        fresh = selectors.ticket_detail(project=self.project(), card_id=ticket.pk, created=created)
         return Response(s.CardDetailSerializer(fresh, context=self.ctx()).data, status=code)
 
 
@@ -174,7 +174,7 @@ class ColumnCardsView(TicketsApiView):
         data = _input(s.CardCreateInput, request.data)
         data.pop("status", None)  # the column decides the status
         ticket = services.ticket_create(project=self.project(), column=column, **data, **self.actor())
-        return self.detail_response(ticket, status.HTTP_201_CREATED)
+        return self.detail_response(ticket, status.HTTP_201_CREATED, created=True)
 
 
 class CardDetailView(TicketsApiView):

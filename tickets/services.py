@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -90,10 +90,14 @@ def ticket_brief(ticket: Ticket) -> dict[str, Any]:
     return {"id": ticket.pk, "key": ticket.key, "title": ticket.title}
 
 
-def card_payload(ticket: Ticket, *, fresh: Ticket | None = None) -> dict[str, Any]:
+def card_payload(
+    ticket: Ticket, *, fresh: Ticket | None = None, labels: dict[int, list[dict[str, Any]]] | None = None
+) -> dict[str, Any]:
     """The compact card the board events carry (the same shape as the board endpoint).
 
     `fresh`: the ticket already re-read with _reload() after the change, if the caller has it.
+    `labels`: the card_labels() result, if the caller already knows it (e.g. {} for a new
+    ticket created without labels): saves the labels query.
     """
     from tickets.selectors import card_labels, card_values
     from tickets.serializers import CardCompactSerializer, card_payloads
@@ -102,7 +106,9 @@ def card_payload(ticket: Ticket, *, fresh: Ticket | None = None) -> dict[str, An
         return dict(CardCompactSerializer(fresh).data)
     # The board's own fast path (the same JSON): one row and its labels, no model instances.
     rows = list(card_values(Ticket.objects.filter(pk=ticket.pk)))
-    return card_payloads(rows, project=ticket.project, labels=card_labels(tickets=[ticket.pk]))[0]
+    if labels is None:
+        labels = card_labels(tickets=[ticket.pk])
+    return card_payloads(rows, project=ticket.project, labels=labels)[0]
 
 
 def _reload(ticket: Ticket) -> Ticket:
@@ -583,6 +589,33 @@ def _apply_state(ticket: Ticket, *, column: Column, by: Any) -> Action | None:
 # --------------------------------------------------------------------------- tickets
 
 
+def _next_ticket_number(project: Project) -> int:
+    """Increment Project.ticket_counter and return the new value (the UPDATE row-locks the project).
+
+    One `UPDATE ... RETURNING` where the database has it (PostgreSQL, SQLite >= 3.35), else
+    the queryset UPDATE and a read-back in the same transaction: the same row, lock and value.
+    """
+    connection = connections[router.db_for_write(Project)]
+    returning = connection.vendor == "postgresql" or (
+        connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
+    )
+    if not returning:
+        Project.objects.filter(pk=project.pk).update(ticket_counter=F("ticket_counter") + 1)
+        return Project.objects.filter(pk=project.pk).values_list("ticket_counter", flat=True).get()
+    quote = connection.ops.quote_name
+    table, counter = quote(Project._meta.db_table), quote(Project._meta.get_field("ticket_counter").column)
+    # Only model table/column names are interpolated; the id is a parameter.
+    sql = (
+        f"UPDATE {table} SET {counter} = {counter} + 1 WHERE {quote(Project._meta.pk.column)} = %s RETURNING {counter}"  # noqa: S608
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [project.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise Project.DoesNotExist("Project matching query does not exist.")
+    return int(row[0])
+
+
 @transaction.atomic
 def ticket_create(
     *,
@@ -626,8 +659,7 @@ def ticket_create(
     if column is None:
         column = project.columns.order_by("order", "id").first() or columns_create_defaults(project=project)[0]
 
-    Project.objects.filter(pk=project.pk).update(ticket_counter=F("ticket_counter") + 1)
-    number = Project.objects.filter(pk=project.pk).values_list("ticket_counter", flat=True).get()
+    number = _next_ticket_number(project)
     project.ticket_counter = number
     column = _lock_columns([column.pk])[column.pk]
     _check_wip(column, exclude_id=None, force=force)
@@ -661,7 +693,15 @@ def ticket_create(
         _event(ticket, by, Event.Kind.ACTION, "assign", {"assignee": user_brief(assignee_user)})
     _write_mentions(ticket=ticket, by=by, old_text="", new_text=f"{title}\n{body}", tab_id=tab_id)
 
-    publish("board.card_created", card_payload(ticket), project_id=project.pk, tab_id=tab_id, actor_id=_actor_id(by))
+    # A new ticket has exactly the labels just set: with none, there is nothing to read.
+    known_labels = None if label_list else {}
+    publish(
+        "board.card_created",
+        card_payload(ticket, labels=known_labels),
+        project_id=project.pk,
+        tab_id=tab_id,
+        actor_id=_actor_id(by),
+    )
     _notify_assigned(ticket=ticket, by=by, tab_id=tab_id)
     return ticket
 
