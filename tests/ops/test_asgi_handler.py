@@ -1,0 +1,106 @@
+"""PUNT's HTTP handler under ASGI: a fixed pool of threads runs the sync middleware and views."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+from asgiref.testing import ApplicationCommunicator
+from django.http import HttpResponse
+from django.test import override_settings
+from django.urls import path
+
+from punt.asgi import application
+from punt.asgi_handler import ThreadPool
+
+# Each request's close_old_connections() looks at the thread's connection.
+pytestmark = pytest.mark.django_db
+
+released = threading.Event()
+
+
+def thread_name(request):
+    return HttpResponse(threading.current_thread().name)
+
+
+def slow(request):
+    released.wait(timeout=10)
+    return HttpResponse(threading.current_thread().name)
+
+
+urlpatterns = [path("thread", thread_name), path("slow", slow)]
+
+
+def http_get(path: str) -> ApplicationCommunicator:
+    return ApplicationCommunicator(
+        application,
+        {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"localhost")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("localhost", 80),
+        },
+    )
+
+
+async def response_of(communicator: ApplicationCommunicator, timeout: float = 5) -> tuple[int, str]:
+    await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
+    start = await communicator.receive_output(timeout)
+    body = b""
+    while True:
+        message = await communicator.receive_output(timeout)
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    return start["status"], body.decode()
+
+
+def test_the_pool_hands_a_request_to_the_thread_with_fewest_in_flight():
+    pool = ThreadPool(3)
+    assert [pool.acquire(), pool.acquire(), pool.acquire()] == [0, 1, 2]
+    pool.release(1)
+    assert pool.acquire() == 1
+    pool.release(0)
+    pool.release(0)  # nothing in flight anywhere but 1 and 2
+    assert pool.acquire() == 0
+
+
+@override_settings(ROOT_URLCONF=__name__)
+@pytest.mark.asyncio
+async def test_views_run_on_the_same_long_lived_threads_request_after_request():
+    names = {(await response_of(http_get("/thread")))[1] for _ in range(5)}
+    # One request at a time always finds the first thread free: no thread per request.
+    assert names == {"punt-sync-0_0"}
+
+
+@override_settings(ROOT_URLCONF=__name__)
+@pytest.mark.asyncio
+async def test_a_slow_request_does_not_hold_up_a_request_on_another_thread():
+    released.clear()
+    slow_request = asyncio.ensure_future(response_of(http_get("/slow"), timeout=10))
+    await asyncio.sleep(0.2)
+    try:
+        status, name = await response_of(http_get("/thread"), timeout=3)
+        assert status == 200
+        assert not slow_request.done()
+    finally:
+        released.set()
+    assert await slow_request == (200, "punt-sync-0_0")
+    assert name == "punt-sync-1_0"
+
+
+@pytest.mark.asyncio
+async def test_the_api_and_its_middleware_answer_through_the_pooled_handler():
+    status, body = await response_of(http_get("/api/v1/ping"))
+    assert status == 401
+    assert "error" in json.loads(body)
