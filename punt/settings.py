@@ -76,6 +76,9 @@ PUNT_QUERY_COUNT_HEADER = envbool("PUNT_QUERY_COUNT_HEADER", False)
 if PUNT_QUERY_COUNT_HEADER:
     MIDDLEWARE.insert(0, "punt.api.querycount.QueryCountMiddleware")
 
+# Threads that run sync views under daphne (punt/asgi_handler.py); 0 = Django's thread per request.
+PUNT_SYNC_THREADS = envint("PUNT_SYNC_THREADS", 4, minimum=0)
+
 ROOT_URLCONF = "punt.urls"
 ASGI_APPLICATION = "punt.asgi.application"
 
@@ -198,7 +201,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "punt.api.permissions.ApiKeyScope",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["punt.api.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
