@@ -32,12 +32,17 @@ def role_of(user: Any, project: Project) -> str | None:
     role = getattr(project, "_role_cache", {}).get(user.pk, "missing")
     if role == "missing":
         role = Membership.objects.filter(project=project, user=user).values_list("role", flat=True).first()
-        project.__dict__.setdefault("_role_cache", {})[user.pk] = role
+        remember_role(user, project, role)
     if role is None and user.is_staff:
         return Role.ADMIN
     if role is not None and user.is_staff and RANK[Role(role)] < RANK[Role.ADMIN]:
         return Role.ADMIN
     return role
+
+
+def remember_role(user: Any, project: Project, role: str | None) -> None:
+    """Record the user's membership role (None: not a member) read along with the project."""
+    project.__dict__.setdefault("_role_cache", {})[user.pk] = role
 
 
 def has_role(user: Any, project: Project, needed: str) -> bool:

@@ -15,8 +15,8 @@ from django.db.models.functions import Coalesce
 from rest_framework.exceptions import NotFound
 
 from accounts.models import User
-from projects.models import Column, Project
-from projects.permissions import check_role
+from projects.models import Column, Membership, Project
+from projects.permissions import check_role, remember_role
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket
 
 CARD_KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
@@ -24,13 +24,19 @@ CARD_KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
 
 def project_for(*, user: Any, slug: str, needed: str) -> Project:
     """The live project `slug` (its lowercased key) if `user` has `needed`: 404 for outsiders, 403 below."""
-    project = (
-        Project.objects.select_related("owner_user", "organization")
-        .filter(key=slug.upper(), archived_at__isnull=True)
-        .first()
+    projects = Project.objects.select_related("owner_user", "organization").filter(
+        key=slug.upper(), archived_at__isnull=True
     )
+    member = user is not None and user.is_authenticated
+    if member:
+        # The caller's role in the same query: one round trip fewer on every project request.
+        role = Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+        projects = projects.annotate(caller_role=Subquery(role))
+    project = projects.first()
     if project is None:
         raise NotFound("Project not found.")
+    if member:
+        remember_role(user, project, project.caller_role)
     check_role(user, project, needed)
     return project
 
