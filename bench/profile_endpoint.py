@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--sql", action="store_true", help="print the SQL of one request and time it unprofiled")
     args = parser.parse_args()
 
     env = bench_env()
@@ -53,6 +54,9 @@ def main() -> None:
 
     status = call()  # warm-up (imports, caches)
     print(f"{args.method} {args.path} -> {status}")
+    if args.sql:
+        print_sql_and_time(call, args.requests)
+        return
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
@@ -63,6 +67,21 @@ def main() -> None:
     print(f"{args.requests} requests in {elapsed:.2f}s ({elapsed / args.requests * 1000:.1f} ms each, profiled)")
     pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
     print(json.dumps({"ms_per_request": round(elapsed / args.requests * 1000, 2)}))
+
+
+def print_sql_and_time(call, requests: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    for query in queries.captured_queries:
+        print(f"{query['time']}s  {query['sql']}\n")
+    started = time.perf_counter()
+    for _ in range(requests):
+        call()
+    elapsed = time.perf_counter() - started
+    print(f"{len(queries)} queries; {requests} requests unprofiled: {elapsed / requests * 1000:.2f} ms each")
 
 
 if __name__ == "__main__":
