@@ -97,8 +97,8 @@ class TicketsApiView(GenericAPIView):
     def ctx(self) -> dict[str, Any]:
         return {"request": self.request, "project": self.project()}
 
-    def detail_response(self, ticket: Ticket, code: int = status.HTTP_200_OK, *, created: bool = False) -> Response:
-        fresh = selectors.ticket_detail(project=self.project(), card_id=ticket.pk, created=created)
+    def detail_response(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.ticket_detail(project=self.project(), card_id=ticket.pk)
         return Response(s.CardDetailSerializer(fresh, context=self.ctx()).data, status=code)
 
 
@@ -174,7 +174,8 @@ class ColumnCardsView(TicketsApiView):
         data = _input(s.CardCreateInput, request.data)
         data.pop("status", None)  # the column decides the status
         ticket = services.ticket_create(project=self.project(), column=column, **data, **self.actor())
-        return self.detail_response(ticket, status.HTTP_201_CREATED, created=True)
+        # The card the service read for its event, completed: nothing to read back.
+        return Response(s.new_card_detail(ticket.card, user_id=request.user.pk), status=status.HTTP_201_CREATED)
 
 
 class CardDetailView(TicketsApiView):

@@ -186,16 +186,12 @@ def ticket_for_write(*, project: Project, card_id: str | int) -> Ticket:
     return ticket
 
 
-def ticket_detail(*, project: Project, card_id: str | int, created: bool = False) -> Ticket:
+def ticket_detail(*, project: Project, card_id: str | int) -> Ticket:
     """One ticket with its sub-tasks, watchers, checklist progress and counts (constant queries).
 
     Reads the ticket through `project.tickets`, so it comes back attached to `project` with no
     join, and its five counts with one plain SQL statement: as correlated-subquery
     annotations they cost more to compile (~2 ms) than to run.
-
-    `created`: the ticket was just created by this request (ticket_create): it has no
-    sub-tasks, checklist items, comments, attachments or links yet, so those two queries
-    are skipped.
     """
     subtasks = Ticket.objects.filter(deleted_at__isnull=True).select_related("column", "project").order_by("number")
     ticket = (
@@ -204,19 +200,14 @@ def ticket_detail(*, project: Project, card_id: str | int, created: bool = False
         .select_related("column", "assignee", "reporter", "sprint", "parent")
         .prefetch_related(
             "labels",
-            *([] if created else [Prefetch("subtasks", queryset=subtasks, to_attr="live_subtasks")]),
+            Prefetch("subtasks", queryset=subtasks, to_attr="live_subtasks"),
             Prefetch("watchers", queryset=User.objects.order_by("username"), to_attr="watcher_list"),
         )
         .first()
     )
     if ticket is None:
         raise NotFound("Card not found.")
-    if created:
-        ticket.live_subtasks = []
-        counts = dict.fromkeys(TICKET_COUNT_NAMES, 0)
-    else:
-        counts = ticket_counts(ticket_id=ticket.pk)
-    for name, value in counts.items():
+    for name, value in ticket_counts(ticket_id=ticket.pk).items():
         setattr(ticket, name, value)
     return ticket
 

@@ -199,6 +199,31 @@ def card_payloads(
     return cards
 
 
+FULL_ONLY_FIELDS = ("body", "body_html", "reporter")
+
+
+def compact_card(card: dict[str, Any]) -> dict[str, Any]:
+    """A full card (CardSerializer) cut down to the compact card (CardCompactSerializer)."""
+    return {name: value for name, value in card.items() if name not in FULL_ONLY_FIELDS}
+
+
+def new_card_detail(card: dict[str, Any], *, user_id: int | None) -> dict[str, Any]:
+    """CardDetailSerializer's JSON of a ticket this request just created, from its full card.
+
+    A new ticket has no sub-tasks, comments, attachments or links yet, and ticket_create
+    made its reporter and assignee its watchers, so nothing needs reading back.
+    """
+    people = {person["id"]: person for person in (card["reporter"], card["assignee"]) if person is not None}
+    watchers = sorted(people.values(), key=lambda person: person["username"])
+    return {
+        **card,
+        "subtasks": [],
+        "watchers": watchers,
+        "counts": {"comments": 0, "attachments": 0, "links": 0, "subtasks": 0, "watchers": len(watchers)},
+        "watching": user_id in people,
+    }
+
+
 class SubtaskSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     key = serializers.CharField()

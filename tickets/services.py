@@ -46,6 +46,7 @@ from punt.api.errors import invalid as _invalid
 from punt.events import publish
 from tickets import markdown
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, TimeEntry, Watcher
+from tickets.serializers import compact_card
 
 logger = logging.getLogger("punt.tickets")
 
@@ -91,13 +92,18 @@ def ticket_brief(ticket: Ticket) -> dict[str, Any]:
 
 
 def card_payload(
-    ticket: Ticket, *, fresh: Ticket | None = None, labels: dict[int, list[dict[str, Any]]] | None = None
+    ticket: Ticket,
+    *,
+    fresh: Ticket | None = None,
+    labels: dict[int, list[dict[str, Any]]] | None = None,
+    full: bool = False,
 ) -> dict[str, Any]:
     """The compact card the board events carry (the same shape as the board endpoint).
 
     `fresh`: the ticket already re-read with _reload() after the change, if the caller has it.
     `labels`: the card_labels() result, if the caller already knows it (e.g. {} for a new
     ticket created without labels): saves the labels query.
+    `full`: the full card (CardSerializer) instead, read the same way.
     """
     from tickets.selectors import card_labels, card_values
     from tickets.serializers import CardCompactSerializer, card_payloads
@@ -105,10 +111,10 @@ def card_payload(
     if fresh is not None:
         return dict(CardCompactSerializer(fresh).data)
     # The board's own fast path (the same JSON): one row and its labels, no model instances.
-    rows = list(card_values(Ticket.objects.filter(pk=ticket.pk)))
+    rows = list(card_values(Ticket.objects.filter(pk=ticket.pk), full=full))
     if labels is None:
         labels = card_labels(tickets=[ticket.pk])
-    return card_payloads(rows, project=ticket.project, labels=labels)[0]
+    return card_payloads(rows, project=ticket.project, labels=labels, full=full)[0]
 
 
 def _reload(ticket: Ticket) -> Ticket:
@@ -695,9 +701,11 @@ def ticket_create(
 
     # A new ticket has exactly the labels just set: with none, there is nothing to read.
     known_labels = None if label_list else {}
+    # The full card, read once: the event carries its compact part, the API's 201 all of it.
+    ticket.card = card_payload(ticket, labels=known_labels, full=True)
     publish(
         "board.card_created",
-        card_payload(ticket, labels=known_labels),
+        compact_card(ticket.card),
         project_id=project.pk,
         tab_id=tab_id,
         actor_id=_actor_id(by),

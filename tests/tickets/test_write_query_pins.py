@@ -14,10 +14,10 @@ from tests.tickets.helpers import url
 
 pytestmark = pytest.mark.django_db
 
-# Plain create: auth (key, project, role, column), counter UPDATE ... RETURNING, column lock, rank,
-# INSERT ticket, watcher, event, the card_created payload (one row, no labels query), the
-# webhook lookup, and the 201 body (ticket, labels, watchers; no sub-task/count queries).
-CREATE_QUERIES = 16
+# Plain create: auth (key, project with the caller's role, column), counter UPDATE ... RETURNING,
+# column lock, rank, INSERT ticket, watcher, event, the full card (one row, no labels query) that
+# both the card_created event and the 201 body come from, and the webhook lookup.
+CREATE_QUERIES = 12
 MOVE_QUERIES = 15
 
 
@@ -34,9 +34,9 @@ def test_create_query_pin_and_response_matches_detail(personas, columns):
     response, queries = _count(lambda: client.post(url(f"/columns/{todo.pk}/cards"), {"title": "plain"}, format="json"))
     assert response.status_code == 201
     assert queries <= CREATE_QUERIES
-    # The 201 body is exactly what reading the card back returns.
+    # The 201 body is exactly what reading the card back returns, byte for byte.
     body = response.json()
-    assert body == client.get(url(f"/cards/{body['id']}")).json()
+    assert response.content == client.get(url(f"/cards/{body['id']}")).content
 
 
 def test_create_with_labels_response_matches_detail(personas, columns):
@@ -47,7 +47,43 @@ def test_create_with_labels_response_matches_detail(personas, columns):
     assert response.status_code == 201
     body = response.json()
     assert [item["id"] for item in body["labels"]] == [label.pk]
-    assert body == client.get(url(f"/cards/{body['id']}")).json()
+    assert response.content == client.get(url(f"/cards/{body['id']}")).content
+
+
+def test_create_with_every_field_response_matches_detail(personas, columns, make_card):
+    todo = columns[0]
+    client = personas.client("admin")
+    parent = make_card("parent")
+    sprint = client.post(url("/sprints"), {"name": "S1"}, format="json")
+    assert sprint.status_code == 201, sprint.content
+    labels = [LabelFactory(project=personas.project, name=name).pk for name in ("zeta", "alpha")]
+    response = client.post(
+        url(f"/columns/{todo.pk}/cards"),
+        {
+            "title": "everything",
+            "body": "Some *Markdown* for @mary",
+            "type": "bug",
+            "priority": "high",
+            "assignee": "mary",
+            "labels": labels,
+            "sprint_id": sprint.json()["id"],
+            "parent": parent.pk,
+            "due_date": "2026-12-24",
+            "estimate": 5,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["assignee"]["username"] == "mary"
+    assert [watcher["username"] for watcher in body["watchers"]] == ["adam", "mary"]
+    assert body["watching"] is True
+    assert body["parent"]["id"] == parent.pk
+    assert body["sprint"]["name"] == "S1"
+    assert [label["name"] for label in body["labels"]] == ["alpha", "zeta"]
+    assert response.content == client.get(url(f"/cards/{body['id']}")).content
+    # Someone who is not a watcher reads the same card with watching false.
+    assert personas.client("viewer").get(url(f"/cards/{body['id']}")).json()["watching"] is False
 
 
 def test_move_query_pin(personas, columns, make_card):
