@@ -126,6 +126,45 @@ def card_values(queryset: QuerySet[Ticket], *, full: bool = False, extra: tuple[
     ).values(*fields, *(name for name in extra if name not in fields))
 
 
+def card_row(ticket: Ticket) -> dict[str, Any]:
+    """The card_values(full=True) row of a ticket this request just saved, built from memory.
+
+    The ticket carries its column, people, sprint and parent as objects (ticket_create sets
+    them), and a new ticket has no checklist items: nothing needs reading back.
+    """
+    row = {name: getattr(ticket, name) for name in _NEW_CARD_OWN_FIELDS}
+    row["type"], row["priority"], row["state"] = str(ticket.type), str(ticket.priority), str(ticket.state)
+    row["column__category"] = ticket.column.category
+    for role in ("assignee", "reporter"):
+        person = getattr(ticket, role)
+        for name in _PERSON_FIELDS:
+            value = None if person is None else getattr(person, name)
+            row[f"{role}__{name}"] = value.name if name == "avatar" and value is not None else value
+    row["sprint__name"] = ticket.sprint.name if ticket.sprint is not None else None
+    row["parent__number"] = ticket.parent.number if ticket.parent is not None else None
+    row["parent__title"] = ticket.parent.title if ticket.parent is not None else None
+    row["checklist_total"] = row["checklist_done"] = 0
+    return row
+
+
+_NEW_CARD_OWN_FIELDS = (
+    "id",
+    "number",
+    "title",
+    "column_id",
+    "rank",
+    "sprint_id",
+    "parent_id",
+    "due_date",
+    "estimate",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "body",
+    "body_html",
+)
+
+
 def card_labels(*, tickets: list[int] | QuerySet[Ticket]) -> dict[int, list[dict[str, Any]]]:
     """{ticket id: [{id, name, color}, ...]} in label-name order, in one query.
 

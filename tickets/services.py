@@ -46,7 +46,8 @@ from punt.api.errors import invalid as _invalid
 from punt.events import publish
 from tickets import markdown
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, TimeEntry, Watcher
-from tickets.serializers import compact_card
+from tickets.selectors import card_labels, card_row
+from tickets.serializers import card_payloads, compact_card
 
 logger = logging.getLogger("punt.tickets")
 
@@ -699,10 +700,10 @@ def ticket_create(
         _event(ticket, by, Event.Kind.ACTION, "assign", {"assignee": user_brief(assignee_user)})
     _write_mentions(ticket=ticket, by=by, old_text="", new_text=f"{title}\n{body}", tab_id=tab_id)
 
-    # A new ticket has exactly the labels just set: with none, there is nothing to read.
-    known_labels = None if label_list else {}
-    # The full card, read once: the event carries its compact part, the API's 201 all of it.
-    ticket.card = card_payload(ticket, labels=known_labels, full=True)
+    # The full card, built from what is in memory (labels in the database's name order, if
+    # any): the event carries its compact part, the API's 201 all of it.
+    labels = card_labels(tickets=[ticket.pk]) if label_list else {}
+    ticket.card = card_payloads([card_row(ticket)], project=project, labels=labels, full=True)[0]
     publish(
         "board.card_created",
         compact_card(ticket.card),
