@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -106,6 +107,31 @@ def _iso_datetime(value: datetime | None, zone: Any) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+def _iso_datetime_text(text: str | None, zone: Any) -> str | None:
+    """_iso_datetime() of a timestamp as SQLite stores it: UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]"."""
+    if not text:
+        return None
+    if zone is UTC and len(text) in (19, 26) and text[10] == " ":
+        # Python's isoformat() of the same instant: the same digits, "T" and "Z" around them.
+        return f"{text[:10]}T{text[11:]}Z"
+    return _iso_datetime(parse_datetime(text).replace(tzinfo=UTC), zone)
+
+
+def _timestamps(row: dict[str, Any], zone: Any) -> tuple[str | None, str | None, str | None]:
+    """created_at, updated_at, closed_at of a card_values() row (datetimes, or text on SQLite)."""
+    if "created_at_text" in row:
+        return (
+            _iso_datetime_text(row["created_at_text"], zone),
+            _iso_datetime_text(row["updated_at_text"], zone),
+            _iso_datetime_text(row["closed_at_text"], zone),
+        )
+    return (
+        _iso_datetime(row["created_at"], zone),
+        _iso_datetime(row["updated_at"], zone),
+        _iso_datetime(row["closed_at"], zone),
+    )
+
+
 def _iso_date(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -187,10 +213,8 @@ def card_payloads(
             "due_date": _iso_date(row["due_date"]),
             "estimate": row["estimate"],
             "checklist": checklist,
-            "created_at": _iso_datetime(row["created_at"], zone),
-            "updated_at": _iso_datetime(row["updated_at"], zone),
-            "closed_at": _iso_datetime(row["closed_at"], zone),
         }
+        card["created_at"], card["updated_at"], card["closed_at"] = _timestamps(row, zone)
         if full:
             card["body"] = row["body"]
             card["body_html"] = row["body_html"]

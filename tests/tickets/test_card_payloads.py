@@ -6,7 +6,7 @@ CardSerializer for the list) write for the same tickets, field for field.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from rest_framework.renderers import JSONRenderer
@@ -17,6 +17,7 @@ from tests.factories import LabelFactory, SprintFactory
 from tests.tickets.helpers import url
 from tickets import selectors, services
 from tickets import serializers as s
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,10 @@ def rich_cards(personas, columns, make_card):
     services.checklist_item_add(ticket=child, by=personas.member, text="two")
     closed = make_card("Closed one", column=done, assignee="mary", labels=[bug.pk])
     plain = make_card("Nothing set")
+    # Whole seconds are written without a fraction (by the database and by isoformat() alike).
+    whole_second = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    Ticket.objects.filter(pk=plain.pk).update(created_at=whole_second, updated_at=whole_second)
+    Ticket.objects.filter(pk=closed.pk).update(closed_at=whole_second)
     return [parent, child, closed, plain]
 
 
