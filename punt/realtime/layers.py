@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from copy import deepcopy
+from typing import Any
 
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
 
 
 class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
-    """Channels' in-memory layer that sweeps expired messages at most once per interval.
+    """Channels' in-memory layer, with group sends and expiry sweeps that scale with sockets.
 
     The stock layer walks every channel's queue on every receive and every group send, so one
-    event fanned out to a thousand sockets did a million queue checks. Messages expire after
-    a minute; sweeping once a second changes nothing a client can see.
+    event fanned out to a thousand sockets did a million queue checks; here expired messages
+    are swept at most once a second (they expire after a minute: nothing a client can see).
+
+    The stock group send also starts a task per member and deep-copies the message for each,
+    so the first socket hears of a change only after a thousand copies. Here the message is
+    copied once per group send and queued straight onto every member's channel: receivers
+    share that copy (PUNT's consumers and streams only read their messages).
     """
 
     sweep_interval = 1.0
@@ -27,3 +35,19 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
             return
         self._last_sweep = now
         super()._clean_expired()
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        assert isinstance(message, dict), "Message is not a dict"
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        members = list(self.groups.get(group, ()))
+        if not members:
+            return
+        entry = (time.time() + self.expiry, deepcopy(message))
+        for channel in members:
+            queue = self.channels.get(channel)
+            if queue is None:
+                queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+            # A full channel misses the message, as with the stock layer's ChannelFull.
+            if not queue.full():
+                queue.put_nowait(entry)

@@ -46,3 +46,36 @@ async def test_sweeps_at_most_once_per_interval(monkeypatch, calls):
     for _ in range(calls):
         layer._clean_expired()
     assert len(sweeps) == 1
+
+
+async def test_a_group_send_reaches_every_member_with_one_copy_of_the_message():
+    layer = InMemoryChannelLayer()
+    channels = [await layer.new_channel() for _ in range(50)]
+    for channel in channels:
+        await layer.group_add("project.1", channel)
+    message = {"type": "punt.event", "payload": {"card": {"id": 7}}}
+    await layer.group_send("project.1", message)
+    message["payload"]["card"]["id"] = 8  # the sender's dict is not what receivers get
+    received = [await asyncio.wait_for(layer.receive(channel), timeout=2) for channel in channels]
+    assert all(item["payload"]["card"]["id"] == 7 for item in received)
+    assert len({id(item) for item in received}) == 1
+
+
+async def test_a_full_channel_misses_the_message_and_the_others_still_get_it():
+    layer = InMemoryChannelLayer(capacity=1)
+    slow, live = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("project.1", slow)
+    await layer.group_add("project.1", live)
+    await layer.group_send("project.1", {"type": "punt.event", "n": 1})
+    assert (await layer.receive(live))["n"] == 1
+    await layer.group_send("project.1", {"type": "punt.event", "n": 2})  # slow's queue is full
+    assert (await layer.receive(live))["n"] == 2
+    assert (await layer.receive(slow))["n"] == 1
+    with pytest.raises(TimeoutError):  # and never message 2
+        await asyncio.wait_for(layer.receive(slow), timeout=0.1)
+
+
+async def test_a_group_send_to_an_empty_group_does_nothing():
+    layer = InMemoryChannelLayer()
+    await layer.group_send("project.404", {"type": "punt.event"})
+    assert layer.channels == {}
