@@ -36,6 +36,24 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
         self._last_sweep = now
         super()._clean_expired()
 
+    def _queue(self, channel: str) -> asyncio.Queue:
+        # The stock layer builds a throwaway Queue for every send and receive (setdefault's argument).
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        return queue
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        self.require_valid_channel_name(channel)
+        self._clean_expired()
+        queue = self._queue(channel)
+        try:
+            _, message = await queue.get()
+        finally:
+            if queue.empty():
+                self.channels.pop(channel, None)
+        return message
+
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         assert isinstance(message, dict), "Message is not a dict"
         self.require_valid_group_name(group)
@@ -45,9 +63,7 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
             return
         entry = (time.time() + self.expiry, deepcopy(message))
         for channel in members:
-            queue = self.channels.get(channel)
-            if queue is None:
-                queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+            queue = self._queue(channel)
             # A full channel misses the message, as with the stock layer's ChannelFull.
             if not queue.full():
                 queue.put_nowait(entry)
