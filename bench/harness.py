@@ -136,6 +136,18 @@ class Result:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
 
+    def merged(self, other: Result, name: str) -> Result:
+        """Two runs of the same scenario as one (e.g. the floor at the start and at the end)."""
+        return Result(
+            name=name,
+            requests=self.requests + other.requests,
+            seconds=self.seconds + other.seconds,
+            latencies_ms=[*self.latencies_ms, *other.latencies_ms],
+            queries=[*self.queries, *other.queries],
+            errors=self.errors + other.errors,
+            server_cpu=self.server_cpu + other.server_cpu,
+        )
+
     @property
     def cpu_ms(self) -> float:
         """Server CPU per request: unlike req/s, barely moved by other load on the machine."""

@@ -156,6 +156,14 @@ def main() -> None:
             run("AgentsMesh list (20/page)", lambda i: ("GET", "/api/v1/ext/orgs/bench-org/tickets?limit=20", None)),
         ]
         results = [result for result in results if result is not None]
+        # The floor again at the end: the server warms up and the machine's load drifts during
+        # a run, so the ratios use both floor runs together.
+        floor_end = run("floor: GET /api/v1/ping", lambda i: ("GET", "/api/v1/ping", None))
+        print(
+            f"floor at the start {floor.rps:.1f} req/s ({floor.cpu_ms:.2f} ms CPU), at the end "
+            f"{floor_end.rps:.1f} req/s ({floor_end.cpu_ms:.2f} ms CPU)"
+        )
+        floor = floor.merged(floor_end, "floor: GET /api/v1/ping (start + end)")
         rss = server.rss_mb()
     print()
     print(f"machine: {machine()}")
