@@ -76,8 +76,6 @@ PUNT_QUERY_COUNT_HEADER = envbool("PUNT_QUERY_COUNT_HEADER", False)
 if PUNT_QUERY_COUNT_HEADER:
     MIDDLEWARE.insert(0, "punt.api.querycount.QueryCountMiddleware")
 
-# Threads that run sync views under daphne (punt/asgi_handler.py); 0 = Django's thread per request.
-PUNT_SYNC_THREADS = envint("PUNT_SYNC_THREADS", 4, minimum=0)
 
 ROOT_URLCONF = "punt.urls"
 ASGI_APPLICATION = "punt.asgi.application"
@@ -106,6 +104,13 @@ DATABASES = {
 if envstr("PUNT_TEST_DB_NAME"):
     # Lets several test runs share one PostgreSQL server without clobbering each other.
     DATABASES["default"]["TEST"] = {"NAME": envstr("PUNT_TEST_DB_NAME")}
+# Threads that run sync views under daphne (punt/asgi_handler.py); 0 = Django's own handler (a
+# thread per request). SQLite has one writer and Python one GIL: more threads only fight over
+# them (bench/README.md: 4 threads cost a move 70% more CPU and put its p99 at 1 s, not 110 ms).
+# PostgreSQL requests wait on the network, which other threads can use.
+PUNT_SYNC_THREADS = envint(
+    "PUNT_SYNC_THREADS", 1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 4, minimum=0
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run while a writer holds the lock; the timeout makes concurrent
     # writers queue instead of failing with "database is locked".

@@ -16,7 +16,7 @@ from punt.api.renderers import FastJSONRenderer
 SAMPLES = [
     {"pong": True},
     [],
-    {"text": "Grüße, 日本語, emoji 🎉, quotes \" and \\ backslash, line\nbreak, tab\t"},
+    {"text": 'Grüße, 日本語, emoji 🎉, quotes " and \\ backslash, line\nbreak, tab\t'},
     {"separators": "\u2028 and \u2029 in a string"},
     {"at": datetime.datetime(2026, 11, 24, 15, 4, 5, 123456, tzinfo=datetime.UTC)},
     {"at": datetime.datetime(2026, 11, 24, 15, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))},

@@ -123,3 +123,14 @@ def test_database_and_redis_urls_switch_to_the_scale_out_backends(tmp_path):
     assert layer == "channels_redis.core.RedisChannelLayer"
     assert cache == "django.core.cache.backends.redis.RedisCache"
     assert Path(media) == tmp_path / "uploads"
+
+
+def test_sync_threads_are_one_on_sqlite_and_four_on_postgresql(tmp_path):
+    show = "from django.conf import settings; print(settings.PUNT_SYNC_THREADS)"
+    sqlite = f"sqlite:///{tmp_path / 'punt.sqlite3'}"
+    runs = [
+        run_manage("shell", "-c", show, DEBUG="1", DATABASE_URL=sqlite),
+        run_manage("shell", "-c", show, DEBUG="1", DATABASE_URL="postgres://punt@db.example.com:5432/punt"),
+        run_manage("shell", "-c", show, DEBUG="1", DATABASE_URL=sqlite, PUNT_SYNC_THREADS="3"),
+    ]
+    assert [run.stdout.strip().splitlines()[-1] for run in runs] == ["1", "4", "3"], [run.stderr for run in runs]

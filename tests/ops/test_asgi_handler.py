@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.urls import path
 
 from punt.asgi import application
-from punt.asgi_handler import ThreadPool
+from punt.asgi_handler import PooledThreadASGIHandler, ThreadPool
 
 # Each request's close_old_connections() looks at the thread's connection.
 pytestmark = pytest.mark.django_db
@@ -33,9 +33,13 @@ def slow(request):
 urlpatterns = [path("thread", thread_name), path("slow", slow)]
 
 
-def http_get(path: str) -> ApplicationCommunicator:
+# A handler of its own with two threads (the default is one thread on SQLite).
+two_threads = PooledThreadASGIHandler(threads=2)
+
+
+def http_get(path: str, app=two_threads) -> ApplicationCommunicator:
     return ApplicationCommunicator(
-        application,
+        app,
         {
             "type": "http",
             "asgi": {"version": "3.0"},
@@ -101,6 +105,6 @@ async def test_a_slow_request_does_not_hold_up_a_request_on_another_thread():
 
 @pytest.mark.asyncio
 async def test_the_api_and_its_middleware_answer_through_the_pooled_handler():
-    status, body = await response_of(http_get("/api/v1/ping"))
+    status, body = await response_of(http_get("/api/v1/ping", app=application))
     assert status == 401
     assert "error" in json.loads(body)
