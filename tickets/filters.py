@@ -90,11 +90,12 @@ class CardFilter(django_filters.FilterSet):
         categories = self._choices(name, value, Column.Category.values)
         if self.project is None:
             return queryset.filter(column__category__in=categories)
-        # The same rows as the join on the column's category, but as a list of column ids the
-        # database can seek in the (project, column, priority) index instead of walking every
-        # ticket of the project (ticket_live_column_priority).
-        columns = Column.objects.filter(project=self.project, category__in=categories).values("pk")
-        return queryset.filter(column_id__in=columns)
+        # The same rows as the join on the column's category, as literal column ids: with one
+        # column per category (the usual board), the database seeks the (project, column,
+        # priority, updated_at) index and reads a page in index order, at any offset. Given a
+        # subquery instead, SQLite walked the project's updated_at index (7 ms at offset 450).
+        columns = Column.objects.filter(project=self.project, category__in=categories)
+        return queryset.filter(column_id__in=list(columns.values_list("pk", flat=True)))
 
     def filter_type(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         return queryset.filter(type__in=self._choices(name, value, Ticket.Type.values))

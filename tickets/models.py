@@ -74,11 +74,12 @@ class Ticket(models.Model):
             models.Index(fields=["project", "assignee"], name="ticket_project_assignee"),
             models.Index(fields=["project", "updated_at"], name="ticket_project_updated"),
             models.Index(fields=["project", "sprint"], name="ticket_project_sprint"),
-            # Live cards by status (column) and priority, the list's commonest filters: counting
-            # a filtered page reads only the matching index entries, however big the project.
+            # Live cards by status (column) and priority, the list's commonest filters, in
+            # updated_at order (the list's default): a filtered page and its count read only
+            # the matching index entries, however big the project and however deep the page.
             models.Index(
-                fields=["project", "column", "priority"],
-                name="ticket_live_column_priority",
+                fields=["project", "column", "priority", "updated_at"],
+                name="ticket_live_col_prio_updated",
                 condition=models.Q(deleted_at__isnull=True),
             ),
         ]
