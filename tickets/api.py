@@ -142,8 +142,9 @@ class CardListView(FilteredCardsMixin, TicketsApiView):
         return self.get_paginated_response(self.cards(page))
 
     def cards(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        labels = selectors.card_labels(tickets=[row["id"] for row in rows])
-        return s.card_payloads(rows, project=self.project(), labels=labels, full=True)
+        ids = [row["id"] for row in rows]
+        labels, checklists = selectors.card_labels(tickets=ids), selectors.card_checklists(tickets=ids)
+        return s.card_payloads(rows, project=self.project(), labels=labels, checklists=checklists, full=True)
 
 
 class ColumnCardsView(TicketsApiView):
@@ -284,9 +285,9 @@ class BoardView(FilteredCardsMixin, TicketsApiView):
         columns = selectors.board_columns(project=project)
         cards = self.filter_queryset(self.get_queryset())
         rows = list(selectors.card_values(cards.order_by("rank", "id")))
-        labels = selectors.card_labels(tickets=cards)
+        labels, checklists = selectors.card_labels(tickets=cards), selectors.card_checklists(tickets=cards)
         by_column: dict[int, list[dict[str, Any]]] = {column.pk: [] for column in columns}
-        for card in s.card_payloads(rows, project=project, labels=labels):
+        for card in s.card_payloads(rows, project=project, labels=labels, checklists=checklists):
             by_column.setdefault(card["column_id"], []).append(card)
         board = {
             "project": {"id": project.pk, "key": project.key, "slug": project.slug, "name": project.name},

@@ -117,15 +117,17 @@ def _iso_datetime_text(text: str | None, zone: Any) -> str | None:
     return _iso_datetime(parse_datetime(text).replace(tzinfo=UTC), zone)
 
 
-def _timestamps(row: dict[str, Any], zone: Any) -> tuple[str | None, str | None, str | None]:
-    """created_at, updated_at, closed_at of a card_values() row (datetimes, or text on SQLite)."""
+def _dates(row: dict[str, Any], zone: Any) -> tuple[str | None, str | None, str | None, str | None]:
+    """due_date, created_at, updated_at, closed_at of a card_values() row (objects, or text on SQLite)."""
     if "created_at_text" in row:
         return (
+            row["due_date_text"] or None,  # a date is stored as its ISO text
             _iso_datetime_text(row["created_at_text"], zone),
             _iso_datetime_text(row["updated_at_text"], zone),
             _iso_datetime_text(row["closed_at_text"], zone),
         )
     return (
+        _iso_date(row["due_date"]),
         _iso_datetime(row["created_at"], zone),
         _iso_datetime(row["updated_at"], zone),
         _iso_datetime(row["closed_at"], zone),
@@ -156,16 +158,21 @@ class _People:
         return brief
 
 
+NO_CHECKLIST = (0, 0)
+
+
 def card_payloads(
     rows: Iterable[dict[str, Any]],
     *,
     project: Project,
     labels: dict[int, list[dict[str, Any]]],
+    checklists: dict[int, tuple[int, int]] | None = None,
     full: bool = False,
 ) -> list[dict[str, Any]]:
     """Cards as CardCompactSerializer (or CardSerializer with `full`) writes them, from plain rows.
 
-    `rows` come from selectors.card_values() and `labels` from selectors.card_labels(); the
+    `rows` come from selectors.card_values(), `labels` from selectors.card_labels() and
+    `checklists` from selectors.card_checklists() (or None: the rows carry the counts); the
     output is the same JSON, key for key (tests/tickets/test_card_payloads.py holds them
     together), built without DRF's per-field machinery, which costs ~0.3 ms a card.
     """
@@ -189,10 +196,14 @@ def card_payloads(
             sprint = sprints.get(sprint_id)
             if sprint is None:
                 sprint = sprints[sprint_id] = {"id": sprint_id, "name": row["sprint__name"]}
-        done_total = (row["checklist_done"], row["checklist_total"])
+        if checklists is None:
+            done_total = (row["checklist_done"], row["checklist_total"])
+        else:
+            done_total = checklists.get(row["id"], NO_CHECKLIST)
         checklist = progress.get(done_total)
         if checklist is None:
             checklist = progress[done_total] = {"done": done_total[0], "total": done_total[1]}
+        due_date, created_at, updated_at, closed_at = _dates(row, zone)
         card = {
             "id": row["id"],
             "key": f"{key_prefix}{row['number']}",
@@ -210,11 +221,13 @@ def card_payloads(
             "parent": None
             if parent_id is None
             else {"id": parent_id, "key": f"{key_prefix}{row['parent__number']}", "title": row["parent__title"]},
-            "due_date": _iso_date(row["due_date"]),
+            "due_date": due_date,
             "estimate": row["estimate"],
             "checklist": checklist,
+            "created_at": created_at,
+            "updated_at": updated_at,
+            "closed_at": closed_at,
         }
-        card["created_at"], card["updated_at"], card["closed_at"] = _timestamps(row, zone)
         if full:
             card["body"] = row["body"]
             card["body_html"] = row["body_html"]

@@ -112,7 +112,7 @@ def card_payload(
     if fresh is not None:
         return dict(CardCompactSerializer(fresh).data)
     # The board's own fast path (the same JSON): one row and its labels, no model instances.
-    rows = list(card_values(Ticket.objects.filter(pk=ticket.pk), full=full))
+    rows = list(card_values(Ticket.objects.filter(pk=ticket.pk), full=full, checklist=True))
     if labels is None:
         labels = card_labels(tickets=[ticket.pk])
     return card_payloads(rows, project=ticket.project, labels=labels, full=full)[0]
