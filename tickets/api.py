@@ -227,7 +227,7 @@ class CardMoveView(TicketsApiView):
         column = selectors.column_get(project=self.project(), column_id=data.pop("column_id"))
         card = selectors.ticket_for_write(project=self.project(), card_id=card_id)
         ticket = services.ticket_move(ticket=card, column=column, **data, **self.actor())
-        return Response(s.CardSerializer(ticket, context=self.ctx()).data)
+        return Response(ticket.card)  # CardSerializer's JSON, built once for the event and this
 
 
 class CardReorderView(TicketsApiView):
@@ -244,7 +244,7 @@ class CardReorderView(TicketsApiView):
         data.pop("column_id", None)
         ticket = self.card()
         ticket = services.ticket_move(ticket=ticket, column=ticket.column, **data, **self.actor())
-        return Response(s.CardSerializer(ticket, context=self.ctx()).data)
+        return Response(ticket.card)
 
 
 class DeletedCardsView(TicketsApiView):

@@ -139,10 +139,11 @@ def card_values(
 
 
 def card_row(ticket: Ticket) -> dict[str, Any]:
-    """The card_values(full=True) row of a ticket this request just saved, built from memory.
+    """The card_values(full=True, checklist=True) row of a ticket in memory, built without a query.
 
-    The ticket carries its column, people, sprint and parent as objects (ticket_create sets
-    them), and a new ticket has no checklist items: nothing needs reading back.
+    The ticket carries its column, people, sprint and parent as objects: ticket_create's new
+    ticket, or one read by tickets_for_project() (which also counts its checklist items; a
+    new ticket has none).
     """
     row = {name: getattr(ticket, name) for name in _NEW_CARD_OWN_FIELDS}
     row["type"], row["priority"], row["state"] = str(ticket.type), str(ticket.priority), str(ticket.state)
@@ -155,7 +156,8 @@ def card_row(ticket: Ticket) -> dict[str, Any]:
     row["sprint__name"] = ticket.sprint.name if ticket.sprint is not None else None
     row["parent__number"] = ticket.parent.number if ticket.parent is not None else None
     row["parent__title"] = ticket.parent.title if ticket.parent is not None else None
-    row["checklist_total"] = row["checklist_done"] = 0
+    row["checklist_total"] = getattr(ticket, "checklist_total", 0)
+    row["checklist_done"] = getattr(ticket, "checklist_done", 0)
     return row
 
 

@@ -46,7 +46,7 @@ from punt.api.errors import invalid as _invalid
 from punt.events import publish
 from tickets import markdown
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, TimeEntry, Watcher
-from tickets.selectors import card_labels, card_row
+from tickets.selectors import card_labels, card_row, card_values
 from tickets.serializers import card_payloads, compact_card
 
 logger = logging.getLogger("punt.tickets")
@@ -106,11 +106,9 @@ def card_payload(
     ticket created without labels): saves the labels query.
     `full`: the full card (CardSerializer) instead, read the same way.
     """
-    from tickets.selectors import card_labels, card_values
-    from tickets.serializers import CardCompactSerializer, card_payloads
-
     if fresh is not None:
-        return dict(CardCompactSerializer(fresh).data)
+        briefs = [{"id": label.pk, "name": label.name, "color": label.color} for label in fresh.labels.all()]
+        return card_payloads([card_row(fresh)], project=fresh.project, labels={fresh.pk: briefs}, full=full)[0]
     # The board's own fast path (the same JSON): one row and its labels, no model instances.
     rows = list(card_values(Ticket.objects.filter(pk=ticket.pk), full=full, checklist=True))
     if labels is None:
@@ -868,7 +866,10 @@ def ticket_move(
     target = columns[column.pk]
     ticket.state = row["state"]
     if source.pk == target.pk and before_id is None and after_id is None and index is None:
-        return _reload(ticket)  # nowhere to go: a reorder without a position keeps the place
+        # Nowhere to go: a reorder without a position keeps the place.
+        fresh = _reload(ticket)
+        fresh.card = card_payload(ticket, fresh=fresh, full=True)
+        return fresh
     if before_id == ticket.pk or after_id == ticket.pk:
         raise _invalid("before_id" if before_id == ticket.pk else "after_id", "A card cannot be its own neighbour.")
     if source.pk != target.pk:
@@ -905,7 +906,8 @@ def ticket_move(
         )
     # One re-read serves the event and the caller (publishing changes nothing on the ticket).
     fresh = _reload(ticket)
-    payload = {**card_payload(ticket, fresh=fresh), "from_column_id": source.pk, "to_column_id": target.pk}
+    fresh.card = card_payload(ticket, fresh=fresh, full=True)  # the event's card and the API's answer
+    payload = {**compact_card(fresh.card), "from_column_id": source.pk, "to_column_id": target.pk}
     publish("board.card_moved", payload, project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by))
     return fresh
 

@@ -6,6 +6,7 @@ Raise a pin only with a reason: each query here costs every create or move on a 
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from django.db import connection
@@ -13,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.factories import LabelFactory
 from tests.tickets.helpers import url
+from tickets import services
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +105,25 @@ def test_move_query_pin(personas, columns, make_card):
     )
     assert response.status_code == 200
     assert queries <= MOVE_QUERIES
+
+
+@pytest.mark.parametrize("body", [{"index": 0}, {}], ids=["to a position", "to the same column, nowhere"])
+def test_move_answer_and_event_are_the_cards_the_list_and_board_show(personas, columns, make_card, published, body):
+    todo, _doing, done = columns
+    client = personas.client("member")
+    labels = [LabelFactory(project=personas.project, name=name).pk for name in ("beta", "alpha")]
+    card = make_card("mover", labels=labels, assignee="adam", due_date=date(2026, 12, 24), estimate=3)
+    services.checklist_item_add(ticket=card, by=personas.member, text="one", done=True)
+    target = done if body else todo  # into Done closes the card; the other case stays put
+    response = client.patch(url(f"/cards/{card.pk}/move"), {"column_id": target.pk, **body}, format="json")
+    assert response.status_code == 200, response.content
+    listed = [item for item in client.get(url("/cards?limit=100")).json()["results"] if item["id"] == card.pk]
+    assert json.dumps(response.json()) == json.dumps(listed[0])
+    assert response.json()["checklist"] == {"done": 1, "total": 1}
+    if body:
+        assert response.json()["state"] == "closed"
+        board = client.get(url("/board")).json()
+        on_board = [item for column in board["columns"] for item in column["cards"] if item["id"] == card.pk]
+        moved = [call["payload"] for call in published if call["event"] == "board.card_moved"][-1]
+        assert moved.pop("from_column_id") == todo.pk and moved.pop("to_column_id") == done.pk
+        assert json.dumps(moved) == json.dumps(on_board[0])
