@@ -14,6 +14,7 @@ from django.urls import path
 
 from punt.asgi import application
 from punt.asgi_handler import PooledThreadASGIHandler, ThreadPool
+from tests.asgi import http_get_scope
 
 # Each request's close_old_connections() looks at the thread's connection.
 pytestmark = pytest.mark.django_db
@@ -38,23 +39,7 @@ two_threads = PooledThreadASGIHandler(threads=2)
 
 
 def http_get(path: str, app=two_threads) -> ApplicationCommunicator:
-    return ApplicationCommunicator(
-        app,
-        {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"localhost")],
-            "client": ("127.0.0.1", 50000),
-            "server": ("localhost", 80),
-        },
-    )
+    return ApplicationCommunicator(app, http_get_scope(path))
 
 
 async def response_of(communicator: ApplicationCommunicator, timeout: float = 5) -> tuple[int, str]:

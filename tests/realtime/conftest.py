@@ -22,6 +22,7 @@ from punt.events import publish
 from punt.realtime import conf
 from punt.realtime.backend import redis_client, replay_buffer
 from punt.realtime.presence import presence
+from tests.asgi import http_get_scope
 
 ORIGIN = (b"origin", b"http://localhost")
 TIMEOUT = 3
@@ -113,24 +114,7 @@ class SSE:
     """A raw ASGI client for one event stream: sends the request, reads body chunks as they come."""
 
     def __init__(self, path: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
-        path, _, query = path.partition("?")
-        self.app = ApplicationCommunicator(
-            application,
-            {
-                "type": "http",
-                "asgi": {"version": "3.0"},
-                "http_version": "1.1",
-                "method": "GET",
-                "scheme": "http",
-                "path": path,
-                "raw_path": path.encode(),
-                "query_string": query.encode(),
-                "root_path": "",
-                "headers": [(b"host", b"localhost"), *(headers or [])],
-                "client": ("127.0.0.1", 50000),
-                "server": ("localhost", 80),
-            },
-        )
+        self.app = ApplicationCommunicator(application, http_get_scope(path, headers))
         self.buffer = ""
         self.status: int | None = None
         self.headers: dict[str, str] = {}
