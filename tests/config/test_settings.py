@@ -125,12 +125,18 @@ def test_database_and_redis_urls_switch_to_the_scale_out_backends(tmp_path):
     assert Path(media) == tmp_path / "uploads"
 
 
-def test_sync_threads_are_one_on_sqlite_and_four_on_postgresql(tmp_path):
-    show = "from django.conf import settings; print(settings.PUNT_SYNC_THREADS)"
+def test_sqlite_gets_one_sync_thread_and_kept_connections_postgresql_four_threads(tmp_path):
+    show = (
+        "from django.conf import settings; "
+        "print(f\"{settings.PUNT_SYNC_THREADS}/{settings.DATABASES['default']['CONN_MAX_AGE']}\")"
+    )
     sqlite = f"sqlite:///{tmp_path / 'punt.sqlite3'}"
     runs = [
         run_manage("shell", "-c", show, DEBUG="1", DATABASE_URL=sqlite),
         run_manage("shell", "-c", show, DEBUG="1", DATABASE_URL="postgres://punt@db.example.com:5432/punt"),
-        run_manage("shell", "-c", show, DEBUG="1", DATABASE_URL=sqlite, PUNT_SYNC_THREADS="3"),
+        run_manage(
+            "shell", "-c", show, DEBUG="1", DATABASE_URL=sqlite, PUNT_SYNC_THREADS="3", DATABASE_CONN_MAX_AGE="0"
+        ),
     ]
-    assert [run.stdout.strip().splitlines()[-1] for run in runs] == ["1", "4", "3"], [run.stderr for run in runs]
+    outputs = [run.stdout.strip().splitlines()[-1] for run in runs]
+    assert outputs == ["1/60", "4/0", "3/0"], [run.stderr for run in runs]
