@@ -20,7 +20,11 @@ from django.urls import get_resolver  # noqa: E402
 from punt.asgi_handler import PooledThreadASGIHandler  # noqa: E402
 from punt.routing import websocket_urlpatterns  # noqa: E402
 
-django_asgi_app = PooledThreadASGIHandler(settings.PUNT_SYNC_THREADS) if settings.PUNT_SYNC_THREADS else ASGIHandler()
+django_asgi_app = (
+    PooledThreadASGIHandler(settings.PUNT_SYNC_THREADS, spill_after=settings.PUNT_SYNC_SPILL_MS / 1000)
+    if settings.PUNT_SYNC_THREADS
+    else ASGIHandler()
+)
 
 application = ProtocolTypeRouter(
     {

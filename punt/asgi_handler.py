@@ -6,16 +6,25 @@ that thread and the event loop five or six times per request. Under load the
 threads fight over the GIL and every request opens a new database connection.
 
 This handler runs the whole middleware chain and the view in one hop, on one of
-a fixed pool of long-lived threads (`PUNT_SYNC_THREADS`): the request goes to
-the thread with the fewest requests in flight. Threads and their database
-connections live as long as the process, so `DATABASE_CONN_MAX_AGE` can keep
-connections open. Async views (the SSE streams) still work: Django runs them
-through `async_to_sync`, and their own sync calls come back to the same thread.
+a fixed pool of long-lived threads (`PUNT_SYNC_THREADS`). With `PUNT_SYNC_SPILL_MS`
+set, a request goes to the first thread that is not running a view for longer
+than that: on SQLite (one writer) requests queue on one thread, which is fastest,
+and a slow one (a backup, an export) spills the others onto the next thread
+instead of holding them up. Without it (PostgreSQL), a request goes to the thread
+with the fewest requests in flight, so they spread over the threads.
+
+Threads and their database connections live as long as the process, so
+`DATABASE_CONN_MAX_AGE` can keep connections open. Async views (the SSE streams)
+still work: Django runs them through `async_to_sync`, and their own sync calls
+come back to the same thread.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -24,47 +33,74 @@ from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler
 from django.http import FileResponse
 
+_thread_index: contextvars.ContextVar[int] = contextvars.ContextVar("punt_sync_thread")
+
 
 class ThreadPool:
-    """Single-thread executors, handed out to requests by the fewest in flight."""
+    """Single-thread executors and the choice of one for each request."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, spill_after: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.executors = [
             ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"punt-sync-{index}") for index in range(size)
         ]
         self.in_flight = [0] * size
+        self.running_since: list[float | None] = [None] * size  # when the view running there started
+        self.spill_after = spill_after
+        self.clock = clock
         self.lock = threading.Lock()
 
     def acquire(self) -> int:
         with self.lock:
-            index = min(range(len(self.executors)), key=self.in_flight.__getitem__)
+            index = self._choose()
             self.in_flight[index] += 1
             return index
+
+    def _choose(self) -> int:
+        if self.spill_after:
+            now = self.clock()
+            for index, since in enumerate(self.running_since):
+                if since is None or now - since < self.spill_after:
+                    return index
+        return min(range(len(self.executors)), key=self.in_flight.__getitem__)
 
     def release(self, index: int) -> None:
         with self.lock:
             self.in_flight[index] -= 1
 
+    def running(self, index: int, since: float | None) -> None:
+        with self.lock:
+            self.running_since[index] = since
+
 
 class PooledThreadASGIHandler(ASGIHandler):
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, *, spill_after: float = 0.0) -> None:
         base.BaseHandler.__init__(self)
         # The sync chain: middleware and view run in one call on the request's thread.
         self.load_middleware(is_async=False)
-        self.pool = ThreadPool(threads)
+        self.pool = ThreadPool(threads, spill_after=spill_after)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         index = self.pool.acquire()
+        token = _thread_index.set(index)
         try:
             async with ThreadSensitiveContext(executor=self.pool.executors[index]):
                 await self.handle(scope, receive, send)
         finally:
+            _thread_index.reset(token)
             self.pool.release(index)
 
+    def _get_response_timed(self, request: Any) -> Any:
+        index = _thread_index.get()
+        self.pool.running(index, self.pool.clock())
+        try:
+            return self.get_response(request)
+        finally:
+            self.pool.running(index, None)
+
     async def run_get_response(self, request: Any) -> Any:
-        response = await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        response = await sync_to_async(self._get_response_timed, thread_sensitive=True)(request)
         response._handler_class = self.__class__
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size

@@ -104,10 +104,12 @@ if envstr("PUNT_TEST_DB_NAME"):
     # Lets several test runs share one PostgreSQL server without clobbering each other.
     DATABASES["default"]["TEST"] = {"NAME": envstr("PUNT_TEST_DB_NAME")}
 # Threads that run sync views under daphne (punt/asgi_handler.py); 0 = Django's own handler (a
-# thread per request). SQLite has one writer and Python one GIL: more threads only fight over
-# them (bench/README.md: 4 threads cost a move 70% more CPU and put its p99 at 1 s, not 110 ms).
-# PostgreSQL requests wait on the network, which other threads can use.
-PUNT_SYNC_THREADS = envint("PUNT_SYNC_THREADS", 1 if SQLITE else 4, minimum=0)
+# thread per request). SQLite has one writer and Python one GIL: threads running at once only
+# fight over them (bench/README.md: 4 threads cost a move 70% more CPU and put its p99 at 1 s,
+# not 110 ms), so requests queue on the first thread and spill to the second only while a view
+# has run for PUNT_SYNC_SPILL_MS. PostgreSQL requests wait on the network: they spread at once.
+PUNT_SYNC_THREADS = envint("PUNT_SYNC_THREADS", 2 if SQLITE else 4, minimum=0)
+PUNT_SYNC_SPILL_MS = envint("PUNT_SYNC_SPILL_MS", 200 if SQLITE else 0, minimum=0)
 if SQLITE:
     # WAL lets readers run while a writer holds the lock; the timeout makes concurrent
     # writers queue instead of failing with "database is locked".

@@ -125,10 +125,10 @@ def test_database_and_redis_urls_switch_to_the_scale_out_backends(tmp_path):
     assert Path(media) == tmp_path / "uploads"
 
 
-def test_sqlite_gets_one_sync_thread_and_kept_connections_postgresql_four_threads(tmp_path):
+def test_sqlite_queues_on_one_sync_thread_and_keeps_connections_postgresql_spreads_over_four(tmp_path):
     show = (
-        "from django.conf import settings; "
-        "print(f\"{settings.PUNT_SYNC_THREADS}/{settings.DATABASES['default']['CONN_MAX_AGE']}\")"
+        'from django.conf import settings; print(f"{settings.PUNT_SYNC_THREADS}/{settings.PUNT_SYNC_SPILL_MS}/'
+        "{settings.DATABASES['default']['CONN_MAX_AGE']}\")"
     )
     sqlite = f"sqlite:///{tmp_path / 'punt.sqlite3'}"
     runs = [
@@ -139,4 +139,4 @@ def test_sqlite_gets_one_sync_thread_and_kept_connections_postgresql_four_thread
         ),
     ]
     outputs = [run.stdout.strip().splitlines()[-1] for run in runs]
-    assert outputs == ["1/60", "4/0", "3/0"], [run.stderr for run in runs]
+    assert outputs == ["2/200/60", "4/0/0", "3/200/0"], [run.stderr for run in runs]

@@ -34,8 +34,10 @@ def slow(request):
 urlpatterns = [path("thread", thread_name), path("slow", slow)]
 
 
-# A handler of its own with two threads (the default is one thread on SQLite).
+# Handlers of their own: two threads spreading requests (PostgreSQL's way), and two threads
+# queueing on the first until a view has run for 0.1 s (SQLite's way).
 two_threads = PooledThreadASGIHandler(threads=2)
+spilling = PooledThreadASGIHandler(threads=2, spill_after=0.1)
 
 
 def http_get(path: str, app=two_threads) -> ApplicationCommunicator:
@@ -52,6 +54,26 @@ async def response_of(communicator: ApplicationCommunicator, timeout: float = 5)
         if not message.get("more_body"):
             break
     return start["status"], body.decode()
+
+
+def test_a_spilling_pool_queues_on_the_first_thread_until_its_view_runs_too_long():
+    clock = [100.0]
+    pool = ThreadPool(3, spill_after=0.2, clock=lambda: clock[0])
+    assert [pool.acquire(), pool.acquire(), pool.acquire()] == [0, 0, 0]  # queued, nothing slow
+    pool.running(0, clock[0])
+    clock[0] += 0.1
+    assert pool.acquire() == 0  # the view on thread 0 is not slow yet
+    clock[0] += 0.2
+    assert pool.acquire() == 1  # now it is: the next request goes on
+    pool.running(1, clock[0])
+    clock[0] += 0.5
+    assert pool.acquire() == 2
+    pool.running(2, clock[0])
+    clock[0] += 0.5
+    # Every thread is busy with a slow view: the one with the fewest requests in flight.
+    assert pool.acquire() == 1
+    pool.running(0, None)
+    assert pool.acquire() == 0
 
 
 def test_the_pool_hands_a_request_to_the_thread_with_fewest_in_flight():
@@ -86,6 +108,24 @@ async def test_a_slow_request_does_not_hold_up_a_request_on_another_thread():
         released.set()
     assert await slow_request == (200, "punt-sync-0_0")
     assert name == "punt-sync-1_0"
+
+
+@override_settings(ROOT_URLCONF=__name__)
+async def test_requests_queue_on_one_thread_and_spill_over_a_slow_view():
+    names = {(await response_of(http_get("/thread", app=spilling)))[1] for _ in range(3)}
+    assert names == {"punt-sync-0_0"}
+    released.clear()
+    slow_request = asyncio.ensure_future(response_of(http_get("/slow", app=spilling), timeout=10))
+    await asyncio.sleep(0.3)  # the slow view has run past the 0.1 s limit
+    try:
+        status, name = await response_of(http_get("/thread", app=spilling), timeout=3)
+        assert (status, name) == (200, "punt-sync-1_0")
+        assert not slow_request.done()
+    finally:
+        released.set()
+    assert await slow_request == (200, "punt-sync-0_0")
+    # With the slow view gone, requests are back on the first thread.
+    assert (await response_of(http_get("/thread", app=spilling)))[1] == "punt-sync-0_0"
 
 
 @pytest.mark.asyncio
