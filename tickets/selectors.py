@@ -145,7 +145,7 @@ def card_row(ticket: Ticket) -> dict[str, Any]:
     ticket, or one read by tickets_for_project() (which also counts its checklist items; a
     new ticket has none).
     """
-    row = {name: getattr(ticket, name) for name in _NEW_CARD_OWN_FIELDS}
+    row = {name: getattr(ticket, name) for name in _CARD_OWN_FIELDS}
     row["type"], row["priority"], row["state"] = str(ticket.type), str(ticket.priority), str(ticket.state)
     row["column__category"] = ticket.column.category
     for role in ("assignee", "reporter"):
@@ -161,7 +161,7 @@ def card_row(ticket: Ticket) -> dict[str, Any]:
     return row
 
 
-_NEW_CARD_OWN_FIELDS = (
+_CARD_OWN_FIELDS = (
     "id",
     "number",
     "title",

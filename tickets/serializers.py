@@ -114,7 +114,8 @@ def _iso_datetime_text(text: str | None, zone: Any) -> str | None:
     if zone is UTC and len(text) in (19, 26) and text[10] == " ":
         # Python's isoformat() of the same instant: the same digits, "T" and "Z" around them.
         return f"{text[:10]}T{text[11:]}Z"
-    return _iso_datetime(parse_datetime(text).replace(tzinfo=UTC), zone)
+    parsed = parse_datetime(text)
+    return _iso_datetime(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), zone)
 
 
 def _dates(row: dict[str, Any], zone: Any) -> tuple[str | None, str | None, str | None, str | None]:

@@ -92,28 +92,18 @@ def ticket_brief(ticket: Ticket) -> dict[str, Any]:
     return {"id": ticket.pk, "key": ticket.key, "title": ticket.title}
 
 
-def card_payload(
-    ticket: Ticket,
-    *,
-    fresh: Ticket | None = None,
-    labels: dict[int, list[dict[str, Any]]] | None = None,
-    full: bool = False,
-) -> dict[str, Any]:
+def card_payload(ticket: Ticket, *, fresh: Ticket | None = None, full: bool = False) -> dict[str, Any]:
     """The compact card the board events carry (the same shape as the board endpoint).
 
-    `fresh`: the ticket already re-read with _reload() after the change, if the caller has it.
-    `labels`: the card_labels() result, if the caller already knows it (e.g. {} for a new
-    ticket created without labels): saves the labels query.
-    `full`: the full card (CardSerializer) instead, read the same way.
+    `fresh`: the ticket already re-read with _reload() after the change, if the caller has it:
+    the card is built from it without another query. `full`: the full card (CardSerializer).
     """
     if fresh is not None:
         briefs = [{"id": label.pk, "name": label.name, "color": label.color} for label in fresh.labels.all()]
         return card_payloads([card_row(fresh)], project=fresh.project, labels={fresh.pk: briefs}, full=full)[0]
     # The board's own fast path (the same JSON): one row and its labels, no model instances.
     rows = list(card_values(Ticket.objects.filter(pk=ticket.pk), full=full, checklist=True))
-    if labels is None:
-        labels = card_labels(tickets=[ticket.pk])
-    return card_payloads(rows, project=ticket.project, labels=labels, full=full)[0]
+    return card_payloads(rows, project=ticket.project, labels=card_labels(tickets=[ticket.pk]), full=full)[0]
 
 
 def _reload(ticket: Ticket) -> Ticket:
