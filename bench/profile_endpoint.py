@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("path")
     parser.add_argument("--method", default="GET")
     parser.add_argument("--body", default=None, help="JSON body")
+    parser.add_argument("--then", default=None, help="a second JSON body, sent on every other request (move back)")
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
@@ -48,8 +49,13 @@ def main() -> None:
 
     client = Client(HTTP_HOST="127.0.0.1", HTTP_X_API_KEY=data["key"])
 
+    bodies = [args.body or "", args.then or args.body or ""]
+    sent = [0]
+
     def call() -> int:
-        response = client.generic(args.method, args.path, data=args.body or "", content_type="application/json")
+        body = bodies[sent[0] % 2]
+        sent[0] += 1
+        response = client.generic(args.method, args.path, data=body, content_type="application/json")
         return response.status_code
 
     status = call()  # warm-up (imports, caches)
@@ -77,6 +83,7 @@ def print_sql_and_time(call, requests: int) -> None:
         call()
     for query in queries.captured_queries:
         print(f"{query['time']}s  {query['sql']}\n")
+    call()  # with --then, the next measured request repeats the captured one
     started = time.perf_counter()
     for _ in range(requests):
         call()

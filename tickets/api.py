@@ -7,7 +7,6 @@ service and serializes the result. Every view here is API key scope "tickets".
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from django.http import FileResponse
@@ -135,16 +134,16 @@ class CardListView(FilteredCardsMixin, TicketsApiView):
         ordering = request.query_params.get("ordering")
         if "cursor" in request.query_params:
             paginator = KeysetCursorPagination(request, ordering)
-            rows = paginator.paginate(queryset, values=partial(selectors.card_values, full=True))
-            return paginator.get_paginated_response(self.cards(rows))
-        rows = selectors.card_values(apply_ordering(queryset, ordering), full=True)
-        page = self.paginate_queryset(CountedRows(queryset, rows))
+            keys = paginator.paginate(queryset, values=lambda page, extra: page.values("id", *extra))
+            return paginator.get_paginated_response(self.cards([key["id"] for key in keys]))
+        ids = apply_ordering(queryset, ordering).values_list("pk", flat=True)
+        page = self.paginate_queryset(CountedRows(queryset, ids))
         return self.get_paginated_response(self.cards(page))
 
-    def cards(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        ids = [row["id"] for row in rows]
-        labels, checklists = selectors.card_labels(tickets=ids), selectors.card_checklists(tickets=ids)
-        return s.card_payloads(rows, project=self.project(), labels=labels, checklists=checklists, full=True)
+    def cards(self, ids: list[int]) -> list[dict[str, Any]]:
+        """The page's full cards, in the order of `ids` (two queries: the rows and their labels)."""
+        rows, labels = selectors.card_rows(ids, full=True), selectors.card_labels(tickets=ids)
+        return s.card_payloads(rows, project=self.project(), labels=labels, full=True)
 
 
 class ColumnCardsView(TicketsApiView):
@@ -284,10 +283,9 @@ class BoardView(FilteredCardsMixin, TicketsApiView):
         project = self.project()
         columns = selectors.board_columns(project=project)
         cards = self.filter_queryset(self.get_queryset())
-        rows = list(selectors.card_values(cards.order_by("rank", "id")))
-        labels, checklists = selectors.card_labels(tickets=cards), selectors.card_checklists(tickets=cards)
+        rows, labels = selectors.card_rows(cards), selectors.card_labels(tickets=cards)
         by_column: dict[int, list[dict[str, Any]]] = {column.pk: [] for column in columns}
-        for card in s.card_payloads(rows, project=project, labels=labels, checklists=checklists):
+        for card in s.card_payloads(rows, project=project, labels=labels):
             by_column.setdefault(card["column_id"], []).append(card)
         board = {
             "project": {"id": project.pk, "key": project.key, "slug": project.slug, "name": project.name},

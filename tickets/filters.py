@@ -205,9 +205,8 @@ class ProjectFilterBackend(DjangoFilterBackend):
 class CountedRows:
     """What LimitOffsetPagination pages: `rows` sliced, with the total counted on `counted`.
 
-    `rows` is `counted` read as values() with joins for what the JSON shows; counting that
-    would join every matching row to its people and sprint, where `counted` needs only
-    the index.
+    `rows` is `counted` ordered, as ids (the view reads the page's cards by id); the count
+    runs on `counted` without the ordering.
     """
 
     def __init__(self, counted: QuerySet[Any], rows: QuerySet[Any]) -> None:

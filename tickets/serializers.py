@@ -119,7 +119,7 @@ def _iso_datetime_text(text: str | None, zone: Any) -> str | None:
 
 
 def _dates(row: dict[str, Any], zone: Any) -> tuple[str | None, str | None, str | None, str | None]:
-    """due_date, created_at, updated_at, closed_at of a card_values() row (objects, or text on SQLite)."""
+    """due_date, created_at, updated_at, closed_at of a selectors.card_rows() row (objects, or text on SQLite)."""
     if "created_at_text" in row:
         return (
             row["due_date_text"] or None,  # a date is stored as its ISO text
@@ -172,8 +172,9 @@ def card_payloads(
 ) -> list[dict[str, Any]]:
     """Cards as CardCompactSerializer (or CardSerializer with `full`) writes them, from plain rows.
 
-    `rows` come from selectors.card_values(), `labels` from selectors.card_labels() and
-    `checklists` from selectors.card_checklists() (or None: the rows carry the counts); the
+    `rows` come from selectors.card_rows() (or card_row()), `labels` from
+    selectors.card_labels(), `checklists` (done, total) by ticket id, or None when the rows
+    carry the counts; the
     output is the same JSON, key for key (tests/tickets/test_card_payloads.py holds them
     together), built without DRF's per-field machinery, which costs ~0.3 ms a card.
     """

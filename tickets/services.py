@@ -46,7 +46,7 @@ from punt.api.errors import invalid as _invalid
 from punt.events import publish
 from tickets import markdown
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, TimeEntry, Watcher
-from tickets.selectors import card_labels, card_row, card_values
+from tickets.selectors import card_labels, card_row, card_rows
 from tickets.serializers import card_payloads, compact_card
 
 logger = logging.getLogger("punt.tickets")
@@ -102,7 +102,7 @@ def card_payload(ticket: Ticket, *, fresh: Ticket | None = None, full: bool = Fa
         briefs = [{"id": label.pk, "name": label.name, "color": label.color} for label in fresh.labels.all()]
         return card_payloads([card_row(fresh)], project=fresh.project, labels={fresh.pk: briefs}, full=full)[0]
     # The board's own fast path (the same JSON): one row and its labels, no model instances.
-    rows = list(card_values(Ticket.objects.filter(pk=ticket.pk), full=full, checklist=True))
+    rows = card_rows([ticket.pk], full=full)
     return card_payloads(rows, project=ticket.project, labels=card_labels(tickets=[ticket.pk]), full=full)[0]
 
 
