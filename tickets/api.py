@@ -225,8 +225,7 @@ class CardMoveView(TicketsApiView):
         data = _input(s.CardMoveToColumnInput, request.data)
         column = selectors.column_get(project=self.project(), column_id=data.pop("column_id"))
         card = selectors.ticket_for_write(project=self.project(), card_id=card_id)
-        ticket = services.ticket_move(ticket=card, column=column, **data, **self.actor())
-        return Response(ticket.card)  # CardSerializer's JSON, built once for the event and this
+        return Response(services.card_move(ticket=card, column=column, **data, **self.actor()))
 
 
 class CardReorderView(TicketsApiView):
@@ -242,8 +241,7 @@ class CardReorderView(TicketsApiView):
         data = _input(s.CardMoveInput, request.data)
         data.pop("column_id", None)
         ticket = self.card()
-        ticket = services.ticket_move(ticket=ticket, column=ticket.column, **data, **self.actor())
-        return Response(ticket.card)
+        return Response(services.card_move(ticket=ticket, column=ticket.column, **data, **self.actor()))
 
 
 class DeletedCardsView(TicketsApiView):

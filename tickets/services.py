@@ -92,16 +92,12 @@ def ticket_brief(ticket: Ticket) -> dict[str, Any]:
     return {"id": ticket.pk, "key": ticket.key, "title": ticket.title}
 
 
-def card_payload(ticket: Ticket, *, fresh: Ticket | None = None, full: bool = False) -> dict[str, Any]:
+def card_payload(ticket: Ticket, *, full: bool = False) -> dict[str, Any]:
     """The compact card the board events carry (the same shape as the board endpoint).
 
-    `fresh`: the ticket already re-read with _reload() after the change, if the caller has it:
-    the card is built from it without another query. `full`: the full card (CardSerializer).
+    `full`: the full card (CardSerializer). Read as the board reads its cards: one row and
+    its labels, no model instances.
     """
-    if fresh is not None:
-        briefs = [{"id": label.pk, "name": label.name, "color": label.color} for label in fresh.labels.all()]
-        return card_payloads([card_row(fresh)], project=fresh.project, labels={fresh.pk: briefs}, full=full)[0]
-    # The board's own fast path (the same JSON): one row and its labels, no model instances.
     rows = card_rows([ticket.pk], full=full)
     return card_payloads(rows, project=ticket.project, labels=card_labels(tickets=[ticket.pk]), full=full)[0]
 
@@ -823,7 +819,28 @@ def ticket_update(
 
 
 @transaction.atomic
-def ticket_move(
+def ticket_move(*, ticket: Ticket, column: Column, by: Any, **where: Any) -> Ticket:
+    """Put the card in `column` before/after a neighbour card, at `index` (0 = top), or at the bottom.
+
+    Writes the card's row only (the column is renumbered in one pass when a gap is used up).
+    Entering a done column closes the ticket; leaving it reopens it. A WIP limit refuses
+    cards from other columns unless `force`. `where`: before_id, after_id, index, force,
+    tab_id. Returns the ticket re-read with everything its serializers show.
+    """
+    _move(ticket=ticket, column=column, by=by, **where)
+    return _reload(ticket)
+
+
+@transaction.atomic
+def card_move(*, ticket: Ticket, column: Column, by: Any, **where: Any) -> dict[str, Any]:
+    """ticket_move() for a caller that answers with the card only (CardSerializer's JSON).
+
+    Skips re-reading the ticket as a model with its relations: that was a third of a move.
+    """
+    return _move(ticket=ticket, column=column, by=by, **where)
+
+
+def _move(
     *,
     ticket: Ticket,
     column: Column,
@@ -833,13 +850,8 @@ def ticket_move(
     index: int | None = None,
     force: bool = False,
     tab_id: str | None = None,
-) -> Ticket:
-    """Put the card in `column` before/after a neighbour card, at `index` (0 = top), or at the bottom.
-
-    Writes the card's row only (the column is renumbered in one pass when a gap is used up).
-    Entering a done column closes the ticket; leaving it reopens it. A WIP limit refuses
-    cards from other columns unless `force`.
-    """
+) -> dict[str, Any]:
+    """ticket_move's work, in the caller's transaction; returns the moved card's full JSON."""
     if sum(x is not None for x in (before_id, after_id, index)) > 1:
         raise _invalid("non_field_errors", "Give only one of before_id, after_id or index.")
     if column.project_id != ticket.project_id:
@@ -857,9 +869,7 @@ def ticket_move(
     ticket.state = row["state"]
     if source.pk == target.pk and before_id is None and after_id is None and index is None:
         # Nowhere to go: a reorder without a position keeps the place.
-        fresh = _reload(ticket)
-        fresh.card = card_payload(ticket, fresh=fresh, full=True)
-        return fresh
+        return card_payload(ticket, full=True)
     if before_id == ticket.pk or after_id == ticket.pk:
         raise _invalid("before_id" if before_id == ticket.pk else "after_id", "A card cannot be its own neighbour.")
     if source.pk != target.pk:
@@ -894,12 +904,11 @@ def ticket_move(
             summary=f"moved from {source.name} to {target.name}",
             tab_id=tab_id,
         )
-    # One re-read serves the event and the caller (publishing changes nothing on the ticket).
-    fresh = _reload(ticket)
-    fresh.card = card_payload(ticket, fresh=fresh, full=True)  # the event's card and the API's answer
-    payload = {**compact_card(fresh.card), "from_column_id": source.pk, "to_column_id": target.pk}
+    # One read of the card serves the event and the caller (publishing changes nothing on it).
+    card = card_payload(ticket, full=True)
+    payload = {**compact_card(card), "from_column_id": source.pk, "to_column_id": target.pk}
     publish("board.card_moved", payload, project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by))
-    return fresh
+    return card
 
 
 @transaction.atomic
