@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.http import Http404
@@ -48,6 +48,7 @@ EVENT_NAME_MAX = 100
 HOOK_EVENTS_MAX = 50
 # Events that are not changes (presence comes and goes with browser tabs): never delivered.
 UNDELIVERED_EVENT_PREFIXES = ("presence.",)
+HOOK_TABLE = connection.ops.quote_name(Hook._meta.db_table)
 
 
 class IdempotencyConflict(APIException):
@@ -363,12 +364,21 @@ def _enqueue_on_commit(delivery_ids: list[int]) -> None:
     transaction.on_commit(enqueue, robust=True)
 
 
+def _has_active_hooks(project_id: int) -> bool:
+    """Whether the project has an active hook, as plain SQL: this runs for every card change, and
+    most projects have none (the ORM took ~0.4 ms to build the query, the database 0.02 ms)."""
+    with connection.cursor() as cursor:
+        sql = f"SELECT 1 FROM {HOOK_TABLE} WHERE project_id = %s AND active LIMIT 1"  # noqa: S608
+        cursor.execute(sql, [project_id])
+        return cursor.fetchone() is not None
+
+
 def deliveries_record(event: str, payload: dict[str, Any], project_id: int | None) -> None:
     """The event bus's in-transaction hook: one Delivery per subscribed hook, sent after commit.
 
     Runs inside the transaction of the change that published `event`, so the delivery log
-    holds exactly the changes that committed. Costs one indexed query when the project has
-    no hooks.
+    holds exactly the changes that committed. Costs one small indexed query when the project
+    has no hooks.
     """
     if project_id is None or event.startswith(UNDELIVERED_EVENT_PREFIXES):
         return
@@ -379,6 +389,8 @@ def deliveries_record(event: str, payload: dict[str, Any], project_id: int | Non
     else:
         # Published straight from async code (no transaction to join): nothing to record.
         logger.debug("Not recording %s for webhooks: published from an event loop", event)
+        return
+    if not _has_active_hooks(project_id):
         return
     hooks = [
         hook
