@@ -1,0 +1,54 @@
+"""Model instances from hand-written SQL, for the few reads on every request.
+
+Building a statement with the ORM costs far more than running it: the project lookup that
+every project endpoint starts with took ~0.5 ms to build and 0.03 ms to run. These helpers
+select a model's columns and turn a row back into an instance, through the same database
+converters the ORM applies (SQLite hands over timestamps and booleans as text and integers).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+
+@cache
+def _layout(model: type[Model], alias: str, vendor: str) -> tuple[str, tuple[str, ...], int, tuple[Any, ...]]:
+    """(columns SQL, attnames, index of the primary key, (index, column, converters) per converted column)."""
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"{alias}.{quote(field.column)}" for field in fields)
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(alias)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if found:
+            converters.append((index, column, found))
+    pk_index = fields.index(model._meta.pk)
+    return columns, tuple(field.attname for field in fields), pk_index, tuple(converters)
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """`alias."col", ...` for every column of `model`, in the order instance() reads them."""
+    return _layout(model, alias, connection.vendor)[0]
+
+
+def width(model: type[Model]) -> int:
+    return len(model._meta.concrete_fields)
+
+
+def instance(model: type[Model], alias: str, values: tuple[Any, ...] | list[Any]) -> Model | None:
+    """The `model` of a row's columns(model, alias) slice, or None if they are all NULL (an outer join missed)."""
+    _, attnames, pk_index, converters = _layout(model, alias, connection.vendor)
+    if values[pk_index] is None:
+        return None
+    values = list(values)
+    for index, column, functions in converters:
+        value = values[index]
+        for function in functions:
+            value = function(value, column, connection)
+        values[index] = value
+    return model.from_db(connection.alias, attnames, values)
