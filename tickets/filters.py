@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import django_filters
+from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
@@ -99,8 +100,7 @@ class CardFilter(django_filters.FilterSet):
         # column per category (the usual board), the database seeks the (project, column,
         # priority, updated_at) index and reads a page in index order, at any offset. Given a
         # subquery instead, SQLite walked the project's updated_at index (7 ms at offset 450).
-        columns = Column.objects.filter(project=self.project, category__in=categories)
-        return queryset.filter(column_id__in=list(columns.values_list("pk", flat=True)))
+        return queryset.filter(column_id__in=column_ids(self.project.pk, categories))
 
     def filter_type(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         return queryset.filter(type__in=self._choices(name, value, Ticket.Type.values))
@@ -174,6 +174,19 @@ class CardFilter(django_filters.FilterSet):
         # The view applies the ordering (the board has its own); this only validates it.
         ordering_fields(value)
         return queryset
+
+
+def column_ids(project_id: int, categories: list[str]) -> list[int]:
+    """The ids of the project's columns in `categories`, as plain SQL (on every filtered list)."""
+    if not categories:
+        return []
+    placeholders = ", ".join(["%s"] * len(categories))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT "id" FROM "projects_column" WHERE "project_id" = %s AND "category" IN ({placeholders})',  # noqa: S608
+            [project_id, *categories],
+        )
+        return [column_id for (column_id,) in cursor.fetchall()]
 
 
 def ordering_fields(value: str | None) -> tuple[str, bool]:

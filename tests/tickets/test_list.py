@@ -71,6 +71,10 @@ def test_default_list_is_newest_first_with_count(personas, board):
     [
         ("status=todo", ["BLOG-5", "BLOG-2", "BLOG-1"]),
         ("status=in_progress,done", ["BLOG-4", "BLOG-3"]),
+        ("status=,", []),
+        ("status=", ["BLOG-5", "BLOG-4", "BLOG-3", "BLOG-2", "BLOG-1"]),
+        ("state=closed&status=in_progress,done&ordering=number", ["BLOG-4"]),
+        ("label=ui&priority=urgent,high&q=&assignee=", ["BLOG-1"]),
         ("type=bug", ["BLOG-1"]),
         ("priority=urgent,high", ["BLOG-4", "BLOG-1"]),
         ("assignee=adam", ["BLOG-2"]),
