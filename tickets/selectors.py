@@ -21,6 +21,7 @@ from punt import db
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket
 
 CARD_KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
+ROW_ID_MAX = 2**63 - 1
 
 
 def project_for(*, user: Any, slug: str, needed: str) -> Project:
@@ -62,10 +63,16 @@ def _project_with_role(key: str, user_id: int | None) -> Project | None:
 
 
 def column_get(*, project: Project, column_id: int) -> Column:
-    column = project.columns.filter(pk=column_id).first()
-    if column is None:
+    """The project's column `column_id` (plain SQL: every create and move starts here)."""
+    if not 0 <= column_id <= ROW_ID_MAX:
         raise NotFound("Column not found.")
-    return column
+    sql = f'SELECT {db.columns(Column, "c")} FROM "projects_column" c WHERE c."id" = %s AND c."project_id" = %s'  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [column_id, project.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("Column not found.")
+    return db.instance(Column, "c", row)
 
 
 def _subquery_count(model: Any, **filters: Any) -> Coalesce:
@@ -255,15 +262,24 @@ def card_labels(*, tickets: list[int] | QuerySet[Ticket]) -> dict[int, list[dict
     return labels
 
 
-def ticket_lookup_filter(card_id: str | int, project: Project) -> Q:
-    """Match `card_id`: the numeric id, or the key `BLOG-42` (case-insensitive) of this project."""
+def _card_lookup(card_id: str | int, project: Project) -> tuple[str, int]:
+    """("id", n) or ("number", n) for `card_id`: the numeric id, or this project's key `BLOG-42`
+    (case-insensitive). 404 for anything else, ids no row can have included."""
     text = str(card_id).strip()
-    if text.isdigit():
-        return Q(pk=int(text))
+    if text.isascii() and text.isdigit():
+        if int(text) > ROW_ID_MAX:
+            raise NotFound("Card not found.")
+        return "id", int(text)
     match = CARD_KEY_RE.match(text)
     if match and match.group(1).upper() == project.key:
-        return Q(number=int(match.group(2)))
+        return "number", int(match.group(2))
     raise NotFound("Card not found.")
+
+
+def ticket_lookup_filter(card_id: str | int, project: Project) -> Q:
+    """Match `card_id` (see _card_lookup)."""
+    field, value = _card_lookup(card_id, project)
+    return Q(**{field: value})
 
 
 def ticket_get(*, project: Project, card_id: str | int, deleted: bool = False) -> Ticket:
@@ -281,13 +297,17 @@ def ticket_for_write(*, project: Project, card_id: str | int) -> Ticket:
     Only the row, with `project` attached: the card JSON's joins and prefetches would be
     thrown away, since the service answers with a fresh read after its writes.
     """
-    ticket = (
-        Ticket.objects.filter(project=project, deleted_at__isnull=True)
-        .filter(ticket_lookup_filter(card_id, project))
-        .first()
+    field, value = _card_lookup(card_id, project)
+    sql = (
+        f'SELECT {db.columns(Ticket, "t")} FROM "tickets_ticket" t '  # noqa: S608
+        f'WHERE t."project_id" = %s AND t."deleted_at" IS NULL AND t."{field}" = %s'
     )
-    if ticket is None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [project.pk, value])
+        row = cursor.fetchone()
+    if row is None:
         raise NotFound("Card not found.")
+    ticket = db.instance(Ticket, "t", row)
     ticket.project = project
     return ticket
 

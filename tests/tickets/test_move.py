@@ -107,6 +107,9 @@ def test_bad_move_payloads(personas, columns, abc, make_card):
         {"field": "non_field_errors", "message": "Give only one of before_id, after_id or index."}
     ]
     assert client.patch(url(f"/cards/{a.pk}/reorder"), {"before_id": a.pk}, format="json").status_code == 400
+    for card_id in ("9" * 25, "BLOG-999999", "OTHER-1"):
+        response = client.patch(url(f"/cards/{card_id}/move"), {"column_id": columns[1].pk}, format="json")
+        assert (response.status_code, response.json()) == (404, {"error": "Card not found."}), card_id
 
 
 def test_wip_limit_refuses_unless_forced(personas, columns, abc, make_card):
