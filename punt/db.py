@@ -52,3 +52,33 @@ def instance(model: type[Model], alias: str, values: tuple[Any, ...] | list[Any]
             value = function(value, column, connection)
         values[index] = value
     return model.from_db(connection.alias, attnames, values)
+
+
+def fetch_all(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def fetch_dicts(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """The rows as dicts keyed by the column names (or their AS aliases)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def placeholders(values: list[Any] | tuple[Any, ...]) -> str:
+    """`%s, %s, ...` for an IN (...) of `values` (never empty: the caller checks)."""
+    return ", ".join(["%s"] * len(values))
+
+
+def for_update() -> str:
+    """` FOR UPDATE` where the database locks rows so (PostgreSQL); SQLite locks the whole file on write."""
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import django_filters
-from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
@@ -23,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from projects.models import Column, Project, Sprint
+from punt import db
 from tickets.models import Ticket
 from tickets.selectors import CARD_KEY_RE
 
@@ -180,13 +180,9 @@ def column_ids(project_id: int, categories: list[str]) -> list[int]:
     """The ids of the project's columns in `categories`, as plain SQL (on every filtered list)."""
     if not categories:
         return []
-    placeholders = ", ".join(["%s"] * len(categories))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT "id" FROM "projects_column" WHERE "project_id" = %s AND "category" IN ({placeholders})',  # noqa: S608
-            [project_id, *categories],
-        )
-        return [column_id for (column_id,) in cursor.fetchall()]
+    where = f'"project_id" = %s AND "category" IN ({db.placeholders(categories)})'
+    sql = f'SELECT "id" FROM "projects_column" WHERE {where}'  # noqa: S608
+    return [column_id for (column_id,) in db.fetch_all(sql, [project_id, *categories])]
 
 
 def ordering_fields(value: str | None) -> tuple[str, bool]:

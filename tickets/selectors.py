@@ -162,14 +162,7 @@ def _ids_sql(tickets: list[int] | QuerySet[Ticket]) -> tuple[str, list[Any]]:
     if isinstance(tickets, QuerySet):
         sql, params = tickets.order_by().values("pk").query.sql_with_params()
         return f"IN ({sql})", list(params)
-    return f"IN ({', '.join(['%s'] * len(tickets))})", list(tickets)
-
-
-def _fetch_dicts(sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return f"IN ({db.placeholders(tickets)})", list(tickets)
 
 
 def card_rows(tickets: list[int] | QuerySet[Ticket], *, full: bool = False) -> list[dict[str, Any]]:
@@ -188,8 +181,8 @@ def card_rows(tickets: list[int] | QuerySet[Ticket], *, full: bool = False) -> l
     where, params = _ids_sql(tickets)
     sql = f'{_card_select(full)} WHERE t."id" {where}'
     if isinstance(tickets, QuerySet):
-        return _fetch_dicts(f'{sql} ORDER BY t."rank", t."id"', params)
-    rows = _fetch_dicts(sql, params)
+        return db.fetch_dicts(f'{sql} ORDER BY t."rank", t."id"', params)
+    rows = db.fetch_dicts(sql, params)
     position = {ticket_id: index for index, ticket_id in enumerate(tickets)}
     rows.sort(key=lambda row: position[row["id"]])
     return rows

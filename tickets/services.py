@@ -42,6 +42,7 @@ from chat.services import notify
 from projects.models import Column, Label, Membership, Project, Sprint
 from projects.permissions import MANAGE, has_role, visible_projects
 from projects.services import column_for_category, columns_create_defaults
+from punt import db
 from punt.api.errors import invalid as _invalid
 from punt.events import publish
 from tickets import markdown
@@ -257,9 +258,22 @@ def _watch(ticket: Ticket, users: Iterable[Any]) -> None:
         Watcher.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+def _watchers_to_notify(ticket: Ticket, actor_id: int | None) -> list[User]:
+    """The active watchers of `ticket` but the actor (plain SQL: this runs on every change)."""
+    sql = (
+        f'SELECT {db.columns(User, "u")} FROM "accounts_user" u '  # noqa: S608
+        'INNER JOIN "tickets_watcher" w ON w."user_id" = u."id" WHERE w."ticket_id" = %s AND u."is_active"'
+    )
+    params = [ticket.pk]
+    if actor_id is not None:
+        sql += ' AND u."id" <> %s'
+        params.append(actor_id)
+    return [db.instance(User, "u", row) for row in db.fetch_all(sql, params)]
+
+
 def _notify_watchers(*, ticket: Ticket, by: Any, action: str, summary: str, tab_id: str | None) -> None:
     """`notification.ticket` to every watcher but the one who made the change."""
-    watchers = list(User.objects.filter(watcher__ticket=ticket, is_active=True).exclude(pk=_actor_id(by)))
+    watchers = _watchers_to_notify(ticket, _actor_id(by))
     if not watchers:
         return
     ids = [user.pk for user in watchers]
@@ -474,7 +488,11 @@ def _choice(field: str, value: Any, choices: type) -> str:
 
 def _lock_columns(ids: Iterable[int]) -> dict[int, Column]:
     """Lock column rows in id order (a fixed order, so two movers cannot deadlock)."""
-    return {c.pk: c for c in Column.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")}
+    ids = sorted(set(ids))
+    where = f'c."id" IN ({db.placeholders(ids)}) ORDER BY c."id"'
+    sql = f'SELECT {db.columns(Column, "c")} FROM "projects_column" c WHERE {where}'  # noqa: S608
+    columns = (db.instance(Column, "c", row) for row in db.fetch_all(sql + db.for_update(), ids))
+    return {column.pk: column for column in columns}
 
 
 def _rebalance(column: Column, exclude_id: int | None) -> None:
@@ -488,39 +506,43 @@ def _rebalance(column: Column, exclude_id: int | None) -> None:
 def _neighbours(
     column: Column, exclude_id: int | None, before_id: int | None, after_id: int | None, index: int | None
 ) -> tuple[int | None, int | None]:
-    """(rank just above, rank just below) the slot the card goes to; None at an end of the column."""
-    siblings = Ticket.objects.filter(column=column, deleted_at__isnull=True)
+    """(rank just above, rank just below) the slot the card goes to; None at an end of the column.
+
+    Plain SQL: on every move and create, and the ORM took longer to build these than to run them.
+    """
+    siblings = 'FROM "tickets_ticket" WHERE "column_id" = %s AND "deleted_at" IS NULL'
+    params: list[Any] = [column.pk]
     if exclude_id is not None:
-        siblings = siblings.exclude(pk=exclude_id)
+        siblings += ' AND "id" <> %s'
+        params.append(exclude_id)
+
+    def first_rank(condition: str, extra: list[Any], order: str) -> int | None:
+        found = db.fetch_one(f'SELECT "rank" {siblings}{condition} ORDER BY {order} LIMIT 1', params + extra)
+        return None if found is None else found[0]
+
+    def last_rank() -> int | None:
+        return db.fetch_one(f'SELECT MAX("rank") {siblings}', params)[0]
+
     if before_id is not None or after_id is not None:
         anchor_id = before_id if before_id is not None else after_id
         field = "before_id" if before_id is not None else "after_id"
-        anchor = siblings.filter(pk=anchor_id).values("rank", "id").first()
+        anchor = db.fetch_one(f'SELECT "rank", "id" {siblings} AND "id" = %s', [*params, anchor_id])
         if anchor is None:
             raise _invalid(field, f"Card {anchor_id} is not in the column '{column.name}'.")
+        rank, anchor_id = anchor
         if before_id is not None:
-            above = (
-                siblings.filter(Q(rank__lt=anchor["rank"]) | Q(rank=anchor["rank"], id__lt=anchor["id"]))
-                .order_by("-rank", "-id")
-                .values_list("rank", flat=True)
-                .first()
-            )
-            return above, anchor["rank"]
-        below = (
-            siblings.filter(Q(rank__gt=anchor["rank"]) | Q(rank=anchor["rank"], id__gt=anchor["id"]))
-            .order_by("rank", "id")
-            .values_list("rank", flat=True)
-            .first()
-        )
-        return anchor["rank"], below
-    ordered = siblings.order_by("rank", "id").values_list("rank", flat=True)
+            above = '"rank" < %s OR ("rank" = %s AND "id" < %s)'
+            return first_rank(f" AND ({above})", [rank, rank, anchor_id], '"rank" DESC, "id" DESC'), rank
+        below = '"rank" > %s OR ("rank" = %s AND "id" > %s)'
+        return rank, first_rank(f" AND ({below})", [rank, rank, anchor_id], '"rank", "id"')
     if index is None:
-        return siblings.aggregate(last=Max("rank"))["last"], None
+        return last_rank(), None
     if index <= 0:
-        return None, ordered.first()
-    pair = list(ordered[index - 1 : index + 1])
+        return None, first_rank("", [], '"rank", "id"')
+    slot = f'SELECT "rank" {siblings} ORDER BY "rank", "id" LIMIT 2 OFFSET %s'
+    pair = [rank for (rank,) in db.fetch_all(slot, [*params, index - 1])]
     if not pair:
-        return siblings.aggregate(last=Max("rank"))["last"], None
+        return last_rank(), None
     return pair[0], (pair[1] if len(pair) > 1 else None)
 
 
@@ -860,13 +882,14 @@ def _move(
     locked_source = ticket.column_id
     while True:
         columns = _lock_columns([locked_source, column.pk])
-        row = Ticket.objects.select_for_update().filter(pk=ticket.pk).values("column_id", "state").get()
-        if row["column_id"] in columns:
+        sql = 'SELECT "column_id", "state" FROM "tickets_ticket" WHERE "id" = %s'
+        column_id, state = db.fetch_one(sql + db.for_update(), [ticket.pk])
+        if column_id in columns:
             break
-        locked_source = row["column_id"]
-    source = columns[row["column_id"]]
+        locked_source = column_id
+    source = columns[column_id]
     target = columns[column.pk]
-    ticket.state = row["state"]
+    ticket.state = state
     if source.pk == target.pk and before_id is None and after_id is None and index is None:
         # Nowhere to go: a reorder without a position keeps the place.
         return card_payload(ticket, full=True)
