@@ -125,6 +125,8 @@ class Result:
     queries: list[int] = field(default_factory=list)
     errors: int = 0
     server_cpu: float = float("nan")  # seconds of server CPU over the measured requests
+    # The floor measured in rounds interleaved with this scenario's (None: the run's floor).
+    floor: Result | None = None
 
     @property
     def rps(self) -> float:
@@ -229,14 +231,16 @@ def machine() -> str:
 def print_table(results: list[Result], floor: Result) -> None:
     """req/s and its ratio to the floor's (the target), plus server CPU ms per request and the
     same ratio computed from it (floor CPU / scenario CPU), which other load on a shared
-    machine disturbs much less than req/s."""
+    machine disturbs much less than req/s. A result measured with its own interleaved floor
+    is compared with that."""
     print(
         f"{'scenario':44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'errors':>6} "
         f"{'vs floor':>8} {'cpu ms':>7} {'cpu vs floor':>12}"
     )
     for r in [floor, *results]:
-        ratio = r.rps / floor.rps if floor.rps else float("nan")
-        cpu_ratio = floor.cpu_ms / r.cpu_ms if r.cpu_ms else float("nan")
+        base = r.floor or floor
+        ratio = r.rps / base.rps if base.rps else float("nan")
+        cpu_ratio = base.cpu_ms / r.cpu_ms if r.cpu_ms else float("nan")
         print(
             f"{r.name:44} {r.rps:8.1f} {r.percentile(50):7.1f} {r.percentile(99):7.1f} "
             f"{r.queries_per_request:7.1f} {r.errors:6d} {ratio:8.0%} {r.cpu_ms:7.2f} {cpu_ratio:12.0%}"

@@ -11,6 +11,7 @@ project BIG with 100,000 tickets, SMALL with 1,000 (its board has 1,000 cards), 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -98,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=400, help="measured requests per scenario")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=4, help="parts each scenario runs in, each after a floor part")
     parser.add_argument("--only", default="", help="run only the scenarios whose name contains this (and the floor)")
     args = parser.parse_args()
 
@@ -112,12 +114,30 @@ def main() -> None:
 
     with Server(env) as server:
 
+        def ping(i):
+            return ("GET", "/api/v1/ping", None)
+
         def run(name, make, total=n):
+            """The scenario in `rounds` parts, each after a part of the floor: the host's load drifts
+            within seconds, so each scenario is compared with the floor measured around it."""
             if args.only and args.only not in name and not name.startswith("floor"):
                 return None
-            return load(server.base, headers, make, total=total, concurrency=c, name=name, server=server)
+            sequence = itertools.count()  # every request (warm-ups too) gets the next index
 
-        floor = run("floor: GET /api/v1/ping", lambda i: ("GET", "/api/v1/ping", None))
+            def numbered(_):
+                return make(next(sequence))
+
+            result = floor_result = None
+            for round_number in range(args.rounds):
+                common = {"concurrency": c, "server": server, "warmup": 20 if round_number == 0 else 4}
+                part_floor = load(server.base, headers, ping, total=n // args.rounds, **common)
+                part = load(server.base, headers, numbered, total=max(1, total // args.rounds), **common)
+                floor_result = part_floor if floor_result is None else floor_result.merged(part_floor, "floor")
+                result = part if result is None else result.merged(part, name)
+            result.name, result.floor = name, floor_result
+            return result
+
+        floor = load(server.base, headers, ping, total=n, concurrency=c, name="floor", server=server)
         results = [
             run(
                 "ticket list, 50/page, filtered, 100k project",
@@ -158,12 +178,14 @@ def main() -> None:
         results = [result for result in results if result is not None]
         # The floor again at the end: the server warms up and the machine's load drifts during
         # a run, so the ratios use both floor runs together.
-        floor_end = run("floor: GET /api/v1/ping", lambda i: ("GET", "/api/v1/ping", None))
+        floor_end = load(server.base, headers, ping, total=n, concurrency=c, server=server)
         print(
             f"floor at the start {floor.rps:.1f} req/s ({floor.cpu_ms:.2f} ms CPU), at the end "
             f"{floor_end.rps:.1f} req/s ({floor_end.cpu_ms:.2f} ms CPU)"
         )
         floor = floor.merged(floor_end, "floor: GET /api/v1/ping (start + end)")
+        for result in results:
+            print(f"floor around {result.name}: {result.floor.rps:.1f} req/s ({result.floor.cpu_ms:.2f} ms CPU)")
         rss = server.rss_mb()
     print()
     print(f"machine: {machine()}")
