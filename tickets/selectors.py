@@ -49,9 +49,7 @@ def _project_with_role(key: str, user_id: int | None) -> Project | None:
         'LEFT JOIN "projects_organization" o ON o."id" = p."organization_id" '
         'WHERE p."key" = %s AND p."archived_at" IS NULL'
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id, key] if user_id is not None else [key])
-        row = cursor.fetchone()
+    row = db.fetch_one(sql, [user_id, key] if user_id is not None else [key])
     if row is None:
         return None
     owner_at, organization_at = db.width(Project), db.width(Project) + db.width(User)
@@ -67,9 +65,7 @@ def column_get(*, project: Project, column_id: int) -> Column:
     if not 0 <= column_id <= ROW_ID_MAX:
         raise NotFound("Column not found.")
     sql = f'SELECT {db.columns(Column, "c")} FROM "projects_column" c WHERE c."id" = %s AND c."project_id" = %s'  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [column_id, project.pk])
-        row = cursor.fetchone()
+    row = db.fetch_one(sql, [column_id, project.pk])
     if row is None:
         raise NotFound("Column not found.")
     return db.instance(Column, "c", row)
@@ -238,13 +234,11 @@ def card_labels(*, tickets: list[int] | QuerySet[Ticket]) -> dict[int, list[dict
     if not isinstance(tickets, QuerySet) and not tickets:
         return {}
     where, params = _ids_sql(tickets)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            'SELECT tl."ticket_id", l."id", l."name", l."color" FROM "tickets_ticket_labels" tl '  # noqa: S608
-            f'INNER JOIN "projects_label" l ON l."id" = tl."label_id" WHERE tl."ticket_id" {where} ORDER BY l."name"',
-            params,
-        )
-        links = cursor.fetchall()
+    sql = (
+        'SELECT tl."ticket_id", l."id", l."name", l."color" FROM "tickets_ticket_labels" tl '  # noqa: S608
+        f'INNER JOIN "projects_label" l ON l."id" = tl."label_id" WHERE tl."ticket_id" {where} ORDER BY l."name"'
+    )
+    links = db.fetch_all(sql, params)
     labels: dict[int, list[dict[str, Any]]] = {}
     briefs: dict[int, dict[str, Any]] = {}  # one dict per label, shared by its cards
     for ticket_id, label_id, name, color in links:
@@ -295,9 +289,7 @@ def ticket_for_write(*, project: Project, card_id: str | int) -> Ticket:
         f'SELECT {db.columns(Ticket, "t")} FROM "tickets_ticket" t '  # noqa: S608
         f'WHERE t."project_id" = %s AND t."deleted_at" IS NULL AND t."{field}" = %s'
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [project.pk, value])
-        row = cursor.fetchone()
+    row = db.fetch_one(sql, [project.pk, value])
     if row is None:
         raise NotFound("Card not found.")
     ticket = db.instance(Ticket, "t", row)
@@ -348,9 +340,7 @@ def ticket_counts(*, ticket_id: int) -> dict[str, int]:
         f" (SELECT COUNT(*) FROM {link} WHERE ticket_id = %s)"
     )
     params = [ticket_id, ticket_id, True, ticket_id, Event.Kind.COMMENT.value, ticket_id, ticket_id]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = db.fetch_one(sql, params)
     return dict(zip(TICKET_COUNT_NAMES, (int(value) for value in row), strict=True))
 
 
