@@ -27,10 +27,9 @@ from tickets import serializers as s
 from tickets.filters import (
     CardFilter,
     CardPagination,
-    CountedRows,
+    CountedIds,
     KeysetCursorPagination,
     ProjectFilterBackend,
-    apply_ordering,
 )
 from tickets.models import Attachment, Ticket
 
@@ -136,8 +135,7 @@ class CardListView(FilteredCardsMixin, TicketsApiView):
             paginator = KeysetCursorPagination(request, ordering)
             keys = paginator.paginate(queryset, values=lambda page, extra: page.values("id", *extra))
             return paginator.get_paginated_response(self.cards([key["id"] for key in keys]))
-        ids = apply_ordering(queryset, ordering).values_list("pk", flat=True)
-        page = self.paginate_queryset(CountedRows(queryset, ids))
+        page = self.paginate_queryset(CountedIds(queryset, ordering))
         return self.get_paginated_response(self.cards(page))
 
     def cards(self, ids: list[int]) -> list[dict[str, Any]]:

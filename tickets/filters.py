@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import django_filters
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
@@ -26,12 +27,11 @@ from punt import db
 from tickets.models import Ticket
 from tickets.selectors import CARD_KEY_RE
 
+# Priorities by urgency (Ticket.Priority lists them in that order); anything else ranks as medium.
+PRIORITY_ORDER = {value: rank for rank, value in enumerate(Ticket.Priority.values)}
 PRIORITY_RANK = Case(
-    When(priority=Ticket.Priority.LOW, then=Value(0)),
-    When(priority=Ticket.Priority.MEDIUM, then=Value(1)),
-    When(priority=Ticket.Priority.HIGH, then=Value(2)),
-    When(priority=Ticket.Priority.URGENT, then=Value(3)),
-    default=Value(1),
+    *(When(priority=value, then=Value(rank)) for value, rank in PRIORITY_ORDER.items()),
+    default=Value(PRIORITY_ORDER[Ticket.Priority.MEDIUM]),
     output_field=IntegerField(),
 )
 # ordering parameter → model field (priority sorts by urgency, not alphabetically)
@@ -216,22 +216,51 @@ class ProjectFilterBackend(DjangoFilterBackend):
         return {**super().get_filterset_kwargs(request, queryset, view), "project": view.project()}
 
 
-class CountedRows:
-    """What LimitOffsetPagination pages: `rows` sliced, with the total counted on `counted`.
+# apply_ordering() as SQL, for CountedIds (the same order, id as the tie-breaker).
+_PRIORITY_RANK_SQL = (
+    'CASE "tickets_ticket"."priority" '
+    + " ".join(f"WHEN '{value}' THEN {rank}" for value, rank in PRIORITY_ORDER.items())
+    + f" ELSE {PRIORITY_ORDER[Ticket.Priority.MEDIUM]} END"
+)
 
-    `rows` is `counted` ordered, as ids (the view reads the page's cards by id); the count
-    runs on `counted` without the ordering.
+
+def _order_sql(value: str | None) -> str:
+    field, descending = ordering_fields(value)
+    direction = "DESC" if descending else "ASC"
+    tie_breaker = f'"tickets_ticket"."id" {direction}'
+    if field == "priority_rank":
+        return f"{_PRIORITY_RANK_SQL} {direction}, {tie_breaker}"
+    if field == "due_date":
+        return f'"tickets_ticket"."due_date" {direction} NULLS LAST, {tie_breaker}'
+    return f'"tickets_ticket"."{field}" {direction}, {tie_breaker}'
+
+
+class CountedIds:
+    """What LimitOffsetPagination pages: the ids of `queryset`'s tickets in `ordering`, and their count.
+
+    The ORM builds the filtered statement once; counting and paging it run as plain SQL
+    (building the count and the page as two ORM queries cost more than running them).
     """
 
-    def __init__(self, counted: QuerySet[Any], rows: QuerySet[Any]) -> None:
-        self.counted = counted
-        self.rows = rows
+    def __init__(self, queryset: QuerySet[Ticket], ordering: str | None) -> None:
+        self.order = _order_sql(ordering)
+        try:
+            sql, params = queryset.order_by().values_list("pk").query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing (e.g. ?status=,)
+            self.sql = None
+        else:
+            self.sql, self.params = sql, list(params)
 
     def count(self) -> int:
-        return self.counted.count()
+        if self.sql is None:
+            return 0
+        return db.fetch_one(f"SELECT COUNT(*) FROM ({self.sql}) matched", self.params)[0]  # noqa: S608
 
-    def __getitem__(self, index: slice) -> list[Any]:
-        return list(self.rows[index])
+    def __getitem__(self, index: slice) -> list[int]:
+        if self.sql is None or index.stop <= index.start:
+            return []
+        page = f"{self.sql} ORDER BY {self.order} LIMIT %s OFFSET %s"
+        return [ticket_id for (ticket_id,) in db.fetch_all(page, [*self.params, index.stop - index.start, index.start])]
 
 
 class CardPagination(LimitOffsetPagination):
