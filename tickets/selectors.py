@@ -106,7 +106,7 @@ def cards_for_project(*, project: Project) -> QuerySet[Ticket]:
     return Ticket.objects.filter(project=project, deleted_at__isnull=True)
 
 
-# What a card's JSON reads (serializers.card_payloads), named as card_payloads reads it. The
+# What a card's JSON reads (serializers.card_payloads), in the order it unpacks it. The
 # people come in with the row, so there is no per-row or per-person query either.
 _PERSON_FIELDS = ("id", "username", "display_name", "avatar")
 # Read as stored text on SQLite (see card_rows).
@@ -161,8 +161,11 @@ def _ids_sql(tickets: list[int] | QuerySet[Ticket]) -> tuple[str, list[Any]]:
     return f"IN ({db.placeholders(tickets)})", list(tickets)
 
 
-def card_rows(tickets: list[int] | QuerySet[Ticket], *, full: bool = False) -> list[dict[str, Any]]:
+def card_rows(tickets: list[int] | QuerySet[Ticket], *, full: bool = False) -> list[tuple[Any, ...]]:
     """The rows serializers.card_payloads() makes cards of, checklist counts included, in one query.
+
+    Tuples, in the column order of _card_select() (serializers.card_payloads unpacks them):
+    a thousand rows as dicts cost 1.5 ms to build.
 
     `tickets`: ids (the rows come in that order) or a queryset of tickets (a board: the rows
     come in rank order). `full` adds the body and the reporter (CardSerializer); without it
@@ -177,52 +180,36 @@ def card_rows(tickets: list[int] | QuerySet[Ticket], *, full: bool = False) -> l
     where, params = _ids_sql(tickets)
     sql = f'{_card_select(full)} WHERE t."id" {where}'
     if isinstance(tickets, QuerySet):
-        return db.fetch_dicts(f'{sql} ORDER BY t."rank", t."id"', params)
-    rows = db.fetch_dicts(sql, params)
+        return db.fetch_all(f'{sql} ORDER BY t."rank", t."id"', params)
+    rows = db.fetch_all(sql, params)
     position = {ticket_id: index for index, ticket_id in enumerate(tickets)}
-    rows.sort(key=lambda row: position[row["id"]])
+    rows.sort(key=lambda row: position[row[0]])
     return rows
 
 
-def card_row(ticket: Ticket) -> dict[str, Any]:
+def card_row(ticket: Ticket) -> tuple[Any, ...]:
     """The card_rows(full=True) row of a ticket in memory, built without a query.
 
     The ticket carries its column, people, sprint and parent as objects: ticket_create's new
     ticket, or one read by tickets_for_project() (which also counts its checklist items; a
     new ticket has none).
     """
-    row = {name: getattr(ticket, name) for name in _CARD_OWN_FIELDS}
-    row["type"], row["priority"], row["state"] = str(ticket.type), str(ticket.priority), str(ticket.state)
-    row["column__category"] = ticket.column.category
-    for role in ("assignee", "reporter"):
-        person = getattr(ticket, role)
-        for name in _PERSON_FIELDS:
-            value = None if person is None else getattr(person, name)
-            row[f"{role}__{name}"] = value.name if name == "avatar" and value is not None else value
-    row["sprint__name"] = ticket.sprint.name if ticket.sprint is not None else None
-    row["parent__number"] = ticket.parent.number if ticket.parent is not None else None
-    row["parent__title"] = ticket.parent.title if ticket.parent is not None else None
-    row["checklist_total"] = getattr(ticket, "checklist_total", 0)
-    row["checklist_done"] = getattr(ticket, "checklist_done", 0)
-    return row
 
+    def person(user: Any) -> tuple[Any, ...]:
+        if user is None:
+            return (None, None, None, None)
+        return (user.pk, user.username, user.display_name, user.avatar.name)
 
-_CARD_OWN_FIELDS = (
-    "id",
-    "number",
-    "title",
-    "column_id",
-    "rank",
-    "sprint_id",
-    "parent_id",
-    "due_date",
-    "estimate",
-    "created_at",
-    "updated_at",
-    "closed_at",
-    "body",
-    "body_html",
-)
+    sprint, parent = ticket.sprint, ticket.parent
+    return (
+        *(ticket.pk, ticket.number, ticket.title, str(ticket.type), ticket.column.category, str(ticket.state)),
+        *(ticket.column_id, ticket.rank, str(ticket.priority), *person(ticket.assignee)),
+        *(ticket.sprint_id, sprint.name if sprint is not None else None),
+        *(ticket.parent_id, *((parent.number, parent.title) if parent is not None else (None, None))),
+        *(ticket.estimate, ticket.due_date, ticket.created_at, ticket.updated_at, ticket.closed_at),
+        *(getattr(ticket, "checklist_done", 0), getattr(ticket, "checklist_total", 0)),
+        *(ticket.body, ticket.body_html, *person(ticket.reporter)),
+    )
 
 
 def card_labels(*, tickets: list[int] | QuerySet[Ticket]) -> dict[int, list[dict[str, Any]]]:

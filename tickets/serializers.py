@@ -118,20 +118,22 @@ def _iso_datetime_text(text: str | None, zone: Any) -> str | None:
     return _iso_datetime(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), zone)
 
 
-def _dates(row: dict[str, Any], zone: Any) -> tuple[str | None, str | None, str | None, str | None]:
-    """due_date, created_at, updated_at, closed_at of a selectors.card_rows() row (objects, or text on SQLite)."""
-    if "created_at_text" in row:
+def _dates(
+    due_date: Any, created_at: Any, updated_at: Any, closed_at: Any, zone: Any
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """A card row's dates as the JSON writes them: objects, or SQLite's stored text."""
+    if isinstance(created_at, str):
         return (
-            row["due_date_text"] or None,  # a date is stored as its ISO text
-            _iso_datetime_text(row["created_at_text"], zone),
-            _iso_datetime_text(row["updated_at_text"], zone),
-            _iso_datetime_text(row["closed_at_text"], zone),
+            due_date or None,  # a date is stored as its ISO text
+            _iso_datetime_text(created_at, zone),
+            _iso_datetime_text(updated_at, zone),
+            _iso_datetime_text(closed_at, zone),
         )
     return (
-        _iso_date(row["due_date"]),
-        _iso_datetime(row["created_at"], zone),
-        _iso_datetime(row["updated_at"], zone),
-        _iso_datetime(row["closed_at"], zone),
+        _iso_date(due_date),
+        _iso_datetime(created_at, zone),
+        _iso_datetime(updated_at, zone),
+        _iso_datetime(closed_at, zone),
     )
 
 
@@ -146,48 +148,38 @@ class _People:
     machinery cost more than the rest of a person's part of a page.
     """
 
-    def __init__(self, prefix: str, seen: dict[int, dict[str, Any]]) -> None:
-        self.keys = tuple(f"{prefix}__{name}" for name in ("id", "username", "display_name", "avatar"))
-        self.seen = seen
+    def __init__(self) -> None:
+        self.seen: dict[int, dict[str, Any]] = {}
 
-    def __call__(self, row: dict[str, Any]) -> dict[str, Any] | None:
-        id_key, username, display_name, avatar = self.keys
-        user_id = row[id_key]
+    def __call__(self, user_id: int | None, username: str, display_name: str, avatar: str) -> dict[str, Any] | None:
         if user_id is None:
             return None
         brief = self.seen.get(user_id)
         if brief is None:
-            user = User(id=user_id, username=row[username], display_name=row[display_name], avatar=row[avatar])
+            user = User(id=user_id, username=username, display_name=display_name, avatar=avatar)
             brief = {"id": user_id, "username": user.username, "name": user.name, "avatar": avatar_url(user)}
             self.seen[user_id] = brief
         return brief
 
 
-NO_CHECKLIST = (0, 0)
-
-
 def card_payloads(
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[tuple[Any, ...]],
     *,
     project: Project,
     labels: dict[int, list[dict[str, Any]]],
-    checklists: dict[int, tuple[int, int]] | None = None,
     full: bool = False,
 ) -> list[dict[str, Any]]:
     """Cards as CardCompactSerializer (or CardSerializer with `full`) writes them, from plain rows.
 
     `rows` come from selectors.card_rows() (or card_row()), `labels` from
-    selectors.card_labels(), `checklists` (done, total) by ticket id, or None when the rows
-    carry the counts; the
-    output is the same JSON, key for key (tests/tickets/test_card_payloads.py holds them
-    together), built without DRF's per-field machinery, which costs ~0.3 ms a card.
+    selectors.card_labels(); the output is the same JSON, key for key
+    (tests/tickets/test_card_payloads.py holds them together), built without DRF's per-field
+    machinery, which costs ~0.3 ms a card.
     """
     zone = timezone.get_current_timezone()
     if getattr(zone, "key", None) == "UTC":
         zone = UTC
-    # One dict per person, shared by both roles.
-    seen: dict[int, dict[str, Any]] = {}
-    assignee, reporter = _People("assignee", seen), _People("reporter", seen)
+    person = _People()  # one dict per person, shared by both roles
     key_prefix = f"{project.key}-"
     # Equal small objects are shared between cards (the JSON is the same): a board is
     # thousands of allocations fewer, and the garbage collector has that much less to walk.
@@ -195,52 +187,56 @@ def card_payloads(
     progress: dict[tuple[int, int], dict[str, int]] = {}
     cards = []
     for row in rows:
-        parent_id, sprint_id = row["parent_id"], row["sprint_id"]
+        # fmt: off
+        (
+            card_id, number, title, type_, category, state, column_id, rank, priority,
+            assignee_id, assignee_username, assignee_display_name, assignee_avatar,
+            sprint_id, sprint_name, parent_id, parent_number, parent_title, estimate,
+            due_date, created_at, updated_at, closed_at, checklist_done, checklist_total,
+        ) = row[:CARD_COMPACT_WIDTH]
+        # fmt: on
         sprint = None
         if sprint_id is not None:
             sprint = sprints.get(sprint_id)
             if sprint is None:
-                sprint = sprints[sprint_id] = {"id": sprint_id, "name": row["sprint__name"]}
-        if checklists is None:
-            done_total = (row["checklist_done"], row["checklist_total"])
-        else:
-            done_total = checklists.get(row["id"], NO_CHECKLIST)
-        checklist = progress.get(done_total)
+                sprint = sprints[sprint_id] = {"id": sprint_id, "name": sprint_name}
+        checklist = progress.get((checklist_done, checklist_total))
         if checklist is None:
-            checklist = progress[done_total] = {"done": done_total[0], "total": done_total[1]}
-        due_date, created_at, updated_at, closed_at = _dates(row, zone)
+            checklist = progress[checklist_done, checklist_total] = {"done": checklist_done, "total": checklist_total}
+        due_date, created_at, updated_at, closed_at = _dates(due_date, created_at, updated_at, closed_at, zone)
         card = {
-            "id": row["id"],
-            "key": f"{key_prefix}{row['number']}",
-            "number": row["number"],
-            "title": row["title"],
-            "type": row["type"],
-            "status": row["column__category"],
-            "state": row["state"],
-            "column_id": row["column_id"],
-            "position": row["rank"],
-            "priority": row["priority"],
-            "assignee": assignee(row),
-            "labels": labels.get(row["id"], []),
+            "id": card_id,
+            "key": f"{key_prefix}{number}",
+            "number": number,
+            "title": title,
+            "type": type_,
+            "status": category,
+            "state": state,
+            "column_id": column_id,
+            "position": rank,
+            "priority": priority,
+            "assignee": person(assignee_id, assignee_username, assignee_display_name, assignee_avatar),
+            "labels": labels.get(card_id, []),
             "sprint": sprint,
             "parent": None
             if parent_id is None
-            else {"id": parent_id, "key": f"{key_prefix}{row['parent__number']}", "title": row["parent__title"]},
+            else {"id": parent_id, "key": f"{key_prefix}{parent_number}", "title": parent_title},
             "due_date": due_date,
-            "estimate": row["estimate"],
+            "estimate": estimate,
             "checklist": checklist,
             "created_at": created_at,
             "updated_at": updated_at,
             "closed_at": closed_at,
         }
         if full:
-            card["body"] = row["body"]
-            card["body_html"] = row["body_html"]
-            card["reporter"] = reporter(row)
+            card["body"], card["body_html"], *reporter = row[CARD_COMPACT_WIDTH:]
+            card["reporter"] = person(*reporter)
         cards.append(card)
     return cards
 
 
+# Columns of a compact card row (selectors.card_rows); a full row has six more.
+CARD_COMPACT_WIDTH = 25
 FULL_ONLY_FIELDS = ("body", "body_html", "reporter")
 
 
