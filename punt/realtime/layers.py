@@ -17,6 +17,8 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
     event fanned out to a thousand sockets did a million queue checks; here expired messages
     are swept at most once a second (they expire after a minute: nothing a client can see).
 
+    A channel's queue lives as long as someone receives on it, not one message.
+
     The stock group send also starts a task per member and deep-copies the message for each,
     so the first socket hears of a change only after a thousand copies. Here the message is
     copied once per group send and queued straight onto every member's channel: receivers
@@ -35,6 +37,11 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
             return
         self._last_sweep = now
         super()._clean_expired()
+        # Queues nobody waits on any more and that hold nothing (a socket that closed between
+        # two receives): asyncio.Queue keeps its waiting receivers in _getters.
+        for channel, queue in list(self.channels.items()):
+            if queue.empty() and not queue._getters:
+                del self.channels[channel]
 
     def _queue(self, channel: str) -> asyncio.Queue:
         # The stock layer builds a throwaway Queue for every send and receive (setdefault's argument).
@@ -49,9 +56,13 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
         queue = self._queue(channel)
         try:
             _, message = await queue.get()
-        finally:
+        except BaseException:
+            # The receiver went away (a closed socket cancels its receive): forget its queue. A
+            # receiver that got its message keeps it for the next one, rather than making a new
+            # queue for every message of every socket (the stock layer drops it when empty).
             if queue.empty():
                 self.channels.pop(channel, None)
+            raise
         return message
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
