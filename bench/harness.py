@@ -77,12 +77,15 @@ class Server:
 
     def __enter__(self) -> Server:
         daphne = Path(sys.executable).with_name("daphne")
+        # PUNT_BENCH_SERVER_LOG=path keeps the server's output (errors) there.
+        log_path = self.env.get("PUNT_BENCH_SERVER_LOG")
+        log = open(log_path, "ab") if log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [str(daphne), "-b", "127.0.0.1", "-p", str(self.port), "punt.asgi:application"],
             cwd=ROOT,
             env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

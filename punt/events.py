@@ -105,7 +105,10 @@ async def send_to_groups(groups: list[str], message: dict[str, Any], layer: Base
         return
     try:
         results = await asyncio.wait_for(
-            asyncio.gather(*(layer.group_send(group, message) for group in groups), return_exceptions=True),
+            # `group` tells each process's fan-out (punt.realtime.fanout) whose sockets it is for.
+            asyncio.gather(
+                *(layer.group_send(group, {**message, "group": group}) for group in groups), return_exceptions=True
+            ),
             timeout=conf.send_timeout(),
         )
     except TimeoutError:

@@ -128,7 +128,17 @@ if REDIS_URL:
                 # redis-py 8 defaults to a 5 s socket timeout, the same as channels-redis'
                 # 5 s blocking read (BZPOPMIN): an idle consumer's read then races the
                 # timeout and the socket dies every few seconds. Reads get more room.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}],
+                # redis-py 8 also caps a pool at 100 connections and fails the 101st command at
+                # once ("Too many connections"): a burst of sockets joining their groups took
+                # down 30 of 1,000 with 1011. Each in-flight layer command holds one.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 5,
+                        "max_connections": envint("REDIS_MAX_CONNECTIONS", 1000, minimum=10),
+                    }
+                ],
                 "prefix": envstr("REDIS_PREFIX", "punt") or "punt",
             },
         }

@@ -35,10 +35,12 @@ from punt.realtime.auth import (
     scope_query,
     user_for_credentials,
 )
+from punt.realtime.fanout import fanout
 from punt.realtime.presence import presence
 from punt.realtime.renderers import ws_message
 
 logger = logging.getLogger("punt.realtime")
+_background: set[asyncio.Task[None]] = set()
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -118,13 +120,26 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
         raise NotImplementedError
 
     async def join_group(self, group: str) -> None:
-        await self.channel_layer.group_add(group, self.channel_name)
+        # Through the process's fan-out (punt.realtime.fanout), not a layer membership per socket.
+        await fanout(self.channel_layer).join(group, self)
         self.groups_joined.append(group)
 
     async def leave_groups(self) -> None:
         groups, self.groups_joined = self.groups_joined, []
+        hub = fanout(self.channel_layer)
         for group in groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await hub.leave(group, self)
+
+    async def deliver(self, message: dict[str, Any]) -> None:
+        """A message of one of this socket's groups, from the process's fan-out."""
+        if message.get("type") == MESSAGE_TYPE:
+            await self.punt_event(message)
+            return
+        # Anything else goes through Channels' dispatch, which may wait for the sync thread:
+        # in a task of its own, so the other sockets do not wait with it.
+        task = asyncio.create_task(self.dispatch(message))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
 
     async def disconnect(self, code: int) -> None:
         await self.leave_groups()
