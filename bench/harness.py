@@ -32,6 +32,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def forget_redis_state(env: dict[str, str]) -> None:
+    """Drop what earlier runs left under the bench's Redis prefix (README: a db/prefix of its own).
+
+    Group memberships of servers that were stopped stay in Redis for a day (channels-redis'
+    group expiry); a few thousand of them made every group send read them all.
+    """
+    if not env.get("REDIS_URL"):
+        return
+    import redis
+
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    prefix = env.get("REDIS_PREFIX", "punt")
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of the server and of the setup: DEBUG off, the bench database."""
     RESULTS.mkdir(parents=True, exist_ok=True)

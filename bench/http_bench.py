@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Server, bench_env, load, machine, manage, print_table
+from harness import Server, bench_env, forget_redis_state, load, machine, manage, print_table
 
 SETUP = r"""
 import json
@@ -104,6 +104,7 @@ def main() -> None:
     args = parser.parse_args()
 
     env = bench_env()
+    forget_redis_state(env)
     data = prepare(env)
     headers = {"X-API-Key": data["key"]}
     big, small, tiny = data["BIG"]["slug"], data["SMALL"]["slug"], data["TINY"]["slug"]

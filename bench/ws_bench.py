@@ -24,7 +24,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Server, bench_env, machine
+from harness import Server, bench_env, forget_redis_state, machine
 from http_bench import prepare
 
 WAVE = 50  # sockets opened at once (waves of 100 got resets from daphne on PostgreSQL)
@@ -144,6 +144,7 @@ def main() -> None:
     env = bench_env()
     if args.two_processes and not env.get("REDIS_URL"):
         parser.error("--two-processes needs REDIS_URL: without Redis the processes share nothing")
+    forget_redis_state(env)
     data = prepare(env)
     print(f"machine: {machine()}")
     print(f"channel layer: {'redis' if env.get('REDIS_URL') else 'in-memory'}")

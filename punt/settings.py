@@ -145,7 +145,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "punt.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": envstr("REDIS_PREFIX", "punt"),
         }
