@@ -6,7 +6,7 @@ Output serializers read only what the selectors loaded: no queries per row.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -97,11 +97,15 @@ class DeletedCardSerializer(CardSerializer):
 # --------------------------------------------------------------------------- fast card lists
 
 
+NO_OFFSET = timedelta(0)
+
+
 def _iso_datetime(value: datetime | None, zone: Any) -> str | None:
     """What DRF's DateTimeField writes: ISO 8601 in the current time zone, UTC as "Z"."""
     if not value:
         return None
-    if value.tzinfo is not zone:  # the database hands back UTC: nothing to convert to a UTC zone
+    # The database hands back UTC (psycopg as its own UTC zone object): nothing to convert to UTC.
+    if value.tzinfo is not zone and not (zone is UTC and value.utcoffset() == NO_OFFSET):
         value = value.astimezone(zone) if timezone.is_aware(value) else timezone.make_aware(value, zone)
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text

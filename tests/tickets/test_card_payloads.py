@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from accounts.models import User
@@ -99,3 +100,16 @@ def test_cursor_pages_match_the_card_serializer(personas, rich_cards, ordering):
     assert results == expected
     back = client.get(second["previous"]).json()
     assert back["results"] == first["results"]
+
+
+def test_cards_follow_a_site_time_zone_other_than_utc(personas, rich_cards, settings):
+    settings.TIME_ZONE = "America/New_York"
+    body = personas.client("viewer").get(url("/board")).json()
+    cards = [card for column in body["columns"] for card in column["cards"]]
+    with timezone.override("America/New_York"):
+        expected = _drf_cards(personas, s.CardCompactSerializer, [card["id"] for card in cards])
+    assert cards == expected
+    assert any(card["created_at"].endswith("-05:00") or card["created_at"].endswith("-04:00") for card in cards)
+    results = personas.client("viewer").get(url("/cards")).json()["results"]
+    with timezone.override("America/New_York"):
+        assert results == _drf_cards(personas, s.CardSerializer, [card["id"] for card in results])
