@@ -50,6 +50,10 @@ def _values(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+# Form classes of CardFilter by the filters a request names (CardFilter.get_form_class).
+_FORM_CLASSES: dict[tuple[type, tuple[str, ...]], type] = {}
+
+
 class CardFilter(django_filters.FilterSet):
     status = django_filters.CharFilter(method="filter_status", help_text="Column category; comma-separated.")
     type = django_filters.CharFilter(method="filter_type", help_text="Ticket type; comma-separated.")
@@ -84,6 +88,17 @@ class CardFilter(django_filters.FilterSet):
             self.base_filters = {name: item for name, item in type(self).base_filters.items() if name in data}
         super().__init__(data, *args, **kwargs)
         self.project = project
+
+    def get_form_class(self) -> type:
+        # django-filter builds a new form class, and a new field per filter, for every request;
+        # the form for a set of filters is the same every time (a form copies its fields).
+        names = tuple(self.filters)
+        form_class = _FORM_CLASSES.get((type(self), names))
+        if form_class is None:
+            fields = {name: type(self).base_filters[name].field for name in names}
+            form_class = type(f"{type(self).__name__}Form", (self._meta.form,), fields)
+            _FORM_CLASSES[type(self), names] = form_class
+        return form_class
 
     def _choices(self, name: str, value: str, allowed: list[str]) -> list[str]:
         values = _values(value)
