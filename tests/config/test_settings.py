@@ -121,7 +121,7 @@ def test_database_and_redis_urls_switch_to_the_scale_out_backends(tmp_path):
     engine, name, layer, cache, media = result.stdout.strip().splitlines()[-1].split()
     assert (engine, name) == ("django.db.backends.postgresql", "punt")
     assert layer == "channels_redis.core.RedisChannelLayer"
-    assert cache == "django.core.cache.backends.redis.RedisCache"
+    assert cache == "punt.cache.SharedRedisCache"  # Django's RedisCache, one client per process
     assert Path(media) == tmp_path / "uploads"
 
 
