@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import django_filters
 from django.core.exceptions import EmptyResultSet
@@ -283,6 +284,28 @@ class CardPagination(LimitOffsetPagination):
 
     default_limit = 50
     max_limit = 200
+
+    def get_next_link(self) -> str | None:
+        if self.offset + self.limit >= self.count:
+            return None
+        return self._link(self.offset + self.limit)
+
+    def get_previous_link(self) -> str | None:
+        if self.offset <= 0:
+            return None
+        return self._link(self.offset - self.limit if self.offset - self.limit > 0 else None)
+
+    def _link(self, offset: int | None) -> str:
+        """DRF's link (limit set, offset set or dropped, parameters sorted), parsing the URL once
+        instead of twice per link."""
+        scheme, netloc, path, query, fragment = urlsplit(self.request.build_absolute_uri())
+        params = parse_qs(query, keep_blank_values=True)
+        params[self.limit_query_param] = [str(self.limit)]
+        if offset is None:
+            params.pop(self.offset_query_param, None)
+        else:
+            params[self.offset_query_param] = [str(offset)]
+        return urlunsplit((scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment))
 
 
 class KeysetCursorPagination:

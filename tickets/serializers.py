@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from accounts.serializers import UserBriefSerializer, avatar_url
+from accounts.serializers import UserBriefSerializer
 from projects.models import Column, Project
 from tickets.models import Attachment, GitLink, Ticket
 
@@ -145,11 +145,15 @@ def _iso_date(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+_AVATAR_STORAGE = User._meta.get_field("avatar").storage
+
+
 class _People:
     """UserBriefSerializer's output per person, computed once per person of the page.
 
     Written out (tests/tickets/test_card_payloads.py holds it to the serializer): DRF's field
-    machinery cost more than the rest of a person's part of a page.
+    machinery, and even a User instance per person, cost more than the rest of a person's
+    part of a page.
     """
 
     def __init__(self) -> None:
@@ -160,8 +164,9 @@ class _People:
             return None
         brief = self.seen.get(user_id)
         if brief is None:
-            user = User(id=user_id, username=username, display_name=display_name, avatar=avatar)
-            brief = {"id": user_id, "username": user.username, "name": user.name, "avatar": avatar_url(user)}
+            # User.name and avatar_url(), from the row's columns.
+            url = _AVATAR_STORAGE.url(avatar) if avatar else None
+            brief = {"id": user_id, "username": username, "name": display_name or username, "avatar": url}
             self.seen[user_id] = brief
         return brief
 

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from projects.models import Sprint
 from tests.factories import LabelFactory, SprintFactory
@@ -136,6 +137,31 @@ def test_limit_offset_pages(personas, board):
     assert body["count"] == 5
     assert [c["key"] for c in body["results"]] == ["BLOG-3", "BLOG-2"]
     assert "offset=4" in body["next"] and body["previous"] is not None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=2&offset=2",
+        "offset=3&limit=1&label=ui&label=BUG&state=&q=",
+        "offset=1&limit=2&q=a%20b+c",
+        "limit=1&offset=3",
+        "limit=2&offset=1",
+    ],
+)
+def test_page_links_are_drfs(personas, board, query):
+    """The list builds its next/previous links itself; they are DRF's LimitOffsetPagination links."""
+    body = personas.client("viewer").get(url(f"/cards?{query}")).json()
+    limit, offset = (int(dict(p.split("=") for p in query.split("&"))[k]) for k in ("limit", "offset"))
+    here = f"http://testserver{url('/cards')}?{query}"
+    expected_next = replace_query_param(replace_query_param(here, "limit", limit), "offset", offset + limit)
+    previous = replace_query_param(here, "limit", limit)
+    if offset - limit <= 0:
+        expected_previous = remove_query_param(previous, "offset")
+    else:
+        expected_previous = replace_query_param(previous, "offset", offset - limit)
+    assert body["previous"] == expected_previous
+    assert body["next"] == (expected_next if offset + limit < body["count"] else None)
 
 
 def test_cursor_mode_is_stable_under_inserts(personas, board, make_card):
