@@ -528,7 +528,9 @@ def _neighbours(
     if before_id is not None or after_id is not None:
         anchor_id = before_id if before_id is not None else after_id
         field = "before_id" if before_id is not None else "after_id"
-        anchor = db.fetch_one(f'SELECT "rank", "id" {siblings} AND "id" = %s', [*params, anchor_id])
+        anchor = None
+        if abs(anchor_id) <= ID_MAX:  # larger ids are no card's (and no database integer)
+            anchor = db.fetch_one(f'SELECT "rank", "id" {siblings} AND "id" = %s', [*params, anchor_id])
         if anchor is None:
             raise _invalid(field, f"Card {anchor_id} is not in the column '{column.name}'.")
         rank, anchor_id = anchor
@@ -542,7 +544,7 @@ def _neighbours(
     if index <= 0:
         return None, first_rank("", [], '"rank", "id"')
     slot = f'SELECT "rank" {siblings} ORDER BY "rank", "id" LIMIT 2 OFFSET %s'
-    pair = [rank for (rank,) in db.fetch_all(slot, [*params, index - 1])]
+    pair = [rank for (rank,) in db.fetch_all(slot, [*params, min(index, ID_MAX) - 1])]
     if not pair:
         return last_rank(), None
     return pair[0], (pair[1] if len(pair) > 1 else None)

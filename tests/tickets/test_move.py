@@ -107,6 +107,14 @@ def test_bad_move_payloads(personas, columns, abc, make_card):
         {"field": "non_field_errors", "message": "Give only one of before_id, after_id or index."}
     ]
     assert client.patch(url(f"/cards/{a.pk}/reorder"), {"before_id": a.pk}, format="json").status_code == 400
+    huge = 10**20  # no card's id, and no database integer
+    response = client.patch(url(f"/cards/{a.pk}/move"), {"column_id": columns[0].pk, "before_id": huge}, format="json")
+    assert response.status_code == 400
+    message = f"Card {huge} is not in the column 'To Do'."
+    assert response.json()["details"] == [{"field": "before_id", "message": message}]
+    response = client.patch(url(f"/cards/{a.pk}/move"), {"column_id": columns[1].pk, "index": huge}, format="json")
+    assert (response.status_code, response.json()["column_id"]) == (200, columns[1].pk)
+    assert client.patch(url(f"/cards/{a.pk}/move"), {"column_id": huge}, format="json").status_code == 404
     for card_id in ("9" * 25, "BLOG-999999", "OTHER-1"):
         response = client.patch(url(f"/cards/{card_id}/move"), {"column_id": columns[1].pk}, format="json")
         assert (response.status_code, response.json()) == (404, {"error": "Card not found."}), card_id
