@@ -66,14 +66,6 @@ def fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
         return cursor.fetchone()
 
 
-def fetch_dicts(sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    """The rows as dicts keyed by the column names (or their AS aliases)."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def placeholders(values: list[Any] | tuple[Any, ...]) -> str:
     """`%s, %s, ...` for an IN (...) of `values` (never empty: the caller checks)."""
     return ", ".join(["%s"] * len(values))
