@@ -6,7 +6,8 @@ and with Redis about four round trips each (373 ms at p99 for 1,000 sockets). He
 process has one channel per layer; it joins a group when its first socket does, leaves it
 with its last, and delivers each message to the group's sockets in one loop, in order.
 
-Messages say which group they were sent to (punt.events.send_to_groups adds `group`).
+Messages say which group they were sent to (punt.events.send_to_groups adds `group`). The
+process receives while it has sockets in some group.
 Group memberships expire in channel layers (a day by default), so the process re-joins
 its groups well before that.
 """
@@ -14,6 +15,7 @@ its groups well before that.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any, Protocol
 
@@ -60,14 +62,23 @@ class LocalFanout:
             if not members:
                 del self.members[group]
                 await self.layer.group_discard(group, self.channel)
+            if not self.members:
+                # The last socket left: stop receiving, as each socket's own receive stopped
+                # when it closed (a receive left pending until the event loop closes can
+                # keep a Redis read, and the loop's shutdown, waiting).
+                tasks, self.tasks, self.channel = self.tasks, [], None
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     async def _deliver(self) -> None:
         while True:
             try:
                 message = await self.layer.receive(self.channel)
-            except asyncio.CancelledError:
-                raise
             except Exception:
+                _stop_if_cancelled()
                 logger.exception("Could not receive bus messages")
                 await asyncio.sleep(1)
                 continue
@@ -85,7 +96,17 @@ class LocalFanout:
                     try:
                         await self.layer.group_add(group, self.channel)
                     except Exception:
+                        _stop_if_cancelled()
                         logger.exception("Could not renew the process's membership of %s", group)
+
+
+def _stop_if_cancelled() -> None:
+    """Raise CancelledError if this task was cancelled: a Redis client can turn the cancellation
+    of a pending read into a connection error, and a loop that logged it and went on would
+    never end (a closing event loop waits for it)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def fanout(layer: Any) -> LocalFanout:
