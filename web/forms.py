@@ -8,6 +8,7 @@ from django import forms
 from rest_framework.exceptions import ValidationError as ServiceError
 
 from accounts.models import ApiKey
+from punt import errors
 from tickets.models import Ticket
 
 
@@ -27,6 +28,8 @@ def add_service_errors(form: forms.Form, exc: ServiceError) -> None:
 
 def service_error_text(exc: Exception) -> str:
     """One readable line from a service exception (for toasts and JSON replies)."""
+    if isinstance(exc, errors.PuntError):
+        return errors.message(exc)
     detail: Any = getattr(exc, "detail", None) or str(exc)
     while isinstance(detail, dict | list):
         if isinstance(detail, dict):

@@ -14,6 +14,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from punt import errors
+
 logger = logging.getLogger("punt.api")
 
 API_PREFIXES = ("/api/",)
@@ -73,6 +75,9 @@ def _client_error(exc: Exception) -> tuple[str, int] | None:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, errors.PuntError):
+        set_rollback()
+        return Response(exc.body(), status=exc.status, headers=exc.headers())
     refused = _client_error(exc)
     if refused is not None:
         set_rollback()
@@ -122,6 +127,8 @@ class ApiErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
         if not is_api_path(request.path):
             return None
+        if isinstance(exception, errors.PuntError):
+            return JsonResponse(exception.body(), status=exception.status, headers=exception.headers())
         if isinstance(exception, Http404):
             return JsonResponse(error_body("Not found"), status=404)
         if isinstance(exception, PermissionDenied):
