@@ -1,46 +1,131 @@
-"""Django admin for tickets and what hangs off them: what a site admin needs to find and fix."""
+"""Django admin for tickets and what hangs off them: what a site admin needs to find and fix.
+
+Every write here goes through the tickets services, as a write in the app would: the timeline
+gets its event, open boards their real-time event, watchers their notification, and a hard
+delete removes the attachment files from storage. Where the board is the right tool (moving a
+card, reordering) the admin shows the field read-only and offers an action instead.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
+from punt.admin_tools import ServiceAdmin
+from tickets import services
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, TimeEntry, Watcher
 from tickets.selectors import CARD_KEY_RE
+from tickets.time_services import time_entry_delete, time_entry_update
 
 
-class ChecklistItemInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """Shown on the ticket for context; changed on its own admin page, which calls the service."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ChecklistItemInline(ReadOnlyInline):
     model = ChecklistItem
-    extra = 0
     fields = ["text", "done", "order"]
+    readonly_fields = fields
 
 
-class GitLinkInline(admin.TabularInline):
+class GitLinkInline(ReadOnlyInline):
     model = GitLink
-    extra = 0
     fields = ["kind", "url", "title", "ref", "state"]
+    readonly_fields = fields
 
 
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(ReadOnlyInline):
     model = Attachment
-    extra = 0
     fields = ["filename", "content_type", "size", "uploaded_by", "created_at"]
     readonly_fields = fields
-    can_delete = False
+
+
+# What the ticket form may change; saving hands exactly the changed ones to ticket_update.
+TICKET_EDITABLE = [
+    "title",
+    "body",
+    "type",
+    "priority",
+    "assignee",
+    "labels",
+    "sprint",
+    "parent",
+    "due_date",
+    "estimate",
+]
+
+TICKET_HELP = (
+    "Saving goes through the same service as the app: the timeline records the change and open "
+    "boards update. The column, state and rank are changed on the board (or with the actions on "
+    "the ticket list: close, reopen). Delete removes the ticket for good, with its timeline, "
+    "checklist and attachment files; to hide it from the board but keep it restorable, use the "
+    'list action "Move to the trash" instead.'
+)
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ServiceAdmin):
     list_display = ["key", "title", "project", "type", "priority", "state", "column", "assignee", "updated_at"]
     list_filter = ["project", "type", "priority", "state", ("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["title", "project__key"]
     list_select_related = ["project", "column", "assignee"]
-    raw_id_fields = ["assignee", "reporter", "parent", "closed_by", "updated_by", "deleted_by", "column", "sprint"]
-    readonly_fields = ["number", "body_html", "created_at", "updated_at"]
+    raw_id_fields = ["assignee", "parent", "sprint"]
+    fieldsets = [
+        (None, {"fields": ["project", "number", *TICKET_EDITABLE], "description": TICKET_HELP}),
+        (
+            "Kept by the services",
+            {
+                "fields": [
+                    "column",
+                    "rank",
+                    "state",
+                    "closed_at",
+                    "closed_by",
+                    "reporter",
+                    "updated_by",
+                    "deleted_at",
+                    "deleted_by",
+                    "body_html",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "project",
+        "number",
+        "column",
+        "rank",
+        "state",
+        "closed_at",
+        "closed_by",
+        "reporter",
+        "updated_by",
+        "deleted_at",
+        "deleted_by",
+        "body_html",
+        "created_at",
+        "updated_at",
+    ]
     filter_horizontal = ["labels"]
     date_hierarchy = "created_at"
     inlines = [ChecklistItemInline, GitLinkInline, AttachmentInline]
+    actions = ["close_tickets", "reopen_tickets", "trash_tickets", "restore_tickets"]
 
     @admin.display(description="Key", ordering="number")
     def key(self, ticket: Ticket) -> str:
@@ -62,9 +147,71 @@ class TicketAdmin(admin.ModelAdmin):
             return found, False
         return super().get_search_results(request, queryset, search_term)
 
+    def save_model(self, request: HttpRequest, obj: Ticket, form: ModelForm, change: bool) -> None:
+        # The form has already written its values onto `obj`; the service needs the row as it
+        # is, to record old and new values.
+        changes: dict[str, Any] = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in TICKET_EDITABLE
+        }
+        if "labels" in changes:
+            changes["labels"] = [label.pk for label in changes["labels"]]
+        if changes:
+            services.ticket_update(ticket=Ticket.objects.get(pk=obj.pk), by=request.user, **changes)
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+        # Labels went through ticket_update with the other fields; the inlines are read-only.
+        pass
+
+    def delete_model(self, request: HttpRequest, obj: Ticket) -> None:
+        services.ticket_destroy(ticket=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        for ticket in queryset.select_related("project"):
+            services.ticket_destroy(ticket=ticket, by=request.user)
+
+    @admin.action(description="Close the selected tickets (move them to a done column)")
+    def close_tickets(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        self.run_each(
+            request,
+            queryset.filter(deleted_at__isnull=True).select_related("project", "column"),
+            lambda ticket: services.ticket_close(ticket=ticket, by=request.user),
+            done="Closed {count} ticket(s).",
+        )
+
+    @admin.action(description="Reopen the selected tickets")
+    def reopen_tickets(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        self.run_each(
+            request,
+            queryset.filter(deleted_at__isnull=True).select_related("project", "column"),
+            lambda ticket: services.ticket_reopen(ticket=ticket, by=request.user),
+            done="Reopened {count} ticket(s).",
+        )
+
+    @admin.action(description="Move the selected tickets to the trash (restorable)")
+    def trash_tickets(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        self.run_each(
+            request,
+            queryset.filter(deleted_at__isnull=True).select_related("project"),
+            lambda ticket: services.ticket_delete(ticket=ticket, by=request.user),
+            done="Moved {count} ticket(s) to the trash.",
+        )
+
+    @admin.action(description="Restore the selected tickets from the trash")
+    def restore_tickets(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+        self.run_each(
+            request,
+            queryset.filter(deleted_at__isnull=False).select_related("project"),
+            lambda ticket: services.ticket_restore(ticket=ticket, by=request.user),
+            done="Restored {count} ticket(s).",
+        )
+
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ServiceAdmin):
+    """The timeline, read-only: a comment is edited by its author in the app. Deleting a comment
+    here tombstones it like a delete in the app (the time it logged goes with it); other events
+    are history and are only deleted as rows."""
+
     list_display = ["id", "ticket", "kind", "short_text", "author", "created_at", "deleted_at"]
     list_filter = ["kind", ("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["text", "author__username", "ticket__title"]
@@ -77,24 +224,77 @@ class EventAdmin(admin.ModelAdmin):
     def short_text(self, event: Event) -> str:
         return event.text[:80]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Event) -> None:
+        if obj.kind == Event.Kind.COMMENT:
+            if obj.deleted_at is None:
+                services.comment_delete(comment=obj, by=request.user)
+        else:
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        for event in queryset.select_related("ticket__project"):
+            self.delete_model(request, event)
+
 
 @admin.register(ChecklistItem)
-class ChecklistItemAdmin(admin.ModelAdmin):
+class ChecklistItemAdmin(ServiceAdmin):
+    """Text and done go through the checklist services (timeline and board events); items are
+    added and reordered on the ticket."""
+
     list_display = ["text", "ticket", "done", "order", "done_by", "created_at"]
     list_filter = ["done"]
     search_fields = ["text", "ticket__title"]
     list_select_related = ["ticket", "ticket__project", "done_by"]
-    raw_id_fields = ["ticket", "done_by"]
+    fields = ["ticket", "text", "done", "order", "done_at", "done_by", "created_at"]
+    readonly_fields = ["ticket", "order", "done_at", "done_by", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ChecklistItem, form: ModelForm, change: bool) -> None:
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in ("text", "done")}
+        if changes:
+            item = ChecklistItem.objects.select_related("ticket__project").get(pk=obj.pk)
+            services.checklist_item_update(item=item, by=request.user, **changes)
+
+    def delete_model(self, request: HttpRequest, obj: ChecklistItem) -> None:
+        services.checklist_item_delete(item=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ChecklistItem]) -> None:
+        for item in queryset.select_related("ticket__project"):
+            services.checklist_item_delete(item=item, by=request.user)
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(ServiceAdmin):
+    """Uploaded in the app (checked and re-encoded there); deleting here removes the files from
+    storage and records the detach on the timeline."""
+
     list_display = ["filename", "ticket", "content_type", "size", "uploaded_by", "created_at"]
     list_filter = ["content_type"]
     search_fields = ["filename", "ticket__title", "uploaded_by__username"]
     list_select_related = ["ticket", "ticket__project", "uploaded_by"]
     raw_id_fields = ["ticket", "uploaded_by"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Attachment) -> None:
+        services.attachment_delete(attachment=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Attachment]) -> None:
+        for attachment in queryset.select_related("ticket__project"):
+            services.attachment_delete(attachment=attachment, by=request.user)
 
 
 @admin.register(GitLink)
@@ -107,18 +307,53 @@ class GitLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeEntry)
-class TimeEntryAdmin(admin.ModelAdmin):
+class TimeEntryAdmin(ServiceAdmin):
+    """Corrections go through the time services (the comment that logged the time follows)."""
+
     list_display = ["user", "ticket", "minutes", "date", "note", "created_at"]
     list_filter = ["date"]
     search_fields = ["user__username", "ticket__title", "note"]
     list_select_related = ["user", "ticket", "ticket__project"]
-    raw_id_fields = ["ticket", "user", "comment"]
+    fields = ["ticket", "user", "comment", "minutes", "date", "note", "created_at"]
+    readonly_fields = ["ticket", "user", "comment", "created_at"]
     date_hierarchy = "date"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: TimeEntry, form: ModelForm, change: bool) -> None:
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in ("minutes", "date", "note")}
+        if "date" in changes:
+            changes["day"] = changes.pop("date")
+        if changes:
+            entry = TimeEntry.objects.select_related("ticket__project").get(pk=obj.pk)
+            time_entry_update(entry=entry, by=request.user, **changes)
+
+    def delete_model(self, request: HttpRequest, obj: TimeEntry) -> None:
+        time_entry_delete(entry=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TimeEntry]) -> None:
+        for entry in queryset.select_related("ticket__project"):
+            time_entry_delete(entry=entry, by=request.user)
 
 
 @admin.register(Watcher)
-class WatcherAdmin(admin.ModelAdmin):
+class WatcherAdmin(ServiceAdmin):
     list_display = ["user", "ticket", "created_at"]
     search_fields = ["user__username", "ticket__title"]
     list_select_related = ["user", "ticket", "ticket__project"]
     raw_id_fields = ["ticket", "user"]
+
+    # Watching starts in the app (or on assignment); the admin can only stop it.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Watcher) -> None:
+        services.ticket_unwatch(ticket=obj.ticket, user=obj.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Watcher]) -> None:
+        for watcher in queryset.select_related("ticket", "user"):
+            services.ticket_unwatch(ticket=watcher.ticket, user=watcher.user)
