@@ -159,8 +159,10 @@ class TicketAdmin(ServiceAdmin):
             services.ticket_update(ticket=Ticket.objects.get(pk=obj.pk), by=request.user, **changes)
 
     def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
-        # Labels went through ticket_update with the other fields; the inlines are read-only.
-        pass
+        # Labels went through ticket_update with the other fields (no form.save_m2m()); the
+        # inlines are read-only, so saving them writes nothing.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request: HttpRequest, obj: Ticket) -> None:
         services.ticket_destroy(ticket=obj, by=request.user)
