@@ -1,4 +1,9 @@
-"""Django admin for namespaces, projects and board structure: what a site admin needs to find and fix."""
+"""Django admin for namespaces, projects and board structure: what a site admin needs to find and fix.
+
+Saves and deletes go through the projects services, so the admin keeps the rules the app keeps
+(one owner, one active sprint, a board keeps a column, an organization keeps an owner) and
+sends the same real-time events.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from projects import services
 from projects.models import Column, Label, Membership, Organization, OrganizationMembership, Project, Sprint
+from punt.admin_tools import ServiceAdmin, form_changes
 
 OWNER_MESSAGE = (
     "A project has exactly one owner. Hand it over with POST /api/v1/projects/<slug>/transfer-ownership "
@@ -17,27 +25,84 @@ OWNER_MESSAGE = (
 
 
 class OrganizationMembershipInline(admin.TabularInline):
+    """Who is in the organization; roles are changed on the membership page, which keeps an owner."""
+
     model = OrganizationMembership
     extra = 0
-    raw_id_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ServiceAdmin):
     list_display = ["slug", "name", "created_at"]
     search_fields = ["slug", "name"]
     date_hierarchy = "created_at"
     inlines = [OrganizationMembershipInline]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # organization_create checks the slug against user names and makes the creator owner.
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # The slug is a namespace in every project URL; it is chosen once.
+        return [*super().get_readonly_fields(request, obj), "slug"]
+
+    def save_model(self, request: HttpRequest, obj: Organization, form: Any, change: bool) -> None:
+        changes = form_changes(form, ["name", "description"])
+        if changes:
+            services.organization_update(org=Organization.objects.get(pk=obj.pk), by=request.user, **changes)
+
+    def delete_model(self, request: HttpRequest, obj: Organization) -> None:
+        services.organization_delete(org=obj, by=request.user)  # refused while it holds projects
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        self.run_each(
+            request,
+            queryset,
+            lambda org: services.organization_delete(org=org, by=request.user),
+            done="Deleted {count} organization(s).",
+        )
+
 
 @admin.register(OrganizationMembership)
-class OrganizationMembershipAdmin(admin.ModelAdmin):
+class OrganizationMembershipAdmin(ServiceAdmin):
     list_display = ["organization", "user", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["organization__slug", "user__username", "user__email"]
     list_select_related = ["organization", "user"]
     autocomplete_fields = ["organization"]
     raw_id_fields = ["user"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "organization", "user"] if obj is not None else fields
+
+    def save_model(self, request: HttpRequest, obj: OrganizationMembership, form: Any, change: bool) -> None:
+        if not change:
+            saved = services.organization_member_add(
+                org=obj.organization, username=obj.user.username, role=obj.role, by=request.user
+            )
+            obj.pk = saved.pk
+        elif "role" in form.changed_data:
+            membership = OrganizationMembership.objects.select_related("organization").get(pk=obj.pk)
+            services.organization_member_update(membership=membership, role=obj.role, by=request.user)
+
+    def delete_model(self, request: HttpRequest, obj: OrganizationMembership) -> None:
+        services.organization_member_remove(membership=obj, by=request.user)  # an organization keeps an owner
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[OrganizationMembership]) -> None:
+        self.run_each(
+            request,
+            queryset.select_related("organization", "user"),
+            lambda membership: services.organization_member_remove(membership=membership, by=request.user),
+            done="Removed {count} member(s).",
+        )
 
 
 class MembershipInline(admin.TabularInline):
@@ -67,15 +132,21 @@ class MembershipAdminForm(forms.ModelForm):
         # would leave the project with none. Both are what transfer-ownership does safely.
         if was_owner != becomes_owner:
             raise forms.ValidationError(OWNER_MESSAGE)
-        if was_owner and cleaned.get("project") != self.instance.project:
-            raise forms.ValidationError(OWNER_MESSAGE)
         return cleaned
 
 
 class ColumnInline(admin.TabularInline):
+    """The board's columns at a glance; each is changed on its own page (through the service)."""
+
     model = Column
     extra = 0
     fields = ["name", "order", "category", "wip_limit"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class ArchivedFilter(admin.SimpleListFilter):
@@ -93,30 +164,92 @@ class ArchivedFilter(admin.SimpleListFilter):
         return queryset
 
 
+PROJECT_HELP = (
+    "Name, description and colour are saved through the same service as the project settings "
+    "page. Archive and restore are actions on the project list. Delete removes the project and "
+    "everything in it for good (tickets, files, chat) and tells its members' open pages."
+)
+
+
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ServiceAdmin):
     list_display = ["key", "name", "owner_user", "organization", "ticket_counter", "archived_at", "created_at"]
     list_filter = [ArchivedFilter, "created_at"]
     search_fields = ["key", "name", "path", "owner_user__username", "organization__slug"]
     list_select_related = ["owner_user", "organization"]
-    autocomplete_fields = ["organization"]
-    raw_id_fields = ["owner_user", "created_by"]
-    readonly_fields = ["ticket_counter", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "color"], "description": PROJECT_HELP}),
+        (
+            "Kept by the services",
+            {
+                "fields": [
+                    "key",
+                    "path",
+                    "owner_user",
+                    "organization",
+                    "created_by",
+                    "ticket_counter",
+                    "archived_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+    # The key is immutable (seed 001): tickets are known by it and its slug is in every URL.
+    # The path follows the name; the namespace changes only by transfer; archiving is an action.
+    readonly_fields = [
+        "key",
+        "path",
+        "owner_user",
+        "organization",
+        "created_by",
+        "ticket_counter",
+        "archived_at",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [MembershipInline, ColumnInline]
+    actions = ["archive_projects", "restore_projects"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # project_create validates the key, makes the creator owner and lays out the default
         # columns; a bare admin form would skip all three. Projects are created in the app or API.
         return False
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        # The key is immutable (seed 001): tickets are known by it and its slug is in every URL.
-        fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, "key"] if obj is not None else fields
+    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
+        changes = form_changes(form, ["name", "description", "color"])
+        if changes:
+            services.project_update(project=Project.objects.get(pk=obj.pk), by=request.user, **changes)
+
+    def delete_model(self, request: HttpRequest, obj: Project) -> None:
+        services.project_delete(project=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        for project in queryset:
+            services.project_delete(project=project, by=request.user)
+
+    @admin.action(description="Archive the selected projects (read-only, restorable)")
+    def archive_projects(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        self.run_each(
+            request,
+            queryset.filter(archived_at__isnull=True),
+            lambda project: services.project_archive(project=project, by=request.user),
+            done="Archived {count} project(s).",
+        )
+
+    @admin.action(description="Restore the selected archived projects")
+    def restore_projects(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        self.run_each(
+            request,
+            queryset.filter(archived_at__isnull=False),
+            lambda project: services.project_restore(project=project, by=request.user),
+            done="Restored {count} project(s).",
+        )
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ServiceAdmin):
     form = MembershipAdminForm
     list_display = ["project", "user", "role", "created_at"]
     list_filter = ["role"]
@@ -125,10 +258,28 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["project"]
     raw_id_fields = ["user"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A membership is a person in a project: changing either makes it another membership.
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "project", "user"] if obj is not None else fields
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        if not change:
+            saved = services.membership_add(
+                project=obj.project, username=obj.user.username, role=obj.role, by=request.user
+            )
+            obj.pk = saved.pk
+        elif "role" in form.changed_data:
+            membership = Membership.objects.select_related("user").get(pk=obj.pk)
+            services.membership_update(membership=membership, role=obj.role, by=request.user)
+
     def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
         if obj is not None and obj.role == Membership.Role.OWNER:
             return False  # the project would be left without an owner
         return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        services.membership_remove(membership=obj, by=request.user)
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         # Bulk deletion cannot tell owners apart; members are removed one at a time.
@@ -137,27 +288,133 @@ class MembershipAdmin(admin.ModelAdmin):
         return actions
 
 
+class ProjectChildAdmin(ServiceAdmin):
+    """A column, label or sprint belongs to the project it was made in."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "project"] if obj is not None else fields
+
+
 @admin.register(Column)
-class ColumnAdmin(admin.ModelAdmin):
+class ColumnAdmin(ProjectChildAdmin):
+    """Order is changed by dragging columns on the board; a column holding tickets cannot be
+    deleted here (move its tickets on the board, or delete it there, which moves them)."""
+
     list_display = ["name", "project", "order", "category", "wip_limit"]
     list_filter = ["category"]
     search_fields = ["name", "project__key", "project__name"]
     list_select_related = ["project"]
     autocomplete_fields = ["project"]
+    readonly_fields = ["order"]
+
+    def save_model(self, request: HttpRequest, obj: Column, form: Any, change: bool) -> None:
+        if not change:
+            saved = services.column_create(
+                project=obj.project, name=obj.name, category=obj.category, wip_limit=obj.wip_limit, by=request.user
+            )
+            obj.pk = saved.pk
+            return
+        changes = form_changes(form, ["name", "category", "wip_limit"])
+        if changes:
+            services.column_update(
+                column=Column.objects.select_related("project").get(pk=obj.pk), by=request.user, **changes
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Column) -> None:
+        services.column_delete(column=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Column]) -> None:
+        self.run_each(
+            request,
+            queryset.select_related("project"),
+            lambda column: services.column_delete(column=column, by=request.user),
+            done="Deleted {count} column(s).",
+        )
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(ProjectChildAdmin):
     list_display = ["name", "project", "color", "created_at"]
     search_fields = ["name", "project__key", "project__name"]
     list_select_related = ["project"]
     autocomplete_fields = ["project"]
 
+    def save_model(self, request: HttpRequest, obj: Label, form: Any, change: bool) -> None:
+        if not change:
+            saved = services.label_create(
+                project=obj.project, name=obj.name, color=obj.color, description=obj.description, by=request.user
+            )
+            obj.pk = saved.pk
+            return
+        changes = form_changes(form, ["name", "color", "description"])
+        if changes:
+            services.label_update(
+                label=Label.objects.select_related("project").get(pk=obj.pk), by=request.user, **changes
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Label) -> None:
+        services.label_delete(label=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Label]) -> None:
+        for label in queryset:
+            services.label_delete(label=label, by=request.user)
+
 
 @admin.register(Sprint)
-class SprintAdmin(admin.ModelAdmin):
+class SprintAdmin(ProjectChildAdmin):
+    """Status changes with the start and complete actions (one active sprint per project;
+    completing moves unfinished tickets to the backlog)."""
+
     list_display = ["name", "project", "status", "start_date", "end_date", "started_at", "completed_at"]
     list_filter = ["status", "start_date"]
     search_fields = ["name", "goal", "project__key", "project__name"]
     list_select_related = ["project"]
     autocomplete_fields = ["project"]
+    readonly_fields = ["status", "started_at", "completed_at"]
+    actions = ["start_sprints", "complete_sprints"]
+
+    def save_model(self, request: HttpRequest, obj: Sprint, form: Any, change: bool) -> None:
+        if not change:
+            saved = services.sprint_create(
+                project=obj.project,
+                name=obj.name,
+                goal=obj.goal,
+                start_date=obj.start_date,
+                end_date=obj.end_date,
+                by=request.user,
+            )
+            obj.pk = saved.pk
+            return
+        changes = form_changes(form, ["name", "goal", "start_date", "end_date"])
+        if changes:
+            services.sprint_update(sprint=Sprint.objects.get(pk=obj.pk), by=request.user, **changes)
+
+    def delete_model(self, request: HttpRequest, obj: Sprint) -> None:
+        services.sprint_delete(sprint=obj, by=request.user)  # refused while active
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Sprint]) -> None:
+        self.run_each(
+            request,
+            queryset,
+            lambda sprint: services.sprint_delete(sprint=sprint, by=request.user),
+            done="Deleted {count} sprint(s).",
+        )
+
+    @admin.action(description="Start the selected sprints")
+    def start_sprints(self, request: HttpRequest, queryset: QuerySet[Sprint]) -> None:
+        self.run_each(
+            request,
+            queryset,
+            lambda sprint: services.sprint_start(sprint=sprint, by=request.user),
+            done="Started {count} sprint(s).",
+        )
+
+    @admin.action(description="Complete the selected sprints (unfinished tickets go to the backlog)")
+    def complete_sprints(self, request: HttpRequest, queryset: QuerySet[Sprint]) -> None:
+        self.run_each(
+            request,
+            queryset,
+            lambda sprint: services.sprint_complete(sprint=sprint, by=request.user),
+            done="Completed {count} sprint(s).",
+        )

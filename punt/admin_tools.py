@@ -90,3 +90,9 @@ class ServiceAdmin(admin.ModelAdmin):
         if count:
             self.message_user(request, done.format(count=count), messages.SUCCESS)
         return count
+
+
+def form_changes(form: Any, names: Iterable[str]) -> dict[str, Any]:
+    """The cleaned values of the fields in `names` that the admin actually changed."""
+    wanted = set(names)
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in wanted}
