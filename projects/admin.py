@@ -222,6 +222,16 @@ class ProjectAdmin(ServiceAdmin):
         if changes:
             services.project_update(project=Project.objects.get(pk=obj.pk), by=request.user, **changes)
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, set[str], Any]:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # project_delete removes what a plain cascade would refuse: the owner's membership (never
+        # deleted on its own) and the tickets (Ticket.column is PROTECT; the service deletes
+        # them before the columns, and the tickets are listed as protected here).
+        perms_needed.discard(str(Membership._meta.verbose_name))
+        # Ticket.column is the only PROTECT link, and the tickets are the project's own.
+        protected = []
+        return deleted, counts, perms_needed, protected
+
     def delete_model(self, request: HttpRequest, obj: Project) -> None:
         services.project_delete(project=obj, by=request.user)
 

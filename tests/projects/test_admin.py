@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from projects.models import OrganizationMembership
-from tests.factories import LabelFactory, OrganizationFactory, SprintFactory, UserFactory
+from projects.models import Column, Label, OrganizationMembership, Project, Sprint
+from tests.factories import LabelFactory, OrganizationFactory, SprintFactory, TicketFactory, UserFactory
 
 PAGES = [
     "/admin/projects/organization/?q=acme",
@@ -75,3 +75,139 @@ def test_membership_admin_keeps_exactly_one_owner(personas, root_client):
     assert mary_row.role == "admin"
     assert root_client.post(f"/admin/projects/membership/{mary_row.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not Membership.objects.filter(pk=mary_row.pk).exists()
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]] if response.context else []
+
+
+def test_membership_role_change_goes_through_the_service(personas, root_client, published):
+    from projects.models import Membership
+
+    mary_row = Membership.objects.get(project=personas.project, user=personas.member)
+    response = root_client.post(
+        f"/admin/projects/membership/{mary_row.pk}/change/", {"user": personas.member.pk, "role": "admin"}
+    )
+    assert response.status_code == 302
+    assert [(call["event"], call["payload"]["role"]) for call in published.calls] == [("member.updated", "admin")]
+    assert root_client.post(f"/admin/projects/membership/{mary_row.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert published.names == ["member.updated", "member.removed"]
+
+
+def test_membership_added_in_the_admin_goes_through_the_service(personas, root_client, published):
+    newcomer = UserFactory(username="nina")
+    response = root_client.post(
+        "/admin/projects/membership/add/", {"project": personas.project.pk, "user": newcomer.pk, "role": "member"}
+    )
+    assert response.status_code == 302
+    assert published.names == ["member.added"]
+    assert personas.project.memberships.filter(user=newcomer, role="member").exists()
+
+
+def test_project_change_and_delete_go_through_the_services(personas, root_client, published):
+    project = personas.project
+    TicketFactory(project=project)
+    response = root_client.post(
+        f"/admin/projects/project/{project.pk}/change/",
+        {
+            "name": "Blog Two",
+            "description": "",
+            "color": project.color,
+            **{
+                f"{prefix}-{name}": "0"
+                for prefix in ("memberships", "columns")
+                for name in ("TOTAL_FORMS", "INITIAL_FORMS")
+            },
+        },
+    )
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert (project.name, project.path) == ("Blog Two", "blog-two")
+    assert published.names == ["project.updated"]
+
+    response = root_client.post(f"/admin/projects/project/{project.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert published.names == ["project.updated", "project.deleted"]
+
+
+def test_archive_and_restore_actions(personas, root_client, published):
+    project = personas.project
+    root_client.post("/admin/projects/project/", {"action": "archive_projects", "_selected_action": [project.pk]})
+    project.refresh_from_db()
+    assert project.archived_at is not None
+    root_client.post("/admin/projects/project/", {"action": "restore_projects", "_selected_action": [project.pk]})
+    project.refresh_from_db()
+    assert project.archived_at is None
+    assert published.names == ["project.archived", "project.restored"]
+
+
+def test_column_admin_keeps_the_board_rules(personas, root_client, published):
+    todo, doing, done = personas.project.columns.order_by("order")
+    TicketFactory(project=personas.project, column=todo)
+    # A column holding tickets is protected; an empty one is deleted by the service (orders closed up).
+    page = root_client.get(f"/admin/projects/column/{todo.pk}/delete/")
+    assert "protected" in page.content.decode()
+    root_client.post(f"/admin/projects/column/{todo.pk}/delete/", {"post": "yes"})
+    assert Column.objects.filter(pk=todo.pk).exists()
+    assert root_client.post(f"/admin/projects/column/{doing.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert list(personas.project.columns.order_by("order").values_list("name", "order")) == [("To Do", 0), ("Done", 1)]
+    assert published.names == ["board.column_deleted"]
+    # Renaming goes through column_update, which refuses a duplicate name.
+    response = root_client.post(
+        f"/admin/projects/column/{done.pk}/change/", {"name": "To Do", "category": "done", "wip_limit": ""}, follow=True
+    )
+    assert any("already has a column named" in text for text in messages_of(response))
+    done.refresh_from_db()
+    assert done.name == "Done"
+    # The posted order is ignored: columns are reordered on the board.
+    root_client.post(f"/admin/projects/column/{done.pk}/change/", {"name": "Shipped", "category": "done", "order": 0})
+    done.refresh_from_db()
+    assert (done.name, done.order) == ("Shipped", 1)
+    assert published.names[-1] == "board.column_updated"
+
+
+def test_sprint_admin_keeps_one_active_sprint(personas, root_client, published):
+    first = SprintFactory(project=personas.project, name="S1")
+    second = SprintFactory(project=personas.project, name="S2")
+    page = root_client.get(f"/admin/projects/sprint/{first.pk}/change/")
+    assert "status" not in page.context["adminform"].form.fields
+    response = root_client.post(
+        "/admin/projects/sprint/", {"action": "start_sprints", "_selected_action": [first.pk, second.pk]}, follow=True
+    )
+    assert Sprint.objects.filter(status="active").count() == 1
+    first = Sprint.objects.get(status="active")
+    assert any("already active" in text for text in messages_of(response))
+    # An active sprint is not deleted (its tickets would silently leave it).
+    response = root_client.post(f"/admin/projects/sprint/{first.pk}/delete/", {"post": "yes"}, follow=True)
+    assert Sprint.objects.filter(pk=first.pk).exists()
+    assert any("complete it before deleting" in text for text in messages_of(response))
+    root_client.post("/admin/projects/sprint/", {"action": "complete_sprints", "_selected_action": [first.pk]})
+    first.refresh_from_db()
+    assert first.status == "closed"
+    assert published.names == ["sprint.started", "sprint.completed"]
+
+
+def test_label_admin_goes_through_the_services(personas, root_client, published):
+    response = root_client.post(
+        "/admin/projects/label/add/", {"project": personas.project.pk, "name": "bug", "color": "#ff0000"}
+    )
+    assert response.status_code == 302
+    label = Label.objects.get(project=personas.project, name="bug")
+    root_client.post(f"/admin/projects/label/{label.pk}/delete/", {"post": "yes"})
+    assert published.names == ["label.created", "label.deleted"]
+
+
+def test_organization_keeps_an_owner_and_its_projects(personas, root_client):
+    org = OrganizationFactory(slug="acme")
+    owner_row = OrganizationMembership.objects.create(organization=org, user=personas.owner, role="owner")
+    response = root_client.post(
+        f"/admin/projects/organizationmembership/{owner_row.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert OrganizationMembership.objects.filter(pk=owner_row.pk).exists()
+    assert any("at least one owner" in text for text in messages_of(response))
+    response = root_client.post(
+        f"/admin/projects/organizationmembership/{owner_row.pk}/change/", {"role": "member"}, follow=True
+    )
+    owner_row.refresh_from_db()
+    assert owner_row.role == "owner"
