@@ -10,10 +10,10 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from accounts import services
 from accounts.models import ApiKey, SystemSettings, User
+from punt import errors
 from punt.events import sessions_revoke
 
 
@@ -22,8 +22,8 @@ def _clean_username(form: forms.ModelForm) -> str:
     instance = form.instance if form.instance.pk else None
     try:
         return services.username_check(username=form.cleaned_data.get("username", ""), exclude_user=instance)
-    except DRFValidationError as error:
-        raise forms.ValidationError([str(message) for message in error.detail["username"]]) from None
+    except errors.Invalid as error:
+        raise forms.ValidationError(errors.field_errors(error).get("username", [error.message])) from None
 
 
 class PuntUserCreationForm(AdminUserCreationForm):
@@ -157,9 +157,9 @@ class SystemSettingsForm(forms.ModelForm):
         try:
             # The API's rules, so both doors accept the same values.
             cleaned.update(services.system_settings_clean(**given))
-        except DRFValidationError as exc:
-            for field, errors in exc.detail.items():
-                self.add_error(field if field in self.fields else None, [str(e) for e in errors])
+        except errors.Invalid as exc:
+            for field, messages_ in errors.field_errors(exc).items():
+                self.add_error(field if field in self.fields else None, messages_)
         return cleaned
 
 

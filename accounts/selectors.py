@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 from accounts.models import ApiKey, User
+from punt.errors import NotFound
 
 
 def api_key_list(*, user: User) -> QuerySet[ApiKey]:
@@ -17,7 +17,7 @@ def api_key_get(*, user: User, key_id: int) -> ApiKey:
     """One of the user's unrevoked keys; someone else's key is a 404, as if it did not exist."""
     key = api_key_list(user=user).filter(pk=key_id).first()
     if key is None:
-        raise Http404("No such API key.")
+        raise NotFound()
     return key
 
 
@@ -44,5 +44,5 @@ def user_get_for_admin(*, pk: int) -> User:
     # An id past the 64-bit column matches nothing (PostgreSQL would refuse to compare it).
     user = User.objects.filter(pk=pk).first() if 0 < pk < 2**63 else None
     if user is None:
-        raise Http404("No such user.")
+        raise NotFound()
     return user

@@ -24,7 +24,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -34,10 +34,13 @@ from accounts.models import ApiKey, PasswordResetToken, SystemSettings, User, ha
 from accounts.serializers import user_brief
 from projects.models import Organization
 from punt.api.authentication import API_KEY_PREFIX
-from punt.api.errors import invalid as _invalid
+from punt.errors import Unauthenticated
+from punt.errors import invalid as _invalid
 from punt.events import publish, sessions_revoke
 
 logger = logging.getLogger("punt.accounts")
+
+REFRESH_TOKEN_INVALID = "The refresh token is invalid, expired or revoked."
 
 # Names appear in URLs (/projects/:owner/:project), so they stay URL-safe, like GitHub's.
 USERNAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,38})$")
@@ -70,7 +73,7 @@ def _email_taken(email: str, *, exclude_user: User | None = None) -> bool:
 
 
 def username_check(*, username: str, exclude_user: User | None = None) -> str:
-    """`username` stripped, if it is well formed and free; else a ValidationError on "username".
+    """`username` stripped, if it is well formed and free; else Invalid on "username".
 
     One namespace for people and organizations: /projects/<name>/… must never be ambiguous.
     Shared by registration, the admin users API and the Django admin's user forms.
@@ -249,18 +252,18 @@ def _outstanding_locked(raw: str) -> tuple[RefreshToken, OutstandingToken]:
     """Decode a refresh token and lock its OutstandingToken row.
 
     The lock serializes two requests that present the same token, so only one of them can
-    rotate or revoke it. Raises InvalidToken (401) for anything unusable.
+    rotate or revoke it. Raises Unauthenticated (401) for anything unusable.
     """
     try:
         token = RefreshToken(raw or "")
     except TokenError:
-        raise InvalidToken("The refresh token is invalid, expired or revoked.") from None
+        raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid") from None
     jti = token.payload.get(jwt_settings.JTI_CLAIM)
     # order_by("pk"): the model's default ordering joins the (nullable) user, which
     # PostgreSQL cannot lock FOR UPDATE.
     outstanding = OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=jti).order_by("pk").first()
     if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-        raise InvalidToken("The refresh token is invalid, expired or revoked.")
+        raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid")
     return token, outstanding
 
 
@@ -270,7 +273,7 @@ def token_pair_refresh(*, refresh_token: str) -> TokenPair:
     token, outstanding = _outstanding_locked(refresh_token)
     user = User.objects.filter(pk=token.payload.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
     if user is None:
-        raise InvalidToken("The refresh token is invalid, expired or revoked.")
+        raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid")
     BlacklistedToken.objects.create(token=outstanding)
     refresh = RefreshToken.for_user(user)
     return TokenPair(access_token=str(refresh.access_token), refresh_token=str(refresh), user=user)
@@ -547,7 +550,7 @@ def system_settings_clean(
 ) -> dict[str, Any]:
     """The given settings checked and normalized (None = not given, left out of the result).
 
-    Raises ValidationError with the first bad field. The API and the admin form share it.
+    Raises Invalid with the first bad field. The API and the admin form share it.
     """
     values: dict[str, Any] = {}
     if site_name is not None:

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from rest_framework.exceptions import NotFound
 
 from chat.models import (
     ChannelReadState,
@@ -20,6 +19,7 @@ from chat.models import (
 )
 from projects.models import Membership, Project
 from projects.permissions import READ, check_role
+from punt.errors import NotFound
 
 
 def project_for_user(*, user: Any, slug: str, needed: str = READ) -> Project:

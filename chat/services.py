@@ -15,7 +15,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
 from chat import selectors
@@ -41,6 +40,7 @@ from chat.serializers import (
 )
 from projects.models import Project
 from projects.permissions import MANAGE, RANK, READ, WRITE, Role, check_role, has_role
+from punt.errors import Forbidden, NotFound, invalid
 from punt.events import publish
 from tickets.models import Ticket
 
@@ -63,9 +63,9 @@ def _excerpt(text: str) -> str:
 def _clean_body(body: str, *, field: str = "body", max_length: int = MESSAGE_MAX_LENGTH) -> str:
     body = body.strip()
     if not body:
-        raise ValidationError({field: "This field may not be blank."})
+        raise invalid(field, "This field may not be blank.")
     if len(body) > max_length:
-        raise ValidationError({field: f"Ensure this field has no more than {max_length} characters."})
+        raise invalid(field, f"Ensure this field has no more than {max_length} characters.")
     return body
 
 
@@ -238,9 +238,9 @@ def message_edit(*, user: User, message: Message, body: str, tab_id: str | None 
     """Replace the text of one's own message; people mentioned for the first time are notified."""
     _check_may_write(user=user, message=message)
     if message.author_id != user.pk:
-        raise PermissionDenied("You can only edit your own messages.")
+        raise Forbidden("You can only edit your own messages.")
     if message.is_deleted:
-        raise ValidationError({"body": "A deleted message cannot be edited."})
+        raise invalid("body", "A deleted message cannot be edited.")
     body = _clean_body(body)
     if body == message.body:
         return message
@@ -279,7 +279,7 @@ def message_delete(*, user: User, message: Message, tab_id: str | None = None) -
         if not is_moderator:
             _check_member(user=user, conversation=message.conversation)
     if message.author_id != user.pk and not is_moderator:
-        raise PermissionDenied("You can only delete your own messages.")
+        raise Forbidden("You can only delete your own messages.")
     if message.is_deleted:
         return message
     message.body, message.body_html = "", ""
@@ -302,7 +302,7 @@ def reaction_toggle(*, user: User, message: Message, emoji: str, tab_id: str | N
     Message.objects.select_for_update().filter(pk=message.pk).values_list("pk", flat=True).first()
     message.refresh_from_db(fields=["deleted_at"])
     if message.is_deleted:
-        raise ValidationError({"emoji": "A deleted message takes no reactions."})
+        raise invalid("emoji", "A deleted message takes no reactions.")
     removed, _ = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
     if not removed:
         Reaction.objects.create(message=message, user=user, emoji=emoji)
@@ -357,9 +357,9 @@ def conversation_open(
         if name.strip() and name.strip().lower() != user.username.lower():
             wanted.setdefault(name.strip().lower(), name.strip())
     if not wanted:
-        raise ValidationError({"usernames": "Name at least one other person."})
+        raise invalid("usernames", "Name at least one other person.")
     if len(wanted) + 1 > GROUP_MAX_MEMBERS:
-        raise ValidationError({"usernames": f"A conversation has at most {GROUP_MAX_MEMBERS} members."})
+        raise invalid("usernames", f"A conversation has at most {GROUP_MAX_MEMBERS} members.")
     query = Q()
     for name in wanted:
         query |= Q(username__iexact=name)
@@ -371,7 +371,7 @@ def conversation_open(
             found[lowered] = candidate
     missing = [wanted[name] for name in wanted if name not in found]
     if missing:
-        raise ValidationError({"usernames": f"No such user: {', '.join(sorted(missing))}."})
+        raise invalid("usernames", f"No such user: {', '.join(sorted(missing))}.")
     others = sorted(found.values(), key=lambda u: u.pk)
 
     if len(others) == 1:
@@ -387,7 +387,7 @@ def conversation_open(
     else:
         title = title.strip()
         if not title:
-            raise ValidationError({"title": "A group conversation needs a title."})
+            raise invalid("title", "A group conversation needs a title.")
         conversation = Conversation.objects.create(kind=Conversation.Kind.GROUP, title=title, created_by=user)
         ConversationMember.objects.bulk_create(
             [ConversationMember(conversation=conversation, user=u) for u in [user, *others]]
@@ -433,7 +433,7 @@ def _read_target(*, queryset: Any, message_id: int | None) -> int:
     if message_id is None:
         return queryset.aggregate(newest=Max("id"))["newest"] or 0
     if not queryset.filter(pk=message_id).exists():
-        raise ValidationError({"message_id": "No such message in this channel."})
+        raise invalid("message_id", "No such message in this channel.")
     return message_id
 
 
@@ -493,7 +493,7 @@ def topic_create(*, user: User, project: Project, title: str, body: str = "", ta
     title = _clean_body(title, field="title", max_length=200)
     body = body.strip()
     if len(body) > TOPIC_BODY_MAX_LENGTH:
-        raise ValidationError({"body": f"Ensure this field has no more than {TOPIC_BODY_MAX_LENGTH} characters."})
+        raise invalid("body", f"Ensure this field has no more than {TOPIC_BODY_MAX_LENGTH} characters.")
     body_html, mentioned = _render_for_project(project=project, text=body)
     topic = Topic.objects.create(
         project=project, author=user, title=title, body=body, body_html=body_html, last_activity_at=timezone.now()
@@ -527,9 +527,9 @@ def topic_update(
     check_role(user, project, WRITE)
     is_admin = has_role(user, project, MANAGE)
     if (pinned is not None or locked is not None) and not is_admin:
-        raise PermissionDenied("Only project admins can pin or lock topics.")
+        raise Forbidden("Only project admins can pin or lock topics.")
     if (title is not None or body is not None) and not (is_admin or topic.author_id == user.pk):
-        raise PermissionDenied("Only the author or a project admin can edit this topic.")
+        raise Forbidden("Only the author or a project admin can edit this topic.")
     fields: list[str] = []
     if title is not None:
         topic.title = _clean_body(title, field="title", max_length=200)
@@ -537,7 +537,7 @@ def topic_update(
     if body is not None:
         body = body.strip()
         if len(body) > TOPIC_BODY_MAX_LENGTH:
-            raise ValidationError({"body": f"Ensure this field has no more than {TOPIC_BODY_MAX_LENGTH} characters."})
+            raise invalid("body", f"Ensure this field has no more than {TOPIC_BODY_MAX_LENGTH} characters.")
         topic.body = body
         topic.body_html, _ = _render_for_project(project=project, text=body)
         fields += ["body", "body_html"]
@@ -558,7 +558,7 @@ def topic_delete(*, user: User, topic: Topic, tab_id: str | None = None) -> None
     project = topic.project
     check_role(user, project, WRITE)
     if topic.author_id != user.pk and not has_role(user, project, MANAGE):
-        raise PermissionDenied("Only the author or a project admin can delete this topic.")
+        raise Forbidden("Only the author or a project admin can delete this topic.")
     topic_id = topic.pk
     topic.delete()
     publish(
@@ -577,7 +577,7 @@ def topic_reply(*, user: User, topic: Topic, body: str, tab_id: str | None = Non
     check_role(user, project, WRITE)
     locked = Topic.objects.select_for_update().filter(pk=topic.pk).values_list("locked", flat=True).first()
     if locked:
-        raise PermissionDenied("This topic is locked: it takes no new replies.")
+        raise Forbidden("This topic is locked: it takes no new replies.")
     body = _clean_body(body, max_length=TOPIC_BODY_MAX_LENGTH)
     body_html, mentioned = _render_for_project(project=project, text=body)
     reply = TopicReply.objects.create(topic=topic, author=user, body=body, body_html=body_html)
@@ -603,7 +603,7 @@ def topic_reply_delete(*, user: User, reply: TopicReply, tab_id: str | None = No
     project = topic.project
     check_role(user, project, WRITE)
     if reply.author_id != user.pk and not has_role(user, project, MANAGE):
-        raise PermissionDenied("Only the author or a project admin can delete this reply.")
+        raise Forbidden("Only the author or a project admin can delete this reply.")
     reply_id = reply.pk
     reply.delete()
     publish(

@@ -15,6 +15,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from punt import errors
+
 # Ids and numbers beyond this are refused before they reach the database (PostgreSQL's bigint).
 MAX_ID = 2**63 - 1
 # Paging parameters beyond this are refused (an OFFSET that large is never meant).
@@ -77,7 +79,9 @@ def rename_error_fields(exc: Exception, names: dict[str, str]) -> Exception:
     The services name fields as the model does (`assignee`, `due_date`); a dialect's client
     sent `assigneeId` or `assignee_id`, and its error `details` should point at that.
     """
-    if isinstance(exc, ValidationError) and isinstance(exc.detail, dict):
+    if isinstance(exc, errors.Invalid):
+        exc.details = [{**detail, "field": names.get(detail["field"], detail["field"])} for detail in exc.details]
+    elif isinstance(exc, ValidationError) and isinstance(exc.detail, dict):
         exc.detail = {names.get(str(field), field): messages for field, messages in exc.detail.items()}
     return exc
 

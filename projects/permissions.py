@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
-from rest_framework.exceptions import PermissionDenied
 
 from projects.models import Membership, Project
+from punt.errors import Forbidden, NotFound
 
 Role = Membership.Role
 RANK = Membership.RANK
@@ -54,9 +53,9 @@ def check_role(user: Any, project: Project, needed: str) -> str:
     """Raise 404 for outsiders and 403 for members below `needed`; return the role."""
     role = role_of(user, project)
     if role is None:
-        raise Http404("Project not found.")
+        raise NotFound()
     if RANK[Role(role)] < RANK[Role(needed)]:
-        raise PermissionDenied(f"This needs the {Role(needed).label.lower()} role in this project.")
+        raise Forbidden(f"This needs the {Role(needed).label.lower()} role in this project.")
     return role
 
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from projects.models import Column, Label, Membership, Organization, OrganizationMembership, Project, Sprint
 from projects.permissions import READ, check_role, visible_projects
-from projects.services import BURNDOWN_MAX_DAYS, Conflict
+from projects.services import BURNDOWN_MAX_DAYS
+from punt.errors import Conflict, Forbidden, NotFound
 
 # --------------------------------------------------------------------------- organizations
 
@@ -55,14 +56,12 @@ def organization_get(*, user: Any, slug: str, manage: bool = False, own: bool = 
     """
     org = organizations_for_user(user=user).filter(slug__iexact=slug).first()
     if org is None:
-        raise Http404("Organization not found.")
+        raise NotFound()
     role = OrganizationMembership.Role.OWNER if user.is_staff else org.caller_role
-    from rest_framework.exceptions import PermissionDenied
-
     if own and role != OrganizationMembership.Role.OWNER:
-        raise PermissionDenied("This needs the owner role in this organization.")
+        raise Forbidden("This needs the owner role in this organization.")
     if manage and role not in (OrganizationMembership.Role.OWNER, OrganizationMembership.Role.ADMIN):
-        raise PermissionDenied("This needs the admin role in this organization.")
+        raise Forbidden("This needs the admin role in this organization.")
     return org
 
 
@@ -73,7 +72,7 @@ def organization_members(*, org: Organization) -> QuerySet[OrganizationMembershi
 def organization_membership_get(*, org: Organization, username: str) -> OrganizationMembership:
     membership = org.memberships.select_related("user", "organization").filter(user__username__iexact=username).first()
     if membership is None:
-        raise Http404("No such member.")
+        raise NotFound()
     return membership
 
 
@@ -149,7 +148,7 @@ def project_members(*, project: Project) -> QuerySet[Membership]:
 def membership_get(*, project: Project, username: str) -> Membership:
     membership = project.memberships.select_related("user", "project").filter(user__username__iexact=username).first()
     if membership is None:
-        raise Http404("No such member in this project.")
+        raise NotFound()
     return membership
 
 
@@ -165,7 +164,7 @@ def project_columns(*, project: Project) -> QuerySet[Column]:
 def column_get(*, project: Project, pk: int) -> Column:
     column = project.columns.filter(pk=pk).first()
     if column is None:
-        raise Http404("No such column in this project.")
+        raise NotFound()
     column.project = project
     return column
 
@@ -177,7 +176,7 @@ def project_labels(*, project: Project) -> QuerySet[Label]:
 def label_get(*, project: Project, pk: int) -> Label:
     label = project.labels.filter(pk=pk).first()
     if label is None:
-        raise Http404("No such label in this project.")
+        raise NotFound()
     label.project = project
     return label
 
@@ -200,7 +199,7 @@ def project_sprints(*, project: Project, status: str | None = None) -> QuerySet[
 def sprint_get(*, project: Project, pk: int) -> Sprint:
     sprint = project_sprints(project=project).filter(pk=pk).first()
     if sprint is None:
-        raise Http404("No such sprint in this project.")
+        raise NotFound()
     sprint.project = project
     return sprint
 

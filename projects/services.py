@@ -19,8 +19,6 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
-from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 
 from accounts.services import system_settings
 from projects.models import (
@@ -32,7 +30,8 @@ from projects.models import (
     Project,
     Sprint,
 )
-from punt.api.errors import invalid as _invalid
+from punt.errors import Conflict, Forbidden, NotFound
+from punt.errors import invalid as _invalid
 from punt.events import publish
 
 User = get_user_model()
@@ -67,14 +66,6 @@ ORG_SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,148}[a-z0-9])?$")
 # Ranks are sparse so a card move writes one row (tickets/ uses the same gap).
 RANK_GAP = 1024
 BURNDOWN_MAX_DAYS = 366
-
-
-class Conflict(APIException):
-    """The request is valid but the current state does not allow it (409)."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "This conflicts with the current state."
-    default_code = "conflict"
 
 
 def _check_choice(field: str, value: str, choices: type[models.TextChoices]) -> str:
@@ -166,7 +157,7 @@ def _org_check_manage(*, org: Organization, by: Any, target_role: str | None, ne
     if actor_role == OrgRole.OWNER:
         return
     if OrgRole.OWNER in (target_role, new_role):
-        raise PermissionDenied("Only an organization owner can add, change or remove owners.")
+        raise Forbidden("Only an organization owner can add, change or remove owners.")
 
 
 def _org_user(username: str) -> Any:
@@ -467,7 +458,7 @@ def membership_update(*, membership: Membership, role: str, by: Any, tab_id: str
     if role == Role.OWNER:
         raise _invalid("role", "A project has exactly one owner; use transfer-ownership instead.")
     if membership.role == Role.OWNER:
-        raise PermissionDenied("The owner's role cannot be changed; transfer ownership first.")
+        raise Forbidden("The owner's role cannot be changed; transfer ownership first.")
     if membership.role != role:
         membership.role = role
         membership.save(update_fields=["role"])
@@ -479,7 +470,7 @@ def membership_update(*, membership: Membership, role: str, by: Any, tab_id: str
 def membership_remove(*, membership: Membership, by: Any, tab_id: str | None = None) -> None:
     """Remove a member (the caller has MANAGE, or is leaving). The owner is never removed."""
     if membership.role == Role.OWNER:
-        raise PermissionDenied("The project owner cannot be removed; transfer ownership first.")
+        raise Forbidden("The project owner cannot be removed; transfer ownership first.")
     payload_membership = Membership(
         pk=membership.pk, project_id=membership.project_id, user=membership.user, role=membership.role
     )

@@ -3,19 +3,24 @@
 Services never import DRF. Each surface turns these into its own shape in one place:
 the API (`punt.api.errors.exception_handler`: `{"error": ..., "details": [...]}` with the
 status), pages (`NotFound` and `Forbidden` are Django's `Http404` and `PermissionDenied`,
-so an uncaught one is the 404 / 403 page; `message()` gives a form or toast its line), and
-WebSockets (`close_code()`).
+so an uncaught one is the 404 / 403 page; `message()` gives a form or toast its line,
+`field_errors()` a form its field errors), WebSockets (`close_code()`) and management
+commands (`command_errors`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.management.base import CommandError
 from django.http import Http404
 
 Details = list[dict[str, str]]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class PuntError(Exception):
@@ -146,6 +151,21 @@ def field_errors(exc: PuntError) -> dict[str | None, list[str]]:
     return errors
 
 
-# WebSocket close codes: 4000 + the HTTP status (4403, 4404, ...), as Channels apps commonly do.
+# WebSocket close codes: 4000 + the HTTP status (4401, 4409, ...), as Channels apps commonly do,
+# except that a socket never tells "no such project" from "not yours": both close 4403, as
+# punt/realtime/README.md promises (a 404 page says as little, in its own words).
 def close_code(exc: PuntError) -> int:
-    return 4000 + exc.status
+    return 4000 + (Forbidden.status if isinstance(exc, NotFound) else exc.status)
+
+
+def command_errors(handle: Callable[P, R]) -> Callable[P, R]:
+    """For a management command's `handle`: a refusal ends it with its message, not a traceback."""
+
+    @functools.wraps(handle)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return handle(*args, **kwargs)
+        except PuntError as exc:
+            raise CommandError(message(exc)) from exc
+
+    return wrapper

@@ -12,12 +12,12 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from rest_framework.exceptions import NotFound
 
 from accounts.models import User
 from projects.models import Column, Organization, Project
 from projects.permissions import check_role, remember_role
 from punt import db
+from punt.errors import NotFound
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket
 
 CARD_KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")

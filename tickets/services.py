@@ -32,8 +32,6 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
-from rest_framework import status
-from rest_framework.exceptions import APIException, PermissionDenied
 
 from accounts.models import User
 from accounts.serializers import user_brief
@@ -42,8 +40,9 @@ from chat.services import notify
 from projects.models import Column, Label, Membership, Project, Sprint
 from projects.permissions import MANAGE, has_role, visible_projects
 from projects.services import column_for_category, columns_create_defaults
-from punt import db
-from punt.api.errors import invalid as _invalid
+from punt import db, errors
+from punt.errors import Forbidden
+from punt.errors import invalid as _invalid
 from punt.events import publish
 from tickets import markdown
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, TimeEntry, Watcher
@@ -70,16 +69,13 @@ UNSET: Any = object()
 Action = str  # the verb of an action event
 
 
-class WipLimitExceeded(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The column's WIP limit is reached."
-    default_code = "wip_limit"
+class WipLimitExceeded(errors.Conflict):
+    default_message = "The column's WIP limit is reached."
+    code = "wip_limit"
 
 
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The file is too large."
-    default_code = "too_large"
+class PayloadTooLarge(errors.PayloadTooLarge):
+    default_message = "The file is too large."
 
 
 def _actor_id(by: Any) -> int | None:
@@ -1087,7 +1083,7 @@ def comment_create(
 def comment_update(*, comment: Event, by: Any, body: str, tab_id: str | None = None) -> Event:
     """Edit a comment: only its author may."""
     if comment.author_id != _actor_id(by):
-        raise PermissionDenied("Only the author can edit a comment.")
+        raise Forbidden("Only the author can edit a comment.")
     body = _clean_comment(body)
     old_text = comment.text
     if body != old_text:
@@ -1109,7 +1105,7 @@ def comment_update(*, comment: Event, by: Any, body: str, tab_id: str | None = N
 def comment_delete(*, comment: Event, by: Any, tab_id: str | None = None) -> None:
     """Soft-delete a comment: its author, or a project admin. Time it logged goes with it."""
     if comment.author_id != _actor_id(by) and not has_role(by, comment.ticket.project, MANAGE):
-        raise PermissionDenied("Only the author or a project admin can delete this comment.")
+        raise Forbidden("Only the author or a project admin can delete this comment.")
     comment.deleted_at = timezone.now()
     comment.save(update_fields=["deleted_at", "updated_at"])
     TimeEntry.objects.filter(comment=comment).delete()
@@ -1386,7 +1382,7 @@ def attachment_delete(*, attachment: Attachment, by: Any, tab_id: str | None = N
     """Remove an attachment: its uploader, or a project admin. Files go once the row is gone."""
     ticket = attachment.ticket
     if attachment.uploaded_by_id != _actor_id(by) and not has_role(by, ticket.project, MANAGE):
-        raise PermissionDenied("Only the uploader or a project admin can delete this attachment.")
+        raise Forbidden("Only the uploader or a project admin can delete this attachment.")
     storage = attachment.file.storage
     names = [name for name in (attachment.file.name, attachment.thumbnail.name) if name]
     data = {"attachment": {"id": attachment.pk, "filename": attachment.filename}}

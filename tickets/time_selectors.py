@@ -13,11 +13,10 @@ from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
-from rest_framework.exceptions import NotFound
 
 from projects.models import Project
 from projects.permissions import check_role, visible_projects
+from punt.errors import NotFound
 from tickets.models import Ticket, TimeEntry
 from tickets.selectors import CARD_KEY_RE
 
@@ -56,7 +55,7 @@ def ticket_for_time(*, user: Any, ref: str | int, needed: str) -> Ticket:
         raise NotFound("Ticket not found.")
     try:
         check_role(user, ticket.project, needed)
-    except Http404:
+    except NotFound:
         # An outsider learns nothing, not even that the project exists.
         raise NotFound("Ticket not found.") from None
     return ticket

@@ -12,11 +12,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import PermissionDenied
 
 from projects.permissions import MANAGE, WRITE, has_role
-from projects.services import Conflict
-from punt.api.errors import invalid as _invalid
+from punt.errors import Conflict, Forbidden
+from punt.errors import invalid as _invalid
 from punt.events import publish
 from tickets.models import Event, Ticket, TimeEntry
 
@@ -98,9 +97,9 @@ def _check_may_change(entry: TimeEntry, by: Any) -> None:
     if has_role(by, project, MANAGE):
         return
     if entry.user_id != getattr(by, "pk", None):
-        raise PermissionDenied("Only the person who logged this time or a project admin can change it.")
+        raise Forbidden("Only the person who logged this time or a project admin can change it.")
     if not has_role(by, project, WRITE):
-        raise PermissionDenied("This needs the member role in this project.")
+        raise Forbidden("This needs the member role in this project.")
 
 
 @transaction.atomic

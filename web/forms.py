@@ -5,42 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from rest_framework.exceptions import ValidationError as ServiceError
 
 from accounts.models import ApiKey
 from punt import errors
 from tickets.models import Ticket
 
 
-def add_service_errors(form: forms.Form, exc: ServiceError) -> None:
-    """Show a service's ValidationError ({"field": ["message"]}) on the form's fields."""
-    detail: Any = exc.detail
-    if not isinstance(detail, dict):
-        detail = {None: detail}
-    for field, messages in detail.items():
+def add_service_errors(form: forms.Form, exc: errors.PuntError) -> None:
+    """Show a service's refusal on the form: each message on its field, the rest above the form."""
+    for field, messages in errors.field_errors(exc).items():
         target = field if field in form.fields else None
-        for message in messages if isinstance(messages, list) else [messages]:
-            text = str(message) if not isinstance(message, dict) else "; ".join(map(str, message.values()))
-            if target is None and field not in (None, "non_field_errors"):
-                text = f"{field}: {text}"
-            form.add_error(target, text)
-
-
-def service_error_text(exc: Exception) -> str:
-    """One readable line from a service exception (for toasts and JSON replies)."""
-    if isinstance(exc, errors.PuntError):
-        return errors.message(exc)
-    detail: Any = getattr(exc, "detail", None) or str(exc)
-    while isinstance(detail, dict | list):
-        if isinstance(detail, dict):
-            if not detail:
-                break
-            detail = next(iter(detail.values()))
-        else:
-            if not detail:
-                break
-            detail = detail[0]
-    return str(detail)
+        for text in messages:
+            # A field the form does not show still gets named, so the message makes sense.
+            form.add_error(target, f"{field}: {text}" if target is None and field is not None else text)
 
 
 class RegisterForm(forms.Form):

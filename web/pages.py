@@ -11,7 +11,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.http import Http404, HttpRequest
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
 from projects import permissions
 from projects.models import Project
@@ -38,11 +37,8 @@ def project_get(*, namespace: str, path: str) -> Project:
 
 
 def check_page_role(user: Any, project: Project, needed: str) -> str:
-    """check_role for pages: DRF's PermissionDenied becomes Django's, so the 403 page renders."""
-    try:
-        return permissions.check_role(user, project, needed)
-    except ApiPermissionDenied as exc:
-        raise PermissionDenied(str(exc.detail)) from exc
+    """check_role for pages: its refusals are Django's Http404 / PermissionDenied, so the 404 / 403 page renders."""
+    return permissions.check_role(user, project, needed)
 
 
 def project_for(request: HttpRequest, namespace: str, path: str, needed: str = permissions.READ) -> tuple[Project, str]:

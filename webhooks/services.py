@@ -27,14 +27,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-from django.http import Http404
 from django.utils import timezone
-from rest_framework import status as http_status
-from rest_framework.exceptions import APIException, PermissionDenied
 
 from chat import services as chat_services
 from projects.models import Project
-from punt.api.errors import invalid as _invalid
+from punt import errors
+from punt.errors import invalid as _invalid
 from punt.ops import metrics
 from tickets import services as ticket_services
 from tickets.models import Ticket
@@ -51,12 +49,11 @@ UNDELIVERED_EVENT_PREFIXES = ("presence.",)
 HOOK_TABLE = connection.ops.quote_name(Hook._meta.db_table)
 
 
-class IdempotencyConflict(APIException):
+class IdempotencyConflict(errors.Unprocessable):
     """The Idempotency-Key was already used for a different request."""
 
-    status_code = http_status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "This Idempotency-Key was already used with a different request."
-    default_code = "idempotency_conflict"
+    default_message = "This Idempotency-Key was already used with a different request."
+    code = "idempotency_conflict"
 
 
 # --------------------------------------------------------------------------- git host hooks
@@ -220,10 +217,9 @@ def chat_webhook_revoke(*, webhook: ChatWebhook, by: Any) -> ChatWebhook:
 _SENDER_DROP = str.maketrans("", "", "*_`[]()<>#@\\|~\n\r")
 
 
-class WebhookOrphaned(APIException):
-    status_code = http_status.HTTP_409_CONFLICT
-    default_detail = "The person who created this webhook can no longer post in this project; create a new one."
-    default_code = "webhook_orphaned"
+class WebhookOrphaned(errors.Conflict):
+    default_message = "The person who created this webhook can no longer post in this project; create a new one."
+    code = "webhook_orphaned"
 
 
 @transaction.atomic
@@ -242,7 +238,7 @@ def chat_webhook_post(*, webhook: ChatWebhook, text: str, username: str = "") ->
         message = chat_services.message_post(
             user=creator, project=webhook.project, body=f"**{sender}**: {text.strip()}"
         )
-    except (Http404, PermissionDenied):
+    except (errors.NotFound, errors.Forbidden):
         raise WebhookOrphaned() from None
     ChatWebhook.objects.filter(pk=webhook.pk).update(last_used_at=timezone.now())
     return message

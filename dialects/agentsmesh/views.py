@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +28,7 @@ from projects.models import Organization, Project
 from projects.permissions import READ, WRITE, visible_projects
 from punt.api.authentication import ApiKeyAuthentication
 from punt.api.request import tab_id
+from punt.errors import NotFound
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.filters import CardFilter

@@ -28,11 +28,6 @@ def error_body(message: str, details: list[dict[str, str]] | None = None) -> dic
     return body
 
 
-def invalid(field: str, message: str | list[str]) -> exceptions.ValidationError:
-    """A 400 naming `field`, for services to raise: `raise invalid("title", "Too long.")`."""
-    return exceptions.ValidationError({field: message if isinstance(message, list) else [message]})
-
-
 def flatten_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     """Turn DRF's nested error dict/list into a flat list of {"field", "message"}."""
     if isinstance(detail, dict):
@@ -74,10 +69,24 @@ def _client_error(exc: Exception) -> tuple[str, int] | None:
     return None
 
 
+def _punt_error_response(exc: errors.PuntError, context: dict[str, Any]) -> Response:
+    status_code, headers = exc.status, exc.headers()
+    if isinstance(exc, errors.Unauthenticated):
+        # As DRF does for its own 401s: name the scheme the view accepts, or answer 403
+        # when the view has none to offer (a 401 must carry WWW-Authenticate).
+        view, request = context.get("view"), context.get("request")
+        scheme = view.get_authenticate_header(request) if view is not None and request is not None else None
+        if scheme:
+            headers = {**headers, "WWW-Authenticate": scheme}
+        else:
+            status_code = status.HTTP_403_FORBIDDEN
+    return Response(exc.body(), status=status_code, headers=headers)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, errors.PuntError):
         set_rollback()
-        return Response(exc.body(), status=exc.status, headers=exc.headers())
+        return _punt_error_response(exc, context)
     refused = _client_error(exc)
     if refused is not None:
         set_rollback()

@@ -13,8 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
-from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
+
+from punt import errors
 
 RATE_ATTR = "_punt_rate_limit"
 
@@ -31,11 +32,10 @@ class Usage:
         return max(1, self.reset - int(time.time()))
 
 
-class RateLimited(exceptions.Throttled):
-    default_detail = "Too many requests. Try again later."
-
+class RateLimited(errors.RateLimited):
     def __init__(self, usage: Usage) -> None:
-        super().__init__(wait=usage.retry_after, detail=f"Too many requests. Try again in {usage.retry_after} seconds.")
+        wait = usage.retry_after
+        super().__init__(f"Too many requests. Try again in {wait} seconds.", retry_after=wait)
 
 
 def _django_request(request: Any) -> HttpRequest:

@@ -24,6 +24,7 @@ from accounts.models import User
 from accounts.serializers import user_brief
 from projects.models import Project
 from projects.permissions import role_of
+from punt import errors
 from punt.events import MESSAGE_TYPE, WS_TEXT, gauge, project_group, send_to_groups, sessions_group, user_group
 from punt.ops import metrics
 from punt.realtime import conf
@@ -102,7 +103,12 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
         self.counted = True
         gauge("ws_connections", 1)
         metrics.ws_connected()
-        await self.joined()
+        try:
+            await self.joined()
+        except errors.PuntError as exc:
+            # A refusal from a lookup or a service: the socket closes with its code (4403, ...).
+            self.user = None
+            await self.close(errors.close_code(exc))
         if self.user is None:
             self.uncount()  # refused by joined(): a closed socket is not an open connection
 

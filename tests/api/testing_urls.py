@@ -8,7 +8,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from punt import errors
 from punt.urls import urlpatterns as punt_urlpatterns
+
+# What a service might refuse with, one of each kind (tests/errors/test_api_mapping.py).
+REFUSALS: dict[str, errors.PuntError] = {
+    "not-found": errors.NotFound("Card not found."),
+    "forbidden": errors.Forbidden("Only the author can edit a comment."),
+    "unauthenticated": errors.Unauthenticated("The refresh token is invalid, expired or revoked."),
+    "invalid": errors.invalid("title", "A title is required."),
+    "invalid-fields": errors.invalid_fields({"title": "Too long.", "due_date": ["Not a date.", "In the past."]}),
+    "conflict": errors.Conflict("This project is already archived."),
+    "unprocessable": errors.Unprocessable(),
+    "too-large": errors.PayloadTooLarge("The file is larger than the limit of 10 bytes."),
+    "rate-limited": errors.RateLimited("Slow down.", retry_after=7),
+    "unavailable": errors.Unavailable(),
+}
 
 
 class Boom(APIView):
@@ -40,7 +55,18 @@ class Scoped(APIView):
         return Response({"ok": True}, status=201)
 
 
+class Refuse(APIView):
+    def get(self, request: Request, kind: str) -> Response:
+        raise REFUSALS[kind]
+
+
+def plain_refuse(request: HttpRequest, kind: str) -> HttpResponse:
+    raise REFUSALS[kind]
+
+
 urlpatterns = [
+    path("api/v1/test/refuse/<str:kind>", Refuse.as_view()),
+    path("api/v1/test/plain-refuse/<str:kind>", plain_refuse),
     path("api/v1/test/boom", Boom.as_view()),
     path("api/v1/test/plain-boom", plain_boom),
     path("api/v1/test/plain-missing", plain_missing),

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from rest_framework.exceptions import PermissionDenied
 
 from chat import services
 from chat.models import Topic, TopicReply
+from punt.errors import Forbidden
 from tests.chat.conftest import make_messages
 from tests.factories import UserFactory
 
@@ -121,7 +121,7 @@ def test_topics_are_not_added_in_the_admin_and_deleting_goes_through_the_service
 
 def test_reply_delete_service_rules(personas, topic):
     first, second = topic.replies.order_by("id")
-    with pytest.raises(PermissionDenied, match="Only the author or a project admin"):
+    with pytest.raises(Forbidden, match="Only the author or a project admin"):
         services.topic_reply_delete(user=personas.member, reply=second)
     services.topic_reply_delete(user=personas.member, reply=first)  # one's own
     services.topic_reply_delete(user=personas.owner, reply=second)  # a project admin

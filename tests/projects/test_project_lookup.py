@@ -6,11 +6,11 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
 from accounts.models import User
 from projects.models import Organization, Project
 from projects.permissions import role_of
+from punt.errors import NotFound
 from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
 from tickets.selectors import project_for
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.exceptions import ValidationError
 
+from punt.errors import Invalid, field_errors
 from tests.tickets.helpers import url
 from tickets import services
 from tickets.models import Ticket
@@ -65,9 +65,9 @@ def test_the_largest_estimate_is_accepted(personas, columns):
 def test_services_refuse_out_of_range_values_from_any_caller(personas, make_card, call, field):
     # The pages and the seed dialects call the services without the API's serializers.
     card = make_card("Existing")
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(Invalid) as refused:
         call(card, personas.member)
-    assert field in refused.value.detail
+    assert field in field_errors(refused.value)
     card.refresh_from_db()
     assert card.estimate is None
     assert not card.events.filter(kind="comment").exists()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from punt.errors import Invalid, field_errors
 from tests.tickets.helpers import events_named, url
 from tickets import services
 from tickets.models import GitLink
@@ -83,12 +84,10 @@ def test_bad_links(personas, make_card):
 )
 def test_only_web_links_are_stored_whoever_calls(personas, make_card, bad):
     # The webhook receivers and the dialects call the service directly, past the API's URLField.
-    from rest_framework.exceptions import ValidationError
-
     card = make_card()
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(Invalid) as refused:
         services.git_link_add(ticket=card, url=bad, by=personas.member)
-    assert "url" in refused.value.detail
+    assert "url" in field_errors(refused.value)
     response = personas.client("member").post(url(f"/cards/{card.pk}/links"), {"url": bad}, format="json")
     assert response.status_code == 400
     assert response.json()["details"][0]["field"] == "url"

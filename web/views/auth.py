@@ -9,10 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
-from rest_framework.exceptions import ValidationError as ServiceError
 
 from accounts import services as account_services
 from accounts.api import LOGIN_RATE, PASSWORD_RESET_RATE, REGISTER_RATE
+from punt import errors
 from punt.api.ratelimit import RateLimited, check_rate, client_ip
 from web.forms import ForgotPasswordForm, RegisterForm, ResetPasswordForm, add_service_errors
 
@@ -22,8 +22,8 @@ def _rate_limited(request: HttpRequest, *, group: str, rate: str) -> HttpRespons
     try:
         check_rate(request, group=group, rate=rate, key=f"ip:{client_ip(request)}")
     except RateLimited as exc:
-        response = render(request, "web/rate_limited.html", {"message": str(exc.detail)}, status=429)
-        response["Retry-After"] = str(int(exc.wait or 60))
+        response = render(request, "web/rate_limited.html", {"message": errors.message(exc)}, status=429)
+        response["Retry-After"] = str(int(exc.retry_after or 60))
         return response
     return None
 
@@ -59,7 +59,7 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = account_services.user_register(**form.cleaned_data)
-        except ServiceError as exc:
+        except errors.Invalid as exc:
             add_service_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -88,7 +88,7 @@ def reset_password(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             account_services.password_reset_confirm(**form.cleaned_data)
-        except ServiceError as exc:
+        except errors.Invalid as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, "Your password was changed. Sign in with the new one.")

@@ -12,16 +12,15 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from rest_framework.exceptions import APIException
 
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.models import Column, Project, Sprint
 from projects.permissions import MANAGE, READ, WRITE
+from punt import errors
 from tickets import services as ticket_services
 from tickets.models import Ticket
 from web.burndown import burndown_svg
-from web.forms import service_error_text
 from web.pages import can, project_for, tab_id
 
 
@@ -88,8 +87,8 @@ def sprint_create(request: HttpRequest, namespace: str, path: str) -> HttpRespon
         sprint = project_services.sprint_create(
             project=project, by=request.user, tab_id=tab_id(request), **form.cleaned_data
         )
-    except APIException as exc:
-        messages.error(request, service_error_text(exc))
+    except errors.PuntError as exc:
+        messages.error(request, errors.message(exc))
     else:
         messages.success(request, f"{sprint.name} planned.")
     return _back(project)
@@ -110,8 +109,8 @@ def sprint_start(request: HttpRequest, namespace: str, path: str, sprint_id: str
     sprint = _sprint(project, sprint_id)
     try:
         project_services.sprint_start(sprint=sprint, by=request.user, tab_id=tab_id(request))
-    except APIException as exc:
-        messages.error(request, service_error_text(exc))
+    except errors.PuntError as exc:
+        messages.error(request, errors.message(exc))
     else:
         messages.success(request, f"{sprint.name} started.")
     return _back(project)
@@ -128,8 +127,8 @@ def sprint_complete(request: HttpRequest, namespace: str, path: str, sprint_id: 
         result = project_services.sprint_complete(
             sprint=sprint, by=request.user, move_to=move_to, tab_id=tab_id(request)
         )
-    except APIException as exc:
-        messages.error(request, service_error_text(exc))
+    except errors.PuntError as exc:
+        messages.error(request, errors.message(exc))
     else:
         where = move_to.name if move_to else "the backlog"
         messages.success(request, f"{sprint.name} completed; {result['moved']} unfinished ticket(s) went to {where}.")
@@ -149,6 +148,6 @@ def ticket_plan(request: HttpRequest, namespace: str, path: str, number: str) ->
         ticket_services.ticket_update(
             ticket=ticket, by=request.user, sprint=request.POST.get("sprint") or None, tab_id=tab_id(request)
         )
-    except APIException as exc:
-        return JsonResponse({"error": service_error_text(exc)}, status=getattr(exc, "status_code", 400))
+    except errors.PuntError as exc:
+        return JsonResponse({"error": errors.message(exc)}, status=exc.status)
     return JsonResponse({"ok": True})

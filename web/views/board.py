@@ -14,15 +14,15 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from rest_framework.exceptions import APIException
 
 from projects import selectors as project_selectors
 from projects.models import Column, Project, Sprint
 from projects.permissions import READ, WRITE
+from punt import errors
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
-from web.forms import QuickAddForm, service_error_text
+from web.forms import QuickAddForm
 from web.pages import can, project_for, tab_id
 from web.views.ticket import after_change
 
@@ -117,9 +117,9 @@ def board(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     return render(request, "web/board.html", context)
 
 
-def _json_error(exc: Exception, status: int | None = None) -> JsonResponse:
-    code = status or getattr(exc, "status_code", 400)
-    return JsonResponse({"error": service_error_text(exc)}, status=code)
+def _json_error(exc: errors.PuntError, status: int | None = None) -> JsonResponse:
+    code = status or exc.status
+    return JsonResponse({"error": errors.message(exc)}, status=code)
 
 
 def _ticket(project: Project, number: int) -> Ticket:
@@ -167,9 +167,9 @@ def ticket_move(request: HttpRequest, namespace: str, path: str, number: int) ->
             )
         except ticket_services.WipLimitExceeded as exc:
             # The API's wording tells clients to send "force"; a person moving a card needs only the reason.
-            error = (str(exc.detail).split(";")[0] + ".", exc.status_code)
-        except APIException as exc:
-            error = (service_error_text(exc), exc.status_code)
+            error = (exc.message.split(";")[0] + ".", exc.status)
+        except errors.PuntError as exc:
+            error = (errors.message(exc), exc.status)
     if _wants_json(request) or (error is not None and request.headers.get("HX-Request")):
         if error is not None:
             return JsonResponse({"error": error[0]}, status=error[1])
@@ -202,10 +202,10 @@ def quick_add(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
         fields["type"] = data["type"]
     try:
         ticket = ticket_services.ticket_create(project=project, by=request.user, tab_id=tab_id(request), **fields)
-    except APIException as exc:
+    except errors.PuntError as exc:
         if htmx:
             return _json_error(exc)
-        messages.error(request, service_error_text(exc))
+        messages.error(request, errors.message(exc))
         return redirect("web:board", project.namespace, project.path)
     if htmx:
         ticket = _ticket(project, ticket.number)

@@ -14,12 +14,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from chat import selectors as chat_selectors
 from chat import services as chat_services
 from projects.permissions import MANAGE, READ, WRITE
-from web.forms import service_error_text
+from punt import errors
 from web.pages import can, project_for, tab_id
 
 HISTORY = 50
@@ -84,20 +83,20 @@ def _message_action(request: HttpRequest, message: Any) -> None:
     elif action == "react":
         emoji = request.POST.get("emoji", "")
         if emoji not in REACTIONS:
-            raise ValidationError({"emoji": "Pick one of the offered reactions."})
+            raise errors.invalid("emoji", "Pick one of the offered reactions.")
         chat_services.reaction_toggle(user=request.user, message=message, emoji=emoji, tab_id=tab_id(request))
     else:
-        raise ValidationError({"action": "Unknown action."})
+        raise errors.invalid("action", "Unknown action.")
 
 
 def _is_log_refresh(request: HttpRequest) -> bool:
     return bool(request.headers.get("HX-Request")) and request.headers.get("HX-Target") == "chat-log"
 
 
-def _error(request: HttpRequest, exc: Exception) -> HttpResponse | None:
+def _error(request: HttpRequest, exc: errors.PuntError) -> HttpResponse | None:
     if request.headers.get("HX-Request"):
-        return JsonResponse({"error": service_error_text(exc)}, status=getattr(exc, "status_code", 400))
-    messages.error(request, service_error_text(exc))
+        return JsonResponse({"error": errors.message(exc)}, status=exc.status)
+    messages.error(request, errors.message(exc))
     return None
 
 
@@ -110,7 +109,7 @@ def channel(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
             chat_services.message_post(
                 user=request.user, project=project, body=request.POST.get("body", ""), tab_id=tab_id(request)
             )
-        except APIException as exc:
+        except errors.PuntError as exc:
             if (response := _error(request, exc)) is not None:
                 return response
         if not request.headers.get("HX-Request"):
@@ -147,8 +146,8 @@ def topic_create(request: HttpRequest, namespace: str, path: str) -> HttpRespons
             body=request.POST.get("body", ""),
             tab_id=tab_id(request),
         )
-    except APIException as exc:
-        messages.error(request, service_error_text(exc))
+    except errors.PuntError as exc:
+        messages.error(request, errors.message(exc))
         return redirect("web:chat", project.namespace, project.path)
     return redirect("web:topic", project.namespace, project.path, topic.pk)
 
@@ -157,16 +156,13 @@ def topic_create(request: HttpRequest, namespace: str, path: str) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def topic(request: HttpRequest, namespace: str, path: str, topic_id: str) -> HttpResponse:
     project, role = project_for(request, namespace, path, READ if request.method == "GET" else WRITE)
-    try:
-        found = chat_selectors.topic_get(project=project, topic_id=int(topic_id))
-    except NotFound as exc:
-        raise Http404("Topic not found.") from exc
+    found = chat_selectors.topic_get(project=project, topic_id=int(topic_id))
     if request.method == "POST":
         try:
             chat_services.topic_reply(
                 user=request.user, topic=found, body=request.POST.get("body", ""), tab_id=tab_id(request)
             )
-        except APIException as exc:
+        except errors.PuntError as exc:
             if (response := _error(request, exc)) is not None:
                 return response
         if not request.headers.get("HX-Request"):
@@ -195,8 +191,8 @@ def conversations(request: HttpRequest) -> HttpResponse:
             conversation, _ = chat_services.conversation_open(
                 user=request.user, usernames=names, title=request.POST.get("title", ""), tab_id=tab_id(request)
             )
-        except APIException as exc:
-            messages.error(request, service_error_text(exc))
+        except errors.PuntError as exc:
+            messages.error(request, errors.message(exc))
         else:
             return redirect("web:conversation", conversation.pk)
     return render(
@@ -207,16 +203,13 @@ def conversations(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def conversation(request: HttpRequest, conversation_id: str) -> HttpResponse:
-    try:
-        found = chat_selectors.conversation_get(user=request.user, conversation_id=int(conversation_id))
-    except NotFound as exc:
-        raise Http404("Conversation not found.") from exc
+    found = chat_selectors.conversation_get(user=request.user, conversation_id=int(conversation_id))
     if request.method == "POST":
         try:
             chat_services.conversation_message_post(
                 user=request.user, conversation=found, body=request.POST.get("body", ""), tab_id=tab_id(request)
             )
-        except APIException as exc:
+        except errors.PuntError as exc:
             if (response := _error(request, exc)) is not None:
                 return response
         if not request.headers.get("HX-Request"):
@@ -245,14 +238,11 @@ def _conversation_page(request: HttpRequest, found: Any, *, log_only: bool) -> H
 def channel_message(request: HttpRequest, namespace: str, path: str, message_id: str) -> HttpResponse:
     """Edit, delete or react to a message in the project channel (members and up)."""
     project, _ = project_for(request, namespace, path, WRITE)
-    try:
-        message = chat_selectors.message_get(message_id=int(message_id), project=project)
-    except NotFound as exc:
-        raise Http404("Message not found.") from exc
+    message = chat_selectors.message_get(message_id=int(message_id), project=project)
     message.project = project  # keeps the namespace the page resolved (for mention links)
     try:
         _message_action(request, message)
-    except APIException as exc:
+    except errors.PuntError as exc:
         if (response := _error(request, exc)) is not None:
             return response
     if request.headers.get("HX-Request"):
@@ -265,14 +255,11 @@ def channel_message(request: HttpRequest, namespace: str, path: str, message_id:
 @require_POST
 def conversation_message(request: HttpRequest, conversation_id: str, message_id: str) -> HttpResponse:
     """Edit, delete or react to a message in one of my conversations."""
-    try:
-        found = chat_selectors.conversation_get(user=request.user, conversation_id=int(conversation_id))
-        message = chat_selectors.message_get(message_id=int(message_id), conversation=found)
-    except NotFound as exc:
-        raise Http404("Message not found.") from exc
+    found = chat_selectors.conversation_get(user=request.user, conversation_id=int(conversation_id))
+    message = chat_selectors.message_get(message_id=int(message_id), conversation=found)
     try:
         _message_action(request, message)
-    except APIException as exc:
+    except errors.PuntError as exc:
         if (response := _error(request, exc)) is not None:
             return response
     if request.headers.get("HX-Request"):
@@ -285,10 +272,7 @@ def conversation_message(request: HttpRequest, conversation_id: str, message_id:
 def topic_manage(request: HttpRequest, namespace: str, path: str, topic_id: str) -> HttpResponse:
     """Pin/unpin and lock/unlock (admins), delete the topic or one reply (author or admin)."""
     project, _ = project_for(request, namespace, path, WRITE)
-    try:
-        found = chat_selectors.topic_get(project=project, topic_id=int(topic_id))
-    except NotFound as exc:
-        raise Http404("Topic not found.") from exc
+    found = chat_selectors.topic_get(project=project, topic_id=int(topic_id))
     found.project = project  # keeps the namespace the page resolved
     action = request.POST.get("action", "")
     here = reverse("web:topic", args=[project.namespace, project.path, found.pk])
@@ -313,7 +297,7 @@ def topic_manage(request: HttpRequest, namespace: str, path: str, topic_id: str)
             reply.topic = found
             chat_services.topic_reply_delete(user=request.user, reply=reply, tab_id=tab_id(request))
         else:
-            raise ValidationError({"action": "Unknown action."})
-    except APIException as exc:
-        messages.error(request, service_error_text(exc))
+            raise errors.invalid("action", "Unknown action.")
+    except errors.PuntError as exc:
+        messages.error(request, errors.message(exc))
     return redirect(here)

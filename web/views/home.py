@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.exceptions import NotFound
-from rest_framework.exceptions import ValidationError as ServiceError
 
 from chat import selectors as chat_selectors
 from chat import services as chat_services
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.permissions import visible_projects
+from punt import errors
 from tickets.models import Event, Ticket
 from web.forms import ProjectForm, add_service_errors
 
@@ -67,10 +66,7 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 @require_GET
 def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark one notification read and go where it points (only ever inside this site)."""
-    try:
-        notification = chat_selectors.notification_get(user=request.user, notification_id=notification_id)
-    except NotFound as exc:
-        raise Http404("Notification not found.") from exc
+    notification = chat_selectors.notification_get(user=request.user, notification_id=notification_id)
     chat_services.notification_mark_read(user=request.user, notification=notification)
     target = notification.url or "/"
     if not url_has_allowed_host_and_scheme(target, allowed_hosts=None):
@@ -90,7 +86,7 @@ def projects(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             project = project_services.project_create(by=request.user, **form.cleaned_data)
-        except ServiceError as exc:
+        except errors.Invalid as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Project {project.name} created.")

@@ -14,13 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.exceptions import APIException, ValidationError
 
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.models import Column, Membership, Project
 from projects.permissions import MANAGE, OWN
-from web.forms import service_error_text
+from punt import errors
 from web.pages import check_page_role, project_for, project_get, tab_id
 from webhooks import selectors as hook_selectors
 from webhooks import services as hook_services
@@ -45,7 +44,7 @@ def _choice(request: HttpRequest, field: str, allowed: list[str], default: str |
     (the API's serializers check them there), so the page checks them here."""
     value = request.POST.get(field) or default
     if value not in allowed:
-        raise ValidationError({field: f"Choose one of: {', '.join(allowed)}."})
+        raise errors.invalid(field, f"Choose one of: {', '.join(allowed)}.")
     return value
 
 
@@ -241,8 +240,8 @@ def project_settings(request: HttpRequest, namespace: str, path: str) -> HttpRes
             raise Http404("Unknown action.")
         try:
             messages.success(request, action(request, project))
-        except APIException as exc:
-            messages.error(request, service_error_text(exc))
+        except errors.PuntError as exc:
+            messages.error(request, errors.message(exc))
         # The section to land on: member_add → #member, columns_reorder → #column.
         anchor = request.POST.get("action", "").split("_")[0].rstrip("s")
         return redirect(reverse("web:project_settings", args=[project.namespace, project.path]) + f"#{anchor}")
@@ -279,8 +278,8 @@ def project_archive(request: HttpRequest, namespace: str, path: str) -> HttpResp
     project, _ = project_for(request, namespace, path, OWN)
     try:
         project_services.project_archive(project=project, by=request.user, tab_id=tab_id(request))
-    except APIException as exc:
-        messages.error(request, service_error_text(exc))
+    except errors.PuntError as exc:
+        messages.error(request, errors.message(exc))
     else:
         messages.success(
             request, f"{project.name} was archived. You can restore it from its board or the project list."
@@ -297,8 +296,8 @@ def project_restore(request: HttpRequest, namespace: str, path: str) -> HttpResp
     check_page_role(request.user, project, OWN)
     try:
         project_services.project_restore(project=project, by=request.user, tab_id=tab_id(request))
-    except APIException as exc:
-        messages.error(request, service_error_text(exc))
+    except errors.PuntError as exc:
+        messages.error(request, errors.message(exc))
     else:
         messages.success(request, f"{project.name} is back.")
     return redirect("web:board", project.namespace, project.path)

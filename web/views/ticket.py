@@ -12,16 +12,15 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rest_framework.exceptions import APIException, NotFound
-from rest_framework.exceptions import ValidationError as ServiceError
 
 from projects import selectors as project_selectors
 from projects.models import Project, Sprint
 from projects.permissions import READ, WRITE
+from punt import errors
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
-from web.forms import ChecklistItemForm, CommentForm, TicketForm, add_service_errors, service_error_text
+from web.forms import ChecklistItemForm, CommentForm, TicketForm, add_service_errors
 from web.pages import ARCHIVED_TEXT, can, project_for, tab_id
 
 
@@ -113,11 +112,11 @@ def after_change(request: HttpRequest, project: Project, number: int, anchor: st
     return HttpResponseRedirect(_ticket_url(project, number, anchor))
 
 
-def _fail(request: HttpRequest, project: Project, number: int, exc: Exception) -> HttpResponse:
+def _fail(request: HttpRequest, project: Project, number: int, exc: errors.PuntError) -> HttpResponse:
     """A refused change: htmx shows {"error"} as a toast (punt.js); a plain post gets a flash message."""
     if request.headers.get("HX-Request"):
-        return JsonResponse({"error": service_error_text(exc)}, status=getattr(exc, "status_code", 400))
-    messages.error(request, service_error_text(exc))
+        return JsonResponse({"error": errors.message(exc)}, status=exc.status)
+    messages.error(request, errors.message(exc))
     return HttpResponseRedirect(_ticket_url(project, number))
 
 
@@ -138,7 +137,7 @@ def ticket_edit(request: HttpRequest, namespace: str, path: str, number: str) ->
         data["sprint"] = data["sprint"] or None
         try:
             ticket_services.ticket_update(ticket=ticket, by=request.user, tab_id=tab_id(request), **data)
-        except ServiceError as exc:
+        except errors.Invalid as exc:
             add_service_errors(form, exc)
         else:
             return after_change(request, project, ticket.number)
@@ -166,10 +165,10 @@ def ticket_new(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
         data["sprint"] = data["sprint"] or None
         try:
             ticket = ticket_services.ticket_create(project=project, by=request.user, tab_id=tab_id(request), **data)
-        except ServiceError as exc:
+        except errors.Invalid as exc:
             add_service_errors(form, exc)
-        except APIException as exc:
-            form.add_error(None, service_error_text(exc))
+        except errors.PuntError as exc:
+            form.add_error(None, errors.message(exc))
         else:
             messages.success(request, f"{ticket.key} created.")
             return redirect("web:ticket", project.namespace, project.path, ticket.number)
@@ -188,10 +187,10 @@ def comment_add(request: HttpRequest, namespace: str, path: str, number: str) ->
     form = CommentForm(request.POST)
     if not form.is_valid():
         # Say what is wrong (an empty text, or minutes out of range), field by field.
-        errors = {field: list(messages_) for field, messages_ in form.errors.items()}
-        if "body" in errors and not request.POST.get("body", "").strip():
-            errors["body"] = ["Write something first."]
-        return _fail(request, project, ticket.number, ServiceError(errors))
+        problems = {field: list(messages_) for field, messages_ in form.errors.items()}
+        if "body" in problems and not request.POST.get("body", "").strip():
+            problems["body"] = ["Write something first."]
+        return _fail(request, project, ticket.number, errors.invalid_fields(problems))
     try:
         comment = ticket_services.comment_create(
             ticket=ticket,
@@ -200,7 +199,7 @@ def comment_add(request: HttpRequest, namespace: str, path: str, number: str) ->
             minutes=form.cleaned_data.get("minutes"),
             tab_id=tab_id(request),
         )
-    except APIException as exc:
+    except errors.PuntError as exc:
         return _fail(request, project, ticket.number, exc)
     return after_change(request, project, ticket.number, str(comment.pk))
 
@@ -212,10 +211,7 @@ def comment_change(request: HttpRequest, namespace: str, path: str, number: str,
     authors or project admins delete."""
     project, _ = project_for(request, namespace, path, WRITE)
     ticket = _ticket(project, int(number))
-    try:
-        comment = ticket_selectors.comment_get(project=project, comment_id=int(comment_id), ticket=ticket)
-    except NotFound as exc:
-        raise Http404("Comment not found.") from exc
+    comment = ticket_selectors.comment_get(project=project, comment_id=int(comment_id), ticket=ticket)
     try:
         if request.POST.get("delete"):
             ticket_services.comment_delete(comment=comment, by=request.user, tab_id=tab_id(request))
@@ -223,7 +219,7 @@ def comment_change(request: HttpRequest, namespace: str, path: str, number: str,
         ticket_services.comment_update(
             comment=comment, by=request.user, body=request.POST.get("body", ""), tab_id=tab_id(request)
         )
-    except APIException as exc:
+    except errors.PuntError as exc:
         return _fail(request, project, ticket.number, exc)
     return after_change(request, project, ticket.number, str(comment.pk))
 
@@ -237,7 +233,7 @@ def checklist_add(request: HttpRequest, namespace: str, path: str, number: str) 
         ticket_services.checklist_item_add(
             ticket=ticket, by=request.user, text=request.POST.get("text", ""), tab_id=tab_id(request)
         )
-    except APIException as exc:
+    except errors.PuntError as exc:
         return _fail(request, project, ticket.number, exc)
     return after_change(request, project, ticket.number, "checklist")
 
@@ -248,17 +244,14 @@ def checklist_toggle(request: HttpRequest, namespace: str, path: str, number: st
     """Tick/untick (`done`=1/0) or remove (`delete`=1) one checklist item."""
     project, _ = project_for(request, namespace, path, WRITE)
     ticket = _ticket(project, int(number))
-    try:
-        item = ticket_selectors.checklist_item_get(project=project, item_id=int(item_id), ticket=ticket)
-    except NotFound as exc:
-        raise Http404("Checklist item not found.") from exc
+    item = ticket_selectors.checklist_item_get(project=project, item_id=int(item_id), ticket=ticket)
     try:
         if request.POST.get("delete"):
             ticket_services.checklist_item_delete(item=item, by=request.user, tab_id=tab_id(request))
         else:
             done = request.POST.get("done") in ("1", "true", "on")
             ticket_services.checklist_item_update(item=item, by=request.user, done=done, tab_id=tab_id(request))
-    except APIException as exc:
+    except errors.PuntError as exc:
         return _fail(request, project, ticket.number, exc)
     return after_change(request, project, ticket.number, "checklist")
 
@@ -270,10 +263,10 @@ def attachment_add(request: HttpRequest, namespace: str, path: str, number: str)
     ticket = _ticket(project, int(number))
     upload = request.FILES.get("file")
     if upload is None:
-        return _fail(request, project, ticket.number, ServiceError({"file": ["Choose a file to attach."]}))
+        return _fail(request, project, ticket.number, errors.invalid("file", "Choose a file to attach."))
     try:
         ticket_services.attachment_add(ticket=ticket, by=request.user, upload=upload, tab_id=tab_id(request))
-    except APIException as exc:
+    except errors.PuntError as exc:
         return _fail(request, project, ticket.number, exc)
     return after_change(request, project, ticket.number, "attachments")
 
@@ -284,10 +277,7 @@ def attachment_file(request: HttpRequest, namespace: str, path: str, number: str
     """Serve an attachment (or its thumbnail) after the same read check as the ticket itself."""
     project, _ = project_for(request, namespace, path, READ)
     ticket = _ticket(project, int(number))
-    try:
-        attachment = ticket_selectors.attachment_get(project=project, attachment_id=int(attachment_id), ticket=ticket)
-    except NotFound as exc:
-        raise Http404("Attachment not found.") from exc
+    attachment = ticket_selectors.attachment_get(project=project, attachment_id=int(attachment_id), ticket=ticket)
     stored = attachment.thumbnail if request.GET.get("thumb") and attachment.thumbnail else attachment.file
     try:
         handle = stored.open("rb")

@@ -12,10 +12,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-from rest_framework.exceptions import ValidationError as ServiceError
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
+from punt import errors
 from web.forms import ApiKeyForm, AvatarForm, PasswordChangeForm, ProfileForm, add_service_errors
 
 NEW_KEY = "punt_new_api_key"
@@ -36,7 +36,7 @@ def user_settings(request: HttpRequest) -> HttpResponse:
     if action == "profile" and profile.is_valid():
         try:
             account_services.user_update(user=user, **profile.cleaned_data)
-        except ServiceError as exc:
+        except errors.Invalid as exc:
             add_service_errors(profile, exc)
         else:
             messages.success(request, "Profile saved.")
@@ -44,7 +44,7 @@ def user_settings(request: HttpRequest) -> HttpResponse:
     elif action == "password" and password.is_valid():
         try:
             account_services.password_change(user=user, **password.cleaned_data)
-        except ServiceError as exc:
+        except errors.Invalid as exc:
             add_service_errors(password, exc)
         else:
             # The password is part of the session hash: keep this browser signed in.
@@ -54,7 +54,7 @@ def user_settings(request: HttpRequest) -> HttpResponse:
     elif action == "avatar" and avatar.is_valid():
         try:
             account_services.avatar_set(user=user, upload=avatar.cleaned_data["avatar"])
-        except ServiceError as exc:
+        except errors.Invalid as exc:
             add_service_errors(avatar, exc)
         else:
             messages.success(request, "Avatar updated.")
@@ -69,7 +69,7 @@ def user_settings(request: HttpRequest) -> HttpResponse:
             key, raw = account_services.api_key_create(
                 user=user, name=data["name"], scopes=list(data["scopes"]), expires_at=data.get("expires_at")
             )
-        except ServiceError as exc:
+        except errors.Invalid as exc:
             add_service_errors(api_key, exc)
         else:
             # Kept in the session for exactly one page view: the secret is never stored anywhere else.

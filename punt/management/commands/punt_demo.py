@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from projects import services as projects
 from projects.models import Project
+from punt import errors
 from tickets import services as tickets
 
 DEMO_USER = "demo"
@@ -37,6 +38,7 @@ TICKETS = [
 class Command(BaseCommand):
     help = "Create the demo user and a demo project the first time; print the demo login."
 
+    @errors.command_errors
     def handle(self, *args: Any, **options: Any) -> None:
         if Project.objects.filter(key=DEMO_KEY).exists():
             self._print_login()

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.models import Column, Label, Membership, Project, Sprint
+from punt import errors
 from tickets.models import Event, Ticket
 
 User = get_user_model()
@@ -81,6 +82,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--prefix", default="SEED", help="prefix of project keys and user names")
 
+    @errors.command_errors
     def handle(self, *args: Any, **options: Any) -> None:
         rng = random.Random(options["seed"])  # noqa: S311 - demo data, not secrets
         started = time.monotonic()
