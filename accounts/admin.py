@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import ApiKey, SystemSettings, User
 from punt import errors
-from punt.events import sessions_revoke
+from punt.admin_tools import ServiceAdmin
 
 
 def _clean_username(form: forms.ModelForm) -> str:
@@ -43,7 +43,7 @@ class PuntUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ServiceAdmin, DjangoUserAdmin):
     add_form = PuntUserCreationForm
     form = PuntUserChangeForm
     list_display = ("username", "email", "display_name", "is_active", "is_staff", "date_joined", "last_login")
@@ -81,11 +81,21 @@ class UserAdmin(DjangoUserAdmin):
         self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        changed = set(form.changed_data) if change else set()
+        if not changed & {"is_active", "is_staff", "global_roles"}:
+            super().save_model(request, obj, form, change)
+            return
+        # Who may be deactivated or lose the admin role is the service's rule (an admin cannot
+        # lock themselves out), and it signs a deactivated user out everywhere: the form saves
+        # the other fields, the service applies these.
+        is_active = obj.is_active if "is_active" in changed else None
+        roles = None
+        if changed & {"is_staff", "global_roles"}:
+            roles = [*obj.global_roles, *([User.GlobalRole.ADMIN.value] if obj.is_staff else [])]
+        stored = User.objects.get(pk=obj.pk)
+        obj.is_active, obj.is_staff, obj.global_roles = stored.is_active, stored.is_staff, stored.global_roles
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            # Same effect as deactivating through the API: no refresh token outlives the account.
-            services.refresh_tokens_revoke_all(user=obj)
-            sessions_revoke(obj.pk)
+        services.user_admin_update(user=obj, by=request.user, is_active=is_active, global_roles=roles)
 
 
 class ApiKeyStateFilter(admin.SimpleListFilter):

@@ -14,13 +14,11 @@ from typing import Any, TypeVar
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from rest_framework.exceptions import APIException
 
 from punt import errors
 
-# What a service raises when a rule says no. DRF's exceptions are still raised by services
-# that have not moved to punt.errors yet.
-REFUSALS: tuple[type[Exception], ...] = (errors.PuntError, APIException)
+# What a service raises when a rule says no.
+REFUSALS: tuple[type[Exception], ...] = (errors.PuntError,)
 
 Item = TypeVar("Item")
 
@@ -29,10 +27,6 @@ def refusal_text(exc: Exception) -> str:
     """One readable line for a refusal: "title: Too long." or "A board keeps at least one column."."""
     if isinstance(exc, errors.PuntError):
         pairs = [(d.get("field"), d["message"]) for d in exc.details] or [(None, exc.message)]
-    elif isinstance(exc, APIException):
-        from punt.api.errors import flatten_validation_errors
-
-        pairs = [(d["field"], d["message"]) for d in flatten_validation_errors(exc.detail)]
     else:
         pairs = [(None, str(exc))]
     return " ".join(f"{field}: {text}" if field and field != "non_field_errors" else text for field, text in pairs)

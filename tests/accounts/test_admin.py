@@ -108,3 +108,51 @@ def test_admin_user_names_follow_the_registration_rules(db):
     assert response.status_code == 302, response.context["adminform"].form.errors
     carol.refresh_from_db()
     assert carol.username == "Carol"
+
+
+def _change_form_data(client: Client, user: User, **changes) -> dict:
+    """The user's change form as the admin shows it, with `changes` applied (False unticks)."""
+    form = client.get(f"/admin/accounts/user/{user.pk}/change/").context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if name in ("last_login", "date_joined", "password", "avatar") or value is None:
+            continue
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+            continue
+        data[name] = [str(getattr(item, "pk", item)) for item in value] if isinstance(value, list | tuple) else value
+    for name, value in changes.items():
+        if value is False:
+            data.pop(name, None)
+        else:
+            data[name] = "on" if value is True else value
+    return data
+
+
+def test_admin_cannot_lock_themselves_out_through_the_user_form(db):
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = _client(root)
+    for change in ({"is_active": False}, {"is_staff": False}):
+        response = client.post(f"/admin/accounts/user/{root.pk}/change/", _change_form_data(client, root, **change))
+        assert response.status_code == 302
+        root.refresh_from_db()
+        assert root.is_active and root.is_staff, change
+        shown = [str(message) for message in client.get("/admin/").context["messages"]]
+        assert any("your own" in message for message in shown), shown
+
+
+def test_admin_deactivates_another_user_through_the_service(alice):
+    tokens = login()
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = _client(root)
+    data = _change_form_data(client, alice, is_active=False, display_name="Alice Away")
+    response = client.post(f"/admin/accounts/user/{alice.pk}/change/", data)
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert not alice.is_active and alice.display_name == "Alice Away"
+    refused = Client().post(
+        "/api/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}, content_type="application/json"
+    )
+    assert refused.status_code == 401
