@@ -70,7 +70,8 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
             user = self.request.user
             if org is None:
                 raise NotFound("Organization not found.")
-            repositories = self.repositories(org)
+            # Archived repositories count: they stay readable by their members.
+            repositories = visible_projects(user, include_archived=True).filter(organization=org)
             if not (user.is_staff or org.memberships.filter(user=user).exists() or repositories.exists()):
                 raise NotFound("Organization not found.")
             self._org = org

@@ -41,9 +41,7 @@ def project_with_role_orm(
         organization__slug__iexact=namespace
     )
     return (
-        queryset.filter(in_namespace, path__iexact=path)
-        .order_by(F("archived_at").asc(nulls_first=True), "id")
-        .first()
+        queryset.filter(in_namespace, path__iexact=path).order_by(F("archived_at").asc(nulls_first=True), "id").first()
     )
 
 

@@ -70,4 +70,3 @@ def test_by_id_and_by_owner_and_path():
         project_for(owner, project_id=2**63)
     with pytest.raises(NotFound):
         project_for(owner, owner="someone-else", path="my-blog")
-
