@@ -129,7 +129,7 @@ def test_agentsmesh_dialect(personas: Personas, mesh: Mesh, key_client):  # noqa
     assert outsider.get(f"{base}?repository_id={mesh.project.pk}").status_code == 404
     assert outsider.get(f"{base}/AM-{ticket.number}").status_code == 404
     member = key_client(personas.member)
-    response = member.post(base, {"title": "x", "repository_id": mesh.project.pk}, format="json")
+    response = member.post(base, {"title": "x", "type": "task", "repository_id": mesh.project.pk}, format="json")
     assert response.status_code == 409 and "archived and read-only" in response.json()["error"]
     response = member.put(f"{base}/AM-{ticket.number}", {"title": "changed"}, format="json")
     assert response.status_code == 409
