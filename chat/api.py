@@ -40,6 +40,8 @@ from chat.serializers import (
     UnreadSerializer,
     message_page,
 )
+from projects.permissions import READ, WRITE
+from projects.selectors import project_for
 from punt.api.ratelimit import check_rate
 from punt.api.request import tab_id
 
@@ -80,7 +82,7 @@ class ProjectMessagesView(ChatView):
         summary="Message history, newest first",
     )
     def get(self, request: Request, slug: str) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=READ)
         query = _input(HistoryQuerySerializer, request.query_params)
         messages, has_more = selectors.message_history(project=project, **query)
         return Response(message_page(messages, has_more, {"request": request}))
@@ -92,7 +94,7 @@ class ProjectMessagesView(ChatView):
         summary="Send a message (Markdown; ticket keys link, @mentions notify)",
     )
     def post(self, request: Request, slug: str) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=WRITE)
         check_send_rate(request)
         data = _input(MessageInputSerializer, request.data)
         message = services.message_post(user=request.user, project=project, body=data["body"], tab_id=tab_id(request))
@@ -107,7 +109,7 @@ class ProjectMessageView(ChatView):
         summary="Edit one's own message",
     )
     def put(self, request: Request, slug: str, message_id: int) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=WRITE)
         message = selectors.message_get(project=project, message_id=message_id)
         data = _input(MessageInputSerializer, request.data)
         message = services.message_edit(user=request.user, message=message, body=data["body"], tab_id=tab_id(request))
@@ -120,7 +122,7 @@ class ProjectMessageView(ChatView):
         summary="Delete a message (own, or any as a project admin)",
     )
     def delete(self, request: Request, slug: str, message_id: int) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=WRITE)
         message = selectors.message_get(project=project, message_id=message_id)
         services.message_delete(user=request.user, message=message, tab_id=tab_id(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -134,7 +136,7 @@ class ProjectMessageReactionsView(ChatView):
         summary="Toggle the caller's reaction",
     )
     def post(self, request: Request, slug: str, message_id: int) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=WRITE)
         message = selectors.message_get(project=project, message_id=message_id)
         data = _input(ReactionInputSerializer, request.data)
         message = services.reaction_toggle(
@@ -151,7 +153,7 @@ class ProjectChatReadView(ChatView):
         summary="Mark the project channel read",
     )
     def post(self, request: Request, slug: str) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=READ)
         data = _input(ReadInputSerializer, request.data)
         last_read_id, unread = services.channel_mark_read(
             user=request.user, project=project, message_id=data.get("message_id")
@@ -266,7 +268,7 @@ class TopicsView(ChatView):
         summary="Topics, pinned first, then by latest activity",
     )
     def get(self, request: Request, slug: str) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=READ)
         paginator = TopicPagination()
         page = paginator.paginate_queryset(selectors.topic_list(project=project), request, view=self)
         return paginator.get_paginated_response(TopicSerializer(page, many=True).data)
@@ -278,7 +280,7 @@ class TopicsView(ChatView):
         summary="Start a topic",
     )
     def post(self, request: Request, slug: str) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=WRITE)
         check_send_rate(request)
         data = _input(TopicInputSerializer, request.data)
         topic = services.topic_create(
@@ -292,7 +294,7 @@ class TopicView(ChatView):
         operation_id="project_topic_retrieve", responses=TopicDetailSerializer, summary="A topic and its replies"
     )
     def get(self, request: Request, slug: str, topic_id: int) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=READ)
         topic = selectors.topic_get(project=project, topic_id=topic_id)
         return Response(TopicDetailSerializer(topic).data)
 
@@ -303,7 +305,7 @@ class TopicView(ChatView):
         summary="Edit (author or admin); pin or lock (admin)",
     )
     def put(self, request: Request, slug: str, topic_id: int) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=WRITE)
         topic = selectors.topic_get(project=project, topic_id=topic_id, with_replies=False)
         topic.project = project
         data = _input(TopicUpdateSerializer, request.data)
@@ -318,7 +320,7 @@ class TopicView(ChatView):
         summary="Delete a topic (author or admin)",
     )
     def delete(self, request: Request, slug: str, topic_id: int) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=WRITE)
         topic = selectors.topic_get(project=project, topic_id=topic_id, with_replies=False)
         topic.project = project
         services.topic_delete(user=request.user, topic=topic, tab_id=tab_id(request))
@@ -333,7 +335,7 @@ class TopicRepliesView(ChatView):
         summary="Reply to a topic (403 when it is locked)",
     )
     def post(self, request: Request, slug: str, topic_id: int) -> Response:
-        project = selectors.project_for_user(user=request.user, slug=slug)
+        project = project_for(request.user, slug=slug, min_role=WRITE)
         topic = selectors.topic_get(project=project, topic_id=topic_id, with_replies=False)
         topic.project = project
         check_send_rate(request)

@@ -18,21 +18,7 @@ from chat.models import (
     TopicReply,
 )
 from projects.models import Membership, Project
-from projects.permissions import READ, check_role
 from punt.errors import NotFound
-
-
-def project_for_user(*, user: Any, slug: str, needed: str = READ) -> Project:
-    """The project `slug` if `user` holds `needed` there: 404 for outsiders, 403 below `needed`."""
-    project = (
-        Project.objects.filter(key=slug.upper(), archived_at__isnull=True)
-        .select_related("owner_user", "organization")
-        .first()
-    )
-    if project is None:
-        raise NotFound("Project not found.")
-    check_role(user, project, needed)
-    return project
 
 
 def _messages() -> QuerySet[Message]:

@@ -1,8 +1,8 @@
 """Thin /api/v1/ views for organizations, projects, members, columns, labels and sprints.
 
-Each view resolves the project with the role it needs (projects.selectors.project_get:
-404 for outsiders, 403 below the role), validates input with an …InputSerializer, calls
-one service and serializes the result.
+Each view resolves the project with the role it needs (projects.selectors.project_for:
+404 for outsiders, 403 below the role, 409 for writes to an archived project), validates
+input with an …InputSerializer, calls one service and serializes the result.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ class ProjectScopedView(ProjectsApiView):
     """A view under /projects/<slug>/."""
 
     def project(self, needed: str = READ, *, allow_archived: bool = False, counts: bool = False) -> Project:
-        return selectors.project_get(
-            user=self.request.user,
+        return selectors.project_for(
+            self.request.user,
             slug=self.kwargs["slug"],
-            needed=needed,
+            min_role=needed,
             allow_archived=allow_archived,
             counts=counts,
         )
@@ -172,7 +172,7 @@ class ProjectListView(ProjectsApiView):
     def post(self, request: Request) -> Response:
         data = s.input_data(s.ProjectCreateInputSerializer, request.data)
         project = services.project_create(**data, **_actor(request))
-        project = selectors.project_get(user=request.user, slug=project.slug, counts=True)
+        project = selectors.project_for(request.user, slug=project.slug, counts=True)
         return Response(s.ProjectSerializer(project, context={"request": request}).data, status=201)
 
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 
+from projects import fastpath
 from projects.models import Column, Label, Membership, Organization, OrganizationMembership, Project, Sprint
-from projects.permissions import READ, check_role, visible_projects
+from projects.permissions import RANK, READ, Role, check_role, remember_role, visible_projects
 from projects.services import BURNDOWN_MAX_DAYS
 from punt.errors import Conflict, Forbidden, NotFound
 
@@ -112,25 +112,66 @@ def projects_for_user(*, user: Any, archived: bool = False) -> QuerySet[Project]
     return _project_counts(queryset).order_by("name", "id")
 
 
-def project_get(
-    *, user: Any, slug: str, needed: str = READ, allow_archived: bool = False, counts: bool = False
-) -> Project:
-    """The project with URL slug `slug` (its lowercased key), after checking `user` has `needed`.
+ARCHIVED_MESSAGE = "This project is archived and read-only; its owner can restore it."
 
-    Outsiders get 404, members below `needed` 403. An archived project is read-only: writes
-    answer 409 unless `allow_archived` (restore, the archive itself). `counts` adds
-    member_count / open_ticket_count for ProjectSerializer.
+
+def project_for(
+    user: Any,
+    *,
+    slug: str | None = None,
+    project_id: int | None = None,
+    owner: str | None = None,
+    path: str | None = None,
+    min_role: str = READ,
+    allow_archived: bool = False,
+    counts: bool = False,
+) -> Project:
+    """The project, found by `slug` (its lowercased key, any case), by `project_id`, or by `owner`
+    (user name or organization slug) + `path`, after checking `user` holds `min_role` in it.
+
+    The one lookup for every API view, dialect, page and consumer. Outsiders (and unknown
+    projects) get NotFound, members below `min_role` Forbidden (projects.permissions.check_role).
+
+    Archived projects (the one rule on every surface): visible read-only to their members.
+    Reads (`min_role` READ) work as on a live project; anything needing more than READ answers
+    Conflict (409) "This project is archived and read-only; its owner can restore it.",
+    unless the caller passes `allow_archived=True`: only the actions meant for an archived
+    project do (restore, delete for good by the owner, the archive call itself).
+
+    One SQL statement (projects.fastpath) that also reads the caller's role into the role
+    cache, so the role checks after it cost nothing. `counts` adds member_count and
+    open_ticket_count for ProjectSerializer (one more query).
     """
-    queryset = Project.objects.select_related("owner_user", "organization")
-    if counts:
-        queryset = _project_counts(queryset)
-    project = queryset.filter(key=slug.upper()).first()
+    member = user is not None and user.is_authenticated
+    user_id = user.pk if member else None
+    if slug is not None:
+        project = fastpath.project_with_role(user_id=user_id, key=slug.strip().upper())
+    elif project_id is not None:
+        project = fastpath.project_with_role(user_id=user_id, project_id=project_id)
+    elif owner is not None and path is not None:
+        project = fastpath.project_with_role(user_id=user_id, namespace=owner, path=path)
+    else:
+        raise TypeError("project_for needs slug, project_id, or owner and path.")
     if project is None:
-        raise Http404("Project not found.")
-    check_role(user, project, needed)
-    if project.archived_at is not None and needed != READ and not allow_archived:
-        raise Conflict("This project is archived and read-only; its owner can restore it.")
+        raise NotFound("Project not found.")
+    if member:
+        remember_role(user, project, project.caller_role)
+    project_check(user, project, min_role=min_role, allow_archived=allow_archived)
+    if counts:
+        found = _project_counts(Project.objects.filter(pk=project.pk)).values("member_count", "open_ticket_count")
+        project.__dict__.update(found.get())
     return project
+
+
+def project_check(user: Any, project: Project, *, min_role: str, allow_archived: bool = False) -> str:
+    """project_for's checks on a project already loaded: the role (check_role), then the archived rule.
+
+    Returns the caller's role. For a view that needs a higher role than the one it looked up with.
+    """
+    role = check_role(user, project, min_role)
+    if project.archived_at is not None and RANK[Role(min_role)] > RANK[Role(READ)] and not allow_archived:
+        raise Conflict(ARCHIVED_MESSAGE)
+    return role
 
 
 def prime_role(project: Project, user: Any, role: str | None) -> None:

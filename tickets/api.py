@@ -1,8 +1,8 @@
 """Thin /api/v1/ views for cards (tickets), the board and what hangs off a card (seed 004 paths).
 
-Each view resolves the project with the role it needs (selectors.project_for: 404 for
-outsiders, 403 below the role), validates input with an …Input serializer, calls one
-service and serializes the result. Every view here is API key scope "tickets".
+Each view resolves the project with the role it needs (projects.selectors.project_for: 404
+for outsiders, 403 below the role, 409 for writes to an archived project), validates input
+with an …Input serializer, calls one service and serializes the result. Every view here is API key scope "tickets".
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from projects.models import Column, Project
-from projects.permissions import MANAGE, READ, WRITE, check_role
+from projects.permissions import MANAGE, READ, WRITE
+from projects.selectors import project_check, project_for
 from punt.api.request import tab_id
 from tickets import selectors, services
 from tickets import serializers as s
@@ -74,11 +75,11 @@ class TicketsApiView(GenericAPIView):
 
     def project(self, needed: str | None = None) -> Project:
         if not hasattr(self, "_project"):
-            self._project = selectors.project_for(
-                user=self.request.user, slug=self.kwargs["slug"], needed=needed or self.needed_role()
+            self._project = project_for(
+                self.request.user, slug=self.kwargs["slug"], min_role=needed or self.needed_role()
             )
         elif needed is not None:
-            check_role(self.request.user, self._project, needed)
+            project_check(self.request.user, self._project, min_role=needed)
         return self._project
 
     def card(self, *, deleted: bool = False) -> Ticket:

@@ -14,50 +14,13 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySe
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from projects.models import Column, Organization, Project
-from projects.permissions import check_role, remember_role
+from projects.models import Column, Project
 from punt import db
 from punt.errors import NotFound
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket
 
 CARD_KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
 ROW_ID_MAX = 2**63 - 1
-
-
-def project_for(*, user: Any, slug: str, needed: str) -> Project:
-    """The live project `slug` (its lowercased key) if `user` has `needed`: 404 for outsiders, 403 below."""
-    member = user is not None and user.is_authenticated
-    project = _project_with_role(slug.upper(), user.pk if member else None)
-    if project is None:
-        raise NotFound("Project not found.")
-    if member:
-        remember_role(user, project, project.caller_role)
-    check_role(user, project, needed)
-    return project
-
-
-def _project_with_role(key: str, user_id: int | None) -> Project | None:
-    """The live project `key` with its owner and organization, and `user_id`'s role as `caller_role`.
-
-    One statement written as SQL (see punt.db): every project endpoint starts here.
-    """
-    role = 'SELECT m."role" FROM "projects_membership" m WHERE m."project_id" = p."id" AND m."user_id" = %s LIMIT 1'
-    sql = (
-        f"SELECT {db.columns(Project, 'p')}, {db.columns(User, 'u')}, {db.columns(Organization, 'o')}, "  # noqa: S608
-        f"({role if user_id is not None else 'SELECT NULL'}) "
-        'FROM "projects_project" p LEFT JOIN "accounts_user" u ON u."id" = p."owner_user_id" '
-        'LEFT JOIN "projects_organization" o ON o."id" = p."organization_id" '
-        'WHERE p."key" = %s AND p."archived_at" IS NULL'
-    )
-    row = db.fetch_one(sql, [user_id, key] if user_id is not None else [key])
-    if row is None:
-        return None
-    owner_at, organization_at = db.width(Project), db.width(Project) + db.width(User)
-    project = db.instance(Project, "p", row[:owner_at])
-    Project.owner_user.field.set_cached_value(project, db.instance(User, "u", row[owner_at:organization_at]))
-    Project.organization.field.set_cached_value(project, db.instance(Organization, "o", row[organization_at:-1]))
-    project.caller_role = row[-1]
-    return project
 
 
 def column_get(*, project: Project, column_id: int) -> Column:

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from accounts.serializers import UserBriefSerializer
 from projects.permissions import WRITE
+from projects.selectors import project_for
 from punt.api.request import tab_id
 from tickets import time_selectors as selectors
 from tickets import time_services as services
@@ -285,7 +286,7 @@ def _query(serializer_class: type, request: Request) -> dict[str, Any]:
 
 
 def _filters(user: Any, query: dict[str, Any]) -> selectors.TimeFilter:
-    project = selectors.project_for_report(user=user, slug=query["project"]) if query.get("project") else None
+    project = project_for(user, slug=query["project"]) if query.get("project") else None
     return selectors.TimeFilter(
         date_from=query.get("from"),
         date_to=query.get("to"),
@@ -469,7 +470,7 @@ class EstimatesReportView(CsvCapableView):
     )
     def get(self, request: Request) -> Response:
         query = _query(EstimatesQuerySerializer, request)
-        project = selectors.project_for_report(user=request.user, slug=query["project"])
+        project = project_for(request.user, slug=query["project"])
         report = selectors.estimates_report(project=project, sprint_id=query.get("sprint"))
         if not self.wants_csv():
             return Response(EstimatesSerializer(report).data)

@@ -61,14 +61,6 @@ def ticket_for_time(*, user: Any, ref: str | int, needed: str) -> Ticket:
     return ticket
 
 
-def project_for_report(*, user: Any, slug: str) -> Project:
-    """A project the caller can see (archived too), by slug or key: 404 otherwise."""
-    project = visible_projects(user, include_archived=True).filter(key=slug.strip().upper()).first()
-    if project is None:
-        raise NotFound("Project not found.")
-    return project
-
-
 def time_entries_visible(*, user: Any) -> QuerySet[TimeEntry]:
     """Every entry `user` may read, with what the entry JSON shows."""
     return (

@@ -6,54 +6,42 @@ project, never 403, so a private project's existence does not leak.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
 from projects import permissions
+from projects import selectors as project_selectors
 from projects.models import Project
+from punt import errors
 
-ARCHIVED_TEXT = "This project is archived and read-only; its owner can restore it."
+ARCHIVED_TEXT = project_selectors.ARCHIVED_MESSAGE
 
 
-def project_get(*, namespace: str, path: str) -> Project:
-    """The project at /projects/<namespace>/<path>/ (user names and org slugs share one namespace).
+def project_for(
+    request: HttpRequest,
+    namespace: str,
+    path: str,
+    needed: str = permissions.READ,
+    *,
+    allow_archived: bool = False,
+) -> tuple[Project, str]:
+    """projects.selectors.project_for for pages: the project at /projects/<namespace>/<path>/
+    if `request.user` holds `needed` in it, and the role to show controls for.
 
-    Archived projects are found too (a live one wins should both share a path): the caller
-    decides what an archived project allows.
+    The archived rule is the API's (members read, nobody writes): the role comes back as
+    viewer so pages hide every write control, and a write is refused with the 403 page and
+    the archived message (pages have no 409 page). The caller's real role stays on
+    `project.page_role` (the owner's restore button needs it).
     """
-    project = (
-        Project.objects.select_related("owner_user", "organization")
-        .filter(Q(owner_user__username__iexact=namespace) | Q(organization__slug__iexact=namespace))
-        .filter(path__iexact=path)
-        .order_by(F("archived_at").asc(nulls_first=True), "id")
-        .first()
-    )
-    if project is None:
-        raise Http404("Project not found.")
-    return project
-
-
-def check_page_role(user: Any, project: Project, needed: str) -> str:
-    """check_role for pages: its refusals are Django's Http404 / PermissionDenied, so the 404 / 403 page renders."""
-    return permissions.check_role(user, project, needed)
-
-
-def project_for(request: HttpRequest, namespace: str, path: str, needed: str = permissions.READ) -> tuple[Project, str]:
-    """Resolve the project and check `request.user` holds `needed` in it; returns (project, role).
-
-    An archived project reads like the API's (members see it, nobody changes it): anything
-    past READ is a 403, and the role comes back as viewer so pages hide every write control.
-    The caller's real role stays on `project.page_role` (the owner's restore button needs it).
-    """
-    project = project_get(namespace=namespace, path=path)
-    role = check_page_role(request.user, project, needed)
+    try:
+        project = project_selectors.project_for(
+            request.user, owner=namespace, path=path, min_role=needed, allow_archived=allow_archived
+        )
+    except errors.Conflict as exc:
+        raise PermissionDenied(exc.message) from exc
+    role = permissions.role_of(request.user, project)
     project.page_role = role
     if project.archived_at is not None:
-        if needed != permissions.READ:
-            raise PermissionDenied(ARCHIVED_TEXT)
         role = permissions.Role.VIEWER
     return project, role
 

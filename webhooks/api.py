@@ -25,7 +25,7 @@ from rest_framework.response import Response
 
 from projects.models import Project
 from projects.permissions import MANAGE, WRITE
-from projects.selectors import project_get
+from projects.selectors import project_for
 from projects.serializers import input_data
 from punt.api.ratelimit import check_rate
 from punt.api.request import tab_id
@@ -98,7 +98,7 @@ class ManageView(GenericAPIView):
     api_scope = "projects"
 
     def project(self) -> Project:
-        return project_get(user=self.request.user, slug=self.kwargs["slug"], needed=MANAGE)
+        return project_for(self.request.user, slug=self.kwargs["slug"], min_role=MANAGE)
 
 
 # --------------------------------------------------------------------------- git host hooks (management)
@@ -458,7 +458,7 @@ class TicketApiCreateView(TicketApiView):
         summary="Create a card (CI Ticket API)",
     )
     def post(self, request: Request, slug: str) -> Response:
-        project = project_get(user=request.user, slug=slug, needed=WRITE)
+        project = project_for(request.user, slug=slug, min_role=WRITE)
         data = input_data(s.TicketApiCreateInput, request.data)
 
         def perform() -> tuple[int, Any]:
@@ -484,7 +484,7 @@ class TicketApiUpdateView(TicketApiView):
         summary="Update, move (column_name) and comment on a card (CI Ticket API)",
     )
     def patch(self, request: Request, slug: str, key: str) -> Response:
-        project = project_get(user=request.user, slug=slug, needed=WRITE)
+        project = project_for(request.user, slug=slug, min_role=WRITE)
         data = input_data(s.TicketApiUpdateInput, request.data)
 
         def perform() -> tuple[int, Any]:

@@ -26,6 +26,7 @@ from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.models import Organization, Project
 from projects.permissions import READ, WRITE, visible_projects
+from punt import errors
 from punt.api.authentication import ApiKeyAuthentication
 from punt.api.request import tab_id
 from punt.errors import NotFound
@@ -70,7 +71,8 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
             user = self.request.user
             if org is None:
                 raise NotFound("Organization not found.")
-            repositories = self.repositories(org)
+            # Archived repositories count: they stay readable by their members.
+            repositories = visible_projects(user, include_archived=True).filter(organization=org)
             if not (user.is_staff or org.memberships.filter(user=user).exists() or repositories.exists()):
                 raise NotFound("Organization not found.")
             self._org = org
@@ -81,30 +83,37 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
         return visible_projects(self.request.user).filter(organization=org or self.organization())
 
     def repository(self, repository_id: int | None, needed: str) -> Project:
-        """One of the organization's projects, with the role `needed` checked by projects.selectors."""
-        repositories = self.repositories()
+        """One of the organization's projects (archived ones read-only, as everywhere), through
+        projects.selectors.project_for; another organization's project is not found here."""
         if repository_id is None:
-            only = list(repositories.values_list("key", flat=True)[:2])
+            only = list(self.repositories().values_list("pk", flat=True)[:2])
             if len(only) != 1:
                 raise ValidationError(
                     {"repository_id": ["Required: this organization has several repositories (or none)."]}
                 )
-            key = only[0]
-        else:
-            key = repositories.filter(pk=repository_id).values_list("key", flat=True).first()
-            if key is None:
-                raise NotFound("Repository not found.")
-        return project_selectors.project_get(user=self.request.user, slug=key, needed=needed)
+            repository_id = only[0]
+        return self.in_organization(repository_id=repository_id, needed=needed, missing="Repository not found.")
+
+    def in_organization(self, *, needed: str, missing: str, repository_id: int | None = None, key: str = "") -> Project:
+        organization = self.organization()
+        try:
+            if repository_id is not None:
+                project = project_selectors.project_for(self.request.user, project_id=repository_id)
+            else:
+                project = project_selectors.project_for(self.request.user, slug=key)
+        except errors.NotFound:
+            raise errors.NotFound(missing) from None
+        if project.organization_id != organization.pk:
+            raise errors.NotFound(missing)
+        project_selectors.project_check(self.request.user, project, min_role=needed)
+        return project
 
     def ticket(self, needed: str) -> Ticket:
         slug = self.kwargs["slug"]
         match = ticket_selectors.CARD_KEY_RE.match(slug)
         if not match:
             raise NotFound("Ticket not found.")
-        key = self.repositories().filter(key=match.group(1).upper()).values_list("key", flat=True).first()
-        if key is None:
-            raise NotFound("Ticket not found.")
-        project = project_selectors.project_get(user=self.request.user, slug=key, needed=needed)
+        project = self.in_organization(key=match.group(1), needed=needed, missing="Ticket not found.")
         return ticket_selectors.ticket_get(project=project, card_id=slug)
 
     def actor(self) -> dict[str, Any]:
@@ -114,9 +123,9 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
         queryset = Ticket.objects.filter(project__in=self.repositories(), deleted_at__isnull=True)
         repository_id = _int_param(self.request, "repository_id", None)
         if repository_id is not None:
-            if not self.repositories().filter(pk=repository_id).exists():
-                raise NotFound("Repository not found.")
-            queryset = queryset.filter(project_id=repository_id)
+            # Named, an archived repository lists too (read-only, as everywhere).
+            project = self.repository(repository_id, READ)
+            queryset = Ticket.objects.filter(project=project, deleted_at__isnull=True)
         return queryset.select_related("project", "column", "parent").prefetch_related("labels")
 
     def with_labels(self, project: Project, names: list[str] | None) -> list[str] | None:

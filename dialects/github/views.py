@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -91,14 +90,9 @@ class GithubView(DialectErrorsMixin, GenericAPIView):
         return {"request": self.request, **extra}
 
     def project(self, needed: str = READ) -> Project:
-        key = (
-            Project.objects.filter(namespace_filter(self.kwargs["owner"]), path__iexact=self.kwargs["project"])
-            .values_list("key", flat=True)
-            .first()
+        return project_selectors.project_for(
+            self.request.user, owner=self.kwargs["owner"], path=self.kwargs["project"], min_role=needed
         )
-        if key is None:
-            raise Http404("Project not found.")
-        return project_selectors.project_get(user=self.request.user, slug=key, needed=needed)
 
     def actor(self) -> dict[str, Any]:
         return {"by": self.request.user, "tab_id": tab_id(self.request)}
@@ -365,7 +359,7 @@ class CommentByIdView(CommentScopedView):
         )
         if row is None:
             raise NotFound("Comment not found.")
-        project = project_selectors.project_get(user=self.request.user, slug=row, needed=needed)
+        project = project_selectors.project_for(self.request.user, slug=row, min_role=needed)
         comment = ticket_selectors.comment_get(project=project, comment_id=self.kwargs["comment_id"])
         ticket = self.tickets(project).filter(pk=comment.ticket_id).first()
         if ticket is None:

@@ -61,16 +61,11 @@ def _pk(value: Any, field: str) -> int | None:
 
 
 def project_resolve(user: Any, project_id: str, needed: str, *, allow_archived: bool = False) -> Project:
-    """A project by id or key, through projects.selectors.project_get (the role check lives there)."""
+    """A project by id or key (PUNT's `[projectId]` takes either), through projects.selectors.project_for."""
     text = project_id.strip()
     if text.isdigit():
-        if int(text) > MAX_ID:
-            raise Http404("Project not found.")
-        key = Project.objects.filter(pk=int(text)).values_list("key", flat=True).first()
-        if key is None:
-            raise Http404("Project not found.")
-        text = key
-    return project_selectors.project_get(user=user, slug=text, needed=needed, allow_archived=allow_archived)
+        return project_selectors.project_for(user, project_id=int(text), min_role=needed, allow_archived=allow_archived)
+    return project_selectors.project_for(user, slug=text, min_role=needed, allow_archived=allow_archived)
 
 
 class PuntView(DialectErrorsMixin, GenericAPIView):

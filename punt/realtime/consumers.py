@@ -1,12 +1,13 @@
 """WebSocket consumers: /api/v1/ws/<projectSlug> and /api/v1/ws/user (seed 004).
 
 They stay thin: who may connect is decided by punt.realtime.auth and
-projects.permissions, what a message looks like by punt.realtime.renderers.
+projects.selectors.project_for, what a message looks like by punt.realtime.renderers.
 
 Close codes: 4401 bad, expired or missing credentials; 4403 not allowed to see the
-project (unknown, archived, not a member, or removed / archived / deleted while connected). The socket is
-accepted before it is closed with these codes: a refusal during the handshake reaches
-the browser as a bare HTTP 403 with no code at all.
+project (unknown, not a member, or removed / deleted while connected; an archived project
+stays readable by its members, as everywhere). The socket is accepted before it is closed
+with these codes: a refusal during the handshake reaches the browser as a bare HTTP 403
+with no code at all.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
 
 from accounts.models import User
 from accounts.serializers import user_brief
 from projects.models import Project
-from projects.permissions import role_of
+from projects.selectors import project_for
 from punt import errors
 from punt.events import MESSAGE_TYPE, WS_TEXT, gauge, project_group, send_to_groups, sessions_group, user_group
 from punt.ops import metrics
@@ -46,8 +48,9 @@ _background: set[asyncio.Task[None]] = set()
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 TAB_ID_MAX = 64
-# After these the project refuses new connections, so open ones are closed too (4403).
-PROJECT_GONE = ("project.deleted", "project.archived")
+# After this the project refuses new connections, so open ones are closed too (4403). An
+# archived project stays readable by its members (projects.selectors.project_for): no close.
+PROJECT_GONE = ("project.deleted",)
 
 
 @database_sync_to_async
@@ -62,11 +65,12 @@ def _authenticate(scope: dict[str, Any]) -> tuple[Any, bool]:
 
 @database_sync_to_async
 def _visible_project(user: Any, slug: str) -> Project | None:
-    """The live project with this slug if `user` may see it (viewers and site admins included)."""
-    project = Project.objects.filter(key=slug.upper(), archived_at__isnull=True).first()
-    if project is None or role_of(user, project) is None:
+    """The project with this slug if `user` may read it (projects.selectors.project_for: viewers,
+    site admins, and archived projects too, which stay readable by their members)."""
+    try:
+        return project_for(user, slug=slug)
+    except Http404:
         return None
-    return project
 
 
 @database_sync_to_async

@@ -26,11 +26,12 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from projects.models import Project
-from projects.permissions import role_of, visible_projects
+from projects.permissions import visible_projects
+from projects.selectors import project_for
 from punt.api.errors import error_body
 from punt.events import gauge, project_group, user_group
 from punt.ops import metrics
@@ -75,7 +76,8 @@ class ProjectStream(Stream):
         event = message.get("event")
         if event == "member.removed" and (message.get("payload") or {}).get("user_id") == self.user.pk:
             return False
-        return event not in ("project.deleted", "project.archived")
+        # An archived project stays readable by its members (projects.selectors.project_for).
+        return event != "project.deleted"
 
 
 class ProjectListStream(Stream):
@@ -247,10 +249,10 @@ def _sse_view(
 
 
 def _project_stream(request: HttpRequest, user: Any, kwargs: dict[str, Any]) -> Stream | HttpResponse:
-    ref = str(kwargs["project_id"])
-    projects = Project.objects.filter(archived_at__isnull=True)
-    project = projects.filter(pk=int(ref)).first() if ref.isdigit() else projects.filter(key=ref.upper()).first()
-    if project is None or role_of(user, project) is None:
+    ref = str(kwargs["project_id"]).strip()
+    try:
+        project = project_for(user, project_id=int(ref)) if ref.isdigit() else project_for(user, slug=ref)
+    except Http404:
         return _not_found()
     return ProjectStream(user, project)
 

@@ -215,7 +215,9 @@ async def test_last_event_id_replays_what_was_missed(personas):
     await again.close()
 
 
-@pytest.mark.parametrize("event", ["member.removed", "project.archived", "project.deleted"])
+# An archived project stays readable by its members: project.archived no longer ends the stream
+# (tests/projects/test_archived_rule.py).
+@pytest.mark.parametrize("event", ["member.removed", "project.deleted"])
 async def test_the_stream_ends_when_the_caller_loses_the_project(personas, event):
     stream = await open_stream("/api/projects/BLOG/events", await cookie_for(personas.member))
     payload = {"id": personas.project.pk, "user_id": personas.member.pk, "project_id": personas.project.pk}

@@ -172,9 +172,12 @@ async def test_refusals_have_distinct_close_codes(personas):
     }
 
 
-async def test_archived_project_is_refused(personas):
+async def test_archived_project_stays_readable_by_members(personas):
+    # Was refused (4403); an archived project is read-only for its members on every surface.
     await database_sync_to_async(Project.objects.filter(pk=personas.project.pk).update)(archived_at=timezone.now())
-    assert await refused(f"/api/v1/ws/blog?token={jwt_for(personas.owner)}") == 4403
+    socket = await ws_project(f"/api/v1/ws/blog?token={jwt_for(personas.viewer)}")
+    await socket.disconnect()
+    assert await refused(f"/api/v1/ws/blog?token={jwt_for(personas.outsider)}") == 4403
 
 
 async def test_a_bad_token_is_not_rescued_by_the_session(personas):
@@ -239,12 +242,23 @@ async def test_a_removed_member_is_cut_off_at_once(personas):
     await adam.disconnect()
 
 
-@pytest.mark.parametrize("event", ["project.deleted", "project.archived"])
-async def test_a_deleted_or_archived_project_closes_the_socket(personas, event):
+async def test_a_deleted_project_closes_the_socket(personas):
     socket = await ws_project(f"/api/v1/ws/blog?token={jwt_for(personas.member)}")
+    event = "project.deleted"
     await publish_committed(event, {"id": personas.project.pk}, project_id=personas.project.pk)
     assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": event, "payload": {"id": personas.project.pk}}
     assert await close_code(socket) == 4403
+
+
+async def test_archiving_keeps_the_socket_open(personas):
+    # Was closed (4403) like a deletion; an archived project stays readable by its members.
+    socket = await ws_project(f"/api/v1/ws/blog?token={jwt_for(personas.member)}")
+    event = "project.archived"
+    await publish_committed(event, {"id": personas.project.pk}, project_id=personas.project.pk)
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": event, "payload": {"id": personas.project.pk}}
+    await publish_committed("board.card_created", CARD, project_id=personas.project.pk)
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["type"] == "board.card_created"
+    await socket.disconnect()
 
 
 # No echo.

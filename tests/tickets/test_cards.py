@@ -181,10 +181,17 @@ def test_api_key_needs_the_tickets_scope(personas, columns, make_card):
     assert writer.post(url(f"/columns/{columns[0].pk}/cards"), {"title": "x"}, format="json").status_code == 201
 
 
-def test_archived_project_is_not_found(personas, make_card):
+def test_archived_project_reads_but_refuses_writes(personas, columns, make_card):
+    # Was a 404 for the cards of an archived project while the project itself answered 200;
+    # now the one rule (projects.selectors.project_for): members read, writes are a 409.
     make_card()
     Project.objects.filter(pk=personas.project.pk).update(archived_at=timezone.now())
-    assert personas.client("owner").get(url("/cards")).status_code == 404
+    owner = personas.client("owner")
+    assert owner.get(url("/cards")).status_code == 200
+    response = owner.post(url(f"/columns/{columns[0].pk}/cards"), {"title": "x"}, format="json")
+    assert response.status_code == 409
+    assert response.json() == {"error": "This project is archived and read-only; its owner can restore it."}
+    assert personas.client("outsider").get(url("/cards")).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from projects import services as project_services
 from projects.models import Column, Membership, Project
 from projects.permissions import MANAGE, OWN
 from punt import errors
-from web.pages import check_page_role, project_for, project_get, tab_id
+from web.pages import project_for, tab_id
 from webhooks import selectors as hook_selectors
 from webhooks import services as hook_services
 from webhooks.models import Delivery, GitHook
@@ -290,10 +290,8 @@ def project_archive(request: HttpRequest, namespace: str, path: str) -> HttpResp
 @login_required
 @require_POST
 def project_restore(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
-    """The owner brings an archived project back (project_for refuses every write on it, so
-    this one looks the project up itself)."""
-    project = project_get(namespace=namespace, path=path)
-    check_page_role(request.user, project, OWN)
+    """The owner brings an archived project back (the one write meant for an archived project)."""
+    project, _ = project_for(request, namespace, path, OWN, allow_archived=True)
     try:
         project_services.project_restore(project=project, by=request.user, tab_id=tab_id(request))
     except errors.PuntError as exc:

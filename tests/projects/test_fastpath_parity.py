@@ -1,0 +1,128 @@
+"""projects.fastpath against its ORM twin: the same project, owner, organization and role.
+
+Runs on whichever database the suite runs on (SQLite by default, PostgreSQL with
+DATABASE_URL): CI runs both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
+from django.utils import timezone
+
+from projects import fastpath
+from projects.models import Membership, Project
+from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def project_with_role_orm(
+    *,
+    user_id: int | None,
+    key: str | None = None,
+    project_id: int | None = None,
+    namespace: str | None = None,
+    path: str | None = None,
+) -> Project | None:
+    """The ORM twin of fastpath.project_with_role."""
+    if user_id is not None:
+        role: Any = Subquery(Membership.objects.filter(project=OuterRef("pk"), user_id=user_id).values("role")[:1])
+    else:
+        role = Value(None, output_field=CharField())
+    queryset = Project.objects.select_related("owner_user", "organization").annotate(caller_role=role)
+    if key is not None:
+        return queryset.filter(key=key).first()
+    if project_id is not None:
+        return queryset.filter(pk=project_id).first() if 0 <= project_id <= fastpath.ROW_ID_MAX else None
+    in_namespace = Q(owner_user__username__iexact=namespace, organization__isnull=True) | Q(
+        organization__slug__iexact=namespace
+    )
+    return (
+        queryset.filter(in_namespace, path__iexact=path).order_by(F("archived_at").asc(nulls_first=True), "id").first()
+    )
+
+
+def _fields(instance: Any) -> dict[str, Any] | None:
+    if instance is None:
+        return None
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+def _snapshot(project: Project | None) -> Any:
+    if project is None:
+        return None
+    return (
+        _fields(project),
+        _fields(project.owner_user),
+        _fields(project.organization),
+        project.caller_role,
+    )
+
+
+@pytest.fixture
+def world() -> dict[str, Any]:
+    olivia = UserFactory(username="Olivia", last_login=timezone.now(), is_staff=True)
+    member, outsider = UserFactory(), UserFactory()
+    acme = OrganizationFactory(slug="acme")
+    blog = ProjectFactory(owner_user=olivia, organization=None, key="BLOG", name="My Blog", path="my-blog")
+    shop = ProjectFactory(owner_user=None, organization=acme, key="SHOP", name="Shop", path="shop", created_by=olivia)
+    old = ProjectFactory(owner_user=olivia, organization=None, key="OLD", name="Old", path="old")
+    Project.objects.filter(pk=old.pk).update(archived_at=timezone.now(), ticket_counter=12)
+    MembershipFactory(project=shop, user=member, role="viewer")
+    MembershipFactory(project=blog, user=member, role="member")
+    return {
+        "users": [olivia.pk, member.pk, outsider.pk, None],
+        "keys": ["BLOG", "SHOP", "OLD", "NOPE"],
+        "ids": [blog.pk, shop.pk, old.pk, 0, 10**9, -1, 2**63],
+        "paths": [
+            ("olivia", "my-blog"),
+            ("OLIVIA", "My-Blog"),
+            ("acme", "shop"),
+            ("Acme", "SHOP"),
+            ("olivia", "old"),
+            ("acme", "my-blog"),
+            ("olivia", "shop"),
+            ("nobody", "shop"),
+        ],
+    }
+
+
+def test_by_key(world):
+    for user_id in world["users"]:
+        for key in world["keys"]:
+            fast = fastpath.project_with_role(user_id=user_id, key=key)
+            assert _snapshot(fast) == _snapshot(project_with_role_orm(user_id=user_id, key=key)), (user_id, key)
+
+
+def test_by_id(world):
+    for user_id in world["users"]:
+        for project_id in world["ids"]:
+            fast = fastpath.project_with_role(user_id=user_id, project_id=project_id)
+            orm = project_with_role_orm(user_id=user_id, project_id=project_id)
+            assert _snapshot(fast) == _snapshot(orm), (user_id, project_id)
+
+
+def test_by_namespace_and_path(world):
+    for user_id in world["users"]:
+        for namespace, path in world["paths"]:
+            fast = fastpath.project_with_role(user_id=user_id, namespace=namespace, path=path)
+            orm = project_with_role_orm(user_id=user_id, namespace=namespace, path=path)
+            assert _snapshot(fast) == _snapshot(orm), (user_id, namespace, path)
+
+
+def test_found_ones_are_really_found(world):
+    # Parity alone would pass if both sides found nothing.
+    olivia = world["users"][0]
+    assert fastpath.project_with_role(user_id=olivia, key="OLD").archived_at is not None
+    assert fastpath.project_with_role(user_id=olivia, namespace="OLIVIA", path="My-Blog").caller_role == "owner"
+    assert fastpath.project_with_role(user_id=world["users"][1], namespace="acme", path="shop").caller_role == "viewer"
+
+
+def test_one_statement(world, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        project = fastpath.project_with_role(user_id=world["users"][0], namespace="olivia", path="my-blog")
+        assert project.owner_user.username == "Olivia"
+        assert project.organization is None
