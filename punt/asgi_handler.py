@@ -38,7 +38,6 @@ from django.core.handlers.asgi import ASGIHandler
 from django.http import FileResponse
 
 
-
 class ThreadPool:
     """Single-thread executors and the choice of one for each request."""
 
