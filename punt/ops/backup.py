@@ -438,11 +438,7 @@ def _tables(model_list: list[type[models.Model]]) -> list[str]:
     tables = []
     for model in model_list:
         tables.append(model._meta.db_table)
-        tables += [
-            _through(m2m)._meta.db_table
-            for m2m in model._meta.many_to_many
-            if _through(m2m)._meta.auto_created
-        ]
+        tables += [_through(m2m)._meta.db_table for m2m in model._meta.many_to_many if _through(m2m)._meta.auto_created]
     return tables
 
 
