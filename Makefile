@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv migrate demo lint format schema clean
+.PHONY: run test venv migrate demo lint format schema typecheck clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# mypy with django-stubs (settings in pyproject.toml): the whole project, strict where other code builds on it.
+typecheck: venv
+	DEBUG=1 $(VENV)/bin/mypy
 
 schema: venv
 	DEBUG=1 $(PY) manage.py spectacular --fail-on-warn --validate --file /dev/null

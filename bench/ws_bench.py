@@ -89,6 +89,7 @@ async def fan_out(
         readers = [asyncio.create_task(reader(ws)) for ws in sockets]
         spy = None
         if profile:  # sample the server while it fans out (pip install py-spy)
+            assert server.process is not None
             command = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", profile]
             spy = subprocess.Popen(
                 [*command, "--pid", str(server.process.pid)],

@@ -13,6 +13,10 @@ and a slow one (a backup, an export) spills the others onto the next thread
 instead of holding them up. Without it (PostgreSQL), a request goes to the thread
 with the fewest requests in flight, so they spread over the threads.
 
+A request holds its place on a thread (counts as in flight there) until its view returns,
+not until its response is sent: a streaming response (an SSE stream open for minutes) is
+sent from the event loop and must not make its thread look busy.
+
 Threads and their database connections live as long as the process, so
 `DATABASE_CONN_MAX_AGE` can keep connections open. Async views (the SSE streams)
 still work: Django runs them through `async_to_sync`, and their own sync calls
@@ -32,8 +36,6 @@ from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler
 from django.http import FileResponse
-
-_thread_index: contextvars.ContextVar[int] = contextvars.ContextVar("punt_sync_thread")
 
 
 class ThreadPool:
@@ -72,6 +74,24 @@ class ThreadPool:
             self.running_since[index] = since
 
 
+class _Slot:
+    """A request's place on one of the pool's threads, given back once."""
+
+    def __init__(self, pool: ThreadPool, index: int) -> None:
+        self.pool = pool
+        self.index = index
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.pool.release(self.index)
+
+
+# Django runs the view in a task of its own (a copy of this context): the slot is shared, not copied.
+_slot: contextvars.ContextVar[_Slot] = contextvars.ContextVar("punt_sync_slot")
+
+
 class PooledThreadASGIHandler(ASGIHandler):
     def __init__(self, threads: int, *, spill_after: float = 0.0) -> None:
         base.BaseHandler.__init__(self)
@@ -82,17 +102,19 @@ class PooledThreadASGIHandler(ASGIHandler):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        index = self.pool.acquire()
-        token = _thread_index.set(index)
+        slot = _Slot(self.pool, self.pool.acquire())
+        token = _slot.set(slot)
         try:
-            async with ThreadSensitiveContext(executor=self.pool.executors[index]):
+            # The response is sent (and closed) in this context too: a streaming response's own
+            # thread-sensitive calls still come back to the request's thread.
+            async with ThreadSensitiveContext(executor=self.pool.executors[slot.index]):
                 await self.handle(scope, receive, send)
         finally:
-            _thread_index.reset(token)
-            self.pool.release(index)
+            _slot.reset(token)
+            slot.release()  # a request that never reached its view (the client left)
 
     def _get_response_timed(self, request: Any) -> Any:
-        index = _thread_index.get()
+        index = _slot.get().index
         self.pool.running(index, self.pool.clock())
         try:
             return self.get_response(request)
@@ -100,7 +122,10 @@ class PooledThreadASGIHandler(ASGIHandler):
             self.pool.running(index, None)
 
     async def run_get_response(self, request: Any) -> Any:
-        response = await sync_to_async(self._get_response_timed, thread_sensitive=True)(request)
+        try:
+            response = await sync_to_async(self._get_response_timed, thread_sensitive=True)(request)
+        finally:
+            _slot.get().release()
         response._handler_class = self.__class__
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size

@@ -19,6 +19,11 @@ _lock = threading.Lock()
 
 
 class SharedRedisCache(RedisCache):
+    # Set by RedisCache.__init__ (not in django-stubs): tests/ops/test_internals_shape.py checks them.
+    _class: Any
+    _servers: list[str]
+    _options: dict[str, Any]
+
     @cached_property
     def _cache(self) -> Any:
         key = (self._class, tuple(self._servers), repr(sorted(self._options.items())))

@@ -3,14 +3,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from punt import views
 from punt.api.errors import api_not_found
 
 # Each app adds its /api/v1/ routes in its own urls.py.
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("ping", views.Ping.as_view(), name="ping"),
     path("", include("accounts.urls")),
     path("", include("projects.urls")),

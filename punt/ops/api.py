@@ -40,7 +40,7 @@ class HasGlobalRole(permissions.BasePermission):
 class _AnyBodyRenderer(BaseRenderer):
     """Lets clients ask for the success type; error bodies still come out as JSON text."""
 
-    charset = None
+    charset: str | None = None
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if isinstance(data, bytes):

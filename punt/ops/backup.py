@@ -112,7 +112,7 @@ def _fk_targets(model: type[models.Model], members: set[type[models.Model]]) -> 
     targets |= {
         f.related_model
         for f in model._meta.many_to_many
-        if f.remote_field.through._meta.auto_created and f.related_model in members and f.related_model is not model
+        if _through(f)._meta.auto_created and f.related_model in members and f.related_model is not model
     }
     return targets
 
@@ -174,6 +174,7 @@ class _PortableSerializer(json_serializer.Serializer):
     """Django's JSON serializer with natural keys only for rows whose ids are per database."""
 
     def _use_natural_key(self, model_field: models.Field) -> bool:
+        assert model_field.remote_field is not None  # called for relations only
         return model_field.remote_field.model._meta.label_lower in NATURAL_KEY_MODELS
 
     def handle_fk_field(self, obj: models.Model, model_field: models.Field) -> None:
@@ -185,10 +186,17 @@ class _PortableSerializer(json_serializer.Serializer):
         super().handle_m2m_field(obj, model_field)
 
 
+def _through(field: Any) -> type[models.Model]:
+    """The model behind a many-to-many field (Django's own when the field names none)."""
+    through: type[models.Model] | None = field.remote_field.through
+    assert through is not None
+    return through
+
+
 def _queryset(model: type[models.Model]) -> models.QuerySet:
     prefetches: list[str | Prefetch] = []
     for m2m in model._meta.many_to_many:
-        if not m2m.remote_field.through._meta.auto_created:
+        if not _through(m2m)._meta.auto_created:
             continue  # explicit through models are backed up as rows of their own
         related = m2m.related_model
         if related._meta.label_lower == "auth.permission":
@@ -276,8 +284,8 @@ def backup_write(target: IO[bytes]) -> BackupSummary:
         members: dict[str, dict[str, Any]] = {}
         missing: list[str] = []
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            with data_path.open("rb") as source:
-                members[DATA_NAME] = _copy_into_zip(archive, DATA_NAME, source)
+            with data_path.open("rb") as data:
+                members[DATA_NAME] = _copy_into_zip(archive, DATA_NAME, data)
             for name in file_names:
                 try:
                     source = default_storage.open(name, "rb")
@@ -430,11 +438,7 @@ def _tables(model_list: list[type[models.Model]]) -> list[str]:
     tables = []
     for model in model_list:
         tables.append(model._meta.db_table)
-        tables += [
-            m2m.remote_field.through._meta.db_table
-            for m2m in model._meta.many_to_many
-            if m2m.remote_field.through._meta.auto_created
-        ]
+        tables += [_through(m2m)._meta.db_table for m2m in model._meta.many_to_many if _through(m2m)._meta.auto_created]
     return tables
 
 

@@ -75,7 +75,7 @@ def user_for_credentials(credentials: Credentials) -> tuple[Any, ApiKey | None]:
     if credentials.token:
         jwt = JWTAuthentication()
         try:
-            validated = jwt.get_validated_token(credentials.token)
+            validated = jwt.get_validated_token(credentials.token.encode())
             user = jwt.get_user(validated)
         except (InvalidToken, TokenError, exceptions.AuthenticationFailed) as exc:
             raise AuthFailed(str(getattr(exc, "detail", exc))) from None

@@ -74,7 +74,7 @@ def _visible_project(user: Any, slug: str) -> Project | None:
 
 
 @database_sync_to_async
-def _briefs(user_ids: set[int]) -> list[dict[str, Any]]:
+def _briefs(user_ids: set[int]) -> list[dict[str, Any] | None]:
     return [user_brief(user) for user in User.objects.filter(pk__in=user_ids).order_by("username")]
 
 
@@ -216,7 +216,7 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
 class ProjectConsumer(BusConsumer):
     """`/api/v1/ws/<projectSlug>`: the project's bus events plus presence."""
 
-    project_id: int | None = None
+    project_id: int = 0  # set by joined(); presence and announcements only run after it
     heartbeat: asyncio.Task[None] | None = None
     present = False
 

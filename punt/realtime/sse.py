@@ -27,6 +27,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from projects.models import Project
@@ -232,7 +233,7 @@ def _sse_view(
     """Wrap a stream factory with authentication; the factory returns a Stream or an error response."""
 
     @require_GET
-    async def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    async def view(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
         try:
             user = await _user(request)
         except AuthFailed as exc:

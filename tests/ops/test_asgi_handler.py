@@ -8,7 +8,7 @@ import threading
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.test import override_settings
 from django.urls import path
 
@@ -31,7 +31,20 @@ def slow(request):
     return HttpResponse(threading.current_thread().name)
 
 
-urlpatterns = [path("thread", thread_name), path("slow", slow)]
+stream_closed: dict[str, asyncio.Event] = {}  # one per test: an Event belongs to one event loop
+
+
+async def stream(request):
+    """Like an SSE stream: an async view that returns at once and sends until told to stop."""
+
+    async def frames():
+        yield b"retry: 1000\n\n"
+        await stream_closed["event"].wait()
+
+    return StreamingHttpResponse(frames(), content_type="text/event-stream")
+
+
+urlpatterns = [path("thread", thread_name), path("slow", slow), path("stream", stream)]
 
 
 # Handlers of their own: two threads spreading requests (PostgreSQL's way), and two threads
@@ -126,6 +139,25 @@ async def test_requests_queue_on_one_thread_and_spill_over_a_slow_view():
     assert await slow_request == (200, "punt-sync-0_0")
     # With the slow view gone, requests are back on the first thread.
     assert (await response_of(http_get("/thread", app=spilling)))[1] == "punt-sync-0_0"
+
+
+@override_settings(ROOT_URLCONF=__name__)
+@pytest.mark.parametrize("app", [two_threads, spilling], ids=["spreading", "spilling"])
+async def test_an_open_stream_gives_its_thread_back_when_its_view_returns(app):
+    stream_closed["event"] = asyncio.Event()
+    open_stream = http_get("/stream", app=app)
+    await open_stream.send_input({"type": "http.request", "body": b"", "more_body": False})
+    assert (await open_stream.receive_output(3))["status"] == 200
+    assert (await open_stream.receive_output(3))["body"] == b"retry: 1000\n\n"
+    try:
+        assert app.pool.in_flight == [0, 0]
+        # The next requests find the first thread free, as if no stream were open.
+        names = {(await response_of(http_get("/thread", app=app)))[1] for _ in range(3)}
+        assert names == {"punt-sync-0_0"}
+    finally:
+        stream_closed["event"].set()
+    assert not (await open_stream.receive_output(3)).get("more_body")
+    assert app.pool.in_flight == [0, 0]
 
 
 @pytest.mark.asyncio

@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
 from django.db import transaction
 from django.test import Client
 from rest_framework_simplejwt.tokens import AccessToken
@@ -26,6 +27,29 @@ from tests.asgi import http_get_scope
 
 ORIGIN = (b"origin", b"http://localhost")
 TIMEOUT = 3
+
+
+HTTP_HANDLERS = ["punt", "django"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Tests that send HTTP through the ASGI application (`pytest.mark.usefixtures("http_handler")`)
+    # run on PUNT's pooled handler and again on Django's stock one (PUNT_SYNC_THREADS=0).
+    if "http_handler" in metafunc.fixturenames:
+        metafunc.parametrize("http_handler", HTTP_HANDLERS, indirect=True)
+
+
+_stock_handler: list[ASGIHandler] = []
+
+
+@pytest.fixture
+def http_handler(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which handler serves punt.asgi.application's HTTP: "punt" (as configured) or "django"."""
+    if request.param == "django":
+        if not _stock_handler:
+            _stock_handler.append(ASGIHandler())  # loads the middleware: once per run
+        monkeypatch.setitem(application.application_mapping, "http", _stock_handler[0])
+    return request.param
 
 
 @pytest.fixture(autouse=True)

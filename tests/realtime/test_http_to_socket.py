@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from tests.factories import TicketFactory
 from tests.realtime.conftest import SSE, TIMEOUT, jwt_for, session_cookie, ws_project
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("http_handler")]
 
 
 async def next_of_type(socket, event_type: str) -> dict:

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from tests.factories import UserFactory
 from tests.realtime.conftest import SSE, TIMEOUT, close_code, jwt_for, session_cookie, ws_connect, ws_project
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("http_handler")]
 
 SAMPLES = {
     "ws": ("punt_websocket_connections", ()),

@@ -36,6 +36,7 @@ pytestmark = [
         reason="other processes cannot see SQLite's in-memory test database",
     ),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("http_handler"),
 ]
 
 
@@ -53,9 +54,11 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def _env() -> dict[str, str]:
+def _env(http_handler: str = "punt") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"PUNT_TEST_DB_NAME", "DEBUG"}}
     env.update(DATABASE_URL=_database_url(), PUNT_TESTING="1", PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    if http_handler == "django":
+        env["PUNT_SYNC_THREADS"] = "0"
     return env
 
 
@@ -73,7 +76,7 @@ def _wait_until_serving(process: subprocess.Popen, port: int, timeout: float = 3
 
 
 @pytest.fixture
-def daphne(django_db_setup) -> Iterator[Callable[[], int]]:
+def daphne(django_db_setup, http_handler: str) -> Iterator[Callable[[], int]]:
     """Start daphne processes on free loopback ports; returns a function that starts one more."""
     processes: list[subprocess.Popen] = []
 
@@ -82,7 +85,7 @@ def daphne(django_db_setup) -> Iterator[Callable[[], int]]:
         process = subprocess.Popen(
             [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "punt.asgi:application"],
             cwd=ROOT,
-            env=_env(),
+            env=_env(http_handler),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from tests.factories import ProjectFactory
 from tests.realtime.conftest import SSE, TIMEOUT, api_key_for, jwt_for, publish_committed, session_cookie
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("http_handler")]
 
 CARD = {
     "id": 7,
@@ -314,3 +314,13 @@ async def test_disconnecting_unsubscribes_the_stream(personas):
     await asyncio.sleep(0.05)
     assert await asyncio.to_thread(group_size, group) == 0
     assert gauges["sse_streams"] == before
+
+
+async def test_streams_run_on_the_handler_under_test(http_handler):
+    from django.core.handlers.asgi import ASGIHandler
+
+    from punt.asgi import application
+    from punt.asgi_handler import PooledThreadASGIHandler
+
+    expected = PooledThreadASGIHandler if http_handler == "punt" else ASGIHandler
+    assert type(application.application_mapping["http"]) is expected

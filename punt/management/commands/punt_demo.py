@@ -84,7 +84,7 @@ class Command(BaseCommand):
         )
         projects.sprint_start(sprint=sprint, by=demo)
         columns = {column.name: column for column in project.columns.all()}
-        created = []
+        created_tickets = []
         for title, type_, priority, column, assignee, labels, estimate in TICKETS:
             ticket = tickets.ticket_create(
                 project=project,
@@ -99,11 +99,11 @@ class Command(BaseCommand):
                 estimate=estimate,
                 body=f"**{title}**\n\nDemo ticket. Mention @{assignee or DEMO_USER} or {DEMO_KEY}-1 to link.",
             )
-            created.append(ticket)
+            created_tickets.append(ticket)
         tickets.comment_create(
-            ticket=created[1], by=people["bob"], body="Reproduced on Firefox; looking into it.", minutes=30
+            ticket=created_tickets[1], by=people["bob"], body="Reproduced on Firefox; looking into it.", minutes=30
         )
-        tickets.comment_create(ticket=created[1], by=demo, body=f"Might be related to {DEMO_KEY}-5.")
+        tickets.comment_create(ticket=created_tickets[1], by=demo, body=f"Might be related to {DEMO_KEY}-5.")
 
     def _print_login(self) -> None:
         self.stdout.write(f"Demo login: user '{DEMO_USER}', password '{DEMO_PASSWORD}' (a site admin).")
