@@ -119,12 +119,12 @@ SPRINT = Kind(
 PARENT = Kind(
     lambda name: (f"{name}_id", f"{name}__number", f"{name}__title"),
     'None if {0} is None else {{"id": {0}, "key": f"{{key_prefix}}{{{1}}}", "title": {2}}}',
-    lambda: TicketBriefSerializer(allow_null=True),
+    lambda: TicketBriefSerializer(allow_null=True, read_only=True),
 )
 CHECKLIST = Kind(
     lambda name: (Count(f"{name}_done", name, where="done"), Count(f"{name}_total", name)),  # the related_name
     "progress({0}, {1})",
-    ProgressSerializer,
+    lambda: ProgressSerializer(read_only=True),
 )
 
 
@@ -396,4 +396,4 @@ def _schema(name: str, shape: str, doc: str) -> type[serializers.Serializer]:
 
 CardCompactSerializer = _schema("CardCompact", COMPACT, "A card as the board draws it.")
 CardSerializer = _schema("Card", FULL, "A card in lists and in responses to writes.")
-DeletedCardSerializer = _schema("DeletedCard", DELETED, "A soft-deleted card, with who deleted it and when.")
+DeletedCardSerializer = _schema("DeletedCard", DELETED, "A card in lists and in responses to writes.")

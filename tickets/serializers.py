@@ -61,12 +61,12 @@ class CountsSerializer(serializers.Serializer):
 
 
 class CardDetailSerializer(CardSerializer):
-    """One card with what hangs off it: documents card_detail()'s JSON."""
+    """One card with what hangs off it (selectors.ticket_detail loads all of it)."""
 
     subtasks = SubtaskSerializer(many=True, source="live_subtasks")
     watchers = UserBriefSerializer(many=True, source="watcher_list")
     counts = CountsSerializer(source="*")
-    watching = serializers.BooleanField()
+    watching = serializers.BooleanField(read_only=True)  # card_detail() writes the JSON
 
 
 def card_detail(ticket: Ticket, *, user_id: int | None) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from accounts.models import User
+from accounts.serializers import UserBriefSerializer
 from projects.models import Sprint
 from tests.factories import LabelFactory, SprintFactory
 from tests.tickets.helpers import url
-from accounts.serializers import UserBriefSerializer
 from tickets import cards, selectors, services
 from tickets.models import Ticket
 
