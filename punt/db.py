@@ -74,3 +74,26 @@ def placeholders(values: list[Any] | tuple[Any, ...]) -> str:
 def for_update() -> str:
     """` FOR UPDATE` where the database locks rows so (PostgreSQL); SQLite locks the whole file on write."""
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+def ping() -> bool:
+    """Whether the database answers a trivial statement (the health check)."""
+    return fetch_one("SELECT 1", []) == (1,)
+
+
+def _execute(sql: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def begin_read_only_snapshot() -> None:
+    """Make the PostgreSQL transaction just opened one consistent, read-only view (its first statement)."""
+    _execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+
+def reset_sequences(models: list[type[Model]]) -> None:
+    """Point the id sequences of `models` past their largest id (after rows were loaded with ids)."""
+    from django.core.management.color import no_style
+
+    for sql in connection.ops.sequence_reset_sql(no_style(), models):
+        _execute(sql)

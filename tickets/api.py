@@ -23,7 +23,7 @@ from projects.models import Column, Project
 from projects.permissions import MANAGE, READ, WRITE
 from projects.selectors import project_check, project_for
 from punt.api.request import tab_id
-from tickets import selectors, services
+from tickets import cards, selectors, services
 from tickets import serializers as s
 from tickets.filters import (
     CardFilter,
@@ -98,7 +98,12 @@ class TicketsApiView(GenericAPIView):
 
     def detail_response(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.ticket_detail(project=self.project(), card_id=ticket.pk)
-        return Response(s.CardDetailSerializer(fresh, context=self.ctx()).data, status=code)
+        return Response(s.card_detail(fresh, user_id=getattr(self.request.user, "pk", None)), status=code)
+
+    def card_page(self, queryset: Any, shape: str) -> Response:
+        """A page (view's pagination_class) of `queryset`'s cards in `shape`: ids, then the cards."""
+        ids = self.paginate_queryset(queryset.values_list("pk", flat=True))
+        return self.get_paginated_response(cards.cards(list(ids), project=self.project(), shape=shape))
 
 
 # --------------------------------------------------------------------------- cards
@@ -141,8 +146,7 @@ class CardListView(FilteredCardsMixin, TicketsApiView):
 
     def cards(self, ids: list[int]) -> list[dict[str, Any]]:
         """The page's full cards, in the order of `ids` (two queries: the rows and their labels)."""
-        rows, labels = selectors.card_rows(ids, full=True), selectors.card_labels(tickets=ids)
-        return s.card_payloads(rows, project=self.project(), labels=labels, full=True)
+        return cards.cards(ids, project=self.project(), shape=cards.FULL)
 
 
 class ColumnCardsView(TicketsApiView):
@@ -159,8 +163,8 @@ class ColumnCardsView(TicketsApiView):
     )
     def get(self, request: Request, slug: str, column_id: int) -> Response:
         column = self.column()
-        queryset = selectors.tickets_for_project(project=self.project()).filter(column=column).order_by("rank", "id")
-        return self.paginated(queryset, s.CardSerializer)
+        queryset = selectors.cards_for_project(project=self.project()).filter(column=column).order_by("rank", "id")
+        return self.card_page(queryset, cards.FULL)
 
     @extend_schema(
         parameters=[SLUG, OpenApiParameter("column_id", int, OpenApiParameter.PATH)],
@@ -183,7 +187,7 @@ class CardDetailView(TicketsApiView):
     @extend_schema(parameters=[SLUG, CARD], responses=s.CardDetailSerializer, summary="One card with its details")
     def get(self, request: Request, slug: str, card_id: str) -> Response:
         ticket = selectors.ticket_detail(project=self.project(), card_id=card_id)
-        return Response(s.CardDetailSerializer(ticket, context=self.ctx()).data)
+        return Response(s.card_detail(ticket, user_id=getattr(request.user, "pk", None)))
 
     @extend_schema(
         parameters=[SLUG, CARD],
@@ -254,8 +258,8 @@ class DeletedCardsView(TicketsApiView):
         parameters=[SLUG], responses=s.DeletedCardSerializer(many=True), summary="Soft-deleted cards (admins)"
     )
     def get(self, request: Request, slug: str) -> Response:
-        queryset = selectors.tickets_for_project(project=self.project(), deleted=True).order_by("-deleted_at", "-id")
-        return self.paginated(queryset, s.DeletedCardSerializer)
+        queryset = selectors.cards_for_project(project=self.project(), deleted=True).order_by("-deleted_at", "-id")
+        return self.card_page(queryset, cards.DELETED)
 
 
 class CardRestoreView(TicketsApiView):
@@ -279,10 +283,8 @@ class BoardView(FilteredCardsMixin, TicketsApiView):
     def get(self, request: Request, slug: str) -> Response:
         project = self.project()
         columns = selectors.board_columns(project=project)
-        cards = self.filter_queryset(self.get_queryset())
-        rows, labels = selectors.card_rows(cards), selectors.card_labels(tickets=cards)
         by_column: dict[int, list[dict[str, Any]]] = {column.pk: [] for column in columns}
-        for card in s.card_payloads(rows, project=project, labels=labels):
+        for card in cards.cards(self.filter_queryset(self.get_queryset()), project=project):
             by_column.setdefault(card["column_id"], []).append(card)
         board = {
             "project": {"id": project.pk, "key": project.key, "slug": project.slug, "name": project.name},

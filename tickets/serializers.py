@@ -5,253 +5,20 @@ Output serializers read only what the selectors loaded: no queries per row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import User
 from accounts.serializers import UserBriefSerializer
-from projects.models import Column, Project
+from projects.models import Column
+from tickets import cards
+from tickets.cards import CardCompactSerializer, CardSerializer, DeletedCardSerializer
 from tickets.models import Attachment, GitLink, Ticket
 
+# The card's own components, generated from tickets.cards.FIELDS (re-exported for the views' schemas).
+__all__ = ["CardCompactSerializer", "CardSerializer", "DeletedCardSerializer"]
+
 # --------------------------------------------------------------------------- output
-
-
-class LabelBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    color = serializers.CharField()
-
-
-class SprintBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class TicketBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    key = serializers.CharField()
-    title = serializers.CharField()
-
-
-class ProgressSerializer(serializers.Serializer):
-    done = serializers.IntegerField()
-    total = serializers.IntegerField()
-
-
-class CardCompactSerializer(serializers.Serializer):
-    """A card as the board draws it."""
-
-    id = serializers.IntegerField()
-    key = serializers.CharField()
-    number = serializers.IntegerField()
-    title = serializers.CharField()
-    type = serializers.CharField()
-    status = serializers.CharField(source="column.category")
-    state = serializers.CharField()
-    column_id = serializers.IntegerField()
-    position = serializers.IntegerField(source="rank")
-    priority = serializers.CharField()
-    assignee = UserBriefSerializer(allow_null=True)
-    labels = LabelBriefSerializer(many=True, source="labels.all")
-    sprint = SprintBriefSerializer(allow_null=True)
-    parent = serializers.SerializerMethodField()
-    due_date = serializers.DateField(allow_null=True)
-    estimate = serializers.IntegerField(allow_null=True)
-    checklist = serializers.SerializerMethodField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField(allow_null=True)
-
-    @extend_schema_field(TicketBriefSerializer(allow_null=True))
-    def get_parent(self, ticket: Ticket) -> dict[str, Any] | None:
-        parent = ticket.parent
-        if parent is None:
-            return None
-        # A parent is always in the same project, so its key needs no join.
-        return {"id": parent.pk, "key": f"{ticket.project.key}-{parent.number}", "title": parent.title}
-
-    @extend_schema_field(ProgressSerializer)
-    def get_checklist(self, ticket: Ticket) -> dict[str, int]:
-        return {"done": getattr(ticket, "checklist_done", 0), "total": getattr(ticket, "checklist_total", 0)}
-
-
-class CardSerializer(CardCompactSerializer):
-    """A card in lists and in responses to writes."""
-
-    body = serializers.CharField()
-    body_html = serializers.CharField()
-    reporter = UserBriefSerializer(allow_null=True)
-
-
-class DeletedCardSerializer(CardSerializer):
-    deleted_at = serializers.DateTimeField()
-    deleted_by = UserBriefSerializer(allow_null=True)
-
-
-# --------------------------------------------------------------------------- fast card lists
-
-
-NO_OFFSET = timedelta(0)
-
-
-def _iso_datetime(value: datetime | None, zone: Any) -> str | None:
-    """What DRF's DateTimeField writes: ISO 8601 in the current time zone, UTC as "Z"."""
-    if not value:
-        return None
-    # The database hands back UTC (psycopg as its own UTC zone object): nothing to convert to UTC.
-    if value.tzinfo is not zone and not (zone is UTC and value.utcoffset() == NO_OFFSET):
-        value = value.astimezone(zone) if timezone.is_aware(value) else timezone.make_aware(value, zone)
-    text = value.isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _iso_datetime_text(text: str | None, zone: Any) -> str | None:
-    """_iso_datetime() of a timestamp as SQLite stores it: UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]"."""
-    if not text:
-        return None
-    if zone is UTC and len(text) in (19, 26) and text[10] == " ":
-        # Python's isoformat() of the same instant: the same digits, "T" and "Z" around them.
-        return f"{text[:10]}T{text[11:]}Z"
-    parsed = parse_datetime(text)
-    return _iso_datetime(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), zone)
-
-
-def _dates(
-    due_date: Any, created_at: Any, updated_at: Any, closed_at: Any, zone: Any
-) -> tuple[str | None, str | None, str | None, str | None]:
-    """A card row's dates as the JSON writes them: objects, or SQLite's stored text."""
-    if isinstance(created_at, str):
-        return (
-            due_date or None,  # a date is stored as its ISO text
-            _iso_datetime_text(created_at, zone),
-            _iso_datetime_text(updated_at, zone),
-            _iso_datetime_text(closed_at, zone),
-        )
-    return (
-        _iso_date(due_date),
-        _iso_datetime(created_at, zone),
-        _iso_datetime(updated_at, zone),
-        _iso_datetime(closed_at, zone),
-    )
-
-
-def _iso_date(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-_AVATAR_STORAGE = User._meta.get_field("avatar").storage
-
-
-class _People:
-    """UserBriefSerializer's output per person, computed once per person of the page.
-
-    Written out (tests/tickets/test_card_payloads.py holds it to the serializer): DRF's field
-    machinery, and even a User instance per person, cost more than the rest of a person's
-    part of a page.
-    """
-
-    def __init__(self) -> None:
-        self.seen: dict[int, dict[str, Any]] = {}
-
-    def __call__(self, user_id: int | None, username: str, display_name: str, avatar: str) -> dict[str, Any] | None:
-        if user_id is None:
-            return None
-        brief = self.seen.get(user_id)
-        if brief is None:
-            # User.name and avatar_url(), from the row's columns.
-            url = _AVATAR_STORAGE.url(avatar) if avatar else None
-            brief = {"id": user_id, "username": username, "name": display_name or username, "avatar": url}
-            self.seen[user_id] = brief
-        return brief
-
-
-def card_payloads(
-    rows: Iterable[tuple[Any, ...]],
-    *,
-    project: Project,
-    labels: dict[int, list[dict[str, Any]]],
-    full: bool = False,
-) -> list[dict[str, Any]]:
-    """Cards as CardCompactSerializer (or CardSerializer with `full`) writes them, from plain rows.
-
-    `rows` come from selectors.card_rows() (or card_row()), `labels` from
-    selectors.card_labels(); the output is the same JSON, key for key
-    (tests/tickets/test_card_payloads.py holds them together), built without DRF's per-field
-    machinery, which costs ~0.3 ms a card.
-    """
-    zone = timezone.get_current_timezone()
-    if getattr(zone, "key", None) == "UTC":
-        zone = UTC
-    person = _People()  # one dict per person, shared by both roles
-    key_prefix = f"{project.key}-"
-    # Equal small objects are shared between cards (the JSON is the same): a board is
-    # thousands of allocations fewer, and the garbage collector has that much less to walk.
-    sprints: dict[int, dict[str, Any]] = {}
-    progress: dict[tuple[int, int], dict[str, int]] = {}
-    cards = []
-    for row in rows:
-        # fmt: off
-        (
-            card_id, number, title, type_, category, state, column_id, rank, priority,
-            assignee_id, assignee_username, assignee_display_name, assignee_avatar,
-            sprint_id, sprint_name, parent_id, parent_number, parent_title, estimate,
-            due_date, created_at, updated_at, closed_at, checklist_done, checklist_total,
-        ) = row[:CARD_COMPACT_WIDTH]
-        # fmt: on
-        sprint = None
-        if sprint_id is not None:
-            sprint = sprints.get(sprint_id)
-            if sprint is None:
-                sprint = sprints[sprint_id] = {"id": sprint_id, "name": sprint_name}
-        checklist = progress.get((checklist_done, checklist_total))
-        if checklist is None:
-            checklist = progress[checklist_done, checklist_total] = {"done": checklist_done, "total": checklist_total}
-        due_date, created_at, updated_at, closed_at = _dates(due_date, created_at, updated_at, closed_at, zone)
-        card = {
-            "id": card_id,
-            "key": f"{key_prefix}{number}",
-            "number": number,
-            "title": title,
-            "type": type_,
-            "status": category,
-            "state": state,
-            "column_id": column_id,
-            "position": rank,
-            "priority": priority,
-            "assignee": person(assignee_id, assignee_username, assignee_display_name, assignee_avatar),
-            "labels": labels.get(card_id, []),
-            "sprint": sprint,
-            "parent": None
-            if parent_id is None
-            else {"id": parent_id, "key": f"{key_prefix}{parent_number}", "title": parent_title},
-            "due_date": due_date,
-            "estimate": estimate,
-            "checklist": checklist,
-            "created_at": created_at,
-            "updated_at": updated_at,
-            "closed_at": closed_at,
-        }
-        if full:
-            card["body"], card["body_html"], *reporter = row[CARD_COMPACT_WIDTH:]
-            card["reporter"] = person(*reporter)
-        cards.append(card)
-    return cards
-
-
-# Columns of a compact card row (selectors.card_rows); a full row has six more.
-CARD_COMPACT_WIDTH = 25
-FULL_ONLY_FIELDS = ("body", "body_html", "reporter")
-
-
-def compact_card(card: dict[str, Any]) -> dict[str, Any]:
-    """A full card (CardSerializer) cut down to the compact card (CardCompactSerializer)."""
-    return {name: value for name, value in card.items() if name not in FULL_ONLY_FIELDS}
 
 
 def new_card_detail(card: dict[str, Any], *, user_id: int | None) -> dict[str, Any]:
@@ -299,12 +66,21 @@ class CardDetailSerializer(CardSerializer):
     subtasks = SubtaskSerializer(many=True, source="live_subtasks")
     watchers = UserBriefSerializer(many=True, source="watcher_list")
     counts = CountsSerializer(source="*")
-    watching = serializers.SerializerMethodField()
+    watching = serializers.BooleanField(read_only=True)  # card_detail() writes the JSON
 
-    def get_watching(self, ticket: Ticket) -> bool:
-        request = self.context.get("request")
-        user_id = getattr(getattr(request, "user", None), "pk", None)
-        return any(user.pk == user_id for user in ticket.watcher_list)
+
+def card_detail(ticket: Ticket, *, user_id: int | None) -> dict[str, Any]:
+    """CardDetailSerializer's JSON: the full card (tickets.cards) and what hangs off it.
+
+    `ticket` comes from selectors.ticket_detail(), which loads all of it.
+    """
+    return {
+        **cards.card_of(ticket, shape=cards.FULL),
+        "subtasks": SubtaskSerializer(ticket.live_subtasks, many=True).data,
+        "watchers": UserBriefSerializer(ticket.watcher_list, many=True).data,
+        "counts": CountsSerializer(ticket).data,
+        "watching": any(user.pk == user_id for user in ticket.watcher_list),
+    }
 
 
 class BoardColumnSerializer(serializers.Serializer):

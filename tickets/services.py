@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -40,14 +40,12 @@ from chat.services import notify
 from projects.models import Column, Label, Membership, Project, Sprint
 from projects.permissions import MANAGE, has_role, visible_projects
 from projects.services import column_for_category, columns_create_defaults
-from punt import db, errors
+from punt import errors
 from punt.errors import Forbidden
 from punt.errors import invalid as _invalid
 from punt.events import publish
-from tickets import markdown
+from tickets import cards, fastpath, markdown
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, TimeEntry, Watcher
-from tickets.selectors import card_labels, card_row, card_rows
-from tickets.serializers import card_payloads, compact_card
 
 logger = logging.getLogger("punt.tickets")
 
@@ -92,11 +90,9 @@ def ticket_brief(ticket: Ticket) -> dict[str, Any]:
 def card_payload(ticket: Ticket, *, full: bool = False) -> dict[str, Any]:
     """The compact card the board events carry (the same shape as the board endpoint).
 
-    `full`: the full card (CardSerializer). Read as the board reads its cards: one row and
-    its labels, no model instances.
+    `full`: the full card (lists, write responses). Read as the board reads its cards.
     """
-    rows = card_rows([ticket.pk], full=full)
-    return card_payloads(rows, project=ticket.project, labels=card_labels(tickets=[ticket.pk]), full=full)[0]
+    return cards.card(ticket, shape=cards.FULL if full else cards.COMPACT)
 
 
 def _reload(ticket: Ticket) -> Ticket:
@@ -255,16 +251,8 @@ def _watch(ticket: Ticket, users: Iterable[Any]) -> None:
 
 
 def _watchers_to_notify(ticket: Ticket, actor_id: int | None) -> list[User]:
-    """The active watchers of `ticket` but the actor (plain SQL: this runs on every change)."""
-    sql = (
-        f'SELECT {db.columns(User, "u")} FROM "accounts_user" u '  # noqa: S608
-        'INNER JOIN "tickets_watcher" w ON w."user_id" = u."id" WHERE w."ticket_id" = %s AND u."is_active"'
-    )
-    params = [ticket.pk]
-    if actor_id is not None:
-        sql += ' AND u."id" <> %s'
-        params.append(actor_id)
-    return [db.instance(User, "u", row) for row in db.fetch_all(sql, params)]
+    """The active watchers of `ticket` but the actor."""
+    return list(ticket.watchers.filter(is_active=True).exclude(pk=actor_id))
 
 
 def _notify_watchers(*, ticket: Ticket, by: Any, action: str, summary: str, tab_id: str | None) -> None:
@@ -486,11 +474,7 @@ def _choice(field: str, value: Any, choices: type) -> str:
 
 def _lock_columns(ids: Iterable[int]) -> dict[int, Column]:
     """Lock column rows in id order (a fixed order, so two movers cannot deadlock)."""
-    ids = sorted(set(ids))
-    where = f'c."id" IN ({db.placeholders(ids)}) ORDER BY c."id"'
-    sql = f'SELECT {db.columns(Column, "c")} FROM "projects_column" c WHERE {where}'  # noqa: S608
-    columns = (db.instance(Column, "c", row) for row in db.fetch_all(sql + db.for_update(), ids))
-    return {column.pk: column for column in columns}
+    return {column.pk: column for column in Column.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")}
 
 
 def _rebalance(column: Column, exclude_id: int | None) -> None:
@@ -504,46 +488,24 @@ def _rebalance(column: Column, exclude_id: int | None) -> None:
 def _neighbours(
     column: Column, exclude_id: int | None, before_id: int | None, after_id: int | None, index: int | None
 ) -> tuple[int | None, int | None]:
-    """(rank just above, rank just below) the slot the card goes to; None at an end of the column.
-
-    Plain SQL: on every move and create, and the ORM took longer to build these than to run them.
-    """
-    siblings = 'FROM "tickets_ticket" WHERE "column_id" = %s AND "deleted_at" IS NULL'
-    params: list[Any] = [column.pk]
-    if exclude_id is not None:
-        siblings += ' AND "id" <> %s'
-        params.append(exclude_id)
-
-    def first_rank(condition: str, extra: list[Any], order: str) -> int | None:
-        found = db.fetch_one(f'SELECT "rank" {siblings}{condition} ORDER BY {order} LIMIT 1', params + extra)
-        return None if found is None else found[0]
-
-    def last_rank() -> int | None:
-        return db.fetch_one(f'SELECT MAX("rank") {siblings}', params)[0]
-
+    """(rank just above, rank just below) the slot the card goes to; None at an end of the column."""
     if before_id is not None or after_id is not None:
         anchor_id = before_id if before_id is not None else after_id
         field = "before_id" if before_id is not None else "after_id"
-        anchor = None
+        found = None
         if abs(anchor_id) <= ID_MAX:  # larger ids are no card's (and no database integer)
-            anchor = db.fetch_one(f'SELECT "rank", "id" {siblings} AND "id" = %s', [*params, anchor_id])
-        if anchor is None:
+            found = fastpath.neighbour_ranks(
+                column_id=column.pk, exclude_id=exclude_id, anchor_id=anchor_id, above=before_id is not None, index=None
+            )
+        if found is None:
             raise _invalid(field, f"Card {anchor_id} is not in the column '{column.name}'.")
-        rank, anchor_id = anchor
-        if before_id is not None:
-            above = '"rank" < %s OR ("rank" = %s AND "id" < %s)'
-            return first_rank(f" AND ({above})", [rank, rank, anchor_id], '"rank" DESC, "id" DESC'), rank
-        below = '"rank" > %s OR ("rank" = %s AND "id" > %s)'
-        return rank, first_rank(f" AND ({below})", [rank, rank, anchor_id], '"rank", "id"')
-    if index is None:
-        return last_rank(), None
-    if index <= 0:
-        return None, first_rank("", [], '"rank", "id"')
-    slot = f'SELECT "rank" {siblings} ORDER BY "rank", "id" LIMIT 2 OFFSET %s'
-    pair = [rank for (rank,) in db.fetch_all(slot, [*params, min(index, ID_MAX) - 1])]
-    if not pair:
-        return last_rank(), None
-    return pair[0], (pair[1] if len(pair) > 1 else None)
+        return found
+    index = None if index is None else min(index, ID_MAX)
+    found = fastpath.neighbour_ranks(
+        column_id=column.pk, exclude_id=exclude_id, anchor_id=None, above=False, index=index
+    )
+    assert found is not None
+    return found
 
 
 def _rank_for(
@@ -608,25 +570,13 @@ def _next_ticket_number(project: Project) -> int:
     One `UPDATE ... RETURNING` where the database has it (PostgreSQL, SQLite >= 3.35), else
     the queryset UPDATE and a read-back in the same transaction: the same row, lock and value.
     """
-    connection = connections[router.db_for_write(Project)]
-    returning = connection.vendor == "postgresql" or (
-        connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
-    )
-    if not returning:
+    if not fastpath.has_returning():
         Project.objects.filter(pk=project.pk).update(ticket_counter=F("ticket_counter") + 1)
         return Project.objects.filter(pk=project.pk).values_list("ticket_counter", flat=True).get()
-    quote = connection.ops.quote_name
-    table, counter = quote(Project._meta.db_table), quote(Project._meta.get_field("ticket_counter").column)
-    # Only model table/column names are interpolated; the id is a parameter.
-    sql = (
-        f"UPDATE {table} SET {counter} = {counter} + 1 WHERE {quote(Project._meta.pk.column)} = %s RETURNING {counter}"  # noqa: S608
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [project.pk])
-        row = cursor.fetchone()
-    if row is None:
+    number = fastpath.next_ticket_number(project_id=project.pk)
+    if number is None:
         raise Project.DoesNotExist("Project matching query does not exist.")
-    return int(row[0])
+    return number
 
 
 @transaction.atomic
@@ -708,11 +658,11 @@ def ticket_create(
 
     # The full card, built from what is in memory (labels in the database's name order, if
     # any): the event carries its compact part, the API's 201 all of it.
-    labels = card_labels(tickets=[ticket.pk]) if label_list else {}
-    ticket.card = card_payloads([card_row(ticket)], project=project, labels=labels, full=True)[0]
+    labels = fastpath.card_labels([ticket.pk]) if label_list else {}
+    ticket.card = cards.card_of(ticket, shape=cards.FULL, labels=labels)
     publish(
         "board.card_created",
-        compact_card(ticket.card),
+        cards.compact(ticket.card),
         project_id=project.pk,
         tab_id=tab_id,
         actor_id=_actor_id(by),
@@ -855,7 +805,7 @@ def ticket_move(*, ticket: Ticket, column: Column, by: Any, **where: Any) -> Tic
 
 @transaction.atomic
 def card_move(*, ticket: Ticket, column: Column, by: Any, **where: Any) -> dict[str, Any]:
-    """ticket_move() for a caller that answers with the card only (CardSerializer's JSON).
+    """ticket_move() for a caller that answers with the card only (the full card's JSON).
 
     Skips re-reading the ticket as a model with its relations: that was a third of a move.
     """
@@ -882,8 +832,7 @@ def _move(
     locked_source = ticket.column_id
     while True:
         columns = _lock_columns([locked_source, column.pk])
-        sql = 'SELECT "column_id", "state" FROM "tickets_ticket" WHERE "id" = %s'
-        column_id, state = db.fetch_one(sql + db.for_update(), [ticket.pk])
+        column_id, state = fastpath.ticket_place_for_update(ticket_id=ticket.pk)
         if column_id in columns:
             break
         locked_source = column_id
@@ -929,7 +878,7 @@ def _move(
         )
     # One read of the card serves the event and the caller (publishing changes nothing on it).
     card = card_payload(ticket, full=True)
-    payload = {**compact_card(card), "from_column_id": source.pk, "to_column_id": target.pk}
+    payload = {**cards.compact(card), "from_column_id": source.pk, "to_column_id": target.pk}
     publish("board.card_moved", payload, project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by))
     return card
 

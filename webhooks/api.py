@@ -31,7 +31,7 @@ from punt.api.ratelimit import check_rate
 from punt.api.request import tab_id
 from punt.ops import metrics
 from tickets import selectors as ticket_selectors
-from tickets.serializers import CardDetailSerializer
+from tickets.serializers import CardDetailSerializer, card_detail
 from webhooks import gitparse, selectors, services
 from webhooks import serializers as s
 from webhooks.models import Delivery, GitDelivery, GitHook
@@ -437,7 +437,7 @@ class TicketApiView(GenericAPIView):
 
     def card(self, project: Project, ticket_id: int) -> dict[str, Any]:
         ticket = ticket_selectors.ticket_detail(project=project, card_id=ticket_id)
-        return dict(CardDetailSerializer(ticket, context={"request": self.request}).data)
+        return card_detail(ticket, user_id=getattr(self.request.user, "pk", None))
 
 
 class _LooseEncoder(json.JSONEncoder):

@@ -35,7 +35,6 @@ from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.core.management.color import no_style
 from django.core.serializers import json as json_serializer
 from django.core.serializers.base import DeserializationError, DeserializedObject
 from django.core.serializers.json import DjangoJSONEncoder
@@ -46,6 +45,7 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from accounts.services import system_settings_invalidate
+from punt import db
 
 FORMAT = "punt-backup"
 FORMAT_VERSION = 1
@@ -243,10 +243,9 @@ def _snapshot() -> Iterator[None]:
     """One consistent view of the database while the data is read."""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                # Must be the transaction's first statement; READ COMMITTED would let rows
-                # written mid-backup point at rows the dump already passed.
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # Must be the transaction's first statement; READ COMMITTED would let rows
+            # written mid-backup point at rows the dump already passed.
+            db.begin_read_only_snapshot()
             yield
     else:
         # SQLite: the transaction holds the write lock, so writers wait for the dump.
@@ -489,9 +488,7 @@ def restore_archive(source: IO[bytes]) -> RestoreResult:
                 # Foreign keys are deferred while loading (rows may point forward); check them now,
                 # inside the transaction, so a dangling reference rolls everything back.
                 connection.check_constraints(table_names=_tables(model_list))
-                with connection.cursor() as cursor:
-                    for sql in connection.ops.sequence_reset_sql(no_style(), model_list):
-                        cursor.execute(sql)
+                db.reset_sequences(model_list)
                 files = _write_media(archive, manifest)
                 # Cached copies of restored rows (the system settings) must not outlive them: dropped
                 # now for this transaction, and again on commit in case another request re-cached

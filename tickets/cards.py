@@ -1,0 +1,399 @@
+"""A card, declared once: the fields every surface shows for a ticket on a board or in a list.
+
+`FIELDS` below is the only list of what a card holds. Everything else is derived from it:
+
+- the columns to read (`columns(shape)`: ORM paths from Ticket, or a count of a related
+  set), which tickets.fastpath turns into one SELECT and the ORM twin in the tests into a
+  values_list();
+- the row type (`Row[shape]`, a NamedTuple: attribute names, no positional indexes);
+- the JSON (`payloads()`), compact for the board and events, full for lists and write
+  responses, deleted for the admins' bin;
+- the OpenAPI components (`CardCompactSerializer`, `CardSerializer`,
+  `DeletedCardSerializer`), which describe the JSON and are never used to write it.
+
+Adding a read-only field is one `CardField(...)` line here (plus the model's migration).
+
+Speed: a board is a thousand cards. The per-shape payload builder is generated once, at
+import time, as a plain loop that unpacks each row into locals and writes one dict literal
+(what the hand-written version did); the generated source is `builder_source(shape)`. Equal
+small objects (a person, a sprint, a checklist progress) are shared between the cards of one
+call: the JSON is the same and a board is thousands of allocations fewer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from accounts.models import User
+from accounts.serializers import UserBriefSerializer
+from projects.models import Project
+from tickets import fastpath
+from tickets.models import Ticket
+
+# Shapes, each a superset of the one before: the board's card, the card in lists and write
+# responses, and the card in the bin of deleted cards.
+COMPACT, FULL, DELETED = "compact", "full", "deleted"
+SHAPES = (COMPACT, FULL, DELETED)
+
+
+@dataclass(frozen=True)
+class Count:
+    """A column that counts a related set of the ticket (`relation`: its related_name), optionally
+    only the rows where the boolean field `where` is true."""
+
+    name: str
+    relation: str
+    where: str | None = None
+
+
+Column = str | Count  # an ORM path from Ticket ("assignee__username"), or a Count
+
+
+# --------------------------------------------------------------------------- kinds of fields
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How a field reads its columns into JSON: `expression` is Python over the columns' local
+    names (see _builder), `schema` the serializer field that documents it."""
+
+    columns: Callable[[str], tuple[Column, ...]]
+    expression: str
+    schema: Callable[[], serializers.Field]
+
+
+class LabelBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    color = serializers.CharField()
+
+
+class SprintBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TicketBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    title = serializers.CharField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+def _one(path: str) -> tuple[Column, ...]:
+    return (path,)
+
+
+INTEGER = Kind(_one, "{0}", serializers.IntegerField)
+OPTIONAL_INTEGER = Kind(_one, "{0}", lambda: serializers.IntegerField(allow_null=True))
+TEXT = Kind(_one, "{0}", serializers.CharField)
+KEY = Kind(_one, 'f"{{key_prefix}}{{{0}}}"', serializers.CharField)  # PROJ-42, from the number
+DATE = Kind(_one, "iso_date({0})", lambda: serializers.DateField(allow_null=True))
+DATETIME = Kind(_one, "iso_datetime({0}, zone)", serializers.DateTimeField)
+OPTIONAL_DATETIME = Kind(_one, "iso_datetime({0}, zone)", lambda: serializers.DateTimeField(allow_null=True))
+
+
+def _person_columns(name: str) -> tuple[Column, ...]:
+    return (f"{name}_id", f"{name}__username", f"{name}__display_name", f"{name}__avatar")
+
+
+PERSON = Kind(_person_columns, "person({0}, {1}, {2}, {3})", lambda: UserBriefSerializer(allow_null=True))
+# The card's labels come from a second statement (fastpath.card_labels), keyed by the card's id.
+LABELS = Kind(lambda name: ("id",), "labels.get({0}, [])", lambda: LabelBriefSerializer(many=True))
+SPRINT = Kind(
+    lambda name: (f"{name}_id", f"{name}__name"), "sprint({0}, {1})", lambda: SprintBriefSerializer(allow_null=True)
+)
+# A parent is always in the same project, so its key needs no join.
+PARENT = Kind(
+    lambda name: (f"{name}_id", f"{name}__number", f"{name}__title"),
+    'None if {0} is None else {{"id": {0}, "key": f"{{key_prefix}}{{{1}}}", "title": {2}}}',
+    lambda: TicketBriefSerializer(allow_null=True, read_only=True),
+)
+CHECKLIST = Kind(
+    lambda name: (Count(f"{name}_done", name, where="done"), Count(f"{name}_total", name)),  # the related_name
+    "progress({0}, {1})",
+    lambda: ProgressSerializer(read_only=True),
+)
+
+
+@dataclass(frozen=True)
+class CardField:
+    """One key of the card JSON: `kind` says how it is read and written, `source` which model
+    field it reads when that is not the key itself ("status" reads "column__category")."""
+
+    name: str
+    kind: Kind
+    source: str = ""
+    shape: str = COMPACT  # the smallest shape that shows it
+    columns: tuple[Column, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", self.kind.columns(self.source or self.name))
+
+
+# The card. JSON keys come out in this order.
+FIELDS: tuple[CardField, ...] = (
+    CardField("id", INTEGER),
+    CardField("key", KEY, source="number"),
+    CardField("number", INTEGER),
+    CardField("title", TEXT),
+    CardField("type", TEXT),
+    CardField("status", TEXT, source="column__category"),
+    CardField("state", TEXT),
+    CardField("column_id", INTEGER),
+    CardField("position", INTEGER, source="rank"),
+    CardField("priority", TEXT),
+    CardField("assignee", PERSON),
+    CardField("labels", LABELS),
+    CardField("sprint", SPRINT),
+    CardField("parent", PARENT),
+    CardField("due_date", DATE),
+    CardField("estimate", OPTIONAL_INTEGER),
+    CardField("checklist", CHECKLIST),
+    CardField("created_at", DATETIME),
+    CardField("updated_at", DATETIME),
+    CardField("closed_at", OPTIONAL_DATETIME),
+    CardField("body", TEXT, shape=FULL),
+    CardField("body_html", TEXT, shape=FULL),
+    CardField("reporter", PERSON, shape=FULL),
+    CardField("deleted_at", DATETIME, shape=DELETED),
+    CardField("deleted_by", PERSON, shape=DELETED),
+)
+
+
+def fields(shape: str) -> tuple[CardField, ...]:
+    return tuple(card_field for card_field in FIELDS if SHAPES.index(card_field.shape) <= SHAPES.index(shape))
+
+
+def column_name(column: Column) -> str:
+    return column.name if isinstance(column, Count) else column
+
+
+def columns(shape: str) -> tuple[Column, ...]:
+    """The columns a `shape` row holds, each once, in the order of its first field."""
+    seen: dict[str, Column] = {}
+    for card_field in fields(shape):
+        for column in card_field.columns:
+            seen.setdefault(column_name(column), column)
+    return tuple(seen.values())
+
+
+def _row_type(shape: str) -> type[tuple[Any, ...]]:
+    names = [column_name(column) for column in columns(shape)]
+    return NamedTuple(f"{shape.capitalize()}CardRow", [(name, Any) for name in names])  # type: ignore[return-value]
+
+
+Row: dict[str, type[tuple[Any, ...]]] = {shape: _row_type(shape) for shape in SHAPES}
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+NO_OFFSET = timedelta(0)
+_AVATAR_STORAGE = User._meta.get_field("avatar").storage
+
+
+def iso_datetime_object(value: datetime | None, zone: Any) -> str | None:
+    """What DRF's DateTimeField writes: ISO 8601 in the current time zone, UTC as "Z"."""
+    if not value:
+        return None
+    # The database hands back UTC (psycopg as its own UTC zone object): nothing to convert to UTC.
+    if value.tzinfo is not zone and not (zone is UTC and value.utcoffset() == NO_OFFSET):
+        value = value.astimezone(zone) if timezone.is_aware(value) else timezone.make_aware(value, zone)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def iso_datetime(value: datetime | str | None, zone: Any) -> str | None:
+    """iso_datetime_object(), also of a timestamp as SQLite stores it (fastpath reads it as text):
+    UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]"."""
+    if value.__class__ is not str:
+        return iso_datetime_object(value, zone)  # type: ignore[arg-type]
+    if not value:
+        return None
+    if zone is UTC and len(value) in (19, 26) and value[10] == " ":  # type: ignore[index]
+        # Python's isoformat() of the same instant: the same digits, "T" and "Z" around them.
+        return f"{value[:10]}T{value[11:]}Z"  # type: ignore[index]
+    parsed = parse_datetime(value)  # type: ignore[arg-type]
+    return iso_datetime_object(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), zone)
+
+
+def iso_date(value: date | str | None) -> str | None:
+    """A date as DRF's DateField writes it (SQLite's stored text is already that)."""
+    if not value:
+        return None
+    return value if value.__class__ is str else value.isoformat()  # type: ignore[union-attr]
+
+
+def _builder_source(shape: str) -> str:
+    names = {column_name(column): f"c{index}" for index, column in enumerate(columns(shape))}
+    entries = []
+    for card_field in fields(shape):
+        local_names = [names[column_name(column)] for column in card_field.columns]
+        entries.append(f"            {card_field.name!r}: {card_field.kind.expression.format(*local_names)},")
+    body = "\n".join(entries)
+    return (
+        "def build(rows, labels, key_prefix, zone, person, sprint, progress):\n"
+        "    cards = []\n"
+        "    append = cards.append\n"
+        f"    for {', '.join(names.values())}, in rows:\n"
+        "        append({\n"
+        f"{body}\n"
+        "        })\n"
+        "    return cards\n"
+    )
+
+
+def builder_source(shape: str) -> str:
+    """The Python source of the `shape` payload builder (for reading; it is compiled at import)."""
+    return _builder_source(shape)
+
+
+def _compile(shape: str) -> Callable[..., list[dict[str, Any]]]:
+    namespace: dict[str, Any] = {"iso_date": iso_date, "iso_datetime": iso_datetime}
+    # Only field names and the kinds' fixed expressions go into the source: no data.
+    exec(compile(_builder_source(shape), f"<cards.{shape}>", "exec"), namespace)  # noqa: S102
+    return namespace["build"]
+
+
+_BUILDERS = {shape: _compile(shape) for shape in SHAPES}
+
+
+class _People:
+    """UserBriefSerializer's output per person, computed once per person of the call (shared by roles)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, dict[str, Any]] = {}
+
+    def __call__(self, user_id: int | None, username: str, display_name: str, avatar: str) -> dict[str, Any] | None:
+        if user_id is None:
+            return None
+        brief = self.seen.get(user_id)
+        if brief is None:
+            # User.name and avatar_url(), from the row's columns.
+            url = _AVATAR_STORAGE.url(avatar) if avatar else None
+            brief = self.seen[user_id] = {
+                "id": user_id,
+                "username": username,
+                "name": display_name or username,
+                "avatar": url,
+            }
+        return brief
+
+
+def _current_zone() -> Any:
+    zone = timezone.get_current_timezone()
+    return UTC if getattr(zone, "key", None) == "UTC" else zone
+
+
+def payloads(
+    rows: Iterable[tuple[Any, ...]], *, project: Project, labels: dict[int, list[dict[str, Any]]], shape: str = COMPACT
+) -> list[dict[str, Any]]:
+    """The cards of `rows` (Row[shape], from fastpath.card_rows() or row_of()) as JSON-ready dicts.
+
+    `labels`: {card id: [label brief, ...]} (fastpath.card_labels()).
+    """
+    sprints: dict[int, dict[str, Any]] = {}
+    progresses: dict[tuple[int, int], dict[str, int]] = {}
+
+    def sprint(sprint_id: int | None, name: str) -> dict[str, Any] | None:
+        if sprint_id is None:
+            return None
+        brief = sprints.get(sprint_id)
+        if brief is None:
+            brief = sprints[sprint_id] = {"id": sprint_id, "name": name}
+        return brief
+
+    def progress(done: int, total: int) -> dict[str, int]:
+        brief = progresses.get((done, total))
+        if brief is None:
+            brief = progresses[done, total] = {"done": done, "total": total}
+        return brief
+
+    return _BUILDERS[shape](rows, labels, f"{project.key}-", _current_zone(), _People(), sprint, progress)
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def cards(tickets: list[int] | Any, *, project: Project, shape: str = COMPACT) -> list[dict[str, Any]]:
+    """The cards of `tickets` (ids, in that order, or a queryset of tickets, in board order) in two
+    statements: the rows and their labels."""
+    rows = fastpath.card_rows(tickets, columns=columns(shape), row_type=Row[shape])
+    return payloads(rows, project=project, labels=fastpath.card_labels(tickets), shape=shape)
+
+
+def card(ticket: Ticket, *, shape: str = COMPACT) -> dict[str, Any]:
+    """The card of one ticket, read as the board reads its cards (`ticket.project` attached)."""
+    return cards([ticket.pk], project=ticket.project, shape=shape)[0]
+
+
+def row_of(ticket: Ticket, *, shape: str = FULL) -> tuple[Any, ...]:
+    """The Row[shape] of a ticket in memory, without a query.
+
+    The ticket carries what the columns name as objects (its column, people, sprint, parent:
+    select_related) and, as attributes, its counts (tickets_for_project() annotates them; a
+    new ticket has none and counts 0).
+    """
+    values = []
+    for column in columns(shape):
+        if isinstance(column, Count):
+            values.append(getattr(ticket, column.name, 0))
+            continue
+        value: Any = ticket
+        for part in column.split("__"):
+            value = getattr(value, part)
+            if value is None:
+                break
+        if isinstance(value, FieldFile):
+            value = value.name
+        elif isinstance(value, str):
+            value = str(value)  # a TextChoices member as its plain value
+        values.append(value)
+    return Row[shape](*values)
+
+
+def labels_of(ticket: Ticket) -> dict[int, list[dict[str, Any]]]:
+    """card_labels() of one ticket from its prefetched (or freshly read) labels."""
+    return {ticket.pk: [{"id": label.pk, "name": label.name, "color": label.color} for label in ticket.labels.all()]}
+
+
+def card_of(
+    ticket: Ticket, *, shape: str = FULL, labels: dict[int, list[dict[str, Any]]] | None = None
+) -> dict[str, Any]:
+    """The card of a ticket in memory (see row_of); `labels` default to the ticket's own."""
+    labels = labels_of(ticket) if labels is None else labels
+    return payloads([row_of(ticket, shape=shape)], project=ticket.project, labels=labels, shape=shape)[0]
+
+
+def compact(card: dict[str, Any]) -> dict[str, Any]:
+    """A fuller card cut down to the compact card (what board events carry)."""
+    return {card_field.name: card[card_field.name] for card_field in fields(COMPACT)}
+
+
+# --------------------------------------------------------------------------- OpenAPI
+
+
+def _schema(name: str, shape: str, doc: str) -> type[serializers.Serializer]:
+    """A serializer that documents the `shape` JSON (drf-spectacular's component `name`)."""
+    attrs: dict[str, Any] = {"__doc__": doc, "__module__": __name__}
+    for card_field in fields(shape):
+        attrs[card_field.name] = card_field.kind.schema()
+    return type(f"{name}Serializer", (serializers.Serializer,), attrs)
+
+
+CardCompactSerializer = _schema("CardCompact", COMPACT, "A card as the board draws it.")
+CardSerializer = _schema("Card", FULL, "A card in lists and in responses to writes.")
+DeletedCardSerializer = _schema("DeletedCard", DELETED, "A card in lists and in responses to writes.")
