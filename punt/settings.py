@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "projects",
     "tickets",
     "chat",
+    "notifications",
     "webhooks",
     "dialects",
     "web",
