@@ -30,10 +30,9 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.images import ImageRejected, image_open_checked, image_to_square_webp
-from accounts.models import ApiKey, PasswordResetToken, SystemSettings, User, hash_api_key
+from accounts.models import API_KEY_PREFIX, ApiKey, PasswordResetToken, SystemSettings, User, hash_api_key
 from accounts.serializers import user_brief
 from projects.models import Organization
-from punt.api.authentication import API_KEY_PREFIX
 from punt.api.errors import invalid as _invalid
 from punt.events import publish, sessions_revoke
 

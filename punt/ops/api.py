@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from punt.api.permissions import ApiKeyScope
+from accounts.permissions import ApiKeyScope
 from punt.ops import backup, metrics
 
 

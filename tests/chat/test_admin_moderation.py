@@ -135,5 +135,8 @@ def test_conversations_are_view_only(personas, staff):
     assert staff.get("/admin/chat/conversation/").status_code == 200
     assert staff.get(f"/admin/chat/conversation/{conversation.pk}/change/").status_code == 200
     assert staff.get("/admin/chat/conversation/add/").status_code == 403
-    assert staff.post(f"/admin/chat/conversation/{conversation.pk}/change/", {"title": "x", "text": "x"}).status_code == 403
+    assert (
+        staff.post(f"/admin/chat/conversation/{conversation.pk}/change/", {"title": "x", "text": "x"}).status_code
+        == 403
+    )
     assert Conversation.objects.get().title == ""

@@ -23,7 +23,9 @@ def test_notifications_are_view_only(personas, staff):
     assert staff.get(f"/admin/notifications/notification/{notification.pk}/change/").status_code == 200
     assert staff.get("/admin/notifications/notification/add/").status_code == 403
     assert (
-        staff.post(f"/admin/notifications/notification/{notification.pk}/change/", {"title": "x", "text": "x"}).status_code
+        staff.post(
+            f"/admin/notifications/notification/{notification.pk}/change/", {"title": "x", "text": "x"}
+        ).status_code
         == 403
     )
     assert Notification.objects.get().text == "hi"
