@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import ApiKeyScope
 from punt.ops import backup, metrics
+from punt.ops.site_counts import SiteCountsCollector
 
 
 class HasGlobalRole(permissions.BasePermission):
@@ -187,4 +188,4 @@ class MetricsView(APIView):
         tags=["admin"],
     )
     def get(self, request: Request) -> HttpResponse:
-        return HttpResponse(metrics.render(), content_type=metrics.CONTENT_TYPE)
+        return HttpResponse(metrics.render(collectors=[SiteCountsCollector()]), content_type=metrics.CONTENT_TYPE)
