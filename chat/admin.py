@@ -151,7 +151,7 @@ class TopicAdmin(admin.ModelAdmin):
 class ViewOnlyMixin:
     """Rows written only by the services (membership rules, events): the admin shows them.
 
-    Deleting stays possible (a spam group, a stale notification), and so does the cascade
+    Deleting stays possible (a spam group), and so does the cascade
     when a project or a user is deleted here.
     """
 
