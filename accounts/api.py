@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import User
+from accounts.permissions import ApiKeyScope
 from accounts.serializers import (
     AdminUserPageSerializer,
     AdminUserSerializer,
@@ -48,7 +49,7 @@ from accounts.serializers import (
     UserListQuerySerializer,
 )
 from punt.api.authentication import CsrfSessionAuthentication
-from punt.api.permissions import ApiKeyScope, IsSiteAdmin
+from punt.api.permissions import IsSiteAdmin
 from punt.api.ratelimit import check_rate, client_ip
 
 # Seed 000's limits. Every attempt counts, successful or not: the point is to bound guessing.

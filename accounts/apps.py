@@ -8,5 +8,6 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        # Registers the OpenAPI security schemes of punt.api.authentication.
-        from punt.api import schema  # noqa: F401
+        # Registers the OpenAPI security schemes of accounts.authentication and punt.api.authentication.
+        from accounts import schema  # noqa: F401
+        from punt.api import schema as punt_schema  # noqa: F401

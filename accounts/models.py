@@ -65,6 +65,10 @@ class User(AbstractUser):
         return super().has_module_perms(app_label)
 
 
+# Every API key starts with this, so a `Bearer` token can be told from a JWT at a glance.
+API_KEY_PREFIX = "punt_"
+
+
 def hash_api_key(raw_key: str) -> str:
     # Keys are 256-bit random secrets, so a fast hash is enough (no dictionary to attack)
     # and it keeps authentication a single indexed lookup.

@@ -11,6 +11,7 @@ import logging
 import re
 import secrets
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,10 +31,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.images import ImageRejected, image_open_checked, image_to_square_webp
-from accounts.models import ApiKey, PasswordResetToken, SystemSettings, User, hash_api_key
+from accounts.models import API_KEY_PREFIX, ApiKey, PasswordResetToken, SystemSettings, User, hash_api_key
 from accounts.serializers import user_brief
-from projects.models import Organization
-from punt.api.authentication import API_KEY_PREFIX
 from punt.errors import Unauthenticated
 from punt.errors import invalid as _invalid
 from punt.events import publish, sessions_revoke
@@ -71,6 +70,17 @@ def _email_taken(email: str, *, exclude_user: User | None = None) -> bool:
 
 # --------------------------------------------------------------------------- users
 
+# User names share one namespace with names other apps hand out (projects: organization
+# slugs). Those apps depend on accounts, so they register a "is this name theirs?" check from
+# their AppConfig.ready() instead of accounts importing them.
+_name_claims: list[Callable[[str], bool]] = []
+
+
+def username_claim_register(*, claimed: Callable[[str], bool]) -> None:
+    """Make `claimed(name)` (case-insensitive) a reason for username_check to refuse `name`."""
+    if claimed not in _name_claims:
+        _name_claims.append(claimed)
+
 
 def username_check(*, username: str, exclude_user: User | None = None) -> str:
     """`username` stripped, if it is well formed and free; else Invalid on "username".
@@ -84,7 +94,7 @@ def username_check(*, username: str, exclude_user: User | None = None) -> str:
     users = User.objects.filter(username__iexact=username)
     if exclude_user is not None:
         users = users.exclude(pk=exclude_user.pk)
-    if users.exists() or Organization.objects.filter(slug__iexact=username).exists():
+    if users.exists() or any(claimed(username) for claimed in _name_claims):
         raise _invalid("username", f"The name '{username}' is already taken.")
     return username
 

@@ -13,7 +13,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
 from chat import services
-from chat.models import Conversation, ConversationMember, Message, Notification, Topic, TopicReply
+from chat.models import Conversation, ConversationMember, Message, Topic, TopicReply
 
 
 @admin.register(Message)
@@ -151,7 +151,7 @@ class TopicAdmin(admin.ModelAdmin):
 class ViewOnlyMixin:
     """Rows written only by the services (membership rules, events): the admin shows them.
 
-    Deleting stays possible (a spam group, a stale notification), and so does the cascade
+    Deleting stays possible (a spam group), and so does the cascade
     when a project or a user is deleted here.
     """
 
@@ -177,12 +177,3 @@ class ConversationAdmin(ViewOnlyMixin, admin.ModelAdmin):
     search_fields = ("title", "memberships__user__username")
     list_select_related = ("created_by",)
     inlines = [ConversationMemberInline]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ("id", "recipient", "kind", "actor", "text", "created_at", "read_at")
-    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
-    search_fields = ("text", "recipient__username", "actor__username")
-    list_select_related = ("recipient", "actor")
-    raw_id_fields = ("recipient", "actor", "project")

@@ -1,7 +1,7 @@
 """Thin DRF views for chat: resolve what the URL names, validate input, call a service, serialize.
 
-Project resources 404 for outsiders before anything else is looked at; conversations and
-notifications 404 for anyone they do not belong to.
+Project resources 404 for outsiders before anything else is looked at; conversations 404 for
+anyone they do not belong to.
 """
 
 from __future__ import annotations
@@ -24,11 +24,7 @@ from chat.serializers import (
     MessageInputSerializer,
     MessagePageSerializer,
     MessageSerializer,
-    NotificationPageSerializer,
-    NotificationQuerySerializer,
-    NotificationSerializer,
     ReactionInputSerializer,
-    ReadAllSerializer,
     ReadInputSerializer,
     ReadStateSerializer,
     TopicDetailSerializer,
@@ -342,46 +338,3 @@ class TopicRepliesView(ChatView):
         data = _input(MessageInputSerializer, request.data)
         reply = services.topic_reply(user=request.user, topic=topic, body=data["body"], tab_id=tab_id(request))
         return Response(TopicReplySerializer(reply).data, status=status.HTTP_201_CREATED)
-
-
-# --- notifications -----------------------------------------------------------------------
-
-
-class NotificationsView(ChatView):
-    @extend_schema(
-        operation_id="notifications_list",
-        parameters=[
-            OpenApiParameter("unread", bool, description="Only unread notifications."),
-            OpenApiParameter("before", int, description="Only notifications older than this id."),
-            OpenApiParameter("limit", int, description="Page size, 1-100 (default 50)."),
-        ],
-        responses=NotificationPageSerializer,
-        summary="The caller's notifications, newest first",
-    )
-    def get(self, request: Request) -> Response:
-        query = _input(NotificationQuerySerializer, request.query_params)
-        notifications, has_more = selectors.notification_list(
-            user=request.user, unread_only=query["unread"], before=query.get("before"), limit=query["limit"]
-        )
-        return Response(
-            {
-                "results": NotificationSerializer(notifications, many=True).data,
-                "has_more": has_more,
-                "oldest_id": notifications[-1].pk if notifications else None,
-                "unread_count": selectors.notification_unread_count(user=request.user),
-            }
-        )
-
-
-class NotificationReadView(ChatView):
-    @extend_schema(operation_id="notification_mark_read", request=None, responses=NotificationSerializer)
-    def post(self, request: Request, notification_id: int) -> Response:
-        notification = selectors.notification_get(user=request.user, notification_id=notification_id)
-        notification = services.notification_mark_read(user=request.user, notification=notification)
-        return Response(NotificationSerializer(notification).data)
-
-
-class NotificationsReadAllView(ChatView):
-    @extend_schema(operation_id="notifications_mark_all_read", request=None, responses=ReadAllSerializer)
-    def post(self, request: Request) -> Response:
-        return Response({"marked": services.notification_mark_all_read(user=request.user)})

@@ -12,7 +12,6 @@ from chat.models import (
     Conversation,
     ConversationMember,
     Message,
-    Notification,
     Reaction,
     Topic,
     TopicReply,
@@ -159,29 +158,6 @@ def unread_counts(*, user: Any) -> dict[str, dict[str, int]]:
         "projects": {key.lower(): count for key, count in projects},
         "conversations": {str(pk): count for pk, count in conversations},
     }
-
-
-def notification_list(
-    *, user: Any, unread_only: bool = False, before: int | None = None, limit: int
-) -> tuple[list[Notification], bool]:
-    queryset = Notification.objects.filter(recipient=user).select_related("actor")
-    if unread_only:
-        queryset = queryset.filter(read_at__isnull=True)
-    if before is not None:
-        queryset = queryset.filter(id__lt=before)
-    rows = list(queryset.order_by("-id")[: limit + 1])
-    return rows[:limit], len(rows) > limit
-
-
-def notification_unread_count(*, user: Any) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-
-
-def notification_get(*, user: Any, notification_id: int) -> Notification:
-    notification = Notification.objects.select_related("actor").filter(recipient=user, pk=notification_id).first()
-    if notification is None:
-        raise NotFound("Notification not found.")
-    return notification
 
 
 def members_by_name(*, project: Project, names: set[str]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import UserBriefSerializer
-from chat.models import EMOJI_MAX_LENGTH, Conversation, Message, Notification, Topic, TopicReply
+from chat.models import EMOJI_MAX_LENGTH, Conversation, Message, Topic, TopicReply
 
 HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 100
@@ -76,12 +76,6 @@ class TopicUpdateSerializer(serializers.Serializer):
     body = serializers.CharField(required=False, allow_blank=True)
     pinned = serializers.BooleanField(required=False)
     locked = serializers.BooleanField(required=False)
-
-
-class NotificationQuerySerializer(serializers.Serializer):
-    unread = serializers.BooleanField(required=False, default=False)
-    before = serializers.IntegerField(min_value=1, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=HISTORY_MAX_LIMIT, default=HISTORY_DEFAULT_LIMIT)
 
 
 # --- output ----------------------------------------------------------------------------
@@ -232,27 +226,3 @@ class UnreadSerializer(serializers.Serializer):
 class ReadStateSerializer(serializers.Serializer):
     last_read_id = serializers.IntegerField()
     unread = serializers.IntegerField()
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    actor = UserBriefSerializer(read_only=True, allow_null=True)
-    read = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Notification
-        fields = ["id", "kind", "actor", "text", "url", "project_id", "data", "read", "read_at", "created_at"]
-        read_only_fields = fields
-
-    def get_read(self, notification: Notification) -> bool:
-        return notification.read_at is not None
-
-
-class NotificationPageSerializer(serializers.Serializer):
-    results = NotificationSerializer(many=True, help_text="Newest first.")
-    has_more = serializers.BooleanField()
-    oldest_id = serializers.IntegerField(allow_null=True, help_text="Pass as `before` for the next page.")
-    unread_count = serializers.IntegerField()
-
-
-class ReadAllSerializer(serializers.Serializer):
-    marked = serializers.IntegerField(help_text="How many notifications were unread.")

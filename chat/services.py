@@ -1,4 +1,4 @@
-"""Every write in chat: messages, reactions, conversations, topics, read state, notifications.
+"""Every write in chat: messages, reactions, conversations, topics, read state.
 
 Each function is keyword-only, runs in one transaction, checks the caller's rights itself
 (so a view, an admin action or a consumer get the same rules) and publishes its events
@@ -24,7 +24,6 @@ from chat.models import (
     Conversation,
     ConversationMember,
     Message,
-    Notification,
     Reaction,
     Topic,
     TopicReply,
@@ -33,11 +32,12 @@ from chat.rendering import RenderContext, mentioned_names, render_markdown, tick
 from chat.serializers import (
     ConversationSerializer,
     MessageSerializer,
-    NotificationSerializer,
     TopicReplySerializer,
     TopicSerializer,
     reaction_summary,
 )
+from notifications.models import Notification
+from notifications.services import notify
 from projects.models import Project
 from projects.permissions import MANAGE, RANK, READ, WRITE, Role, check_role, has_role
 from punt.errors import Forbidden, NotFound, invalid
@@ -121,79 +121,6 @@ def _check_may_write(*, user: User, message: Message) -> None:
 def _check_member(*, user: User, conversation: Conversation) -> None:
     if not ConversationMember.objects.filter(conversation=conversation, user=user).exists():
         raise NotFound("Conversation not found.")
-
-
-# --- notifications -----------------------------------------------------------------------
-
-
-@transaction.atomic
-def notify(
-    *,
-    recipients: Iterable[User],
-    kind: str,
-    actor: User | None,
-    text: str,
-    url: str = "",
-    project: Project | None = None,
-    data: dict | None = None,
-) -> list[Notification]:
-    """Create one notification per recipient and push `notification.created` to each of them.
-
-    The public entry point for other apps (ticket mentions, assignments, watchers). The
-    actor is never notified of their own action; duplicates and inactive users are dropped.
-    The caller has checked that each recipient may see what `url` points to.
-    """
-    if kind not in Notification.Kind.values:
-        raise ValueError(f"Unknown notification kind {kind!r}.")
-    actor_id = actor.pk if actor is not None else None
-    unique: dict[int, User] = {}
-    for recipient in recipients:
-        if recipient.pk != actor_id and recipient.is_active:
-            unique.setdefault(recipient.pk, recipient)
-    if not unique:
-        return []
-    notifications = Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient=recipient,
-                kind=kind,
-                actor=actor,
-                text=text[:500],
-                url=url[:500],
-                project=project,
-                data=data or {},
-            )
-            for recipient in unique.values()
-        ]
-    )
-    for notification in notifications:
-        publish(
-            "notification.created",
-            _plain(NotificationSerializer(notification).data),
-            user_ids=[notification.recipient_id],
-            actor_id=actor_id,
-        )
-    return notifications
-
-
-@transaction.atomic
-def notification_mark_read(*, user: User, notification: Notification) -> Notification:
-    if notification.recipient_id != user.pk:
-        raise NotFound("Notification not found.")
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        notification.save(update_fields=["read_at"])
-        publish("notification.read", {"ids": [notification.pk]}, user_ids=[user.pk], actor_id=user.pk)
-    return notification
-
-
-@transaction.atomic
-def notification_mark_all_read(*, user: User) -> int:
-    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    marked = unread.update(read_at=timezone.now())
-    if marked:
-        publish("notification.read", {"all": True}, user_ids=[user.pk], actor_id=user.pk)
-    return marked
 
 
 def _notify_mentions(

@@ -27,7 +27,4 @@ urlpatterns = [
     path(
         "projects/<str:slug>/topics/<int:topic_id>/replies", api.TopicRepliesView.as_view(), name="chat-topic-replies"
     ),
-    path("notifications", api.NotificationsView.as_view(), name="chat-notifications"),
-    path("notifications/read-all", api.NotificationsReadAllView.as_view(), name="chat-notifications-read-all"),
-    path("notifications/<int:notification_id>/read", api.NotificationReadView.as_view(), name="chat-notification-read"),
 ]

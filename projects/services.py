@@ -89,6 +89,11 @@ def color_pick(seed: str) -> str:
 # --------------------------------------------------------------------------- organizations
 
 
+def organization_slug_taken(name: str) -> bool:
+    """True if an organization uses `name` (case-insensitive); user names may not take it."""
+    return Organization.objects.filter(slug__iexact=name).exists()
+
+
 def namespace_taken(name: str) -> bool:
     """True if a user or an organization already uses `name` (case-insensitive)."""
     return (

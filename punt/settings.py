@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "projects",
     "tickets",
     "chat",
+    "notifications",
     "webhooks",
     "dialects",
     "web",
@@ -207,13 +208,13 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "punt.api.authentication.ApiKeyAuthentication",
-        "punt.api.authentication.BearerAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
+        "accounts.authentication.BearerAuthentication",
         "punt.api.authentication.CsrfSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "punt.api.permissions.ApiKeyScope",
+        "accounts.permissions.ApiKeyScope",
     ],
     "DEFAULT_RENDERER_CLASSES": ["punt.api.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [

@@ -17,6 +17,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("tickets.urls")),
     path("", include("tickets.time_urls")),
     path("", include("chat.urls")),
+    path("", include("notifications.urls")),
     path("", include("webhooks.urls")),
     path("", include("punt.ops.urls")),
 ]

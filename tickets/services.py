@@ -36,7 +36,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from accounts.models import User
 from accounts.serializers import user_brief
 from accounts.services import system_settings
-from chat.services import notify
+from notifications.services import notify
 from projects.models import Column, Label, Membership, Project, Sprint
 from projects.permissions import MANAGE, has_role, visible_projects
 from projects.services import column_for_category, columns_create_defaults

@@ -20,6 +20,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import ApiKeyAuthentication
 from dialects.agentsmesh import serializers as s
 from dialects.common import ERROR, MAX_PAGING, DialectErrorsMixin, valid
 from projects import selectors as project_selectors
@@ -27,7 +28,6 @@ from projects import services as project_services
 from projects.models import Organization, Project
 from projects.permissions import READ, WRITE, visible_projects
 from punt import errors
-from punt.api.authentication import ApiKeyAuthentication
 from punt.api.request import tab_id
 from punt.errors import NotFound
 from tickets import selectors as ticket_selectors

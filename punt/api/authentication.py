@@ -1,86 +1,22 @@
-"""How API callers prove who they are: API keys, JWT Bearer tokens, or the session cookie."""
+"""Authentication plumbing that needs no account model: the session cookie and the Bearer header.
+
+API keys and JWTs are the accounts app's (accounts.authentication), listed beside the
+session class in settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"].
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
-from django.utils import timezone
-from rest_framework import authentication, exceptions
+from rest_framework import authentication
 from rest_framework.request import Request
-from rest_framework_simplejwt.authentication import JWTAuthentication
-
-from accounts.models import ApiKey, hash_api_key
-
-API_KEY_PREFIX = "punt_"
-# last_used_at is a hint for humans; writing it on every request would turn every read
-# into a write.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def _bearer_token(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, if there is one."""
     header = authentication.get_authorization_header(request).decode("latin-1")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     return None
-
-
-def authenticate_api_key(raw_key: str) -> tuple[Any, ApiKey]:
-    """Return (user, key) for a valid key or raise AuthenticationFailed (401)."""
-    try:
-        key = ApiKey.objects.select_related("user").get(hashed_key=hash_api_key(raw_key))
-    except ApiKey.DoesNotExist:
-        raise exceptions.AuthenticationFailed("Invalid API key.") from None
-    if key.revoked_at is not None:
-        raise exceptions.AuthenticationFailed("This API key has been revoked.")
-    now = timezone.now()
-    if key.expires_at is not None and key.expires_at <= now:
-        raise exceptions.AuthenticationFailed("This API key has expired.")
-    if not key.user.is_active:
-        raise exceptions.AuthenticationFailed("The owner of this API key is deactivated.")
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        # Imported here: accounts.services imports this module (API_KEY_PREFIX).
-        from accounts.services import api_key_mark_used
-
-        api_key_mark_used(api_key=key, now=now)
-    return key.user, key
-
-
-def api_key_from_request(request: Request) -> str | None:
-    header = request.META.get("HTTP_X_API_KEY")
-    if header:
-        return header.strip()
-    query = request.query_params.get("api_key") if hasattr(request, "query_params") else None
-    if query:
-        return query.strip()
-    bearer = _bearer_token(request)
-    if bearer and bearer.startswith(API_KEY_PREFIX):
-        return bearer
-    return None
-
-
-class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """`X-API-Key: punt_…`, `?api_key=punt_…` or `Authorization: Bearer punt_…`."""
-
-    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
-        raw_key = api_key_from_request(request)
-        if raw_key is None:
-            return None
-        return authenticate_api_key(raw_key)
-
-    def authenticate_header(self, request: Request) -> str:
-        return 'Bearer realm="api"'
-
-
-class BearerAuthentication(JWTAuthentication):
-    """JWT access tokens (simplejwt); leaves `Bearer punt_…` API keys to ApiKeyAuthentication."""
-
-    def authenticate(self, request: Request) -> Any:
-        token = _bearer_token(request)
-        if token is None or token.startswith(API_KEY_PREFIX):
-            return None
-        return super().authenticate(request)
 
 
 class CsrfSessionAuthentication(authentication.SessionAuthentication):

@@ -1,5 +1,5 @@
-"""OpenAPI security schemes for PUNT's authentication classes, so Swagger's Authorize
-button accepts a JWT, an API key (header or query) or uses the browser's session.
+"""The OpenAPI security scheme of punt's session class (accounts.schema has the API key's and
+the JWT's), so Swagger's Authorize button can use the browser's session.
 
 Imported from AccountsConfig.ready(): drf-spectacular finds extensions by subclassing.
 """
@@ -10,34 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.plumbing import build_bearer_security_scheme_object
-
-
-class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "punt.api.authentication.ApiKeyAuthentication"
-    name = ["apiKeyHeader", "apiKeyQuery"]
-
-    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
-        # Either place works (OR); a dict with both names would demand both (AND).
-        return [{"apiKeyHeader": []}, {"apiKeyQuery": []}]
-
-    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
-        return [
-            {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "An API key: punt_…"},
-            {"type": "apiKey", "in": "query", "name": "api_key", "description": "An API key: punt_…"},
-        ]
-
-
-class BearerScheme(OpenApiAuthenticationExtension):
-    target_class = "punt.api.authentication.BearerAuthentication"
-    name = "jwtAuth"
-    # Above simplejwt's own extension, which would also claim this subclass.
-    priority = 1
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return build_bearer_security_scheme_object(
-            header_name="HTTP_AUTHORIZATION", token_prefix="Bearer", bearer_format="JWT"
-        )
 
 
 class CsrfSessionScheme(OpenApiAuthenticationExtension):

@@ -17,8 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from punt.api.permissions import ApiKeyScope
+from accounts.permissions import ApiKeyScope
 from punt.ops import backup, metrics
+from punt.ops.site_counts import SiteCountsCollector
 
 
 class HasGlobalRole(permissions.BasePermission):
@@ -187,4 +188,4 @@ class MetricsView(APIView):
         tags=["admin"],
     )
     def get(self, request: Request) -> HttpResponse:
-        return HttpResponse(metrics.render(), content_type=metrics.CONTENT_TYPE)
+        return HttpResponse(metrics.render(collectors=[SiteCountsCollector()]), content_type=metrics.CONTENT_TYPE)

@@ -54,9 +54,12 @@ DATA_NAME = "data.json"
 MEDIA_PREFIX = "media/"
 
 # Every model of these apps is backed up and replaced on restore.
-BACKUP_APPS = ("accounts", "projects", "tickets", "chat", "webhooks")
+BACKUP_APPS = ("accounts", "projects", "tickets", "chat", "notifications", "webhooks")
 # Users belong to auth groups, which are site data too (permissions are not: migrate makes them).
 EXTRA_MODELS = ("auth.Group",)
+# Models that moved to another app since archives were first written: an older archive's
+# rows (and its groups' permissions on them) are read under the new label.
+MOVED_MODELS = {"chat.notification": "notifications.notification"}
 # Rows created by `migrate` whose ids are per database: referred to by natural key.
 NATURAL_KEY_MODELS = frozenset({"auth.permission", "contenttypes.contenttype"})
 # Apps whose migration state decides whether an archive's rows fit this database.
@@ -412,11 +415,39 @@ def _check_schema(schema: dict[str, Any]) -> None:
         )
 
 
+def _relabel_moved_models(rows: Any) -> Any:
+    """Rows of an archive written before a model moved app, under the model's current label."""
+    if not isinstance(rows, list):
+        return rows
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        label = row.get("model")
+        if isinstance(label, str) and label.lower() in MOVED_MODELS:
+            row["model"] = MOVED_MODELS[label.lower()]
+        if label == "auth.group" and isinstance(row.get("fields"), dict):
+            permissions = row["fields"].get("permissions")
+            if isinstance(permissions, list):
+                row["fields"]["permissions"] = [_relabel_permission(key) for key in permissions]
+    return rows
+
+
+def _relabel_permission(natural_key: Any) -> Any:
+    # A permission's natural key is [codename, app_label, model].
+    if isinstance(natural_key, list) and len(natural_key) == 3:
+        codename, app_label, model = natural_key
+        moved = MOVED_MODELS.get(f"{app_label}.{model}")
+        if moved is not None:
+            return [codename, *moved.split(".")]
+    return natural_key
+
+
 def _parse_data(archive: zipfile.ZipFile, allowed: set[str]) -> list[DeserializedObject]:
     """Every row of data.json, built (not saved) so a bad row is found before anything is deleted."""
     try:
         with archive.open(DATA_NAME) as raw:
-            objects = list(serializers.deserialize("json", io.TextIOWrapper(raw, encoding="utf-8")))
+            rows = json.load(io.TextIOWrapper(raw, encoding="utf-8"))
+        objects = list(serializers.deserialize("python", _relabel_moved_models(rows)))
     except (DeserializationError, *_CORRUPT) as exc:
         raise BackupError(f"The archive's data.json cannot be read: {exc}") from exc
     for obj in objects:

@@ -20,7 +20,7 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # "text/plain; version=0.0.4; charset=utf-8"
@@ -109,26 +109,6 @@ def record_webhook_delivery(provider: str, outcome: str) -> None:
 # --- scraping ---------------------------------------------------------------------------------------
 
 
-class SiteCountsCollector:
-    """Counts read from the database at scrape time (one query each), so every process agrees."""
-
-    def collect(self) -> Iterable[Metric]:
-        from django.contrib.auth import get_user_model
-
-        from projects.models import Project
-        from tickets.models import Ticket
-
-        users = GaugeMetricFamily("punt_users", "Active user accounts.")
-        users.add_metric([], get_user_model().objects.filter(is_active=True).count())
-        yield users
-        projects = GaugeMetricFamily("punt_projects", "Projects that are not archived.")
-        projects.add_metric([], Project.objects.filter(archived_at__isnull=True).count())
-        yield projects
-        tickets = GaugeMetricFamily("punt_open_tickets", "Open tickets (not closed, not deleted).")
-        tickets.add_metric([], Ticket.objects.filter(state=Ticket.State.OPENED, deleted_at__isnull=True).count())
-        yield tickets
-
-
 class _RegistryCollector:
     """Lets one scrape registry include the default registry's collectors."""
 
@@ -139,21 +119,25 @@ class _RegistryCollector:
         return self.registry.collect()
 
 
-def scrape_registry(*, include_site_counts: bool = True) -> CollectorRegistry:
-    """A registry for one scrape: this process's (or every process's) metrics plus the counts."""
+def scrape_registry(*, collectors: Iterable[Any] = ()) -> CollectorRegistry:
+    """A registry for one scrape: this process's (or every process's) metrics plus `collectors`.
+
+    The counts read from the apps' tables (punt.ops.site_counts) come in as a collector: this
+    module is plumbing the event bus imports, so it imports no app.
+    """
     registry = CollectorRegistry(auto_describe=False)
     if multiprocess_dir():
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(_RegistryCollector(REGISTRY))
-    if include_site_counts:
-        registry.register(SiteCountsCollector())
+    for collector in collectors:
+        registry.register(collector)
     return registry
 
 
-def render(*, include_site_counts: bool = True) -> bytes:
+def render(*, collectors: Iterable[Any] = ()) -> bytes:
     """The Prometheus text exposition (format 0.0.4)."""
-    return generate_latest(scrape_registry(include_site_counts=include_site_counts))
+    return generate_latest(scrape_registry(collectors=collectors))
 
 
 class HttpMetricsMiddleware:

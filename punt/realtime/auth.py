@@ -19,8 +19,8 @@ from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from accounts.authentication import API_KEY_PREFIX, authenticate_api_key
 from accounts.models import ApiKey
-from punt.api.authentication import API_KEY_PREFIX, authenticate_api_key
 
 # Any of these lets an API key follow a project's live events.
 READ_SCOPES = (ApiKey.Scope.PROJECTS_READ, ApiKey.Scope.TICKETS_READ, ApiKey.Scope.CHAT_READ)

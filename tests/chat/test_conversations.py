@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from chat.models import Conversation, ConversationMember, Message, Notification
+from chat.models import Conversation, ConversationMember, Message
+from notifications.models import Notification
 from tests.chat.conftest import listen, make_messages, next_event
 from tests.factories import UserFactory
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from chat.models import Message, Notification, Reaction
+from chat.models import Message, Reaction
+from notifications.models import Notification
 from tests.chat.conftest import CHAT, api_key, chat_url, listen, make_messages, next_event
 from tests.factories import TicketFactory
 

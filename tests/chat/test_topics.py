@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from chat.models import Notification, Topic, TopicReply
+from chat.models import Topic, TopicReply
+from notifications.models import Notification
 from projects.models import Membership
 from tests.chat.conftest import listen, next_event
 from tests.factories import MembershipFactory, UserFactory

@@ -24,6 +24,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from chat.models import Message, Reaction
+from notifications.models import Notification
+from notifications.services import notify
 from projects.models import OrganizationMembership
 from punt.ops import backup
 from tests.factories import LabelFactory, OrganizationFactory, SprintFactory, TicketFactory, UserFactory
@@ -63,6 +65,15 @@ def seed_site(personas) -> dict[str, Any]:
     personas.owner.avatar.save("olivia.webp", ContentFile(b"RIFF-not-really-webp"), save=True)
     message = Message.objects.create(project=project, author=personas.member, body="Hi all")
     Reaction.objects.create(message=message, user=personas.owner, emoji="+1")
+    notify(
+        recipients=[personas.owner],
+        kind=Notification.Kind.MENTION,
+        actor=personas.member,
+        text="mary mentioned you",
+        url=f"/projects/{project.namespace}/{project.path}/tickets/{parent.number}",
+        project=project,
+        data={"ticket": parent.key},
+    )
     # Permission ids differ between databases: these travel as natural keys.
     editors = Group.objects.create(name="editors")
     editors.permissions.add(Permission.objects.get(codename="change_ticket"))
@@ -112,6 +123,7 @@ def api_reads(client: APIClient, slug: str, files: dict[str, Any]) -> dict[str, 
         f"/api/v1/projects/{slug}/cards/{key}/attachments",
         f"/api/v1/projects/{slug}/cards/{key}/links",
         f"/api/v1/projects/{slug}/chat/messages",
+        "/api/v1/notifications",
         "/api/v1/reports/time?group_by=ticket&from=2026-11-01&to=2026-11-30",
     ]
     reads = {}
@@ -339,6 +351,42 @@ def test_round_trip_into_an_empty_database(staff, personas):
     # Sequences were reset: new rows get fresh ids instead of colliding with restored ones.
     assert UserFactory(username="newcomer").pk > max_user_id
     assert TicketFactory(project=personas.project).number == 3
+
+
+def test_archive_made_before_notifications_moved_restores(staff, personas):
+    """Archives written while notifications lived in chat hold `chat.notification` rows."""
+    files = seed_site(personas)
+    editors = Group.objects.get(name="editors")
+    editors.permissions.add(Permission.objects.get(codename="view_notification"))
+    owner = as_user(personas.owner)
+    before_reads = api_reads(owner, "blog", files)
+    assert before_reads["/api/v1/notifications"]["results"][0]["text"] == "mary mentioned you"
+    before_rows = dump_all()
+    archive = download(as_user(staff.site_admin))
+    rows = json.loads(read_members(archive)[backup.DATA_NAME])
+    for row in rows:
+        if row["model"] == "notifications.notification":
+            row["model"] = "chat.notification"
+        if row["model"] == "auth.group":
+            row["fields"]["permissions"] = [
+                [codename, "chat", model] if app == "notifications" else [codename, app, model]
+                for codename, app, model in row["fields"]["permissions"]
+            ]
+    assert any(row["model"] == "chat.notification" for row in rows)
+    manifest = json.loads(read_members(archive)[backup.MANIFEST_NAME])
+    del manifest["schema"]["notifications"]
+    manifest["schema"]["chat"] = "0001_initial"
+    data = json.dumps(rows).encode()
+    manifest["members"][backup.DATA_NAME] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    old_archive = rewrite(archive, data=data, manifest=manifest)
+
+    empty_database()
+    response = restore(as_user(staff.site_admin), old_archive)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["objects"]["notifications.notification"] == 1
+    assert dump_all() == before_rows
+    assert api_reads(owner, "blog", files) == before_reads
 
 
 def test_restore_replaces_newer_data(staff, personas):

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
 from punt.ops import metrics
+from punt.ops.site_counts import SiteCountsCollector
 from tests.factories import TicketFactory
 from tests.ops.conftest import as_user, assert_error_shape, with_jwt, with_key
 from tickets.models import Ticket
@@ -133,7 +134,7 @@ def test_metrics_after_some_activity(staff, personas):
 
 
 def test_site_counts_take_one_query_each(staff, django_assert_num_queries):
-    collector = metrics.SiteCountsCollector()
+    collector = SiteCountsCollector()
     with django_assert_num_queries(3):
         families = list(collector.collect())
     assert [f.name for f in families] == ["punt_users", "punt_projects", "punt_open_tickets"]
@@ -159,7 +160,7 @@ def test_multiprocess_mode_merges_every_process(tmp_path):
         metrics.ws_connected()
         metrics.ws_connected()
         metrics.sse_opened()
-        print(metrics.render(include_site_counts=False).decode())
+        print(metrics.render().decode())
         """
     )
     out = subprocess.run(

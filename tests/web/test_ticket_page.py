@@ -254,7 +254,7 @@ def test_error_pages_render_without_a_request():
 
 
 def test_notifications_on_home_open_and_mark_read(personas: Personas, ticket: Ticket):
-    from chat.models import Notification
+    from notifications.models import Notification
 
     ticket_services.comment_create(ticket=ticket, by=personas.owner, body="@mary please look")
     client = page_client(personas, "member")

@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat import selectors as chat_selectors
-from chat import services as chat_services
+from notifications import selectors as notification_selectors
+from notifications import services as notification_services
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.permissions import visible_projects
@@ -44,7 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("author", "ticket__project__owner_user", "ticket__project__organization")
         .order_by("-created_at", "-id")[:HOME_EVENTS]
     )
-    notifications, _ = chat_selectors.notification_list(user=user, limit=HOME_NOTIFICATIONS)
+    notifications, _ = notification_selectors.notification_list(user=user, limit=HOME_NOTIFICATIONS)
     context = {
         "projects": projects,
         "my_tickets": mine,
@@ -58,7 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
-    chat_services.notification_mark_all_read(user=request.user)
+    notification_services.notification_mark_all_read(user=request.user)
     return redirect("web:home")
 
 
@@ -66,8 +66,9 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 @require_GET
 def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark one notification read and go where it points (only ever inside this site)."""
-    notification = chat_selectors.notification_get(user=request.user, notification_id=notification_id)
-    chat_services.notification_mark_read(user=request.user, notification=notification)
+    # Someone else's notification raises punt.errors.NotFound, which is a 404 page.
+    notification = notification_selectors.notification_get(user=request.user, notification_id=notification_id)
+    notification_services.notification_mark_read(user=request.user, notification=notification)
     target = notification.url or "/"
     if not url_has_allowed_host_and_scheme(target, allowed_hosts=None):
         target = "/"

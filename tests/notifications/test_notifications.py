@@ -6,8 +6,8 @@ from channels.testing import WebsocketCommunicator
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from chat.models import Notification
-from chat.services import notify
+from notifications.models import Notification
+from notifications.services import notify
 from tests.chat.conftest import CHAT, api_key, listen, next_event
 from tests.factories import UserFactory
 

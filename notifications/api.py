@@ -1,0 +1,69 @@
+"""Thin DRF views for the caller's own notifications (anyone else's are 404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from notifications import selectors, services
+from notifications.serializers import (
+    NotificationPageSerializer,
+    NotificationQuerySerializer,
+    NotificationSerializer,
+    ReadAllSerializer,
+)
+
+
+def _input(serializer_class: type, data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class NotificationView(APIView):
+    # Notifications came with chat: API keys with the chat scopes keep reaching them.
+    api_scope = "chat"
+
+
+class NotificationsView(NotificationView):
+    @extend_schema(
+        operation_id="notifications_list",
+        parameters=[
+            OpenApiParameter("unread", bool, description="Only unread notifications."),
+            OpenApiParameter("before", int, description="Only notifications older than this id."),
+            OpenApiParameter("limit", int, description="Page size, 1-100 (default 50)."),
+        ],
+        responses=NotificationPageSerializer,
+        summary="The caller's notifications, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        query = _input(NotificationQuerySerializer, request.query_params)
+        notifications, has_more = selectors.notification_list(
+            user=request.user, unread_only=query["unread"], before=query.get("before"), limit=query["limit"]
+        )
+        return Response(
+            {
+                "results": NotificationSerializer(notifications, many=True).data,
+                "has_more": has_more,
+                "oldest_id": notifications[-1].pk if notifications else None,
+                "unread_count": selectors.notification_unread_count(user=request.user),
+            }
+        )
+
+
+class NotificationReadView(NotificationView):
+    @extend_schema(operation_id="notification_mark_read", request=None, responses=NotificationSerializer)
+    def post(self, request: Request, notification_id: int) -> Response:
+        notification = selectors.notification_get(user=request.user, notification_id=notification_id)
+        notification = services.notification_mark_read(user=request.user, notification=notification)
+        return Response(NotificationSerializer(notification).data)
+
+
+class NotificationsReadAllView(NotificationView):
+    @extend_schema(operation_id="notifications_mark_all_read", request=None, responses=ReadAllSerializer)
+    def post(self, request: Request) -> Response:
+        return Response({"marked": services.notification_mark_all_read(user=request.user)})

@@ -1,0 +1,103 @@
+"""Every write to notifications: create them (for other apps), mark them read.
+
+`notify` is the entry point for the apps that have something to tell a user (ticket
+mentions, assignments and watchers; chat mentions and DMs). Events go out on commit
+through punt.events.publish, on each recipient's user group only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from notifications.models import Notification
+from notifications.serializers import NotificationSerializer
+from projects.models import Project
+from punt.errors import NotFound
+from punt.events import publish
+
+TEXT_MAX_LENGTH = 500
+
+
+def _plain(data: Any) -> Any:
+    # Channel layers (msgpack on Redis) want plain dicts/lists/strings, not DRF's
+    # ReturnDict or datetimes.
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+@transaction.atomic
+def notify(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    actor: User | None,
+    text: str,
+    url: str = "",
+    project: Project | None = None,
+    data: dict | None = None,
+) -> list[Notification]:
+    """Create one notification per recipient and push `notification.created` to each of them.
+
+    The public entry point for other apps (ticket mentions, assignments, watchers). The
+    actor is never notified of their own action; duplicates and inactive users are dropped.
+    The caller has checked that each recipient may see what `url` points to.
+    """
+    if kind not in Notification.Kind.values:
+        raise ValueError(f"Unknown notification kind {kind!r}.")
+    actor_id = actor.pk if actor is not None else None
+    unique: dict[int, User] = {}
+    for recipient in recipients:
+        if recipient.pk != actor_id and recipient.is_active:
+            unique.setdefault(recipient.pk, recipient)
+    if not unique:
+        return []
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=recipient,
+                kind=kind,
+                actor=actor,
+                text=text[:TEXT_MAX_LENGTH],
+                url=url[:TEXT_MAX_LENGTH],
+                project=project,
+                data=data or {},
+            )
+            for recipient in unique.values()
+        ]
+    )
+    for notification in notifications:
+        publish(
+            "notification.created",
+            _plain(NotificationSerializer(notification).data),
+            user_ids=[notification.recipient_id],
+            actor_id=actor_id,
+        )
+    return notifications
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, notification: Notification) -> Notification:
+    """Mark one of `user`'s notifications read (idempotent); anyone else's is NotFound."""
+    if notification.recipient_id != user.pk:
+        raise NotFound("Notification not found.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+        publish("notification.read", {"ids": [notification.pk]}, user_ids=[user.pk], actor_id=user.pk)
+    return notification
+
+
+@transaction.atomic
+def notification_mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of `user` read; returns how many there were."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    marked = unread.update(read_at=timezone.now())
+    if marked:
+        publish("notification.read", {"all": True}, user_ids=[user.pk], actor_id=user.pk)
+    return marked

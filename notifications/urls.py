@@ -1,0 +1,13 @@
+"""/api/v1/notifications: the caller's inbox."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from notifications import api
+
+urlpatterns = [
+    path("notifications", api.NotificationsView.as_view(), name="notifications"),
+    path("notifications/read-all", api.NotificationsReadAllView.as_view(), name="notifications-read-all"),
+    path("notifications/<int:notification_id>/read", api.NotificationReadView.as_view(), name="notification-read"),
+]

@@ -1,0 +1,57 @@
+"""The move out of chat keeps every notification, its id and its timestamps, both ways."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from tests.factories import UserFactory
+
+BEFORE = [("chat", "0001_initial"), ("notifications", None)]
+AFTER = [("chat", "0002_move_notification_to_notifications"), ("notifications", "0002_notification_inbox")]
+
+
+def migrate_to(targets: list) -> object:
+    """Migrate to `targets`; the historical models there (None, "zero", is left out of the state)."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    executor.loader.build_graph()
+    return executor.loader.project_state([t for t in targets if t[1] is not None]).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_move_to_the_notifications_app_and_back():
+    user = UserFactory(username="mary")
+    created = timezone.now() - datetime.timedelta(days=3)
+    try:
+        old_apps = migrate_to(BEFORE)
+        OldNotification = old_apps.get_model("chat", "Notification")
+        row = OldNotification.objects.create(
+            recipient_id=user.pk, kind="mention", text="hi", url="/x", data={"a": [1]}, read_at=created
+        )
+        OldNotification.objects.filter(pk=row.pk).update(created_at=created)
+
+        new_apps = migrate_to(AFTER)
+        NewNotification = new_apps.get_model("notifications", "Notification")
+        moved = NewNotification.objects.get()
+        assert (moved.pk, moved.recipient_id, moved.kind, moved.text, moved.url, moved.data) == (
+            row.pk,
+            user.pk,
+            "mention",
+            "hi",
+            "/x",
+            {"a": [1]},
+        )
+        assert (moved.created_at, moved.read_at) == (created, created)
+        # The id sequence moved past the copied rows.
+        assert NewNotification.objects.create(recipient_id=user.pk, kind="dm", text="next").pk > row.pk
+
+        back = migrate_to(BEFORE).get_model("chat", "Notification")
+        assert sorted(back.objects.values_list("pk", "text")) == [(row.pk, "hi"), (row.pk + 1, "next")]
+    finally:
+        migrate_to(AFTER)
