@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from projects import fastpath
+from projects.board_contents import board_contents
 from projects.models import Column, Label, Membership, Organization, OrganizationMembership, Project, Sprint
 from projects.permissions import RANK, READ, Role, check_role, remember_role, visible_projects
 from projects.services import BURNDOWN_MAX_DAYS
@@ -80,8 +81,6 @@ def organization_membership_get(*, org: Organization, username: str) -> Organiza
 
 
 def _project_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
-    from tickets.models import Ticket
-
     member_count = (
         Membership.objects.filter(project=OuterRef("pk"))
         .order_by()
@@ -89,16 +88,9 @@ def _project_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    open_count = (
-        Ticket.objects.filter(project=OuterRef("pk"), deleted_at__isnull=True, state="opened")
-        .order_by()
-        .values("project")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     return queryset.annotate(
         member_count=Coalesce(Subquery(member_count, output_field=IntegerField()), Value(0)),
-        open_ticket_count=Coalesce(Subquery(open_count, output_field=IntegerField()), Value(0)),
+        open_ticket_count=Coalesce(board_contents().open_ticket_count(), Value(0)),
     )
 
 
@@ -246,13 +238,7 @@ def sprint_get(*, project: Project, pk: int) -> Sprint:
 
 
 def sprint_tickets(*, sprint: Sprint) -> QuerySet[Any]:
-    from tickets.models import Ticket
-
-    return (
-        Ticket.objects.filter(sprint=sprint, deleted_at__isnull=True)
-        .select_related("project", "column", "assignee")
-        .order_by("column__order", "rank", "id")
-    )
+    return board_contents().sprint_tickets(sprint=sprint)
 
 
 def sprint_burndown(*, sprint: Sprint, today: date | None = None) -> dict[str, Any]:
@@ -262,12 +248,10 @@ def sprint_burndown(*, sprint: Sprint, today: date | None = None) -> dict[str, A
     remaining on a day unless it was closed (closed_at) by the end of that day. Days after
     today have `remaining: null`. Capped at BURNDOWN_MAX_DAYS days.
     """
-    from tickets.models import Ticket
-
     today = today or timezone.localdate()
     start = sprint.start_date or (timezone.localdate(sprint.started_at) if sprint.started_at else None)
     end = sprint.end_date or (timezone.localdate(sprint.completed_at) if sprint.completed_at else today)
-    rows = list(Ticket.objects.filter(sprint=sprint, deleted_at__isnull=True).values_list("estimate", "closed_at"))
+    rows = board_contents().sprint_estimates(sprint=sprint)
     total = sum(estimate or 0 for estimate, _ in rows)
     result: dict[str, Any] = {
         "sprint_id": sprint.pk,

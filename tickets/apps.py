@@ -1,6 +1,16 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
 class TicketsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "tickets"
+
+    def ready(self) -> None:
+        from projects.board_contents import board_contents_register
+        from tickets.board_services import TicketBoardContents
+
+        # Columns, sprints and projects hold tickets; projects reaches them through this hook
+        # so that tickets depends on projects and not the other way round.
+        board_contents_register(TicketBoardContents())

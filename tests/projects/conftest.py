@@ -30,7 +30,8 @@ class Published:
 @pytest.fixture
 def published(monkeypatch) -> Published:
     recorder = Published()
-    monkeypatch.setattr("projects.services.publish", recorder)
+    for module in ("organizations", "projects", "members", "columns", "labels", "sprints"):
+        monkeypatch.setattr(f"projects.services.{module}.publish", recorder)
     return recorder
 
 
