@@ -19,7 +19,7 @@ from punt.admin_tools import ServiceAdmin
 from tickets import services
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, TimeEntry, Watcher
 from tickets.selectors import CARD_KEY_RE
-from tickets.time_services import time_entry_delete, time_entry_update
+from tickets.services.time import time_entry_delete, time_entry_update
 
 
 class ReadOnlyInline(admin.TabularInline):

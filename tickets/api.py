@@ -228,7 +228,7 @@ class CardMoveView(TicketsApiView):
         data = _input(s.CardMoveToColumnInput, request.data)
         column = selectors.column_get(project=self.project(), column_id=data.pop("column_id"))
         card = selectors.ticket_for_write(project=self.project(), card_id=card_id)
-        return Response(services.card_move(ticket=card, column=column, **data, **self.actor()))
+        return Response(services.ticket_move(ticket=card, column=column, reload=False, **data, **self.actor()).card)
 
 
 class CardReorderView(TicketsApiView):
@@ -244,7 +244,8 @@ class CardReorderView(TicketsApiView):
         data = _input(s.CardMoveInput, request.data)
         data.pop("column_id", None)
         ticket = self.card()
-        return Response(services.card_move(ticket=ticket, column=ticket.column, **data, **self.actor()))
+        moved = services.ticket_move(ticket=ticket, column=ticket.column, reload=False, **data, **self.actor())
+        return Response(moved.card)
 
 
 class DeletedCardsView(TicketsApiView):

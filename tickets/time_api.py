@@ -26,8 +26,8 @@ from projects.permissions import WRITE
 from projects.selectors import project_for
 from punt.api.request import tab_id
 from tickets import time_selectors as selectors
-from tickets import time_services as services
 from tickets.models import TimeEntry
+from tickets.services import time as services
 
 ERROR = OpenApiResponse(description='Error: {"error": "...", "details": [{"field", "message"}]}')
 FORMAT = OpenApiParameter(

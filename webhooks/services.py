@@ -4,7 +4,7 @@ Every public function is keyword-only and runs in one transaction, except the fe
 say why not: the event-bus hook (it joins the publisher's transaction), the delivery
 worker (no transaction may span an HTTP call) and the Idempotency-Key wrapper (it owns
 its transaction). Callers have already checked the caller's role (projects.permissions)
-or the hook's signature; ticket and chat rules live in tickets/services.py and
+or the hook's signature; ticket and chat rules live in tickets/services/ and
 chat/services.py, which these functions call.
 """
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from punt import events
 from tickets import services
 from tickets.models import Ticket
 
@@ -36,5 +37,7 @@ def published(monkeypatch) -> list[dict[str, Any]]:
     def record(event: str, payload: dict[str, Any], **kwargs: Any) -> None:
         calls.append({"event": event, "payload": payload, **kwargs, "user_ids": list(kwargs.get("user_ids", ()))})
 
-    monkeypatch.setattr(services, "publish", record)
+    # The services call `events.publish` (looked up at call time); apps that import `publish`
+    # by name (notifications, projects) keep theirs, as before.
+    monkeypatch.setattr(events, "publish", record)
     return calls

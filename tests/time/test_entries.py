@@ -106,12 +106,10 @@ def test_api_keys_need_the_tickets_write_scope(board):
 
 
 def test_logging_publishes_an_event_to_the_project(board, monkeypatch):
-    from tickets import time_services
+    from punt import events
 
     sent: list[tuple[str, dict, int | None]] = []
-    monkeypatch.setattr(
-        time_services, "publish", lambda event, payload, **kw: sent.append((event, payload, kw["project_id"]))
-    )
+    monkeypatch.setattr(events, "publish", lambda event, payload, **kw: sent.append((event, payload, kw["project_id"])))
     entry = log(board.p.member, board.blog1, 30, "2025-11-03")
     assert sent == [
         (

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.permissions import MANAGE, WRITE, has_role
+from punt import events
 from punt.errors import Conflict, Forbidden
 from punt.errors import invalid as _invalid
-from punt.events import publish
 from tickets.models import Event, Ticket, TimeEntry
 
 MAX_MINUTES = 24 * 60
@@ -62,7 +62,7 @@ def time_entry_payload(entry: TimeEntry) -> dict[str, Any]:
 def _publish(event: str, entry: TimeEntry, *, by: Any, tab_id: str | None) -> None:
     # Computed now: after a delete the row (and its pk) is gone.
     payload = time_entry_payload(entry)
-    publish(event, payload, project_id=entry.ticket.project_id, tab_id=tab_id, actor_id=getattr(by, "pk", None))
+    events.publish(event, payload, project_id=entry.ticket.project_id, tab_id=tab_id, actor_id=getattr(by, "pk", None))
 
 
 @transaction.atomic

@@ -1,0 +1,87 @@
+"""Writes for tickets, their timeline, checklists, attachments, git links, watchers and time entries.
+
+Every public function is keyword-only, runs in one transaction (a bad input leaves
+nothing behind) and publishes its events on commit through punt.events.publish.
+Callers have already checked the caller's role with projects.permissions; the rules that
+depend on *who* acts (edit own comment, delete own or admin) are checked here.
+
+One module per subject, as Zulip's `zerver/actions/`: `tickets` (create, update, delete,
+close, reopen, restore), `moves` (ranks, column locks, WIP limits: card order is explained
+there), `comments`, `checklists`, `attachments`, `links` (git links), `watchers`, `time`
+(time entries), `mentions` (references in text, Markdown), `inputs` (resolving field
+values) and `common` (what they share). The public names are re-exported here, so
+`from tickets import services; services.ticket_create(...)` works as before.
+
+Every module publishes through `events.publish` (`from punt import events`), looked up at
+call time: a test that wants the events patches `punt.events.publish`.
+"""
+
+from __future__ import annotations
+
+from tickets.services.attachments import ALLOWED_TYPES, PayloadTooLarge, attachment_add, attachment_delete
+from tickets.services.checklists import (
+    checklist_item_add,
+    checklist_item_delete,
+    checklist_item_update,
+    checklist_reorder,
+)
+from tickets.services.comments import COMMENT_MAX, comment_create, comment_delete, comment_payload, comment_update
+from tickets.services.common import UNSET, card_payload, ticket_brief, ticket_html_url
+from tickets.services.inputs import resolve_labels, resolve_parent, resolve_sprint, resolve_user
+from tickets.services.links import git_link_add
+from tickets.services.mentions import render_markdown
+from tickets.services.moves import RANK_GAP, WipLimitExceeded, ticket_move
+from tickets.services.tickets import (
+    reopen_column,
+    ticket_close,
+    ticket_create,
+    ticket_delete,
+    ticket_destroy,
+    ticket_reopen,
+    ticket_restore,
+    ticket_update,
+)
+from tickets.services.time import time_entry_create, time_entry_delete, time_entry_update
+from tickets.services.watchers import ticket_unwatch, ticket_watch
+
+__all__ = [
+    "ALLOWED_TYPES",
+    "COMMENT_MAX",
+    "RANK_GAP",
+    "UNSET",
+    "PayloadTooLarge",
+    "WipLimitExceeded",
+    "attachment_add",
+    "attachment_delete",
+    "card_payload",
+    "checklist_item_add",
+    "checklist_item_delete",
+    "checklist_item_update",
+    "checklist_reorder",
+    "comment_create",
+    "comment_delete",
+    "comment_payload",
+    "comment_update",
+    "git_link_add",
+    "render_markdown",
+    "reopen_column",
+    "resolve_labels",
+    "resolve_parent",
+    "resolve_sprint",
+    "resolve_user",
+    "ticket_brief",
+    "ticket_close",
+    "ticket_create",
+    "ticket_delete",
+    "ticket_destroy",
+    "ticket_html_url",
+    "ticket_move",
+    "ticket_reopen",
+    "ticket_restore",
+    "ticket_unwatch",
+    "ticket_update",
+    "ticket_watch",
+    "time_entry_create",
+    "time_entry_delete",
+    "time_entry_update",
+]

@@ -1,0 +1,103 @@
+"""Small helpers the tickets services share: actor ids, payloads, timeline rows, input checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from projects.models import Project
+from punt.errors import invalid as _invalid
+from tickets import cards
+from tickets.models import Event, Ticket
+
+# Ids are 64-bit: a longer digit string names no row (and would overflow SQLite's integers).
+ID_MAX = 2**63 - 1
+UNSET: Any = object()
+Action = str  # the verb of an action event
+
+
+def _actor_id(by: Any) -> int | None:
+    return getattr(by, "pk", None)
+
+
+# --------------------------------------------------------------------------- payloads
+
+
+def ticket_brief(ticket: Ticket) -> dict[str, Any]:
+    return {"id": ticket.pk, "key": ticket.key, "title": ticket.title}
+
+
+def card_payload(ticket: Ticket, *, full: bool = False) -> dict[str, Any]:
+    """The compact card the board events carry (the same shape as the board endpoint).
+
+    `full`: the full card (lists, write responses). Read as the board reads its cards.
+    """
+    return cards.card(ticket, shape=cards.FULL if full else cards.COMPACT)
+
+
+def _reload(ticket: Ticket) -> Ticket:
+    from tickets.selectors import tickets_for_project
+
+    return tickets_for_project(project=ticket.project, deleted=ticket.deleted_at is not None).get(pk=ticket.pk)
+
+
+def _json(value: Any) -> Any:
+    """A value as it is stored in an update event's old/new data."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def ticket_html_url(project: Project, number: int) -> str:
+    return f"/projects/{project.namespace}/{project.path}/tickets/{number}"
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+def _event(ticket: Ticket, by: Any, kind: str, text: str = "", data: dict[str, Any] | None = None) -> Event:
+    return Event.objects.create(ticket=ticket, kind=kind, author=by, text=text, data=data or {})
+
+
+def _touch(ticket: Ticket) -> None:
+    """Bump updated_at for changes that live in other tables (comments, checklist, ...)."""
+    now = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    ticket.updated_at = now
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _as_id(text: str) -> int | None:
+    """`text` as a row id if it is a plain ASCII number in range, else None.
+
+    str.isdigit() alone accepts "²" (int() then raises) and numbers no column can hold.
+    """
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= ID_MAX else None
+
+
+def _iexact_any(field: str, values: Iterable[str]) -> Q:
+    """Case-insensitive `field IN values` (portable: no database-specific collation)."""
+    condition = Q(pk__in=[])
+    for value in values:
+        condition |= Q(**{f"{field}__iexact": value})
+    return condition
+
+
+def _choice(field: str, value: Any, choices: type) -> str:
+    if value not in choices.values:
+        raise _invalid(field, f"'{value}' is not one of {', '.join(choices.values)}.")
+    return value
