@@ -4,7 +4,7 @@ Tickets live in columns and sprints, so deleting a column, changing its category
 a sprint or deleting a project changes tickets, and a few reads count or list them. But the
 tickets app depends on projects, never the other way round (tests/test_dependencies.py). So
 projects states here what it needs from whatever a board holds, and the tickets app registers
-its implementation (tickets/board_services.py) from TicketsConfig.ready(), the way projects
+its implementation (tickets/services/board.py) from TicketsConfig.ready(), the way projects
 registers its organization slugs with accounts (accounts.services.username_claim_register).
 
 Each method runs inside the caller's transaction; the caller holds the locks its docstring

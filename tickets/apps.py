@@ -9,7 +9,7 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from projects.board_contents import board_contents_register
-        from tickets.board_services import TicketBoardContents
+        from tickets.services.board import TicketBoardContents
 
         # Columns, sprints and projects hold tickets; projects reaches them through this hook
         # so that tickets depends on projects and not the other way round.

@@ -14,7 +14,7 @@ import pytest
 import projects.services
 from projects import board_contents
 from projects import services as project_services
-from tickets.board_services import TicketBoardContents
+from tickets.services.board import TicketBoardContents
 
 PACKAGE = Path(projects.services.__file__).parent
 
