@@ -9,8 +9,8 @@ One module per subject, as Zulip's `zerver/actions/`: `tickets` (create, update,
 close, reopen, restore), `moves` (ranks, column locks, WIP limits: card order is explained
 there), `comments`, `checklists`, `attachments`, `links` (git links), `watchers`, `time`
 (time entries), `board` (what column, sprint and project changes do to the tickets on them,
-reached by projects through projects.board_contents), `mentions` (references in text, Markdown), `inputs` (resolving field
-values) and `common` (what they share). The public names are re-exported here, so
+reached by projects through projects.board_contents), `mentions` (references in text,
+Markdown), `inputs` (resolving field values) and `common` (what they share). The public names are re-exported here, so
 `from tickets import services; services.ticket_create(...)` works as before.
 
 Every module publishes through `events.publish` (`from punt import events`), looked up at
