@@ -319,15 +319,18 @@ class ColumnViewSet(ProjectScopedView, GenericViewSet):
     )
     @action(detail=False, methods=["patch"])
     def reorder(self, request: Request, slug: str) -> Response:
-        project = self.project(MANAGE)
-        data = s.input_data(s.ColumnReorderInputSerializer, request.data)
-        services.columns_reorder(project=project, order=data["order"], **_actor(request))
-        return Response(s.ColumnSerializer(selectors.project_columns(project=project), many=True).data)
+        return self.reorder_columns(request)
 
     @extend_schema(request=s.ColumnReorderInputSerializer, responses=s.ColumnSerializer(many=True))
     @reorder.mapping.put
     def reorder_put(self, request: Request, slug: str) -> Response:
-        return self.reorder(request, slug)
+        return self.reorder_columns(request)
+
+    def reorder_columns(self, request: Request) -> Response:
+        project = self.project(MANAGE)
+        data = s.input_data(s.ColumnReorderInputSerializer, request.data)
+        services.columns_reorder(project=project, order=data["order"], **_actor(request))
+        return Response(s.ColumnSerializer(selectors.project_columns(project=project), many=True).data)
 
     @extend_schema(responses=s.ColumnSerializer)
     def retrieve(self, request: Request, slug: str, column_id: int) -> Response:
