@@ -18,6 +18,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.viewsets import ViewSet
 
 from accounts import selectors, services
 from accounts.models import User
@@ -266,9 +267,9 @@ class AvatarView(APIView):
 
 
 @extend_schema(tags=["api keys"])
-class ApiKeyListView(APIView):
+class ApiKeyViewSet(ViewSet):
     @extend_schema(responses={200: ApiKeySerializer(many=True)}, summary="Your API keys (not revoked)")
-    def get(self, request: Request) -> Response:
+    def list(self, request: Request) -> Response:
         return Response(ApiKeySerializer(selectors.api_key_list(user=request.user), many=True).data)
 
     @extend_schema(
@@ -276,7 +277,7 @@ class ApiKeyListView(APIView):
         responses={201: ApiKeyCreatedSerializer, 400: ERROR},
         summary="Create an API key (the secret is shown once, in this response)",
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         data = _valid(ApiKeyCreateInputSerializer, request)
         key, raw = services.api_key_create(
             user=request.user, name=data["name"], scopes=data["scopes"], expires_at=data["expires_at"]
@@ -284,11 +285,8 @@ class ApiKeyListView(APIView):
         body = {**ApiKeySerializer(key).data, "key": raw}
         return Response(body, status=status.HTTP_201_CREATED)
 
-
-@extend_schema(tags=["api keys"])
-class ApiKeyDetailView(APIView):
     @extend_schema(request=None, responses={204: None, 404: ERROR}, summary="Revoke an API key")
-    def delete(self, request: Request, key_id: int) -> Response:
+    def destroy(self, request: Request, key_id: int) -> Response:
         services.api_key_revoke(api_key=selectors.api_key_get(user=request.user, key_id=key_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -15,8 +15,13 @@ urlpatterns = [
     path("users/me", api.MeView.as_view(), name="users-me"),
     path("users/me/password", api.PasswordChangeView.as_view(), name="users-me-password"),
     path("users/me/avatar", api.AvatarView.as_view(), name="users-me-avatar"),
-    path("users/me/api-keys", api.ApiKeyListView.as_view(), name="users-me-api-keys"),
-    path("users/me/api-keys/<int:key_id>", api.ApiKeyDetailView.as_view(), name="users-me-api-key"),
+    # One ViewSet mapped by hand: a router's <basename>-list/-detail names would not keep these URL names.
+    path("users/me/api-keys", api.ApiKeyViewSet.as_view({"get": "list", "post": "create"}), name="users-me-api-keys"),
+    path(
+        "users/me/api-keys/<int:key_id>",
+        api.ApiKeyViewSet.as_view({"delete": "destroy"}),
+        name="users-me-api-key",
+    ),
     path("users", api.UserListView.as_view(), name="users"),
     path("users/<int:user_id>", api.UserDetailView.as_view(), name="user-detail"),
     path("admin/system-settings", api.SystemSettingsView.as_view(), name="admin-system-settings"),

@@ -12,10 +12,12 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
 
 from projects import selectors, services
 from projects import serializers as s
@@ -106,27 +108,26 @@ class OrganizationDetailView(OrganizationScopedView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class OrganizationMemberListView(OrganizationScopedView):
+# No docstring: drf-spectacular would make it every operation's description.
+class OrganizationMemberViewSet(OrganizationScopedView, GenericViewSet):
     serializer_class = s.OrganizationMemberSerializer
+    lookup_url_kwarg = "username"
+    lookup_value_converter = "str"
 
     @extend_schema(responses=s.OrganizationMemberSerializer(many=True))
-    def get(self, request: Request, org_slug: str) -> Response:
+    def list(self, request: Request, org_slug: str) -> Response:
         members = selectors.organization_members(org=self.org())
         return Response(s.OrganizationMemberSerializer(members, many=True).data)
 
     @extend_schema(request=s.OrganizationMemberInputSerializer, responses={201: s.OrganizationMemberSerializer})
-    def post(self, request: Request, org_slug: str) -> Response:
+    def create(self, request: Request, org_slug: str) -> Response:
         org = self.org(manage=True)
         data = s.input_data(s.OrganizationMemberInputSerializer, request.data)
         membership = services.organization_member_add(org=org, by=request.user, **data)
         return Response(s.OrganizationMemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
-
-class OrganizationMemberDetailView(OrganizationScopedView):
-    serializer_class = s.OrganizationMemberSerializer
-
     @extend_schema(request=s.OrganizationRoleInputSerializer, responses=s.OrganizationMemberSerializer)
-    def put(self, request: Request, org_slug: str, username: str) -> Response:
+    def update(self, request: Request, org_slug: str, username: str) -> Response:
         org = self.org(manage=True)
         membership = selectors.organization_membership_get(org=org, username=username)
         data = s.input_data(s.OrganizationRoleInputSerializer, request.data)
@@ -134,11 +135,11 @@ class OrganizationMemberDetailView(OrganizationScopedView):
         return Response(s.OrganizationMemberSerializer(membership).data)
 
     @extend_schema(request=s.OrganizationRoleInputSerializer, responses=s.OrganizationMemberSerializer)
-    def patch(self, request: Request, org_slug: str, username: str) -> Response:
-        return self.put(request, org_slug, username)
+    def partial_update(self, request: Request, org_slug: str, username: str) -> Response:
+        return self.update(request, org_slug, username)
 
     @extend_schema(request=None, responses={204: None}, summary="Remove a member (or leave: your own name)")
-    def delete(self, request: Request, org_slug: str, username: str) -> Response:
+    def destroy(self, request: Request, org_slug: str, username: str) -> Response:
         leaving = username.lower() == request.user.username.lower()
         org = self.org() if leaving else self.org(manage=True)
         membership = selectors.organization_membership_get(org=org, username=username)
@@ -217,11 +218,14 @@ class ProjectRestoreView(ProjectScopedView):
 # --------------------------------------------------------------------------- members
 
 
-class MemberListView(ProjectScopedView):
+# No docstring: drf-spectacular would make it every operation's description.
+class MemberViewSet(ProjectScopedView, GenericViewSet):
     serializer_class = s.MemberSerializer
+    lookup_url_kwarg = "username"
+    lookup_value_converter = "str"
 
     @extend_schema(responses=s.MemberSerializer(many=True))
-    def get(self, request: Request, slug: str) -> Response:
+    def list(self, request: Request, slug: str) -> Response:
         members = selectors.project_members(project=self.project(READ))
         return Response(s.MemberSerializer(members, many=True).data)
 
@@ -230,27 +234,21 @@ class MemberListView(ProjectScopedView):
         responses={201: s.MemberSerializer},
         summary="Add a member (admin+; owners are made by transfer-ownership)",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def create(self, request: Request, slug: str) -> Response:
         project = self.project(MANAGE)
         data = s.input_data(s.MemberInputSerializer, request.data)
         membership = services.membership_add(project=project, **data, **_actor(request))
         return Response(s.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
-
-class MemberLeaveView(ProjectScopedView):
-    serializer_class = s.MemberSerializer
-
+    # The router puts list-level actions before members/<username>: "leave" is never a user name.
     @extend_schema(request=None, responses={204: None}, summary="Leave the project (anyone but the owner)")
-    def post(self, request: Request, slug: str) -> Response:
+    @action(detail=False, methods=["post"])
+    def leave(self, request: Request, slug: str) -> Response:
         services.membership_leave(project=self.project(READ), **_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class MemberDetailView(ProjectScopedView):
-    serializer_class = s.MemberSerializer
-
     @extend_schema(request=s.MemberRoleInputSerializer, responses=s.MemberSerializer)
-    def put(self, request: Request, slug: str, username: str) -> Response:
+    def update(self, request: Request, slug: str, username: str) -> Response:
         project = self.project(MANAGE)
         membership = selectors.membership_get(project=project, username=username)
         data = s.input_data(s.MemberRoleInputSerializer, request.data)
@@ -258,11 +256,11 @@ class MemberDetailView(ProjectScopedView):
         return Response(s.MemberSerializer(membership).data)
 
     @extend_schema(request=s.MemberRoleInputSerializer, responses=s.MemberSerializer)
-    def patch(self, request: Request, slug: str, username: str) -> Response:
-        return self.put(request, slug, username)
+    def partial_update(self, request: Request, slug: str, username: str) -> Response:
+        return self.update(request, slug, username)
 
     @extend_schema(request=None, responses={204: None}, summary="Remove a member (admin+; never the owner)")
-    def delete(self, request: Request, slug: str, username: str) -> Response:
+    def destroy(self, request: Request, slug: str, username: str) -> Response:
         project = self.project(MANAGE)
         membership = selectors.membership_get(project=project, username=username)
         services.membership_remove(membership=membership, **_actor(request))
@@ -288,11 +286,18 @@ class TransferOwnershipView(ProjectScopedView):
 # --------------------------------------------------------------------------- columns
 
 
-class ColumnListView(ProjectScopedView):
+# No docstring: drf-spectacular would make it every operation's description.
+class ColumnViewSet(ProjectScopedView, GenericViewSet):
     serializer_class = s.ColumnSerializer
+    lookup_url_kwarg = "column_id"
+    lookup_value_converter = "int"
+
+    def column_response(self, project: Project, column_id: int) -> Response:
+        column = selectors.project_columns(project=project).filter(pk=column_id).first()
+        return Response(s.ColumnSerializer(column).data)
 
     @extend_schema(responses=s.ColumnSerializer(many=True))
-    def get(self, request: Request, slug: str) -> Response:
+    def list(self, request: Request, slug: str) -> Response:
         project = self.project(READ)
         if not project.columns.exists():
             # Seed 001: a board without columns gets the defaults on first look.
@@ -300,48 +305,41 @@ class ColumnListView(ProjectScopedView):
         return Response(s.ColumnSerializer(selectors.project_columns(project=project), many=True).data)
 
     @extend_schema(request=s.ColumnInputSerializer, responses={201: s.ColumnSerializer})
-    def post(self, request: Request, slug: str) -> Response:
+    def create(self, request: Request, slug: str) -> Response:
         project = self.project(MANAGE)
         data = s.input_data(s.ColumnInputSerializer, request.data)
         column = services.column_create(project=project, **data, **_actor(request))
         column.ticket_count = 0
         return Response(s.ColumnSerializer(column).data, status=status.HTTP_201_CREATED)
 
-
-class ColumnReorderView(ProjectScopedView):
-    serializer_class = s.ColumnSerializer
-
     @extend_schema(
         request=s.ColumnReorderInputSerializer,
         responses=s.ColumnSerializer(many=True),
         summary="Reorder the board's columns (list every column id exactly once)",
     )
-    def patch(self, request: Request, slug: str) -> Response:
+    @action(detail=False, methods=["patch"])
+    def reorder(self, request: Request, slug: str) -> Response:
+        return self.reorder_columns(request)
+
+    @extend_schema(request=s.ColumnReorderInputSerializer, responses=s.ColumnSerializer(many=True))
+    @reorder.mapping.put
+    def reorder_put(self, request: Request, slug: str) -> Response:
+        return self.reorder_columns(request)
+
+    def reorder_columns(self, request: Request) -> Response:
         project = self.project(MANAGE)
         data = s.input_data(s.ColumnReorderInputSerializer, request.data)
         services.columns_reorder(project=project, order=data["order"], **_actor(request))
         return Response(s.ColumnSerializer(selectors.project_columns(project=project), many=True).data)
 
-    @extend_schema(request=s.ColumnReorderInputSerializer, responses=s.ColumnSerializer(many=True))
-    def put(self, request: Request, slug: str) -> Response:
-        return self.patch(request, slug)
-
-
-class ColumnDetailView(ProjectScopedView):
-    serializer_class = s.ColumnSerializer
-
-    def column_response(self, project: Project, column_id: int) -> Response:
-        column = selectors.project_columns(project=project).filter(pk=column_id).first()
-        return Response(s.ColumnSerializer(column).data)
-
     @extend_schema(responses=s.ColumnSerializer)
-    def get(self, request: Request, slug: str, column_id: int) -> Response:
+    def retrieve(self, request: Request, slug: str, column_id: int) -> Response:
         project = self.project(READ)
         selectors.column_get(project=project, pk=column_id)
         return self.column_response(project, column_id)
 
     @extend_schema(request=s.ColumnUpdateInputSerializer, responses=s.ColumnSerializer)
-    def put(self, request: Request, slug: str, column_id: int) -> Response:
+    def update(self, request: Request, slug: str, column_id: int) -> Response:
         project = self.project(MANAGE)
         column = selectors.column_get(project=project, pk=column_id)
         data = s.input_data(s.ColumnUpdateInputSerializer, request.data)
@@ -349,8 +347,8 @@ class ColumnDetailView(ProjectScopedView):
         return self.column_response(project, column_id)
 
     @extend_schema(request=s.ColumnUpdateInputSerializer, responses=s.ColumnSerializer)
-    def patch(self, request: Request, slug: str, column_id: int) -> Response:
-        return self.put(request, slug, column_id)
+    def partial_update(self, request: Request, slug: str, column_id: int) -> Response:
+        return self.update(request, slug, column_id)
 
     @extend_schema(
         parameters=[
@@ -360,7 +358,7 @@ class ColumnDetailView(ProjectScopedView):
         responses=s.ColumnDeleteResultSerializer,
         summary="Delete a column (its tickets move to ?target=<id>)",
     )
-    def delete(self, request: Request, slug: str, column_id: int) -> Response:
+    def destroy(self, request: Request, slug: str, column_id: int) -> Response:
         project = self.project(MANAGE)
         column = selectors.column_get(project=project, pk=column_id)
         raw = {"target_column_id": request.query_params.get("target")}
@@ -379,43 +377,42 @@ class ColumnDetailView(ProjectScopedView):
 # --------------------------------------------------------------------------- labels
 
 
-class LabelListView(ProjectScopedView):
+# No docstring: drf-spectacular would make it every operation's description.
+class LabelViewSet(ProjectScopedView, GenericViewSet):
     serializer_class = s.LabelSerializer
+    lookup_url_kwarg = "label_id"
+    lookup_value_converter = "int"
 
     @extend_schema(responses=s.LabelSerializer(many=True))
-    def get(self, request: Request, slug: str) -> Response:
+    def list(self, request: Request, slug: str) -> Response:
         labels = selectors.project_labels(project=self.project(READ))
         return Response(s.LabelSerializer(labels, many=True).data)
 
     @extend_schema(request=s.LabelInputSerializer, responses={201: s.LabelSerializer})
-    def post(self, request: Request, slug: str) -> Response:
+    def create(self, request: Request, slug: str) -> Response:
         project = self.project(WRITE)
         data = s.input_data(s.LabelInputSerializer, request.data)
         label = services.label_create(project=project, **data, **_actor(request))
         return Response(s.LabelSerializer(label).data, status=status.HTTP_201_CREATED)
 
-
-class LabelDetailView(ProjectScopedView):
-    serializer_class = s.LabelSerializer
-
     @extend_schema(responses=s.LabelSerializer)
-    def get(self, request: Request, slug: str, label_id: int) -> Response:
+    def retrieve(self, request: Request, slug: str, label_id: int) -> Response:
         label = selectors.label_get(project=self.project(READ), pk=label_id)
         return Response(s.LabelSerializer(label).data)
 
     @extend_schema(request=s.LabelUpdateInputSerializer, responses=s.LabelSerializer)
-    def put(self, request: Request, slug: str, label_id: int) -> Response:
+    def update(self, request: Request, slug: str, label_id: int) -> Response:
         label = selectors.label_get(project=self.project(WRITE), pk=label_id)
         data = s.input_data(s.LabelUpdateInputSerializer, request.data)
         label = services.label_update(label=label, **data, **_actor(request))
         return Response(s.LabelSerializer(label).data)
 
     @extend_schema(request=s.LabelUpdateInputSerializer, responses=s.LabelSerializer)
-    def patch(self, request: Request, slug: str, label_id: int) -> Response:
-        return self.put(request, slug, label_id)
+    def partial_update(self, request: Request, slug: str, label_id: int) -> Response:
+        return self.update(request, slug, label_id)
 
     @extend_schema(request=None, responses={204: None})
-    def delete(self, request: Request, slug: str, label_id: int) -> Response:
+    def destroy(self, request: Request, slug: str, label_id: int) -> Response:
         label = selectors.label_get(project=self.project(WRITE), pk=label_id)
         services.label_delete(label=label, **_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -424,31 +421,11 @@ class LabelDetailView(ProjectScopedView):
 # --------------------------------------------------------------------------- sprints
 
 
-class SprintListView(ProjectScopedView):
+# No docstring: drf-spectacular would make it every operation's description.
+class SprintViewSet(ProjectScopedView, GenericViewSet):
     serializer_class = s.SprintSerializer
-
-    @extend_schema(
-        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=Sprint.Status.values)],
-        responses=s.SprintSerializer(many=True),
-    )
-    def get(self, request: Request, slug: str) -> Response:
-        sprint_status = request.query_params.get("status") or None
-        if sprint_status is not None and sprint_status not in Sprint.Status.values:
-            raise ValidationError({"status": [f"Use one of {', '.join(Sprint.Status.values)}."]})
-        sprints = selectors.project_sprints(project=self.project(READ), status=sprint_status)
-        return Response(s.SprintSerializer(sprints, many=True).data)
-
-    @extend_schema(request=s.SprintInputSerializer, responses={201: s.SprintSerializer})
-    def post(self, request: Request, slug: str) -> Response:
-        project = self.project(WRITE)
-        data = s.input_data(s.SprintInputSerializer, request.data)
-        sprint = services.sprint_create(project=project, **data, **_actor(request))
-        sprint = selectors.sprint_get(project=project, pk=sprint.pk)
-        return Response(s.SprintSerializer(sprint).data, status=status.HTTP_201_CREATED)
-
-
-class SprintScopedView(ProjectScopedView):
-    serializer_class = s.SprintSerializer
+    lookup_url_kwarg = "sprint_id"
+    lookup_value_converter = "int"
 
     def sprint(self, needed: str) -> Sprint:
         return selectors.sprint_get(project=self.project(needed), pk=self.kwargs["sprint_id"])
@@ -456,43 +433,56 @@ class SprintScopedView(ProjectScopedView):
     def render(self, sprint: Sprint) -> Response:
         return Response(s.SprintSerializer(selectors.sprint_get(project=sprint.project, pk=sprint.pk)).data)
 
+    @extend_schema(
+        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=Sprint.Status.values)],
+        responses=s.SprintSerializer(many=True),
+    )
+    def list(self, request: Request, slug: str) -> Response:
+        sprint_status = request.query_params.get("status") or None
+        if sprint_status is not None and sprint_status not in Sprint.Status.values:
+            raise ValidationError({"status": [f"Use one of {', '.join(Sprint.Status.values)}."]})
+        sprints = selectors.project_sprints(project=self.project(READ), status=sprint_status)
+        return Response(s.SprintSerializer(sprints, many=True).data)
 
-class SprintDetailView(SprintScopedView):
+    @extend_schema(request=s.SprintInputSerializer, responses={201: s.SprintSerializer})
+    def create(self, request: Request, slug: str) -> Response:
+        project = self.project(WRITE)
+        data = s.input_data(s.SprintInputSerializer, request.data)
+        sprint = services.sprint_create(project=project, **data, **_actor(request))
+        sprint = selectors.sprint_get(project=project, pk=sprint.pk)
+        return Response(s.SprintSerializer(sprint).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(responses=s.SprintSerializer)
-    def get(self, request: Request, slug: str, sprint_id: int) -> Response:
+    def retrieve(self, request: Request, slug: str, sprint_id: int) -> Response:
         return Response(s.SprintSerializer(self.sprint(READ)).data)
 
     @extend_schema(request=s.SprintUpdateInputSerializer, responses=s.SprintSerializer)
-    def put(self, request: Request, slug: str, sprint_id: int) -> Response:
+    def update(self, request: Request, slug: str, sprint_id: int) -> Response:
         sprint = self.sprint(WRITE)
         data = s.input_data(s.SprintUpdateInputSerializer, request.data)
         return self.render(services.sprint_update(sprint=sprint, **data, **_actor(request)))
 
     @extend_schema(request=s.SprintUpdateInputSerializer, responses=s.SprintSerializer)
-    def patch(self, request: Request, slug: str, sprint_id: int) -> Response:
-        return self.put(request, slug, sprint_id)
+    def partial_update(self, request: Request, slug: str, sprint_id: int) -> Response:
+        return self.update(request, slug, sprint_id)
 
     @extend_schema(request=None, responses={204: None}, summary="Delete a sprint (not the active one)")
-    def delete(self, request: Request, slug: str, sprint_id: int) -> Response:
+    def destroy(self, request: Request, slug: str, sprint_id: int) -> Response:
         services.sprint_delete(sprint=self.sprint(WRITE), **_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class SprintStartView(SprintScopedView):
     @extend_schema(request=None, responses=s.SprintSerializer, summary="Start a planned sprint (one active at a time)")
-    def post(self, request: Request, slug: str, sprint_id: int) -> Response:
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, slug: str, sprint_id: int) -> Response:
         return self.render(services.sprint_start(sprint=self.sprint(WRITE), **_actor(request)))
-
-
-class SprintCompleteView(SprintScopedView):
-    serializer_class = s.SprintCompleteResultSerializer
 
     @extend_schema(
         request=s.SprintCompleteInputSerializer,
         responses=s.SprintCompleteResultSerializer,
         summary="Complete the active sprint; unfinished tickets go to a planned sprint or the backlog",
     )
-    def post(self, request: Request, slug: str, sprint_id: int) -> Response:
+    @action(detail=True, methods=["post"], serializer_class=s.SprintCompleteResultSerializer)
+    def complete(self, request: Request, slug: str, sprint_id: int) -> Response:
         sprint = self.sprint(WRITE)
         data = s.input_data(s.SprintCompleteInputSerializer, request.data)
         move_to = None
@@ -504,19 +494,13 @@ class SprintCompleteView(SprintScopedView):
         result["sprint"] = selectors.sprint_get(project=sprint.project, pk=sprint.pk)
         return Response(s.SprintCompleteResultSerializer(result).data)
 
-
-class SprintTicketsView(SprintScopedView):
-    serializer_class = s.SprintTicketSerializer
-
     @extend_schema(responses=s.SprintTicketSerializer(many=True), summary="The sprint's tickets (compact)")
-    def get(self, request: Request, slug: str, sprint_id: int) -> Response:
+    @action(detail=True, methods=["get"], serializer_class=s.SprintTicketSerializer)
+    def tickets(self, request: Request, slug: str, sprint_id: int) -> Response:
         tickets = selectors.sprint_tickets(sprint=self.sprint(READ))
         return Response(s.SprintTicketSerializer(tickets, many=True).data)
 
-
-class SprintBurndownView(SprintScopedView):
-    serializer_class = s.BurndownSerializer
-
     @extend_schema(responses=s.BurndownSerializer, summary="Remaining open estimate per day, and the ideal line")
-    def get(self, request: Request, slug: str, sprint_id: int) -> Response:
+    @action(detail=True, methods=["get"], serializer_class=s.BurndownSerializer)
+    def burndown(self, request: Request, slug: str, sprint_id: int) -> Response:
         return Response(s.BurndownSerializer(selectors.sprint_burndown(sprint=self.sprint(READ))).data)

@@ -13,13 +13,14 @@ from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework.viewsets import ViewSet
 
 from accounts.serializers import UserBriefSerializer
 from projects.permissions import WRITE
@@ -73,6 +74,8 @@ class TimeEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# many=False: the ViewSet's "list" action would otherwise be documented as an array of pages.
+@extend_schema_serializer(many=False)
 class TimeEntryPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
@@ -305,7 +308,7 @@ class TimeEntryPagination(LimitOffsetPagination):
 
 
 @extend_schema(tags=["time"])
-class TimeEntryListView(APIView):
+class TimeEntryViewSet(ViewSet):
     api_scope = "tickets"
 
     @extend_schema(
@@ -314,7 +317,7 @@ class TimeEntryListView(APIView):
         summary="Your time entries (newest day first), filterable by date range, project and ticket",
         operation_id="time_entries_list",
     )
-    def get(self, request: Request) -> Response:
+    def list(self, request: Request) -> Response:
         filters = _filters(request.user, _query(TimeEntryListQuerySerializer, request))
         entries = selectors.time_entries_own(user=request.user, filters=filters)
         paginator = TimeEntryPagination()
@@ -326,7 +329,7 @@ class TimeEntryListView(APIView):
         responses={201: TimeEntrySerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
         summary="Log time on a ticket (members and above of its project)",
     )
-    def post(self, request: Request) -> Response:
+    def create(self, request: Request) -> Response:
         serializer = TimeEntryCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -342,13 +345,8 @@ class TimeEntryListView(APIView):
         entry = selectors.time_entry_get(user=request.user, pk=entry.pk)
         return Response(TimeEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
-
-@extend_schema(tags=["time"])
-class TimeEntryDetailView(APIView):
-    api_scope = "tickets"
-
     @extend_schema(responses={200: TimeEntrySerializer, 401: ERROR, 404: ERROR}, summary="One time entry")
-    def get(self, request: Request, entry_id: int) -> Response:
+    def retrieve(self, request: Request, entry_id: int) -> Response:
         return Response(TimeEntrySerializer(selectors.time_entry_get(user=request.user, pk=entry_id)).data)
 
     @extend_schema(
@@ -356,7 +354,7 @@ class TimeEntryDetailView(APIView):
         responses={200: TimeEntrySerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
         summary="Correct a time entry (your own; project admins: anyone's)",
     )
-    def put(self, request: Request, entry_id: int) -> Response:
+    def update(self, request: Request, entry_id: int) -> Response:
         entry = selectors.time_entry_get(user=request.user, pk=entry_id)
         serializer = TimeEntryUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -376,15 +374,15 @@ class TimeEntryDetailView(APIView):
         responses={200: TimeEntrySerializer, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
         summary="Correct a time entry (same as PUT)",
     )
-    def patch(self, request: Request, entry_id: int) -> Response:
-        return self.put(request, entry_id)
+    def partial_update(self, request: Request, entry_id: int) -> Response:
+        return self.update(request, entry_id)
 
     @extend_schema(
         request=None,
         responses={204: None, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
         summary="Delete a time entry (your own; project admins: anyone's)",
     )
-    def delete(self, request: Request, entry_id: int) -> Response:
+    def destroy(self, request: Request, entry_id: int) -> Response:
         entry = selectors.time_entry_get(user=request.user, pk=entry_id)
         services.time_entry_delete(entry=entry, by=request.user, tab_id=tab_id(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

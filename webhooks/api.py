@@ -17,11 +17,13 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
 
 from projects.models import Project
 from projects.permissions import MANAGE, WRITE
@@ -104,11 +106,14 @@ class ManageView(GenericAPIView):
 # --------------------------------------------------------------------------- git host hooks (management)
 
 
-class GitHookListView(ManageView):
+# No docstring: drf-spectacular would make it every operation's description.
+class GitHookViewSet(ManageView, GenericViewSet):
     serializer_class = s.GitHookSerializer
+    lookup_url_kwarg = "hook_id"
+    lookup_value_converter = "int"
 
     @extend_schema(parameters=[SLUG], responses=s.GitHookSerializer(many=True), summary="Git host webhooks")
-    def get(self, request: Request, slug: str) -> Response:
+    def list(self, request: Request, slug: str) -> Response:
         hooks = selectors.git_hooks_for(project=self.project())
         return Response(s.GitHookSerializer(hooks, many=True).data)
 
@@ -118,23 +123,19 @@ class GitHookListView(ManageView):
         responses={201: s.GitHookCreatedSerializer},
         summary="Create a git host webhook (its secret is in this answer)",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def create(self, request: Request, slug: str) -> Response:
         project = self.project()
         data = input_data(s.GitHookInput, request.data)
         hook = services.git_hook_create(project=project, provider=data["provider"], by=request.user)
         return Response(s.GitHookCreatedSerializer(hook).data, status=status.HTTP_201_CREATED)
 
-
-class GitHookDetailView(ManageView):
-    serializer_class = s.GitHookSerializer
-
     @extend_schema(parameters=[SLUG], responses=s.GitHookSerializer, summary="One git host webhook")
-    def get(self, request: Request, slug: str, hook_id: int) -> Response:
+    def retrieve(self, request: Request, slug: str, hook_id: int) -> Response:
         hook = selectors.git_hook_get(project=self.project(), hook_id=hook_id)
         return Response(s.GitHookSerializer(hook).data)
 
     @extend_schema(parameters=[SLUG], responses={204: None}, summary="Revoke a git host webhook")
-    def delete(self, request: Request, slug: str, hook_id: int) -> Response:
+    def destroy(self, request: Request, slug: str, hook_id: int) -> Response:
         hook = selectors.git_hook_get(project=self.project(), hook_id=hook_id)
         services.git_hook_revoke(hook=hook, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -229,11 +230,14 @@ class GiteaReceiverView(GitReceiverView):
 # --------------------------------------------------------------------------- chat webhooks
 
 
-class ChatWebhookListView(ManageView):
+# No docstring: drf-spectacular would make it every operation's description.
+class ChatWebhookViewSet(ManageView, GenericViewSet):
     serializer_class = s.ChatWebhookSerializer
+    lookup_url_kwarg = "webhook_id"
+    lookup_value_converter = "int"
 
     @extend_schema(parameters=[SLUG], responses=s.ChatWebhookSerializer(many=True), summary="Incoming chat webhooks")
-    def get(self, request: Request, slug: str) -> Response:
+    def list(self, request: Request, slug: str) -> Response:
         webhooks = selectors.chat_webhooks_for(project=self.project())
         return Response(s.ChatWebhookSerializer(webhooks, many=True).data)
 
@@ -243,7 +247,7 @@ class ChatWebhookListView(ManageView):
         responses={201: s.ChatWebhookCreatedSerializer},
         summary="Create an incoming chat webhook (its token is shown once)",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def create(self, request: Request, slug: str) -> Response:
         project = self.project()
         data = input_data(s.ChatWebhookInput, request.data)
         webhook, token = services.chat_webhook_create(project=project, name=data["name"], by=request.user)
@@ -251,12 +255,8 @@ class ChatWebhookListView(ManageView):
         body = s.ChatWebhookCreatedSerializer(webhook, context={"token": token, "url": url}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
-
-class ChatWebhookDetailView(ManageView):
-    serializer_class = s.ChatWebhookSerializer
-
     @extend_schema(parameters=[SLUG], responses={204: None}, summary="Revoke an incoming chat webhook")
-    def delete(self, request: Request, slug: str, webhook_id: int) -> Response:
+    def destroy(self, request: Request, slug: str, webhook_id: int) -> Response:
         webhook = selectors.chat_webhook_get(project=self.project(), webhook_id=webhook_id)
         services.chat_webhook_revoke(webhook=webhook, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -303,11 +303,17 @@ class ChatWebhookPostView(GenericAPIView):
 # --------------------------------------------------------------------------- outgoing hooks
 
 
-class HookListView(ManageView):
+# No docstring: drf-spectacular would make it every operation's description.
+class HookViewSet(ManageView, GenericViewSet):
     serializer_class = s.HookSerializer
+    lookup_url_kwarg = "hook_id"
+    lookup_value_converter = "int"
+
+    def hook(self) -> Any:
+        return selectors.hook_get(project=self.project(), hook_id=self.kwargs["hook_id"])
 
     @extend_schema(parameters=[SLUG], responses=s.HookSerializer(many=True), summary="Outgoing webhooks")
-    def get(self, request: Request, slug: str) -> Response:
+    def list(self, request: Request, slug: str) -> Response:
         return Response(s.HookSerializer(selectors.hooks_for(project=self.project()), many=True).data)
 
     @extend_schema(
@@ -316,21 +322,14 @@ class HookListView(ManageView):
         responses={201: s.HookWithSecretSerializer},
         summary="Subscribe a URL to events (the signing secret is in this answer)",
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def create(self, request: Request, slug: str) -> Response:
         project = self.project()
         data = input_data(s.HookInput, request.data)
         hook = services.hook_create(project=project, by=request.user, **data)
         return Response(s.HookWithSecretSerializer(hook).data, status=status.HTTP_201_CREATED)
 
-
-class HookDetailView(ManageView):
-    serializer_class = s.HookSerializer
-
-    def hook(self) -> Any:
-        return selectors.hook_get(project=self.project(), hook_id=self.kwargs["hook_id"])
-
     @extend_schema(parameters=[SLUG], responses=s.HookSerializer, summary="One outgoing webhook")
-    def get(self, request: Request, slug: str, hook_id: int) -> Response:
+    def retrieve(self, request: Request, slug: str, hook_id: int) -> Response:
         return Response(s.HookSerializer(self.hook()).data)
 
     @extend_schema(
@@ -339,7 +338,7 @@ class HookDetailView(ManageView):
         responses=s.HookWithSecretSerializer,
         summary="Change an outgoing webhook (`secret` is returned only when rotated)",
     )
-    def patch(self, request: Request, slug: str, hook_id: int) -> Response:
+    def partial_update(self, request: Request, slug: str, hook_id: int) -> Response:
         hook = self.hook()
         data = input_data(s.HookUpdateInput, request.data)
         hook = services.hook_update(hook=hook, by=request.user, **data)
@@ -347,7 +346,7 @@ class HookDetailView(ManageView):
         return Response(serializer(hook).data)
 
     @extend_schema(parameters=[SLUG], responses={204: None}, summary="Delete an outgoing webhook and its log")
-    def delete(self, request: Request, slug: str, hook_id: int) -> Response:
+    def destroy(self, request: Request, slug: str, hook_id: int) -> Response:
         services.hook_delete(hook=self.hook(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -355,8 +354,12 @@ class HookDetailView(ManageView):
 DELIVERY_LIST_MAX = 100
 
 
-class DeliveryListView(ManageView):
+# An outgoing hook's delivery log, under hooks/<hook_id>/deliveries.
+# No docstring: drf-spectacular would make it every operation's description.
+class DeliveryViewSet(ManageView, GenericViewSet):
     serializer_class = s.DeliverySerializer
+    lookup_url_kwarg = "delivery_id"
+    lookup_value_converter = "int"
 
     @extend_schema(
         parameters=[
@@ -369,7 +372,7 @@ class DeliveryListView(ManageView):
         responses=s.DeliverySerializer(many=True),
         summary=f"The delivery log of an outgoing webhook (newest first, {DELIVERY_LIST_MAX} at a time)",
     )
-    def get(self, request: Request, slug: str, hook_id: int) -> Response:
+    def list(self, request: Request, slug: str, hook_id: int) -> Response:
         hook = selectors.hook_get(project=self.project(), hook_id=hook_id)
         wanted = request.query_params.get("status") or None
         if wanted is not None and wanted not in Delivery.Status.values:
@@ -382,19 +385,11 @@ class DeliveryListView(ManageView):
             deliveries = deliveries.filter(pk__lt=int(before))
         return Response(s.DeliverySerializer(deliveries[:DELIVERY_LIST_MAX], many=True).data)
 
-
-class DeliveryDetailView(ManageView):
-    serializer_class = s.DeliveryDetailSerializer
-
     @extend_schema(parameters=[SLUG], responses=s.DeliveryDetailSerializer, summary="One delivery, with what was sent")
-    def get(self, request: Request, slug: str, hook_id: int, delivery_id: int) -> Response:
+    def retrieve(self, request: Request, slug: str, hook_id: int, delivery_id: int) -> Response:
         hook = selectors.hook_get(project=self.project(), hook_id=hook_id)
         delivery = selectors.delivery_get(hook=hook, delivery_id=delivery_id)
         return Response(s.DeliveryDetailSerializer(delivery).data)
-
-
-class DeliveryRedeliverView(ManageView):
-    serializer_class = s.DeliverySerializer
 
     @extend_schema(
         parameters=[SLUG],
@@ -402,7 +397,8 @@ class DeliveryRedeliverView(ManageView):
         responses={202: s.DeliverySerializer},
         summary="Send a delivery again (a new log entry with the same X-Punt-Delivery id)",
     )
-    def post(self, request: Request, slug: str, hook_id: int, delivery_id: int) -> Response:
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request: Request, slug: str, hook_id: int, delivery_id: int) -> Response:
         hook = selectors.hook_get(project=self.project(), hook_id=hook_id)
         delivery = selectors.delivery_get(hook=hook, delivery_id=delivery_id)
         copy = services.delivery_redeliver(delivery=delivery, by=request.user)

@@ -3,34 +3,29 @@
 from __future__ import annotations
 
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from webhooks import api
 
 P = "projects/<slug:slug>"
-H = f"{P}/hooks/<int:hook_id>"
+
+# Management of hooks: one ViewSet each; the router names routes <basename>-list/-detail/-<action>.
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router.register(f"{P}/git-hooks", api.GitHookViewSet, basename="git-hook")
+router.register(f"{P}/chat-webhooks", api.ChatWebhookViewSet, basename="chat-webhook")
+router.register(f"{P}/hooks", api.HookViewSet, basename="hook")
+router.register(f"{P}/hooks/<int:hook_id>/deliveries", api.DeliveryViewSet, basename="hook-delivery")
 
 urlpatterns = [
     # CI Ticket API
     path(f"{P}/ticket", api.TicketApiCreateView.as_view(), name="ticket-api-create"),
     path(f"{P}/ticket/<str:key>", api.TicketApiUpdateView.as_view(), name="ticket-api-update"),
     # Git hosts
-    path(f"{P}/git-hooks", api.GitHookListView.as_view(), name="git-hook-list"),
-    path(f"{P}/git-hooks/<int:hook_id>", api.GitHookDetailView.as_view(), name="git-hook-detail"),
     path("github-webhook/<str:token>", api.GitHubReceiverView.as_view(), name="github-webhook"),
     path("gitlab-webhook/<str:token>", api.GitLabReceiverView.as_view(), name="gitlab-webhook"),
     path("gitea-webhook/<str:token>", api.GiteaReceiverView.as_view(), name="gitea-webhook"),
     # Incoming chat webhooks
-    path(f"{P}/chat-webhooks", api.ChatWebhookListView.as_view(), name="chat-webhook-list"),
-    path(f"{P}/chat-webhooks/<int:webhook_id>", api.ChatWebhookDetailView.as_view(), name="chat-webhook-detail"),
     path("webhooks/<str:token>", api.ChatWebhookPostView.as_view(), name="chat-webhook-post"),
-    # Outgoing webhooks
-    path(f"{P}/hooks", api.HookListView.as_view(), name="hook-list"),
-    path(H, api.HookDetailView.as_view(), name="hook-detail"),
-    path(f"{H}/deliveries", api.DeliveryListView.as_view(), name="hook-delivery-list"),
-    path(f"{H}/deliveries/<int:delivery_id>", api.DeliveryDetailView.as_view(), name="hook-delivery-detail"),
-    path(
-        f"{H}/deliveries/<int:delivery_id>/redeliver",
-        api.DeliveryRedeliverView.as_view(),
-        name="hook-delivery-redeliver",
-    ),
+    # git-hooks, chat-webhooks, outgoing hooks and their deliveries
+    *router.urls,
 ]
