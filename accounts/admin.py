@@ -15,6 +15,7 @@ from accounts import services
 from accounts.models import ApiKey, SystemSettings, User
 from punt import errors
 from punt.admin_tools import ServiceAdmin
+from punt.api.request import request_user
 
 
 def _clean_username(form: forms.ModelForm) -> str:
@@ -76,7 +77,7 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
         for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
-            services.user_deactivate(user=user, by=request.user)
+            services.user_deactivate(user=user, by=request_user(request))
             count += 1
         self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
 
@@ -95,7 +96,7 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
         stored = User.objects.get(pk=obj.pk)
         obj.is_active, obj.is_staff, obj.global_roles = stored.is_active, stored.is_staff, stored.global_roles
         super().save_model(request, obj, form, change)
-        services.user_admin_update(user=obj, by=request.user, is_active=is_active, global_roles=roles)
+        services.user_admin_update(user=obj, by=request_user(request), is_active=is_active, global_roles=roles)
 
 
 class ApiKeyStateFilter(admin.SimpleListFilter):
@@ -200,6 +201,6 @@ class SystemSettingsAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: SystemSettings, form: Any, change: bool) -> None:
         values = {name: form.cleaned_data[name] for name in SystemSettingsForm.Meta.fields}
-        saved = services.system_settings_update(by=request.user, **values)
+        saved = services.system_settings_update(by=request_user(request), **values)
         obj.pk = saved.pk
         obj._state.adding = False

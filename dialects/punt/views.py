@@ -33,7 +33,7 @@ from projects import services as project_services
 from projects.models import Project
 from projects.permissions import MANAGE, OWN, READ, WRITE
 from punt.api.permissions import IsSiteAdmin
-from punt.api.request import tab_id
+from punt.api.request import request_user, tab_id
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.filters import CardFilter, apply_ordering
@@ -514,7 +514,7 @@ class AdminUserListView(PuntAdminView):
     def post(self, request: Request) -> Response:
         data = valid(s.PuntAdminUserCreateInput, request.data)
         user = account_services.user_create(
-            by=request.user,
+            by=request_user(request),
             username=data["username"],
             email=data["email"],
             password=data["password"],
@@ -546,7 +546,7 @@ class AdminUserDetailView(PuntAdminView):
         data = valid(s.PuntAdminUserUpdateInput, request.data)
         user = account_services.user_admin_update(
             user=user,
-            by=request.user,
+            by=request_user(request),
             display_name=data.get("name"),
             email=data.get("email"),
             is_active=data.get("isActive"),
@@ -572,7 +572,7 @@ class AdminSettingsView(PuntAdminView):
     def patch(self, request: Request) -> Response:
         data = valid(s.PuntSettingsInput, request.data)
         fields = {s.PuntSettingsInput.FIELDS[name]: value for name, value in data.items()}
-        account_services.system_settings_update(by=request.user, **fields)
+        account_services.system_settings_update(by=request_user(request), **fields)
         return Response(s.PuntSettingsSerializer(account_services.system_settings()).data)
 
 
