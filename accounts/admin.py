@@ -75,9 +75,10 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
 
     @admin.action(description="Deactivate the selected users (signs them out everywhere)")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        me = request_user(request)
         count = 0
-        for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
-            services.user_deactivate(user=user, by=request_user(request))
+        for user in queryset.filter(is_active=True).exclude(pk=me.pk):
+            services.user_deactivate(user=user, by=me)
             count += 1
         self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
 
@@ -160,7 +161,8 @@ class SystemSettingsForm(forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean() returns; the stubs allow None
         given = {name: cleaned[name] for name in self.Meta.fields if cleaned.get(name) is not None}
         if not isinstance(given.get("allowed_upload_types", []), list):
             self.add_error("allowed_upload_types", 'Enter a JSON list, e.g. ["image/*", "application/pdf"].')

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import models
 
 from projects.models import Column, Label, Project, Sprint
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 class Ticket(models.Model):
@@ -64,6 +69,12 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Watcher", related_name="watched_tickets")
+
+    # Not columns: selectors.ticket_detail() prefetches the two lists (`to_attr`), and
+    # services.ticket_create() attaches the full card it built for its event.
+    live_subtasks: list[Ticket]
+    watcher_list: list[User]
+    card: dict[str, Any]
 
     class Meta:
         ordering = ["column__order", "rank", "id"]
