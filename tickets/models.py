@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 
 from projects.models import Column, Label, Project, Sprint
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 
 class Ticket(models.Model):
@@ -70,10 +67,7 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Watcher", related_name="watched_tickets")
 
-    # Not columns: selectors.ticket_detail() prefetches the two lists (`to_attr`), and
-    # services.ticket_create() attaches the full card it built for its event.
-    live_subtasks: list[Ticket]
-    watcher_list: list[User]
+    # Not a column: services.ticket_create() attaches the full card it built for its event.
     card: dict[str, Any]
 
     class Meta:

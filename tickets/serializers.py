@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers
 
+from accounts.models import User
 from accounts.serializers import UserBriefSerializer
 from projects.models import Column
 from tickets import cards
@@ -26,6 +27,18 @@ else:
     _CardDetailBase = CardSerializer
 
 # --------------------------------------------------------------------------- output
+
+
+# selectors.ticket_detail() prefetches these with `to_attr`: attributes of the instance that
+# the model does not declare (declaring them would clash with the plugin's typing of to_attr).
+def _live_subtasks(ticket: Ticket) -> list[Ticket]:
+    loaded: Any = ticket
+    return loaded.live_subtasks
+
+
+def _watchers(ticket: Ticket) -> list[User]:
+    loaded: Any = ticket
+    return loaded.watcher_list
 
 
 def new_card_detail(card: dict[str, Any], *, user_id: int | None) -> dict[str, Any]:
@@ -61,10 +74,10 @@ class CountsSerializer(serializers.Serializer):
     watchers = serializers.SerializerMethodField()
 
     def get_subtasks(self, ticket: Ticket) -> int:
-        return len(ticket.live_subtasks)
+        return len(_live_subtasks(ticket))
 
     def get_watchers(self, ticket: Ticket) -> int:
-        return len(ticket.watcher_list)
+        return len(_watchers(ticket))
 
 
 class CardDetailSerializer(_CardDetailBase):
@@ -83,10 +96,10 @@ def card_detail(ticket: Ticket, *, user_id: int | None) -> dict[str, Any]:
     """
     return {
         **cards.card_of(ticket, shape=cards.FULL),
-        "subtasks": SubtaskSerializer(ticket.live_subtasks, many=True).data,
-        "watchers": UserBriefSerializer(ticket.watcher_list, many=True).data,
+        "subtasks": SubtaskSerializer(_live_subtasks(ticket), many=True).data,
+        "watchers": UserBriefSerializer(_watchers(ticket), many=True).data,
         "counts": CountsSerializer(ticket).data,
-        "watching": any(user.pk == user_id for user in ticket.watcher_list),
+        "watching": any(user.pk == user_id for user in _watchers(ticket)),
     }
 
 
