@@ -15,6 +15,7 @@ from accounts import services
 from accounts.models import ApiKey, SystemSettings, User
 from punt import errors
 from punt.admin_tools import ServiceAdmin
+from punt.api.request import request_user
 
 
 def _clean_username(form: forms.ModelForm) -> str:
@@ -74,9 +75,10 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
 
     @admin.action(description="Deactivate the selected users (signs them out everywhere)")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        me = request_user(request)
         count = 0
-        for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
-            services.user_deactivate(user=user, by=request.user)
+        for user in queryset.filter(is_active=True).exclude(pk=me.pk):
+            services.user_deactivate(user=user, by=me)
             count += 1
         self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
 
@@ -95,7 +97,7 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
         stored = User.objects.get(pk=obj.pk)
         obj.is_active, obj.is_staff, obj.global_roles = stored.is_active, stored.is_staff, stored.global_roles
         super().save_model(request, obj, form, change)
-        services.user_admin_update(user=obj, by=request.user, is_active=is_active, global_roles=roles)
+        services.user_admin_update(user=obj, by=request_user(request), is_active=is_active, global_roles=roles)
 
 
 class ApiKeyStateFilter(admin.SimpleListFilter):
@@ -159,7 +161,8 @@ class SystemSettingsForm(forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean() returns; the stubs allow None
         given = {name: cleaned[name] for name in self.Meta.fields if cleaned.get(name) is not None}
         if not isinstance(given.get("allowed_upload_types", []), list):
             self.add_error("allowed_upload_types", 'Enter a JSON list, e.g. ["image/*", "application/pdf"].')
@@ -200,6 +203,6 @@ class SystemSettingsAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: SystemSettings, form: Any, change: bool) -> None:
         values = {name: form.cleaned_data[name] for name in SystemSettingsForm.Meta.fields}
-        saved = services.system_settings_update(by=request.user, **values)
+        saved = services.system_settings_update(by=request_user(request), **values)
         obj.pk = saved.pk
         obj._state.adding = False

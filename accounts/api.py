@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth.models import AnonymousUser
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -52,6 +53,7 @@ from accounts.serializers import (
 from punt.api.authentication import CsrfSessionAuthentication
 from punt.api.permissions import IsSiteAdmin
 from punt.api.ratelimit import check_rate, client_ip
+from punt.api.request import request_user
 
 # Seed 000's limits. Every attempt counts, successful or not: the point is to bound guessing.
 LOGIN_RATE = "10/15m"
@@ -214,7 +216,9 @@ class MeView(APIView):
     def put(self, request: Request) -> Response:
         # Fields left out stay as they are (WarmDesk's PUT is a partial update).
         data = _valid(MeUpdateInputSerializer, request)
-        user = services.user_update(user=request.user, display_name=data.get("display_name"), email=data.get("email"))
+        user = services.user_update(
+            user=request_user(request), display_name=data.get("display_name"), email=data.get("email")
+        )
         return Response(MeSerializer(user).data)
 
     @extend_schema(
@@ -239,7 +243,7 @@ class PasswordChangeView(APIView):
         check_rate(request, group="auth.password", rate=PASSWORD_CHANGE_RATE, key=f"user:{request.user.pk}")
         data = _valid(PasswordChangeInputSerializer, request)
         user = services.password_change(
-            user=request.user, current_password=data["current_password"], new_password=data["new_password"]
+            user=request_user(request), current_password=data["current_password"], new_password=data["new_password"]
         )
         if isinstance(request.successful_authenticator, CsrfSessionAuthentication):
             # Django ends every session on a password change; keep the one that made it.
@@ -258,11 +262,11 @@ class AvatarView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(AvatarInputSerializer, request)
-        return Response(MeSerializer(services.avatar_set(user=request.user, upload=data["avatar"])).data)
+        return Response(MeSerializer(services.avatar_set(user=request_user(request), upload=data["avatar"])).data)
 
     @extend_schema(request=None, responses={204: None}, summary="Remove your avatar")
     def delete(self, request: Request) -> Response:
-        services.avatar_clear(user=request.user)
+        services.avatar_clear(user=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -329,7 +333,7 @@ class UserListView(SiteAdminView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(UserCreateInputSerializer, request)
-        user = services.user_create(by=request.user, **data)
+        user = services.user_create(by=request_user(request), **data)
         return Response(AdminUserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -352,7 +356,7 @@ class UserDetailView(SiteAdminView):
     def put(self, request: Request, user_id: int) -> Response:
         user = selectors.user_get_for_admin(pk=user_id)
         data = _valid(UserAdminUpdateInputSerializer, request)
-        user = services.user_admin_update(user=user, by=request.user, **data)
+        user = services.user_admin_update(user=user, by=request_user(request), **data)
         return Response(AdminUserSerializer(user).data)
 
     @extend_schema(
@@ -369,7 +373,7 @@ class UserDetailView(SiteAdminView):
         summary="Deactivate a user (accounts are never deleted: their work stays attributed)",
     )
     def delete(self, request: Request, user_id: int) -> Response:
-        services.user_deactivate(user=selectors.user_get_for_admin(pk=user_id), by=request.user)
+        services.user_deactivate(user=selectors.user_get_for_admin(pk=user_id), by=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -386,7 +390,9 @@ class SystemSettingsView(SiteAdminView):
     )
     def put(self, request: Request) -> Response:
         data = _valid(SystemSettingsInputSerializer, request)
-        return Response(SystemSettingsSerializer(services.system_settings_update(by=request.user, **data)).data)
+        return Response(
+            SystemSettingsSerializer(services.system_settings_update(by=request_user(request), **data)).data
+        )
 
     @extend_schema(
         request=SystemSettingsInputSerializer,
@@ -400,7 +406,7 @@ class SystemSettingsView(SiteAdminView):
 # --------------------------------------------------------------------------- PUNT /api/auth/*
 
 
-def _session_body(request: Request, user: User | None) -> dict[str, Any]:
+def _session_body(request: Request, user: User | AnonymousUser | None) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"user": None, "expires": None}
     return {"user": MeSerializer(user).data, "expires": request.session.get_expiry_date()}

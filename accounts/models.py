@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -34,7 +34,7 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to="avatars/", blank=True)
     global_roles = models.JSONField(default=list, blank=True)
 
-    objects = PuntUserManager()
+    objects: ClassVar[PuntUserManager] = PuntUserManager()
 
     class Meta:
         ordering = ["username"]

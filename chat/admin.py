@@ -14,6 +14,7 @@ from django.http import HttpRequest
 
 from chat import services
 from chat.models import Conversation, ConversationMember, Message, Topic, TopicReply
+from punt.api.request import request_user
 
 
 @admin.register(Message)
@@ -41,7 +42,7 @@ class MessageAdmin(admin.ModelAdmin):
         for message in queryset.filter(deleted_at__isnull=True).select_related(
             "project__owner_user", "project__organization", "conversation"
         ):
-            services.message_delete(user=request.user, message=message)
+            services.message_delete(user=request_user(request), message=message)
             deleted += 1
         return deleted
 
@@ -116,7 +117,7 @@ class TopicAdmin(admin.ModelAdmin):
     def delete_topics(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         count = 0
         for topic in queryset.select_related("project"):
-            services.topic_delete(user=request.user, topic=topic)
+            services.topic_delete(user=request_user(request), topic=topic)
             count += 1
         self.message_user(request, f"Deleted {count} topic(s).", messages.SUCCESS)
 
@@ -131,21 +132,22 @@ class TopicAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Topic, form: ModelForm, change: bool) -> None:
         changed = {name: form.cleaned_data[name] for name in form.changed_data if name in TOPIC_EDITABLE}
-        obj.reply_count = obj.replies.count()  # the topic.updated payload carries it
-        services.topic_update(user=request.user, topic=obj, **changed)
+        # The topic.updated payload carries it; not a field, but what the selectors annotate.
+        setattr(obj, "reply_count", obj.replies.count())  # noqa: B010
+        services.topic_update(user=request_user(request), topic=obj, **changed)
 
     def save_formset(self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool) -> None:
         # Only deletions can come from the read-only reply inline; they go through the service.
         formset.save(commit=False)
         for reply in formset.deleted_objects:
-            services.topic_reply_delete(user=request.user, reply=reply)
+            services.topic_reply_delete(user=request_user(request), reply=reply)
 
     def delete_model(self, request: HttpRequest, obj: Topic) -> None:
-        services.topic_delete(user=request.user, topic=obj)
+        services.topic_delete(user=request_user(request), topic=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         for topic in queryset.select_related("project"):
-            services.topic_delete(user=request.user, topic=topic)
+            services.topic_delete(user=request_user(request), topic=topic)
 
 
 class ViewOnlyMixin:

@@ -39,7 +39,7 @@ from chat.serializers import (
 from projects.permissions import READ, WRITE
 from projects.selectors import project_for
 from punt.api.ratelimit import check_rate
-from punt.api.request import tab_id
+from punt.api.request import request_user, tab_id
 
 # Per user, across project chat, conversations, topics and replies: stops a runaway
 # script from flooding a channel without getting in the way of a fast typist.
@@ -93,7 +93,9 @@ class ProjectMessagesView(ChatView):
         project = project_for(request.user, slug=slug, min_role=WRITE)
         check_send_rate(request)
         data = _input(MessageInputSerializer, request.data)
-        message = services.message_post(user=request.user, project=project, body=data["body"], tab_id=tab_id(request))
+        message = services.message_post(
+            user=request_user(request), project=project, body=data["body"], tab_id=tab_id(request)
+        )
         return Response(MessageSerializer(message, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -108,7 +110,9 @@ class ProjectMessageView(ChatView):
         project = project_for(request.user, slug=slug, min_role=WRITE)
         message = selectors.message_get(project=project, message_id=message_id)
         data = _input(MessageInputSerializer, request.data)
-        message = services.message_edit(user=request.user, message=message, body=data["body"], tab_id=tab_id(request))
+        message = services.message_edit(
+            user=request_user(request), message=message, body=data["body"], tab_id=tab_id(request)
+        )
         return Response(MessageSerializer(message, context={"request": request}).data)
 
     @extend_schema(
@@ -120,7 +124,7 @@ class ProjectMessageView(ChatView):
     def delete(self, request: Request, slug: str, message_id: int) -> Response:
         project = project_for(request.user, slug=slug, min_role=WRITE)
         message = selectors.message_get(project=project, message_id=message_id)
-        services.message_delete(user=request.user, message=message, tab_id=tab_id(request))
+        services.message_delete(user=request_user(request), message=message, tab_id=tab_id(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -136,7 +140,7 @@ class ProjectMessageReactionsView(ChatView):
         message = selectors.message_get(project=project, message_id=message_id)
         data = _input(ReactionInputSerializer, request.data)
         message = services.reaction_toggle(
-            user=request.user, message=message, emoji=data["emoji"], tab_id=tab_id(request)
+            user=request_user(request), message=message, emoji=data["emoji"], tab_id=tab_id(request)
         )
         return Response(MessageSerializer(message, context={"request": request}).data)
 
@@ -152,7 +156,7 @@ class ProjectChatReadView(ChatView):
         project = project_for(request.user, slug=slug, min_role=READ)
         data = _input(ReadInputSerializer, request.data)
         last_read_id, unread = services.channel_mark_read(
-            user=request.user, project=project, message_id=data.get("message_id")
+            user=request_user(request), project=project, message_id=data.get("message_id")
         )
         return Response({"last_read_id": last_read_id, "unread": unread})
 
@@ -185,7 +189,7 @@ class ConversationsView(ChatView):
     def post(self, request: Request) -> Response:
         data = _input(ConversationInputSerializer, request.data)
         conversation, created = services.conversation_open(
-            user=request.user, usernames=data["usernames"], title=data["title"], tab_id=tab_id(request)
+            user=request_user(request), usernames=data["usernames"], title=data["title"], tab_id=tab_id(request)
         )
         return Response(
             ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -223,7 +227,7 @@ class ConversationMessagesView(ChatView):
         check_send_rate(request)
         data = _input(MessageInputSerializer, request.data)
         message = services.conversation_message_post(
-            user=request.user, conversation=conversation, body=data["body"], tab_id=tab_id(request)
+            user=request_user(request), conversation=conversation, body=data["body"], tab_id=tab_id(request)
         )
         return Response(MessageSerializer(message, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -239,7 +243,7 @@ class ConversationReadView(ChatView):
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
         data = _input(ReadInputSerializer, request.data)
         last_read_id, unread = services.conversation_mark_read(
-            user=request.user, conversation=conversation, message_id=data.get("message_id")
+            user=request_user(request), conversation=conversation, message_id=data.get("message_id")
         )
         return Response({"last_read_id": last_read_id, "unread": unread})
 
@@ -280,7 +284,7 @@ class TopicsView(ChatView):
         check_send_rate(request)
         data = _input(TopicInputSerializer, request.data)
         topic = services.topic_create(
-            user=request.user, project=project, title=data["title"], body=data["body"], tab_id=tab_id(request)
+            user=request_user(request), project=project, title=data["title"], body=data["body"], tab_id=tab_id(request)
         )
         return Response(TopicSerializer(topic).data, status=status.HTTP_201_CREATED)
 
@@ -305,7 +309,7 @@ class TopicView(ChatView):
         topic = selectors.topic_get(project=project, topic_id=topic_id, with_replies=False)
         topic.project = project
         data = _input(TopicUpdateSerializer, request.data)
-        services.topic_update(user=request.user, topic=topic, tab_id=tab_id(request), **data)
+        services.topic_update(user=request_user(request), topic=topic, tab_id=tab_id(request), **data)
         topic = selectors.topic_get(project=project, topic_id=topic_id)
         return Response(TopicDetailSerializer(topic).data)
 
@@ -319,7 +323,7 @@ class TopicView(ChatView):
         project = project_for(request.user, slug=slug, min_role=WRITE)
         topic = selectors.topic_get(project=project, topic_id=topic_id, with_replies=False)
         topic.project = project
-        services.topic_delete(user=request.user, topic=topic, tab_id=tab_id(request))
+        services.topic_delete(user=request_user(request), topic=topic, tab_id=tab_id(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -336,5 +340,5 @@ class TopicRepliesView(ChatView):
         topic.project = project
         check_send_rate(request)
         data = _input(MessageInputSerializer, request.data)
-        reply = services.topic_reply(user=request.user, topic=topic, body=data["body"], tab_id=tab_id(request))
+        reply = services.topic_reply(user=request_user(request), topic=topic, body=data["body"], tab_id=tab_id(request))
         return Response(TopicReplySerializer(reply).data, status=status.HTTP_201_CREATED)

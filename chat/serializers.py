@@ -159,7 +159,8 @@ class ConversationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(UserBriefSerializer(many=True))
     def get_members(self, conversation: Conversation) -> list[dict[str, Any]]:
-        return UserBriefSerializer([m.user for m in conversation.memberships.all()], many=True).data
+        # many=True gives a ListSerializer, whose .data is a list; the stubs type it ReturnDict.
+        return UserBriefSerializer([m.user for m in conversation.memberships.all()], many=True).data  # type: ignore[return-value]
 
     def get_unread(self, conversation: Conversation) -> int:
         # Annotated by the selector; a freshly created conversation has nothing unread.

@@ -16,6 +16,7 @@ from notifications.serializers import (
     NotificationSerializer,
     ReadAllSerializer,
 )
+from punt.api.request import request_user
 
 
 def _input(serializer_class: type, data: Any) -> dict[str, Any]:
@@ -59,11 +60,11 @@ class NotificationReadView(NotificationView):
     @extend_schema(operation_id="notification_mark_read", request=None, responses=NotificationSerializer)
     def post(self, request: Request, notification_id: int) -> Response:
         notification = selectors.notification_get(user=request.user, notification_id=notification_id)
-        notification = services.notification_mark_read(user=request.user, notification=notification)
+        notification = services.notification_mark_read(user=request_user(request), notification=notification)
         return Response(NotificationSerializer(notification).data)
 
 
 class NotificationsReadAllView(NotificationView):
     @extend_schema(operation_id="notifications_mark_all_read", request=None, responses=ReadAllSerializer)
     def post(self, request: Request) -> Response:
-        return Response({"marked": services.notification_mark_all_read(user=request.user)})
+        return Response({"marked": services.notification_mark_all_read(user=request_user(request))})

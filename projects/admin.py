@@ -29,7 +29,7 @@ class OrganizationMembershipInline(admin.TabularInline):
 
     model = OrganizationMembership
     extra = 0
-    fields = ["user", "role", "created_at"]
+    fields = ("user", "role", "created_at")
     readonly_fields = fields
     can_delete = False
     show_change_link = True
@@ -110,7 +110,7 @@ class MembershipInline(admin.TabularInline):
 
     model = Membership
     extra = 0
-    fields = ["user", "role", "created_at"]
+    fields = ("user", "role", "created_at")
     readonly_fields = fields
     can_delete = False
     show_change_link = True
@@ -125,7 +125,8 @@ class MembershipAdminForm(forms.ModelForm):
         fields = ["project", "user", "role"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean() returns; the stubs allow None
         was_owner = self.instance.pk is not None and self.instance.role == Membership.Role.OWNER
         becomes_owner = cleaned.get("role") == Membership.Role.OWNER
         # Making a second owner would hit the one-owner constraint (a 500); demoting the owner
@@ -140,7 +141,7 @@ class ColumnInline(admin.TabularInline):
 
     model = Column
     extra = 0
-    fields = ["name", "order", "category", "wip_limit"]
+    fields = ("name", "order", "category", "wip_limit")
     readonly_fields = fields
     can_delete = False
     show_change_link = True
@@ -153,10 +154,10 @@ class ArchivedFilter(admin.SimpleListFilter):
     title = "archived"
     parameter_name = "archived"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [("yes", "Archived"), ("no", "Active")]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.value() == "yes":
             return queryset.filter(archived_at__isnull=False)
         if self.value() == "no":

@@ -24,7 +24,7 @@ def _table(model: type[Project] | type[User] | type[Organization] | type[Members
 
 
 def _column(model: type[Project] | type[User] | type[Organization] | type[Membership], field: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(field).column)
+    return db.column(model, field)
 
 
 def project_with_role(
@@ -85,7 +85,9 @@ def project_with_role(
         return None
     owner_at, organization_at = db.width(Project), db.width(Project) + db.width(User)
     project = db.instance(Project, "p", row[:owner_at])
+    assert project is not None  # the row's own columns: only the outer joins can be NULL
     Project.owner_user.field.set_cached_value(project, db.instance(User, "u", row[owner_at:organization_at]))
     Project.organization.field.set_cached_value(project, db.instance(Organization, "o", row[organization_at:-1]))
-    project.caller_role = row[-1]
+    # What projects.selectors annotates on its querysets; not a model field, hence setattr.
+    setattr(project, "caller_role", row[-1])  # noqa: B010
     return project

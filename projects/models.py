@@ -94,7 +94,12 @@ class Project(models.Model):
     @property
     def namespace(self) -> str:
         """The user name or organization slug the project lives in (needs the FK loaded)."""
-        return self.organization.slug if self.organization_id else self.owner_user.username
+        organization = self.organization  # None without a query when the id is NULL
+        if organization is not None:
+            return organization.slug
+        owner = self.owner_user
+        assert owner is not None, "a project belongs to an organization or a user"
+        return owner.username
 
 
 class Membership(models.Model):

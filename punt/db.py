@@ -9,10 +9,12 @@ converters the ORM applies (SQLite hands over timestamps and booleans as text an
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 
 @cache
@@ -20,7 +22,7 @@ def _layout(model: type[Model], alias: str, vendor: str) -> tuple[str, tuple[str
     """(columns SQL, attnames, index of the primary key, (index, column, converters) per converted column)."""
     fields = model._meta.concrete_fields
     quote = connection.ops.quote_name
-    columns = ", ".join(f"{alias}.{quote(field.column)}" for field in fields)
+    columns = ", ".join(f"{alias}.{quote(_column_name(field))}" for field in fields)
     converters = []
     for index, field in enumerate(fields):
         column = field.get_col(alias)
@@ -29,6 +31,18 @@ def _layout(model: type[Model], alias: str, vendor: str) -> tuple[str, tuple[str
             converters.append((index, column, found))
     pk_index = fields.index(model._meta.pk)
     return columns, tuple(field.attname for field in fields), pk_index, tuple(converters)
+
+
+def _column_name(field: Any) -> str:
+    # Field.column is None only for fields without a column (reverse relations, some private
+    # fields); `concrete_fields` and the ForeignKey/plain fields callers name always have one.
+    assert isinstance(field, Field) and field.column is not None, f"{field} has no column"
+    return field.column
+
+
+def column(model: type[Model], name: str) -> str:
+    """The quoted column of `model`'s concrete field `name` (a ForeignKey gives its `_id` column)."""
+    return connection.ops.quote_name(_column_name(model._meta.get_field(name)))
 
 
 def columns(model: type[Model], alias: str) -> str:
@@ -40,7 +54,7 @@ def width(model: type[Model]) -> int:
     return len(model._meta.concrete_fields)
 
 
-def instance(model: type[Model], alias: str, values: tuple[Any, ...] | list[Any]) -> Model | None:
+def instance(model: type[M], alias: str, values: tuple[Any, ...] | list[Any]) -> M | None:
     """The `model` of a row's columns(model, alias) slice, or None if they are all NULL (an outer join missed)."""
     _, attnames, pk_index, converters = _layout(model, alias, connection.vendor)
     if values[pk_index] is None:
@@ -57,13 +71,15 @@ def instance(model: type[Model], alias: str, values: tuple[Any, ...] | list[Any]
 def fetch_all(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        row: tuple[Any, ...] | None = cursor.fetchone()
+        return row
 
 
 def placeholders(values: list[Any] | tuple[Any, ...]) -> str:

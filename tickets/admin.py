@@ -38,19 +38,19 @@ class ReadOnlyInline(admin.TabularInline):
 
 class ChecklistItemInline(ReadOnlyInline):
     model = ChecklistItem
-    fields = ["text", "done", "order"]
+    fields = ("text", "done", "order")
     readonly_fields = fields
 
 
 class GitLinkInline(ReadOnlyInline):
     model = GitLink
-    fields = ["kind", "url", "title", "ref", "state"]
+    fields = ("kind", "url", "title", "ref", "state")
     readonly_fields = fields
 
 
 class AttachmentInline(ReadOnlyInline):
     model = Attachment
-    fields = ["filename", "content_type", "size", "uploaded_by", "created_at"]
+    fields = ("filename", "content_type", "size", "uploaded_by", "created_at")
     readonly_fields = fields
 
 

@@ -7,14 +7,17 @@ with an …Input serializer, calls one service and serializes the result. Every 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
+from rest_framework.filters import BaseFilterBackend
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import BasePagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +36,9 @@ from tickets.filters import (
     ProjectFilterBackend,
 )
 from tickets.models import Attachment, Ticket
+
+if TYPE_CHECKING:
+    from rest_framework.generics import BaseFilterProtocol  # only in the stubs
 
 SLUG = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Project slug (lowercased key).")
 CARD = OpenApiParameter(
@@ -62,7 +68,7 @@ class EventPagination(CardPagination):
 class TicketsApiView(GenericAPIView):
     api_scope = "tickets"
     # The project comes from the URL, never from a queryset DRF could list unscoped.
-    pagination_class = None
+    pagination_class: type[BasePagination] | None = None
 
     def needed_role(self) -> str:
         return READ if self.request.method in ("GET", "HEAD", "OPTIONS") else WRITE
@@ -103,6 +109,7 @@ class TicketsApiView(GenericAPIView):
     def card_page(self, queryset: Any, shape: str) -> Response:
         """A page (view's pagination_class) of `queryset`'s cards in `shape`: ids, then the cards."""
         ids = self.paginate_queryset(queryset.values_list("pk", flat=True))
+        assert ids is not None  # None only for a view without a pagination_class
         return self.get_paginated_response(cards.cards(list(ids), project=self.project(), shape=shape))
 
 
@@ -111,7 +118,7 @@ class TicketsApiView(GenericAPIView):
 
 # Filters from query parameters (tickets.filters.CardFilter), also shown in the schema.
 class FilteredCardsMixin:
-    filter_backends = [ProjectFilterBackend]
+    filter_backends: Sequence[type[BaseFilterBackend | BaseFilterProtocol[Any]]] = [ProjectFilterBackend]
     filterset_class = CardFilter
 
     def get_queryset(self) -> Any:
@@ -141,7 +148,9 @@ class CardListView(FilteredCardsMixin, TicketsApiView):
             paginator = KeysetCursorPagination(request, ordering)
             keys = paginator.paginate(queryset, values=lambda page, extra: page.values("id", *extra))
             return paginator.get_paginated_response(self.cards([key["id"] for key in keys]))
-        page = self.paginate_queryset(CountedIds(queryset, ordering))
+        # LimitOffsetPagination needs only count() and slicing, which CountedIds provides.
+        page = self.paginate_queryset(cast("Sequence[int]", CountedIds(queryset, ordering)))
+        assert page is not None  # CardPagination always pages
         return self.get_paginated_response(self.cards(page))
 
     def cards(self, ids: list[int]) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -76,6 +77,9 @@ class CardFilter(django_filters.FilterSet):
         help_text="created_at, updated_at, priority, number or due_date; prefix '-' for descending.",
     )
 
+    # Set on the class by django-filter's metaclass; __init__ narrows it per instance.
+    base_filters: dict[str, Any]
+
     class Meta:
         model = Ticket
         fields: list[str] = []
@@ -90,7 +94,7 @@ class CardFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.project = project
 
-    def get_form_class(self) -> type:
+    def get_form_class(self) -> builtins.type:  # `type` is a filter in this class's scope
         # django-filter builds a new form class, and a new field per filter, for every request;
         # the form for a set of filters is the same every time (a form copies its fields).
         names = tuple(self.filters)
@@ -275,6 +279,12 @@ class CardPagination(LimitOffsetPagination):
 
     default_limit = 50
     max_limit = 200
+    # paginate_queryset() sets these before a link is built, and with a default limit the
+    # limit is never None: the stubs' Optionals describe the base class, not this one.
+    count: int
+    limit: int
+    offset: int
+    request: Request
 
     def get_next_link(self) -> str | None:
         if self.offset + self.limit >= self.count:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -64,6 +66,9 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Watcher", related_name="watched_tickets")
+
+    # Not a column: services.ticket_create() attaches the full card it built for its event.
+    card: dict[str, Any]
 
     class Meta:
         ordering = ["column__order", "rank", "id"]

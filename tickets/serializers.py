@@ -5,10 +5,11 @@ Output serializers read only what the selectors loaded: no queries per row.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers
 
+from accounts.models import User
 from accounts.serializers import UserBriefSerializer
 from projects.models import Column
 from tickets import cards
@@ -18,7 +19,26 @@ from tickets.models import Attachment, GitLink, Ticket
 # The card's own components, generated from tickets.cards.FIELDS (re-exported for the views' schemas).
 __all__ = ["CardCompactSerializer", "CardSerializer", "DeletedCardSerializer"]
 
+if TYPE_CHECKING:
+    # tickets.cards builds CardSerializer at import time, a value mypy cannot take as a base
+    # class; to the checker the detail serializer below extends a plain Serializer.
+    _CardDetailBase = serializers.Serializer
+else:
+    _CardDetailBase = CardSerializer
+
 # --------------------------------------------------------------------------- output
+
+
+# selectors.ticket_detail() prefetches these with `to_attr`: attributes of the instance that
+# the model does not declare (declaring them would clash with the plugin's typing of to_attr).
+def _live_subtasks(ticket: Ticket) -> list[Ticket]:
+    loaded: Any = ticket
+    return loaded.live_subtasks
+
+
+def _watchers(ticket: Ticket) -> list[User]:
+    loaded: Any = ticket
+    return loaded.watcher_list
 
 
 def new_card_detail(card: dict[str, Any], *, user_id: int | None) -> dict[str, Any]:
@@ -54,13 +74,13 @@ class CountsSerializer(serializers.Serializer):
     watchers = serializers.SerializerMethodField()
 
     def get_subtasks(self, ticket: Ticket) -> int:
-        return len(ticket.live_subtasks)
+        return len(_live_subtasks(ticket))
 
     def get_watchers(self, ticket: Ticket) -> int:
-        return len(ticket.watcher_list)
+        return len(_watchers(ticket))
 
 
-class CardDetailSerializer(CardSerializer):
+class CardDetailSerializer(_CardDetailBase):
     """One card with what hangs off it (selectors.ticket_detail loads all of it)."""
 
     subtasks = SubtaskSerializer(many=True, source="live_subtasks")
@@ -76,10 +96,10 @@ def card_detail(ticket: Ticket, *, user_id: int | None) -> dict[str, Any]:
     """
     return {
         **cards.card_of(ticket, shape=cards.FULL),
-        "subtasks": SubtaskSerializer(ticket.live_subtasks, many=True).data,
-        "watchers": UserBriefSerializer(ticket.watcher_list, many=True).data,
+        "subtasks": SubtaskSerializer(_live_subtasks(ticket), many=True).data,
+        "watchers": UserBriefSerializer(_watchers(ticket), many=True).data,
         "counts": CountsSerializer(ticket).data,
-        "watching": any(user.pk == user_id for user in ticket.watcher_list),
+        "watching": any(user.pk == user_id for user in _watchers(ticket)),
     }
 
 
@@ -112,7 +132,9 @@ class EventSerializer(serializers.Serializer):
     type = serializers.CharField(source="kind")
     text = serializers.CharField()
     html = serializers.CharField()
-    data = serializers.JSONField()
+    # The metaclass moves declared fields into _declared_fields, so `data` never hides the
+    # Serializer.data property; the stubs see a plain class attribute.
+    data = serializers.JSONField()  # type: ignore[assignment]
     minutes = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
     last_updated_at = serializers.DateTimeField(source="updated_at")
@@ -198,7 +220,8 @@ class _CardFieldsInput(serializers.Serializer):
         child=serializers.CharField(max_length=50), required=False, help_text="Label ids or names."
     )
     sprint_id = serializers.IntegerField(allow_null=True, required=False)
-    parent = serializers.CharField(allow_null=True, allow_blank=True, required=False, help_text="Id or key.")
+    # A declared field, not Field.parent (see EventSerializer.data).
+    parent = serializers.CharField(allow_null=True, allow_blank=True, required=False, help_text="Id or key.")  # type: ignore[assignment]
     due_date = serializers.DateField(allow_null=True, required=False)
     estimate = serializers.IntegerField(min_value=0, allow_null=True, required=False)
     force = serializers.BooleanField(required=False, default=False, help_text="Exceed a WIP limit.")

@@ -159,7 +159,9 @@ class DeliverySerializer(serializers.ModelSerializer):
     guid = serializers.CharField(read_only=True, help_text="Sent as X-Punt-Delivery; a redelivery keeps it.")
     # A plain string: a second "status" enum would collide with the other apps' in the schema.
     status = serializers.CharField(read_only=True, help_text=f"One of: {', '.join(Delivery.Status.values)}.")
-    redelivery_of = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    redelivery_of: serializers.PrimaryKeyRelatedField[Delivery] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Delivery

@@ -39,7 +39,8 @@ class AmTicketSerializer(AmTicketListItemSerializer):
 
     def get_parent_slug(self, ticket: Ticket) -> str | None:
         # A parent lives in the same project, so its key needs no join.
-        return None if ticket.parent_id is None else f"{ticket.project.key}-{ticket.parent.number}"
+        parent = ticket.parent
+        return None if parent is None else f"{ticket.project.key}-{parent.number}"
 
 
 class AmTicketEnvelopeSerializer(serializers.Serializer):

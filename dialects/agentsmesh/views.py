@@ -8,7 +8,7 @@ organization's projects ("repositories", `repository_id` = project id) are reach
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -28,7 +28,7 @@ from projects import services as project_services
 from projects.models import Organization, Project
 from projects.permissions import READ, WRITE, visible_projects
 from punt import errors
-from punt.api.request import tab_id
+from punt.api.request import request_user, tab_id
 from punt.errors import NotFound
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
@@ -45,6 +45,10 @@ SLUG = OpenApiParameter(
 REPOSITORY = OpenApiParameter("repository_id", OpenApiTypes.INT, description="Filter by repository (project) id.")
 
 
+@overload
+def _int_param(request: Request, name: str, default: int, *, minimum: int = 0) -> int: ...
+@overload
+def _int_param(request: Request, name: str, default: None, *, minimum: int = 0) -> int | None: ...
 def _int_param(request: Request, name: str, default: int | None, *, minimum: int = 0) -> int | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
@@ -68,7 +72,7 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
     def organization(self) -> Organization:
         if not hasattr(self, "_org"):
             org = Organization.objects.filter(slug__iexact=self.kwargs["org"]).first()
-            user = self.request.user
+            user = request_user(self.request)
             if org is None:
                 raise NotFound("Organization not found.")
             # Archived repositories count: they stay readable by their members.

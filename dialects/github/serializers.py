@@ -6,6 +6,7 @@ Every serializer needs `request` in its context (absolute URLs).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
@@ -18,7 +19,7 @@ from tickets.services import ticket_html_url
 API = "/api/v3"
 
 
-def absolute(context: dict[str, Any], path: str) -> str:
+def absolute(context: Mapping[str, Any], path: str) -> str:
     return context["request"].build_absolute_uri(path)
 
 
@@ -30,7 +31,7 @@ def ticket_api_path(project: Project, number: int) -> str:
     return f"{project_api_path(project)}/tickets/{number}"
 
 
-def person(context: dict[str, Any], user: Any) -> dict[str, str] | None:
+def person(context: Mapping[str, Any], user: Any) -> dict[str, str] | None:
     if user is None:
         return None
     return {"username": user.username, "url": absolute(context, f"{API}/users/{user.username}")}

@@ -19,7 +19,11 @@ from tickets.models import Ticket
 TYPE_WORDS = {value: label for value, label in Ticket.Type.choices}
 PRIORITY_WORDS = {value: label for value, label in Ticket.Priority.choices}
 # PUNT's sprint states.
-SPRINT_WORDS = {Sprint.Status.PLANNED: "planning", Sprint.Status.ACTIVE: "active", Sprint.Status.CLOSED: "completed"}
+SPRINT_WORDS: dict[str, str] = {
+    Sprint.Status.PLANNED: "planning",
+    Sprint.Status.ACTIVE: "active",
+    Sprint.Status.CLOSED: "completed",
+}
 
 
 def word_in(value: Any, words: dict[str, str]) -> Any:

@@ -22,6 +22,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
@@ -33,7 +34,7 @@ from projects import services as project_services
 from projects.models import Project
 from projects.permissions import MANAGE, OWN, READ, WRITE
 from punt.api.permissions import IsSiteAdmin
-from punt.api.request import tab_id
+from punt.api.request import request_user, tab_id
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.filters import CardFilter, apply_ordering
@@ -58,6 +59,14 @@ def _pk(value: Any, field: str) -> int | None:
     if not text.isdigit() or int(text) > MAX_ID:
         raise ValidationError({field: [f"'{value}' is not a valid id."]})
     return int(text)
+
+
+def _required_pk(value: Any, field: str) -> int:
+    """_pk() of a value that is always given: a URL part, or a field already checked non-empty."""
+    pk = _pk(value, field)
+    if pk is None:
+        raise ValidationError({field: ["This field is required."]})
+    return pk
 
 
 def project_resolve(user: Any, project_id: str, needed: str, *, allow_archived: bool = False) -> Project:
@@ -193,9 +202,13 @@ class MemberListView(PuntView):
     def post(self, request: Request, project_id: str) -> Response:
         project = self.project(MANAGE)
         data = valid(s.PuntMemberInput, request.data)
-        username = data.get("username")
+        username = data.get("username", "")  # PuntMemberInput requires it without a userId
         if data.get("userId"):
-            username = User.objects.filter(pk=_pk(data["userId"], "userId")).values_list("username", flat=True).first()
+            username = (
+                User.objects.filter(pk=_required_pk(data["userId"], "userId"))
+                .values_list("username", flat=True)
+                .first()
+            )
             if username is None:
                 raise ValidationError({"userId": ["No such user."]})
         role = {"role": data["role"]} if data.get("role") else {}
@@ -209,7 +222,9 @@ class MemberDetailView(PuntView):
 
     def membership(self, project: Project) -> Any:
         membership = (
-            project_selectors.project_members(project=project).filter(pk=_pk(self.kwargs["member_id"], "id")).first()
+            project_selectors.project_members(project=project)
+            .filter(pk=_required_pk(self.kwargs["member_id"], "id"))
+            .first()
         )
         if membership is None:
             raise Http404("No such member in this project.")
@@ -272,7 +287,7 @@ class LabelDetailView(PuntView):
     @extend_schema(request=None, responses={200: s.PuntSuccessSerializer, 403: ERROR, 404: ERROR})
     def delete(self, request: Request, project_id: str, label_id: str) -> Response:
         project = self.project(WRITE)
-        label = project_selectors.label_get(project=project, pk=_pk(label_id, "labelId"))
+        label = project_selectors.label_get(project=project, pk=_required_pk(label_id, "labelId"))
         project_services.label_delete(label=label, **_actor(request))
         return Response(SUCCESS)
 
@@ -284,7 +299,8 @@ class PuntTicketView(PuntView):
     api_scope = "tickets"
 
     def column(self, project: Project, value: Any) -> Any:
-        column = project.columns.filter(pk=_pk(value, "columnId")).first()
+        pk = _pk(value, "columnId")
+        column = None if pk is None else project.columns.filter(pk=pk).first()
         if column is None:
             raise ValidationError({"columnId": ["No such column on this board."]})
         return column
@@ -316,7 +332,9 @@ class TicketListView(PuntTicketView):
         # PUNT's words ("Bug", "High") → the stored values the shared filters know.
         for name, words in (("type", s.TYPE_WORDS), ("priority", s.PRIORITY_WORDS)):
             if name in params:
-                params[name] = ",".join(s.word_in(part, words) for part in params[name].split(",") if part.strip())
+                params[name] = ",".join(
+                    s.word_in(part, words) for part in params.get(name, "").split(",") if part.strip()
+                )
         queryset = ticket_selectors.tickets_for_project(project=project)
         filterset = CardFilter(params, queryset=queryset, request=request)
         if not filterset.is_valid():
@@ -417,10 +435,12 @@ SPRINT_ID = OpenApiParameter("sprint_id", OpenApiTypes.STR, OpenApiParameter.PAT
 
 @extend_schema(tags=[TAG], parameters=[PROJECT_ID, SPRINT_ID])
 class SprintScopedView(PuntView):
-    serializer_class = s.PuntSprintSerializer
+    serializer_class: type[BaseSerializer[Any]] = s.PuntSprintSerializer
 
     def sprint(self, needed: str) -> Any:
-        return project_selectors.sprint_get(project=self.project(needed), pk=_pk(self.kwargs["sprint_id"], "sprintId"))
+        return project_selectors.sprint_get(
+            project=self.project(needed), pk=_required_pk(self.kwargs["sprint_id"], "sprintId")
+        )
 
     def render(self, sprint: Any) -> Response:
         return Response(s.PuntSprintSerializer(project_selectors.sprint_get(project=sprint.project, pk=sprint.pk)).data)
@@ -514,7 +534,7 @@ class AdminUserListView(PuntAdminView):
     def post(self, request: Request) -> Response:
         data = valid(s.PuntAdminUserCreateInput, request.data)
         user = account_services.user_create(
-            by=request.user,
+            by=request_user(request),
             username=data["username"],
             email=data["email"],
             password=data["password"],
@@ -530,7 +550,7 @@ class AdminUserDetailView(PuntAdminView):
     serializer_class = s.PuntAdminUserSerializer
 
     def target(self) -> User:
-        return account_selectors.user_get_for_admin(pk=_pk(self.kwargs["user_id"], "userId"))
+        return account_selectors.user_get_for_admin(pk=_required_pk(self.kwargs["user_id"], "userId"))
 
     @extend_schema(responses={200: s.PuntAdminUserSerializer, 403: ERROR, 404: ERROR})
     def get(self, request: Request, user_id: str) -> Response:
@@ -546,7 +566,7 @@ class AdminUserDetailView(PuntAdminView):
         data = valid(s.PuntAdminUserUpdateInput, request.data)
         user = account_services.user_admin_update(
             user=user,
-            by=request.user,
+            by=request_user(request),
             display_name=data.get("name"),
             email=data.get("email"),
             is_active=data.get("isActive"),
@@ -572,7 +592,7 @@ class AdminSettingsView(PuntAdminView):
     def patch(self, request: Request) -> Response:
         data = valid(s.PuntSettingsInput, request.data)
         fields = {s.PuntSettingsInput.FIELDS[name]: value for name, value in data.items()}
-        account_services.system_settings_update(by=request.user, **fields)
+        account_services.system_settings_update(by=request_user(request), **fields)
         return Response(s.PuntSettingsSerializer(account_services.system_settings()).data)
 
 
