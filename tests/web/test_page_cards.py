@@ -58,10 +58,8 @@ def test_board_cards_are_the_apis_cards(personas: Personas, rich_tickets: list[T
     api_columns = [(column["id"], column["cards"]) for column in board["columns"]]
     assert [pk for pk, _ in page_columns] == [pk for pk, _ in api_columns]
     for (_, page_cards), (_, api_cards) in zip(page_columns, api_columns, strict=True):
-        assert [_without_page_keys(page_card, api_card) for page_card, api_card in zip(page_cards, api_cards)] == (
-            api_cards
-        )
-        assert len(page_cards) == len(api_cards)
+        pairs = zip(page_cards, api_cards, strict=True)
+        assert [_without_page_keys(page_card, api_card) for page_card, api_card in pairs] == api_cards
     first = page.context["columns"][0].cards[0]
     assert {name: first[name] for name in ("url", "type_label", "priority_label", "due")} == {
         "url": f"{BASE}/tickets/1",
@@ -79,7 +77,8 @@ def test_board_draws_a_card_as_before(personas: Personas, rich_tickets: list[Tic
         f"""<li class="ticket-card" data-id="{first.pk}" data-number="1" tabindex="0">
           <div class="meta"><span>BLOG-1</span><span class="pill type-bug">Bug</span>
             <span class="pill prio-high">High</span></div>
-          <a class="title" href="{url}" hx-get="{url}" hx-target="#modal-body" hx-push-url="true">Fix &lt;the&gt; login</a>
+          <a class="title" href="{url}" hx-get="{url}" hx-target="#modal-body"
+             hx-push-url="true">Fix &lt;the&gt; login</a>
           <div class="meta">
             <span class="label" style="--lc: #EF4444">bug</span><span class="label" style="--lc: #10B981">ui</span>
             <span class="pill" title="Estimate">3 pt</span>
@@ -113,7 +112,7 @@ def test_quick_add_draws_the_new_card_from_the_card_module(personas: Personas):
 
 
 def test_backlog_cards_are_the_apis_cards_in_board_order(personas: Personas, rich_tickets: list[Ticket]):
-    first, second, third, fourth = rich_tickets
+    first, second, _closed, fourth = rich_tickets
     project = personas.project
     # Board order: by column, then rank (rank alone would give second, fifth, fourth).
     last = project.columns.order_by("-order").first()
