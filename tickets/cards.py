@@ -8,8 +8,9 @@
 - the row type (`Row[shape]`, a NamedTuple: attribute names, no positional indexes);
 - the JSON (`payloads()`), compact for the board and events, full for lists and write
   responses, deleted for the admins' bin;
-- the OpenAPI components (`CardCompactSerializer`, `CardSerializer`,
-  `DeletedCardSerializer`), which describe the JSON and are never used to write it.
+- the OpenAPI components (each field's `Schema`, which tickets.serializers turns into
+  `CardCompactSerializer`, `CardSerializer` and `DeletedCardSerializer`: they describe the
+  JSON and are never used to write it). This module imports no DRF: services use it.
 
 Adding a read-only field is one `CardField(...)` line here (plus the model's migration).
 
@@ -30,10 +31,8 @@ from typing import Any, NamedTuple
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from rest_framework import serializers
 
 from accounts.models import User
-from accounts.serializers import UserBriefSerializer
 from projects.models import Project
 from tickets import fastpath
 from tickets.models import Ticket
@@ -61,70 +60,62 @@ Column = str | Count  # an ORM path from Ticket ("assignee__username"), or a Cou
 
 
 @dataclass(frozen=True)
+class Schema:
+    """What a field's JSON value is, for the OpenAPI description: a plain tag, so that services
+    can import this module without DRF (tickets.serializers turns it into a serializer field).
+
+    `type`: "integer", "string", "date", "datetime", or a small object: "person" (a user brief),
+    "label", "sprint", "ticket" (a ticket brief), "progress" (done/total); `many`: a list of
+    them; `read_only`: documented as read-only.
+    """
+
+    type: str
+    nullable: bool = False
+    many: bool = False
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
 class Kind:
     """How a field reads its columns into JSON: `expression` is Python over the columns' local
-    names (see _builder), `schema` the serializer field that documents it."""
+    names (see _builder), `schema` what the value is (for the OpenAPI component)."""
 
     columns: Callable[[str], tuple[Column, ...]]
     expression: str
-    schema: Callable[[], serializers.Field]
-
-
-class LabelBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    color = serializers.CharField()
-
-
-class SprintBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class TicketBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    key = serializers.CharField()
-    title = serializers.CharField()
-
-
-class ProgressSerializer(serializers.Serializer):
-    done = serializers.IntegerField()
-    total = serializers.IntegerField()
+    schema: Schema
 
 
 def _one(path: str) -> tuple[Column, ...]:
     return (path,)
 
 
-INTEGER = Kind(_one, "{0}", serializers.IntegerField)
-OPTIONAL_INTEGER = Kind(_one, "{0}", lambda: serializers.IntegerField(allow_null=True))
-TEXT = Kind(_one, "{0}", serializers.CharField)
-KEY = Kind(_one, 'f"{{key_prefix}}{{{0}}}"', serializers.CharField)  # PROJ-42, from the number
-DATE = Kind(_one, "iso_date({0})", lambda: serializers.DateField(allow_null=True))
-DATETIME = Kind(_one, "iso_datetime({0}, zone)", serializers.DateTimeField)
-OPTIONAL_DATETIME = Kind(_one, "iso_datetime({0}, zone)", lambda: serializers.DateTimeField(allow_null=True))
+INTEGER = Kind(_one, "{0}", Schema("integer"))
+OPTIONAL_INTEGER = Kind(_one, "{0}", Schema("integer", nullable=True))
+TEXT = Kind(_one, "{0}", Schema("string"))
+KEY = Kind(_one, 'f"{{key_prefix}}{{{0}}}"', Schema("string"))  # PROJ-42, from the number
+DATE = Kind(_one, "iso_date({0})", Schema("date", nullable=True))
+DATETIME = Kind(_one, "iso_datetime({0}, zone)", Schema("datetime"))
+OPTIONAL_DATETIME = Kind(_one, "iso_datetime({0}, zone)", Schema("datetime", nullable=True))
 
 
 def _person_columns(name: str) -> tuple[Column, ...]:
     return (f"{name}_id", f"{name}__username", f"{name}__display_name", f"{name}__avatar")
 
 
-PERSON = Kind(_person_columns, "person({0}, {1}, {2}, {3})", lambda: UserBriefSerializer(allow_null=True))
+PERSON = Kind(_person_columns, "person({0}, {1}, {2}, {3})", Schema("person", nullable=True))
 # The card's labels come from a second statement (fastpath.card_labels), keyed by the card's id.
-LABELS = Kind(lambda name: ("id",), "labels.get({0}, [])", lambda: LabelBriefSerializer(many=True))
-SPRINT = Kind(
-    lambda name: (f"{name}_id", f"{name}__name"), "sprint({0}, {1})", lambda: SprintBriefSerializer(allow_null=True)
-)
+LABELS = Kind(lambda name: ("id",), "labels.get({0}, [])", Schema("label", many=True))
+SPRINT = Kind(lambda name: (f"{name}_id", f"{name}__name"), "sprint({0}, {1})", Schema("sprint", nullable=True))
 # A parent is always in the same project, so its key needs no join.
 PARENT = Kind(
     lambda name: (f"{name}_id", f"{name}__number", f"{name}__title"),
     'None if {0} is None else {{"id": {0}, "key": f"{{key_prefix}}{{{1}}}", "title": {2}}}',
-    lambda: TicketBriefSerializer(allow_null=True, read_only=True),
+    Schema("ticket", nullable=True, read_only=True),
 )
 CHECKLIST = Kind(
     lambda name: (Count(f"{name}_done", name, where="done"), Count(f"{name}_total", name)),  # the related_name
     "progress({0}, {1})",
-    lambda: ProgressSerializer(read_only=True),
+    Schema("progress", read_only=True),
 )
 
 
@@ -381,19 +372,3 @@ def card_of(
 def compact(card: dict[str, Any]) -> dict[str, Any]:
     """A fuller card cut down to the compact card (what board events carry)."""
     return {card_field.name: card[card_field.name] for card_field in fields(COMPACT)}
-
-
-# --------------------------------------------------------------------------- OpenAPI
-
-
-def _schema(name: str, shape: str, doc: str) -> type[serializers.Serializer]:
-    """A serializer that documents the `shape` JSON (drf-spectacular's component `name`)."""
-    attrs: dict[str, Any] = {"__doc__": doc, "__module__": __name__}
-    for card_field in fields(shape):
-        attrs[card_field.name] = card_field.kind.schema()
-    return type(f"{name}Serializer", (serializers.Serializer,), attrs)
-
-
-CardCompactSerializer = _schema("CardCompact", COMPACT, "A card as the board draws it.")
-CardSerializer = _schema("Card", FULL, "A card in lists and in responses to writes.")
-DeletedCardSerializer = _schema("DeletedCard", DELETED, "A card in lists and in responses to writes.")

@@ -5,6 +5,7 @@ Output serializers read only what the selectors loaded: no queries per row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers
@@ -13,14 +14,67 @@ from accounts.models import User
 from accounts.serializers import UserBriefSerializer
 from projects.models import Column
 from tickets import cards
-from tickets.cards import CardCompactSerializer, CardSerializer, DeletedCardSerializer
 from tickets.models import Attachment, GitLink, Ticket
 
-# The card's own components, generated from tickets.cards.FIELDS (re-exported for the views' schemas).
-__all__ = ["CardCompactSerializer", "CardSerializer", "DeletedCardSerializer"]
+# --------------------------------------------------------------------------- the card's OpenAPI components
+
+
+class LabelBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    color = serializers.CharField()
+
+
+class SprintBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TicketBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    title = serializers.CharField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+# The serializer field of each cards.Schema type.
+_SCHEMA_FIELDS: dict[str, Callable[..., serializers.Field]] = {
+    "integer": serializers.IntegerField,
+    "string": serializers.CharField,
+    "date": serializers.DateField,
+    "datetime": serializers.DateTimeField,
+    "person": UserBriefSerializer,
+    "label": LabelBriefSerializer,
+    "sprint": SprintBriefSerializer,
+    "ticket": TicketBriefSerializer,
+    "progress": ProgressSerializer,
+}
+
+
+def _schema_field(schema: cards.Schema) -> serializers.Field:
+    options = {"allow_null": schema.nullable, "many": schema.many, "read_only": schema.read_only}
+    return _SCHEMA_FIELDS[schema.type](**{name: True for name, wanted in options.items() if wanted})
+
+
+def _card_schema(name: str, shape: str, doc: str) -> type[serializers.Serializer]:
+    """A serializer that documents the `shape` card JSON (drf-spectacular's component `name`),
+    generated from tickets.cards.FIELDS; cards.payloads() writes the JSON, never this."""
+    attrs: dict[str, Any] = {"__doc__": doc, "__module__": __name__}
+    for card_field in cards.fields(shape):
+        attrs[card_field.name] = _schema_field(card_field.kind.schema)
+    return type(f"{name}Serializer", (serializers.Serializer,), attrs)
+
+
+CardCompactSerializer = _card_schema("CardCompact", cards.COMPACT, "A card as the board draws it.")
+CardSerializer = _card_schema("Card", cards.FULL, "A card in lists and in responses to writes.")
+DeletedCardSerializer = _card_schema("DeletedCard", cards.DELETED, "A card in lists and in responses to writes.")
 
 if TYPE_CHECKING:
-    # tickets.cards builds CardSerializer at import time, a value mypy cannot take as a base
+    # CardSerializer is built above at import time, a value mypy cannot take as a base
     # class; to the checker the detail serializer below extends a plain Serializer.
     _CardDetailBase = serializers.Serializer
 else:

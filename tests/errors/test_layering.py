@@ -66,3 +66,52 @@ def test_views_do_not_catch_drf_exceptions():
                 if any(name in caught for name in ("APIException", "ValidationError", "ServiceError")):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} except {caught}")
     assert offenders == []
+
+
+# Services build cards and events with tickets.cards; the card module and the SQL under it stay
+# free of DRF, which turns the card's schema into OpenAPI components in tickets/serializers.py.
+CARD_MODULES = ("tickets/cards.py", "tickets/fastpath.py")
+API_PACKAGES = ("rest_framework", "drf_spectacular")
+
+
+def _module_path(name: str) -> Path | None:
+    """The file of a project module `name` ("tickets.models"), or None for a library."""
+    base = ROOT.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file() and path.relative_to(ROOT).parts[0] not in SKIP:
+            return path
+    return None
+
+
+def _imported_at_load(path: Path) -> set[str]:
+    """The modules `path` imports when it is loaded: its top-level imports (not those inside
+    functions or under `if TYPE_CHECKING`)."""
+    names = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            # `from tickets import fastpath` loads the module tickets.fastpath.
+            names.update(
+                f"{node.module}.{alias.name}" for alias in node.names if _module_path(f"{node.module}.{alias.name}")
+            )
+    return names
+
+
+@pytest.mark.parametrize("module", CARD_MODULES)
+def test_the_card_modules_load_no_drf(module):
+    """Not in the module itself, and not through the project modules it loads."""
+    offenders, seen, todo = [], set(), [ROOT / module]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for name in _imported_at_load(path):
+            if name.split(".")[0] in API_PACKAGES:
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+            elif (found := _module_path(name)) is not None:
+                todo.append(found)
+    assert len(seen) > 3  # the walk followed the project's own modules (models, punt.db, ...)
+    assert offenders == []

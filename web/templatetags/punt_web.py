@@ -21,8 +21,8 @@ def registration_is_open() -> bool:
     return account_services.registration_open()
 
 
-def _initials(user: Any) -> str:
-    name = (getattr(user, "display_name", "") or user.username or "?").strip()
+def _initials(name: str) -> str:
+    name = name.strip()
     parts = name.split()
     letters = "".join(p[0] for p in parts[:2]) if len(parts) > 1 else name[:2]
     return letters.upper()
@@ -30,18 +30,25 @@ def _initials(user: Any) -> str:
 
 @register.simple_tag
 def avatar(user: Any, size: str = "") -> SafeString:
-    """A round picture, or the person's initials when they have none (never a query)."""
+    """A round picture, or the person's initials when they have none (never a query).
+
+    `user`: a User, or a person brief of a card (tickets.cards: id, username, name, avatar URL).
+    """
     if user is None:
         return format_html('<span class="avatar {}" title="Unassigned">?</span>', size)
-    title = f"{user.name} (@{user.username})" if hasattr(user, "name") else user.username
-    if getattr(user, "avatar", None):
+    if isinstance(user, dict):
+        name, username, url = user["name"], user["username"], user["avatar"]
+        title = f"{name} (@{username})"
+    else:
+        name = getattr(user, "display_name", "") or user.username or "?"
+        username = user.username
+        title = f"{user.name} (@{username})" if hasattr(user, "name") else username
+        url = user.avatar.url if getattr(user, "avatar", None) else None
+    if url:
         return format_html(
-            '<span class="avatar {}" title="{}"><img src="{}" alt="" loading="lazy"></span>',
-            size,
-            title,
-            user.avatar.url,
+            '<span class="avatar {}" title="{}"><img src="{}" alt="" loading="lazy"></span>', size, title, url
         )
-    return format_html('<span class="avatar {}" title="{}">{}</span>', size, title, _initials(user))
+    return format_html('<span class="avatar {}" title="{}">{}</span>', size, title, _initials(name or "?"))
 
 
 @register.filter

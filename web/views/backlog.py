@@ -18,8 +18,10 @@ from projects import services as project_services
 from projects.models import Column, Project, Sprint
 from projects.permissions import MANAGE, READ, WRITE
 from punt import errors
+from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
+from web import cards as page_cards
 from web.burndown import burndown_svg
 from web.pages import can, project_for, tab_id
 
@@ -39,23 +41,25 @@ def _back(project: Project) -> HttpResponse:
 @require_GET
 def backlog(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     project, role = project_for(request, namespace, path, READ)
-    sprints = [s for s in project_selectors.project_sprints(project=project) if s.status != Sprint.Status.CLOSED]
+    # One query for every sprint: the open ones are planned here, the last five closed listed.
+    every_sprint = list(project_selectors.project_sprints(project=project))
+    sprints = [s for s in every_sprint if s.status != Sprint.Status.CLOSED]
     sprints.sort(key=lambda s: (s.status != Sprint.Status.ACTIVE, s.created_at, s.pk))
-    closed = list(project_selectors.project_sprints(project=project, status=Sprint.Status.CLOSED)[:5])
-    # One query for the open backlog and every open sprint's tickets, grouped here.
-    loaded = (
-        Ticket.objects.filter(project=project, deleted_at__isnull=True)
-        .filter(Q(sprint__isnull=True, state=Ticket.State.OPENED) | Q(sprint__in=[s.pk for s in sprints]))
-        .select_related("project", "column", "assignee")
-        .prefetch_related("labels")
-        .order_by("column__order", "rank", "id")
+    closed = [s for s in every_sprint if s.status == Sprint.Status.CLOSED][:5]
+    # The open backlog and every open sprint's tickets as cards (tickets.cards), grouped here.
+    tickets = ticket_selectors.cards_for_project(project=project).filter(
+        Q(sprint__isnull=True, state=Ticket.State.OPENED) | Q(sprint__in=[s.pk for s in sprints])
     )
-    by_sprint: dict[int | None, list[Ticket]] = {None: []}
-    for ticket in loaded:
-        by_sprint.setdefault(ticket.sprint_id, []).append(ticket)
+    columns = {column.pk: column for column in project.columns.all()}
+    by_sprint: dict[int | None, list[dict[str, Any]]] = {None: []}
+    # Board order: by column, then rank (the cards come in rank order; the sort is stable).
+    for card in sorted(page_cards.read(tickets, project=project), key=lambda card: columns[card["column_id"]].order):
+        card["column_name"] = columns[card["column_id"]].name
+        sprint_id = card["sprint"]["id"] if card["sprint"] else None
+        by_sprint.setdefault(sprint_id, []).append(card)
     for sprint in sprints:
         sprint.cards = by_sprint.get(sprint.pk, [])
-        sprint.points = sum(t.estimate or 0 for t in sprint.cards)
+        sprint.points = sum(card["estimate"] or 0 for card in sprint.cards)
     active = next((s for s in sprints if s.status == Sprint.Status.ACTIVE), None)
     context: dict[str, Any] = {
         "project": project,

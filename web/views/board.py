@@ -22,6 +22,7 @@ from punt import errors
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
+from web import cards as page_cards
 from web.forms import QuickAddForm
 from web.pages import can, project_for, tab_id
 from web.views.ticket import after_change
@@ -75,15 +76,16 @@ class BoardFilters:
 
 
 def board_context(request: HttpRequest, project: Project, role: str) -> dict[str, Any]:
-    """Everything the board template reads, in a fixed number of queries whatever the card count."""
+    """Everything the board template reads, in a fixed number of queries whatever the card count.
+
+    The cards are tickets.cards' (the API board's), grouped by column in rank order.
+    """
     filters = BoardFilters.from_query(request.GET)
     columns = list(project_selectors.project_columns(project=project))
-    tickets = filters.apply(
-        ticket_selectors.tickets_for_project(project=project), user=request.user, project=project
-    ).order_by("column__order", "column_id", "rank", "id")
-    by_column: dict[int, list[Ticket]] = {column.pk: [] for column in columns}
-    for ticket in tickets:
-        by_column.setdefault(ticket.column_id, []).append(ticket)
+    tickets = filters.apply(ticket_selectors.cards_for_project(project=project), user=request.user, project=project)
+    by_column: dict[int, list[dict[str, Any]]] = {column.pk: [] for column in columns}
+    for card in page_cards.read(tickets, project=project):
+        by_column.setdefault(card["column_id"], []).append(card)
     for column in columns:
         column.cards = by_column.get(column.pk, [])
         column.over_limit = bool(column.wip_limit and column.ticket_count > column.wip_limit)
@@ -208,8 +210,6 @@ def quick_add(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
         messages.error(request, errors.message(exc))
         return redirect("web:board", project.namespace, project.path)
     if htmx:
-        ticket = _ticket(project, ticket.number)
-        return render(
-            request, "web/_card.html", {"ticket": ticket, "project": project, "can_write": True, "fresh": True}
-        )
+        (card,) = page_cards.read([ticket.pk], project=project)
+        return render(request, "web/_card.html", {"card": card, "project": project, "can_write": True, "fresh": True})
     return redirect("web:ticket", project.namespace, project.path, ticket.number)
