@@ -210,14 +210,16 @@ def iso_datetime_object(value: datetime | None, zone: Any) -> str | None:
 def iso_datetime(value: datetime | str | None, zone: Any) -> str | None:
     """iso_datetime_object(), also of a timestamp as SQLite stores it (fastpath reads it as text):
     UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]"."""
-    if value.__class__ is not str:
-        return iso_datetime_object(value, zone)  # type: ignore[arg-type]
+    if not isinstance(value, str):
+        return iso_datetime_object(value, zone)
     if not value:
         return None
-    if zone is UTC and len(value) in (19, 26) and value[10] == " ":  # type: ignore[index]
+    if zone is UTC and len(value) in (19, 26) and value[10] == " ":
         # Python's isoformat() of the same instant: the same digits, "T" and "Z" around them.
-        return f"{value[:10]}T{value[11:]}Z"  # type: ignore[index]
-    parsed = parse_datetime(value)  # type: ignore[arg-type]
+        return f"{value[:10]}T{value[11:]}Z"
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"Not a stored timestamp: {value!r}")
     return iso_datetime_object(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), zone)
 
 
@@ -225,7 +227,7 @@ def iso_date(value: date | str | None) -> str | None:
     """A date as DRF's DateField writes it (SQLite's stored text is already that)."""
     if not value:
         return None
-    return value if value.__class__ is str else value.isoformat()  # type: ignore[union-attr]
+    return value if isinstance(value, str) else value.isoformat()
 
 
 def _builder_source(shape: str) -> str:
@@ -256,7 +258,8 @@ def _compile(shape: str) -> Callable[..., list[dict[str, Any]]]:
     namespace: dict[str, Any] = {"iso_date": iso_date, "iso_datetime": iso_datetime}
     # Only field names and the kinds' fixed expressions go into the source: no data.
     exec(compile(_builder_source(shape), f"<cards.{shape}>", "exec"), namespace)  # noqa: S102
-    return namespace["build"]
+    build: Callable[..., list[dict[str, Any]]] = namespace["build"]
+    return build
 
 
 _BUILDERS = {shape: _compile(shape) for shape in SHAPES}
@@ -338,7 +341,7 @@ def row_of(ticket: Ticket, *, shape: str = FULL) -> tuple[Any, ...]:
     select_related) and, as attributes, its counts (tickets_for_project() annotates them; a
     new ticket has none and counts 0).
     """
-    values = []
+    values: list[Any] = []
     for column in columns(shape):
         if isinstance(column, Count):
             values.append(getattr(ticket, column.name, 0))
