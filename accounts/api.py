@@ -274,7 +274,7 @@ class AvatarView(APIView):
 class ApiKeyViewSet(ViewSet):
     @extend_schema(responses={200: ApiKeySerializer(many=True)}, summary="Your API keys (not revoked)")
     def list(self, request: Request) -> Response:
-        return Response(ApiKeySerializer(selectors.api_key_list(user=request.user), many=True).data)
+        return Response(ApiKeySerializer(selectors.api_key_list(user=request_user(request)), many=True).data)
 
     @extend_schema(
         request=ApiKeyCreateInputSerializer,
@@ -284,14 +284,14 @@ class ApiKeyViewSet(ViewSet):
     def create(self, request: Request) -> Response:
         data = _valid(ApiKeyCreateInputSerializer, request)
         key, raw = services.api_key_create(
-            user=request.user, name=data["name"], scopes=data["scopes"], expires_at=data["expires_at"]
+            user=request_user(request), name=data["name"], scopes=data["scopes"], expires_at=data["expires_at"]
         )
         body = {**ApiKeySerializer(key).data, "key": raw}
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None, 404: ERROR}, summary="Revoke an API key")
     def destroy(self, request: Request, key_id: int) -> Response:
-        services.api_key_revoke(api_key=selectors.api_key_get(user=request.user, key_id=key_id))
+        services.api_key_revoke(api_key=selectors.api_key_get(user=request_user(request), key_id=key_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from rest_framework import serializers
 
@@ -26,6 +26,12 @@ class UserBriefSerializer(serializers.ModelSerializer):
         return avatar_url(user)
 
 
+@overload
+def user_brief(user: User) -> dict[str, Any]: ...
+@overload
+def user_brief(user: None) -> None: ...
+@overload
+def user_brief(user: User | None) -> dict[str, Any] | None: ...
 def user_brief(user: User | None) -> dict[str, Any] | None:
     return None if user is None else UserBriefSerializer(user).data
 

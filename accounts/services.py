@@ -265,7 +265,9 @@ def _outstanding_locked(raw: str) -> tuple[RefreshToken, OutstandingToken]:
     rotate or revoke it. Raises Unauthenticated (401) for anything unusable.
     """
     try:
-        token = RefreshToken(raw or "")
+        # simplejwt annotates `token` as a Token, but it decodes the encoded string it is given
+        # (its own TokenRefreshSerializer passes one).
+        token = RefreshToken(raw or "")  # type: ignore[arg-type]
     except TokenError:
         raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid") from None
     jti = token.payload.get(jwt_settings.JTI_CLAIM)
@@ -281,7 +283,8 @@ def _outstanding_locked(raw: str) -> tuple[RefreshToken, OutstandingToken]:
 def token_pair_refresh(*, refresh_token: str) -> TokenPair:
     """Rotate: the presented refresh token is revoked and a new pair issued."""
     token, outstanding = _outstanding_locked(refresh_token)
-    user = User.objects.filter(pk=token.payload.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
+    user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
+    user = None if user_id is None else User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid")
     BlacklistedToken.objects.create(token=outstanding)
@@ -368,7 +371,7 @@ def _delete_file_on_commit(storage: Any, name: str) -> None:
 
 
 @transaction.atomic
-def avatar_set(*, user: User, upload: UploadedFile) -> User:
+def avatar_set(*, user: User, upload: UploadedFile[bytes]) -> User:
     """Check the uploaded image and store it as a 256x256 WebP without metadata."""
     try:
         image = image_open_checked(upload)
@@ -379,6 +382,7 @@ def avatar_set(*, user: User, upload: UploadedFile) -> User:
     # A new name each time, so browsers and proxies never serve the previous picture.
     user.avatar.save(f"{user.pk}-{secrets.token_hex(6)}.webp", ContentFile(data), save=False)
     new_name = user.avatar.name
+    assert new_name is not None  # save() just named the stored file
     try:
         user.save(update_fields=["avatar"])
     except Exception:
@@ -392,8 +396,8 @@ def avatar_set(*, user: User, upload: UploadedFile) -> User:
 
 @transaction.atomic
 def avatar_clear(*, user: User) -> User:
-    if user.avatar:
-        old_name = user.avatar.name
+    old_name = user.avatar.name
+    if old_name:  # what `if user.avatar` tests: a FieldFile is true when it has a name
         storage = user.avatar.storage
         user.avatar = ""
         user.save(update_fields=["avatar"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -18,6 +18,9 @@ from chat.models import (
 )
 from projects.models import Membership, Project
 from punt.errors import NotFound
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def _messages() -> QuerySet[Message]:
@@ -64,7 +67,12 @@ def message_get(
     return message
 
 
-def _conversations_for(user: Any) -> QuerySet[Conversation]:
+class _ConversationAnnotations(TypedDict):
+    my_last_read: int | None
+    unread: int
+
+
+def _conversations_for(user: Any) -> QuerySet[WithAnnotations[Conversation, _ConversationAnnotations]]:
     last_read = ConversationMember.objects.filter(conversation=OuterRef("pk"), user=user).values("last_read_id")[:1]
     unread = (
         Message.objects.filter(conversation=OuterRef("pk"), id__gt=OuterRef("my_last_read"), deleted_at__isnull=True)

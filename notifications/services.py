@@ -40,7 +40,7 @@ def notify(
     text: str,
     url: str = "",
     project: Project | None = None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> list[Notification]:
     """Create one notification per recipient and push `notification.created` to each of them.
 

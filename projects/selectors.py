@@ -7,7 +7,7 @@ reads, so a list costs the same number of queries whatever its length.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -20,10 +20,19 @@ from projects.permissions import RANK, READ, Role, check_role, remember_role, vi
 from projects.services import BURNDOWN_MAX_DAYS
 from punt.errors import Conflict, Forbidden, NotFound
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 # --------------------------------------------------------------------------- organizations
 
 
-def organizations_for_user(*, user: Any) -> QuerySet[Organization]:
+class _OrganizationAnnotations(TypedDict):
+    caller_role: str | None
+    member_count: int
+    project_count: int
+
+
+def organizations_for_user(*, user: Any) -> QuerySet[WithAnnotations[Organization, _OrganizationAnnotations]]:
     """Organizations the user belongs to (site admins: all), with the caller's role and counts."""
     queryset = Organization.objects.all()
     if not user.is_staff:
@@ -80,7 +89,12 @@ def organization_membership_get(*, org: Organization, username: str) -> Organiza
 # --------------------------------------------------------------------------- projects
 
 
-def _project_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
+class _ProjectCounts(TypedDict):
+    member_count: int
+    open_ticket_count: int
+
+
+def _project_counts(queryset: QuerySet[Project]) -> QuerySet[WithAnnotations[Project, _ProjectCounts]]:
     member_count = (
         Membership.objects.filter(project=OuterRef("pk"))
         .order_by()
@@ -147,12 +161,19 @@ def project_for(
     if project is None:
         raise NotFound("Project not found.")
     if member:
-        remember_role(user, project, project.caller_role)
+        remember_role(user, project, _caller_role(project))
     project_check(user, project, min_role=min_role, allow_archived=allow_archived)
     if counts:
         found = _project_counts(Project.objects.filter(pk=project.pk)).values("member_count", "open_ticket_count")
         project.__dict__.update(found.get())
     return project
+
+
+def _caller_role(project: Project) -> str | None:
+    # fastpath.project_with_role() sets it on the instance: not a field the model declares.
+    loaded: Any = project
+    role: str | None = loaded.caller_role
+    return role
 
 
 def project_check(user: Any, project: Project, *, min_role: str, allow_archived: bool = False) -> str:

@@ -9,11 +9,12 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import sqlite3
 from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import DateField, ForeignKey, QuerySet
+from django.db.models import DateField, ForeignKey, ForeignObjectRel, Model, QuerySet
 
 from projects.models import Column, Label, Project
 from punt import db
@@ -25,7 +26,11 @@ def _q(name: str) -> str:
 
 
 def _column(model: Any, name: str) -> str:
-    return _q(model._meta.get_field(name).column)
+    return db.column(model, name)
+
+
+def _pk(model: type[Model]) -> str:
+    return db.column(model, model._meta.pk.name)
 
 
 def _table(model: Any) -> str:
@@ -48,8 +53,9 @@ def _card_select(columns: tuple[Any, ...], vendor: str) -> str:
     for column in columns:
         if not isinstance(column, str):
             relation = Ticket._meta.get_field(column.relation)
+            assert isinstance(relation, ForeignObjectRel)
             related = relation.related_model
-            where = f"i.{_q(relation.field.column)} = {ticket}.{_q(Ticket._meta.pk.column)}"
+            where = f"i.{_column(related, relation.field.name)} = {ticket}.{_pk(Ticket)}"
             if column.where is not None:
                 where += f" AND i.{_column(related, column.where)}"
             selected.append(f"(SELECT COUNT(*) FROM {_table(related)} i WHERE {where})")  # noqa: S608
@@ -61,15 +67,16 @@ def _card_select(columns: tuple[Any, ...], vendor: str) -> str:
             alias = _q(f"t_{relation_name}")
             if alias not in joins:
                 join = "LEFT JOIN" if relation.null else "INNER JOIN"
+                target = _column(relation.related_model, relation.target_field.name)
                 joins[alias] = (
                     f"{join} {_table(relation.related_model)} {alias} "
-                    f"ON {alias}.{_q(relation.target_field.column)} = {ticket}.{_q(relation.column)}"
+                    f"ON {alias}.{target} = {ticket}.{_column(Ticket, relation_name)}"
                 )
             model_field = relation.related_model._meta.get_field(attribute)
-            sql = f"{alias}.{_q(model_field.column)}"
+            sql = f"{alias}.{_column(relation.related_model, attribute)}"
         else:
             model_field = Ticket._meta.get_field(column)
-            sql = f"{ticket}.{_q(model_field.column)}"
+            sql = f"{ticket}.{_column(Ticket, column)}"
         if vendor == "sqlite" and isinstance(model_field, DateField):
             # SQLite keeps dates and timestamps (UTC) as ISO text. Read as text, they skip being
             # parsed into Python objects only for the JSON to turn them straight back into text:
@@ -109,7 +116,7 @@ def card_rows(
     if not isinstance(tickets, QuerySet) and not tickets:
         return []
     where, params = _ids_sql(tickets)
-    ticket_id = f"{_q('t')}.{_q(Ticket._meta.pk.column)}"
+    ticket_id = f"{_q('t')}.{_pk(Ticket)}"
     sql = f"{_card_select(columns, connection.vendor)} WHERE {ticket_id} {where}"
     make = row_type._make  # type: ignore[attr-defined]
     if isinstance(tickets, QuerySet):
@@ -159,7 +166,7 @@ def column_in_project(*, project_id: int, column_id: int) -> Column | None:
     """
     sql = (
         f"SELECT {db.columns(Column, 'c')} FROM {_table(Column)} c "  # noqa: S608
-        f"WHERE c.{_q(Column._meta.pk.column)} = %s AND c.{_column(Column, 'project')} = %s"
+        f"WHERE c.{_pk(Column)} = %s AND c.{_column(Column, 'project')} = %s"
     )
     row = db.fetch_one(sql, [column_id, project_id])
     return None if row is None else db.instance(Column, "c", row)
@@ -212,7 +219,7 @@ def column_ids(*, project_id: int, categories: list[str]) -> list[int]:
     if not categories:
         return []
     sql = (
-        f"SELECT {_q(Column._meta.pk.column)} FROM {_table(Column)} "  # noqa: S608
+        f"SELECT {_pk(Column)} FROM {_table(Column)} "  # noqa: S608
         f"WHERE {_column(Column, 'project')} = %s AND {_column(Column, 'category')} IN ({db.placeholders(categories)})"
     )
     return [column_id for (column_id,) in db.fetch_all(sql, [project_id, *categories])]
@@ -256,7 +263,7 @@ def neighbour_ranks(
 
     Bench: move ticket, create ticket (the ORM took longer to build these than to run them).
     """
-    rank, ticket_id = _column(Ticket, "rank"), _q(Ticket._meta.pk.column)
+    rank, ticket_id = _column(Ticket, "rank"), _pk(Ticket)
     siblings = (
         f"FROM {_table(Ticket)} WHERE {_column(Ticket, 'column')} = %s AND {_column(Ticket, 'deleted_at')} IS NULL"
     )
@@ -301,7 +308,7 @@ def ticket_place_for_update(*, ticket_id: int) -> tuple[int, str]:
     Bench: move ticket (a move re-reads these after locking the columns).
     """
     columns = f"{_column(Ticket, 'column')}, {_column(Ticket, 'state')}"
-    sql = f"SELECT {columns} FROM {_table(Ticket)} WHERE {_q(Ticket._meta.pk.column)} = %s"  # noqa: S608
+    sql = f"SELECT {columns} FROM {_table(Ticket)} WHERE {_pk(Ticket)} = %s"  # noqa: S608
     row = db.fetch_one(sql + db.for_update(), [ticket_id])
     assert row is not None
     return row[0], row[1]
@@ -314,12 +321,13 @@ def next_ticket_number(*, project_id: int) -> int | None:
     Needs RETURNING (PostgreSQL, SQLite >= 3.35): see has_returning(). Bench: create ticket.
     """
     table, counter = _table(Project), _column(Project, "ticket_counter")
-    sql = f"UPDATE {table} SET {counter} = {counter} + 1 WHERE {_q(Project._meta.pk.column)} = %s RETURNING {counter}"  # noqa: S608
+    sql = f"UPDATE {table} SET {counter} = {counter} + 1 WHERE {_pk(Project)} = %s RETURNING {counter}"  # noqa: S608
     row = db.fetch_one(sql, [project_id])
     return None if row is None else int(row[0])
 
 
 def has_returning() -> bool:
     return connection.vendor == "postgresql" or (
-        connection.vendor == "sqlite" and connection.Database.sqlite_version_info >= (3, 35)
+        # The library Django's SQLite backend binds to (its `connection.Database`).
+        connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 35)
     )

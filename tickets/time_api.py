@@ -6,6 +6,7 @@ timesheet and estimates against time spent. Reports speak JSON or CSV (`?format=
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 from datetime import date, timedelta
@@ -128,7 +129,8 @@ class TimesheetQuerySerializer(serializers.Serializer):
     week = serializers.CharField(required=False, max_length=8, help_text='ISO week like "2026-W48".')
     date = serializers.DateField(required=False, help_text="Any day of the week (default: today).")
 
-    def validate_week(self, value: str) -> date:
+    # `datetime.date`: the `date` field above shadows the type inside this class.
+    def validate_week(self, value: str) -> datetime.date:
         match = ISO_WEEK_RE.match(value.strip())
         if match:
             try:

@@ -266,21 +266,21 @@ def _clean_events(events: Any) -> list[str]:
 
 
 def _clean_url(url: Any) -> str:
-    url = str(url or "").strip()
-    if not url:
+    cleaned = str(url or "").strip()
+    if not cleaned:
         raise _invalid("url", "A URL is required.")
-    if len(url) > 500:
+    if len(cleaned) > 500:
         raise _invalid("url", "A URL has at most 500 characters.")
     try:
-        outgoing.check_url(url, require_resolution=False)
+        outgoing.check_url(cleaned, require_resolution=False)
     except outgoing.UrlRefused as exc:
         raise _invalid("url", str(exc)) from None
     # check_url lets an unresolvable host through (it may go live later), but not text that
     # can never be a URL. (Django's URLValidator would also refuse "http://receiver:8080/",
     # a fair LAN target when private addresses are allowed.)
-    if any(char.isspace() or not char.isprintable() for char in url):
+    if any(char.isspace() or not char.isprintable() for char in cleaned):
         raise _invalid("url", "A URL may not contain spaces or control characters.")
-    return url
+    return cleaned
 
 
 @transaction.atomic

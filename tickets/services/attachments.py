@@ -57,7 +57,7 @@ _EXTENSION_TYPES = {
 }
 
 
-def _declared_type(upload: UploadedFile) -> str:
+def _declared_type(upload: UploadedFile[bytes]) -> str:
     """The type the client declared, falling back on the extension when it sent a generic one."""
     declared = (upload.content_type or "").split(";")[0].strip().lower()
     if declared in ("", "application/octet-stream"):
@@ -91,10 +91,10 @@ def _process_image(data: bytes) -> tuple[bytes, str, int, int, bytes]:
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
-                image = ImageOps.exif_transpose(image) or image
+                oriented = ImageOps.exif_transpose(image) or image
                 if fmt not in IMAGE_FORMATS:
                     raise _invalid("file", "Only PNG, JPEG, GIF and WebP images are accepted.")
-                clean = _strip(image, fmt)
+                clean = _strip(oriented, fmt)
                 out = io.BytesIO()
                 save_kwargs: dict[str, Any] = {"format": fmt}
                 if fmt == "JPEG":
@@ -149,7 +149,7 @@ def _check_content(content_type: str, data: bytes) -> None:
 
 
 @transaction.atomic
-def attachment_add(*, ticket: Ticket, by: Any, upload: UploadedFile, tab_id: str | None = None) -> Attachment:
+def attachment_add(*, ticket: Ticket, by: Any, upload: UploadedFile[bytes], tab_id: str | None = None) -> Attachment:
     """Store an upload after checking size and type; images are re-encoded without metadata."""
     site = system_settings()
     limit = site.max_upload_bytes
@@ -183,9 +183,11 @@ def attachment_add(*, ticket: Ticket, by: Any, upload: UploadedFile, tab_id: str
     # Files written before a failure would be orphans: remove them if saving the row fails.
     stored: list[str] = []
     attachment.file.save(filename, ContentFile(data), save=False)
+    assert attachment.file.name is not None  # save() just named the stored file
     stored.append(attachment.file.name)
     if thumbnail is not None:
         attachment.thumbnail.save(os.path.splitext(filename)[0] + ".webp", ContentFile(thumbnail), save=False)
+        assert attachment.thumbnail.name is not None
         stored.append(attachment.thumbnail.name)
     try:
         attachment.save()

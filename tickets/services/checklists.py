@@ -24,12 +24,12 @@ def _checklist_changed(ticket: Ticket, by: Any, text: str, data: dict[str, Any],
 
 
 def _clean_item_text(text: Any) -> str:
-    text = " ".join(str(text or "").split())
-    if not text:
+    cleaned = " ".join(str(text or "").split())
+    if not cleaned:
         raise _invalid("text", "A checklist item needs some text.")
-    if len(text) > 500:
+    if len(cleaned) > 500:
         raise _invalid("text", "A checklist item has at most 500 characters.")
-    return text
+    return cleaned
 
 
 @transaction.atomic

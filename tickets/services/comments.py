@@ -27,12 +27,12 @@ def comment_payload(comment: Event) -> dict[str, Any]:
 
 
 def _clean_comment(body: Any) -> str:
-    body = str(body or "").strip()
-    if not body:
+    cleaned = str(body or "").strip()
+    if not cleaned:
         raise _invalid("body", "A comment needs some text.")
-    if len(body) > COMMENT_MAX:
+    if len(cleaned) > COMMENT_MAX:
         raise _invalid("body", f"A comment has at most {COMMENT_MAX} characters.")
-    return body
+    return cleaned
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, TextChoices
 from django.utils import timezone
 
 from projects.models import Project
@@ -97,7 +97,7 @@ def _iexact_any(field: str, values: Iterable[str]) -> Q:
     return condition
 
 
-def _choice(field: str, value: Any, choices: type) -> str:
+def _choice(field: str, value: str, choices: type[TextChoices]) -> str:
     if value not in choices.values:
         raise _invalid(field, f"'{value}' is not one of {', '.join(choices.values)}.")
     return value

@@ -20,22 +20,22 @@ ESTIMATE_MAX = 2_147_483_647
 
 
 def _clean_title(title: Any) -> str:
-    title = " ".join(str(title or "").split())
-    if not title:
+    cleaned = " ".join(str(title or "").split())
+    if not cleaned:
         raise _invalid("title", "A title is required.")
-    if len(title) > TITLE_MAX:
+    if len(cleaned) > TITLE_MAX:
         raise _invalid("title", f"A title has at most {TITLE_MAX} characters.")
-    return title
+    return cleaned
 
 
 def _clean_body(body: Any) -> str:
-    body = str(body or "")
-    if len(body) > BODY_MAX:
+    cleaned = str(body or "")
+    if len(cleaned) > BODY_MAX:
         raise _invalid("body", f"The body has at most {BODY_MAX} characters.")
-    return body
+    return cleaned
 
 
-def _clean_estimate(estimate: Any) -> int | None:
+def _clean_estimate(estimate: int | None) -> int | None:
     if estimate is None:
         return None
     if estimate < 0:
@@ -55,9 +55,10 @@ def resolve_user(*, project: Project, value: Any, field: str = "assignee") -> Us
         text = str(value).strip()
         user_id = _as_id(text)
         lookup = Q(pk=user_id) if user_id is not None else Q(username__iexact=text)
-        user = User.objects.filter(lookup).first()
-        if user is None:
+        found = User.objects.filter(lookup).first()
+        if found is None:
             raise _invalid(field, f"Unknown user '{text}'.")
+        user = found
     if not Membership.objects.filter(project=project, user=user).exists():
         raise _invalid(field, f"'{user.username}' is not a member of this project.")
     return user

@@ -75,12 +75,11 @@ def _write_mentions(
         source["comment_id"] = comment.pk
     rows: list[Event] = []
     if usernames:
-        mentioned = (
+        mentioned = list(
             User.objects.filter(memberships__project=project, is_active=True)
             .filter(_iexact_any("username", usernames))
-            .order_by("username")
+            .order_by("username")[:MAX_REFERENCES]
         )
-        mentioned = list(mentioned[:MAX_REFERENCES])
         notify(
             recipients=mentioned,
             kind="mention",

@@ -38,7 +38,10 @@ def _lock_columns(ids: Iterable[int]) -> dict[int, Column]:
 
 def _rebalance(column: Column, exclude_id: int | None) -> None:
     """Renumber a column's cards RANK_GAP apart, keeping their order: one pass, one bulk write."""
-    rows = list(Ticket.objects.filter(column=column).exclude(pk=exclude_id).order_by("rank", "id").only("pk", "rank"))
+    cards = Ticket.objects.filter(column=column)
+    if exclude_id is not None:
+        cards = cards.exclude(pk=exclude_id)
+    rows = list(cards.order_by("rank", "id").only("pk", "rank"))
     for index, row in enumerate(rows):
         row.rank = (index + 1) * RANK_GAP
     Ticket.objects.bulk_update(rows, ["rank"], batch_size=500)
@@ -48,8 +51,8 @@ def _neighbours(
     column: Column, exclude_id: int | None, before_id: int | None, after_id: int | None, index: int | None
 ) -> tuple[int | None, int | None]:
     """(rank just above, rank just below) the slot the card goes to; None at an end of the column."""
-    if before_id is not None or after_id is not None:
-        anchor_id = before_id if before_id is not None else after_id
+    anchor_id = before_id if before_id is not None else after_id
+    if anchor_id is not None:
         field = "before_id" if before_id is not None else "after_id"
         found = None
         if abs(anchor_id) <= ID_MAX:  # larger ids are no card's (and no database integer)
@@ -81,10 +84,8 @@ def _rank_for(
     """
     for _attempt in range(2):
         above, below = _neighbours(column, exclude_id, before_id, after_id, index)
-        if above is None and below is None:
-            return RANK_GAP
         if above is None:
-            return below - RANK_GAP
+            return RANK_GAP if below is None else below - RANK_GAP
         if below is None:
             return above + RANK_GAP
         if below - above >= 2:
@@ -96,7 +97,10 @@ def _rank_for(
 def _check_wip(column: Column, *, exclude_id: int | None, force: bool) -> None:
     if column.wip_limit is None or force:
         return
-    count = Ticket.objects.filter(column=column, deleted_at__isnull=True).exclude(pk=exclude_id).count()
+    live = Ticket.objects.filter(column=column, deleted_at__isnull=True)
+    if exclude_id is not None:
+        live = live.exclude(pk=exclude_id)
+    count = live.count()
     if count >= column.wip_limit:
         raise WipLimitExceeded(
             f"The column '{column.name}' has a WIP limit of {column.wip_limit} and holds {count} cards; "

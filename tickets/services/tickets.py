@@ -128,8 +128,8 @@ def ticket_create(
 
     # The full card, built from what is in memory (labels in the database's name order, if
     # any): the event carries its compact part, the API's 201 all of it.
-    labels = fastpath.card_labels([ticket.pk]) if label_list else {}
-    ticket.card = cards.card_of(ticket, shape=cards.FULL, labels=labels)
+    card_labels = fastpath.card_labels([ticket.pk]) if label_list else {}
+    ticket.card = cards.card_of(ticket, shape=cards.FULL, labels=card_labels)
     events.publish(
         "board.card_created",
         cards.compact(ticket.card),
@@ -289,7 +289,11 @@ def ticket_destroy(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Non
     files = [
         name for attachment in ticket.attachments.all() for name in (attachment.file.name, attachment.thumbnail.name)
     ]
-    watchers = list(User.objects.filter(watcher__ticket=ticket, is_active=True).exclude(pk=_actor_id(by)))
+    watching = User.objects.filter(watcher__ticket=ticket, is_active=True)
+    actor_id = _actor_id(by)
+    if actor_id is not None:
+        watching = watching.exclude(pk=actor_id)
+    watchers = list(watching)
     ticket.delete()
     if ticket.deleted_at is None:
         events.publish(
@@ -305,7 +309,13 @@ def ticket_destroy(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Non
             data={"ticket": {"id": payload["id"], "key": payload["key"]}, "action": "destroyed"},
         )
     storage = Attachment.file.field.storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in files if name])
+
+    def delete_files() -> None:
+        for name in files:
+            if name:
+                storage.delete(name)
+
+    transaction.on_commit(delete_files)
 
 
 def reopen_column(project: Project) -> Column:

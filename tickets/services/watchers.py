@@ -23,7 +23,10 @@ def _watch(ticket: Ticket, users: Iterable[Any]) -> None:
 
 def _watchers_to_notify(ticket: Ticket, actor_id: int | None) -> list[User]:
     """The active watchers of `ticket` but the actor."""
-    return list(ticket.watchers.filter(is_active=True).exclude(pk=actor_id))
+    watchers = ticket.watchers.filter(is_active=True)
+    if actor_id is not None:  # an actor-less change (a system action) notifies every watcher
+        watchers = watchers.exclude(pk=actor_id)
+    return list(watchers)
 
 
 def _notify_watchers(*, ticket: Ticket, by: Any, action: str, summary: str, tab_id: str | None) -> None:
@@ -59,8 +62,10 @@ def _notify_watchers(*, ticket: Ticket, by: Any, action: str, summary: str, tab_
 def _notify_assigned(*, ticket: Ticket, by: Any, tab_id: str | None) -> None:
     if ticket.assignee_id is None or ticket.assignee_id == _actor_id(by):
         return
+    assignee = ticket.assignee
+    assert assignee is not None  # assignee_id is set
     notify(
-        recipients=[ticket.assignee],
+        recipients=[assignee],
         kind="assigned",
         actor=by,
         text=f"{getattr(by, 'username', 'Someone')} assigned you {ticket.key} {ticket.title}",
