@@ -16,9 +16,10 @@ from typing import Any
 from django.db import connection
 from django.db.models import DateField, ForeignKey, ForeignObjectRel, Model, QuerySet
 
+from accounts.models import User
 from projects.models import Column, Label, Project
 from punt import db
-from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket
+from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, Watcher
 
 
 def _q(name: str) -> str:
@@ -300,6 +301,44 @@ def neighbour_ranks(
     if not pair:
         return last_rank(), None
     return pair[0], (pair[1] if len(pair) > 1 else None)
+
+
+def lock_columns(*, ids: list[int]) -> dict[int, Column]:
+    """{id: column} of the columns `ids`, row-locked in id order (a fixed order, so two movers
+    cannot deadlock) where the database locks rows.
+
+    Bench: move ticket, create ticket. The ORM twin (`select_for_update().filter(pk__in=...)`)
+    cost ~1.2 ms more per call to build than this statement takes to run: a fifth of a move.
+    """
+    ordered = sorted(set(ids))
+    if not ordered:
+        return {}
+    sql = (
+        f"SELECT {db.columns(Column, 'c')} FROM {_table(Column)} c "  # noqa: S608
+        f"WHERE c.{_pk(Column)} IN ({db.placeholders(ordered)}) ORDER BY c.{_pk(Column)}"
+    )
+    found = (db.instance(Column, "c", row) for row in db.fetch_all(sql + db.for_update(), ordered))
+    return {column.pk: column for column in found if column is not None}
+
+
+def active_watchers(*, ticket_id: int, except_user_id: int | None) -> list[User]:
+    """The active users watching the ticket, but `except_user_id` (the actor), in no set order.
+
+    Bench: move ticket (every change to a ticket notifies its watchers; the ORM query through
+    the watchers relation cost more to build than to run).
+    """
+    watcher_user, watcher_ticket = _column(Watcher, "user"), _column(Watcher, "ticket")
+    sql = (
+        f"SELECT {db.columns(User, 'u')} FROM {_table(User)} u "  # noqa: S608
+        f"INNER JOIN {_table(Watcher)} w ON w.{watcher_user} = u.{_pk(User)} "
+        f"WHERE w.{watcher_ticket} = %s AND u.{_column(User, 'is_active')}"
+    )
+    params: list[Any] = [ticket_id]
+    if except_user_id is not None:
+        sql += f" AND u.{_pk(User)} <> %s"
+        params.append(except_user_id)
+    found = (db.instance(User, "u", row) for row in db.fetch_all(sql, params))
+    return [user for user in found if user is not None]
 
 
 def ticket_place_for_update(*, ticket_id: int) -> tuple[int, str]:

@@ -205,3 +205,48 @@ def test_next_ticket_number_matches_the_orm(personas):
     assert fastpath.next_ticket_number(project_id=project.pk) == before + 1
     assert Project.objects.get(pk=project.pk).ticket_counter == before + 1
     assert fastpath.next_ticket_number(project_id=project.pk + 1000) is None
+
+
+def orm_lock_columns(ids: list[int]) -> dict[int, Column]:
+    return {column.pk: column for column in Column.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")}
+
+
+def orm_active_watchers(ticket: Ticket, except_user_id: int | None) -> list[Any]:
+    watchers = ticket.watchers.filter(is_active=True)
+    if except_user_id is not None:
+        watchers = watchers.exclude(pk=except_user_id)
+    return list(watchers)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lock_columns_matches_the_orm(personas, columns):
+    from django.db import transaction
+
+    with transaction.atomic():
+        for ids in ([], [columns[0].pk], [columns[2].pk, columns[0].pk, columns[2].pk], [c.pk for c in columns], [0]):
+            found = fastpath.lock_columns(ids=ids)
+            twin = orm_lock_columns(ids)
+            assert list(found) == list(twin), ids
+            assert [_fields(column) for column in found.values()] == [_fields(column) for column in twin.values()]
+
+
+def test_active_watchers_match_the_orm(personas, make_card):
+    ticket = make_card("Watched", by=personas.member, assignee=personas.admin.username)
+    services.ticket_watch(ticket=ticket, user=personas.viewer)
+    services.ticket_watch(ticket=ticket, user=personas.owner)
+    personas.owner.is_active = False
+    personas.owner.save(update_fields=["is_active"])
+    quiet = make_card("Nobody watches", by=personas.member)
+    services.ticket_unwatch(ticket=quiet, user=personas.member)
+
+    def ids(users: list[Any]) -> list[int]:
+        return sorted(user.pk for user in users)
+
+    for target in (ticket, quiet):
+        for actor in (None, personas.member.pk, personas.viewer.pk, personas.outsider.pk):
+            found = fastpath.active_watchers(ticket_id=target.pk, except_user_id=actor)
+            assert ids(found) == ids(orm_active_watchers(target, actor)), (target.title, actor)
+            assert all(_fields(user) == _fields(type(user).objects.get(pk=user.pk)) for user in found)
+    assert ids(fastpath.active_watchers(ticket_id=ticket.pk, except_user_id=None)) == sorted(
+        [personas.member.pk, personas.admin.pk, personas.viewer.pk]
+    )

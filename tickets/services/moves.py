@@ -33,7 +33,7 @@ class WipLimitExceeded(errors.Conflict):
 
 def _lock_columns(ids: Iterable[int]) -> dict[int, Column]:
     """Lock column rows in id order (a fixed order, so two movers cannot deadlock)."""
-    return {column.pk: column for column in Column.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")}
+    return fastpath.lock_columns(ids=list(ids))
 
 
 def _rebalance(column: Column, exclude_id: int | None) -> None:

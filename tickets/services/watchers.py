@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.serializers import user_brief
 from notifications.services import notify
 from punt import events
+from tickets import fastpath
 from tickets.models import Ticket, Watcher
 from tickets.services.common import _actor_id, ticket_brief, ticket_html_url
 
@@ -22,11 +23,9 @@ def _watch(ticket: Ticket, users: Iterable[Any]) -> None:
 
 
 def _watchers_to_notify(ticket: Ticket, actor_id: int | None) -> list[User]:
-    """The active watchers of `ticket` but the actor."""
-    watchers = ticket.watchers.filter(is_active=True)
-    if actor_id is not None:  # an actor-less change (a system action) notifies every watcher
-        watchers = watchers.exclude(pk=actor_id)
-    return list(watchers)
+    """The active watchers of `ticket` but the actor (an actor-less change, a system action,
+    notifies every watcher)."""
+    return fastpath.active_watchers(ticket_id=ticket.pk, except_user_id=actor_id)
 
 
 def _notify_watchers(*, ticket: Ticket, by: Any, action: str, summary: str, tab_id: str | None) -> None:
