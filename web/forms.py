@@ -20,6 +20,13 @@ def add_service_errors(form: forms.Form, exc: errors.PuntError) -> None:
             form.add_error(target, f"{field}: {text}" if target is None and field is not None else text)
 
 
+def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    """One of the form's choice fields, to fill its choices in (`form.fields` is typed as any Field)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField), f"{name} is not a choice field"
+    return field
+
+
 class RegisterForm(forms.Form):
     username = forms.CharField(max_length=39, help_text="Letters, digits, '.', '_' or '-'. Part of your project URLs.")
     display_name = forms.CharField(max_length=150, required=False, label="Full name")
@@ -71,8 +78,9 @@ class ProjectForm(forms.Form):
 
     def __init__(self, *args: Any, namespaces: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["namespace"].choices = [(n, n) for n in namespaces]
-        self.fields["namespace"].initial = namespaces[0]
+        namespace = _choice_field(self, "namespace")
+        namespace.choices = [(n, n) for n in namespaces]
+        namespace.initial = namespaces[0]
 
 
 class QuickAddForm(forms.Form):
@@ -97,9 +105,9 @@ class TicketForm(forms.Form):
 
     def __init__(self, *args: Any, project: Any, members: list[Any], labels: list[Any], sprints: list[Any], **kw: Any):
         super().__init__(*args, **kw)
-        self.fields["assignee"].choices = [("", "Unassigned")] + [(u.username, u.name) for u in members]
-        self.fields["labels"].choices = [(str(label.pk), label.name) for label in labels]
-        self.fields["sprint"].choices = [("", "No sprint")] + [(str(s.pk), s.name) for s in sprints]
+        _choice_field(self, "assignee").choices = [("", "Unassigned")] + [(u.username, u.name) for u in members]
+        _choice_field(self, "labels").choices = [(str(label.pk), label.name) for label in labels]
+        _choice_field(self, "sprint").choices = [("", "No sprint")] + [(str(s.pk), s.name) for s in sprints]
 
 
 class CommentForm(forms.Form):

@@ -40,7 +40,9 @@ def project_for(
     except errors.Conflict as exc:
         raise PermissionDenied(exc.message) from exc
     role = permissions.role_of(request.user, project)
-    project.page_role = role
+    assert role is not None  # project_for let the user through, so they hold a role
+    # For the template only: not a field the model declares.
+    project.__dict__["page_role"] = role
     if project.archived_at is not None:
         role = permissions.Role.VIEWER
     return project, role

@@ -58,8 +58,9 @@ def backlog(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
         sprint_id = card["sprint"]["id"] if card["sprint"] else None
         by_sprint.setdefault(sprint_id, []).append(card)
     for sprint in sprints:
-        sprint.cards = by_sprint.get(sprint.pk, [])
-        sprint.points = sum(card["estimate"] or 0 for card in sprint.cards)
+        sprint_cards = by_sprint.get(sprint.pk, [])
+        # For the template only: not fields the model declares.
+        sprint.__dict__.update(cards=sprint_cards, points=sum(card["estimate"] or 0 for card in sprint_cards))
     active = next((s for s in sprints if s.status == Sprint.Status.ACTIVE), None)
     context: dict[str, Any] = {
         "project": project,

@@ -75,6 +75,13 @@ class BoardFilters:
         return tickets.distinct() if self.label else tickets
 
 
+def _ticket_count(column: Column) -> int:
+    # projects.selectors.project_columns() annotates it: not a field the model declares.
+    loaded: Any = column
+    count: int = loaded.ticket_count
+    return count
+
+
 def board_context(request: HttpRequest, project: Project, role: str) -> dict[str, Any]:
     """Everything the board template reads, in a fixed number of queries whatever the card count.
 
@@ -87,9 +94,13 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
     for card in page_cards.read(tickets, project=project):
         by_column.setdefault(card["column_id"], []).append(card)
     for column in columns:
-        column.cards = by_column.get(column.pk, [])
-        column.over_limit = bool(column.wip_limit and column.ticket_count > column.wip_limit)
-        column.at_limit = bool(column.wip_limit and column.ticket_count >= column.wip_limit)
+        ticket_count = _ticket_count(column)
+        # For the template only: not fields the model declares.
+        column.__dict__.update(
+            cards=by_column.get(column.pk, []),
+            over_limit=bool(column.wip_limit and ticket_count > column.wip_limit),
+            at_limit=bool(column.wip_limit and ticket_count >= column.wip_limit),
+        )
     members = [m.user for m in project_selectors.project_members(project=project)]
     return {
         "project": project,
@@ -172,15 +183,16 @@ def ticket_move(request: HttpRequest, namespace: str, path: str, number: int) ->
             error = (exc.message.split(";")[0] + ".", exc.status)
         except errors.PuntError as exc:
             error = (errors.message(exc), exc.status)
-    if _wants_json(request) or (error is not None and request.headers.get("HX-Request")):
-        if error is not None:
-            return JsonResponse({"error": error[0]}, status=error[1])
-        counts = {c.pk: c.ticket_count for c in project_selectors.project_columns(project=project)}
-        return JsonResponse({"ok": True, "ticket": ticket.number, "column": column.pk, "counts": counts})
     if error is not None:
+        if _wants_json(request) or request.headers.get("HX-Request"):
+            return JsonResponse({"error": error[0]}, status=error[1])
         messages.error(request, error[0])
-    else:
-        messages.success(request, f"{ticket.key} moved to {column.name}.")
+        return after_change(request, project, ticket.number)
+    assert column is not None  # no error, so the column was found
+    if _wants_json(request):
+        counts = {c.pk: _ticket_count(c) for c in project_selectors.project_columns(project=project)}
+        return JsonResponse({"ok": True, "ticket": ticket.number, "column": column.pk, "counts": counts})
+    messages.success(request, f"{ticket.key} moved to {column.name}.")
     return after_change(request, project, ticket.number)
 
 

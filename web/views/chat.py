@@ -6,7 +6,7 @@ conversations) and reloads the message list through htmx. Writes call chat.servi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,11 +19,19 @@ from chat import selectors as chat_selectors
 from chat import services as chat_services
 from projects.permissions import MANAGE, READ, WRITE
 from punt import errors
+from punt.api.request import request_user
 from web.pages import can, project_for, tab_id
 
 HISTORY = 50
 # The reactions the page offers; the API takes any short emoji, the page keeps to a few.
 REACTIONS = ("👍", "🎉", "❤️", "😄", "👀")
+
+
+class _TopicToggle(TypedDict, total=False):
+    """What topic_manage's pin/lock actions pass to chat_services.topic_update."""
+
+    pinned: bool
+    locked: bool
 
 
 # A live refresh keeps the older messages a reader has loaded, up to this many.
@@ -76,15 +84,15 @@ def _message_action(request: HttpRequest, message: Any) -> None:
     action = request.POST.get("action", "")
     if action == "edit":
         chat_services.message_edit(
-            user=request.user, message=message, body=request.POST.get("body", ""), tab_id=tab_id(request)
+            user=request_user(request), message=message, body=request.POST.get("body", ""), tab_id=tab_id(request)
         )
     elif action == "delete":
-        chat_services.message_delete(user=request.user, message=message, tab_id=tab_id(request))
+        chat_services.message_delete(user=request_user(request), message=message, tab_id=tab_id(request))
     elif action == "react":
         emoji = request.POST.get("emoji", "")
         if emoji not in REACTIONS:
             raise errors.invalid("emoji", "Pick one of the offered reactions.")
-        chat_services.reaction_toggle(user=request.user, message=message, emoji=emoji, tab_id=tab_id(request))
+        chat_services.reaction_toggle(user=request_user(request), message=message, emoji=emoji, tab_id=tab_id(request))
     else:
         raise errors.invalid("action", "Unknown action.")
 
@@ -107,7 +115,7 @@ def channel(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     if request.method == "POST":
         try:
             chat_services.message_post(
-                user=request.user, project=project, body=request.POST.get("body", ""), tab_id=tab_id(request)
+                user=request_user(request), project=project, body=request.POST.get("body", ""), tab_id=tab_id(request)
             )
         except errors.PuntError as exc:
             if (response := _error(request, exc)) is not None:
@@ -140,7 +148,7 @@ def topic_create(request: HttpRequest, namespace: str, path: str) -> HttpRespons
     project, _ = project_for(request, namespace, path, WRITE)
     try:
         topic = chat_services.topic_create(
-            user=request.user,
+            user=request_user(request),
             project=project,
             title=request.POST.get("title", ""),
             body=request.POST.get("body", ""),
@@ -160,7 +168,7 @@ def topic(request: HttpRequest, namespace: str, path: str, topic_id: str) -> Htt
     if request.method == "POST":
         try:
             chat_services.topic_reply(
-                user=request.user, topic=found, body=request.POST.get("body", ""), tab_id=tab_id(request)
+                user=request_user(request), topic=found, body=request.POST.get("body", ""), tab_id=tab_id(request)
             )
         except errors.PuntError as exc:
             if (response := _error(request, exc)) is not None:
@@ -189,7 +197,7 @@ def conversations(request: HttpRequest) -> HttpResponse:
         names = [n for n in request.POST.get("usernames", "").replace(",", " ").split() if n]
         try:
             conversation, _ = chat_services.conversation_open(
-                user=request.user, usernames=names, title=request.POST.get("title", ""), tab_id=tab_id(request)
+                user=request_user(request), usernames=names, title=request.POST.get("title", ""), tab_id=tab_id(request)
             )
         except errors.PuntError as exc:
             messages.error(request, errors.message(exc))
@@ -207,7 +215,10 @@ def conversation(request: HttpRequest, conversation_id: str) -> HttpResponse:
     if request.method == "POST":
         try:
             chat_services.conversation_message_post(
-                user=request.user, conversation=found, body=request.POST.get("body", ""), tab_id=tab_id(request)
+                user=request_user(request),
+                conversation=found,
+                body=request.POST.get("body", ""),
+                tab_id=tab_id(request),
             )
         except errors.PuntError as exc:
             if (response := _error(request, exc)) is not None:
@@ -276,7 +287,7 @@ def topic_manage(request: HttpRequest, namespace: str, path: str, topic_id: str)
     found.project = project  # keeps the namespace the page resolved
     action = request.POST.get("action", "")
     here = reverse("web:topic", args=[project.namespace, project.path, found.pk])
-    toggles = {
+    toggles: dict[str, _TopicToggle] = {
         "pin": {"pinned": True},
         "unpin": {"pinned": False},
         "lock": {"locked": True},
@@ -284,9 +295,11 @@ def topic_manage(request: HttpRequest, namespace: str, path: str, topic_id: str)
     }
     try:
         if action in toggles:
-            chat_services.topic_update(user=request.user, topic=found, tab_id=tab_id(request), **toggles[action])
+            chat_services.topic_update(
+                user=request_user(request), topic=found, tab_id=tab_id(request), **toggles[action]
+            )
         elif action == "delete":
-            chat_services.topic_delete(user=request.user, topic=found, tab_id=tab_id(request))
+            chat_services.topic_delete(user=request_user(request), topic=found, tab_id=tab_id(request))
             messages.success(request, f"Topic “{found.title}” deleted.")
             return redirect("web:chat", project.namespace, project.path)
         elif action == "reply_delete":
@@ -295,7 +308,7 @@ def topic_manage(request: HttpRequest, namespace: str, path: str, topic_id: str)
             if reply is None:
                 raise Http404("Reply not found.")
             reply.topic = found
-            chat_services.topic_reply_delete(user=request.user, reply=reply, tab_id=tab_id(request))
+            chat_services.topic_reply_delete(user=request_user(request), reply=reply, tab_id=tab_id(request))
         else:
             raise errors.invalid("action", "Unknown action.")
     except errors.PuntError as exc:

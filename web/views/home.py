@@ -15,6 +15,7 @@ from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.permissions import visible_projects
 from punt import errors
+from punt.api.request import request_user
 from tickets.models import Event, Ticket
 from web.forms import ProjectForm, add_service_errors
 
@@ -25,7 +26,7 @@ HOME_NOTIFICATIONS = 10
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = request_user(request)
     projects = list(project_selectors.projects_for_user(user=user))
     mine = (
         Ticket.objects.filter(
@@ -58,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
-    notification_services.notification_mark_all_read(user=request.user)
+    notification_services.notification_mark_all_read(user=request_user(request))
     return redirect("web:home")
 
 
@@ -68,7 +69,7 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
     """Mark one notification read and go where it points (only ever inside this site)."""
     # Someone else's notification raises punt.errors.NotFound, which is a 404 page.
     notification = notification_selectors.notification_get(user=request.user, notification_id=notification_id)
-    notification_services.notification_mark_read(user=request.user, notification=notification)
+    notification_services.notification_mark_read(user=request_user(request), notification=notification)
     target = notification.url or "/"
     if not url_has_allowed_host_and_scheme(target, allowed_hosts=None):
         target = "/"

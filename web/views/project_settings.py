@@ -249,8 +249,11 @@ def project_settings(request: HttpRequest, namespace: str, path: str) -> HttpRes
     ids = [c.pk for c in columns]
     # Each row's ↑/↓ buttons post the whole new order (what columns_reorder takes), so they work without JS.
     for index, column in enumerate(columns):
-        column.order_up = _swapped(ids, index, index - 1) if index > 0 else None
-        column.order_down = _swapped(ids, index, index + 1) if index < len(ids) - 1 else None
+        # For the template only: not fields the model declares.
+        column.__dict__.update(
+            order_up=_swapped(ids, index, index - 1) if index > 0 else None,
+            order_down=_swapped(ids, index, index + 1) if index < len(ids) - 1 else None,
+        )
     context: dict[str, Any] = {
         "project": project,
         "role": role,

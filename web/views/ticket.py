@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import User
 from projects import selectors as project_selectors
 from projects.models import Project, Sprint
 from projects.permissions import READ, WRITE
@@ -59,7 +60,7 @@ def _render_ticket(
     choices = _choices(project)
     if form is None:
         form = TicketForm(initial=_initial(ticket), project=project, **choices)
-    watching = any(w.pk == request.user.pk for w in ticket.watcher_list)
+    watching = any(w.pk == request.user.pk for w in _watchers(ticket))
     context = {
         "project": project,
         "ticket": ticket,
@@ -83,6 +84,13 @@ def _render_ticket(
     # The modal and the live refresh of a ticket page ask for the body only.
     template = "web/_ticket_body.html" if target in ("modal-body", "ticket-live") else "web/ticket.html"
     return render(request, template, context, status=status)
+
+
+def _watchers(ticket: Ticket) -> list[User]:
+    # ticket_detail() prefetches them with `to_attr`: not an attribute the model declares.
+    loaded: Any = ticket
+    watchers: list[User] = loaded.watcher_list
+    return watchers
 
 
 def _pk_for(project: Project, number: int) -> int:
@@ -187,7 +195,7 @@ def comment_add(request: HttpRequest, namespace: str, path: str, number: str) ->
     form = CommentForm(request.POST)
     if not form.is_valid():
         # Say what is wrong (an empty text, or minutes out of range), field by field.
-        problems = {field: list(messages_) for field, messages_ in form.errors.items()}
+        problems = {field: [str(text) for text in messages_] for field, messages_ in form.errors.items()}
         if "body" in problems and not request.POST.get("body", "").strip():
             problems["body"] = ["Write something first."]
         return _fail(request, project, ticket.number, errors.invalid_fields(problems))
@@ -313,7 +321,7 @@ def ticket_delete(request: HttpRequest, namespace: str, path: str, number: str) 
     ticket = _ticket(project, int(number))
     ticket_services.ticket_delete(ticket=ticket, by=request.user, tab_id=tab_id(request))
     messages.success(request, f"{ticket.key} was deleted.")
-    response = redirect("web:board", project.namespace, project.path)
+    response: HttpResponse = redirect("web:board", project.namespace, project.path)
     if request.headers.get("HX-Request"):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = reverse("web:board", args=[project.namespace, project.path])

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from punt import errors
+from punt.api.request import request_user
 from web.forms import ApiKeyForm, AvatarForm, PasswordChangeForm, ProfileForm, add_service_errors
 
 NEW_KEY = "punt_new_api_key"
@@ -24,7 +25,7 @@ NEW_KEY = "punt_new_api_key"
 @login_required
 @require_http_methods(["GET", "POST"])
 def user_settings(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = request_user(request)
     action = request.POST.get("action", "") if request.method == "POST" else ""
     profile = ProfileForm(
         request.POST if action == "profile" else None, initial={"display_name": user.display_name, "email": user.email}
@@ -77,11 +78,11 @@ def user_settings(request: HttpRequest) -> HttpResponse:
             return redirect("web:user_settings")
     elif action == "api_key_revoke":
         key_id = request.POST.get("key", "")
-        key = account_selectors.api_key_list(user=user).filter(pk=int(key_id) if key_id.isdigit() else 0).first()
-        if key is None:
+        revoked = account_selectors.api_key_list(user=user).filter(pk=int(key_id) if key_id.isdigit() else 0).first()
+        if revoked is None:
             raise Http404("No such key.")
-        account_services.api_key_revoke(api_key=key)
-        messages.success(request, f"Key {key.name} revoked.")
+        account_services.api_key_revoke(api_key=revoked)
+        messages.success(request, f"Key {revoked.name} revoked.")
         return redirect("web:user_settings")
 
     context: dict[str, Any] = {
