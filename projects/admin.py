@@ -7,6 +7,7 @@ sends the same real-time events.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -300,11 +301,46 @@ class MembershipAdmin(ServiceAdmin):
 
 
 class ProjectChildAdmin(ServiceAdmin):
-    """A column, label or sprint belongs to the project it was made in."""
+    """A column, label or sprint: made in a project and kept there (the project is read-only
+    once saved), written through its services. `service_fields` are the fields the admin
+    edits, passed to `create` and, when changed, to `update`; the services take the object
+    under its model name (`column=`, `label=`, `sprint=`)."""
+
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
+    service_fields: tuple[str, ...] = ()
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    delete: Callable[..., Any]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, "project"] if obj is not None else fields
+
+    def _keyword(self) -> str:
+        """The services' keyword for the object: its model name."""
+        return str(self.opts.model_name)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            values = {name: getattr(obj, name) for name in self.service_fields}
+            obj.pk = self.create(project=obj.project, by=request.user, **values).pk
+            return
+        changes = form_changes(form, self.service_fields)
+        if changes:
+            stored = type(obj).objects.select_related("project").get(pk=obj.pk)
+            self.update(**{self._keyword(): stored}, by=request.user, **changes)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.delete(**{self._keyword(): obj}, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self.run_each(
+            request,
+            queryset.select_related("project"),
+            lambda obj: self.delete_model(request, obj),
+            done=f"Deleted {{count}} {self.opts.verbose_name}(s).",
+        )
 
 
 @admin.register(Column)
@@ -315,102 +351,37 @@ class ColumnAdmin(ProjectChildAdmin):
     list_display = ["name", "project", "order", "category", "wip_limit"]
     list_filter = ["category"]
     search_fields = ["name", "project__key", "project__name"]
-    list_select_related = ["project"]
-    autocomplete_fields = ["project"]
     readonly_fields = ["order"]
-
-    def save_model(self, request: HttpRequest, obj: Column, form: Any, change: bool) -> None:
-        if not change:
-            saved = services.column_create(
-                project=obj.project, name=obj.name, category=obj.category, wip_limit=obj.wip_limit, by=request.user
-            )
-            obj.pk = saved.pk
-            return
-        changes = form_changes(form, ["name", "category", "wip_limit"])
-        if changes:
-            services.column_update(
-                column=Column.objects.select_related("project").get(pk=obj.pk), by=request.user, **changes
-            )
-
-    def delete_model(self, request: HttpRequest, obj: Column) -> None:
-        services.column_delete(column=obj, by=request.user)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Column]) -> None:
-        self.run_each(
-            request,
-            queryset.select_related("project"),
-            lambda column: services.column_delete(column=column, by=request.user),
-            done="Deleted {count} column(s).",
-        )
+    service_fields = ("name", "category", "wip_limit")
+    create = staticmethod(services.column_create)
+    update = staticmethod(services.column_update)
+    delete = staticmethod(services.column_delete)
 
 
 @admin.register(Label)
 class LabelAdmin(ProjectChildAdmin):
     list_display = ["name", "project", "color", "created_at"]
     search_fields = ["name", "project__key", "project__name"]
-    list_select_related = ["project"]
-    autocomplete_fields = ["project"]
-
-    def save_model(self, request: HttpRequest, obj: Label, form: Any, change: bool) -> None:
-        if not change:
-            saved = services.label_create(
-                project=obj.project, name=obj.name, color=obj.color, description=obj.description, by=request.user
-            )
-            obj.pk = saved.pk
-            return
-        changes = form_changes(form, ["name", "color", "description"])
-        if changes:
-            services.label_update(
-                label=Label.objects.select_related("project").get(pk=obj.pk), by=request.user, **changes
-            )
-
-    def delete_model(self, request: HttpRequest, obj: Label) -> None:
-        services.label_delete(label=obj, by=request.user)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Label]) -> None:
-        for label in queryset:
-            services.label_delete(label=label, by=request.user)
+    service_fields = ("name", "color", "description")
+    create = staticmethod(services.label_create)
+    update = staticmethod(services.label_update)
+    delete = staticmethod(services.label_delete)
 
 
 @admin.register(Sprint)
 class SprintAdmin(ProjectChildAdmin):
     """Status changes with the start and complete actions (one active sprint per project;
-    completing moves unfinished tickets to the backlog)."""
+    completing moves unfinished tickets to the backlog). An active sprint is not deleted."""
 
     list_display = ["name", "project", "status", "start_date", "end_date", "started_at", "completed_at"]
     list_filter = ["status", "start_date"]
     search_fields = ["name", "goal", "project__key", "project__name"]
-    list_select_related = ["project"]
-    autocomplete_fields = ["project"]
     readonly_fields = ["status", "started_at", "completed_at"]
     actions = ["start_sprints", "complete_sprints"]
-
-    def save_model(self, request: HttpRequest, obj: Sprint, form: Any, change: bool) -> None:
-        if not change:
-            saved = services.sprint_create(
-                project=obj.project,
-                name=obj.name,
-                goal=obj.goal,
-                start_date=obj.start_date,
-                end_date=obj.end_date,
-                by=request.user,
-            )
-            obj.pk = saved.pk
-            return
-        changes = form_changes(form, ["name", "goal", "start_date", "end_date"])
-        if changes:
-            services.sprint_update(sprint=Sprint.objects.get(pk=obj.pk), by=request.user, **changes)
-
-    def delete_model(self, request: HttpRequest, obj: Sprint) -> None:
-        services.sprint_delete(sprint=obj, by=request.user)  # refused while active
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Sprint]) -> None:
-        self.run_each(
-            request,
-            queryset,
-            lambda sprint: services.sprint_delete(sprint=sprint, by=request.user),
-            done="Deleted {count} sprint(s).",
-        )
+    service_fields = ("name", "goal", "start_date", "end_date")
+    create = staticmethod(services.sprint_create)
+    update = staticmethod(services.sprint_update)
+    delete = staticmethod(services.sprint_delete)
 
     @admin.action(description="Start the selected sprints")
     def start_sprints(self, request: HttpRequest, queryset: QuerySet[Sprint]) -> None:
