@@ -14,7 +14,6 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from projects.models import Column, Project
-from punt import errors
 from punt.errors import NotFound
 from tickets import fastpath
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket
@@ -29,7 +28,7 @@ def column_get(*, project: Project, column_id: int) -> Column:
         fastpath.column_in_project(project_id=project.pk, column_id=column_id) if 0 <= column_id <= ROW_ID_MAX else None
     )
     if column is None:
-        raise errors.NotFound("Column not found.")
+        raise NotFound("Column not found.")
     return column
 
 
@@ -107,7 +106,7 @@ def ticket_for_write(*, project: Project, card_id: str | int) -> Ticket:
     field, value = _card_lookup(card_id, project)
     ticket = fastpath.live_ticket(project_id=project.pk, field=field, value=value)
     if ticket is None:
-        raise errors.NotFound("Card not found.")
+        raise NotFound("Card not found.")
     ticket.project = project
     return ticket
 

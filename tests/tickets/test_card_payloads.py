@@ -201,8 +201,8 @@ def test_card_detail_is_the_full_card_and_what_hangs_off_it(personas, rich_cards
 def test_card_events_carry_the_compact_card(personas, rich_cards):
     child = rich_cards[1]
     ticket = selectors.tickets_for_project(project=personas.project).get(pk=child.pk)
-    assert _json(services.card_payload(ticket)) == _json(ReferenceCompactCard(ticket).data)
-    assert _json(services.card_payload(ticket, full=True)) == _json(ReferenceCard(ticket).data)
+    assert _json(cards.card(ticket)) == _json(ReferenceCompactCard(ticket).data)
+    assert _json(cards.card(ticket, shape=cards.FULL)) == _json(ReferenceCard(ticket).data)
     assert _json(cards.card_of(ticket, shape=cards.FULL)) == _json(ReferenceCard(ticket).data)
 
 

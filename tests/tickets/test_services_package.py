@@ -32,7 +32,7 @@ def test_a_move_without_reload_answers_with_the_full_card_of_its_event(personas,
     moved = services.ticket_move(ticket=card, column=doing, by=personas.member, reload=False)
 
     assert moved is card and moved.column_id == doing.pk
-    assert moved.card == services.card_payload(Ticket.objects.get(pk=card.pk), full=True)
+    assert moved.card == cards.card(Ticket.objects.get(pk=card.pk), shape=cards.FULL)
     assert moved.card["column_id"] == doing.pk
     (event,) = events_named(published, "board.card_moved")
     payload = dict(event["payload"])
@@ -60,7 +60,7 @@ def test_a_move_that_goes_nowhere_still_answers_with_the_card(personas, columns,
         kept = services.ticket_move(ticket=card, column=todo, by=personas.member, reload=False)
 
     assert same.pk == card.pk and same.column_id == todo.pk
-    assert kept.card == services.card_payload(Ticket.objects.get(pk=card.pk), full=True)
+    assert kept.card == cards.card(Ticket.objects.get(pk=card.pk), shape=cards.FULL)
     assert not any(query["sql"].lstrip().upper().startswith("UPDATE") for query in [*reloaded, *answered])
 
 
@@ -72,8 +72,8 @@ def test_the_move_and_reorder_endpoints_answer_with_the_moved_card(personas, col
     moved = client.patch(url(f"/cards/{first.pk}/move"), {"column_id": doing.pk}, format="json")
     reordered = client.patch(url(f"/cards/{second.pk}/reorder"), {"index": 0}, format="json")
 
-    assert moved.json() == services.card_payload(Ticket.objects.get(pk=first.pk), full=True)
-    assert reordered.json() == services.card_payload(Ticket.objects.get(pk=second.pk), full=True)
+    assert moved.json() == cards.card(Ticket.objects.get(pk=first.pk), shape=cards.FULL)
+    assert reordered.json() == cards.card(Ticket.objects.get(pk=second.pk), shape=cards.FULL)
 
 
 def test_card_move_is_gone():

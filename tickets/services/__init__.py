@@ -27,7 +27,7 @@ from tickets.services.checklists import (
     checklist_reorder,
 )
 from tickets.services.comments import COMMENT_MAX, comment_create, comment_delete, comment_payload, comment_update
-from tickets.services.common import UNSET, card_payload, ticket_brief, ticket_html_url
+from tickets.services.common import UNSET, ticket_brief, ticket_html_url
 from tickets.services.inputs import resolve_labels, resolve_parent, resolve_sprint, resolve_user
 from tickets.services.links import git_link_add
 from tickets.services.mentions import render_markdown
@@ -54,7 +54,6 @@ __all__ = [
     "WipLimitExceeded",
     "attachment_add",
     "attachment_delete",
-    "card_payload",
     "checklist_item_add",
     "checklist_item_delete",
     "checklist_item_update",

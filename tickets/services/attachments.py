@@ -18,11 +18,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.services import system_settings
 from projects.permissions import MANAGE, has_role
-from punt import errors, events
+from punt import errors
 from punt.errors import Forbidden
 from punt.errors import invalid as _invalid
 from tickets.models import Attachment, Event, Ticket
-from tickets.services.common import _actor_id, _event, _touch, card_payload
+from tickets.services.common import _actor_id, _event, _publish_card, _touch
 
 logger = logging.getLogger("punt.tickets")
 
@@ -197,9 +197,7 @@ def attachment_add(*, ticket: Ticket, by: Any, upload: UploadedFile[bytes], tab_
         for name in stored:
             attachment.file.storage.delete(name)
         raise
-    events.publish(
-        "board.card_updated", card_payload(ticket), project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by)
-    )
+    _publish_card("board.card_updated", ticket, by=by, tab_id=tab_id)
     return attachment
 
 
@@ -224,6 +222,4 @@ def attachment_delete(*, attachment: Attachment, by: Any, tab_id: str | None = N
                 logger.warning("Could not delete attachment file %s", name)
 
     transaction.on_commit(remove_files)
-    events.publish(
-        "board.card_updated", card_payload(ticket), project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by)
-    )
+    _publish_card("board.card_updated", ticket, by=by, tab_id=tab_id)

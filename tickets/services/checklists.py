@@ -9,18 +9,15 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from punt import events
 from punt.errors import invalid as _invalid
 from tickets.models import ChecklistItem, Event, Ticket
-from tickets.services.common import UNSET, _actor_id, _event, _touch, card_payload
+from tickets.services.common import UNSET, _event, _publish_card, _touch
 
 
 def _checklist_changed(ticket: Ticket, by: Any, text: str, data: dict[str, Any], tab_id: str | None) -> None:
     _event(ticket, by, Event.Kind.ACTION, text, data)
     _touch(ticket)
-    events.publish(
-        "board.card_updated", card_payload(ticket), project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by)
-    )
+    _publish_card("board.card_updated", ticket, by=by, tab_id=tab_id)
 
 
 def _clean_item_text(text: Any) -> str:

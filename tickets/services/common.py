@@ -10,6 +10,7 @@ from django.db.models import Q, TextChoices
 from django.utils import timezone
 
 from projects.models import Project
+from punt import events
 from punt.errors import invalid as _invalid
 from tickets import cards
 from tickets.models import Event, Ticket
@@ -31,12 +32,9 @@ def ticket_brief(ticket: Ticket) -> dict[str, Any]:
     return {"id": ticket.pk, "key": ticket.key, "title": ticket.title}
 
 
-def card_payload(ticket: Ticket, *, full: bool = False) -> dict[str, Any]:
-    """The compact card the board events carry (the same shape as the board endpoint).
-
-    `full`: the full card (lists, write responses). Read as the board reads its cards.
-    """
-    return cards.card(ticket, shape=cards.FULL if full else cards.COMPACT)
+def _publish_card(event_type: str, ticket: Ticket, *, by: Any, tab_id: str | None) -> None:
+    """A board event carrying the ticket's compact card, read as the board reads its cards."""
+    events.publish(event_type, cards.card(ticket), project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by))
 
 
 def _reload(ticket: Ticket) -> Ticket:

@@ -7,10 +7,9 @@ from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 
-from punt import events
 from punt.errors import invalid as _invalid
 from tickets.models import Event, GitLink, Ticket
-from tickets.services.common import _actor_id, _choice, _event, _touch, card_payload
+from tickets.services.common import _choice, _event, _publish_card, _touch
 from tickets.services.watchers import _notify_watchers
 
 GIT_LINK_URL_MAX = 500  # GitLink.url's max_length
@@ -70,8 +69,6 @@ def git_link_add(
         {"link": {"id": link.pk, "kind": link.kind, "url": link.url, "title": link.title, "ref": link.ref}},
     )
     _touch(ticket)
-    events.publish(
-        "board.card_updated", card_payload(ticket), project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by)
-    )
+    _publish_card("board.card_updated", ticket, by=by, tab_id=tab_id)
     _notify_watchers(ticket=ticket, by=by, action="linked", summary=link.title or link.url, tab_id=tab_id)
     return link, True

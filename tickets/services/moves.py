@@ -20,7 +20,7 @@ from punt import errors, events
 from punt.errors import invalid as _invalid
 from tickets import cards, fastpath
 from tickets.models import Event, Ticket
-from tickets.services.common import ID_MAX, Action, _actor_id, _event, _reload, card_payload
+from tickets.services.common import ID_MAX, Action, _actor_id, _event, _reload
 from tickets.services.watchers import _notify_watchers
 
 RANK_GAP = 1024
@@ -165,7 +165,7 @@ def ticket_move(
         # Nowhere to go: a reorder without a position keeps the place.
         if reload:
             return _reload(ticket)
-        ticket.card = card_payload(ticket, full=True)
+        ticket.card = cards.card(ticket, shape=cards.FULL)
         return ticket
     if before_id == ticket.pk or after_id == ticket.pk:
         raise _invalid("before_id" if before_id == ticket.pk else "after_id", "A card cannot be its own neighbour.")
@@ -202,7 +202,7 @@ def ticket_move(
             tab_id=tab_id,
         )
     # One read of the card serves the event and the caller (publishing changes nothing on it).
-    ticket.card = card_payload(ticket, full=True)
+    ticket.card = cards.card(ticket, shape=cards.FULL)
     payload = {**cards.compact(ticket.card), "from_column_id": source.pk, "to_column_id": target.pk}
     events.publish("board.card_moved", payload, project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by))
     return _reload(ticket) if reload else ticket

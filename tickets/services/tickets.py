@@ -19,7 +19,7 @@ from punt import events
 from punt.errors import invalid as _invalid
 from tickets import cards, fastpath
 from tickets.models import Attachment, Event, Ticket
-from tickets.services.common import UNSET, _actor_id, _choice, _event, _json, _reload, card_payload
+from tickets.services.common import UNSET, _actor_id, _choice, _event, _json, _publish_card, _reload
 from tickets.services.inputs import (
     _clean_body,
     _clean_estimate,
@@ -248,9 +248,7 @@ def ticket_update(
             )
 
     if dirty or new:
-        events.publish(
-            "board.card_updated", card_payload(ticket), project_id=project.pk, tab_id=tab_id, actor_id=_actor_id(by)
-        )
+        _publish_card("board.card_updated", ticket, by=by, tab_id=tab_id)
         changed = sorted({*new, *({"assignee"} & dirty)})
         _notify_watchers(ticket=ticket, by=by, action="updated", summary=f"changed {', '.join(changed)}", tab_id=tab_id)
         if assigned:
@@ -351,8 +349,6 @@ def ticket_restore(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Tic
     ticket.deleted_by = None
     ticket.save(update_fields=["deleted_at", "deleted_by", "rank", "updated_at"])
     _event(ticket, by, Event.Kind.ACTION, "restore")
-    events.publish(
-        "board.card_created", card_payload(ticket), project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by)
-    )
+    _publish_card("board.card_created", ticket, by=by, tab_id=tab_id)
     _notify_watchers(ticket=ticket, by=by, action="restored", summary="restored the ticket", tab_id=tab_id)
     return _reload(ticket)
