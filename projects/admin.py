@@ -62,14 +62,6 @@ class OrganizationAdmin(ServiceAdmin):
     def delete_model(self, request: HttpRequest, obj: Organization) -> None:
         services.organization_delete(org=obj, by=request.user)  # refused while it holds projects
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
-        self.run_each(
-            request,
-            queryset,
-            lambda org: services.organization_delete(org=org, by=request.user),
-            done="Deleted {count} organization(s).",
-        )
-
 
 @admin.register(OrganizationMembership)
 class OrganizationMembershipAdmin(ServiceAdmin):
@@ -96,14 +88,6 @@ class OrganizationMembershipAdmin(ServiceAdmin):
 
     def delete_model(self, request: HttpRequest, obj: OrganizationMembership) -> None:
         services.organization_member_remove(membership=obj, by=request.user)  # an organization keeps an owner
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[OrganizationMembership]) -> None:
-        self.run_each(
-            request,
-            queryset.select_related("organization", "user"),
-            lambda membership: services.organization_member_remove(membership=membership, by=request.user),
-            done="Removed {count} member(s).",
-        )
 
 
 class MembershipInline(admin.TabularInline):
@@ -237,10 +221,6 @@ class ProjectAdmin(ServiceAdmin):
     def delete_model(self, request: HttpRequest, obj: Project) -> None:
         services.project_delete(project=obj, by=request.user)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
-        for project in queryset:
-            services.project_delete(project=project, by=request.user)
-
     @admin.action(description="Archive the selected projects (read-only, restorable)")
     def archive_projects(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
         self.run_each(
@@ -333,14 +313,6 @@ class ProjectChildAdmin(ServiceAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         self.delete(**{self._keyword(): obj}, by=request.user)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        self.run_each(
-            request,
-            queryset.select_related("project"),
-            lambda obj: self.delete_model(request, obj),
-            done=f"Deleted {{count}} {self.opts.verbose_name}(s).",
-        )
 
 
 @admin.register(Column)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
@@ -69,10 +70,10 @@ class ServiceAdmin(admin.ModelAdmin):
         items: Iterable[Item],
         call: Callable[[Item], Any],
         *,
-        done: str,
+        done: str | None,
     ) -> int:
-        """Call the service for each item (each in its own transaction); report how many
-        succeeded (`done` is e.g. "Closed {count} ticket(s).") and each refusal."""
+        """Call the service for each item (each in its own transaction); report each refusal and
+        how many succeeded (`done` is e.g. "Closed {count} ticket(s)."; None: the caller reports)."""
         count = 0
         for item in items:
             try:
@@ -81,9 +82,17 @@ class ServiceAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{item}: {refusal_text(exc)}", messages.ERROR)
             else:
                 count += 1
-        if count:
+        if count and done is not None:
             self.message_user(request, done.format(count=count), messages.SUCCESS)
         return count
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        """The bulk "Delete selected": delete_model (the service) once per row, each refusal
+        reported (Django's own message then reports the count). Loads what the list loads."""
+        related = self.list_select_related if isinstance(self.list_select_related, list | tuple) else ()
+        self.run_each(
+            request, queryset.select_related(*related), lambda obj: self.delete_model(request, obj), done=None
+        )
 
 
 def form_changes(form: Any, names: Iterable[str]) -> dict[str, Any]:

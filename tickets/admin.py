@@ -167,10 +167,6 @@ class TicketAdmin(ServiceAdmin):
     def delete_model(self, request: HttpRequest, obj: Ticket) -> None:
         services.ticket_destroy(ticket=obj, by=request.user)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
-        for ticket in queryset.select_related("project"):
-            services.ticket_destroy(ticket=ticket, by=request.user)
-
     @admin.action(description="Close the selected tickets (move them to a done column)")
     def close_tickets(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self.run_each(
@@ -239,10 +235,6 @@ class EventAdmin(ServiceAdmin):
         else:
             super().delete_model(request, obj)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
-        for event in queryset.select_related("ticket__project"):
-            self.delete_model(request, event)
-
 
 @admin.register(ChecklistItem)
 class ChecklistItemAdmin(ServiceAdmin):
@@ -268,10 +260,6 @@ class ChecklistItemAdmin(ServiceAdmin):
     def delete_model(self, request: HttpRequest, obj: ChecklistItem) -> None:
         services.checklist_item_delete(item=obj, by=request.user)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ChecklistItem]) -> None:
-        for item in queryset.select_related("ticket__project"):
-            services.checklist_item_delete(item=item, by=request.user)
-
 
 @admin.register(Attachment)
 class AttachmentAdmin(ServiceAdmin):
@@ -293,10 +281,6 @@ class AttachmentAdmin(ServiceAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Attachment) -> None:
         services.attachment_delete(attachment=obj, by=request.user)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Attachment]) -> None:
-        for attachment in queryset.select_related("ticket__project"):
-            services.attachment_delete(attachment=attachment, by=request.user)
 
 
 @admin.register(GitLink)
@@ -334,10 +318,6 @@ class TimeEntryAdmin(ServiceAdmin):
     def delete_model(self, request: HttpRequest, obj: TimeEntry) -> None:
         time_entry_delete(entry=obj, by=request.user)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[TimeEntry]) -> None:
-        for entry in queryset.select_related("ticket__project"):
-            time_entry_delete(entry=entry, by=request.user)
-
 
 @admin.register(Watcher)
 class WatcherAdmin(ServiceAdmin):
@@ -355,7 +335,3 @@ class WatcherAdmin(ServiceAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Watcher) -> None:
         services.ticket_unwatch(ticket=obj.ticket, user=obj.user)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Watcher]) -> None:
-        for watcher in queryset.select_related("ticket", "user"):
-            services.ticket_unwatch(ticket=watcher.ticket, user=watcher.user)

@@ -211,3 +211,20 @@ def test_organization_keeps_an_owner_and_its_projects(personas, root_client):
     )
     owner_row.refresh_from_db()
     assert owner_row.role == "owner"
+
+
+def test_bulk_delete_runs_the_service_per_row_and_reports_each_refusal(personas, root_client, published):
+    from projects import services
+
+    active = services.sprint_create(project=personas.project, name="Now", by=personas.owner)
+    services.sprint_start(sprint=active, by=personas.owner)
+    planned = services.sprint_create(project=personas.project, name="Later", by=personas.owner)
+    response = root_client.post(
+        "/admin/projects/sprint/",
+        {"action": "delete_selected", "_selected_action": [active.pk, planned.pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert list(Sprint.objects.filter(project=personas.project).values_list("name", flat=True)) == ["Now"]
+    assert published.names.count("sprint.deleted") == 1
+    assert any(text.startswith("Now:") for text in messages_of(response)), messages_of(response)
