@@ -122,8 +122,7 @@ class Unavailable(PuntError):
 
 def invalid(field: str, message: str | Sequence[str]) -> Invalid:
     """A 400 naming `field`, for services to raise: `raise invalid("title", "Too long.")`."""
-    messages = [message] if isinstance(message, str) else list(message)
-    return Invalid(details=[{"field": field, "message": text} for text in messages])
+    return invalid_fields({field: message})
 
 
 def invalid_fields(errors: Mapping[str, str | Sequence[str]]) -> Invalid:

@@ -10,7 +10,7 @@ from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, permissions, serializers
+from rest_framework import permissions, serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ApiKeyScope
+from punt import errors
 from punt.ops import backup, metrics
 from punt.ops.site_counts import SiteCountsCollector
 
@@ -58,18 +59,6 @@ class PrometheusTextRenderer(_AnyBodyRenderer):
     media_type = "text/plain"
     format = "txt"
     charset = "utf-8"
-
-
-class InvalidArchive(exceptions.APIException):
-    status_code = 400
-    default_detail = "The archive cannot be restored."
-    default_code = "invalid_archive"
-
-
-class BackupUnavailable(exceptions.APIException):
-    status_code = 503
-    default_detail = "A backup cannot be made right now."
-    default_code = "backup_unavailable"
 
 
 class OpsErrorSerializer(serializers.Serializer):
@@ -125,7 +114,7 @@ class BackupView(APIView):
             backup.backup_write(archive)
         except backup.BackupError as exc:
             archive.close()
-            raise BackupUnavailable(str(exc)) from exc
+            raise errors.Unavailable(str(exc)) from exc
         except BaseException:
             archive.close()
             raise
@@ -165,7 +154,7 @@ class RestoreView(APIView):
         try:
             result = backup.restore_archive(upload)
         except backup.BackupError as exc:
-            raise InvalidArchive(str(exc)) from exc
+            raise errors.Invalid(str(exc), code="invalid_archive") from exc
         return Response(RestoreResultSerializer(result).data)
 
 
