@@ -53,7 +53,7 @@ from accounts.serializers import (
 from punt.api.authentication import CsrfSessionAuthentication
 from punt.api.permissions import IsSiteAdmin
 from punt.api.ratelimit import check_rate, client_ip
-from punt.api.request import request_user
+from punt.api.request import request_user, validated
 
 # Seed 000's limits. Every attempt counts, successful or not: the point is to bound guessing.
 LOGIN_RATE = "10/15m"
@@ -63,12 +63,6 @@ PASSWORD_CHANGE_RATE = "5/15m"
 PASSWORD_RESET_RATE = "5/15m"
 
 ERROR = OpenApiResponse(description='Error: {"error": "...", "details": [{"field", "message"}]}')
-
-
-def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _token_pair_response(pair: services.TokenPair, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -85,7 +79,7 @@ def _token_pair_response(pair: services.TokenPair, *, status_code: int = status.
 def _login_user(request: Request) -> User:
     """Check a username/password after counting the attempt against the caller's IP."""
     check_rate(request, group="auth.login", rate=LOGIN_RATE, key=f"ip:{client_ip(request)}")
-    data = _valid(LoginInputSerializer, request)
+    data = validated(LoginInputSerializer, request.data)
     user = authenticate(request._request, username=data["username"], password=data["password"])
     if user is None:
         raise exceptions.AuthenticationFailed("Invalid username or password.")
@@ -131,7 +125,7 @@ class RefreshView(PublicView):
         summary="Exchange a refresh token for a new pair (the old one is revoked)",
     )
     def post(self, request: Request) -> Response:
-        data = _valid(RefreshInputSerializer, request)
+        data = validated(RefreshInputSerializer, request.data)
         return _token_pair_response(services.token_pair_refresh(refresh_token=data["refresh_token"]))
 
 
@@ -144,7 +138,7 @@ class LogoutView(PublicView):
         summary="Revoke a refresh token",
     )
     def post(self, request: Request) -> Response:
-        data = _valid(RefreshInputSerializer, request)
+        data = validated(RefreshInputSerializer, request.data)
         services.refresh_token_revoke(refresh_token=data["refresh_token"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -161,7 +155,7 @@ class RegisterView(PublicView):
         if not services.registration_open():
             raise exceptions.PermissionDenied("Registration is closed on this server.")
         check_rate(request, group="auth.register", rate=REGISTER_RATE, key=f"ip:{client_ip(request)}")
-        data = _valid(RegisterInputSerializer, request)
+        data = validated(RegisterInputSerializer, request.data)
         user = services.user_register(
             username=data["username"],
             email=data["email"],
@@ -181,7 +175,7 @@ class ForgotPasswordView(PublicView):
     )
     def post(self, request: Request) -> Response:
         check_rate(request, group="auth.forgot", rate=PASSWORD_RESET_RATE, key=f"ip:{client_ip(request)}")
-        data = _valid(ForgotPasswordInputSerializer, request)
+        data = validated(ForgotPasswordInputSerializer, request.data)
         services.password_reset_request(email=data["email"])
         return Response({"detail": "If an account uses that address, a reset link is on its way."})
 
@@ -195,7 +189,7 @@ class ResetPasswordView(PublicView):
         summary="Set a new password with a reset token (signs out every refresh token)",
     )
     def post(self, request: Request) -> Response:
-        data = _valid(ResetPasswordInputSerializer, request)
+        data = validated(ResetPasswordInputSerializer, request.data)
         services.password_reset_confirm(token=data["token"], password=data["password"])
         return Response({"detail": "Your password has been changed. Sign in with the new one."})
 
@@ -215,7 +209,7 @@ class MeView(APIView):
     )
     def put(self, request: Request) -> Response:
         # Fields left out stay as they are (WarmDesk's PUT is a partial update).
-        data = _valid(MeUpdateInputSerializer, request)
+        data = validated(MeUpdateInputSerializer, request.data)
         user = services.user_update(
             user=request_user(request), display_name=data.get("display_name"), email=data.get("email")
         )
@@ -241,7 +235,7 @@ class PasswordChangeView(APIView):
     )
     def post(self, request: Request) -> Response:
         check_rate(request, group="auth.password", rate=PASSWORD_CHANGE_RATE, key=f"user:{request.user.pk}")
-        data = _valid(PasswordChangeInputSerializer, request)
+        data = validated(PasswordChangeInputSerializer, request.data)
         user = services.password_change(
             user=request_user(request), current_password=data["current_password"], new_password=data["new_password"]
         )
@@ -261,7 +255,7 @@ class AvatarView(APIView):
         summary="Upload an avatar (stored as a 256x256 WebP)",
     )
     def post(self, request: Request) -> Response:
-        data = _valid(AvatarInputSerializer, request)
+        data = validated(AvatarInputSerializer, request.data)
         return Response(MeSerializer(services.avatar_set(user=request_user(request), upload=data["avatar"])).data)
 
     @extend_schema(request=None, responses={204: None}, summary="Remove your avatar")
@@ -282,7 +276,7 @@ class ApiKeyViewSet(ViewSet):
         summary="Create an API key (the secret is shown once, in this response)",
     )
     def create(self, request: Request) -> Response:
-        data = _valid(ApiKeyCreateInputSerializer, request)
+        data = validated(ApiKeyCreateInputSerializer, request.data)
         key, raw = services.api_key_create(
             user=request_user(request), name=data["name"], scopes=data["scopes"], expires_at=data["expires_at"]
         )
@@ -332,7 +326,7 @@ class UserListView(SiteAdminView):
         summary="Create a user (site admins; works while registration is closed)",
     )
     def post(self, request: Request) -> Response:
-        data = _valid(UserCreateInputSerializer, request)
+        data = validated(UserCreateInputSerializer, request.data)
         user = services.user_create(by=request_user(request), **data)
         return Response(AdminUserSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -355,7 +349,7 @@ class UserDetailView(SiteAdminView):
     )
     def put(self, request: Request, user_id: int) -> Response:
         user = selectors.user_get_for_admin(pk=user_id)
-        data = _valid(UserAdminUpdateInputSerializer, request)
+        data = validated(UserAdminUpdateInputSerializer, request.data)
         user = services.user_admin_update(user=user, by=request_user(request), **data)
         return Response(AdminUserSerializer(user).data)
 
@@ -389,7 +383,7 @@ class SystemSettingsView(SiteAdminView):
         summary="Change system settings (fields left out stay as they are)",
     )
     def put(self, request: Request) -> Response:
-        data = _valid(SystemSettingsInputSerializer, request)
+        data = validated(SystemSettingsInputSerializer, request.data)
         return Response(
             SystemSettingsSerializer(services.system_settings_update(by=request_user(request), **data)).data
         )

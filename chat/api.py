@@ -6,8 +6,6 @@ anyone they do not belong to.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -39,7 +37,7 @@ from chat.serializers import (
 from projects.permissions import READ, WRITE
 from projects.selectors import project_for
 from punt.api.ratelimit import check_rate
-from punt.api.request import request_user, tab_id
+from punt.api.request import request_user, tab_id, validated
 
 # Per user, across project chat, conversations, topics and replies: stops a runaway
 # script from flooding a channel without getting in the way of a fast typist.
@@ -55,12 +53,6 @@ HISTORY_PARAMETERS = [
 def check_send_rate(request: Request) -> None:
     rate = getattr(settings, "PUNT_CHAT_SEND_RATE", DEFAULT_SEND_RATE)
     check_rate(request, group="chat.send", rate=rate, key=f"user:{request.user.pk}")
-
-
-def _input(serializer_class: type, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class ChatView(APIView):
@@ -79,7 +71,7 @@ class ProjectMessagesView(ChatView):
     )
     def get(self, request: Request, slug: str) -> Response:
         project = project_for(request.user, slug=slug, min_role=READ)
-        query = _input(HistoryQuerySerializer, request.query_params)
+        query = validated(HistoryQuerySerializer, request.query_params)
         messages, has_more = selectors.message_history(project=project, **query)
         return Response(message_page(messages, has_more, {"request": request}))
 
@@ -92,7 +84,7 @@ class ProjectMessagesView(ChatView):
     def post(self, request: Request, slug: str) -> Response:
         project = project_for(request.user, slug=slug, min_role=WRITE)
         check_send_rate(request)
-        data = _input(MessageInputSerializer, request.data)
+        data = validated(MessageInputSerializer, request.data)
         message = services.message_post(
             user=request_user(request), project=project, body=data["body"], tab_id=tab_id(request)
         )
@@ -109,7 +101,7 @@ class ProjectMessageView(ChatView):
     def put(self, request: Request, slug: str, message_id: int) -> Response:
         project = project_for(request.user, slug=slug, min_role=WRITE)
         message = selectors.message_get(project=project, message_id=message_id)
-        data = _input(MessageInputSerializer, request.data)
+        data = validated(MessageInputSerializer, request.data)
         message = services.message_edit(
             user=request_user(request), message=message, body=data["body"], tab_id=tab_id(request)
         )
@@ -138,7 +130,7 @@ class ProjectMessageReactionsView(ChatView):
     def post(self, request: Request, slug: str, message_id: int) -> Response:
         project = project_for(request.user, slug=slug, min_role=WRITE)
         message = selectors.message_get(project=project, message_id=message_id)
-        data = _input(ReactionInputSerializer, request.data)
+        data = validated(ReactionInputSerializer, request.data)
         message = services.reaction_toggle(
             user=request_user(request), message=message, emoji=data["emoji"], tab_id=tab_id(request)
         )
@@ -154,7 +146,7 @@ class ProjectChatReadView(ChatView):
     )
     def post(self, request: Request, slug: str) -> Response:
         project = project_for(request.user, slug=slug, min_role=READ)
-        data = _input(ReadInputSerializer, request.data)
+        data = validated(ReadInputSerializer, request.data)
         last_read_id, unread = services.channel_mark_read(
             user=request_user(request), project=project, message_id=data.get("message_id")
         )
@@ -187,7 +179,7 @@ class ConversationsView(ChatView):
         summary="Open the DM with one person (200 if it exists) or create a group",
     )
     def post(self, request: Request) -> Response:
-        data = _input(ConversationInputSerializer, request.data)
+        data = validated(ConversationInputSerializer, request.data)
         conversation, created = services.conversation_open(
             user=request_user(request), usernames=data["usernames"], title=data["title"], tab_id=tab_id(request)
         )
@@ -212,7 +204,7 @@ class ConversationMessagesView(ChatView):
     )
     def get(self, request: Request, conversation_id: int) -> Response:
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
-        query = _input(HistoryQuerySerializer, request.query_params)
+        query = validated(HistoryQuerySerializer, request.query_params)
         messages, has_more = selectors.message_history(conversation=conversation, **query)
         return Response(message_page(messages, has_more, {"request": request}))
 
@@ -225,7 +217,7 @@ class ConversationMessagesView(ChatView):
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
         check_send_rate(request)
-        data = _input(MessageInputSerializer, request.data)
+        data = validated(MessageInputSerializer, request.data)
         message = services.conversation_message_post(
             user=request_user(request), conversation=conversation, body=data["body"], tab_id=tab_id(request)
         )
@@ -241,7 +233,7 @@ class ConversationReadView(ChatView):
     )
     def post(self, request: Request, conversation_id: int) -> Response:
         conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
-        data = _input(ReadInputSerializer, request.data)
+        data = validated(ReadInputSerializer, request.data)
         last_read_id, unread = services.conversation_mark_read(
             user=request_user(request), conversation=conversation, message_id=data.get("message_id")
         )
@@ -282,7 +274,7 @@ class TopicsView(ChatView):
     def post(self, request: Request, slug: str) -> Response:
         project = project_for(request.user, slug=slug, min_role=WRITE)
         check_send_rate(request)
-        data = _input(TopicInputSerializer, request.data)
+        data = validated(TopicInputSerializer, request.data)
         topic = services.topic_create(
             user=request_user(request), project=project, title=data["title"], body=data["body"], tab_id=tab_id(request)
         )
@@ -308,7 +300,7 @@ class TopicView(ChatView):
         project = project_for(request.user, slug=slug, min_role=WRITE)
         topic = selectors.topic_get(project=project, topic_id=topic_id, with_replies=False)
         topic.project = project
-        data = _input(TopicUpdateSerializer, request.data)
+        data = validated(TopicUpdateSerializer, request.data)
         services.topic_update(user=request_user(request), topic=topic, tab_id=tab_id(request), **data)
         topic = selectors.topic_get(project=project, topic_id=topic_id)
         return Response(TopicDetailSerializer(topic).data)
@@ -339,6 +331,6 @@ class TopicRepliesView(ChatView):
         topic = selectors.topic_get(project=project, topic_id=topic_id, with_replies=False)
         topic.project = project
         check_send_rate(request)
-        data = _input(MessageInputSerializer, request.data)
+        data = validated(MessageInputSerializer, request.data)
         reply = services.topic_reply(user=request_user(request), topic=topic, body=data["body"], tab_id=tab_id(request))
         return Response(TopicReplySerializer(reply).data, status=status.HTTP_201_CREATED)

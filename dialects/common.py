@@ -67,12 +67,6 @@ class IdString(serializers.CharField):
         return str(value)
 
 
-def valid(serializer_class: type, data: Any, **kwargs: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def rename_error_fields(exc: Exception, names: dict[str, str]) -> Exception:
     """A service's validation error with its field names in the dialect's words.
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,13 +14,7 @@ from notifications.serializers import (
     NotificationSerializer,
     ReadAllSerializer,
 )
-from punt.api.request import request_user
-
-
-def _input(serializer_class: type, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+from punt.api.request import request_user, validated
 
 
 class NotificationView(APIView):
@@ -42,7 +34,7 @@ class NotificationsView(NotificationView):
         summary="The caller's notifications, newest first",
     )
     def get(self, request: Request) -> Response:
-        query = _input(NotificationQuerySerializer, request.query_params)
+        query = validated(NotificationQuerySerializer, request.query_params)
         notifications, has_more = selectors.notification_list(
             user=request.user, unread_only=query["unread"], before=query.get("before"), limit=query["limit"]
         )

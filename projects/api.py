@@ -23,7 +23,7 @@ from projects import selectors, services
 from projects import serializers as s
 from projects.models import Organization, Project, Sprint
 from projects.permissions import MANAGE, OWN, READ, WRITE
-from punt.api.request import tab_id
+from punt.api.request import tab_id, validated
 
 # --------------------------------------------------------------------------- base classes
 
@@ -68,7 +68,7 @@ class OrganizationListView(ProjectsApiView):
         summary="Create an organization (the caller becomes its owner)",
     )
     def post(self, request: Request) -> Response:
-        data = s.input_data(s.OrganizationCreateInputSerializer, request.data)
+        data = validated(s.OrganizationCreateInputSerializer, request.data)
         org = services.organization_create(**data, by=request.user)
         org = selectors.organization_get(user=request.user, slug=org.slug)
         return Response(s.OrganizationSerializer(org).data, status=status.HTTP_201_CREATED)
@@ -91,7 +91,7 @@ class OrganizationDetailView(OrganizationScopedView):
     @extend_schema(request=s.OrganizationUpdateInputSerializer, responses=s.OrganizationSerializer)
     def put(self, request: Request, org_slug: str) -> Response:
         org = self.org(manage=True)
-        data = s.input_data(s.OrganizationUpdateInputSerializer, request.data)
+        data = validated(s.OrganizationUpdateInputSerializer, request.data)
         slug = data.pop("slug", None)
         if slug is not None and slug.lower() != org.slug:
             raise ValidationError({"slug": ["An organization's slug cannot be changed."]})
@@ -122,7 +122,7 @@ class OrganizationMemberViewSet(OrganizationScopedView, GenericViewSet):
     @extend_schema(request=s.OrganizationMemberInputSerializer, responses={201: s.OrganizationMemberSerializer})
     def create(self, request: Request, org_slug: str) -> Response:
         org = self.org(manage=True)
-        data = s.input_data(s.OrganizationMemberInputSerializer, request.data)
+        data = validated(s.OrganizationMemberInputSerializer, request.data)
         membership = services.organization_member_add(org=org, by=request.user, **data)
         return Response(s.OrganizationMemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -130,7 +130,7 @@ class OrganizationMemberViewSet(OrganizationScopedView, GenericViewSet):
     def update(self, request: Request, org_slug: str, username: str) -> Response:
         org = self.org(manage=True)
         membership = selectors.organization_membership_get(org=org, username=username)
-        data = s.input_data(s.OrganizationRoleInputSerializer, request.data)
+        data = validated(s.OrganizationRoleInputSerializer, request.data)
         membership = services.organization_member_update(membership=membership, by=request.user, **data)
         return Response(s.OrganizationMemberSerializer(membership).data)
 
@@ -171,7 +171,7 @@ class ProjectListView(ProjectsApiView):
         summary="Create a project (the caller becomes its owner)",
     )
     def post(self, request: Request) -> Response:
-        data = s.input_data(s.ProjectCreateInputSerializer, request.data)
+        data = validated(s.ProjectCreateInputSerializer, request.data)
         project = services.project_create(**data, **_actor(request))
         project = selectors.project_for(request.user, slug=project.slug, counts=True)
         return Response(s.ProjectSerializer(project, context={"request": request}).data, status=201)
@@ -190,7 +190,7 @@ class ProjectDetailView(ProjectScopedView):
     @extend_schema(request=s.ProjectUpdateInputSerializer, responses=s.ProjectSerializer)
     def put(self, request: Request, slug: str) -> Response:
         project = self.project(MANAGE)
-        data = s.input_data(s.ProjectUpdateInputSerializer, request.data)
+        data = validated(s.ProjectUpdateInputSerializer, request.data)
         services.project_update(project=project, **data, **_actor(request))
         return self.render(self.project(READ, counts=True))
 
@@ -236,7 +236,7 @@ class MemberViewSet(ProjectScopedView, GenericViewSet):
     )
     def create(self, request: Request, slug: str) -> Response:
         project = self.project(MANAGE)
-        data = s.input_data(s.MemberInputSerializer, request.data)
+        data = validated(s.MemberInputSerializer, request.data)
         membership = services.membership_add(project=project, **data, **_actor(request))
         return Response(s.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -251,7 +251,7 @@ class MemberViewSet(ProjectScopedView, GenericViewSet):
     def update(self, request: Request, slug: str, username: str) -> Response:
         project = self.project(MANAGE)
         membership = selectors.membership_get(project=project, username=username)
-        data = s.input_data(s.MemberRoleInputSerializer, request.data)
+        data = validated(s.MemberRoleInputSerializer, request.data)
         membership = services.membership_update(membership=membership, **data, **_actor(request))
         return Response(s.MemberSerializer(membership).data)
 
@@ -277,7 +277,7 @@ class TransferOwnershipView(ProjectScopedView):
     )
     def post(self, request: Request, slug: str) -> Response:
         project = self.project(OWN)
-        data = s.input_data(s.TransferOwnershipInputSerializer, request.data)
+        data = validated(s.TransferOwnershipInputSerializer, request.data)
         services.project_transfer_ownership(project=project, **data, **_actor(request))
         members = selectors.project_members(project=project)
         return Response(s.MemberSerializer(members, many=True).data)
@@ -307,7 +307,7 @@ class ColumnViewSet(ProjectScopedView, GenericViewSet):
     @extend_schema(request=s.ColumnInputSerializer, responses={201: s.ColumnSerializer})
     def create(self, request: Request, slug: str) -> Response:
         project = self.project(MANAGE)
-        data = s.input_data(s.ColumnInputSerializer, request.data)
+        data = validated(s.ColumnInputSerializer, request.data)
         column = services.column_create(project=project, **data, **_actor(request))
         # ColumnSerializer reads the count project_columns() annotates; a new column has none.
         setattr(column, "ticket_count", 0)  # noqa: B010
@@ -329,7 +329,7 @@ class ColumnViewSet(ProjectScopedView, GenericViewSet):
 
     def reorder_columns(self, request: Request) -> Response:
         project = self.project(MANAGE)
-        data = s.input_data(s.ColumnReorderInputSerializer, request.data)
+        data = validated(s.ColumnReorderInputSerializer, request.data)
         services.columns_reorder(project=project, order=data["order"], **_actor(request))
         return Response(s.ColumnSerializer(selectors.project_columns(project=project), many=True).data)
 
@@ -343,7 +343,7 @@ class ColumnViewSet(ProjectScopedView, GenericViewSet):
     def update(self, request: Request, slug: str, column_id: int) -> Response:
         project = self.project(MANAGE)
         column = selectors.column_get(project=project, pk=column_id)
-        data = s.input_data(s.ColumnUpdateInputSerializer, request.data)
+        data = validated(s.ColumnUpdateInputSerializer, request.data)
         services.column_update(column=column, **data, **_actor(request))
         return self.column_response(project, column_id)
 
@@ -365,7 +365,7 @@ class ColumnViewSet(ProjectScopedView, GenericViewSet):
         raw = {"target_column_id": request.query_params.get("target")}
         if raw["target_column_id"] in (None, "") and isinstance(request.data, dict):
             raw["target_column_id"] = request.data.get("target_column_id")
-        data = s.input_data(s.ColumnDeleteInputSerializer, raw)
+        data = validated(s.ColumnDeleteInputSerializer, raw)
         target = None
         if data.get("target_column_id") is not None:
             target = project.columns.filter(pk=data["target_column_id"]).first()
@@ -392,7 +392,7 @@ class LabelViewSet(ProjectScopedView, GenericViewSet):
     @extend_schema(request=s.LabelInputSerializer, responses={201: s.LabelSerializer})
     def create(self, request: Request, slug: str) -> Response:
         project = self.project(WRITE)
-        data = s.input_data(s.LabelInputSerializer, request.data)
+        data = validated(s.LabelInputSerializer, request.data)
         label = services.label_create(project=project, **data, **_actor(request))
         return Response(s.LabelSerializer(label).data, status=status.HTTP_201_CREATED)
 
@@ -404,7 +404,7 @@ class LabelViewSet(ProjectScopedView, GenericViewSet):
     @extend_schema(request=s.LabelUpdateInputSerializer, responses=s.LabelSerializer)
     def update(self, request: Request, slug: str, label_id: int) -> Response:
         label = selectors.label_get(project=self.project(WRITE), pk=label_id)
-        data = s.input_data(s.LabelUpdateInputSerializer, request.data)
+        data = validated(s.LabelUpdateInputSerializer, request.data)
         label = services.label_update(label=label, **data, **_actor(request))
         return Response(s.LabelSerializer(label).data)
 
@@ -448,7 +448,7 @@ class SprintViewSet(ProjectScopedView, GenericViewSet):
     @extend_schema(request=s.SprintInputSerializer, responses={201: s.SprintSerializer})
     def create(self, request: Request, slug: str) -> Response:
         project = self.project(WRITE)
-        data = s.input_data(s.SprintInputSerializer, request.data)
+        data = validated(s.SprintInputSerializer, request.data)
         sprint = services.sprint_create(project=project, **data, **_actor(request))
         sprint = selectors.sprint_get(project=project, pk=sprint.pk)
         return Response(s.SprintSerializer(sprint).data, status=status.HTTP_201_CREATED)
@@ -460,7 +460,7 @@ class SprintViewSet(ProjectScopedView, GenericViewSet):
     @extend_schema(request=s.SprintUpdateInputSerializer, responses=s.SprintSerializer)
     def update(self, request: Request, slug: str, sprint_id: int) -> Response:
         sprint = self.sprint(WRITE)
-        data = s.input_data(s.SprintUpdateInputSerializer, request.data)
+        data = validated(s.SprintUpdateInputSerializer, request.data)
         return self.render(services.sprint_update(sprint=sprint, **data, **_actor(request)))
 
     @extend_schema(request=s.SprintUpdateInputSerializer, responses=s.SprintSerializer)
@@ -485,7 +485,7 @@ class SprintViewSet(ProjectScopedView, GenericViewSet):
     @action(detail=True, methods=["post"], serializer_class=s.SprintCompleteResultSerializer)
     def complete(self, request: Request, slug: str, sprint_id: int) -> Response:
         sprint = self.sprint(WRITE)
-        data = s.input_data(s.SprintCompleteInputSerializer, request.data)
+        data = validated(s.SprintCompleteInputSerializer, request.data)
         move_to = None
         if data["move_to_sprint_id"] is not None:
             move_to = sprint.project.sprints.filter(pk=data["move_to_sprint_id"]).first()

@@ -5,8 +5,6 @@ Output serializers read only what the selectors loaded: no query per row.
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -306,10 +304,3 @@ class BurndownSerializer(serializers.Serializer):
     end_date = serializers.DateField(allow_null=True)
     total_estimate = serializers.IntegerField()
     days = BurndownDaySerializer(many=True)
-
-
-def input_data(serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any) -> dict[str, Any]:
-    """Validate `data` with `serializer_class` (400 in the error shape) and return the clean dict."""
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from projects.models import Column, Project
 from projects.permissions import MANAGE, READ, WRITE
 from projects.selectors import project_check, project_for
-from punt.api.request import tab_id
+from punt.api.request import tab_id, validated
 from tickets import cards, selectors, services
 from tickets import serializers as s
 from tickets.filters import (
@@ -50,12 +50,6 @@ CURSOR = OpenApiParameter(
     OpenApiParameter.QUERY,
     description="Cursor mode: send it empty for the first page, then follow next/previous.",
 )
-
-
-def _input(serializer_class: type, data: Any, **kwargs: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class EventPagination(CardPagination):
@@ -183,7 +177,7 @@ class ColumnCardsView(TicketsApiView):
     )
     def post(self, request: Request, slug: str, column_id: int) -> Response:
         column = self.column()
-        data = _input(s.CardCreateInput, request.data)
+        data = validated(s.CardCreateInput, request.data)
         data.pop("status", None)  # the column decides the status
         ticket = services.ticket_create(project=self.project(), column=column, **data, **self.actor())
         # The card the service read for its event, completed: nothing to read back.
@@ -205,7 +199,7 @@ class CardDetailView(TicketsApiView):
         summary="Update a card (only the fields sent change)",
     )
     def put(self, request: Request, slug: str, card_id: str) -> Response:
-        data = _input(s.CardUpdateInput, request.data)
+        data = validated(s.CardUpdateInput, request.data)
         ticket = services.ticket_update(ticket=self.card(), **data, **self.actor())
         return self.detail_response(ticket)
 
@@ -234,7 +228,7 @@ class CardMoveView(TicketsApiView):
         summary="Move a card to a column, before/after a neighbour or at an index",
     )
     def patch(self, request: Request, slug: str, card_id: str) -> Response:
-        data = _input(s.CardMoveToColumnInput, request.data)
+        data = validated(s.CardMoveToColumnInput, request.data)
         column = selectors.column_get(project=self.project(), column_id=data.pop("column_id"))
         card = selectors.ticket_for_write(project=self.project(), card_id=card_id)
         return Response(services.ticket_move(ticket=card, column=column, reload=False, **data, **self.actor()).card)
@@ -250,7 +244,7 @@ class CardReorderView(TicketsApiView):
         summary="Reorder a card within its column",
     )
     def patch(self, request: Request, slug: str, card_id: str) -> Response:
-        data = _input(s.CardMoveInput, request.data)
+        data = validated(s.CardMoveInput, request.data)
         data.pop("column_id", None)
         ticket = self.card()
         moved = services.ticket_move(ticket=ticket, column=ticket.column, reload=False, **data, **self.actor())
@@ -344,7 +338,7 @@ class CardCommentsView(TicketsApiView):
         summary="Comment on a card (minutes > 0 also logs time)",
     )
     def post(self, request: Request, slug: str, card_id: str) -> Response:
-        data = _input(s.CommentInput, request.data)
+        data = validated(s.CommentInput, request.data)
         comment = services.comment_create(ticket=self.card(), **data, **self.actor())
         return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
@@ -363,7 +357,7 @@ class CommentDetailView(TicketsApiView):
         summary="Edit your comment",
     )
     def put(self, request: Request, slug: str, comment_id: int, card_id: str | None = None) -> Response:
-        data = _input(s.CommentUpdateInput, request.data)
+        data = validated(s.CommentUpdateInput, request.data)
         comment = services.comment_update(comment=self.comment(), **data, **self.actor())
         return Response(s.CommentSerializer(comment).data)
 
@@ -406,7 +400,7 @@ class CardChecklistView(TicketsApiView):
         summary="Add a checklist item",
     )
     def post(self, request: Request, slug: str, card_id: str) -> Response:
-        data = _input(s.ChecklistItemInput, request.data)
+        data = validated(s.ChecklistItemInput, request.data)
         item = services.checklist_item_add(ticket=self.card(), **data, **self.actor())
         return Response(s.ChecklistItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
@@ -425,7 +419,7 @@ class ChecklistItemView(TicketsApiView):
         summary="Edit or tick a checklist item",
     )
     def put(self, request: Request, slug: str, item_id: int, card_id: str | None = None) -> Response:
-        data = _input(s.ChecklistItemUpdateInput, request.data)
+        data = validated(s.ChecklistItemUpdateInput, request.data)
         item = services.checklist_item_update(item=self.item(), **data, **self.actor())
         return Response(s.ChecklistItemSerializer(item).data)
 
@@ -458,7 +452,7 @@ class ChecklistReorderView(TicketsApiView):
         summary="Reorder a card's checklist (ids of one card's items, in the new order)",
     )
     def patch(self, request: Request, slug: str, card_id: str | None = None) -> Response:
-        data = _input(s.ChecklistReorderInput, request.data)
+        data = validated(s.ChecklistReorderInput, request.data)
         if card_id is not None:
             ticket = self.card()
         else:
@@ -488,7 +482,7 @@ class CardAttachmentsView(TicketsApiView):
     )
     def post(self, request: Request, slug: str, card_id: str) -> Response:
         ticket = self.card()
-        data = _input(s.AttachmentInput, request.data)
+        data = validated(s.AttachmentInput, request.data)
         attachment = services.attachment_add(ticket=ticket, upload=data["file"], **self.actor())
         return Response(s.AttachmentSerializer(attachment, context=self.ctx()).data, status=status.HTTP_201_CREATED)
 
@@ -581,7 +575,7 @@ class CardLinksView(TicketsApiView):
         summary="Link a commit, branch, pull request or tag (idempotent per URL)",
     )
     def post(self, request: Request, slug: str, card_id: str) -> Response:
-        data = _input(s.GitLinkInput, request.data)
+        data = validated(s.GitLinkInput, request.data)
         link, created = services.git_link_add(ticket=self.card(), **data, **self.actor())
         return Response(s.GitLinkSerializer(link).data, status=status.HTTP_201_CREATED if created else 200)
 

@@ -28,9 +28,8 @@ from rest_framework.viewsets import GenericViewSet
 from projects.models import Project
 from projects.permissions import MANAGE, WRITE
 from projects.selectors import project_for
-from projects.serializers import input_data
 from punt.api.ratelimit import check_rate
-from punt.api.request import tab_id
+from punt.api.request import tab_id, validated
 from punt.ops import metrics
 from tickets import selectors as ticket_selectors
 from tickets.serializers import CardDetailSerializer, card_detail
@@ -125,7 +124,7 @@ class GitHookViewSet(ManageView, GenericViewSet):
     )
     def create(self, request: Request, slug: str) -> Response:
         project = self.project()
-        data = input_data(s.GitHookInput, request.data)
+        data = validated(s.GitHookInput, request.data)
         hook = services.git_hook_create(project=project, provider=data["provider"], by=request.user)
         return Response(s.GitHookCreatedSerializer(hook).data, status=status.HTTP_201_CREATED)
 
@@ -249,7 +248,7 @@ class ChatWebhookViewSet(ManageView, GenericViewSet):
     )
     def create(self, request: Request, slug: str) -> Response:
         project = self.project()
-        data = input_data(s.ChatWebhookInput, request.data)
+        data = validated(s.ChatWebhookInput, request.data)
         webhook, token = services.chat_webhook_create(project=project, name=data["name"], by=request.user)
         url = settings.SITE_URL + reverse("chat-webhook-post", kwargs={"token": token})
         body = s.ChatWebhookCreatedSerializer(webhook, context={"token": token, "url": url}).data
@@ -290,7 +289,7 @@ class ChatWebhookPostView(GenericAPIView):
             key=f"webhook:{webhook.pk}",
         )
         body = _raw_body(request, settings.PUNT_CHAT_WEBHOOK_MAX_BYTES)
-        data = input_data(s.ChatPostInput, _json_object(body, request.content_type or ""))
+        data = validated(s.ChatPostInput, _json_object(body, request.content_type or ""))
         try:
             message = services.chat_webhook_post(webhook=webhook, text=data["text"], username=data.get("username", ""))
         except services.WebhookOrphaned:
@@ -324,7 +323,7 @@ class HookViewSet(ManageView, GenericViewSet):
     )
     def create(self, request: Request, slug: str) -> Response:
         project = self.project()
-        data = input_data(s.HookInput, request.data)
+        data = validated(s.HookInput, request.data)
         hook = services.hook_create(project=project, by=request.user, **data)
         return Response(s.HookWithSecretSerializer(hook).data, status=status.HTTP_201_CREATED)
 
@@ -340,7 +339,7 @@ class HookViewSet(ManageView, GenericViewSet):
     )
     def partial_update(self, request: Request, slug: str, hook_id: int) -> Response:
         hook = self.hook()
-        data = input_data(s.HookUpdateInput, request.data)
+        data = validated(s.HookUpdateInput, request.data)
         hook = services.hook_update(hook=hook, by=request.user, **data)
         serializer = s.HookWithSecretSerializer if data.get("rotate_secret") else s.HookSerializer
         return Response(serializer(hook).data)
@@ -455,7 +454,7 @@ class TicketApiCreateView(TicketApiView):
     )
     def post(self, request: Request, slug: str) -> Response:
         project = project_for(request.user, slug=slug, min_role=WRITE)
-        data = input_data(s.TicketApiCreateInput, request.data)
+        data = validated(s.TicketApiCreateInput, request.data)
 
         def perform() -> tuple[int, Any]:
             ticket = services.ticket_api_create(project=project, by=request.user, tab_id=tab_id(request), **data)
@@ -481,7 +480,7 @@ class TicketApiUpdateView(TicketApiView):
     )
     def patch(self, request: Request, slug: str, key: str) -> Response:
         project = project_for(request.user, slug=slug, min_role=WRITE)
-        data = input_data(s.TicketApiUpdateInput, request.data)
+        data = validated(s.TicketApiUpdateInput, request.data)
 
         def perform() -> tuple[int, Any]:
             ticket = ticket_selectors.ticket_get(project=project, card_id=key)

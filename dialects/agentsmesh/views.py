@@ -22,13 +22,13 @@ from rest_framework.response import Response
 
 from accounts.authentication import ApiKeyAuthentication
 from dialects.agentsmesh import serializers as s
-from dialects.common import ERROR, MAX_PAGING, DialectErrorsMixin, valid
+from dialects.common import ERROR, MAX_PAGING, DialectErrorsMixin
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.models import Organization, Project
 from projects.permissions import READ, WRITE, visible_projects
 from punt import errors
-from punt.api.request import request_user, tab_id
+from punt.api.request import request_user, tab_id, validated
 from punt.errors import NotFound
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
@@ -196,7 +196,7 @@ class TicketListView(AgentsMeshView):
     )
     def post(self, request: Request, org: str) -> Response:
         self.organization()
-        data = valid(s.AmTicketCreateInput, request.data)
+        data = validated(s.AmTicketCreateInput, request.data)
         project = self.repository(data.get("repository_id"), WRITE)
         fields = s.ticket_fields(data)
         with transaction.atomic():
@@ -243,7 +243,7 @@ class TicketDetailView(AgentsMeshView):
     def put(self, request: Request, org: str, slug: str) -> Response:
         self.organization()
         ticket = self.ticket(WRITE)
-        data = valid(s.AmTicketUpdateInput, request.data)
+        data = validated(s.AmTicketUpdateInput, request.data)
         fields = s.ticket_fields(data)
         with transaction.atomic():
             if "labels" in fields:
@@ -274,6 +274,6 @@ class TicketStatusView(AgentsMeshView):
     def patch(self, request: Request, org: str, slug: str) -> Response:
         self.organization()
         ticket = self.ticket(WRITE)
-        data = valid(s.AmStatusInput, request.data)
+        data = validated(s.AmStatusInput, request.data)
         ticket_services.ticket_update(ticket=ticket, status=data["status"], **self.actor())
         return Response({"message": "Status updated"})

@@ -24,12 +24,12 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from accounts.models import User
-from dialects.common import ERROR, MAX_PAGING, DialectErrorsMixin, valid
+from dialects.common import ERROR, MAX_PAGING, DialectErrorsMixin
 from dialects.github import serializers as s
 from projects import selectors as project_selectors
 from projects.models import Organization, Project
 from projects.permissions import READ, WRITE
-from punt.api.request import tab_id
+from punt.api.request import tab_id, validated
 from punt.errors import NotFound
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
@@ -220,7 +220,7 @@ class TicketListView(GithubTicketView):
     )
     def post(self, request: Request, owner: str, project: str) -> Response:
         target = self.project(WRITE)
-        data = valid(s.GhTicketCreateInput, request.data)
+        data = validated(s.GhTicketCreateInput, request.data)
         ticket = ticket_services.ticket_create(project=target, **data, **self.actor())
         return self.render(target, ticket, status.HTTP_201_CREATED)
 
@@ -242,7 +242,7 @@ class TicketDetailView(GithubTicketView):
     def patch(self, request: Request, owner: str, project: str, number: int) -> Response:
         target = self.project(WRITE)
         ticket = self.ticket(target)
-        data = valid(s.GhTicketUpdateInput, request.data)
+        data = validated(s.GhTicketUpdateInput, request.data)
         state = data.pop("state", None)
         with transaction.atomic():
             if data:
@@ -311,7 +311,7 @@ class CommentListView(TimelineView):
     def post(self, request: Request, owner: str, project: str, number: int) -> Response:
         target = self.project(WRITE)
         ticket = self.ticket(target)
-        data = valid(s.GhCommentInput, request.data)
+        data = validated(s.GhCommentInput, request.data)
         comment = ticket_services.comment_create(ticket=ticket, body=data["body"], **self.actor())
         return Response(self.render_events(target, ticket, comment), status=status.HTTP_201_CREATED)
 
@@ -321,7 +321,7 @@ class CommentScopedView(TimelineView):
         return Response(self.render_events(project, ticket, comment))
 
     def edit(self, request: Request, project: Project, ticket: Ticket, comment: Event) -> Response:
-        data = valid(s.GhCommentInput, request.data)
+        data = validated(s.GhCommentInput, request.data)
         comment = ticket_services.comment_update(comment=comment, body=data["body"], **self.actor())
         return self.comment_response(project, ticket, comment)
 

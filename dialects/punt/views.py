@@ -27,14 +27,14 @@ from rest_framework.serializers import BaseSerializer
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import User
-from dialects.common import ERROR, MAX_ID, DialectErrorsMixin, valid
+from dialects.common import ERROR, MAX_ID, DialectErrorsMixin
 from dialects.punt import serializers as s
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.models import Project
 from projects.permissions import MANAGE, OWN, READ, WRITE
 from punt.api.permissions import IsSiteAdmin
-from punt.api.request import request_user, tab_id
+from punt.api.request import request_user, tab_id, validated
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.filters import CardFilter, apply_ordering
@@ -122,7 +122,7 @@ class ProjectListView(PuntView):
         summary="Create a project (you become its owner)",
     )
     def post(self, request: Request) -> Response:
-        data = valid(s.PuntProjectCreateInput, request.data)
+        data = validated(s.PuntProjectCreateInput, request.data)
         project = project_services.project_create(
             name=data["name"],
             key=data["key"],
@@ -148,7 +148,7 @@ class ProjectDetailView(PuntView):
     )
     def patch(self, request: Request, project_id: str) -> Response:
         project = self.project(MANAGE)
-        data = valid(s.PuntProjectUpdateInput, request.data)
+        data = validated(s.PuntProjectUpdateInput, request.data)
         project = project_services.project_update(project=project, **data, **_actor(request))
         return Response(s.PuntProjectSerializer(project).data)
 
@@ -201,7 +201,7 @@ class MemberListView(PuntView):
     )
     def post(self, request: Request, project_id: str) -> Response:
         project = self.project(MANAGE)
-        data = valid(s.PuntMemberInput, request.data)
+        data = validated(s.PuntMemberInput, request.data)
         username = data.get("username", "")  # PuntMemberInput requires it without a userId
         if data.get("userId"):
             username = (
@@ -237,7 +237,7 @@ class MemberDetailView(PuntView):
     )
     def patch(self, request: Request, project_id: str, member_id: str) -> Response:
         project = self.project(MANAGE)
-        data = valid(s.PuntMemberRoleInput, request.data)
+        data = validated(s.PuntMemberRoleInput, request.data)
         membership = project_services.membership_update(
             membership=self.membership(project), role=data["role"], **_actor(request)
         )
@@ -273,7 +273,7 @@ class LabelListView(PuntView):
     )
     def post(self, request: Request, project_id: str) -> Response:
         project = self.project(WRITE)
-        data = valid(s.PuntLabelInput, request.data)
+        data = validated(s.PuntLabelInput, request.data)
         label = project_services.label_create(
             project=project, name=data["name"], color=data["color"] or None, **_actor(request)
         )
@@ -349,7 +349,7 @@ class TicketListView(PuntTicketView):
     )
     def post(self, request: Request, project_id: str) -> Response:
         project = self.project(WRITE)
-        data = valid(s.PuntTicketInput, request.data)
+        data = validated(s.PuntTicketInput, request.data)
         fields = s.ticket_fields(data)
         if data.get("columnId") not in (None, ""):
             fields["column"] = self.column(project, data["columnId"])
@@ -383,7 +383,7 @@ class TicketDetailView(PuntTicketView):
     def patch(self, request: Request, project_id: str, ticket_id: str) -> Response:
         project = self.project(WRITE)
         ticket = self.ticket(project)
-        data = valid(s.PuntTicketUpdateInput, request.data)
+        data = validated(s.PuntTicketUpdateInput, request.data)
         with transaction.atomic():
             if data.get("columnId") not in (None, ""):
                 ticket = ticket_services.ticket_move(
@@ -424,7 +424,7 @@ class SprintListView(PuntView):
     )
     def post(self, request: Request, project_id: str) -> Response:
         project = self.project(WRITE)
-        data = valid(s.PuntSprintInput, request.data)
+        data = validated(s.PuntSprintInput, request.data)
         sprint = project_services.sprint_create(project=project, **s.sprint_fields(data), **_actor(request))
         sprint = project_selectors.sprint_get(project=project, pk=sprint.pk)
         return Response(s.PuntSprintSerializer(sprint).data, status=status.HTTP_201_CREATED)
@@ -456,7 +456,7 @@ class SprintDetailView(SprintScopedView):
     )
     def patch(self, request: Request, project_id: str, sprint_id: str) -> Response:
         sprint = self.sprint(WRITE)
-        data = valid(s.PuntSprintUpdateInput, request.data)
+        data = validated(s.PuntSprintUpdateInput, request.data)
         return self.render(project_services.sprint_update(sprint=sprint, **s.sprint_fields(data), **_actor(request)))
 
     @extend_schema(request=None, responses={200: s.PuntSuccessSerializer, 403: ERROR, 404: ERROR, 409: ERROR})
@@ -485,7 +485,7 @@ class SprintCompleteView(SprintScopedView):
     )
     def post(self, request: Request, project_id: str, sprint_id: str) -> Response:
         sprint = self.sprint(WRITE)
-        data = valid(s.PuntSprintCompleteInput, request.data)
+        data = validated(s.PuntSprintCompleteInput, request.data)
         move_to = None
         target = _pk(data.get("moveToSprintId"), "moveToSprintId")
         if target is not None:
@@ -532,7 +532,7 @@ class AdminUserListView(PuntAdminView):
         summary="Create an account (site admins)",
     )
     def post(self, request: Request) -> Response:
-        data = valid(s.PuntAdminUserCreateInput, request.data)
+        data = validated(s.PuntAdminUserCreateInput, request.data)
         user = account_services.user_create(
             by=request_user(request),
             username=data["username"],
@@ -563,7 +563,7 @@ class AdminUserDetailView(PuntAdminView):
     )
     def patch(self, request: Request, user_id: str) -> Response:
         user = self.target()
-        data = valid(s.PuntAdminUserUpdateInput, request.data)
+        data = validated(s.PuntAdminUserUpdateInput, request.data)
         user = account_services.user_admin_update(
             user=user,
             by=request_user(request),
@@ -590,7 +590,7 @@ class AdminSettingsView(PuntAdminView):
         summary="Change system settings (site admins)",
     )
     def patch(self, request: Request) -> Response:
-        data = valid(s.PuntSettingsInput, request.data)
+        data = validated(s.PuntSettingsInput, request.data)
         fields = {s.PuntSettingsInput.FIELDS[name]: value for name, value in data.items()}
         account_services.system_settings_update(by=request_user(request), **fields)
         return Response(s.PuntSettingsSerializer(account_services.system_settings()).data)
@@ -626,7 +626,7 @@ class UploadView(PuntView):
         summary="Upload a file to a ticket (members; images are checked and re-encoded)",
     )
     def post(self, request: Request) -> Response:
-        data = valid(s.PuntUploadInput, request.data)
+        data = validated(s.PuntUploadInput, request.data)
         project = project_resolve(request.user, data["projectId"], WRITE)
         ticket = ticket_selectors.ticket_get(project=project, card_id=data["ticketId"])
         attachment = ticket_services.attachment_add(ticket=ticket, upload=data["file"], **_actor(request))

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from rest_framework.request import Request
+from rest_framework.serializers import BaseSerializer
 
 if TYPE_CHECKING:
     # Type-only: punt/ is plumbing and must not import an app at run time.
@@ -28,3 +29,10 @@ def request_user(request: Request | HttpRequest) -> User:
     user = request.user
     assert not isinstance(user, AnonymousUser), "view reached without an authenticated user"
     return user
+
+
+def validated(serializer_class: type[BaseSerializer[Any]], data: Any, **kwargs: Any) -> dict[str, Any]:
+    """`data` checked by an input serializer: its clean values, or a 400 in the API's error shape."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
