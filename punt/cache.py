@@ -1,21 +1,32 @@
-"""Django's Redis cache with one client (and connection pool) per process.
+"""Django's Redis cache with one client (and connection pool) per process, that outlives Redis.
 
 Django keeps a cache backend per async context, and under daphne each request runs in a
 context of its own: every request built a new client, a new pool and a new connection to
 Redis for the rate limiter (~2 ms of CPU a request, and a socket left to the garbage
 collector). The client and its pool are thread-safe, so one serves them all.
+
+While Redis is unreachable every operation is served by a cache in this process's memory
+instead (punt.redis_outage): the rate limits and cached settings keep working, per process,
+rather than every request failing with a 500.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+
+from punt import redis_outage
+from punt.ops import metrics
 
 _clients: dict[tuple[Any, ...], Any] = {}
 _lock = threading.Lock()
+T = TypeVar("T")
 
 
 class SharedRedisCache(RedisCache):
@@ -23,6 +34,10 @@ class SharedRedisCache(RedisCache):
     _class: Any
     _servers: list[str]
     _options: dict[str, Any]
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._params = params
 
     @cached_property
     def _cache(self) -> Any:
@@ -32,3 +47,87 @@ class SharedRedisCache(RedisCache):
             if client is None:
                 client = _clients[key] = self._class(self._servers, **self._options)
         return client
+
+    @cached_property
+    def fallback(self) -> LocMemCache:
+        """The cache used while Redis is down: one per process and location (LocMemCache shares
+        its storage by name), with the same key prefix, version and timeout."""
+        params = {name: value for name, value in self._params.items() if name != "OPTIONS"}
+        return LocMemCache(f"punt-redis-fallback:{','.join(self._servers)}", params)
+
+    def _either(self, part: Callable[[], T], fallback: Callable[[], T]) -> T:
+        if redis_outage.outage.should_try():
+            try:
+                result = part()
+            except redis_outage.ERRORS as error:
+                redis_outage.outage.failed(error, "cache")
+            else:
+                redis_outage.outage.succeeded()
+                return result
+        metrics.record_redis_fallback("cache")
+        return fallback()
+
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return self._either(
+            lambda: super(SharedRedisCache, self).add(key, value, timeout, version),
+            lambda: self.fallback.add(key, value, timeout, version),
+        )
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        return self._either(
+            lambda: super(SharedRedisCache, self).get(key, default, version),
+            lambda: self.fallback.get(key, default, version),
+        )
+
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+        self._either(
+            lambda: super(SharedRedisCache, self).set(key, value, timeout, version),
+            lambda: self.fallback.set(key, value, timeout, version),
+        )
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return self._either(
+            lambda: super(SharedRedisCache, self).touch(key, timeout, version),
+            lambda: self.fallback.touch(key, timeout, version),
+        )
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        return self._either(
+            lambda: super(SharedRedisCache, self).delete(key, version),
+            lambda: self.fallback.delete(key, version),
+        )
+
+    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
+        return self._either(
+            lambda: super(SharedRedisCache, self).get_many(keys, version),
+            lambda: self.fallback.get_many(keys, version),
+        )
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        return self._either(
+            lambda: super(SharedRedisCache, self).has_key(key, version),
+            lambda: self.fallback.has_key(key, version),
+        )
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        return self._either(
+            lambda: super(SharedRedisCache, self).incr(key, delta, version),
+            lambda: self.fallback.incr(key, delta, version),
+        )
+
+    def set_many(self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list[Any]:
+        return self._either(
+            lambda: super(SharedRedisCache, self).set_many(data, timeout, version),
+            lambda: self.fallback.set_many(data, timeout, version),
+        )
+
+    def delete_many(self, keys: Any, version: int | None = None) -> None:
+        self._either(
+            lambda: super(SharedRedisCache, self).delete_many(keys, version),
+            lambda: self.fallback.delete_many(keys, version),
+        )
+
+    def clear(self) -> None:
+        # Both: whatever was cached during an outage must not come back after the next one.
+        self.fallback.clear()
+        self._either(lambda: super(SharedRedisCache, self).clear(), lambda: None)

@@ -26,6 +26,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from punt import redis_outage
 from punt.ops import metrics
 from punt.realtime import conf
 from punt.realtime.backend import replay_buffer
@@ -113,14 +114,27 @@ async def send_to_groups(groups: list[str], message: dict[str, Any], layer: Base
         )
     except TimeoutError:
         _count("send_timeout")
+        metrics.record_event_dropped("send_timeout")
         logger.error("Publishing %s to %s timed out", message.get("event"), groups)
         return
-    for group, result in zip(groups, results, strict=True):
-        if isinstance(result, BaseException):
-            _count("send_failed")
-            logger.error("Could not publish %s to %s", message.get("event"), group, exc_info=result)
-        else:
-            _count("sent")
+    failures = [
+        (group, result) for group, result in zip(groups, results, strict=True) if isinstance(result, BaseException)
+    ]
+    _count("sent", len(groups) - len(failures))
+    _count("send_failed", len(failures))
+    if not failures:
+        redis_outage.outage.succeeded()
+        return
+    unreachable = [error for _, error in failures if isinstance(error, redis_outage.ERRORS)]
+    if len(unreachable) == len(failures):
+        # Nothing to deliver it with: one line per event, the outage itself is logged once.
+        redis_outage.outage.failed(unreachable[0], "channel_layer")
+        metrics.record_event_dropped("redis_down")
+        logger.warning("Dropped %s: Redis is unreachable", message.get("event"))
+        return
+    metrics.record_event_dropped("send_failed")
+    for group, error in failures:
+        logger.error("Could not publish %s to %s", message.get("event"), group, exc_info=error)
 
 
 def _record(groups: list[str], message: dict[str, Any]) -> None:
@@ -130,10 +144,16 @@ def _record(groups: list[str], message: dict[str, Any]) -> None:
         metrics.record_event_published(message["event"])
     except Exception:
         logger.exception("Could not count %s", message.get("event"))
+    message["ts"] = timezone.now().isoformat()
     try:
         message["id"] = replay_buffer.next_id()
-        message["ts"] = timezone.now().isoformat()
         replay_buffer.append(groups, message)
+    except redis_outage.Skipped:
+        _count("replay_failed")  # the outage is logged once, the send logs each dropped event
+    except redis_outage.ERRORS as error:
+        _count("replay_failed")
+        redis_outage.outage.failed(error, "replay")
+        logger.warning("Could not record %s for replay: Redis is unreachable", message.get("event"))
     except Exception:
         # SSE omits the `id:` line for an event without one.
         _count("replay_failed")

@@ -122,6 +122,8 @@ if SQLITE:
 
 REDIS_URL = envstr("REDIS_URL") or ""
 if REDIS_URL:
+    import redis
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -136,7 +138,11 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "socket_timeout": 15,
-                        "socket_connect_timeout": 5,
+                        # Short: while Redis is unreachable a publish or a join waits this long.
+                        "socket_connect_timeout": 1,
+                        # After Redis restarts, each pooled connection fails its next command:
+                        # retried once on a new connection instead of dropping that event.
+                        "retry_on_error": [redis.exceptions.ConnectionError],
                         "max_connections": envint("REDIS_MAX_CONNECTIONS", 1000, minimum=10),
                     }
                 ],
@@ -149,6 +155,9 @@ if REDIS_URL:
             "BACKEND": "punt.cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": envstr("REDIS_PREFIX", "punt"),
+            # While Redis is unreachable the cache serves from process memory (punt/cache.py); a
+            # black-holed Redis then costs one request a second this long, not every request.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }
     }
 else:

@@ -60,6 +60,20 @@ EVENTS_PUBLISHED = Counter(
     "Domain events published on the event bus, by event type.",
     ["event"],
 )
+EVENTS_DROPPED = Counter(
+    "punt_events_dropped",
+    "Domain events that reached no socket or stream, by reason (redis_down, send_failed, send_timeout).",
+    ["reason"],
+)
+REDIS_OUTAGES = Counter(
+    "punt_redis_outages",
+    "Times this process found Redis unreachable after it had answered (see punt/redis_outage.py).",
+)
+REDIS_FALLBACKS = Counter(
+    "punt_redis_fallbacks",
+    "Operations served from this process's memory because Redis was unreachable, by part (cache, presence).",
+    ["part"],
+)
 WEBHOOK_DELIVERIES = Counter(
     "punt_webhook_deliveries",
     "Webhook deliveries, by provider and outcome.",
@@ -99,6 +113,19 @@ def sse_closed() -> None:
 def record_event_published(event: str) -> None:
     """Count one published domain event, e.g. "board.card_moved"."""
     EVENTS_PUBLISHED.labels(event=event).inc()
+
+
+def record_event_dropped(reason: str) -> None:
+    """Count one event that could not be handed to the channel layer ("redis_down", "send_failed", ...)."""
+    EVENTS_DROPPED.labels(reason=reason).inc()
+
+
+def record_redis_outage() -> None:
+    REDIS_OUTAGES.inc()
+
+
+def record_redis_fallback(part: str) -> None:
+    REDIS_FALLBACKS.labels(part=part).inc()
 
 
 def record_webhook_delivery(provider: str, outcome: str) -> None:

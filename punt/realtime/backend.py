@@ -22,6 +22,7 @@ from typing import Any
 import redis
 from django.core.serializers.json import DjangoJSONEncoder
 
+from punt import redis_outage
 from punt.realtime import conf
 
 REDIS_SOCKET_TIMEOUT = 0.5
@@ -42,6 +43,15 @@ def redis_client() -> redis.Redis | None:
     return _client_for(url) if url else None
 
 
+def reachable_redis() -> redis.Redis | None:
+    """The client, or None without Redis; raises punt.redis_outage.Skipped while an outage's
+    back-off runs, so callers go to their fallback without waiting on a connection."""
+    client = redis_client()
+    if client is not None:
+        redis_outage.outage.check()
+    return client
+
+
 def rkey(*parts: object) -> str:
     return ":".join([conf.redis_prefix(), *(str(p) for p in parts)])
 
@@ -60,7 +70,7 @@ class ReplayBuffer:
         self._memory: dict[str, deque[tuple[float, dict[str, Any]]]] = {}
 
     def next_id(self) -> int:
-        client = redis_client()
+        client = reachable_redis()
         if client is not None:
             return int(client.incr(rkey("seq")))
         with self._lock:
@@ -71,7 +81,7 @@ class ReplayBuffer:
         size, ttl = conf.replay_size(), conf.replay_ttl()
         if size <= 0 or not groups:
             return
-        client = redis_client()
+        client = reachable_redis()
         if client is not None:
             data = json.dumps(record, cls=DjangoJSONEncoder)
             pipe = client.pipeline(transaction=False)
@@ -95,7 +105,7 @@ class ReplayBuffer:
     def since(self, groups: Iterable[str], after_id: int) -> list[dict[str, Any]]:
         """Events of `groups` with an id above `after_id`, oldest first, each once."""
         found: dict[int, dict[str, Any]] = {}
-        client = redis_client()
+        client = reachable_redis()
         if client is not None:
             pipe = client.pipeline(transaction=False)
             for group in groups:

@@ -16,10 +16,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.http import Http404
 
 from accounts.models import User
@@ -84,8 +86,14 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
     user: Any = None
     groups_joined: list[str]
     counted = False
+    # Not a configured layer, so Channels gives the socket no layer channel of its own: its bus
+    # messages come from the process's fan-out, and a per-socket receive only let a Redis
+    # outage fail it and close every socket with 1011. connect() sets the real layer.
+    channel_layer_alias = "punt.no_socket_channel"
 
     async def connect(self) -> None:
+        self.channel_layer = get_channel_layer()
+        self.channel_name = f"ws.{uuid.uuid4().hex}"  # names the connection in presence and echo checks
         self.groups_joined = []
         query = scope_query(self.scope)
         self.tab_id = (query.get("tab_id") or query.get("tabId") or "")[:TAB_ID_MAX] or None

@@ -10,6 +10,11 @@ Messages say which group they were sent to (punt.events.send_to_groups adds `gro
 process receives while it has sockets in some group.
 Group memberships expire in channel layers (a day by default), so the process re-joins
 its groups well before that.
+
+They are also lost when Redis restarts, and cannot be made while it is down: a socket that
+connects during an outage is still accepted and joined here. Whenever the layer fails
+(joining, or receiving), the process re-joins every group it holds, retrying with a short
+back-off, so its sockets get events again within seconds of Redis answering.
 """
 
 from __future__ import annotations
@@ -19,9 +24,14 @@ import contextlib
 import logging
 from typing import Any, Protocol
 
+from punt import redis_outage
+
 logger = logging.getLogger("punt.realtime")
 
 REJOIN_SECONDS = 3600.0
+# Back-off between attempts to re-join the groups after the layer failed.
+RETRY_FIRST_SECONDS = 0.2
+RETRY_MAX_SECONDS = 2.0
 
 
 class Receiver(Protocol):
@@ -40,6 +50,7 @@ class LocalFanout:
         self.lock = asyncio.Lock()
         self.channel: str | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.rejoining: asyncio.Task[None] | None = None
 
     async def join(self, group: str, receiver: Receiver) -> None:
         async with self.lock:
@@ -50,8 +61,13 @@ class LocalFanout:
             if self.channel is None:
                 self.channel = await self.layer.new_channel()
                 self.tasks = [self.loop.create_task(self._deliver()), self.loop.create_task(self._rejoin())]
-            await self.layer.group_add(group, self.channel)
             self.members[group] = {receiver}
+            try:
+                await self.layer.group_add(group, self.channel)
+            except Exception as error:  # noqa: BLE001 - any layer failure: handed to _layer_failed
+                _stop_if_cancelled()
+                # The socket stays: it gets events once the layer is back (_rejoin_until_done).
+                self._layer_failed(error, f"Could not join {group}")
 
     async def leave(self, group: str, receiver: Receiver) -> None:
         async with self.lock:
@@ -61,27 +77,66 @@ class LocalFanout:
             members.discard(receiver)
             if not members:
                 del self.members[group]
-                await self.layer.group_discard(group, self.channel)
+                try:
+                    await self.layer.group_discard(group, self.channel)
+                except Exception as error:  # noqa: BLE001 - any layer failure: handed to _layer_failed
+                    _stop_if_cancelled()
+                    # The membership expires in the layer; messages for it find no socket here.
+                    self._layer_failed(error, f"Could not leave {group}")
             if not self.members:
                 # The last socket left: stop receiving, as each socket's own receive stopped
                 # when it closed (a receive left pending until the event loop closes can
                 # keep a Redis read, and the loop's shutdown, waiting).
                 tasks, self.tasks, self.channel = self.tasks, [], None
+                if self.rejoining is not None:
+                    tasks.append(self.rejoining)
+                    self.rejoining = None
                 for task in tasks:
                     task.cancel()
                 for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
 
+    def _layer_failed(self, error: Exception, what: str) -> None:
+        """The layer did not answer: log it (once per outage when it is Redis), and have the
+        process re-join its groups until the layer takes them again."""
+        if isinstance(error, redis_outage.ERRORS):
+            redis_outage.outage.failed(error, "channel_layer")
+        else:
+            logger.error("%s", what, exc_info=error)
+        if self.rejoining is None and self.channel is not None:
+            self.rejoining = self.loop.create_task(self._rejoin_until_done())
+
+    async def _rejoin_until_done(self) -> None:
+        delay = RETRY_FIRST_SECONDS
+        while True:
+            await asyncio.sleep(delay)
+            async with self.lock:
+                try:
+                    for group in list(self.members):
+                        await self.layer.group_add(group, self.channel)
+                except Exception:  # noqa: BLE001 - still failing: try again after the back-off
+                    _stop_if_cancelled()
+                    delay = min(delay * 2, RETRY_MAX_SECONDS)
+                    continue
+                self.rejoining = None
+                redis_outage.outage.succeeded()
+                logger.info("Re-joined %d groups after the channel layer failed", len(self.members))
+                return
+
     async def _deliver(self) -> None:
+        delay = RETRY_FIRST_SECONDS
         while True:
             try:
                 message = await self.layer.receive(self.channel)
-            except Exception:
+            except Exception as error:  # noqa: BLE001 - any layer failure: handed to _layer_failed
                 _stop_if_cancelled()
-                logger.exception("Could not receive bus messages")
-                await asyncio.sleep(1)
+                # A Redis that restarted has forgotten the process's groups: join them again.
+                self._layer_failed(error, "Could not receive bus messages")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
                 continue
+            delay = RETRY_FIRST_SECONDS
             for receiver in tuple(self.members.get(message.get("group"), ())):
                 try:
                     await receiver.deliver(message)
