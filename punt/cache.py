@@ -27,6 +27,7 @@ from punt.ops import metrics
 _clients: dict[tuple[Any, ...], Any] = {}
 _lock = threading.Lock()
 T = TypeVar("T")
+FALLBACK_MAX_ENTRIES = 20_000
 
 
 class SharedRedisCache(RedisCache):
@@ -53,6 +54,9 @@ class SharedRedisCache(RedisCache):
         """The cache used while Redis is down: one per process and location (LocMemCache shares
         its storage by name), with the same key prefix, version and timeout."""
         params = {name: value for name, value in self._params.items() if name != "OPTIONS"}
+        # Room for a rate-limit counter per active user and address (the default, 300, would
+        # evict counters and so loosen the limits).
+        params["OPTIONS"] = {"MAX_ENTRIES": FALLBACK_MAX_ENTRIES}
         return LocMemCache(f"punt-redis-fallback:{','.join(self._servers)}", params)
 
     def _either(self, part: Callable[[], T], fallback: Callable[[], T]) -> T:
