@@ -37,7 +37,8 @@ def _channel_layer_ok() -> bool:
 
 
 def _redis_state() -> str:
-    """ "ok", "down", or "not_configured" (no REDIS_URL: the embedded layer and cache)."""
+    """Redis as this process reaches it: ok, down, or not_configured (no REDIS_URL: the embedded
+    layer and cache)."""
     client = redis_client()
     if client is None:
         return "not_configured"
