@@ -224,6 +224,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "punt.api.errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": "punt.api.metadata.Metadata",
     "DEFAULT_THROTTLE_CLASSES": ["punt.api.ratelimit.UserApiThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
