@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from projects.models import Column, Project, Sprint
+from punt import json_input
 from tickets import fastpath
 from tickets.models import Ticket
 from tickets.selectors import CARD_KEY_RE
@@ -341,7 +342,7 @@ class KeysetCursorPagination:
         if not raw:
             return None
         try:
-            payload = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+            payload = json_input.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
             if not isinstance(payload, dict) or payload.get("f") != self.field or not isinstance(payload.get("i"), int):
                 raise ValueError("cursor for another ordering")
             if self.field in ("created_at", "updated_at"):
