@@ -13,7 +13,6 @@ from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
 
 ID_MAX = 2**63 - 1  # bigint: every primary key (BigAutoField) and foreign key
-INT64 = (-(2**63), ID_MAX)
 
 
 def column_range(model: type[models.Model], name: str) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from accounts.models import User
 from accounts.serializers import UserBriefSerializer
 from projects.models import Column
-from punt.api.fields import id_field, id_list, integer, model_integer
+from punt.api.fields import id_field, id_list, model_integer
 from tickets import cards
 from tickets.models import Attachment, GitLink, Ticket
 
@@ -302,10 +302,12 @@ class CardUpdateInput(_CardFieldsInput):
 
 
 class CardMoveInput(serializers.Serializer):
-    column_id = id_field(required=False)
-    before_id = id_field(required=False, allow_null=True, help_text="Put the card above this card.")
-    after_id = id_field(required=False, allow_null=True, help_text="Put the card below this card.")
-    index = integer(required=False, allow_null=True, min_value=0, help_text="0 = top.")
+    # Unbounded on purpose: tickets.services.moves answers any size (an index past the end is
+    # the bottom, an id past 2^63 is no card), as tests/tickets/test_move.py pins.
+    column_id = serializers.IntegerField(required=False)
+    before_id = serializers.IntegerField(required=False, allow_null=True, help_text="Put the card above this card.")
+    after_id = serializers.IntegerField(required=False, allow_null=True, help_text="Put the card below this card.")
+    index = serializers.IntegerField(required=False, allow_null=True, min_value=0, help_text="0 = top.")
     force = serializers.BooleanField(required=False, default=False, help_text="Exceed a WIP limit.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -316,7 +318,7 @@ class CardMoveInput(serializers.Serializer):
 
 
 class CardMoveToColumnInput(CardMoveInput):
-    column_id = id_field()
+    column_id = serializers.IntegerField()
 
 
 class CommentInput(serializers.Serializer):

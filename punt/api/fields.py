@@ -11,7 +11,7 @@ from typing import Any
 from django.db import models
 from rest_framework import serializers
 
-from punt.ranges import ID_MAX, INT64, column_range
+from punt.ranges import ID_MAX, column_range
 
 # Ids in one list (labels of a card, columns of a board in their new order): more is a bug
 # or an attack, and SQLite refuses a condition of a few thousand terms.
@@ -33,11 +33,6 @@ def model_integer(model: type[models.Model], name: str, **kwargs: Any) -> serial
 def id_field(**kwargs: Any) -> serializers.IntegerField:
     """A row id (any table's key): 1 to 2^63 - 1."""
     return _bounded(1, ID_MAX, kwargs)
-
-
-def integer(**kwargs: Any) -> serializers.IntegerField:
-    """An integer that is neither a column nor an id (a position, a count): 64-bit at most."""
-    return _bounded(*INT64, kwargs)
 
 
 def id_list(child: serializers.Field | None = None, **kwargs: Any) -> serializers.ListField:
