@@ -14,7 +14,7 @@ from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,6 +51,7 @@ from accounts.serializers import (
     UserListQuerySerializer,
 )
 from punt.api.authentication import CsrfSessionAuthentication
+from punt.api.parsers import JSONParser
 from punt.api.permissions import IsSiteAdmin
 from punt.api.ratelimit import check_rate, client_ip
 from punt.api.request import request_user, validated

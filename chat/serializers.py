@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from accounts.serializers import UserBriefSerializer
 from chat.models import EMOJI_MAX_LENGTH, Conversation, Message, Topic, TopicReply
+from punt.api.fields import id_field
 
 HISTORY_DEFAULT_LIMIT = 50
 HISTORY_MAX_LIMIT = 100
@@ -31,8 +32,8 @@ def _viewer_id(serializer: serializers.Serializer) -> int | None:
 class HistoryQuerySerializer(serializers.Serializer):
     """`before`/`after` are message ids (exclusive); give at most one of them."""
 
-    before = serializers.IntegerField(min_value=1, required=False)
-    after = serializers.IntegerField(min_value=0, required=False)
+    before = id_field(required=False)
+    after = id_field(min_value=0, required=False)
     limit = serializers.IntegerField(min_value=1, max_value=HISTORY_MAX_LIMIT, default=HISTORY_DEFAULT_LIMIT)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -56,9 +57,7 @@ class ReactionInputSerializer(serializers.Serializer):
 
 
 class ReadInputSerializer(serializers.Serializer):
-    message_id = serializers.IntegerField(
-        min_value=1, required=False, help_text="Read up to this message; defaults to the newest one."
-    )
+    message_id = id_field(required=False, help_text="Read up to this message; defaults to the newest one.")
 
 
 class ConversationInputSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.serializers import UserBriefSerializer
 from notifications.models import Notification
+from punt.api.fields import id_field
 
 PAGE_DEFAULT_LIMIT = 50
 PAGE_MAX_LIMIT = 100
@@ -13,7 +14,7 @@ PAGE_MAX_LIMIT = 100
 
 class NotificationQuerySerializer(serializers.Serializer):
     unread = serializers.BooleanField(required=False, default=False)
-    before = serializers.IntegerField(min_value=1, required=False)
+    before = id_field(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=PAGE_MAX_LIMIT, default=PAGE_DEFAULT_LIMIT)
 
 

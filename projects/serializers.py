@@ -12,6 +12,7 @@ from accounts.serializers import UserBriefSerializer
 from projects.models import Column, Label, Membership, Organization, OrganizationMembership, Project, Sprint
 from projects.permissions import role_of
 from projects.selectors import prime_role
+from punt.api.fields import id_field, id_list, model_integer
 
 # --------------------------------------------------------------------------- organizations
 
@@ -172,21 +173,23 @@ class ColumnSerializer(serializers.ModelSerializer):
 class ColumnInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     category = serializers.ChoiceField(choices=Column.Category.choices, default=Column.Category.TODO)
-    wip_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    wip_limit = model_integer(Column, "wip_limit", min_value=1, required=False, allow_null=True, default=None)
 
 
 class ColumnUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     category = serializers.ChoiceField(choices=Column.Category.choices, required=False)
-    wip_limit = serializers.IntegerField(min_value=1, required=False, allow_null=True, help_text="null removes it.")
+    wip_limit = model_integer(
+        Column, "wip_limit", min_value=1, required=False, allow_null=True, help_text="null removes it."
+    )
 
 
 class ColumnReorderInputSerializer(serializers.Serializer):
-    order = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    order = id_list(allow_empty=False)
 
 
 class ColumnDeleteInputSerializer(serializers.Serializer):
-    target_column_id = serializers.IntegerField(required=False, allow_null=True)
+    target_column_id = id_field(required=False, allow_null=True)
 
 
 class ColumnDeleteResultSerializer(serializers.Serializer):
@@ -262,7 +265,7 @@ class SprintUpdateInputSerializer(serializers.Serializer):
 
 
 class SprintCompleteInputSerializer(serializers.Serializer):
-    move_to_sprint_id = serializers.IntegerField(
+    move_to_sprint_id = id_field(
         required=False, allow_null=True, default=None, help_text="A planned sprint; null sends them to the backlog."
     )
 

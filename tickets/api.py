@@ -18,13 +18,14 @@ from rest_framework.exceptions import NotFound
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import BasePagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from projects.models import Column, Project
 from projects.permissions import MANAGE, READ, WRITE
 from projects.selectors import project_check, project_for
+from punt.api.parsers import JSONParser
 from punt.api.request import tab_id, validated
 from tickets import cards, selectors, services
 from tickets import serializers as s

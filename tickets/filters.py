@@ -25,6 +25,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from projects.models import Column, Project, Sprint
+from punt import json_input
+from punt.api.fields import query_id
 from tickets import fastpath
 from tickets.models import Ticket
 from tickets.selectors import CARD_KEY_RE
@@ -135,7 +137,7 @@ class CardFilter(django_filters.FilterSet):
             if part.lower() == "none":
                 condition |= Q(**{f"{field}__isnull": True})
             elif part.isdigit():
-                condition |= Q(**{f"{field}_id": int(part)})
+                condition |= Q(**{f"{field}_id": query_id(part, field)})
             else:
                 condition |= Q(**{f"{field}__username__iexact": part})
         return condition
@@ -162,14 +164,14 @@ class CardFilter(django_filters.FilterSet):
             return queryset.filter(sprint__status=Sprint.Status.ACTIVE)
         if not value.isdigit():
             raise ValidationError({name: ['Use a sprint id, "none" or "active".']})
-        return queryset.filter(sprint_id=int(value))
+        return queryset.filter(sprint_id=query_id(value, name))
 
     def filter_parent(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         value = value.strip()
         if value.lower() == "none":
             return queryset.filter(parent__isnull=True)
         if value.isdigit():
-            return queryset.filter(parent_id=int(value))
+            return queryset.filter(parent_id=query_id(value, name))
         match = CARD_KEY_RE.match(value)
         if not match:
             raise ValidationError({name: ["Use a ticket id or key."]})
@@ -341,7 +343,7 @@ class KeysetCursorPagination:
         if not raw:
             return None
         try:
-            payload = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+            payload = json_input.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
             if not isinstance(payload, dict) or payload.get("f") != self.field or not isinstance(payload.get("i"), int):
                 raise ValueError("cursor for another ordering")
             if self.field in ("created_at", "updated_at"):

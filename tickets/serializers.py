@@ -13,6 +13,7 @@ from rest_framework import serializers
 from accounts.models import User
 from accounts.serializers import UserBriefSerializer
 from projects.models import Column
+from punt.api.fields import id_field, id_list, model_integer
 from tickets import cards
 from tickets.models import Attachment, GitLink, Ticket
 
@@ -270,14 +271,12 @@ class _CardFieldsInput(serializers.Serializer):
     assignee = serializers.CharField(
         allow_null=True, allow_blank=True, required=False, help_text="User name or id of a member; null unassigns."
     )
-    labels = serializers.ListField(
-        child=serializers.CharField(max_length=50), required=False, help_text="Label ids or names."
-    )
-    sprint_id = serializers.IntegerField(allow_null=True, required=False)
+    labels = id_list(child=serializers.CharField(max_length=50), required=False, help_text="Label ids or names.")
+    sprint_id = id_field(allow_null=True, required=False)
     # A declared field, not Field.parent (see EventSerializer.data).
     parent = serializers.CharField(allow_null=True, allow_blank=True, required=False, help_text="Id or key.")  # type: ignore[assignment]
     due_date = serializers.DateField(allow_null=True, required=False)
-    estimate = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    estimate = model_integer(Ticket, "estimate", allow_null=True, required=False)
     force = serializers.BooleanField(required=False, default=False, help_text="Exceed a WIP limit.")
 
     def validate_status(self, value: str) -> str:
@@ -303,6 +302,8 @@ class CardUpdateInput(_CardFieldsInput):
 
 
 class CardMoveInput(serializers.Serializer):
+    # Unbounded on purpose: tickets.services.moves answers any size (an index past the end is
+    # the bottom, an id past 2^63 is no card), as tests/tickets/test_move.py pins.
     column_id = serializers.IntegerField(required=False)
     before_id = serializers.IntegerField(required=False, allow_null=True, help_text="Put the card above this card.")
     after_id = serializers.IntegerField(required=False, allow_null=True, help_text="Put the card below this card.")
@@ -340,7 +341,7 @@ class ChecklistItemUpdateInput(serializers.Serializer):
 
 
 class ChecklistReorderInput(serializers.Serializer):
-    order = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=1000)
+    order = id_list(allow_empty=False, max_length=1000)
 
 
 class AttachmentInput(serializers.Serializer):

@@ -26,6 +26,7 @@ from rest_framework.viewsets import ViewSet
 from accounts.serializers import UserBriefSerializer
 from projects.permissions import WRITE
 from projects.selectors import project_for
+from punt.api.fields import id_field
 from punt.api.request import tab_id
 from tickets import time_selectors as selectors
 from tickets.models import TimeEntry
@@ -40,7 +41,6 @@ ISO_WEEK_RE = re.compile(r"^(\d{4})-W(\d{1,2})$")
 TIMESHEET_FIRST_DAY = date.min + timedelta(days=7)
 TIMESHEET_LAST_DAY = date.max - timedelta(days=13)
 # Ids are 64-bit columns; a larger number must be a 400, not a database overflow.
-MAX_ID = 2**63 - 1
 # Spreadsheets run cells that start like a formula; a leading apostrophe keeps them text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -154,9 +154,7 @@ class TimesheetQuerySerializer(serializers.Serializer):
 
 class EstimatesQuerySerializer(serializers.Serializer):
     project = serializers.CharField(max_length=10, help_text="Project slug.")
-    sprint = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text="Only this sprint's tickets."
-    )
+    sprint = id_field(required=False, help_text="Only this sprint's tickets.")
 
 
 class _ReportUserSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ from rest_framework.viewsets import GenericViewSet
 from projects.models import Project
 from projects.permissions import MANAGE, WRITE
 from projects.selectors import project_for
+from punt import json_input
 from punt.api.ratelimit import check_rate
 from punt.api.request import tab_id, validated
 from punt.ops import metrics
@@ -85,8 +86,10 @@ def _json_object(body: bytes, content_type: str) -> dict[str, Any]:
         else:
             text = body.decode("utf-8")
         # PostgreSQL stores no NUL character, which JSON may carry as "\u0000".
-        payload = gitparse.without_nul(json.loads(text))
-    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
+        payload = gitparse.without_nul(json_input.loads(text))
+    except json_input.TooDeep as exc:
+        raise ParseError(str(exc)) from None
+    except (UnicodeDecodeError, ValueError):
         raise ParseError("The body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise ParseError("The body must be a JSON object.")

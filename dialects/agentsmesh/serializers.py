@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from dialects.common import SecondsDateTimeField
 from projects.models import Column
+from punt.api.fields import id_field, id_list
 from tickets.models import Ticket
 
 STATUSES = Column.Category.values  # backlog, todo, in_progress, in_review, done
@@ -85,8 +86,8 @@ class AmTicketUpdateInput(serializers.Serializer):
     type = serializers.CharField(required=False, help_text=f"One of {', '.join(Ticket.Type.values)}.")
     priority = serializers.CharField(required=False, help_text=f"One of {', '.join(Ticket.Priority.values)}.")
     status = serializers.CharField(required=False, help_text=f"One of {', '.join(STATUSES)}.")
-    assignee_id = serializers.IntegerField(required=False, allow_null=True)
-    labels = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    assignee_id = id_field(required=False, allow_null=True)
+    labels = id_list(child=serializers.CharField(max_length=50), required=False)
     parent_slug = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
@@ -94,7 +95,7 @@ class AmTicketCreateInput(AmTicketUpdateInput):
     type = serializers.CharField(help_text=f"One of {', '.join(Ticket.Type.values)}.")
     title = serializers.CharField(max_length=500, help_text="1-500 characters.")
     status = serializers.CharField(required=False, default=Column.Category.BACKLOG, help_text="Defaults to backlog.")
-    repository_id = serializers.IntegerField(
+    repository_id = id_field(
         required=False, allow_null=True, help_text="The project; optional when the organization has only one."
     )
 

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from dialects.common import SecondsDateTimeField, iso_seconds
 from projects.models import Project
+from punt.api.fields import id_list
 from tickets.models import Event, Ticket
 from tickets.services import ticket_html_url
 
@@ -153,7 +154,7 @@ class GhTicketCreateInput(serializers.Serializer):
     type = serializers.CharField(required=False, help_text=f"One of {', '.join(Ticket.Type.values)}.")
     priority = serializers.CharField(required=False, help_text=f"One of {', '.join(Ticket.Priority.values)}.")
     assignee = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="A member's name.")
-    labels = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+    labels = id_list(child=serializers.CharField(max_length=50), required=False)
 
 
 class GhTicketUpdateInput(GhTicketCreateInput):

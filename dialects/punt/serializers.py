@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from dialects.common import IdString, MillisDateTimeField
 from projects.models import Sprint
+from punt.api.fields import id_list, model_integer
 from tickets.models import Ticket
 
 # PUNT writes enum words capitalised ("Task", "Medium"); the model stores the lowercase values.
@@ -179,8 +180,8 @@ class PuntTicketInput(serializers.Serializer):
     assigneeId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     sprintId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     parentId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    labelIds = serializers.ListField(child=serializers.CharField(), required=False)
-    storyPoints = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    labelIds = id_list(child=serializers.CharField(), required=False)
+    storyPoints = model_integer(Ticket, "estimate", required=False, allow_null=True)
     dueDate = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from typing import Any
@@ -28,7 +27,7 @@ from accounts.models import User
 from accounts.serializers import user_brief
 from projects.models import Project
 from projects.selectors import project_for
-from punt import errors
+from punt import errors, json_input
 from punt.events import MESSAGE_TYPE, WS_TEXT, gauge, project_group, send_to_groups, sessions_group, user_group
 from punt.ops import metrics
 from punt.realtime import conf
@@ -184,7 +183,10 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         # A malformed frame gets an error message instead of crashing the consumer.
         try:
-            content = json.loads(text_data or (bytes_data or b"").decode())
+            content = json_input.loads(text_data or (bytes_data or b"").decode())
+        except json_input.TooDeep as exc:
+            await self.send_json({"type": "error", "payload": {"message": str(exc)}})
+            return
         except (ValueError, UnicodeDecodeError):
             await self.send_json({"type": "error", "payload": {"message": "Messages must be JSON objects."}})
             return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
 import mimetypes
 import os
@@ -18,7 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.services import system_settings
 from projects.permissions import MANAGE, has_role
-from punt import errors
+from punt import errors, json_input
 from punt.errors import Forbidden
 from punt.errors import invalid as _invalid
 from tickets.models import Attachment, Event, Ticket
@@ -143,7 +142,9 @@ def _check_content(content_type: str, data: bytes) -> None:
             raise _invalid("file", "Text files must be UTF-8.") from None
         if content_type == "application/json":
             try:
-                json.loads(text)
+                json_input.loads(text)
+            except json_input.TooDeep as exc:
+                raise _invalid("file", str(exc)) from None
             except ValueError:
                 raise _invalid("file", "The file is not valid JSON.") from None
 

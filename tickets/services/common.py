@@ -15,8 +15,6 @@ from punt.errors import invalid as _invalid
 from tickets import cards
 from tickets.models import Event, Ticket
 
-# Ids are 64-bit: a longer digit string names no row (and would overflow SQLite's integers).
-ID_MAX = 2**63 - 1
 UNSET: Any = object()
 Action = str  # the verb of an action event
 
@@ -74,17 +72,6 @@ def _touch(ticket: Ticket) -> None:
 
 
 # --------------------------------------------------------------------------- input checks
-
-
-def _as_id(text: str) -> int | None:
-    """`text` as a row id if it is a plain ASCII number in range, else None.
-
-    str.isdigit() alone accepts "²" (int() then raises) and numbers no column can hold.
-    """
-    if not (text.isascii() and text.isdigit()):
-        return None
-    value = int(text)
-    return value if value <= ID_MAX else None
 
 
 def _iexact_any(field: str, values: Iterable[str]) -> Q:

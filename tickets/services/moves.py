@@ -18,9 +18,10 @@ from django.utils import timezone
 from projects.models import Column
 from punt import errors, events
 from punt.errors import invalid as _invalid
+from punt.ranges import ID_MAX
 from tickets import cards, fastpath
 from tickets.models import Event, Ticket
-from tickets.services.common import ID_MAX, Action, _actor_id, _event, _reload
+from tickets.services.common import Action, _actor_id, _event, _reload
 from tickets.services.watchers import _notify_watchers
 
 RANK_GAP = 1024
