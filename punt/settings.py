@@ -222,7 +222,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "punt.api.schema.PuntAutoSchema",
     "EXCEPTION_HANDLER": "punt.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["punt.api.ratelimit.UserApiThrottle"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
