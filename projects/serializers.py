@@ -12,6 +12,7 @@ from accounts.serializers import UserBriefSerializer
 from projects.models import Column, Label, Membership, Organization, OrganizationMembership, Project, Sprint
 from projects.permissions import role_of
 from projects.selectors import prime_role
+from punt.api.schema import HEX_COLOR_PATTERN, documented
 
 # --------------------------------------------------------------------------- organizations
 
@@ -120,7 +121,10 @@ class ProjectCreateInputSerializer(serializers.Serializer):
         max_length=150, required=False, allow_blank=True, help_text="User name or organization slug."
     )
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    color = serializers.CharField(max_length=7, required=False, allow_blank=True, allow_null=True, help_text=HEX_HELP)
+    color = documented(
+        serializers.CharField(max_length=7, required=False, allow_blank=True, allow_null=True, help_text=HEX_HELP),
+        pattern=HEX_COLOR_PATTERN,
+    )
 
 
 class ProjectUpdateInputSerializer(serializers.Serializer):
@@ -208,7 +212,10 @@ class LabelSerializer(serializers.ModelSerializer):
 
 class LabelInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50)
-    color = serializers.CharField(max_length=7, required=False, allow_blank=True, allow_null=True, help_text=HEX_HELP)
+    color = documented(
+        serializers.CharField(max_length=7, required=False, allow_blank=True, allow_null=True, help_text=HEX_HELP),
+        pattern=HEX_COLOR_PATTERN,
+    )
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 

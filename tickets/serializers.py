@@ -13,6 +13,7 @@ from rest_framework import serializers
 from accounts.models import User
 from accounts.serializers import UserBriefSerializer
 from projects.models import Column
+from punt.api.schema import documented
 from tickets import cards
 from tickets.models import Attachment, GitLink, Ticket
 
@@ -266,7 +267,9 @@ class _CardFieldsInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=Ticket.Type.choices, required=False)
     priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
     # Plain strings checked by hand: a ChoiceField would add a second schema enum for the column categories.
-    status = serializers.CharField(required=False, help_text=f"Column category: {', '.join(Column.Category.values)}.")
+    status = documented(
+        serializers.CharField(required=False, help_text="Column category."), enum=Column.Category.values
+    )
     assignee = serializers.CharField(
         allow_null=True, allow_blank=True, required=False, help_text="User name or id of a member; null unassigns."
     )
@@ -349,9 +352,7 @@ class AttachmentInput(serializers.Serializer):
 
 class GitLinkInput(serializers.Serializer):
     url = serializers.URLField(max_length=500)
-    kind = serializers.CharField(
-        required=False, default=GitLink.Kind.COMMIT, help_text=f"One of {', '.join(GitLink.Kind.values)}."
-    )
+    kind = documented(serializers.CharField(required=False, default=GitLink.Kind.COMMIT), enum=GitLink.Kind.values)
     title = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     ref = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 

@@ -13,11 +13,12 @@ session. Imported from AccountsConfig.ready(): drf-spectacular finds extensions 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers
 from rest_framework.settings import api_settings
 
@@ -35,6 +36,27 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+F = TypeVar("F", bound=serializers.Field)
+
+HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+HTTP_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://"
+
+
+def documented(field: F, **schema: Any) -> F:
+    """`field` unchanged for the server, documented with the rule the view or service checks
+    (an enum, a pattern), so the schema refuses what the server refuses."""
+    base: dict[str, Any] = {"type": "string", **schema}
+    if getattr(field, "allow_null", False):
+        base["nullable"] = True
+    if getattr(field, "allow_blank", False) and "pattern" in base:
+        base["pattern"] = f"^$|{base['pattern']}"
+    if getattr(field, "allow_blank", False) and "enum" in base:
+        base["enum"] = [*base["enum"], ""]
+    # A subclass, not the instance: serializers deep-copy their fields by re-instantiating them.
+    documented_class = extend_schema_field(base)(type(type(field).__name__, (type(field),), {}))
+    return documented_class(*field._args, **field._kwargs)  # type: ignore[attr-defined,no-any-return]
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     field = serializers.CharField()
     message = serializers.CharField()
@@ -47,7 +69,39 @@ class ErrorSerializer(serializers.Serializer):
     details = ErrorDetailSerializer(many=True, required=False, help_text="Only on validation errors.")
 
 
+# Paging parameters, the same in every dialect: what the views refuse below (and above) these.
+# Page sizes above their maximum are not refused, only clamped.
+MAX_PAGING = 10**9
+PAGING_BOUNDS: dict[str, dict[str, int]] = {
+    "page": {"minimum": 1, "maximum": MAX_PAGING},
+    "offset": {"minimum": 0, "maximum": MAX_PAGING},
+    "limit": {"minimum": 1},
+    "per_page": {"minimum": 1},
+    "page_size": {"minimum": 1},
+    "after": {"minimum": 0},
+}
+
+
 class PuntAutoSchema(AutoSchema):
+    def _get_parameters(self) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super()._get_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if parameter.get("in") == "query" and schema.get("type") == "integer":
+                for bound, value in PAGING_BOUNDS.get(parameter["name"], {}).items():
+                    schema.setdefault(bound, value)
+        return parameters
+
+    def _get_request_for_media_type(self, serializer: Any, direction: Any = "request") -> Any:
+        # PUNT's views validate a PATCH body with the input serializer as declared (no
+        # partial=True): its required fields are required, so document them as PUT's.
+        method = self.method
+        self.method = "PUT" if method == "PATCH" else method
+        try:
+            return super()._get_request_for_media_type(serializer, direction)
+        finally:
+            self.method = method
+
     def map_parsers(self) -> list[Any]:
         # The JSON API documents JSON bodies: a form body cannot say null, an empty list or a
         # nested object, so a client following the schema in form encoding would be refused.
