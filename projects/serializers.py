@@ -186,7 +186,7 @@ class ColumnUpdateInputSerializer(serializers.Serializer):
 
 
 class ColumnReorderInputSerializer(serializers.Serializer):
-    order = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    order = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, min_length=1)
 
 
 class ColumnDeleteInputSerializer(serializers.Serializer):

@@ -343,7 +343,7 @@ class ChecklistItemUpdateInput(serializers.Serializer):
 
 
 class ChecklistReorderInput(serializers.Serializer):
-    order = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=1000)
+    order = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, min_length=1, max_length=1000)
 
 
 class AttachmentInput(serializers.Serializer):
