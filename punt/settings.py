@@ -253,6 +253,14 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProjectRoleEnum": "projects.models.Membership.Role",
         "OrganizationRoleEnum": "projects.models.OrganizationMembership.Role",
+        # Plain value lists of fields documented with punt.api.schema.documented().
+        "ColumnCategoryValuesEnum": "projects.models.COLUMN_CATEGORIES",
+        "TicketTypeEnum": "tickets.models.Ticket.Type",
+        "TicketPriorityEnum": "tickets.models.Ticket.Priority",
+        "TicketTypeValuesEnum": "tickets.models.TICKET_TYPES",
+        "TicketPriorityValuesEnum": "tickets.models.TICKET_PRIORITIES",
+        "PuntTicketTypeEnum": "dialects.punt.serializers.TYPE_INPUT",
+        "PuntTicketPriorityEnum": "dialects.punt.serializers.PRIORITY_INPUT",
     },
 }
 

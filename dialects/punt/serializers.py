@@ -19,6 +19,9 @@ from tickets.models import Ticket
 # PUNT writes enum words capitalised ("Task", "Medium"); the model stores the lowercase values.
 TYPE_WORDS = {value: label for value, label in Ticket.Type.choices}
 PRIORITY_WORDS = {value: label for value, label in Ticket.Priority.choices}
+# What PUNT's ticket input accepts: its words or the stored values.
+TYPE_INPUT = [*TYPE_WORDS.values(), *TYPE_WORDS]
+PRIORITY_INPUT = [*PRIORITY_WORDS.values(), *PRIORITY_WORDS]
 # PUNT's ids are strings of digits.
 ID = r"^[0-9]{1,18}$"
 # PUNT's sprint states.
@@ -182,8 +185,8 @@ class PuntTicketSerializer(serializers.Serializer):
 class PuntTicketInput(serializers.Serializer):
     title = serializers.CharField(max_length=500, error_messages={"required": "Title is required"})
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
-    type = documented(serializers.CharField(required=False), enum=[*TYPE_WORDS.values(), *TYPE_WORDS])
-    priority = documented(serializers.CharField(required=False), enum=[*PRIORITY_WORDS.values(), *PRIORITY_WORDS])
+    type = documented(serializers.CharField(required=False), enum=TYPE_INPUT)
+    priority = documented(serializers.CharField(required=False), enum=PRIORITY_INPUT)
     columnId = documented(serializers.CharField(required=False, allow_null=True), pattern=ID)
     assigneeId = documented(serializers.CharField(required=False, allow_null=True, allow_blank=True), pattern=ID)
     sprintId = documented(serializers.CharField(required=False, allow_null=True, allow_blank=True), pattern=ID)

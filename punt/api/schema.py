@@ -54,7 +54,7 @@ def documented(field: F, **schema: Any) -> F:
         base["enum"] = [*base["enum"], ""]
     # A subclass, not the instance: serializers deep-copy their fields by re-instantiating them.
     documented_class = extend_schema_field(base)(type(type(field).__name__, (type(field),), {}))
-    return documented_class(*field._args, **field._kwargs)  # type: ignore[attr-defined,no-any-return]
+    return documented_class(*field._args, **field._kwargs)  # type: ignore[attr-defined]
 
 
 class ErrorDetailSerializer(serializers.Serializer):
