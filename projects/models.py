@@ -195,3 +195,7 @@ class Sprint(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The categories as a plain list, for the API schema's enums (settings.ENUM_NAME_OVERRIDES).
+COLUMN_CATEGORIES = Column.Category.values

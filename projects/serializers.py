@@ -13,6 +13,7 @@ from projects.models import Column, Label, Membership, Organization, Organizatio
 from projects.permissions import role_of
 from projects.selectors import prime_role
 from punt.api.fields import id_field, id_list, model_integer
+from punt.api.schema import HEX_COLOR_PATTERN, documented
 
 # --------------------------------------------------------------------------- organizations
 
@@ -121,7 +122,10 @@ class ProjectCreateInputSerializer(serializers.Serializer):
         max_length=150, required=False, allow_blank=True, help_text="User name or organization slug."
     )
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    color = serializers.CharField(max_length=7, required=False, allow_blank=True, allow_null=True, help_text=HEX_HELP)
+    color = documented(
+        serializers.CharField(max_length=7, required=False, allow_blank=True, allow_null=True, help_text=HEX_HELP),
+        pattern=HEX_COLOR_PATTERN,
+    )
 
 
 class ProjectUpdateInputSerializer(serializers.Serializer):
@@ -185,7 +189,7 @@ class ColumnUpdateInputSerializer(serializers.Serializer):
 
 
 class ColumnReorderInputSerializer(serializers.Serializer):
-    order = id_list(allow_empty=False)
+    order = id_list(allow_empty=False, min_length=1)
 
 
 class ColumnDeleteInputSerializer(serializers.Serializer):
@@ -211,7 +215,10 @@ class LabelSerializer(serializers.ModelSerializer):
 
 class LabelInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50)
-    color = serializers.CharField(max_length=7, required=False, allow_blank=True, allow_null=True, help_text=HEX_HELP)
+    color = documented(
+        serializers.CharField(max_length=7, required=False, allow_blank=True, allow_null=True, help_text=HEX_HELP),
+        pattern=HEX_COLOR_PATTERN,
+    )
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 

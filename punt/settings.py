@@ -231,7 +231,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "punt.api.schema.PuntAutoSchema",
     "EXCEPTION_HANDLER": "punt.api.errors.exception_handler",
     "DEFAULT_METADATA_CLASS": "punt.api.metadata.Metadata",
     "DEFAULT_THROTTLE_CLASSES": ["punt.api.ratelimit.UserApiThrottle"],
@@ -263,6 +263,14 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProjectRoleEnum": "projects.models.Membership.Role",
         "OrganizationRoleEnum": "projects.models.OrganizationMembership.Role",
+        # Plain value lists of fields documented with punt.api.schema.documented().
+        "ColumnCategoryValuesEnum": "projects.models.COLUMN_CATEGORIES",
+        "TicketTypeEnum": "tickets.models.Ticket.Type",
+        "TicketPriorityEnum": "tickets.models.Ticket.Priority",
+        "TicketTypeValuesEnum": "tickets.models.TICKET_TYPES",
+        "TicketPriorityValuesEnum": "tickets.models.TICKET_PRIORITIES",
+        "PuntTicketTypeEnum": "dialects.punt.serializers.TYPE_INPUT",
+        "PuntTicketPriorityEnum": "dialects.punt.serializers.PRIORITY_INPUT",
     },
 }
 

@@ -228,3 +228,8 @@ class TimeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minutes} min on {self.ticket_id}"
+
+
+# Plain value lists, for the API schema's enums (settings.ENUM_NAME_OVERRIDES).
+TICKET_TYPES = Ticket.Type.values
+TICKET_PRIORITIES = Ticket.Priority.values

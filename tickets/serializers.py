@@ -14,6 +14,7 @@ from accounts.models import User
 from accounts.serializers import UserBriefSerializer
 from projects.models import Column
 from punt.api.fields import id_field, id_list, model_integer
+from punt.api.schema import documented
 from tickets import cards
 from tickets.models import Attachment, GitLink, Ticket
 
@@ -267,7 +268,9 @@ class _CardFieldsInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=Ticket.Type.choices, required=False)
     priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
     # Plain strings checked by hand: a ChoiceField would add a second schema enum for the column categories.
-    status = serializers.CharField(required=False, help_text=f"Column category: {', '.join(Column.Category.values)}.")
+    status = documented(
+        serializers.CharField(required=False, help_text="Column category."), enum=Column.Category.values
+    )
     assignee = serializers.CharField(
         allow_null=True, allow_blank=True, required=False, help_text="User name or id of a member; null unassigns."
     )
@@ -341,7 +344,7 @@ class ChecklistItemUpdateInput(serializers.Serializer):
 
 
 class ChecklistReorderInput(serializers.Serializer):
-    order = id_list(allow_empty=False, max_length=1000)
+    order = id_list(allow_empty=False, min_length=1, max_length=1000)
 
 
 class AttachmentInput(serializers.Serializer):
@@ -350,9 +353,7 @@ class AttachmentInput(serializers.Serializer):
 
 class GitLinkInput(serializers.Serializer):
     url = serializers.URLField(max_length=500)
-    kind = serializers.CharField(
-        required=False, default=GitLink.Kind.COMMIT, help_text=f"One of {', '.join(GitLink.Kind.values)}."
-    )
+    kind = documented(serializers.CharField(required=False, default=GitLink.Kind.COMMIT), enum=GitLink.Kind.values)
     title = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     ref = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 

@@ -28,6 +28,7 @@ from projects.permissions import WRITE
 from projects.selectors import project_for
 from punt.api.fields import id_field
 from punt.api.request import tab_id
+from punt.api.schema import documented
 from tickets import time_selectors as selectors
 from tickets.models import TimeEntry
 from tickets.services import time as services
@@ -126,7 +127,11 @@ class TimeReportQuerySerializer(_RangeQuerySerializer):
 
 
 class TimesheetQuerySerializer(serializers.Serializer):
-    week = serializers.CharField(required=False, max_length=8, help_text='ISO week like "2026-W48".')
+    week = documented(
+        serializers.CharField(required=False, max_length=8, help_text='ISO week like "2026-W48".'),
+        # Years whose weeks and their neighbours are all Python dates; week 53 only in long years.
+        pattern=r"^([1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-W(0[1-9]|[1-4][0-9]|5[0-2])$",
+    )
     date = serializers.DateField(required=False, help_text="Any day of the week (default: today).")
 
     # `datetime.date`: the `date` field above shadows the type inside this class.

@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from accounts.serializers import UserBriefSerializer
 from chat.models import MESSAGE_MAX_LENGTH
+from punt.api.schema import HTTP_URL_PATTERN, documented
 from tickets.serializers import CardCreateInput, CardUpdateInput
 from webhooks.models import ChatWebhook, Delivery, GitDelivery, GitHook, Hook
 
@@ -118,7 +119,7 @@ class ChatPostResultSerializer(serializers.Serializer):
 
 
 class HookInput(serializers.Serializer):
-    url = serializers.CharField(max_length=500)
+    url = documented(serializers.CharField(max_length=500), pattern=HTTP_URL_PATTERN)
     events = serializers.ListField(
         child=serializers.CharField(max_length=100),
         help_text='Event types of the bus (board.card_created, board.card_moved, chat.message, ...) or ["*"].',
@@ -128,7 +129,7 @@ class HookInput(serializers.Serializer):
 
 
 class HookUpdateInput(serializers.Serializer):
-    url = serializers.CharField(max_length=500, required=False)
+    url = documented(serializers.CharField(max_length=500, required=False), pattern=HTTP_URL_PATTERN)
     events = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     active = serializers.BooleanField(required=False)

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from dialects.common import SecondsDateTimeField
 from projects.models import Column
 from punt.api.fields import id_field, id_list
+from punt.api.schema import documented
 from tickets.models import Ticket
 
 STATUSES = Column.Category.values  # backlog, todo, in_progress, in_review, done
@@ -83,25 +84,28 @@ class AmMessageSerializer(serializers.Serializer):
 
 class AmTicketUpdateInput(serializers.Serializer):
     title = serializers.CharField(required=False, max_length=500, help_text="1-500 characters.")
-    type = serializers.CharField(required=False, help_text=f"One of {', '.join(Ticket.Type.values)}.")
-    priority = serializers.CharField(required=False, help_text=f"One of {', '.join(Ticket.Priority.values)}.")
-    status = serializers.CharField(required=False, help_text=f"One of {', '.join(STATUSES)}.")
+    type = documented(serializers.CharField(required=False), enum=Ticket.Type.values)
+    priority = documented(serializers.CharField(required=False), enum=Ticket.Priority.values)
+    status = documented(serializers.CharField(required=False), enum=STATUSES)
     assignee_id = id_field(required=False, allow_null=True)
     labels = id_list(child=serializers.CharField(max_length=50), required=False)
     parent_slug = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
 class AmTicketCreateInput(AmTicketUpdateInput):
-    type = serializers.CharField(help_text=f"One of {', '.join(Ticket.Type.values)}.")
+    type = documented(serializers.CharField(), enum=Ticket.Type.values)
     title = serializers.CharField(max_length=500, help_text="1-500 characters.")
-    status = serializers.CharField(required=False, default=Column.Category.BACKLOG, help_text="Defaults to backlog.")
+    status = documented(
+        serializers.CharField(required=False, default=Column.Category.BACKLOG, help_text="Defaults to backlog."),
+        enum=STATUSES,
+    )
     repository_id = id_field(
         required=False, allow_null=True, help_text="The project; optional when the organization has only one."
     )
 
 
 class AmStatusInput(serializers.Serializer):
-    status = serializers.CharField(help_text=f"One of {', '.join(STATUSES)}.")
+    status = documented(serializers.CharField(), enum=STATUSES)
 
 
 def ticket_fields(data: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from dialects.common import SecondsDateTimeField, iso_seconds
 from projects.models import Project
 from punt.api.fields import id_list
+from punt.api.schema import documented
 from tickets.models import Event, Ticket
 from tickets.services import ticket_html_url
 
@@ -151,15 +152,18 @@ class GhEventSerializer(serializers.Serializer):
 class GhTicketCreateInput(serializers.Serializer):
     title = serializers.CharField(max_length=500)
     body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    type = serializers.CharField(required=False, help_text=f"One of {', '.join(Ticket.Type.values)}.")
-    priority = serializers.CharField(required=False, help_text=f"One of {', '.join(Ticket.Priority.values)}.")
+    type = documented(serializers.CharField(required=False), enum=Ticket.Type.values)
+    priority = documented(serializers.CharField(required=False), enum=Ticket.Priority.values)
     assignee = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="A member's name.")
     labels = id_list(child=serializers.CharField(max_length=50), required=False)
 
 
 class GhTicketUpdateInput(GhTicketCreateInput):
     title = serializers.CharField(max_length=500, required=False)
-    state = serializers.CharField(required=False, help_text="opened (or open) reopens, closed closes.")
+    state = documented(
+        serializers.CharField(required=False, help_text="opened (or open) reopens, closed closes."),
+        enum=[*Ticket.State.values, "open"],
+    )
 
     def validate_state(self, value: str) -> str:
         value = value.strip().lower()

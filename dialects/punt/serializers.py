@@ -14,11 +14,17 @@ from rest_framework import serializers
 from dialects.common import IdString, MillisDateTimeField
 from projects.models import Sprint
 from punt.api.fields import id_list, model_integer
+from punt.api.schema import HEX_COLOR_PATTERN, documented
 from tickets.models import Ticket
 
 # PUNT writes enum words capitalised ("Task", "Medium"); the model stores the lowercase values.
 TYPE_WORDS = {value: label for value, label in Ticket.Type.choices}
 PRIORITY_WORDS = {value: label for value, label in Ticket.Priority.choices}
+# What PUNT's ticket input accepts: its words or the stored values.
+TYPE_INPUT = [*TYPE_WORDS.values(), *TYPE_WORDS]
+PRIORITY_INPUT = [*PRIORITY_WORDS.values(), *PRIORITY_WORDS]
+# PUNT's ids are strings of digits.
+ID = r"^[0-9]{1,18}$"
 # PUNT's sprint states.
 SPRINT_WORDS: dict[str, str] = {
     Sprint.Status.PLANNED: "planning",
@@ -89,13 +95,16 @@ class PuntProjectCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200, error_messages={"required": "Name is required"})
     key = serializers.CharField(max_length=10, error_messages={"required": "Key is required"})
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    color = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
+    color = documented(
+        serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None),
+        pattern=HEX_COLOR_PATTERN,
+    )
 
 
 class PuntProjectUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
-    color = serializers.CharField(required=False)
+    color = documented(serializers.CharField(required=False), pattern=HEX_COLOR_PATTERN)
     key = serializers.CharField(required=False, help_text="Cannot change: a different key is refused.")
 
 
@@ -140,7 +149,10 @@ class PuntLabelSerializer(serializers.Serializer):
 
 class PuntLabelInput(serializers.Serializer):
     name = serializers.CharField(max_length=50, error_messages={"required": "Name is required"})
-    color = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
+    color = documented(
+        serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None),
+        pattern=HEX_COLOR_PATTERN,
+    )
 
 
 # --------------------------------------------------------------------------- tickets
@@ -174,13 +186,13 @@ class PuntTicketSerializer(serializers.Serializer):
 class PuntTicketInput(serializers.Serializer):
     title = serializers.CharField(max_length=500, error_messages={"required": "Title is required"})
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True, trim_whitespace=False)
-    type = serializers.CharField(required=False, help_text=f"One of {', '.join(TYPE_WORDS.values())}.")
-    priority = serializers.CharField(required=False, help_text=f"One of {', '.join(PRIORITY_WORDS.values())}.")
-    columnId = serializers.CharField(required=False, allow_null=True)
-    assigneeId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    sprintId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    parentId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    labelIds = id_list(child=serializers.CharField(), required=False)
+    type = documented(serializers.CharField(required=False), enum=TYPE_INPUT)
+    priority = documented(serializers.CharField(required=False), enum=PRIORITY_INPUT)
+    columnId = documented(serializers.CharField(required=False, allow_null=True), pattern=ID)
+    assigneeId = documented(serializers.CharField(required=False, allow_null=True, allow_blank=True), pattern=ID)
+    sprintId = documented(serializers.CharField(required=False, allow_null=True, allow_blank=True), pattern=ID)
+    parentId = documented(serializers.CharField(required=False, allow_null=True, allow_blank=True), pattern=ID)
+    labelIds = id_list(child=documented(serializers.CharField(), pattern=ID), required=False)
     storyPoints = model_integer(Ticket, "estimate", required=False, allow_null=True)
     dueDate = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 

@@ -56,7 +56,7 @@ def _pk(value: Any, field: str) -> int | None:
     if value in (None, ""):
         return None
     text = str(value).strip()
-    if not text.isdigit() or int(text) > MAX_ID:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         raise ValidationError({field: [f"'{value}' is not a valid id."]})
     return int(text)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -120,6 +121,8 @@ def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIXES)
 
 
+# Exempt from CSRF: an unknown URL is a JSON 404 for every method, not Django's HTML 403 page.
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse(error_body(f"No API endpoint at {request.path}"), status=404)
 
