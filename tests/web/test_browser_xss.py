@@ -225,6 +225,42 @@ def test_confirms_quote_the_names_literally(owner: Watched, app: LiveApp):
     ]
 
 
+def test_behaviour_moved_out_of_inline_handlers_still_works(owner: Watched, app: LiveApp):
+    """Enter sends a chat message, htmx forms empty themselves, selects submit on change."""
+    seeded = app.seeded  # type: ignore[attr-defined]
+    base = seeded["base"]
+    page = owner.page
+    owner.visit(f"{base}/chat")
+    page.fill("#chat-body", "Sent with Enter")
+    page.press("#chat-body", "Enter")
+    page.locator("#chat-log .markdown p", has_text="Sent with Enter").wait_for()
+    assert page.input_value("#chat-body") == ""
+
+    owner.visit(f"{base}/")
+    quick = page.locator("form.quick-add input[name=title]").first
+    quick.fill("Quick one")
+    quick.press("Enter")
+    page.locator("#board a.title", has_text="Quick one").wait_for()
+    assert quick.input_value() == ""
+
+    owner.visit(f"{base}/tickets/{seeded['ticket']}")
+    page.select_option("#move-column", label="Done")
+    page.wait_for_function("document.querySelector('#move-column').selectedOptions[0].text === 'Done'")
+    owner.visit(f"{base}/tickets/{seeded['ticket']}")
+    assert page.locator("#move-column option:checked").inner_text() == "Done"
+
+    owner.visit(f"{base}/settings")
+    page.select_option("select[aria-label='Role of dan']", "admin")
+    page.wait_for_load_state()
+    page.locator("select[aria-label='Role of dan'] option[value=admin][selected]").wait_for(state="attached")
+
+    owner.visit(f"{base}/settings/hooks/{seeded['hook']}")
+    page.select_option("#delivery-status", index=1)
+    page.wait_for_url("**status=*")
+    owner.check("after the moved behaviours")
+    assert owner.dialogs == []
+
+
 def test_an_accepted_confirm_submits(owner: Watched, app: LiveApp):
     seeded = app.seeded  # type: ignore[attr-defined]
     page = owner.page
