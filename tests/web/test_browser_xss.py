@@ -244,8 +244,9 @@ def test_behaviour_moved_out_of_inline_handlers_still_works(owner: Watched, app:
     assert quick.input_value() == ""
 
     owner.visit(f"{base}/tickets/{seeded['ticket']}")
-    page.select_option("#move-column", label="Done")
-    page.wait_for_function("document.querySelector('#move-column').selectedOptions[0].text === 'Done'")
+    with page.expect_response(lambda response: response.url.endswith("/move")):
+        page.select_option("#move-column", label="Done")
+    page.wait_for_load_state()
     owner.visit(f"{base}/tickets/{seeded['ticket']}")
     assert page.locator("#move-column option:checked").inner_text() == "Done"
 
