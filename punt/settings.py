@@ -6,9 +6,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
+from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from punt.env import envbool, envint, envlist, envstr
+from punt.env import envbool, envchoice, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,6 +50,7 @@ INSTALLED_APPS = [
     "channels",
     "django_tasks",
     "django_tasks_db",
+    "csp",
     "punt",
     "accounts",
     "projects",
@@ -68,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "punt.api.ratelimit.RateLimitHeadersMiddleware",
     "punt.api.errors.ApiErrorMiddleware",
 ]
@@ -214,6 +220,26 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Markdown images from other sites (tracking pixels): "block" renders them as links, "allow" shows them.
+PUNT_MARKDOWN_EXTERNAL_IMAGES = envchoice("PUNT_MARKDOWN_EXTERNAL_IMAGES", "block", ("block", "allow"))
+# Content-Security-Policy on every response (django-csp): scripts come only from our own files
+# (or carry the response's nonce), so markup that slips into a page cannot run. Styles keep
+# 'unsafe-inline' for the templates' style attributes (colours from the data among them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, CSP_UNSAFE_INLINE],
+        "img-src": [CSP_SELF, "data:", "blob:", *(["https:"] if PUNT_MARKDOWN_EXTERNAL_IMAGES == "allow" else [])],
+        "font-src": [CSP_SELF, "data:"],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from csp.constants import SELF
+from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from punt import views
 from punt.api.errors import api_not_found
@@ -26,9 +28,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("swagger/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("swagger/index.html", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui-index"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The split view serves Swagger UI's start-up script as a file of its own (no inline script).
+    path("swagger/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("swagger/index.html", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui-index"),
+    # ReDoc runs its search index in a Worker built from a blob: URL.
+    path("redoc/", csp_update({"worker-src": [SELF, "blob:"]})(SpectacularRedocView.as_view()), name="redoc"),
     path("api/v1/", include(api_v1)),
     # SSE streams first: /api/projects/events must not read as a project called "events".
     path("api/", include("punt.realtime.urls")),

@@ -11,9 +11,11 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import markdown as md
 import nh3
+from django.conf import settings
 
 # `@mary` but not `mary@example.com`; user names are Django's (letters, digits, @.+-_).
 MENTION_RE = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.+-]*[A-Za-z0-9_])")
@@ -69,6 +71,10 @@ _NO_LINK_TAGS = ("a", "code", "pre")
 _TAG_RE = re.compile(r"(<[^>]+>)")
 _LEADING_REF_RE = re.compile(r"^#([0-9])")
 _FENCE_RE = re.compile(r"^\s{0,3}(```|~~~)")
+# A tag of nh3's output: attribute values are always double-quoted there.
+_QUOTED_TAG_RE = re.compile(r'(<[^>"]*(?:"[^"]*"[^>"]*)*>)')
+_ATTRIBUTE_RE = re.compile(r'([a-zA-Z-]+)="([^"]*)"')
+LINK_REL = "noopener noreferrer nofollow"
 
 
 def _escape_leading_refs(text: str) -> str:
@@ -130,6 +136,46 @@ def _link_references(rendered: str, resolve: Callable[[str | None, int], str | N
     return "".join(out)
 
 
+def _same_site(url: str) -> bool:
+    """A relative URL (an attachment under /media/) or one on SITE_URL's origin."""
+    # Browsers drop tabs and newlines inside URLs and read a backslash as a slash: `/\\host/x`
+    # would load from another host.
+    cleaned = re.sub(r"[\t\n\r]", "", url).strip()
+    if "\\" in cleaned:
+        return False
+    parts = urlsplit(cleaned)
+    if not parts.scheme and not parts.netloc:
+        return True
+    site = urlsplit(settings.SITE_URL)
+    return parts.scheme.lower() in ("", site.scheme.lower()) and parts.netloc.lower() == site.netloc.lower()
+
+
+def _image_as_link(tag: str, *, in_link: bool) -> str:
+    attributes = {name.lower(): html.unescape(value) for name, value in _ATTRIBUTE_RE.findall(tag)}
+    src = attributes.get("src", "")
+    if not src or _same_site(src):
+        return tag
+    label = html.escape(f"image: {attributes.get('alt') or urlsplit(src).netloc or src}")
+    if in_link:  # a link inside a link is not HTML: the outer one stays, the image becomes its text
+        return label
+    return f'<a href="{html.escape(src, quote=True)}" rel="{LINK_REL}">{label}</a>'
+
+
+def _block_external_images(rendered: str) -> str:
+    """Images from other sites (tracking pixels) become links to them; our own images stay."""
+    out: list[str] = []
+    link_depth = 0
+    for part in _QUOTED_TAG_RE.split(rendered):
+        if part.startswith("<a ") or part == "<a>":
+            link_depth += 1
+        elif part == "</a>":
+            link_depth = max(0, link_depth - 1)
+        elif part.startswith("<img"):
+            part = _image_as_link(part, in_link=link_depth > 0)
+        out.append(part)
+    return "".join(out)
+
+
 def render(text: str, resolve: Callable[[str | None, int], str | None] | None = None) -> str:
     """Markdown → sanitized HTML; `resolve(key_or_None, number)` gives a ticket's URL or None."""
     if not text:
@@ -138,10 +184,13 @@ def render(text: str, resolve: Callable[[str | None, int], str | None] | None = 
     rendered = md.markdown(text, extensions=["fenced_code", "tables", "sane_lists", "nl2br"], output_format="html")
     if resolve is not None:
         rendered = _link_references(rendered, resolve)
-    return nh3.clean(
+    cleaned = nh3.clean(
         rendered,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
+        link_rel=LINK_REL,
     ).strip()
+    if settings.PUNT_MARKDOWN_EXTERNAL_IMAGES == "block":
+        cleaned = _block_external_images(cleaned)
+    return cleaned

@@ -137,6 +137,37 @@
     }
   });
 
+  // Page behaviour declared by data attributes, never inline handlers: the Content-Security-Policy
+  // runs no inline script, and a name shown in a confirm stays text, never code.
+  // [data-confirm] on a form asks first. Capture phase: a refusal stops htmx's handlers too.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+  // [data-submit-on-change] on a select submits its form (through htmx when the form uses it).
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el.matches && el.matches("[data-submit-on-change]") && el.form) el.form.requestSubmit();
+  });
+  // [data-submit-on-enter] on a textarea: Enter sends, Shift+Enter starts a new line.
+  document.addEventListener("keydown", function (e) {
+    var el = e.target;
+    if (e.key !== "Enter" || e.shiftKey || e.isComposing) return;
+    if (el.matches && el.matches("[data-submit-on-enter]") && el.form) {
+      e.preventDefault();
+      el.form.requestSubmit();
+    }
+  });
+  // [data-reset-on-success] on an htmx form empties it once the server took it.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail.elt;
+    if (e.detail.successful && form && form.matches && form.matches("form[data-reset-on-success]")) form.reset();
+  });
+
   // Inline edit toggles ([data-edit-toggle="id"] shows the form, hides the view).
   document.addEventListener("click", function (e) {
     var btn = e.target.closest("[data-edit-toggle]");
