@@ -51,6 +51,7 @@ from accounts.serializers import (
     UserListQuerySerializer,
 )
 from punt.api.authentication import CsrfSessionAuthentication
+from punt.api.origin import require_same_origin
 from punt.api.permissions import IsSiteAdmin
 from punt.api.ratelimit import check_rate, client_ip
 from punt.api.request import request_user, validated
@@ -410,8 +411,10 @@ def _session_body(request: Request, user: User | AnonymousUser | None) -> dict[s
 class PuntCredentialsView(PublicView):
     """Seed 000's sign-in: JSON or form username/password in, session cookie out.
 
-    Exempt from CSRF like any login endpoint that scripts call; every write made with the
-    resulting cookie needs the returned csrfToken as X-CSRFToken.
+    No CSRF token (scripts call it before they have one), but a browser request from another
+    site is refused by its Origin, so no page can sign a visitor in to the attacker's
+    account (login CSRF). Every write made with the resulting cookie needs the returned
+    csrfToken as X-CSRFToken.
     """
 
     parser_classes = (JSONParser, FormParser, MultiPartParser)
@@ -421,11 +424,13 @@ class PuntCredentialsView(PublicView):
 
     @extend_schema(
         request=LoginInputSerializer,
-        responses={200: PuntLoginSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        responses={200: PuntLoginSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 429: ERROR},
         auth=[],
         summary="Sign in with a session cookie (PUNT)",
+        description="A browser request from another site (its Origin or Sec-Fetch-Site says so) is refused with 403.",
     )
     def post(self, request: Request) -> Response:
+        require_same_origin(request._request)
         user = _login_user(request)
         login(request._request, user)  # rotates the session key and the CSRF token
         return Response({"user": MeSerializer(user).data, "csrfToken": get_token(request._request)})
