@@ -45,17 +45,25 @@ class User(AbstractUser):
     token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[PuntUserManager] = PuntUserManager()
+    _ends_tokens = False
 
     class Meta:
         ordering = ["username"]
         constraints = [models.UniqueConstraint(Lower("username"), name="user_username_ci_unique")]
 
+    def set_password(self, raw_password: str | None) -> None:
+        # Replacing a password the account had ends the tokens issued under it (see save());
+        # an account's first password (just created, still without one) has no tokens to end.
+        self._ends_tokens = self.pk is not None and bool(self.password) and self.has_usable_password()
+        super().set_password(raw_password)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # A password set with set_password() ends the tokens issued with the old one, whichever
-        # path set it (API, web form, admin, `changepassword`); Django's own hash upgrades on
-        # login clear _password first, so they do not.
-        if getattr(self, "_password", None) is not None and self.pk is not None:
+        # Whichever path set the new password (API, web form, admin, `changepassword`), its
+        # save moves the token version. Django's hash upgrades on login clear _password
+        # before saving: they change nothing for tokens.
+        if getattr(self, "_password", None) is not None and getattr(self, "_ends_tokens", False):
             self.token_version += 1
+            self._ends_tokens = False
             update_fields = kwargs.get("update_fields")
             if update_fields is not None and "token_version" not in update_fields:
                 kwargs["update_fields"] = [*update_fields, "token_version"]
