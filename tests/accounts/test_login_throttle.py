@@ -146,3 +146,20 @@ def test_limits_are_documented(db):
     schema = APIClient().get("/api/schema/").content.decode()
     assert "punt_device" in schema
     assert "doubles the wait" in schema
+
+
+def test_the_admin_sign_in_page_follows_the_same_rule(db):
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    owner = Client(REMOTE_ADDR="198.51.100.5")
+    assert owner.post("/login/", {"username": "root", "password": PASSWORD}).status_code == 302
+    owner.post("/logout/")
+    for n in range(11):
+        assert guess(from_address(n), username="root").status_code == 401
+    stranger = Client(REMOTE_ADDR="198.51.100.6")
+    refused = stranger.post("/admin/login/", {"username": "root", "password": PASSWORD})
+    assert refused.status_code == 200
+    assert b"Too many failed sign-ins for this account." in refused.content
+    assert stranger.get("/admin/").status_code == 302  # still signed out
+    response = owner.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+    assert response.status_code == 302
+    assert owner.get("/admin/").status_code == 200

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -14,7 +12,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts import services as account_services
-from accounts.api import PASSWORD_RESET_RATE, REGISTER_RATE, device_cookie_set, login_checked
+from accounts.api import PASSWORD_RESET_RATE, REGISTER_RATE, device_cookie_set
+from accounts.forms import LoginForm
 from punt import errors
 from punt.api.ratelimit import RateLimited, check_rate, client_ip
 from web.forms import ForgotPasswordForm, RegisterForm, ResetPasswordForm, add_service_errors
@@ -33,24 +32,6 @@ def _rate_limited(request: HttpRequest, *, group: str, rate: str) -> HttpRespons
     except RateLimited as exc:
         return _rate_limited_page(request, exc)
     return None
-
-
-class LoginForm(AuthenticationForm):
-    """Django's sign-in form, checking the password under the sign-in limits (accounts.services.login)."""
-
-    result: account_services.LoginResult | None = None
-
-    def clean(self) -> dict[str, Any]:
-        username = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if username is not None and password and self.request is not None:
-            # LoginThrottled propagates: LoginView answers it with the 429 page.
-            self.result = login_checked(self.request, username=username, password=password)
-            if self.result.user is None:
-                raise self.get_invalid_login_error()
-            self.user_cache = self.result.user
-            self.confirm_login_allowed(self.user_cache)
-        return self.cleaned_data
 
 
 class LoginView(auth_views.LoginView):
