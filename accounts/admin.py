@@ -12,10 +12,14 @@ from django.shortcuts import redirect
 from django.utils import timezone
 
 from accounts import services
+from accounts.forms import AdminLoginForm
 from accounts.models import ApiKey, SystemSettings, User
 from punt import errors
 from punt.admin_tools import ServiceAdmin
 from punt.api.request import request_user
+
+# The admin's sign-in page is one more way to guess passwords: the same limits apply there.
+admin.site.login_form = AdminLoginForm
 
 
 def _clean_username(form: forms.ModelForm) -> str:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.conf import settings
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -51,19 +54,30 @@ from accounts.serializers import (
     UserListQuerySerializer,
 )
 from punt.api.authentication import CsrfSessionAuthentication
+from punt.api.origin import require_same_origin
 from punt.api.parsers import JSONParser
 from punt.api.permissions import IsSiteAdmin
-from punt.api.ratelimit import check_rate, client_ip
+from punt.api.ratelimit import check_rate, client_ip, record_usage
 from punt.api.request import request_user, validated
 
-# Seed 000's limits. Every attempt counts, successful or not: the point is to bound guessing.
-LOGIN_RATE = "10/15m"
+# Seed 000's limits. Sign-ins have their own rule (accounts.services.login): failures
+# count, per address and per account.
 REGISTER_RATE = "5/h"
 PASSWORD_CHANGE_RATE = "5/15m"
 # Not in the seed: stops anyone from using forgot-password to flood a mailbox.
 PASSWORD_RESET_RATE = "5/15m"
 
 ERROR = OpenApiResponse(description='Error: {"error": "...", "details": [{"field", "message"}]}')
+LOGIN_LIMITS = (
+    "Failed sign-ins are limited per address (10 per 15 minutes, reported in X-RateLimit-*) and per "
+    "account (after 10, each further failure doubles the wait before the next attempt, up to 15 "
+    "minutes). Refusals are 429 with Retry-After. A successful sign-in sets the `punt_device` cookie; "
+    "a sign-in to the same account that carries it is exempt from both limits."
+)
+CREDENTIAL_LIMITS = (
+    "A token that is not one of ours counts against the caller's address: past 30 in 15 minutes "
+    "the 401 becomes a 429 with Retry-After."
+)
 
 
 def _token_pair_response(pair: services.TokenPair, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -77,14 +91,47 @@ def _token_pair_response(pair: services.TokenPair, *, status_code: int = status.
     return Response(body, status=status_code)
 
 
-def _login_user(request: Request) -> User:
-    """Check a username/password after counting the attempt against the caller's IP."""
-    check_rate(request, group="auth.login", rate=LOGIN_RATE, key=f"ip:{client_ip(request)}")
+def login_checked(request: HttpRequest, *, username: str, password: str) -> services.LoginResult:
+    """services.login_attempt for this request (address, known-device cookie), with the
+    address's remaining budget reported in the X-RateLimit-* headers. Shared with the web form."""
+    try:
+        result = services.login_attempt(
+            username=username,
+            password=password,
+            ip=client_ip(request),
+            device_cookie=request.COOKIES.get(services.DEVICE_COOKIE),
+            request=request,
+        )
+    except services.LoginThrottled as exc:
+        budget = exc.budget
+        record_usage(
+            request, limit=budget.limit, remaining=budget.remaining, reset=budget.reset, limited=exc.by_address
+        )
+        raise
+    budget = result.budget
+    record_usage(request, limit=budget.limit, remaining=budget.remaining, reset=budget.reset)
+    return result
+
+
+def device_cookie_set(response: HttpResponseBase, result: services.LoginResult) -> None:
+    """Remember this browser as a known device of the account that just signed in."""
+    if result.device_cookie is not None:
+        response.set_cookie(
+            services.DEVICE_COOKIE,
+            result.device_cookie,
+            max_age=services.DEVICE_COOKIE_MAX_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+def _login_user(request: Request) -> services.LoginResult:
     data = validated(LoginInputSerializer, request.data)
-    user = authenticate(request._request, username=data["username"], password=data["password"])
-    if user is None:
+    result = login_checked(request._request, username=data["username"], password=data["password"])
+    if result.user is None:
         raise exceptions.AuthenticationFailed("Invalid username or password.")
-    return user
+    return result
 
 
 class PublicView(APIView):
@@ -111,36 +158,61 @@ class LoginView(PublicView):
         responses={200: TokenPairSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
         auth=[],
         summary="Obtain an access + refresh token",
+        description=LOGIN_LIMITS,
     )
     def post(self, request: Request) -> Response:
-        user = _login_user(request)
-        return _token_pair_response(services.token_pair_issue(user=user))
+        result = _login_user(request)
+        assert result.user is not None  # _login_user refused the attempt otherwise
+        response = _token_pair_response(services.token_pair_issue(user=result.user))
+        device_cookie_set(response, result)
+        return response
 
 
 @extend_schema(tags=["auth"])
 class RefreshView(PublicView):
     @extend_schema(
         request=RefreshInputSerializer,
-        responses={200: TokenPairSerializer, 400: ERROR, 401: ERROR},
+        responses={200: TokenPairSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
         auth=[],
         summary="Exchange a refresh token for a new pair (the old one is revoked)",
+        description=CREDENTIAL_LIMITS,
     )
     def post(self, request: Request) -> Response:
         data = validated(RefreshInputSerializer, request.data)
-        return _token_pair_response(services.token_pair_refresh(refresh_token=data["refresh_token"]))
+        pair = services.token_pair_refresh(refresh_token=data["refresh_token"], ip=client_ip(request))
+        return _token_pair_response(pair)
 
 
 @extend_schema(tags=["auth"])
 class LogoutView(PublicView):
     @extend_schema(
         request=RefreshInputSerializer,
-        responses={204: None, 400: ERROR, 401: ERROR},
+        responses={204: None, 400: ERROR, 401: ERROR, 429: ERROR},
         auth=[],
         summary="Revoke a refresh token",
+        description=CREDENTIAL_LIMITS,
     )
     def post(self, request: Request) -> Response:
         data = validated(RefreshInputSerializer, request.data)
-        services.refresh_token_revoke(refresh_token=data["refresh_token"])
+        services.refresh_token_revoke(refresh_token=data["refresh_token"], ip=client_ip(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class LogoutAllView(APIView):
+    # No api_scope: like the rest of the account's own settings, it needs an unrestricted key.
+    @extend_schema(
+        request=None,
+        responses={204: None, 401: ERROR, 403: ERROR},
+        summary="Sign out everywhere",
+        description=(
+            "Ends every access token, refresh token and browser session of the signed-in user, "
+            "this one included, and closes their open WebSockets. API keys stay valid: revoke "
+            "them one by one."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        services.user_sign_out_everywhere(user=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -411,8 +483,10 @@ def _session_body(request: Request, user: User | AnonymousUser | None) -> dict[s
 class PuntCredentialsView(PublicView):
     """Seed 000's sign-in: JSON or form username/password in, session cookie out.
 
-    Exempt from CSRF like any login endpoint that scripts call; every write made with the
-    resulting cookie needs the returned csrfToken as X-CSRFToken.
+    No CSRF token (scripts call it before they have one), but a browser request from another
+    site is refused by its Origin, so no page can sign a visitor in to the attacker's
+    account (login CSRF). Every write made with the resulting cookie needs the returned
+    csrfToken as X-CSRFToken.
     """
 
     parser_classes = (JSONParser, FormParser, MultiPartParser)
@@ -422,14 +496,23 @@ class PuntCredentialsView(PublicView):
 
     @extend_schema(
         request=LoginInputSerializer,
-        responses={200: PuntLoginSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        responses={200: PuntLoginSerializer, 400: ERROR, 401: ERROR, 403: ERROR, 429: ERROR},
         auth=[],
         summary="Sign in with a session cookie (PUNT)",
+        description=(
+            "A browser request from another site (its Origin or Sec-Fetch-Site says so) is refused with 403.\n\n"
+            + LOGIN_LIMITS
+        ),
     )
     def post(self, request: Request) -> Response:
-        user = _login_user(request)
+        require_same_origin(request._request)
+        result = _login_user(request)
+        user = result.user
+        assert user is not None  # _login_user refused the attempt otherwise
         login(request._request, user)  # rotates the session key and the CSRF token
-        return Response({"user": MeSerializer(user).data, "csrfToken": get_token(request._request)})
+        response = Response({"user": MeSerializer(user).data, "csrfToken": get_token(request._request)})
+        device_cookie_set(response, result)
+        return response
 
 
 @extend_schema(tags=["punt auth"])

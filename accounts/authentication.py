@@ -1,7 +1,9 @@
 """How API callers prove who they are with an account's credentials: API keys and JWT Bearer tokens.
 
 Listed in settings.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] next to punt's session
-class; the realtime endpoints (punt.realtime.auth) check API keys through the same function.
+class; the realtime endpoints (punt.realtime.auth) check API keys and access tokens through
+the same functions. Credentials that are not ours at all are counted per address
+(accounts.services.credential_failed): past a limit the 401 becomes a 429.
 """
 
 from __future__ import annotations
@@ -13,15 +15,21 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import API_KEY_PREFIX, ApiKey, hash_api_key
+from accounts.models import API_KEY_PREFIX, TOKEN_VERSION_CLAIM, ApiKey, User, hash_api_key
 from punt.api.authentication import bearer_token
+from punt.api.ratelimit import client_ip
+from punt.errors import RateLimited
 
 __all__ = [
     "API_KEY_PREFIX",
     "ApiKeyAuthentication",
     "BearerAuthentication",
     "api_key_from_request",
+    "authenticate_access_token",
     "authenticate_api_key",
 ]
 
@@ -30,12 +38,17 @@ __all__ = [
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+class CredentialRefused(exceptions.AuthenticationFailed):
+    """A 401 for a credential that is not ours at all (unknown API key, forged or garbled
+    JWT): counted against the caller's address, unlike an expired or revoked one."""
+
+
 def authenticate_api_key(raw_key: str) -> tuple[Any, ApiKey]:
     """Return (user, key) for a valid key or raise AuthenticationFailed (401)."""
     try:
         key = ApiKey.objects.select_related("user").get(hashed_key=hash_api_key(raw_key))
     except ApiKey.DoesNotExist:
-        raise exceptions.AuthenticationFailed("Invalid API key.") from None
+        raise CredentialRefused("Invalid API key.") from None
     if key.revoked_at is not None:
         raise exceptions.AuthenticationFailed("This API key has been revoked.")
     now = timezone.now()
@@ -50,6 +63,45 @@ def authenticate_api_key(raw_key: str) -> tuple[Any, ApiKey]:
 
         api_key_mark_used(api_key=key, now=now)
     return key.user, key
+
+
+def authenticate_access_token(raw_token: str) -> tuple[User, AccessToken]:
+    """Return (user, token) for a valid JWT access token or raise AuthenticationFailed (401).
+
+    A token dies with its expiry, with its user's deactivation, and when the user's
+    token_version moves past the one it carries (a new password, "sign out everywhere").
+    """
+    try:
+        # simplejwt annotates `token` as a Token, but it decodes the encoded string it is given.
+        token = AccessToken(raw_token)  # type: ignore[arg-type]
+    except ExpiredTokenError:
+        raise exceptions.AuthenticationFailed("Token is expired.", code="token_not_valid") from None
+    except TokenError:
+        raise CredentialRefused("Token is invalid.", code="token_not_valid") from None
+    user_id = token.get(jwt_settings.USER_ID_CLAIM)
+    user = User.objects.filter(pk=user_id).first() if isinstance(user_id, int | str) else None
+    if user is None:
+        raise exceptions.AuthenticationFailed("User not found.", code="user_not_found")
+    if not user.is_active:
+        raise exceptions.AuthenticationFailed("User is inactive.", code="user_inactive")
+    if token.get(TOKEN_VERSION_CLAIM, 0) != user.token_version:
+        raise exceptions.AuthenticationFailed(
+            "This token was revoked: the password changed or the user signed out everywhere.", code="token_revoked"
+        )
+    return user, token
+
+
+def _counted(request: Request, exc: exceptions.AuthenticationFailed) -> Exception:
+    """`exc`, or a 429 once the caller's address has sent too many credentials that are not ours."""
+    if isinstance(exc, CredentialRefused):
+        # Imported here for the same reason as api_key_mark_used above.
+        from accounts.services import credential_failed
+
+        try:
+            credential_failed(ip=client_ip(request))
+        except RateLimited as limited:
+            return limited
+    return exc
 
 
 def api_key_from_request(request: Request) -> str | None:
@@ -72,7 +124,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw_key = api_key_from_request(request)
         if raw_key is None:
             return None
-        return authenticate_api_key(raw_key)
+        try:
+            return authenticate_api_key(raw_key)
+        except exceptions.AuthenticationFailed as exc:
+            raise _counted(request, exc) from None
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
@@ -85,4 +140,7 @@ class BearerAuthentication(JWTAuthentication):
         token = bearer_token(request)
         if token is None or token.startswith(API_KEY_PREFIX):
             return None
-        return super().authenticate(request)
+        try:
+            return authenticate_access_token(token)
+        except exceptions.AuthenticationFailed as exc:
+            raise _counted(request, exc) from None

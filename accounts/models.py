@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -8,6 +9,11 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+# The JWT claim that carries User.token_version (accounts.services issues it, the
+# authentication classes compare it).
+TOKEN_VERSION_CLAIM = "ver"
 
 
 class PuntUserManager(UserManager["User"]):
@@ -33,12 +39,49 @@ class User(AbstractUser):
     display_name = models.CharField(max_length=150, blank=True)
     avatar = models.ImageField(upload_to="avatars/", blank=True)
     global_roles = models.JSONField(default=list, blank=True)
+    # Carried by every JWT issued to the user (TOKEN_VERSION_CLAIM) and compared on each
+    # request: raising it ends every access and refresh token at once (a new password,
+    # "sign out everywhere"). Mixed into the session hash too, so sessions end with them.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[PuntUserManager] = PuntUserManager()
+    _ends_tokens = False
 
     class Meta:
         ordering = ["username"]
         constraints = [models.UniqueConstraint(Lower("username"), name="user_username_ci_unique")]
+
+    def set_password(self, raw_password: str | None) -> None:
+        # Replacing a password the account had ends the tokens issued under it (see save());
+        # an account's first password (just created, still without one) has no tokens to end.
+        self._ends_tokens = self.pk is not None and bool(self.password) and self.has_usable_password()
+        super().set_password(raw_password)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Whichever path set the new password (API, web form, admin, `changepassword`), its
+        # save moves the token version. Django's hash upgrades on login clear _password
+        # before saving: they change nothing for tokens.
+        if getattr(self, "_password", None) is not None and getattr(self, "_ends_tokens", False):
+            self.token_version += 1
+            self._ends_tokens = False
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "token_version" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "token_version"]
+        super().save(*args, **kwargs)
+
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(None)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(fallback_secret)
+
+    def _session_hash(self, secret: str | bytes | None) -> str:
+        # Django's HMAC of the password, with the token version mixed in once it is past 0
+        # (so sessions that predate the field stay valid): "sign out everywhere" ends sessions.
+        value = self.password if not self.token_version else f"{self.password}:{self.token_version}"
+        salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+        return salted_hmac(salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def name(self) -> str:

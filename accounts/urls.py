@@ -9,6 +9,7 @@ urlpatterns = [
     path("auth/login", api.LoginView.as_view(), name="auth-login"),
     path("auth/refresh", api.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", api.LogoutView.as_view(), name="auth-logout"),
+    path("auth/logout-all", api.LogoutAllView.as_view(), name="auth-logout-all"),
     path("auth/register", api.RegisterView.as_view(), name="auth-register"),
     path("auth/forgot-password", api.ForgotPasswordView.as_view(), name="auth-forgot-password"),
     path("auth/reset-password", api.ResetPasswordView.as_view(), name="auth-reset-password"),

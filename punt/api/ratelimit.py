@@ -107,3 +107,9 @@ class RateLimitHeadersMiddleware:
             if usage.limited:
                 response["Retry-After"] = str(usage.retry_after)
         return response
+
+
+def record_usage(request: Any, *, limit: int, remaining: int, reset: int, limited: bool = False) -> None:
+    """Report a budget that a service counted itself (sign-ins) in the X-RateLimit-* headers."""
+    usage = Usage(limit=limit, remaining=remaining, reset=reset, limited=limited)
+    setattr(_django_request(request), RATE_ATTR, usage)

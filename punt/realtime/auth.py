@@ -16,10 +16,8 @@ from urllib.parse import parse_qs
 
 from django.contrib.auth.models import AnonymousUser
 from rest_framework import exceptions
-from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from accounts.authentication import API_KEY_PREFIX, authenticate_api_key
+from accounts.authentication import API_KEY_PREFIX, authenticate_access_token, authenticate_api_key
 from accounts.models import ApiKey
 
 # Any of these lets an API key follow a project's live events.
@@ -73,14 +71,10 @@ def user_for_credentials(credentials: Credentials) -> tuple[Any, ApiKey | None]:
             raise AuthFailed(str(exc.detail)) from None
         return user, key
     if credentials.token:
-        jwt = JWTAuthentication()
         try:
-            validated = jwt.get_validated_token(credentials.token.encode())
-            user = jwt.get_user(validated)
-        except (InvalidToken, TokenError, exceptions.AuthenticationFailed) as exc:
-            raise AuthFailed(str(getattr(exc, "detail", exc))) from None
-        if not user.is_active:
-            raise AuthFailed("User is inactive.")
+            user, _ = authenticate_access_token(credentials.token)
+        except exceptions.AuthenticationFailed as exc:
+            raise AuthFailed(str(exc.detail)) from None
         return user, None
     return AnonymousUser(), None
 

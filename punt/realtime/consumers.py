@@ -23,7 +23,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.http import Http404
 
-from accounts.models import User
+from accounts.models import ApiKey, User
+from accounts.permissions import key_may_receive
 from accounts.serializers import user_brief
 from projects.models import Project
 from projects.selectors import project_for
@@ -55,13 +56,12 @@ PROJECT_GONE = ("project.deleted",)
 
 
 @database_sync_to_async
-def _authenticate(scope: dict[str, Any]) -> tuple[Any, bool]:
-    """(user, may_read) for the connection; raises AuthFailed for bad credentials."""
+def _authenticate(scope: dict[str, Any]) -> tuple[Any, ApiKey | None]:
+    """(user, API key or None) for the connection; raises AuthFailed for bad credentials."""
     credentials = credentials_from(scope_query(scope), scope_headers(scope))
     if credentials.given:
-        user, key = user_for_credentials(credentials)
-        return user, key_may_read(key)
-    return scope.get("user"), True
+        return user_for_credentials(credentials)
+    return scope.get("user"), None
 
 
 @database_sync_to_async
@@ -83,6 +83,8 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
     """What both sockets share: authentication, ping/pong, no-echo and bus delivery."""
 
     user: Any = None
+    # The key the socket was opened with: each event is sent only if its scopes allow it.
+    api_key: ApiKey | None = None
     groups_joined: list[str]
     counted = False
     # Not a configured layer, so Channels gives the socket no layer channel of its own: its bus
@@ -98,14 +100,14 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
         self.tab_id = (query.get("tab_id") or query.get("tabId") or "")[:TAB_ID_MAX] or None
         await self.accept()
         try:
-            user, may_read = await _authenticate(self.scope)
+            user, self.api_key = await _authenticate(self.scope)
         except AuthFailed:
             await self.close(CLOSE_UNAUTHORIZED)
             return
         if user is None or not user.is_authenticated:
             await self.close(CLOSE_UNAUTHORIZED)
             return
-        if not may_read:
+        if not key_may_read(self.api_key):
             await self.close(CLOSE_FORBIDDEN)
             return
         self.user = user
@@ -215,6 +217,8 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
 
     async def punt_event(self, message: dict[str, Any]) -> None:
         if self.user is None or self.is_echo(message):
+            return
+        if not key_may_receive(self.api_key, str(message.get("event", ""))):
             return
         text = message.get(WS_TEXT)
         if text is not None:

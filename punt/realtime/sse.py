@@ -30,6 +30,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
+from accounts.models import ApiKey
+from accounts.permissions import key_may_receive
 from projects.models import Project
 from projects.permissions import visible_projects
 from projects.selectors import project_for
@@ -58,6 +60,9 @@ class Stream:
 
     `on_message` returns False to end the stream (the user lost access).
     """
+
+    # The key the stream was opened with: each event is sent only if its scopes allow it.
+    api_key: ApiKey | None = None
 
     def __init__(self, user: Any, groups: list[str], names: dict[str, str]) -> None:
         self.user = user
@@ -120,17 +125,18 @@ def _not_found() -> JsonResponse:
     return JsonResponse(error_body("Project not found"), status=404)
 
 
-async def _user(request: HttpRequest) -> Any:
-    """The caller (session, Bearer JWT, or API key), None if anonymous; raises AuthFailed."""
+async def _user(request: HttpRequest) -> tuple[Any, ApiKey | None]:
+    """The caller (session, Bearer JWT, or API key; None if anonymous) and the API key used,
+    if any; raises AuthFailed."""
     headers = {name.lower(): value for name, value in request.headers.items()}
     credentials = credentials_from({"api_key": request.GET.get("api_key", "")}, headers)
     if credentials.given:
         user, key = await database_sync_to_async(user_for_credentials)(credentials)
         if not key_may_read(key):
             raise AuthFailed("This API key lacks a read scope.")
-        return user
+        return user, key
     user = await request.auser()
-    return user if user.is_authenticated else None
+    return (user if user.is_authenticated else None), None
 
 
 def _tab_id(request: HttpRequest) -> str | None:
@@ -173,6 +179,8 @@ async def _frames(stream: Stream, tab_id: str | None, last_id: int | None) -> As
             if len(seen_order) > SEEN_IDS_KEPT:
                 seen.discard(seen_order.popleft())
         if tab_id is not None and message.get("tab_id") == tab_id:
+            return None
+        if not key_may_receive(stream.api_key, str(message.get("event", ""))):
             return None
         body = sse_body(message, stream.names)
         return None if body is None else sse_frame(body, event_id)
@@ -235,7 +243,7 @@ def _sse_view(
     @require_GET
     async def view(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
         try:
-            user = await _user(request)
+            user, key = await _user(request)
         except AuthFailed as exc:
             return _unauthorized(str(exc))
         if user is None:
@@ -243,6 +251,7 @@ def _sse_view(
         result = await database_sync_to_async(build)(request, user, kwargs)
         if isinstance(result, HttpResponse):
             return result
+        result.api_key = key
         return _response(result, request)
 
     view.__name__ = build.__name__

@@ -5,16 +5,24 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts import services as account_services
-from accounts.api import LOGIN_RATE, PASSWORD_RESET_RATE, REGISTER_RATE
+from accounts.api import PASSWORD_RESET_RATE, REGISTER_RATE, device_cookie_set
+from accounts.forms import LoginForm
 from punt import errors
 from punt.api.ratelimit import RateLimited, check_rate, client_ip
 from web.forms import ForgotPasswordForm, RegisterForm, ResetPasswordForm, add_service_errors
+
+
+def _rate_limited_page(request: HttpRequest, exc: errors.RateLimited) -> HttpResponse:
+    response = render(request, "web/rate_limited.html", {"message": errors.message(exc)}, status=429)
+    response["Retry-After"] = str(int(exc.retry_after or 60))
+    return response
 
 
 def _rate_limited(request: HttpRequest, *, group: str, rate: str) -> HttpResponse | None:
@@ -22,18 +30,26 @@ def _rate_limited(request: HttpRequest, *, group: str, rate: str) -> HttpRespons
     try:
         check_rate(request, group=group, rate=rate, key=f"ip:{client_ip(request)}")
     except RateLimited as exc:
-        response = render(request, "web/rate_limited.html", {"message": errors.message(exc)}, status=429)
-        response["Retry-After"] = str(int(exc.retry_after or 60))
-        return response
+        return _rate_limited_page(request, exc)
     return None
 
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        return _rate_limited(request, group="auth.login", rate=LOGIN_RATE) or super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except errors.RateLimited as exc:
+            return _rate_limited_page(request, exc)
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        if isinstance(form, LoginForm) and form.result is not None:
+            device_cookie_set(response, form.result)
+        return response
 
 
 login_view = LoginView.as_view()

@@ -1,5 +1,7 @@
 """Writes for accounts: registration, profile, passwords, JWT pairs, API keys, avatars.
 
+Sign-in throttling and known devices live in accounts.services.login (re-exported here).
+
 Every function is keyword-only and runs in one transaction. Callers (DRF views, the admin,
 PUNT's session endpoints) have already authenticated the actor and applied rate limits;
 the rules checked here are the ones that depend on the data, so every caller gets them.
@@ -24,15 +26,31 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.images import ImageRejected, image_open_checked, image_to_square_webp
-from accounts.models import API_KEY_PREFIX, ApiKey, PasswordResetToken, SystemSettings, User, hash_api_key
+from accounts.models import (
+    API_KEY_PREFIX,
+    TOKEN_VERSION_CLAIM,
+    ApiKey,
+    PasswordResetToken,
+    SystemSettings,
+    User,
+    hash_api_key,
+)
 from accounts.serializers import user_brief
+from accounts.services.login import DEVICE_COOKIE as DEVICE_COOKIE
+from accounts.services.login import DEVICE_COOKIE_MAX_AGE as DEVICE_COOKIE_MAX_AGE
+from accounts.services.login import AddressBudget as AddressBudget
+from accounts.services.login import LoginResult as LoginResult
+from accounts.services.login import LoginThrottled as LoginThrottled
+from accounts.services.login import credential_failed as credential_failed
+from accounts.services.login import login_attempt as login_attempt
 from punt.errors import Unauthenticated
 from punt.errors import invalid as _invalid
 from punt.events import publish, sessions_revoke
@@ -249,26 +267,38 @@ class TokenPair:
         return int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
 
 
+def _refresh_for(user: User) -> RefreshToken:
+    """A refresh token for `user` carrying the user's token version (its access token copies it)."""
+    refresh = RefreshToken.for_user(user)  # also writes the OutstandingToken row
+    refresh[TOKEN_VERSION_CLAIM] = user.token_version
+    return refresh
+
+
 @transaction.atomic
 def token_pair_issue(*, user: User) -> TokenPair:
     """A fresh access + refresh pair for an authenticated, active user (records the login)."""
-    refresh = RefreshToken.for_user(user)  # also writes the OutstandingToken row
+    refresh = _refresh_for(user)
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
     return TokenPair(access_token=str(refresh.access_token), refresh_token=str(refresh), user=user)
 
 
-def _outstanding_locked(raw: str) -> tuple[RefreshToken, OutstandingToken]:
+def _outstanding_locked(raw: str, *, ip: str | None) -> tuple[RefreshToken, OutstandingToken]:
     """Decode a refresh token and lock its OutstandingToken row.
 
     The lock serializes two requests that present the same token, so only one of them can
-    rotate or revoke it. Raises Unauthenticated (401) for anything unusable.
+    rotate or revoke it. Raises Unauthenticated (401) for anything unusable; a token that
+    is not one of ours at all also counts against `ip` (RateLimited past the limit).
     """
     try:
         # simplejwt annotates `token` as a Token, but it decodes the encoded string it is given
         # (its own TokenRefreshSerializer passes one).
         token = RefreshToken(raw or "")  # type: ignore[arg-type]
+    except ExpiredTokenError:
+        raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid") from None
     except TokenError:
+        if ip is not None:
+            credential_failed(ip=ip)
         raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid") from None
     jti = token.payload.get(jwt_settings.JTI_CLAIM)
     # order_by("pk"): the model's default ordering joins the (nullable) user, which
@@ -280,23 +310,39 @@ def _outstanding_locked(raw: str) -> tuple[RefreshToken, OutstandingToken]:
 
 
 @transaction.atomic
-def token_pair_refresh(*, refresh_token: str) -> TokenPair:
-    """Rotate: the presented refresh token is revoked and a new pair issued."""
-    token, outstanding = _outstanding_locked(refresh_token)
+def token_pair_refresh(*, refresh_token: str, ip: str | None = None) -> TokenPair:
+    """Rotate: the presented refresh token is revoked and a new pair issued.
+
+    `ip`: the caller's address, charged for a token that is not ours (see credential_failed).
+    """
+    token, outstanding = _outstanding_locked(refresh_token, ip=ip)
     user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
     user = None if user_id is None else User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
+    if user is None or token.payload.get(TOKEN_VERSION_CLAIM, 0) != user.token_version:
         raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid")
     BlacklistedToken.objects.create(token=outstanding)
-    refresh = RefreshToken.for_user(user)
+    refresh = _refresh_for(user)
     return TokenPair(access_token=str(refresh.access_token), refresh_token=str(refresh), user=user)
 
 
 @transaction.atomic
-def refresh_token_revoke(*, refresh_token: str) -> None:
+def refresh_token_revoke(*, refresh_token: str, ip: str | None = None) -> None:
     """Log out one client: its refresh token can never be used again."""
-    _, outstanding = _outstanding_locked(refresh_token)
+    _, outstanding = _outstanding_locked(refresh_token, ip=ip)
     BlacklistedToken.objects.create(token=outstanding)
+
+
+@transaction.atomic
+def user_sign_out_everywhere(*, user: User) -> User:
+    """End every access token, refresh token, session and open socket of `user` at once.
+
+    API keys are left alone: they are managed one by one (accounts.services.api_key_revoke).
+    """
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+    refresh_tokens_revoke_all(user=user)
+    sessions_revoke(user.pk)
+    return user
 
 
 @transaction.atomic
