@@ -305,7 +305,10 @@ PUNT_REGISTRATION_OPEN = envbool("PUNT_REGISTRATION_OPEN", True)
 PUNT_API_RATE_PER_MINUTE = envint("PUNT_API_RATE_PER_MINUTE", 600, minimum=1)
 PUNT_PASSWORD_RESET_TIMEOUT_MINUTES = envint("PUNT_PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=1)
 PUNT_MAX_UPLOAD_BYTES = envint("PUNT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1)
-PUNT_MAX_IMAGE_PIXELS = envint("PUNT_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
+# Decoding costs up to 4 bytes a pixel whatever the file size (25 Mpx: 100 MB), one image at a
+# time per process; an upload waits at most PUNT_IMAGE_WAIT_SECONDS for its turn, then gets a 503.
+PUNT_MAX_IMAGE_PIXELS = envint("PUNT_MAX_IMAGE_PIXELS", 25_000_000, minimum=1)
+PUNT_IMAGE_WAIT_SECONDS = envint("PUNT_IMAGE_WAIT_SECONDS", 10, minimum=1)
 # Proxies (load balancers) in front of PUNT that append to X-Forwarded-For; 0 = trust REMOTE_ADDR.
 PUNT_TRUSTED_PROXY_COUNT = envint("PUNT_TRUSTED_PROXY_COUNT", 0, minimum=0)
 PASSWORD_RESET_TIMEOUT = PUNT_PASSWORD_RESET_TIMEOUT_MINUTES * 60

@@ -1,4 +1,4 @@
-"""Sending one outgoing webhook request: the SSRF guard, the signature and a short timeout.
+"""Sending one outgoing webhook request: the SSRF guard, the signature and one deadline for all of it.
 
 The guard resolves the host once, refuses loopback, private, link-local and other
 non-public addresses (unless the site setting `webhooks_allow_private` or the environment's
@@ -10,12 +10,14 @@ never followed for the same reason.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -125,23 +127,53 @@ def check_url(url: str, *, require_resolution: bool) -> list[Address]:
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the vetted address; `expire()` (the deadline's watchdog) breaks off whatever
+    the connection is doing then: connecting, sending, or reading a trickled answer."""
+
     def __init__(self, host: str, port: int, *, address: Address, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
         self._address = address
+        self._expired = threading.Event()
+        # Kept apart from self.sock, which http.client drops once the response owns the socket.
+        self._watched: socket.socket | None = None
 
-    def connect(self) -> None:
-        self.sock = socket.create_connection((str(self._address), self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, *, address: Address, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-
-    def connect(self) -> None:
+    def _open(self) -> socket.socket:
         sock = socket.create_connection((str(self._address), self.port), self.timeout)
-        # The certificate is checked against the URL's host name, not the pinned address.
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+        self._watch(sock)
+        return sock
+
+    def _watch(self, sock: socket.socket) -> None:
+        # Watched first, checked second: an expire() racing this either sees the socket or
+        # has already set the flag.
+        self._watched = sock
+        if self._expired.is_set():
+            raise TimeoutError("deadline passed")
+
+    def connect(self) -> None:
+        self.sock = self._open()
+
+    def expire(self) -> None:
+        self._expired.set()
+        if self._watched is not None:
+            # socket.socket's own shutdown, so an SSL socket's fd is cut under its TLS layer;
+            # OSError: already closed.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(self._watched, socket.SHUT_RDWR)
+
+    @property
+    def expired(self) -> bool:
+        return self._expired.is_set()
+
+
+class _PinnedHTTPSConnection(_PinnedHTTPConnection, http.client.HTTPSConnection):
+    def connect(self) -> None:
+        context = ssl.create_default_context()
+        # The certificate is checked against the URL's host name, not the pinned address. The
+        # handshake runs once the TLS socket is watched, so a trickled handshake is cut off too.
+        tls = context.wrap_socket(self._open(), server_hostname=self.host, do_handshake_on_connect=False)
+        self._watch(tls)
+        tls.do_handshake()
+        self.sock = tls
 
 
 @dataclass
@@ -159,7 +191,8 @@ class SendResult:
 
 
 def send(*, url: str, body: bytes, headers: dict[str, str], timeout: float) -> SendResult:
-    """POST `body` to `url` through the SSRF guard. Never raises: failures come back in the result."""
+    """POST `body` to `url` through the SSRF guard, all of it (resolving, connecting, sending,
+    reading the answer) within `timeout` seconds. Never raises: failures come back in the result."""
     started = time.monotonic()
 
     def elapsed() -> int:
@@ -174,6 +207,11 @@ def send(*, url: str, body: bytes, headers: dict[str, str], timeout: float) -> S
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(host, port, address=addresses[0], timeout=timeout)
+    # Socket timeouts bound each read and write, not the whole: a receiver trickling a byte at
+    # a time would hold the worker for hours. A watchdog cuts the connection at the deadline.
+    watchdog = threading.Timer(max(0.0, timeout - (time.monotonic() - started)), connection.expire)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", target, body=body, headers={"User-Agent": USER_AGENT, **headers})
         response = connection.getresponse()
@@ -186,6 +224,9 @@ def send(*, url: str, body: bytes, headers: dict[str, str], timeout: float) -> S
         return SendResult(status_code=response.status, response_body=answer, error=error, duration_ms=elapsed())
     except (OSError, http.client.HTTPException) as exc:
         # Timeouts, refused connections, TLS errors, malformed answers: all worth a retry.
+        if connection.expired:
+            return SendResult(error=f"The receiver did not answer within {timeout:g} s.", duration_ms=elapsed())
         return SendResult(error=f"{type(exc).__name__}: {exc}"[:500], duration_ms=elapsed())
     finally:
+        watchdog.cancel()
         connection.close()

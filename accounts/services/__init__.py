@@ -33,7 +33,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.images import ImageRejected, image_open_checked, image_to_square_webp
+from accounts.images import ImageRejected, image_open_checked, image_to_square_webp, image_work
 from accounts.models import (
     API_KEY_PREFIX,
     TOKEN_VERSION_CLAIM,
@@ -416,14 +416,21 @@ def _delete_file_on_commit(storage: Any, name: str) -> None:
     transaction.on_commit(delete)
 
 
-@transaction.atomic
 def avatar_set(*, user: User, upload: UploadedFile[bytes]) -> User:
     """Check the uploaded image and store it as a 256x256 WebP without metadata."""
+    # Decoded before the transaction: on SQLite a write transaction holds the database's one
+    # write lock, and no writer should wait for an image to decode.
     try:
-        image = image_open_checked(upload)
-        data = image_to_square_webp(image, size=AVATAR_SIZE)
+        with image_work():
+            image = image_open_checked(upload, draft=AVATAR_SIZE)
+            data = image_to_square_webp(image, size=AVATAR_SIZE)
     except ImageRejected as exc:
         raise _invalid("avatar", str(exc)) from None
+    return _avatar_store(user=user, data=data)
+
+
+@transaction.atomic
+def _avatar_store(*, user: User, data: bytes) -> User:
     old_name = user.avatar.name if user.avatar else ""
     # A new name each time, so browsers and proxies never serve the previous picture.
     user.avatar.save(f"{user.pk}-{secrets.token_hex(6)}.webp", ContentFile(data), save=False)

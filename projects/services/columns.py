@@ -65,6 +65,12 @@ def column_for_category(*, project: Project, category: str) -> Column:
     column = project.columns.filter(category=category).order_by("order", "id").first()
     if column is not None:
         return column
+    # Lock the project (as column_create does) and look again: parallel writers setting the
+    # same new status must find the column the first of them created.
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    column = project.columns.filter(category=category).order_by("order", "id").first()
+    if column is not None:
+        return column
     last = project.columns.order_by("-order").values_list("order", flat=True).first()
     name = Column.Category(category).label
     if project.columns.filter(name__iexact=name).exists():

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from accounts.images import image_reduced, image_work
 from accounts.services import system_settings
 from projects.permissions import MANAGE, has_role
 from punt import errors, json_input
@@ -75,11 +76,15 @@ def _safe_name(name: str) -> str:
 
 
 def _process_image(data: bytes) -> tuple[bytes, str, int, int, bytes]:
-    """Verify an image, strip its metadata and re-encode it; return (bytes, content type, w, h, thumbnail)."""
+    """Verify an image, strip its metadata and re-encode it; return (bytes, content type, w, h, thumbnail).
+
+    Holds the process's image slot (accounts.images.image_work) and keeps one full-size copy
+    of the pixels at a time: the re-encode and the thumbnail work on the decoded image in place.
+    """
     limit = settings.PUNT_MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = limit
     try:
-        with warnings.catch_warnings():
+        with image_work(), warnings.catch_warnings():
+            Image.MAX_IMAGE_PIXELS = limit
             # Pillow only warns between 1x and 2x the limit; treat that as the bomb it is.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
@@ -88,45 +93,54 @@ def _process_image(data: bytes) -> tuple[bytes, str, int, int, bytes]:
                 if width * height > limit:
                     raise _invalid("file", f"The image is too large ({width}x{height} pixels).")
                 probe.verify()
-            with Image.open(io.BytesIO(data)) as image:
+            if fmt not in IMAGE_FORMATS:
+                raise _invalid("file", "Only PNG, JPEG, GIF and WebP images are accepted.")
+            image: Image.Image = Image.open(io.BytesIO(data))
+            try:
                 image.load()
-                oriented = ImageOps.exif_transpose(image) or image
-                if fmt not in IMAGE_FORMATS:
-                    raise _invalid("file", "Only PNG, JPEG, GIF and WebP images are accepted.")
-                clean = _strip(oriented, fmt)
+                ImageOps.exif_transpose(image, in_place=True)
+                if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+                    image = _converted(image, "RGB")
+                _strip(image)
                 out = io.BytesIO()
                 save_kwargs: dict[str, Any] = {"format": fmt}
                 if fmt == "JPEG":
                     save_kwargs.update(quality=90, optimize=True)
-                clean.save(out, **save_kwargs)
-                thumb = clean.copy()
-                if thumb.mode not in ("RGB", "RGBA"):
-                    thumb = thumb.convert("RGBA")
-                thumb.thumbnail(THUMBNAIL_SIZE)
-                thumb_out = io.BytesIO()
-                thumb.save(thumb_out, format="WEBP", quality=80)
-                return out.getvalue(), IMAGE_FORMATS[fmt], clean.width, clean.height, thumb_out.getvalue()
+                image.save(out, **save_kwargs)
+                thumbnail = _thumbnail(image)
+                width, height = image.size
+            finally:
+                image.close()
+            return out.getvalue(), IMAGE_FORMATS[fmt], width, height, thumbnail
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _invalid("file", "The image has too many pixels.") from None
+        raise _invalid("file", f"The image has too many pixels (at most {limit}).") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise _invalid("file", "The file is not a valid image.") from None
 
 
-def _strip(image: Image.Image, fmt: str) -> Image.Image:
-    """A copy with pixels only: EXIF, GPS, comments and other metadata do not survive."""
-    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    if image.mode == "P":
-        clean = Image.new("P", image.size)
-        palette = image.getpalette()
-        if palette:
-            clean.putpalette(palette)
-        if "transparency" in image.info:
-            clean.info["transparency"] = image.info["transparency"]
-    else:
-        clean = Image.new(image.mode, image.size)
-    clean.paste(image)
-    return clean
+def _thumbnail(image: Image.Image) -> bytes:
+    """A WebP thumbnail of `image`, which stays as it is (see accounts.images.image_reduced)."""
+    scale = max(image.width / THUMBNAIL_SIZE[0], image.height / THUMBNAIL_SIZE[1])
+    mode = "RGBA" if image.has_transparency_data else "RGB"
+    # Down to at least twice the thumbnail's size by whole factors, as thumbnail()'s reducing_gap.
+    reduced = image_reduced(image, box=(0, 0, *image.size), factor=int(scale / 2), mode=mode)
+    reduced.thumbnail(THUMBNAIL_SIZE)
+    out = io.BytesIO()
+    reduced.save(out, format="WEBP", quality=80)
+    return out.getvalue()
+
+
+def _converted(image: Image.Image, mode: str) -> Image.Image:
+    converted = image.convert(mode)
+    image.close()  # frees the source's pixels now, not when the request ends
+    return converted
+
+
+def _strip(image: Image.Image) -> None:
+    """Drop what the encoders would copy from the source besides pixels (ICC profile, comments,
+    APNG and GIF extras); EXIF, GPS and XMP are only written when passed to save(). The palette
+    and transparency are pixels."""
+    image.info = {key: value for key, value in image.info.items() if key == "transparency"}
 
 
 def _check_content(content_type: str, data: bytes) -> None:
@@ -149,9 +163,12 @@ def _check_content(content_type: str, data: bytes) -> None:
                 raise _invalid("file", "The file is not valid JSON.") from None
 
 
-@transaction.atomic
 def attachment_add(*, ticket: Ticket, by: Any, upload: UploadedFile[bytes], tab_id: str | None = None) -> Attachment:
-    """Store an upload after checking size and type; images are re-encoded without metadata."""
+    """Store an upload after checking size and type; images are re-encoded without metadata.
+
+    The checks and the image work run before the transaction: on SQLite a write transaction
+    holds the database's one write lock, and no writer should wait for an image to decode.
+    """
     site = system_settings()
     limit = site.max_upload_bytes
     if upload.size is not None and upload.size > limit:
@@ -172,6 +189,31 @@ def attachment_add(*, ticket: Ticket, by: Any, upload: UploadedFile[bytes], tab_
         data, content_type, width, height, thumbnail = _process_image(data)
     else:
         _check_content(content_type, data)
+    return _attachment_store(
+        ticket=ticket,
+        by=by,
+        filename=filename,
+        content_type=content_type,
+        data=data,
+        size=(width, height),
+        thumbnail=thumbnail,
+        tab_id=tab_id,
+    )
+
+
+@transaction.atomic
+def _attachment_store(
+    *,
+    ticket: Ticket,
+    by: Any,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    size: tuple[int | None, int | None],
+    thumbnail: bytes | None,
+    tab_id: str | None,
+) -> Attachment:
+    width, height = size
     attachment = Attachment(
         ticket=ticket,
         filename=filename,

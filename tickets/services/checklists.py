@@ -20,6 +20,14 @@ def _checklist_changed(ticket: Ticket, by: Any, text: str, data: dict[str, Any],
     _publish_card("board.card_updated", ticket, by=by, tab_id=tab_id)
 
 
+def _lock_checklist(ticket: Ticket) -> None:
+    """Row-lock the ticket before touching its checklist: positions are read and written under
+    it, so two writers never hand out the same one. Every checklist writer takes it first (then
+    item rows, then the ticket's updated_at), so two of them cannot deadlock. SQLite serialises
+    writers anyway."""
+    Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk", flat=True).first()
+
+
 def _clean_item_text(text: Any) -> str:
     cleaned = " ".join(str(text or "").split())
     if not cleaned:
@@ -34,6 +42,7 @@ def checklist_item_add(
     *, ticket: Ticket, by: Any, text: str, done: bool = False, tab_id: str | None = None
 ) -> ChecklistItem:
     text = _clean_item_text(text)
+    _lock_checklist(ticket)
     last = ticket.checklist.aggregate(last=Max("order"))["last"]
     item = ChecklistItem.objects.create(
         ticket=ticket,
@@ -52,6 +61,7 @@ def checklist_item_update(
     *, item: ChecklistItem, by: Any, text: Any = UNSET, done: Any = UNSET, tab_id: str | None = None
 ) -> ChecklistItem:
     """Edit the text and/or tick the item (done_at/by follow `done`)."""
+    _lock_checklist(item.ticket)
     fields: list[str] = []
     verbs: list[str] = []
     if text is not UNSET:
@@ -77,6 +87,7 @@ def checklist_item_update(
 def checklist_item_delete(*, item: ChecklistItem, by: Any, tab_id: str | None = None) -> None:
     data = {"item": {"id": item.pk, "text": item.text}}
     ticket = item.ticket
+    _lock_checklist(ticket)
     item.delete()
     _checklist_changed(ticket, by, "checklist_remove", data, tab_id)
 
@@ -88,7 +99,8 @@ def checklist_reorder(
     """Put the listed items first, in that order; items not listed keep their order after them."""
     if len(set(order)) != len(order):
         raise _invalid("order", "An item is listed twice.")
-    items = list(ticket.checklist.select_for_update().order_by("order", "id"))
+    _lock_checklist(ticket)
+    items = list(ticket.checklist.order_by("order", "id"))
     by_id = {item.pk: item for item in items}
     unknown = [str(pk) for pk in order if pk not in by_id]
     if unknown:
