@@ -21,7 +21,11 @@ from punt.asgi_handler import PooledThreadASGIHandler  # noqa: E402
 from punt.routing import websocket_urlpatterns  # noqa: E402
 
 django_asgi_app = (
-    PooledThreadASGIHandler(settings.PUNT_SYNC_THREADS, spill_after=settings.PUNT_SYNC_SPILL_MS / 1000)
+    PooledThreadASGIHandler(
+        settings.PUNT_SYNC_THREADS,
+        spill_after=settings.PUNT_SYNC_SPILL_MS / 1000,
+        stuck_after=settings.PUNT_SYNC_STUCK_MS / 1000,
+    )
     if settings.PUNT_SYNC_THREADS
     else ASGIHandler()
 )
