@@ -122,9 +122,9 @@ PUNT_SYNC_STUCK_MS = envint("PUNT_SYNC_STUCK_MS", 1000, minimum=0)
 if not SQLITE:
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c statement_timeout={PUNT_STATEMENT_TIMEOUT_MS}".strip()
-    # A connection kept past its request (DATABASE_CONN_MAX_AGE) may have died with a server
-    # restart: check it before reusing it, rather than failing the next request with a 500.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection kept past its request (DATABASE_CONN_MAX_AGE) may have died with a PostgreSQL
+# restart: Django checks it once before a request reuses it, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if SQLITE:
     # WAL lets readers run while a writer holds the lock; the timeout makes concurrent
     # writers queue instead of failing with "database is locked".
