@@ -35,7 +35,7 @@ import asyncio
 import contextvars
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -82,7 +82,7 @@ class ThreadPool:
             for index, since in enumerate(self.running_since):
                 if since is None or now - since < self.spill_after:
                     return index
-        candidates = range(len(self.executors))
+        candidates: Sequence[int] = range(len(self.executors))
         if self.stuck_after:
             # A thread with few requests in flight may have them because its view is stuck.
             moving = [index for index in candidates if not self._runs_longer_than(index, self.stuck_after, now)]

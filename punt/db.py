@@ -214,12 +214,13 @@ def stop_running_statement(wrapper: BaseDatabaseWrapper) -> None:
     raw = wrapper.connection
     if raw is None:
         return
+    backend: Any = wrapper  # a concrete backend's wrapper: it names its driver module
     try:
         if wrapper.vendor == "sqlite":
             raw.interrupt()
         elif wrapper.vendor == "postgresql":
             raw.cancel_safe(timeout=2.0)
-    except wrapper.Database.Error:
+    except backend.Database.Error:
         # The connection closed meanwhile, or the server did not take the cancel request:
         # the statement still ends at its timeout.
         logger.warning("Could not stop a running statement", exc_info=True)

@@ -174,7 +174,7 @@ class CardFilter(django_filters.FilterSet):
         if self.project is not None:
             links = links.filter(label__project_id=self.project.pk)
         having_all = (
-            links.values("ticket_id").annotate(found=Count("label_id")).filter(found=len(wanted)).values("ticket_id")
+            links.values("ticket_id").annotate(found=Count("label_id")).filter(Q(found=len(wanted))).values("ticket_id")
         )
         return queryset.filter(pk__in=having_all)
 
