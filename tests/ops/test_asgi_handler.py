@@ -71,7 +71,9 @@ def endless(request):
 def select_one(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-        return HttpResponse(f"{cursor.fetchone()[0]} {threading.current_thread().name}")
+        answer = f"{cursor.fetchone()[0]} {threading.current_thread().name}"
+    connection.close()  # the pool's thread outlives the test: its connection must not hold the test database
+    return HttpResponse(answer)
 
 
 urlpatterns = [
