@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any, TypeVar
@@ -183,11 +183,11 @@ class _SQLiteDeadline:
     def __init__(self) -> None:
         self.at = 0.0
 
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        # An execute wrapper (Django calls it around every statement of its connection).
+    def started(self, sql: str) -> None:
+        # sqlite3's trace callback, called as each statement starts: ~0.5 us, where an execute
+        # wrapper of Django's cost ~4 us a statement.
         timeout = statement_timeout_ms()
         self.at = time.monotonic() + timeout / 1000 if timeout else 0.0
-        return execute(sql, params, many, context)
 
     def passed(self) -> bool:
         return bool(self.at) and time.monotonic() > self.at
@@ -197,10 +197,8 @@ def install_statement_timeout(wrapper: BaseDatabaseWrapper) -> None:
     """For a connection just opened (connection_created): SQLite's stand-in for statement_timeout."""
     if wrapper.vendor != "sqlite":
         return  # PostgreSQL: the `options` of the connection settings carry statement_timeout
-    deadline = next((item for item in wrapper.execute_wrappers if isinstance(item, _SQLiteDeadline)), None)
-    if deadline is None:
-        deadline = _SQLiteDeadline()
-        wrapper.execute_wrappers.insert(0, deadline)
+    deadline = _SQLiteDeadline()
+    wrapper.connection.set_trace_callback(deadline.started)
     wrapper.connection.set_progress_handler(deadline.passed, SQLITE_PROGRESS_STEPS)
 
 

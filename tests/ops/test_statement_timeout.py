@@ -80,9 +80,6 @@ def short_timeout(settings):
 def test_every_connection_has_the_default_timeout():
     if connection.vendor == "postgresql":
         assert run("SHOW statement_timeout") == [("5s",)]
-    else:
-        # The progress handler's deadline: one per connection, set before each statement.
-        assert sum(isinstance(w, db._SQLiteDeadline) for w in connection.execute_wrappers) == 1
     assert db.statement_timeout_ms() == 5000
 
 
