@@ -17,14 +17,22 @@ from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
+from punt import http_limits  # noqa: E402
 from punt.asgi_handler import PooledThreadASGIHandler  # noqa: E402
 from punt.routing import websocket_urlpatterns  # noqa: E402
 
 django_asgi_app = (
-    PooledThreadASGIHandler(settings.PUNT_SYNC_THREADS, spill_after=settings.PUNT_SYNC_SPILL_MS / 1000)
+    PooledThreadASGIHandler(
+        settings.PUNT_SYNC_THREADS,
+        spill_after=settings.PUNT_SYNC_SPILL_MS / 1000,
+        stuck_after=settings.PUNT_SYNC_STUCK_MS / 1000,
+    )
     if settings.PUNT_SYNC_THREADS
     else ASGIHandler()
 )
+
+# daphne would drop a request whose URL or a header is over 16 KB without an answer.
+http_limits.install()
 
 application = ProtocolTypeRouter(
     {

@@ -117,6 +117,20 @@ if envstr("PUNT_TEST_DB_NAME"):
 # has run for PUNT_SYNC_SPILL_MS. PostgreSQL requests wait on the network: they spread at once.
 PUNT_SYNC_THREADS = envint("PUNT_SYNC_THREADS", 2 if SQLITE else 4, minimum=0)
 PUNT_SYNC_SPILL_MS = envint("PUNT_SYNC_SPILL_MS", 200 if SQLITE else 0, minimum=0)
+# A statement running longer is stopped and its request answers 503 (PostgreSQL's
+# statement_timeout; on SQLite a progress handler interrupts it): one slow query cannot hold a
+# thread. Backups, restores, exports and migrations get the long one (punt.db.long_statements).
+# 0 = no limit.
+PUNT_STATEMENT_TIMEOUT_MS = envint("PUNT_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
+PUNT_LONG_STATEMENT_TIMEOUT_MS = envint("PUNT_LONG_STATEMENT_TIMEOUT_MS", 30 * 60 * 1000, minimum=0)
+# A view running longer than this is stuck: its thread gets no new request while another can take it.
+PUNT_SYNC_STUCK_MS = envint("PUNT_SYNC_STUCK_MS", 1000, minimum=0)
+if not SQLITE:
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c statement_timeout={PUNT_STATEMENT_TIMEOUT_MS}".strip()
+# A connection kept past its request (DATABASE_CONN_MAX_AGE) may have died with a PostgreSQL
+# restart: Django checks it once before a request reuses it, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if SQLITE:
     # WAL lets readers run while a writer holds the lock; the timeout makes concurrent
     # writers queue instead of failing with "database is locked".

@@ -26,6 +26,7 @@ from rest_framework.viewsets import ViewSet
 from accounts.serializers import UserBriefSerializer
 from projects.permissions import WRITE
 from projects.selectors import project_for
+from punt import db
 from punt.api.fields import id_field
 from punt.api.request import tab_id
 from punt.api.schema import documented
@@ -275,6 +276,14 @@ class CsvCapableView(APIView):
 
     def wants_csv(self) -> bool:
         return isinstance(getattr(self.request, "accepted_renderer", None), CSVRenderer)
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # A CSV download is an export: its statements get the long timeout (before content
+        # negotiation has run, the wish is read from the request as it will be).
+        if request.GET.get("format") != "csv" and "text/csv" not in request.headers.get("Accept", ""):
+            return super().dispatch(request, *args, **kwargs)
+        with db.long_statements():
+            return super().dispatch(request, *args, **kwargs)
 
     def csv_response(self, text: str, filename: str) -> Response:
         return Response(text, headers={"Content-Disposition": f'attachment; filename="{filename}"'})

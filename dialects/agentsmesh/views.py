@@ -32,7 +32,7 @@ from punt.api.request import request_user, tab_id, validated
 from punt.errors import NotFound
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
-from tickets.filters import CardFilter
+from tickets.filters import MAX_LABEL_VALUES, CardFilter
 from tickets.models import Ticket
 
 TAG = "agentsmesh"
@@ -158,7 +158,11 @@ class TicketListView(AgentsMeshView):
             OpenApiParameter("status", OpenApiTypes.STR, description=f"One of {', '.join(s.STATUSES)}."),
             OpenApiParameter("type", OpenApiTypes.STR, description=f"One of {', '.join(Ticket.Type.values)}."),
             OpenApiParameter("assignee_id", OpenApiTypes.INT, description="Filter by assignee user id."),
-            OpenApiParameter("labels", OpenApiTypes.STR, description="Label names, comma-separated (any of them)."),
+            OpenApiParameter(
+                "labels",
+                OpenApiTypes.STR,
+                description=f"Label names, comma-separated (any of them; at most {MAX_LABEL_VALUES}).",
+            ),
             OpenApiParameter("limit", OpenApiTypes.INT, description=f"Default {DEFAULT_LIMIT}, at most {MAX_LIMIT}."),
             OpenApiParameter("offset", OpenApiTypes.INT, description="Default 0."),
         ],
@@ -178,10 +182,13 @@ class TicketListView(AgentsMeshView):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         queryset = filterset.qs
-        labels = [name.strip() for name in request.query_params.get("labels", "").split(",") if name.strip()]
+        raw_labels = request.query_params.get("labels", "").split(",")
+        labels = {name.strip().lower(): name.strip() for name in raw_labels if name.strip()}
+        if len(labels) > MAX_LABEL_VALUES:
+            raise errors.invalid("labels", f"At most {MAX_LABEL_VALUES} labels at once; {len(labels)} were given.")
         if labels:
             condition = Q(pk__in=[])
-            for name in labels:
+            for name in labels.values():
                 condition |= Q(labels__name__iexact=name)
             queryset = queryset.filter(pk__in=Ticket.objects.filter(condition).values("pk"))
         queryset = queryset.order_by("-created_at", "-id")

@@ -9,13 +9,13 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from punt import errors
+from punt import db, errors
 
 logger = logging.getLogger("punt.api")
 
@@ -70,6 +70,11 @@ def _client_error(exc: Exception) -> tuple[str, int] | None:
     return None
 
 
+def statement_timed_out() -> errors.Unavailable:
+    """What a request whose statement ran past its timeout (punt.db) answers: 503, try again."""
+    return errors.Unavailable("The database took too long to answer this request. Try again, or ask for less.")
+
+
 def _punt_error_response(exc: errors.PuntError, context: dict[str, Any]) -> Response:
     status_code, headers = exc.status, exc.headers()
     if isinstance(exc, errors.Unauthenticated):
@@ -85,6 +90,8 @@ def _punt_error_response(exc: errors.PuntError, context: dict[str, Any]) -> Resp
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if db.is_statement_timeout(exc):
+        exc = statement_timed_out()
     if isinstance(exc, errors.PuntError):
         set_rollback()
         return _punt_error_response(exc, context)
@@ -128,7 +135,10 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 
 
 class ApiErrorMiddleware:
-    """JSON instead of HTML for errors raised outside DRF views under /api/ (404s, 500s)."""
+    """JSON instead of HTML for errors raised outside DRF views under /api/ (404s, 500s).
+
+    A statement stopped by its timeout is a 503 everywhere (plain text on pages).
+    """
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
@@ -136,7 +146,11 @@ class ApiErrorMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         return self.get_response(request)
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if db.is_statement_timeout(exception):
+            exception = statement_timed_out()
+            if not is_api_path(request.path):
+                return HttpResponse(exception.message, status=exception.status, content_type="text/plain")
         if not is_api_path(request.path):
             return None
         if isinstance(exception, errors.PuntError):

@@ -280,7 +280,7 @@ def backup_write(target: IO[bytes]) -> BackupSummary:
     created_at = timezone.now().isoformat()
     with TemporaryDirectory(prefix="punt-backup-") as tmp:
         data_path = Path(tmp) / DATA_NAME
-        with _snapshot():
+        with db.long_statements(), _snapshot():
             counts = _dump_data(model_list, data_path)
             file_names = _referenced_files(model_list)
         members: dict[str, dict[str, Any]] = {}
@@ -510,7 +510,7 @@ def restore_archive(source: IO[bytes]) -> RestoreResult:
         objects = _parse_data(archive, {model._meta.label_lower for model in model_list})
         counts: Counter[str] = Counter()
         try:
-            with transaction.atomic():
+            with db.long_statements(), transaction.atomic():
                 _delete_existing(model_list)
                 with connection.constraint_checks_disabled():
                     for obj in objects:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
+from django.db import connection, connections
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test import override_settings
 from django.urls import path
 
+from punt import db
 from punt.asgi import application
 from punt.asgi_handler import PooledThreadASGIHandler, ThreadPool
 from tests.asgi import http_get_scope
+from tests.ops.test_statement_timeout import endless_sql
 
 # Each request's close_old_connections() looks at the thread's connection.
 pytestmark = pytest.mark.django_db
@@ -44,7 +48,41 @@ async def stream(request):
     return StreamingHttpResponse(frames(), content_type="text/event-stream")
 
 
-urlpatterns = [path("thread", thread_name), path("slow", slow), path("stream", stream)]
+endless_started = threading.Event()
+endless_outcome: dict[str, object] = {}
+endless_ended = threading.Event()
+
+
+def endless(request):
+    """A statement that runs for minutes unless it is stopped; says how it ended."""
+    endless_outcome["connection"] = connections["default"]  # this thread's, for the cleanup
+    endless_started.set()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(endless_sql())
+    except Exception as exc:
+        endless_outcome["stopped"] = db.is_statement_timeout(exc)
+        raise
+    finally:
+        endless_ended.set()
+    return HttpResponse("finished")
+
+
+def select_one(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        answer = f"{cursor.fetchone()[0]} {threading.current_thread().name}"
+    connection.close()  # the pool's thread outlives the test: its connection must not hold the test database
+    return HttpResponse(answer)
+
+
+urlpatterns = [
+    path("thread", thread_name),
+    path("slow", slow),
+    path("stream", stream),
+    path("endless", endless),
+    path("select", select_one),
+]
 
 
 # Handlers of their own: two threads spreading requests (PostgreSQL's way), and two threads
@@ -97,6 +135,51 @@ def test_the_pool_hands_a_request_to_the_thread_with_fewest_in_flight():
     pool.release(0)
     pool.release(0)  # nothing in flight anywhere but 1 and 2
     assert pool.acquire() == 0
+
+
+def test_a_spreading_pool_passes_over_a_thread_whose_view_is_stuck():
+    clock = [100.0]
+    pool = ThreadPool(3, stuck_after=1.0, clock=lambda: clock[0])
+    assert [pool.acquire() for _ in range(5)] == [0, 1, 2, 0, 1]  # in flight: 2, 2, 1
+    pool.running(2, clock[0])
+    clock[0] += 0.5
+    assert pool.acquire() == 2  # thread 2 is slow, not stuck: it has the fewest in flight
+    pool.release(2)
+    clock[0] += 1.0
+    # Now it is stuck: its one request in flight is no reason to queue behind it.
+    assert [pool.acquire(), pool.acquire()] == [0, 1]
+    pool.running(0, clock[0] - 5)
+    pool.running(1, clock[0] - 5)
+    # Every thread stuck: the fewest in flight, as before.
+    assert pool.acquire() == 2
+    pool.running(2, None)
+    assert pool.acquire() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(ROOT_URLCONF=__name__, PUNT_STATEMENT_TIMEOUT_MS=60_000)
+async def test_a_client_that_disconnects_stops_its_views_statement():
+    # PostgreSQL's own timeout (5 s, set at connect) or SQLite's (60 s here) would end it later.
+    endless_started.clear()
+    endless_ended.clear()
+    endless_outcome.clear()
+    request = http_get("/endless")
+    await request.send_input({"type": "http.request", "body": b"", "more_body": False})
+    assert await asyncio.to_thread(endless_started.wait, 5)
+    await asyncio.sleep(0.3)  # the statement is running
+    left = time.monotonic()
+    await request.send_input({"type": "http.disconnect"})
+    try:
+        assert await asyncio.to_thread(endless_ended.wait, 3)
+    finally:
+        if not endless_ended.is_set():  # not stopped: stop it here, or the thread runs on for good
+            db.stop_running_statement(endless_outcome["connection"])
+    assert time.monotonic() - left < 3
+    assert endless_outcome["stopped"] is True
+    await request.wait(3)
+    # The thread and its connection serve the next request.
+    assert await response_of(http_get("/select")) == (200, "1 punt-sync-0_0")
+    assert two_threads.pool.in_flight == [0, 0]
 
 
 @override_settings(ROOT_URLCONF=__name__)
