@@ -94,7 +94,7 @@ def test_chat_load_older_edit_and_delete_on_a_phone(browser, app: LiveApp):
     context, page = sign_in(browser, app, "carol", viewport=PHONE)
     try:
         page.goto(f"{BASE}/chat")
-        page.wait_for_function("document.body.dataset.live === '1'")
+        page.locator("body[data-live='1']").wait_for(state="attached")
         log = page.locator("#chat-log")
 
         def line(n: int):
