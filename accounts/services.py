@@ -31,7 +31,17 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.images import ImageRejected, image_open_checked, image_to_square_webp
-from accounts.models import API_KEY_PREFIX, ApiKey, PasswordResetToken, SystemSettings, User, hash_api_key
+from accounts.models import (
+    API_KEY_PREFIX,
+    CONTENT_TYPE_PATTERN,
+    UPLOAD_BYTES_MAX,
+    UPLOAD_BYTES_MIN,
+    ApiKey,
+    PasswordResetToken,
+    SystemSettings,
+    User,
+    hash_api_key,
+)
 from accounts.serializers import user_brief
 from punt.errors import Unauthenticated
 from punt.errors import invalid as _invalid
@@ -500,10 +510,8 @@ SYSTEM_SETTINGS_CACHE_KEY = "punt:system-settings:v1"
 # system_settings_update() (a restore, a shell session).
 SYSTEM_SETTINGS_CACHE_SECONDS = 300
 SITE_NAME_MAX = 100
-UPLOAD_BYTES_MIN = 1024
-UPLOAD_BYTES_MAX = 1024**3
 UPLOAD_TYPES_MAX = 100
-CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$")
+CONTENT_TYPE_RE = re.compile(CONTENT_TYPE_PATTERN)
 _NO_ROW = "none"
 
 
