@@ -128,6 +128,10 @@ class ProjectCreateInputSerializer(serializers.Serializer):
     )
 
 
+class ProjectListQuerySerializer(serializers.Serializer):
+    archived = serializers.BooleanField(required=False, default=False)
+
+
 class ProjectUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     key = serializers.CharField(max_length=10, required=False, help_text="Immutable: must match if sent.")

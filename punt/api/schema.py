@@ -45,6 +45,10 @@ HTTP_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@:\[\]\s]"
 NOT_BLANK_PATTERN = r"\S"
 
 
+_BOOLEAN_VALUES = serializers.BooleanField.TRUE_VALUES | serializers.BooleanField.FALSE_VALUES
+BOOLEAN_QUERY_VALUES = sorted(value for value in _BOOLEAN_VALUES if isinstance(value, str))
+
+
 def integer_parameter(minimum: int, maximum: int | None = None) -> dict[str, Any]:
     """The schema of an integer query parameter the view refuses outside [minimum, maximum]."""
     schema: dict[str, Any] = {"type": "integer", "minimum": minimum}
@@ -116,6 +120,9 @@ class PuntAutoSchema(AutoSchema):
                     schema["pattern"] = f"^$|{NOT_BLANK_PATTERN}"
                 if schema.get("minLength") == 1:
                     del schema["minLength"]
+            if parameter.get("in") == "query" and schema == {"type": "boolean"}:
+                # What DRF's BooleanField reads in a query string: "true", "1", "yes", "off"...
+                parameter["schema"] = {"type": "string", "enum": BOOLEAN_QUERY_VALUES}
             if parameter.get("in") == "query" and schema.get("type") == "integer":
                 for bound, value in PAGING_BOUNDS.get(parameter["name"], {}).items():
                     schema.setdefault(bound, value)

@@ -42,6 +42,9 @@ REFUSED_BY_BUSINESS_RULE = {
         "api_v1_auth_register_create",
         "api_v1_users_create",
         "api_v1_users_me_password_create",  # also: the current password must be right
+        "api_admin_users_partial_update",
+        "api_v1_users_update",
+        "api_v1_users_partial_update",
         "api_v1_auth_reset_password_create",  # also: the token must be one that was sent
     ],
     "a user name or id that must name an existing active user": [
@@ -66,6 +69,10 @@ REFUSED_BY_BUSINESS_RULE = {
     ],
     "columns, labels, sprints, parents, messages and items named in the body must exist in the project": [
         "api_projects_sprints_complete_create",
+        "api_v1_projects_sprints_complete_create",
+        "api_v1_projects_cards_update",
+        "api_v1_projects_cards_partial_update",
+        "api_v3_projects_tickets_partial_update",
         "api_projects_tickets_create",
         "api_projects_tickets_partial_update",
         "api_v1_ext_orgs_tickets_create",
@@ -84,6 +91,8 @@ REFUSED_BY_BUSINESS_RULE = {
     "a column that holds tickets says where they go": ["api_v1_projects_columns_destroy"],
     "a sprint ends on or after its start": ["api_projects_sprints_create", "api_projects_sprints_partial_update"],
     "at most one of before and after": ["project_chat_messages_list"],
+    "at most one of before_id, after_id and index": ["api_v1_projects_cards_move_partial_update"],
+    "a week or a date, not both": ["api_v1_reports_timesheet_retrieve"],
     "a date range ends on or after its start": ["api_v1_reports_time_retrieve", "time_entries_list"],
     "an API key expires in the future": ["api_v1_users_me_api_keys_create"],
     "webhooks call public addresses only (PUNT_WEBHOOKS_ALLOW_PRIVATE)": ["api_v1_projects_hooks_create"],
