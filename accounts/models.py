@@ -193,6 +193,14 @@ def default_webhooks_allow_private() -> bool:
     return bool(settings.PUNT_WEBHOOKS_ALLOW_PRIVATE)
 
 
+# Limits of the upload settings (accounts.services checks them; the API schema states them).
+UPLOAD_BYTES_MIN = 1024
+UPLOAD_BYTES_MAX = 1024**3
+# A content type such as "application/pdf" or "image/*", lower case (input is lowered first).
+CONTENT_TYPE_PATTERN = r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$"
+CONTENT_TYPE_INPUT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/(?:\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126})$"
+
+
 class SystemSettings(models.Model):
     """Site-wide settings that admins change at run time: a single row, pk 1.
 

@@ -4,7 +4,15 @@ from typing import Any, overload
 
 from rest_framework import serializers
 
-from accounts.models import ApiKey, SystemSettings, User
+from accounts.models import (
+    CONTENT_TYPE_INPUT_PATTERN,
+    UPLOAD_BYTES_MAX,
+    UPLOAD_BYTES_MIN,
+    ApiKey,
+    SystemSettings,
+    User,
+)
+from punt.api.schema import documented
 
 
 def avatar_url(user: User) -> str | None:
@@ -263,9 +271,14 @@ class SystemSettingsInputSerializer(serializers.Serializer):
 
     site_name = serializers.CharField(max_length=100, required=False)
     registration_open = serializers.BooleanField(required=False)
-    max_upload_bytes = serializers.IntegerField(required=False, help_text="1 KiB to 1 GiB.")
+    max_upload_bytes = documented(
+        serializers.IntegerField(required=False, help_text="1 KiB to 1 GiB."),
+        type="integer",
+        minimum=UPLOAD_BYTES_MIN,
+        maximum=UPLOAD_BYTES_MAX,
+    )
     allowed_upload_types = serializers.ListField(
-        child=serializers.CharField(max_length=255),
+        child=documented(serializers.CharField(max_length=255), pattern=CONTENT_TYPE_INPUT_PATTERN),
         required=False,
         help_text='Content types such as "application/pdf" or "image/*"; empty accepts any type.',
     )

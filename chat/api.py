@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from chat import selectors, services
 from chat.serializers import (
+    HISTORY_MAX_LIMIT,
     ConversationInputSerializer,
     ConversationSerializer,
     HistoryQuerySerializer,
@@ -38,15 +39,21 @@ from projects.permissions import READ, WRITE
 from projects.selectors import project_for
 from punt.api.ratelimit import check_rate
 from punt.api.request import request_user, tab_id, validated
+from punt.api.schema import integer_parameter
+from punt.ranges import ID_MAX
 
 # Per user, across project chat, conversations, topics and replies: stops a runaway
 # script from flooding a channel without getting in the way of a fast typist.
 DEFAULT_SEND_RATE = "30/m"
 
 HISTORY_PARAMETERS = [
-    OpenApiParameter("before", int, description="Only messages older than this message id."),
-    OpenApiParameter("after", int, description="Only messages newer than this message id (the oldest of them first)."),
-    OpenApiParameter("limit", int, description="Page size, 1-100 (default 50)."),
+    OpenApiParameter("before", integer_parameter(1, ID_MAX), description="Only messages older than this message id."),
+    OpenApiParameter(
+        "after",
+        integer_parameter(0, ID_MAX),
+        description="Only messages newer than this message id (the oldest of them first).",
+    ),
+    OpenApiParameter("limit", integer_parameter(1, HISTORY_MAX_LIMIT), description="Page size, 1-100 (default 50)."),
 ]
 
 

@@ -37,14 +37,16 @@ def iso_millis(value: datetime | date | None) -> str | None:
     if value is None:
         return None
     value = _as_utc(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # Four-digit years always: strftime's %Y writes the year 673 as "673" on Linux.
+    return f"{value.year:04d}" + value.strftime("-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def iso_seconds(value: datetime | date | None) -> str | None:
     """AgentsMesh's and the GitHub-style timestamps: `2025-01-10T08:00:00Z` (seeds 002, 003)."""
     if value is None:
         return None
-    return _as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = _as_utc(value)
+    return f"{value.year:04d}" + value.strftime("-%m-%dT%H:%M:%SZ")
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)

@@ -9,12 +9,15 @@ from rest_framework.views import APIView
 
 from notifications import selectors, services
 from notifications.serializers import (
+    PAGE_MAX_LIMIT,
     NotificationPageSerializer,
     NotificationQuerySerializer,
     NotificationSerializer,
     ReadAllSerializer,
 )
 from punt.api.request import request_user, validated
+from punt.api.schema import integer_parameter
+from punt.ranges import ID_MAX
 
 
 class NotificationView(APIView):
@@ -27,8 +30,12 @@ class NotificationsView(NotificationView):
         operation_id="notifications_list",
         parameters=[
             OpenApiParameter("unread", bool, description="Only unread notifications."),
-            OpenApiParameter("before", int, description="Only notifications older than this id."),
-            OpenApiParameter("limit", int, description="Page size, 1-100 (default 50)."),
+            OpenApiParameter(
+                "before", integer_parameter(1, ID_MAX), description="Only notifications older than this id."
+            ),
+            OpenApiParameter(
+                "limit", integer_parameter(1, PAGE_MAX_LIMIT), description="Page size, 1-100 (default 50)."
+            ),
         ],
         responses=NotificationPageSerializer,
         summary="The caller's notifications, newest first",

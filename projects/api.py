@@ -161,7 +161,7 @@ class ProjectListView(ProjectsApiView):
         summary="Projects the caller can see",
     )
     def get(self, request: Request) -> Response:
-        archived = request.query_params.get("archived", "").lower() in ("1", "true", "yes")
+        archived = validated(s.ProjectListQuerySerializer, request.query_params)["archived"]
         projects = selectors.projects_for_user(user=request.user, archived=archived)
         return Response(s.ProjectSerializer(projects, many=True, context={"request": request}).data)
 

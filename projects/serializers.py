@@ -128,11 +128,17 @@ class ProjectCreateInputSerializer(serializers.Serializer):
     )
 
 
+class ProjectListQuerySerializer(serializers.Serializer):
+    archived = serializers.BooleanField(required=False, default=False)
+
+
 class ProjectUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     key = serializers.CharField(max_length=10, required=False, help_text="Immutable: must match if sent.")
     description = serializers.CharField(required=False, allow_blank=True)
-    color = serializers.CharField(max_length=7, required=False, help_text="Hex colour #RRGGBB.")
+    color = documented(
+        serializers.CharField(max_length=7, required=False, help_text="Hex colour #RRGGBB."), pattern=HEX_COLOR_PATTERN
+    )
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -224,7 +230,9 @@ class LabelInputSerializer(serializers.Serializer):
 
 class LabelUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50, required=False)
-    color = serializers.CharField(max_length=7, required=False, help_text="Hex colour #RRGGBB.")
+    color = documented(
+        serializers.CharField(max_length=7, required=False, help_text="Hex colour #RRGGBB."), pattern=HEX_COLOR_PATTERN
+    )
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 

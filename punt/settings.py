@@ -311,6 +311,7 @@ SPECTACULAR_SETTINGS = {
         "TicketPriorityValuesEnum": "tickets.models.TICKET_PRIORITIES",
         "PuntTicketTypeEnum": "dialects.punt.serializers.TYPE_INPUT",
         "PuntTicketPriorityEnum": "dialects.punt.serializers.PRIORITY_INPUT",
+        "PuntMemberRoleEnum": "dialects.punt.serializers.MEMBER_ROLES",
     },
 }
 

@@ -36,7 +36,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.images import ImageRejected, image_open_checked, image_to_square_webp, image_work
 from accounts.models import (
     API_KEY_PREFIX,
+    CONTENT_TYPE_PATTERN,
     TOKEN_VERSION_CLAIM,
+    UPLOAD_BYTES_MAX,
+    UPLOAD_BYTES_MIN,
     ApiKey,
     PasswordResetToken,
     SystemSettings,
@@ -553,10 +556,8 @@ SYSTEM_SETTINGS_CACHE_KEY = "punt:system-settings:v1"
 # system_settings_update() (a restore, a shell session).
 SYSTEM_SETTINGS_CACHE_SECONDS = 300
 SITE_NAME_MAX = 100
-UPLOAD_BYTES_MIN = 1024
-UPLOAD_BYTES_MAX = 1024**3
 UPLOAD_TYPES_MAX = 100
-CONTENT_TYPE_RE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$")
+CONTENT_TYPE_RE = re.compile(CONTENT_TYPE_PATTERN)
 _NO_ROW = "none"
 
 

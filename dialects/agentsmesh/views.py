@@ -29,6 +29,7 @@ from projects.models import Organization, Project
 from projects.permissions import READ, WRITE, visible_projects
 from punt import errors
 from punt.api.request import request_user, tab_id, validated
+from punt.api.schema import integer_parameter
 from punt.errors import NotFound
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
@@ -42,7 +43,9 @@ ORG = OpenApiParameter("org", OpenApiTypes.STR, OpenApiParameter.PATH, descripti
 SLUG = OpenApiParameter(
     "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Ticket slug (e.g., AM-123): project key and number."
 )
-REPOSITORY = OpenApiParameter("repository_id", OpenApiTypes.INT, description="Filter by repository (project) id.")
+REPOSITORY = OpenApiParameter(
+    "repository_id", integer_parameter(0, MAX_PAGING), description="Filter by repository (project) id."
+)
 
 
 @overload
@@ -157,7 +160,9 @@ class TicketListView(AgentsMeshView):
             REPOSITORY,
             OpenApiParameter("status", OpenApiTypes.STR, description=f"One of {', '.join(s.STATUSES)}."),
             OpenApiParameter("type", OpenApiTypes.STR, description=f"One of {', '.join(Ticket.Type.values)}."),
-            OpenApiParameter("assignee_id", OpenApiTypes.INT, description="Filter by assignee user id."),
+            OpenApiParameter(
+                "assignee_id", integer_parameter(0, MAX_PAGING), description="Filter by assignee user id."
+            ),
             OpenApiParameter(
                 "labels",
                 OpenApiTypes.STR,

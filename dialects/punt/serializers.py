@@ -11,8 +11,9 @@ from typing import Any
 from django.utils.dateparse import parse_date
 from rest_framework import serializers
 
+from accounts.models import CONTENT_TYPE_INPUT_PATTERN, UPLOAD_BYTES_MAX, UPLOAD_BYTES_MIN, SystemSettings
 from dialects.common import IdString, MillisDateTimeField
-from projects.models import Sprint
+from projects.models import Membership, Sprint
 from punt.api.fields import id_list, model_integer
 from punt.api.schema import HEX_COLOR_PATTERN, documented
 from tickets.models import Ticket
@@ -25,6 +26,7 @@ TYPE_INPUT = [*TYPE_WORDS.values(), *TYPE_WORDS]
 PRIORITY_INPUT = [*PRIORITY_WORDS.values(), *PRIORITY_WORDS]
 # PUNT's ids are strings of digits.
 ID = r"^[0-9]{1,18}$"
+MEMBER_ROLES = Membership.Role.values
 # PUNT's sprint states.
 SPRINT_WORDS: dict[str, str] = {
     Sprint.Status.PLANNED: "planning",
@@ -59,7 +61,10 @@ def parse_day(value: Any, field: str) -> Any:
     """A date from "2024-01-15" or a timestamp "2024-01-15T00:00:00.000Z"; None clears."""
     if value in (None, ""):
         return None
-    day = parse_date(str(value)[:10])
+    try:
+        day = parse_date(str(value)[:10])
+    except ValueError:  # well formed but no such day: 2024-02-30
+        day = None
     if day is None:
         raise serializers.ValidationError({field: ["Use a date like 2024-01-15."]})
     return day
@@ -129,7 +134,9 @@ class PuntMemberSerializer(serializers.Serializer):
 class PuntMemberInput(serializers.Serializer):
     userId = serializers.CharField(required=False, help_text="The user's id (or give username).")
     username = serializers.CharField(required=False)
-    role = serializers.CharField(required=False, help_text="admin, member or viewer (default: member).")
+    role = documented(
+        serializers.CharField(required=False, help_text="admin, member or viewer (default: member)."), enum=MEMBER_ROLES
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("userId") and not attrs.get("username"):
@@ -138,7 +145,7 @@ class PuntMemberInput(serializers.Serializer):
 
 
 class PuntMemberRoleInput(serializers.Serializer):
-    role = serializers.CharField(error_messages={"required": "Role is required"})
+    role = documented(serializers.CharField(error_messages={"required": "Role is required"}), enum=MEMBER_ROLES)
 
 
 class PuntLabelSerializer(serializers.Serializer):
@@ -194,7 +201,7 @@ class PuntTicketInput(serializers.Serializer):
     parentId = documented(serializers.CharField(required=False, allow_null=True, allow_blank=True), pattern=ID)
     labelIds = id_list(child=documented(serializers.CharField(), pattern=ID), required=False)
     storyPoints = model_integer(Ticket, "estimate", required=False, allow_null=True)
-    dueDate = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    dueDate = documented(serializers.CharField(required=False, allow_null=True, allow_blank=True), format="date")
 
 
 class PuntTicketUpdateInput(PuntTicketInput):
@@ -243,8 +250,8 @@ class PuntSprintSerializer(serializers.Serializer):
 class PuntSprintInput(serializers.Serializer):
     name = serializers.CharField(max_length=100, error_messages={"required": "Name is required"})
     goal = serializers.CharField(required=False, allow_blank=True)
-    startDate = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    endDate = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    startDate = documented(serializers.CharField(required=False, allow_null=True, allow_blank=True), format="date")
+    endDate = documented(serializers.CharField(required=False, allow_null=True, allow_blank=True), format="date")
 
 
 class PuntSprintUpdateInput(PuntSprintInput):
@@ -261,7 +268,7 @@ def sprint_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class PuntSprintCompleteInput(serializers.Serializer):
-    moveToSprintId = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    moveToSprintId = documented(serializers.CharField(required=False, allow_null=True, allow_blank=True), pattern=ID)
 
 
 class PuntSprintCompleteSerializer(serializers.Serializer):
@@ -319,9 +326,13 @@ class PuntSettingsSerializer(serializers.Serializer):
 class PuntSettingsInput(serializers.Serializer):
     siteName = serializers.CharField(required=False)
     registrationOpen = serializers.BooleanField(required=False)
-    maxUploadSize = serializers.IntegerField(required=False)
-    allowedFileTypes = serializers.ListField(child=serializers.CharField(), required=False)
-    defaultMemberRole = serializers.CharField(required=False)
+    maxUploadSize = documented(
+        serializers.IntegerField(required=False), type="integer", minimum=UPLOAD_BYTES_MIN, maximum=UPLOAD_BYTES_MAX
+    )
+    allowedFileTypes = serializers.ListField(
+        child=documented(serializers.CharField(), pattern=CONTENT_TYPE_INPUT_PATTERN), required=False
+    )
+    defaultMemberRole = documented(serializers.CharField(required=False), enum=SystemSettings.MemberRole.values)
     webhooksAllowPrivate = serializers.BooleanField(required=False)
 
     FIELDS = {

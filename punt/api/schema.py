@@ -39,7 +39,22 @@ ERROR_DESCRIPTIONS = {
 F = TypeVar("F", bound=serializers.Field)
 
 HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
-HTTP_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://"
+# A scheme and at least the first character of a host.
+HTTP_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@:\[\]\s]"
+# DRF strips a string before checking that it is not blank: it needs one non-space character.
+NOT_BLANK_PATTERN = r"\S"
+
+
+_BOOLEAN_VALUES = serializers.BooleanField.TRUE_VALUES | serializers.BooleanField.FALSE_VALUES
+BOOLEAN_QUERY_VALUES = sorted(value for value in _BOOLEAN_VALUES if isinstance(value, str))
+
+
+def integer_parameter(minimum: int, maximum: int | None = None) -> dict[str, Any]:
+    """The schema of an integer query parameter the view refuses outside [minimum, maximum]."""
+    schema: dict[str, Any] = {"type": "integer", "minimum": minimum}
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
 
 
 def documented(field: F, **schema: Any) -> F:
@@ -48,8 +63,8 @@ def documented(field: F, **schema: Any) -> F:
     base: dict[str, Any] = {"type": "string", **schema}
     if getattr(field, "allow_null", False):
         base["nullable"] = True
-    if getattr(field, "allow_blank", False) and "pattern" in base:
-        base["pattern"] = f"^$|{base['pattern']}"
+    # drf-spectacular itself adds "" as a oneOf branch to a blank-allowing field with a
+    # pattern or format (so "" must not match the pattern too: it would match both branches).
     if getattr(field, "allow_blank", False) and "enum" in base:
         base["enum"] = [*base["enum"], ""]
     # A subclass, not the instance: serializers deep-copy their fields by re-instantiating them.
@@ -70,23 +85,44 @@ class ErrorSerializer(serializers.Serializer):
 
 
 # Paging parameters, the same in every dialect: what the views refuse below (and above) these.
-# Page sizes above their maximum are not refused, only clamped.
+# Page sizes above their maximum are not refused, only clamped (up to MAX_PAGING for per_page).
 MAX_PAGING = 10**9
 PAGING_BOUNDS: dict[str, dict[str, int]] = {
     "page": {"minimum": 1, "maximum": MAX_PAGING},
     "offset": {"minimum": 0, "maximum": MAX_PAGING},
     "limit": {"minimum": 1},
-    "per_page": {"minimum": 1},
+    "per_page": {"minimum": 1, "maximum": MAX_PAGING},
     "page_size": {"minimum": 1},
     "after": {"minimum": 0},
 }
 
 
 class PuntAutoSchema(AutoSchema):
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            direction == "request"
+            and type(field) is serializers.CharField
+            and field.trim_whitespace
+            and not field.allow_blank
+            and not {"pattern", "format", "enum", "oneOf"} & set(schema)
+        ):
+            schema["pattern"] = NOT_BLANK_PATTERN
+        return schema
+
     def _get_parameters(self) -> list[dict[str, Any]]:
         parameters: list[dict[str, Any]] = super()._get_parameters()
         for parameter in parameters:
             schema = parameter.get("schema", {})
+            if parameter.get("in") == "query" and not parameter.get("required") and schema.get("type") == "string":
+                # DRF reads an empty value of an optional query parameter as no value at all.
+                if schema.get("pattern") == NOT_BLANK_PATTERN:
+                    schema["pattern"] = f"^$|{NOT_BLANK_PATTERN}"
+                if schema.get("minLength") == 1:
+                    del schema["minLength"]
+            if parameter.get("in") == "query" and schema == {"type": "boolean"}:
+                # What DRF's BooleanField reads in a query string: "true", "1", "yes", "off"...
+                parameter["schema"] = {"type": "string", "enum": BOOLEAN_QUERY_VALUES}
             if parameter.get("in") == "query" and schema.get("type") == "integer":
                 for bound, value in PAGING_BOUNDS.get(parameter["name"], {}).items():
                     schema.setdefault(bound, value)

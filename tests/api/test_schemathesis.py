@@ -23,6 +23,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -30,23 +32,104 @@ from schemathesis.specs.openapi.checks import (
 
 MAX_EXAMPLES = 5
 
+# Operations whose services refuse some schema-valid requests with a 400, by a rule a JSON
+# schema cannot state; for these alone a 400 to valid data is expected. Each reason names
+# the rule. Everything else must accept what the schema accepts (a 404 or 409 for a
+# well-formed reference to a row that does not exist or a state that forbids it is fine).
+REFUSED_BY_BUSINESS_RULE = {
+    "Django's password validators (too similar to the user name, too common)": [
+        "api_admin_users_create",
+        "api_v1_auth_register_create",
+        "api_v1_users_create",
+        "api_v1_users_me_password_create",  # also: the current password must be right
+        "api_admin_users_partial_update",
+        "api_v1_users_update",
+        "api_v1_users_partial_update",
+        "api_v1_auth_reset_password_create",  # also: the token must be one that was sent
+    ],
+    "a user name or id that must name an existing active user": [
+        "api_projects_members_create",
+        "api_v1_projects_members_create",
+        "api_v1_orgs_members_create",
+        "api_v1_projects_transfer_ownership_create",
+        "conversations_create",
+    ],
+    "a project key that no other project uses, and that cannot change once set": [
+        "api_projects_create",
+        "api_v1_projects_create",
+        "api_projects_partial_update",
+        "api_v1_projects_update",
+        "api_v1_projects_partial_update",
+    ],
+    "an organization's slug cannot change": ["api_v1_orgs_update", "api_v1_orgs_partial_update"],
+    "a project has exactly one owner (owner is set by transfer-ownership)": [
+        "api_projects_members_partial_update",
+        "api_v1_projects_members_update",
+        "api_v1_projects_members_partial_update",
+    ],
+    "columns, labels, sprints, parents, messages and items named in the body must exist in the project": [
+        "api_projects_sprints_complete_create",
+        "api_v1_projects_sprints_complete_create",
+        "api_v1_projects_cards_update",
+        "api_v1_projects_cards_partial_update",
+        "api_v3_projects_tickets_partial_update",
+        "api_projects_tickets_create",
+        "api_projects_tickets_partial_update",
+        "api_v1_ext_orgs_tickets_create",
+        "api_v1_projects_cards_checklist_reorder_partial_update",
+        "api_v1_projects_cards_reorder_partial_update",
+        "api_v1_projects_columns_cards_create",
+        "api_v1_projects_ticket_create",
+        "api_v1_projects_ticket_partial_update",
+        "api_v3_projects_tickets_create",
+        "project_chat_mark_read",
+    ],
+    "a new column order lists every column of the board exactly once": [
+        "api_v1_projects_columns_reorder_update",
+        "api_v1_projects_columns_reorder_partial_update",
+    ],
+    "a column that holds tickets says where they go": ["api_v1_projects_columns_destroy"],
+    "a sprint ends on or after its start": ["api_projects_sprints_create", "api_projects_sprints_partial_update"],
+    "at most one of before and after": ["project_chat_messages_list"],
+    "at most one of before_id, after_id and index": ["api_v1_projects_cards_move_partial_update"],
+    "a week or a date, not both": ["api_v1_reports_timesheet_retrieve"],
+    "a date range ends on or after its start": ["api_v1_reports_time_retrieve", "time_entries_list"],
+    "an API key expires in the future": ["api_v1_users_me_api_keys_create"],
+    "webhooks call public addresses only (PUNT_WEBHOOKS_ALLOW_PRIVATE)": ["api_v1_projects_hooks_create"],
+    "the file's contents: a non-empty file, an image, a backup zip": [
+        "api_v1_projects_cards_attachments_create",
+        "api_v1_users_me_avatar_create",
+        "admin_restore_create",
+    ],
+}
+POSITIVE_EXPECTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]  # schemathesis' default
+
 CONFIG = SchemathesisConfig.from_dict(
     {
         # NUL is refused in every DRF string field; the schema has no way to say so per field.
         "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "deterministic": True, "allow-x00": False},
         "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+        "operations": [
+            {
+                "include-operation-id": operation_id,
+                "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE_EXPECTED, "400"]}},
+            }
+            for operation_ids in REFUSED_BY_BUSINESS_RULE.values()
+            for operation_id in operation_ids
+        ],
     }
 )
 
-# What the schema promises about responses. (Whether every schema-valid request is accepted
-# and every invalid one refused is not checked yet: services enforce rules, such as an
-# existing user name or a free project key, that a JSON schema cannot state.)
+# What the schema promises: responses as documented, schema-valid requests accepted (but for
+# the rules above) and schema-invalid ones refused.
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
     response_headers_conformance,
+    positive_data_acceptance,
+    negative_data_rejection,
 ]
 
 _handler: WSGIHandler | None = None
