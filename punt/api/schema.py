@@ -32,7 +32,8 @@ ERROR_DESCRIPTIONS = {
     "409": "The current state does not allow it (an archived project, an active sprint...).",
     "413": "The request body is too large.",
     "415": "The request body's Content-Type is not accepted.",
-    "429": "Too many requests; Retry-After says when to try again.",
+    "429": "Too many requests (or failed credentials from one address); Retry-After says when to try again.",
+    "503": "The server could not finish in time (a statement ran past its timeout) or is busy; try again.",
 }
 
 
@@ -185,8 +186,11 @@ class PuntAutoSchema(AutoSchema):
             codes.append("409")
         if has_body:
             codes.extend(["413", "415"])
-        if view.get_throttles():
+        if view.get_throttles() or view.get_authenticators():
+            # Bad credentials sent too often from one address are refused with 429 too.
             codes.append("429")
+        # Any statement can run past PUNT_STATEMENT_TIMEOUT_MS (punt.db): every operation may answer 503.
+        codes.append("503")
         return codes
 
 
