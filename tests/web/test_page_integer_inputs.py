@@ -58,7 +58,8 @@ def board(personas: Personas):
 def test_board_filters(personas: Personas, board, name: str):
     client = _client(personas.member)
     assert _server_errors(lambda v: client.get(f"{BASE}/", {name: v})) == {}
-    assert _server_errors(lambda v: client.get(f"{BASE}/", {name: v}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="board")) == {}
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "board"}
+    assert _server_errors(lambda v: client.get(f"{BASE}/", {name: v}, **htmx)) == {}
 
 
 @pytest.mark.parametrize("form", ["BLOG-{}", "#{}", "blog-{}"])
