@@ -241,6 +241,7 @@ def test_dialect_project_refs(personas: Personas):
     assert _server_errors(lambda v: client.get("/api/v3/user/projects", {"per_page": v})) == {}
 
 
+@pytest.mark.django_db(transaction=True)  # the stream reads the database from another thread
 def test_event_stream_project_ref(personas: Personas):
     client = _client(personas.member)
     assert _server_errors(lambda v: client.get(f"/api/projects/{v}/events")) == {}
