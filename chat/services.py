@@ -43,6 +43,7 @@ from projects.permissions import MANAGE, RANK, READ, WRITE, Role, check_role, ha
 from punt.errors import Forbidden, NotFound, invalid
 from punt.events import publish
 from tickets.models import Ticket
+from tickets.selectors import as_ticket_number
 
 TOPIC_BODY_MAX_LENGTH = 5 * MESSAGE_MAX_LENGTH
 GROUP_MAX_MEMBERS = 50
@@ -80,7 +81,8 @@ def _render_for_project(*, project: Project, text: str) -> tuple[str, dict[str, 
     Only tickets that exist (and are not deleted) become links, and only members can be
     mentioned: one query each, whatever the text holds.
     """
-    numbers = {int(n) for n in ticket_key_re(project.key).findall(text)}
+    found = map(as_ticket_number, ticket_key_re(project.key).findall(text))
+    numbers = {number for number in found if number is not None}
     existing = (
         frozenset(
             Ticket.objects.filter(project=project, number__in=numbers, deleted_at__isnull=True).values_list(

@@ -16,7 +16,6 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from punt import errors
-from punt.ranges import ID_MAX as MAX_ID  # noqa: F401  (the dialects' name for it)
 
 # Paging parameters beyond this are refused (an OFFSET that large is never meant).
 MAX_PAGING = 10**9

@@ -15,8 +15,7 @@ from django.db import connection
 from accounts.models import User
 from projects.models import Membership, Organization, Project
 from punt import db
-
-ROW_ID_MAX = 2**63 - 1
+from punt.ranges import ID_MAX
 
 
 def _table(model: type[Project] | type[User] | type[Organization] | type[Membership]) -> str:
@@ -58,7 +57,7 @@ def project_with_role(
         where = f"p.{col(Project, 'key')} = %s"
         params.append(key)
     elif project_id is not None:
-        if not 0 <= project_id <= ROW_ID_MAX:
+        if not 0 <= project_id <= ID_MAX:
             return None
         where = f"p.{p_id} = %s"
         params.append(project_id)

@@ -23,12 +23,18 @@ def column_range(model: type[models.Model], name: str) -> tuple[int, int]:
     return BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()]
 
 
-def as_id(text: str) -> int | None:
-    """`text` as a row id if it is a plain ASCII number a key can hold, else None.
+def as_int(text: str, low: int, high: int) -> int | None:
+    """`text` as an integer in [low, high] if it is a plain ASCII number, else None.
 
-    str.isdigit() alone accepts "²" (int() then raises) and numbers no column can hold.
+    str.isdigit() alone accepts "²" (int() then raises) and numbers no column can hold;
+    `as_int(text, *column_range(Ticket, "number"))` reads a value for that column.
     """
     if not (text.isascii() and text.isdigit()):
         return None
     value = int(text)
-    return value if value <= ID_MAX else None
+    return value if low <= value <= high else None
+
+
+def as_id(text: str) -> int | None:
+    """`text` as a row id if it is a plain ASCII number a key can hold, else None."""
+    return as_int(text, 0, ID_MAX)

@@ -13,6 +13,7 @@ import sqlite3
 from functools import cache
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import DateField, ForeignKey, ForeignObjectRel, Model, QuerySet
 
@@ -87,17 +88,23 @@ def _card_select(columns: tuple[Any, ...], vendor: str) -> str:
     return f"SELECT {', '.join(selected)} FROM {_table(Ticket)} {ticket} {' '.join(joins.values())}"  # noqa: S608
 
 
-def _ids_sql(tickets: list[int] | QuerySet[Ticket]) -> tuple[str, list[Any]]:
+def _ids_sql(tickets: list[int] | QuerySet[Ticket]) -> tuple[str, list[Any]] | None:
     """`IN (...)` for ids, or for a queryset of tickets as a subquery (a whole board's ids would
-    be thousands of query parameters)."""
+    be thousands of query parameters); None when it can match no ticket."""
     if isinstance(tickets, QuerySet):
-        sql, params = tickets.order_by().values("pk").query.sql_with_params()
+        try:
+            sql, params = tickets.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            # .none(), or a lookup value no column can hold (Django refuses to compile those).
+            return None
         if connection.vendor == "postgresql":
             # Given IN (subquery), PostgreSQL hash-joined it against a scan of every ticket
             # (30 ms for a 1,000-card board in a 100k-ticket database); with the ids as one
             # array it looks each up by primary key (4 ms).
             return f"= ANY(ARRAY({sql}))", list(params)
         return f"IN ({sql})", list(params)
+    if not tickets:
+        return None
     return f"IN ({db.placeholders(tickets)})", list(tickets)
 
 
@@ -114,9 +121,10 @@ def card_rows(
     dicts for a thousand cards were most of a board's time. Tuples: a thousand rows as dicts
     cost 1.5 ms to build.
     """
-    if not isinstance(tickets, QuerySet) and not tickets:
+    ids = _ids_sql(tickets)
+    if ids is None:
         return []
-    where, params = _ids_sql(tickets)
+    where, params = ids
     ticket_id = f"{_q('t')}.{_pk(Ticket)}"
     sql = f"{_card_select(columns, connection.vendor)} WHERE {ticket_id} {where}"
     make = row_type._make  # type: ignore[attr-defined]
@@ -136,9 +144,10 @@ def card_labels(tickets: list[int] | QuerySet[Ticket]) -> dict[int, list[dict[st
     Bench: board 200 / 1,000 and ticket list 100k / 1k (the second statement of card_rows()'s
     pages, with the same subquery).
     """
-    if not isinstance(tickets, QuerySet) and not tickets:
+    ids = _ids_sql(tickets)
+    if ids is None:
         return {}
-    where, params = _ids_sql(tickets)
+    where, params = ids
     through = Ticket.labels.through
     link_ticket, link_label = _column(through, "ticket"), _column(through, "label")
     sql = (

@@ -29,7 +29,7 @@ from punt import json_input
 from punt.api.fields import query_id
 from tickets import fastpath
 from tickets.models import Ticket
-from tickets.selectors import CARD_KEY_RE
+from tickets.selectors import CARD_KEY_RE, as_ticket_number
 
 # Priorities by urgency (Ticket.Priority lists them in that order); anything else ranks as medium.
 PRIORITY_ORDER = {value: rank for rank, value in enumerate(Ticket.Priority.values)}
@@ -212,8 +212,8 @@ class CardFilter(django_filters.FilterSet):
         match = CARD_KEY_RE.match(value)
         if match:
             condition |= Q(number=int(match.group(2)), project__key=match.group(1).upper())
-        elif value.lstrip("#").isdigit() and len(value) < 10:
-            condition |= Q(number=int(value.lstrip("#")))
+        elif (number := as_ticket_number(value.lstrip("#"))) is not None:
+            condition |= Q(number=number)
         return queryset.filter(condition)
 
     def filter_ordering(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:

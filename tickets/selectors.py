@@ -15,17 +15,22 @@ from django.db.models.functions import Coalesce
 from accounts.models import User
 from projects.models import Column, Project
 from punt.errors import NotFound
+from punt.ranges import ID_MAX, as_id, as_int, column_range
 from tickets import fastpath
 from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket
 
 CARD_KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
-ROW_ID_MAX = 2**63 - 1
+
+
+def as_ticket_number(text: str) -> int | None:
+    """`text` as a ticket number (a 32-bit column) if it is a plain number one can be, else None."""
+    return as_int(text, *column_range(Ticket, "number"))
 
 
 def column_get(*, project: Project, column_id: int) -> Column:
     """The project's column `column_id` (fastpath: every create and move starts here)."""
     column = (
-        fastpath.column_in_project(project_id=project.pk, column_id=column_id) if 0 <= column_id <= ROW_ID_MAX else None
+        fastpath.column_in_project(project_id=project.pk, column_id=column_id) if 0 <= column_id <= ID_MAX else None
     )
     if column is None:
         raise NotFound("Column not found.")
@@ -72,10 +77,9 @@ def _card_lookup(card_id: str | int, project: Project) -> tuple[str, int]:
     """("id", n) or ("number", n) for `card_id`: the numeric id, or this project's key `BLOG-42`
     (case-insensitive). 404 for anything else, ids no row can have included."""
     text = str(card_id).strip()
-    if text.isascii() and text.isdigit():
-        if int(text) > ROW_ID_MAX:
-            raise NotFound("Card not found.")
-        return "id", int(text)
+    card_pk = as_id(text)
+    if card_pk is not None:
+        return "id", card_pk
     match = CARD_KEY_RE.match(text)
     if match and match.group(1).upper() == project.key:
         return "number", int(match.group(2))

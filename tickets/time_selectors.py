@@ -17,16 +17,17 @@ from django.db.models.functions import Coalesce
 from projects.models import Project
 from projects.permissions import check_role, visible_projects
 from punt.errors import NotFound
+from punt.ranges import as_id
 from tickets.models import Ticket, TimeEntry
 from tickets.selectors import CARD_KEY_RE
 
 GROUP_BY = ("project", "user", "ticket", "day")
-# Ids beyond a 64-bit column cannot match, and PostgreSQL would refuse the comparison.
-MAX_ID_DIGITS = 18
 
 
-def _as_id(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+def _id_is(field: str, text: str) -> Q:
+    """`field` equals the id `text`; an id no row can have ("²", 2^63) matches nothing."""
+    pk = as_id(text)
+    return Q(**{field: pk}) if pk is not None else Q(pk__in=[])
 
 
 def _visible(user: Any) -> Q:
@@ -44,7 +45,7 @@ def ticket_for_time(*, user: Any, ref: str | int, needed: str) -> Ticket:
     text = str(ref).strip()
     queryset = Ticket.objects.select_related("project").filter(deleted_at__isnull=True)
     match = CARD_KEY_RE.match(text)
-    pk = _as_id(text)
+    pk = as_id(text)
     if pk is not None:
         ticket = queryset.filter(pk=pk).first()
     elif match:
@@ -71,7 +72,7 @@ def time_entries_visible(*, user: Any) -> QuerySet[TimeEntry]:
 
 
 def time_entry_get(*, user: Any, pk: int) -> TimeEntry:
-    entry = time_entries_visible(user=user).filter(pk=pk).first() if _as_id(str(pk)) is not None else None
+    entry = time_entries_visible(user=user).filter(pk=pk).first() if as_id(str(pk)) is not None else None
     if entry is None:
         raise NotFound("Time entry not found.")
     return entry
@@ -97,12 +98,12 @@ class TimeFilter:
             q &= Q(ticket__project=self.project)
         if self.user:
             text = self.user.strip()
-            q &= Q(user_id=_as_id(text)) if text.isdigit() else Q(user__username__iexact=text)
+            q &= _id_is("user_id", text) if text.isdigit() else Q(user__username__iexact=text)
         if self.ticket:
             text = self.ticket.strip()
             match = CARD_KEY_RE.match(text)
             if text.isdigit():
-                q &= Q(ticket_id=_as_id(text))
+                q &= _id_is("ticket_id", text)
             elif match:
                 q &= Q(ticket__project__key=match.group(1).upper(), ticket__number=int(match.group(2)))
             else:

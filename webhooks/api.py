@@ -32,6 +32,7 @@ from punt import json_input
 from punt.api.ratelimit import check_rate
 from punt.api.request import tab_id, validated
 from punt.ops import metrics
+from punt.ranges import as_id
 from tickets import selectors as ticket_selectors
 from tickets.serializers import CardDetailSerializer, card_detail
 from webhooks import gitparse, selectors, services
@@ -382,9 +383,10 @@ class DeliveryViewSet(ManageView, GenericViewSet):
         deliveries = selectors.deliveries_for(hook=hook, status=wanted)
         before = request.query_params.get("before", "")
         if before:
-            if not before.isdigit():
+            before_id = as_id(before)
+            if before_id is None:
                 raise ParseError("before must be a delivery id.")
-            deliveries = deliveries.filter(pk__lt=int(before))
+            deliveries = deliveries.filter(pk__lt=before_id)
         return Response(s.DeliverySerializer(deliveries[:DELIVERY_LIST_MAX], many=True).data)
 
     @extend_schema(parameters=[SLUG], responses=s.DeliveryDetailSerializer, summary="One delivery, with what was sent")

@@ -34,6 +34,7 @@ from projects.models import Project
 from punt import errors
 from punt.errors import invalid as _invalid
 from punt.ops import metrics
+from punt.ranges import column_range
 from tickets import services as ticket_services
 from tickets.models import Ticket
 from webhooks import fastpath, gitparse, outgoing
@@ -107,6 +108,9 @@ def _apply_changes(*, hook: GitHook, parsed: gitparse.ParsedDelivery) -> dict[st
     wanted: set[int] = set()
     for change in parsed.changes:
         wanted.update(gitparse.referenced_numbers(change.text, project.key))
+    # A number no ticket can have (BLOG-99999999999) would make the query below a database error.
+    low, high = column_range(Ticket, "number")
+    wanted = {number for number in wanted if low <= number <= high}
     if not wanted:
         return {"links": [], "closed": []}
     tickets = {

@@ -31,6 +31,7 @@ from projects.models import Organization, Project
 from projects.permissions import READ, WRITE
 from punt.api.request import tab_id, validated
 from punt.errors import NotFound
+from punt.ranges import as_int
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Event, Ticket
@@ -53,9 +54,10 @@ def _positive(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGING:
+    value = as_int(raw, 1, MAX_PAGING)
+    if value is None:
         raise ValidationError({name: [f"Must be an integer from 1 to {MAX_PAGING}."]})
-    return int(raw)
+    return value
 
 
 def paginate(request: Request, rows: QuerySet[Any] | list[Any]) -> tuple[list[Any], dict[str, str]]:

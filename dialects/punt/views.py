@@ -27,14 +27,16 @@ from rest_framework.serializers import BaseSerializer
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import User
-from dialects.common import ERROR, MAX_ID, DialectErrorsMixin
+from dialects.common import ERROR, DialectErrorsMixin
 from dialects.punt import serializers as s
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.models import Project
 from projects.permissions import MANAGE, OWN, READ, WRITE
+from punt.api.fields import query_id
 from punt.api.permissions import IsSiteAdmin
 from punt.api.request import request_user, tab_id, validated
+from punt.ranges import as_id
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.filters import CardFilter, apply_ordering
@@ -55,10 +57,7 @@ def _pk(value: Any, field: str) -> int | None:
     """A PUNT id (a string of digits) as an integer; None/"" stays None."""
     if value in (None, ""):
         return None
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
-        raise ValidationError({field: [f"'{value}' is not a valid id."]})
-    return int(text)
+    return query_id(str(value).strip(), field)
 
 
 def _required_pk(value: Any, field: str) -> int:
@@ -72,8 +71,9 @@ def _required_pk(value: Any, field: str) -> int:
 def project_resolve(user: Any, project_id: str, needed: str, *, allow_archived: bool = False) -> Project:
     """A project by id or key (PUNT's `[projectId]` takes either), through projects.selectors.project_for."""
     text = project_id.strip()
-    if text.isdigit():
-        return project_selectors.project_for(user, project_id=int(text), min_role=needed, allow_archived=allow_archived)
+    pk = as_id(text)
+    if pk is not None:
+        return project_selectors.project_for(user, project_id=pk, min_role=needed, allow_archived=allow_archived)
     return project_selectors.project_for(user, slug=text, min_role=needed, allow_archived=allow_archived)
 
 

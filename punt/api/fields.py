@@ -11,7 +11,7 @@ from typing import Any
 from django.db import models
 from rest_framework import serializers
 
-from punt.ranges import ID_MAX, column_range
+from punt.ranges import ID_MAX, as_id, column_range
 
 # Ids in one list (labels of a card, columns of a board in their new order): more is a bug
 # or an attack, and SQLite refuses a condition of a few thousand terms.
@@ -43,6 +43,7 @@ def id_list(child: serializers.Field | None = None, **kwargs: Any) -> serializer
 
 def query_id(value: str, name: str) -> int:
     """A query parameter that names a row by id: its value, or a 400 for `name`."""
-    if not (value.isascii() and value.isdigit()) or int(value) > ID_MAX:
+    pk = as_id(value)
+    if pk is None:
         raise serializers.ValidationError({name: [f"'{value}' is not a valid id."]})
-    return int(value)
+    return pk

@@ -38,6 +38,7 @@ from projects.selectors import project_for
 from punt.api.errors import error_body
 from punt.events import gauge, project_group, user_group
 from punt.ops import metrics
+from punt.ranges import as_id
 from punt.realtime import conf
 from punt.realtime.auth import AuthFailed, credentials_from, key_may_read, user_for_credentials
 from punt.realtime.backend import replay_buffer
@@ -261,7 +262,8 @@ def _sse_view(
 def _project_stream(request: HttpRequest, user: Any, kwargs: dict[str, Any]) -> Stream | HttpResponse:
     ref = str(kwargs["project_id"]).strip()
     try:
-        project = project_for(user, project_id=int(ref)) if ref.isdigit() else project_for(user, slug=ref)
+        pk = as_id(ref)
+        project = project_for(user, project_id=pk) if pk is not None else project_for(user, slug=ref)
     except Http404:
         return _not_found()
     return ProjectStream(user, project)

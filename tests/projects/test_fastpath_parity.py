@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from projects import fastpath
 from projects.models import Membership, Project
+from punt.ranges import ID_MAX
 from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def project_with_role_orm(
     if key is not None:
         return queryset.filter(key=key).first()
     if project_id is not None:
-        return queryset.filter(pk=project_id).first() if 0 <= project_id <= fastpath.ROW_ID_MAX else None
+        return queryset.filter(pk=project_id).first() if 0 <= project_id <= ID_MAX else None
     in_namespace = Q(owner_user__username__iexact=namespace, organization__isnull=True) | Q(
         organization__slug__iexact=namespace
     )

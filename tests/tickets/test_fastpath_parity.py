@@ -144,6 +144,12 @@ def test_card_rows_and_labels_match_the_orm(personas, board, shape):
     assert _json_cards(rows, project, labels, shape) == _json_cards(twin, project, labels, shape)
     assert len(rows) == len(board) - 1
 
+    # Querysets that can match nothing (Django will not compile an id past 2^63 - 1) read as none.
+    for nothing in (live.none(), live.filter(labels__pk=2**63)):
+        assert fastpath.card_rows(nothing, columns=cards.columns(shape), row_type=cards.Row[shape]) == []
+        assert orm_card_rows(nothing, shape) == []
+        assert fastpath.card_labels(nothing) == {} == orm_card_labels([])
+
 
 def test_single_rows_match_the_orm(personas, board, columns):
     project = personas.project

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from accounts import services as account_services
 from tickets import markdown
+from tickets.selectors import as_ticket_number
 
 register = template.Library()
 
@@ -107,8 +108,9 @@ def join_if_list(value: Any) -> str:
 def key_link(project: Any, key: str | None) -> SafeString:
     """A ticket key (`BLOG-12`) as a link when it belongs to `project`, else as plain text."""
     text = key or ""
-    prefix, _, number = text.rpartition("-")
-    if prefix.upper() == project.key and number.isdigit():
-        url = reverse("web:ticket", args=[project.namespace, project.path, int(number)])
+    prefix, _, digits = text.rpartition("-")
+    number = as_ticket_number(digits)
+    if prefix.upper() == project.key and number is not None:
+        url = reverse("web:ticket", args=[project.namespace, project.path, number])
         return format_html('<a href="{}">{}</a>', url, text)
     return format_html("{}", text)

@@ -18,6 +18,7 @@ from projects import services as project_services
 from projects.models import Column, Project, Sprint
 from projects.permissions import MANAGE, READ, WRITE
 from punt import errors
+from punt.ranges import as_id
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
@@ -100,7 +101,8 @@ def sprint_create(request: HttpRequest, namespace: str, path: str) -> HttpRespon
 
 
 def _sprint(project: Project, sprint_id: str) -> Sprint:
-    sprint = project.sprints.filter(pk=int(sprint_id)).first()
+    pk = as_id(sprint_id)
+    sprint = project.sprints.filter(pk=pk).first() if pk is not None else None
     if sprint is None:
         raise Http404("No such sprint.")
     sprint.project = project
@@ -127,7 +129,7 @@ def sprint_complete(request: HttpRequest, namespace: str, path: str, sprint_id: 
     project, _ = project_for(request, namespace, path, WRITE)
     sprint = _sprint(project, sprint_id)
     move_to_id = request.POST.get("move_to", "")
-    move_to = _sprint(project, move_to_id) if move_to_id.isdigit() else None
+    move_to = _sprint(project, move_to_id) if move_to_id else None
     try:
         result = project_services.sprint_complete(
             sprint=sprint, by=request.user, move_to=move_to, tab_id=tab_id(request)

@@ -19,6 +19,7 @@ from projects import selectors as project_selectors
 from projects.models import Column, Project, Sprint
 from projects.permissions import READ, WRITE
 from punt import errors
+from punt.ranges import as_id
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
@@ -54,8 +55,10 @@ class BoardFilters:
             tickets = tickets.filter(assignee=user)
         elif self.assignee:
             tickets = tickets.filter(assignee__username__iexact=self.assignee)
-        if self.label.isdigit():
-            tickets = tickets.filter(labels__pk=int(self.label))
+        if self.label:
+            # A label no row can be (text, "²", 2^63) matches nothing, like an unknown id.
+            label_id = as_id(self.label)
+            tickets = tickets.filter(labels__pk=label_id) if label_id is not None else tickets.none()
         if self.type in Ticket.Type.values:
             tickets = tickets.filter(type=self.type)
         if self.priority in Ticket.Priority.values:
@@ -64,13 +67,14 @@ class BoardFilters:
             tickets = tickets.filter(sprint__isnull=True)
         elif self.sprint == "active":
             tickets = tickets.filter(sprint__status=Sprint.Status.ACTIVE)
-        elif self.sprint.isdigit():
-            tickets = tickets.filter(sprint__pk=int(self.sprint))
+        elif self.sprint:
+            sprint_id = as_id(self.sprint)
+            tickets = tickets.filter(sprint__pk=sprint_id) if sprint_id is not None else tickets.none()
         if self.q:
             text = Q(title__icontains=self.q) | Q(body__icontains=self.q)
-            key = self.q.upper().removeprefix(f"{project.key}-").lstrip("#")
-            if key.isdigit():
-                text |= Q(number=int(key))
+            number = ticket_selectors.as_ticket_number(self.q.upper().removeprefix(f"{project.key}-").lstrip("#"))
+            if number is not None:
+                text |= Q(number=number)
             tickets = tickets.filter(text)
         return tickets.distinct() if self.label else tickets
 
@@ -142,8 +146,8 @@ def _ticket(project: Project, number: int) -> Ticket:
     return ticket
 
 
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+def _id_or_none(value: str | None) -> int | None:
+    return as_id(value) if value else None
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -160,15 +164,15 @@ def ticket_move(request: HttpRequest, namespace: str, path: str, number: int) ->
     """
     project, _ = project_for(request, namespace, path, WRITE)
     ticket = _ticket(project, number)
-    column_id = request.POST.get("column", "")
-    column: Column | None = project.columns.filter(pk=int(column_id)).first() if column_id.isdigit() else None
+    column_id = as_id(request.POST.get("column", ""))
+    column: Column | None = project.columns.filter(pk=column_id).first() if column_id is not None else None
     error: tuple[str, int] | None = None
     if column is None:
         error = ("That column does not exist any more; reload the board.", 400)
     else:
         # The service takes one anchor: the card above if there is one, else the card below.
-        after_id = _int_or_none(request.POST.get("after"))
-        before_id = None if after_id is not None else _int_or_none(request.POST.get("before"))
+        after_id = _id_or_none(request.POST.get("after"))
+        before_id = None if after_id is not None else _id_or_none(request.POST.get("before"))
         try:
             ticket = ticket_services.ticket_move(
                 ticket=ticket,

@@ -20,6 +20,7 @@ from chat import services as chat_services
 from projects.permissions import MANAGE, READ, WRITE
 from punt import errors
 from punt.api.request import request_user
+from punt.ranges import as_id
 from web.pages import can, project_for, tab_id
 
 HISTORY = 50
@@ -40,8 +41,7 @@ KEEP_LOADED = 500
 
 def _id_param(request: HttpRequest, name: str) -> int | None:
     """A message id from the query string; anything else (text, negative, huge) means none."""
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return as_id(request.GET.get(name, ""))
 
 
 def _before(request: HttpRequest) -> int | None:

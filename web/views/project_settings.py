@@ -20,6 +20,7 @@ from projects import services as project_services
 from projects.models import Column, Membership, Project
 from projects.permissions import MANAGE, OWN
 from punt import errors
+from punt.ranges import as_id, as_int, column_range
 from web.pages import project_for, tab_id
 from webhooks import selectors as hook_selectors
 from webhooks import services as hook_services
@@ -29,8 +30,21 @@ from webhooks.models import Delivery, GitHook
 ONCE_KEY = "punt_settings_secret"
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
+def _id(value: str | None) -> int:
+    """A row id from a form; 0 (no row's) for anything a key cannot hold."""
+    return as_id((value or "").strip()) or 0
+
+
+def _wip_limit(request: HttpRequest) -> int | None:
+    """The form's WIP limit: empty is none, anything the column cannot hold is a message."""
+    text = request.POST.get("wip_limit", "").strip()
+    if not text:
+        return None
+    low, high = column_range(Column, "wip_limit")
+    value = as_int(text, low, high)
+    if value is None:
+        raise errors.invalid("wip_limit", f"The WIP limit is a whole number from {low} to {high}.")
+    return value
 
 
 def _swapped(ids: list[int], a: int, b: int) -> list[int]:
@@ -57,7 +71,7 @@ def _member(project: Project, request: HttpRequest) -> Membership:
 
 
 def _column(project: Project, request: HttpRequest, field: str = "column") -> Column:
-    return project_selectors.column_get(project=project, pk=_int(request.POST.get(field)) or 0)
+    return project_selectors.column_get(project=project, pk=_id(request.POST.get(field)))
 
 
 def _action_member_add(request: HttpRequest, project: Project) -> str:
@@ -92,7 +106,7 @@ def _action_column_add(request: HttpRequest, project: Project) -> str:
         project=project,
         name=request.POST.get("name", ""),
         category=_choice(request, "category", Column.Category.values, Column.Category.TODO),
-        wip_limit=_int(request.POST.get("wip_limit")),
+        wip_limit=_wip_limit(request),
         by=request.user,
         tab_id=tab_id(request),
     )
@@ -104,7 +118,7 @@ def _action_column_update(request: HttpRequest, project: Project) -> str:
         column=_column(project, request),
         name=request.POST.get("name") or None,
         category=_choice(request, "category", Column.Category.values) if request.POST.get("category") else None,
-        wip_limit=_int(request.POST.get("wip_limit")),
+        wip_limit=_wip_limit(request),
         by=request.user,
         tab_id=tab_id(request),
     )
@@ -113,14 +127,14 @@ def _action_column_update(request: HttpRequest, project: Project) -> str:
 
 def _action_column_delete(request: HttpRequest, project: Project) -> str:
     column = _column(project, request)
-    target_id = _int(request.POST.get("target"))
+    target_id = _id(request.POST.get("target"))
     target = project_selectors.column_get(project=project, pk=target_id) if target_id else None
     project_services.column_delete(column=column, target=target, by=request.user, tab_id=tab_id(request))
     return f"Column {column.name} deleted."
 
 
 def _action_columns_reorder(request: HttpRequest, project: Project) -> str:
-    order = [int(pk) for pk in request.POST.getlist("order") if pk.isdigit()]
+    order = [pk for pk in map(as_id, request.POST.getlist("order")) if pk is not None]
     project_services.columns_reorder(project=project, order=order, by=request.user, tab_id=tab_id(request))
     return "Column order saved."
 
@@ -138,7 +152,7 @@ def _action_label_add(request: HttpRequest, project: Project) -> str:
 
 
 def _action_label_delete(request: HttpRequest, project: Project) -> str:
-    label = project_selectors.label_get(project=project, pk=_int(request.POST.get("label")) or 0)
+    label = project_selectors.label_get(project=project, pk=_id(request.POST.get("label")))
     project_services.label_delete(label=label, by=request.user, tab_id=tab_id(request))
     return f"Label {label.name} deleted."
 
@@ -154,7 +168,7 @@ def _action_git_hook_add(request: HttpRequest, project: Project) -> str:
 
 
 def _action_git_hook_revoke(request: HttpRequest, project: Project) -> str:
-    hook = hook_selectors.git_hook_get(project=project, hook_id=_int(request.POST.get("hook")) or 0)
+    hook = hook_selectors.git_hook_get(project=project, hook_id=_id(request.POST.get("hook")))
     hook_services.git_hook_revoke(hook=hook, by=request.user)
     return "Git webhook revoked."
 
@@ -169,7 +183,7 @@ def _action_chat_hook_add(request: HttpRequest, project: Project) -> str:
 
 
 def _action_chat_hook_revoke(request: HttpRequest, project: Project) -> str:
-    webhook = hook_selectors.chat_webhook_get(project=project, webhook_id=_int(request.POST.get("hook")) or 0)
+    webhook = hook_selectors.chat_webhook_get(project=project, webhook_id=_id(request.POST.get("hook")))
     hook_services.chat_webhook_revoke(webhook=webhook, by=request.user)
     return "Incoming webhook revoked."
 
@@ -188,20 +202,20 @@ def _action_hook_add(request: HttpRequest, project: Project) -> str:
 
 
 def _action_hook_rotate(request: HttpRequest, project: Project) -> str:
-    hook = hook_selectors.hook_get(project=project, hook_id=_int(request.POST.get("hook")) or 0)
+    hook = hook_selectors.hook_get(project=project, hook_id=_id(request.POST.get("hook")))
     hook = hook_services.hook_update(hook=hook, by=request.user, rotate_secret=True)
     request.session[ONCE_KEY] = {"what": f"New secret for {hook.url}", "url": "", "secret": hook.secret}
     return "Secret rotated: update the receiving end, the old secret no longer signs deliveries."
 
 
 def _action_hook_active(request: HttpRequest, project: Project) -> str:
-    hook = hook_selectors.hook_get(project=project, hook_id=_int(request.POST.get("hook")) or 0)
+    hook = hook_selectors.hook_get(project=project, hook_id=_id(request.POST.get("hook")))
     hook = hook_services.hook_update(hook=hook, by=request.user, active=request.POST.get("active") == "1")
     return "Webhook resumed." if hook.active else "Webhook paused: no deliveries until you resume it."
 
 
 def _action_hook_delete(request: HttpRequest, project: Project) -> str:
-    hook = hook_selectors.hook_get(project=project, hook_id=_int(request.POST.get("hook")) or 0)
+    hook = hook_selectors.hook_get(project=project, hook_id=_id(request.POST.get("hook")))
     hook_services.hook_delete(hook=hook, by=request.user)
     return "Outgoing webhook deleted."
 
@@ -312,7 +326,7 @@ def hook_deliveries(request: HttpRequest, namespace: str, path: str, hook_id: st
     hook = hook_selectors.hook_get(project=project, hook_id=int(hook_id))
     here = reverse("web:hook_deliveries", args=[project.namespace, project.path, hook.pk])
     if request.method == "POST":
-        delivery = hook_selectors.delivery_get(hook=hook, delivery_id=_int(request.POST.get("delivery")) or 0)
+        delivery = hook_selectors.delivery_get(hook=hook, delivery_id=_id(request.POST.get("delivery")))
         copy = hook_services.delivery_redeliver(delivery=delivery, by=request.user)
         messages.success(request, f"Delivery {delivery.guid} queued again (entry #{copy.pk}).")
         return redirect(here)

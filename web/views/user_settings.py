@@ -17,6 +17,7 @@ from accounts import selectors as account_selectors
 from accounts import services as account_services
 from punt import errors
 from punt.api.request import request_user
+from punt.ranges import as_id
 from web.forms import ApiKeyForm, AvatarForm, PasswordChangeForm, ProfileForm, add_service_errors
 
 NEW_KEY = "punt_new_api_key"
@@ -77,8 +78,8 @@ def user_settings(request: HttpRequest) -> HttpResponse:
             request.session[NEW_KEY] = {"name": key.name, "key": raw}
             return redirect("web:user_settings")
     elif action == "api_key_revoke":
-        key_id = request.POST.get("key", "")
-        revoked = account_selectors.api_key_list(user=user).filter(pk=int(key_id) if key_id.isdigit() else 0).first()
+        key_id = as_id(request.POST.get("key", ""))
+        revoked = account_selectors.api_key_list(user=user).filter(pk=key_id).first() if key_id is not None else None
         if revoked is None:
             raise Http404("No such key.")
         account_services.api_key_revoke(api_key=revoked)
