@@ -6,6 +6,8 @@ and with Redis about four round trips each (373 ms at p99 for 1,000 sockets). He
 process has one channel per layer; it joins a group when its first socket does, leaves it
 with its last, and delivers each message to the group's sockets in one loop, in order.
 
+SSE streams (punt.realtime.sse) receive through it too, each with a bounded queue.
+
 Messages say which group they were sent to (punt.events.send_to_groups adds `group`). The
 process receives while it has sockets in some group.
 Group memberships expire in channel layers (a day by default), so the process re-joins
@@ -65,7 +67,7 @@ class LocalFanout:
             try:
                 await self.layer.group_add(group, self.channel)
             except Exception as error:  # noqa: BLE001 - any layer failure: handed to _layer_failed
-                _stop_if_cancelled()
+                stop_if_cancelled()
                 # The socket stays: it gets events once the layer is back (_rejoin_until_done).
                 self._layer_failed(error, f"Could not join {group}")
 
@@ -80,7 +82,7 @@ class LocalFanout:
                 try:
                     await self.layer.group_discard(group, self.channel)
                 except Exception as error:  # noqa: BLE001 - any layer failure: handed to _layer_failed
-                    _stop_if_cancelled()
+                    stop_if_cancelled()
                     # The membership expires in the layer; messages for it find no socket here.
                     self._layer_failed(error, f"Could not leave {group}")
             if not self.members:
@@ -116,7 +118,7 @@ class LocalFanout:
                     for group in list(self.members):
                         await self.layer.group_add(group, self.channel)
                 except Exception:  # noqa: BLE001 - still failing: try again after the back-off
-                    _stop_if_cancelled()
+                    stop_if_cancelled()
                     delay = min(delay * 2, RETRY_MAX_SECONDS)
                     continue
                 self.rejoining = None
@@ -130,7 +132,7 @@ class LocalFanout:
             try:
                 message = await self.layer.receive(self.channel)
             except Exception as error:  # noqa: BLE001 - any layer failure: handed to _layer_failed
-                _stop_if_cancelled()
+                stop_if_cancelled()
                 # A Redis that restarted has forgotten the process's groups: join them again.
                 self._layer_failed(error, "Could not receive bus messages")
                 await asyncio.sleep(delay)
@@ -151,11 +153,11 @@ class LocalFanout:
                     try:
                         await self.layer.group_add(group, self.channel)
                     except Exception:
-                        _stop_if_cancelled()
+                        stop_if_cancelled()
                         logger.exception("Could not renew the process's membership of %s", group)
 
 
-def _stop_if_cancelled() -> None:
+def stop_if_cancelled() -> None:
     """Raise CancelledError if this task was cancelled: a Redis client can turn the cancellation
     of a pending read into a connection error, and a loop that logged it and went on would
     never end (a closing event loop waits for it)."""
