@@ -31,6 +31,7 @@ from punt import redis_outage
 logger = logging.getLogger("punt.realtime")
 
 REJOIN_SECONDS = 3600.0
+_handing_out: set[asyncio.Task[None]] = set()
 # Back-off between attempts to re-join the groups after the layer failed.
 RETRY_FIRST_SECONDS = 0.2
 RETRY_MAX_SECONDS = 2.0
@@ -139,11 +140,20 @@ class LocalFanout:
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
                 continue
             delay = RETRY_FIRST_SECONDS
-            for receiver in tuple(self.members.get(message.get("group"), ())):
-                try:
-                    await receiver.deliver(message)
-                except Exception:
-                    logger.exception("Could not deliver %s", message.get("event") or message.get("type"))
+            hand_out = self.loop.create_task(self._hand_out(message))
+            _handing_out.add(hand_out)
+            hand_out.add_done_callback(_handing_out.discard)
+            # Shielded: this task is cancelled when the last receiver leaves, and that may be a
+            # receiver handling this very message (a socket cut off by member.removed, or a
+            # stream ending while a socket is closing): what they do runs to its end.
+            await asyncio.shield(hand_out)
+
+    async def _hand_out(self, message: dict[str, Any]) -> None:
+        for receiver in tuple(self.members.get(message.get("group"), ())):
+            try:
+                await receiver.deliver(message)
+            except Exception:
+                logger.exception("Could not deliver %s", message.get("event") or message.get("type"))
 
     async def _rejoin(self) -> None:
         while True:
