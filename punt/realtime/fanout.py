@@ -149,7 +149,7 @@ class LocalFanout:
             await asyncio.shield(hand_out)
 
     async def _hand_out(self, message: dict[str, Any]) -> None:
-        for receiver in tuple(self.members.get(message.get("group"), ())):
+        for receiver in tuple(self.members.get(str(message.get("group")), ())):
             try:
                 await receiver.deliver(message)
             except Exception:
