@@ -22,7 +22,6 @@ back-off, so its sockets get events again within seconds of Redis answering.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any, Protocol
 
@@ -32,6 +31,8 @@ logger = logging.getLogger("punt.realtime")
 
 REJOIN_SECONDS = 3600.0
 _handing_out: set[asyncio.Task[None]] = set()
+_stopping: set[asyncio.Task[None]] = set()
+STOP_WAIT_SECONDS = 0.2
 # Back-off between attempts to re-join the groups after the layer failed.
 RETRY_FIRST_SECONDS = 0.2
 RETRY_MAX_SECONDS = 2.0
@@ -96,9 +97,11 @@ class LocalFanout:
                     self.rejoining = None
                 for task in tasks:
                     task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                    _stopping.add(task)
+                    task.add_done_callback(_stopping.discard)
+                # A cancelled channels-redis read can take seconds (its blocking read's timeout) to
+                # end: the socket or stream that leaves last does not wait for it that long.
+                await asyncio.wait(tasks, timeout=STOP_WAIT_SECONDS)
 
     def _layer_failed(self, error: Exception, what: str) -> None:
         """The layer did not answer: log it (once per outage when it is Redis), and have the
