@@ -53,6 +53,7 @@ TAB_ID_MAX = 64
 # After this the project refuses new connections, so open ones are closed too (4403). An
 # archived project stays readable by its members (projects.selectors.project_for): no close.
 PROJECT_GONE = ("project.deleted",)
+PRESENCE_CHANGES = ("presence.join", "presence.leave")
 
 
 @database_sync_to_async
@@ -96,6 +97,9 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
         self.channel_layer = get_channel_layer()
         self.channel_name = f"ws.{uuid.uuid4().hex}"  # names the connection in presence and echo checks
         self.groups_joined = []
+        # What the socket's groups send before the client has its greeting waits here: a client
+        # reads its greeting (a project socket's presence.state) first, then the events after it.
+        self.held: list[dict[str, Any]] | None = []
         query = scope_query(self.scope)
         self.tab_id = (query.get("tab_id") or query.get("tabId") or "")[:TAB_ID_MAX] or None
         await self.accept()
@@ -123,7 +127,10 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
             self.user = None
             await self.close(errors.close_code(exc))
         if self.user is None:
+            self.held = None
             self.uncount()  # refused by joined(): a closed socket is not an open connection
+            return
+        await self.release_held()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels runs close_old_connections() (a hop to the one shared sync thread)
@@ -151,6 +158,18 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
 
     async def deliver(self, message: dict[str, Any]) -> None:
         """A message of one of this socket's groups, from the process's fan-out."""
+        if self.held is not None:
+            self.held.append(message)
+            return
+        await self.deliver_now(message)
+
+    async def release_held(self) -> None:
+        """The client has its greeting: send what arrived meanwhile, in order, then deliver directly."""
+        while self.held:
+            await self.deliver_now(self.held.pop(0))
+        self.held = None
+
+    async def deliver_now(self, message: dict[str, Any]) -> None:
         if message.get("type") == MESSAGE_TYPE:
             await self.punt_event(message)
             return
@@ -233,6 +252,8 @@ class ProjectConsumer(BusConsumer):
     project_id: int = 0  # set by joined(); presence and announcements only run after it
     heartbeat: asyncio.Task[None] | None = None
     present = False
+    # Who the client knows to be present: its presence.state, then the joins and leaves sent since.
+    known_present: set[int]
 
     async def joined(self) -> None:
         project = await _visible_project(self.user, self.scope["url_route"]["kwargs"]["project_slug"])
@@ -246,9 +267,22 @@ class ProjectConsumer(BusConsumer):
         self.present = True
         self.heartbeat = asyncio.create_task(self._heartbeat())
         users = await _briefs(await presence.user_ids(project.pk))
+        self.known_present = {user["id"] for user in users if user}
         await self.send_json({"type": "presence.state", "payload": {"users": users}})
         if first:
             await self._announce("presence.join")
+
+    def _presence_news(self, event: str, user_id: Any) -> bool:
+        """Whether a join or leave changes what the client knows. An announcement sent before this
+        socket read the state can arrive after it (held during the greeting, or slower through
+        Redis); the state already counts it, and sending it again would be a second join."""
+        if (user_id in self.known_present) == (event == "presence.join"):
+            return False
+        if event == "presence.join":
+            self.known_present.add(user_id)
+        else:
+            self.known_present.discard(user_id)
+        return True
 
     async def _announce(self, event: str) -> None:
         # Straight to the group, not through publish(): presence is not a database change
@@ -289,6 +323,8 @@ class ProjectConsumer(BusConsumer):
         payload = message.get("payload") or {}
         if event == "member.removed" and payload.get("user_id") == self.user.pk:
             await self.cut_off(CLOSE_FORBIDDEN)
+            return
+        if event in PRESENCE_CHANGES and not self._presence_news(event, payload.get("user_id")):
             return
         await super().punt_event(message)
         if event in PROJECT_GONE:

@@ -6,6 +6,8 @@ and with Redis about four round trips each (373 ms at p99 for 1,000 sockets). He
 process has one channel per layer; it joins a group when its first socket does, leaves it
 with its last, and delivers each message to the group's sockets in one loop, in order.
 
+SSE streams (punt.realtime.sse) receive through it too, each with a bounded queue.
+
 Messages say which group they were sent to (punt.events.send_to_groups adds `group`). The
 process receives while it has sockets in some group.
 Group memberships expire in channel layers (a day by default), so the process re-joins
@@ -20,7 +22,6 @@ back-off, so its sockets get events again within seconds of Redis answering.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any, Protocol
 
@@ -29,6 +30,9 @@ from punt import redis_outage
 logger = logging.getLogger("punt.realtime")
 
 REJOIN_SECONDS = 3600.0
+_handing_out: set[asyncio.Task[None]] = set()
+_stopping: set[asyncio.Task[None]] = set()
+STOP_WAIT_SECONDS = 0.2
 # Back-off between attempts to re-join the groups after the layer failed.
 RETRY_FIRST_SECONDS = 0.2
 RETRY_MAX_SECONDS = 2.0
@@ -65,7 +69,7 @@ class LocalFanout:
             try:
                 await self.layer.group_add(group, self.channel)
             except Exception as error:  # noqa: BLE001 - any layer failure: handed to _layer_failed
-                _stop_if_cancelled()
+                stop_if_cancelled()
                 # The socket stays: it gets events once the layer is back (_rejoin_until_done).
                 self._layer_failed(error, f"Could not join {group}")
 
@@ -80,7 +84,7 @@ class LocalFanout:
                 try:
                     await self.layer.group_discard(group, self.channel)
                 except Exception as error:  # noqa: BLE001 - any layer failure: handed to _layer_failed
-                    _stop_if_cancelled()
+                    stop_if_cancelled()
                     # The membership expires in the layer; messages for it find no socket here.
                     self._layer_failed(error, f"Could not leave {group}")
             if not self.members:
@@ -93,9 +97,11 @@ class LocalFanout:
                     self.rejoining = None
                 for task in tasks:
                     task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                    _stopping.add(task)
+                    task.add_done_callback(_stopping.discard)
+                # A cancelled channels-redis read can take seconds (its blocking read's timeout) to
+                # end: the socket or stream that leaves last does not wait for it that long.
+                await asyncio.wait(tasks, timeout=STOP_WAIT_SECONDS)
 
     def _layer_failed(self, error: Exception, what: str) -> None:
         """The layer did not answer: log it (once per outage when it is Redis), and have the
@@ -116,7 +122,7 @@ class LocalFanout:
                     for group in list(self.members):
                         await self.layer.group_add(group, self.channel)
                 except Exception:  # noqa: BLE001 - still failing: try again after the back-off
-                    _stop_if_cancelled()
+                    stop_if_cancelled()
                     delay = min(delay * 2, RETRY_MAX_SECONDS)
                     continue
                 self.rejoining = None
@@ -130,18 +136,27 @@ class LocalFanout:
             try:
                 message = await self.layer.receive(self.channel)
             except Exception as error:  # noqa: BLE001 - any layer failure: handed to _layer_failed
-                _stop_if_cancelled()
+                stop_if_cancelled()
                 # A Redis that restarted has forgotten the process's groups: join them again.
                 self._layer_failed(error, "Could not receive bus messages")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
                 continue
             delay = RETRY_FIRST_SECONDS
-            for receiver in tuple(self.members.get(message.get("group"), ())):
-                try:
-                    await receiver.deliver(message)
-                except Exception:
-                    logger.exception("Could not deliver %s", message.get("event") or message.get("type"))
+            hand_out = self.loop.create_task(self._hand_out(message))
+            _handing_out.add(hand_out)
+            hand_out.add_done_callback(_handing_out.discard)
+            # Shielded: this task is cancelled when the last receiver leaves, and that may be a
+            # receiver handling this very message (a socket cut off by member.removed, or a
+            # stream ending while a socket is closing): what they do runs to its end.
+            await asyncio.shield(hand_out)
+
+    async def _hand_out(self, message: dict[str, Any]) -> None:
+        for receiver in tuple(self.members.get(str(message.get("group")), ())):
+            try:
+                await receiver.deliver(message)
+            except Exception:
+                logger.exception("Could not deliver %s", message.get("event") or message.get("type"))
 
     async def _rejoin(self) -> None:
         while True:
@@ -151,11 +166,11 @@ class LocalFanout:
                     try:
                         await self.layer.group_add(group, self.channel)
                     except Exception:
-                        _stop_if_cancelled()
+                        stop_if_cancelled()
                         logger.exception("Could not renew the process's membership of %s", group)
 
 
-def _stop_if_cancelled() -> None:
+def stop_if_cancelled() -> None:
     """Raise CancelledError if this task was cancelled: a Redis client can turn the cancellation
     of a pending read into a connection error, and a loop that logged it and went on would
     never end (a closing event loop waits for it)."""

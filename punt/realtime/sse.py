@@ -4,8 +4,9 @@
 - GET /api/projects/events              project list changes for the user
 - GET /api/users/events                 the user's profile changes
 
-Each stream subscribes a fresh channel-layer channel to the groups it follows, so with
-Redis an event published by any process reaches it. Messages carry an `id:` taken from
+Each stream follows its groups through the process's fan-out (punt.realtime.fanout), so
+with Redis an event published by any process reaches it, and a stream stays open while
+Redis is away and gets events again once it answers. Messages carry an `id:` taken from
 the bus; a reconnect with `Last-Event-ID` first replays the newer events from the replay
 buffer (subscribing before reading it, so nothing falls in between; ids already sent are
 skipped). Idle streams get `: keep-alive` comments, and the server ends a stream after
@@ -18,6 +19,7 @@ These are plain Django views (not DRF), so they are not part of the OpenAPI sche
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -35,6 +37,7 @@ from accounts.permissions import key_may_receive
 from projects.models import Project
 from projects.permissions import visible_projects
 from projects.selectors import project_for
+from punt import redis_outage
 from punt.api.errors import error_body
 from punt.events import gauge, project_group, user_group
 from punt.ops import metrics
@@ -42,6 +45,7 @@ from punt.ranges import as_id
 from punt.realtime import conf
 from punt.realtime.auth import AuthFailed, credentials_from, key_may_read, user_for_credentials
 from punt.realtime.backend import replay_buffer
+from punt.realtime.fanout import LocalFanout, fanout
 from punt.realtime.renderers import (
     PROJECT_LIST_STREAM_EVENTS,
     PROJECT_STREAM_EVENTS,
@@ -54,6 +58,8 @@ logger = logging.getLogger("punt.realtime")
 
 TAB_ID_MAX = 64
 SEEN_IDS_KEPT = 1000
+# Messages kept for a stream whose client does not read: a layer channel's capacity.
+INBOX_SIZE = 100
 
 
 class Stream:
@@ -64,14 +70,27 @@ class Stream:
 
     # The key the stream was opened with: each event is sent only if its scopes allow it.
     api_key: ApiKey | None = None
+    # Set by _frames: the process's fan-out, and where it puts this stream's messages.
+    hub: LocalFanout
+    inbox: Inbox
 
     def __init__(self, user: Any, groups: list[str], names: dict[str, str]) -> None:
         self.user = user
         self.groups = groups
         self.names = names
 
-    async def on_message(self, message: dict[str, Any], layer: Any, channel: str) -> bool:
+    async def on_message(self, message: dict[str, Any]) -> bool:
         return True
+
+    async def follow(self, group: str) -> None:
+        if group not in self.groups:
+            self.groups.append(group)
+        await self.hub.join(group, self.inbox)
+
+    async def unfollow(self, group: str) -> None:
+        if group in self.groups:
+            self.groups.remove(group)
+        await self.hub.leave(group, self.inbox)
 
 
 class ProjectStream(Stream):
@@ -79,7 +98,7 @@ class ProjectStream(Stream):
         super().__init__(user, [project_group(project.pk)], PROJECT_STREAM_EVENTS)
         self.project_id = project.pk
 
-    async def on_message(self, message: dict[str, Any], layer: Any, channel: str) -> bool:
+    async def on_message(self, message: dict[str, Any]) -> bool:
         event = message.get("event")
         if event == "member.removed" and (message.get("payload") or {}).get("user_id") == self.user.pk:
             return False
@@ -95,27 +114,21 @@ class ProjectListStream(Stream):
         groups = [user_group(user.pk), *(project_group(pid) for pid in project_ids)]
         super().__init__(user, groups, PROJECT_LIST_STREAM_EVENTS)
 
-    async def on_message(self, message: dict[str, Any], layer: Any, channel: str) -> bool:
+    async def on_message(self, message: dict[str, Any]) -> bool:
         payload = message.get("payload") or {}
         if message.get("event") == "project.created" and isinstance(payload.get("id"), int):
             # Sent to the creator's own group (they own the project now): follow its later
             # changes, which go to the project's group only.
-            await self._follow(project_group(payload["id"]), layer, channel)
+            await self.follow(project_group(payload["id"]))
             return True
         if payload.get("user_id") != self.user.pk or message.get("project_id") is None:
             return True
         group = project_group(message["project_id"])
         if message.get("event") == "member.added":
-            await self._follow(group, layer, channel)
-        elif message.get("event") == "member.removed" and group in self.groups:
-            await layer.group_discard(group, channel)
-            self.groups.remove(group)
+            await self.follow(group)
+        elif message.get("event") == "member.removed":
+            await self.unfollow(group)
         return True
-
-    async def _follow(self, group: str, layer: Any, channel: str) -> None:
-        if group not in self.groups:
-            await layer.group_add(group, channel)
-            self.groups.append(group)
 
 
 def _unauthorized(message: str = "Authentication required") -> JsonResponse:
@@ -153,11 +166,39 @@ def _last_event_id(request: HttpRequest) -> int | None:
         return None
 
 
+def _backlog(groups: list[str], last_id: int) -> list[dict[str, Any]]:
+    """The replay buffer's events after `last_id`; none while Redis is away (the stream goes on live)."""
+    try:
+        return replay_buffer.since(groups, last_id)
+    except redis_outage.ERRORS as error:
+        redis_outage.outage.failed(error, "replay")
+    except Exception:
+        logger.exception("Could not read the replay buffer for %s", groups)
+    return []
+
+
+class Inbox:
+    """A stream's messages from the process's fan-out, until the response generator takes them.
+
+    Bounded like a layer channel: a client that stops reading loses the newest messages,
+    and holds up nobody else.
+    """
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=INBOX_SIZE)
+
+    async def deliver(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(message)
+
+
 async def _frames(stream: Stream, tab_id: str | None, last_id: int | None) -> AsyncIterator[str]:
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    for group in stream.groups:
-        await layer.group_add(group, channel)
+    # Through the process's fan-out, as the WebSockets: it joins each group once for the
+    # process and, when the layer fails (Redis away or restarted), keeps joining the
+    # groups again until it answers, so the stream stays open and gets events again then.
+    stream.hub, stream.inbox = fanout(get_channel_layer()), Inbox()
+    for group in list(stream.groups):
+        await stream.follow(group)
     gauge("sse_streams", 1)
     metrics.sse_opened()
     loop = asyncio.get_running_loop()
@@ -190,11 +231,7 @@ async def _frames(stream: Stream, tab_id: str | None, last_id: int | None) -> As
         # The first bytes go out at once: the browser's `open` fires and proxies see a live response.
         yield f"retry: {conf.sse_retry_ms()}\n: connected\n\n"
         if last_id is not None:
-            try:
-                backlog = await sync_to_async(replay_buffer.since, thread_sensitive=False)(stream.groups, last_id)
-            except Exception:
-                logger.exception("Could not read the replay buffer for %s", stream.groups)
-                backlog = []
+            backlog = await sync_to_async(_backlog, thread_sensitive=False)(stream.groups, last_id)
             for message in backlog:
                 frame = render(message)
                 if frame is not None:
@@ -206,12 +243,14 @@ async def _frames(stream: Stream, tab_id: str | None, last_id: int | None) -> As
                 if timeout <= 0:
                     return
             try:
-                message = await asyncio.wait_for(layer.receive(channel), timeout=timeout)
+                message = await asyncio.wait_for(stream.inbox.queue.get(), timeout=timeout)
             except TimeoutError:
                 if deadline is None or loop.time() < deadline:
                     yield ": keep-alive\n\n"
                 continue
-            keep_going = await stream.on_message(message, layer, channel)
+            if message.get("group") not in stream.groups:
+                continue  # from a group the stream left while the message was on its way
+            keep_going = await stream.on_message(message)
             frame = render(message)
             if frame is not None:
                 yield frame
@@ -220,11 +259,8 @@ async def _frames(stream: Stream, tab_id: str | None, last_id: int | None) -> As
     finally:
         gauge("sse_streams", -1)
         metrics.sse_closed()
-        for group in stream.groups:
-            try:
-                await layer.group_discard(group, channel)
-            except Exception:
-                logger.exception("Could not leave %s", group)
+        for group in list(stream.groups):
+            await stream.unfollow(group)
 
 
 def _response(stream: Stream, request: HttpRequest) -> StreamingHttpResponse:

@@ -11,7 +11,8 @@ from channels.layers import get_channel_layer
 from punt.events import project_group
 from punt.realtime import fanout as fanout_module
 from punt.realtime.fanout import LocalFanout
-from tests.realtime.conftest import TIMEOUT, jwt_for, nothing_more, publish_committed, ws_project
+from punt.realtime.presence import presence
+from tests.realtime.conftest import SSE, TIMEOUT, jwt_for, nothing_more, publish_committed, ws_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,3 +93,23 @@ async def test_a_failing_receiver_does_not_stop_the_others_and_memberships_are_r
     assert not layer.groups.get("project.1")
     # With no sockets left the process stops receiving (nothing pending when the loop closes).
     assert hub.tasks == [] and hub.channel is None and all(task.done() for task in tasks)
+
+
+async def test_a_socket_is_cut_off_even_when_the_last_stream_leaves_the_fan_out_meanwhile(personas, monkeypatch):
+    # member.removed reaches mary's socket through the fan-out; while the socket records that she
+    # left, her SSE stream (the process's last other receiver) closes. The last receiver leaving
+    # stops the fan-out's task, which must not stop the socket's cut-off half-way.
+    real_leave = presence.leave
+    stream = await SSE("/api/users/events", [(b"authorization", f"Bearer {jwt_for(personas.member)}".encode())]).start()
+
+    async def stream_closes_meanwhile(*args: Any) -> bool:
+        await stream.close()
+        return await real_leave(*args)
+
+    monkeypatch.setattr(presence, "leave", stream_closes_meanwhile)
+    mary = await ws_project(f"/api/v1/ws/blog?token={jwt_for(personas.member)}")
+    removed = {"user_id": personas.member.pk, "project_id": personas.project.pk}
+    await publish_committed("member.removed", removed, project_id=personas.project.pk)
+
+    message = await mary.receive_output(timeout=TIMEOUT)
+    assert (message["type"], message["code"]) == ("websocket.close", 4403)

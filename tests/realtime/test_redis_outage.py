@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 
 from punt import redis_outage
 from tests.factories import PASSWORD
-from tests.realtime.conftest import TIMEOUT, jwt_for, publish_committed, ws_connect, ws_project
+from tests.realtime.conftest import SSE, TIMEOUT, jwt_for, publish_committed, ws_connect, ws_project
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -236,3 +236,63 @@ async def test_sockets_get_events_again_once_redis_returns(redis_server, persona
     assert await _next_event(again) == {"type": "board.card_moved", "payload": {"id": "again"}}
     for ws in (during, after, again):
         await ws.disconnect()
+
+
+async def _blocks_for(stream: SSE, seconds: float) -> list[str]:
+    """Every SSE block the stream sends in the next `seconds` (it must stay open meanwhile)."""
+    blocks = []
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            blocks.append(await stream.block(timeout=left))
+        except TimeoutError:
+            break
+    return blocks
+
+
+async def _deleted_arrives(stream: SSE, project_id: int, started: float) -> int:
+    """Publish ticket deletions until one reaches the stream; its ticket id."""
+    number = 100
+    while True:
+        number += 1
+        await publish_committed("board.card_deleted", {"id": number}, project_id=project_id)
+        try:
+            _, body = await stream.event(timeout=0.3)
+        except TimeoutError:
+            assert time.monotonic() - started < 5, "no events five seconds after Redis came back"
+            continue
+        assert body["type"] == "ticket.deleted"
+        return body["data"]["id"]
+
+
+async def test_sse_streams_stay_open_while_redis_is_away_and_get_events_again(redis_server, personas, settings, caplog):
+    settings.PUNT_SSE_KEEPALIVE_SECONDS = 0.3
+    project_id = personas.project.pk
+    auth = (b"authorization", f"Bearer {jwt_for(personas.member)}".encode())
+    before = await SSE("/api/projects/BLOG/events", [auth]).start()
+    assert before.status == 200
+    await publish_committed("board.card_deleted", {"id": 1}, project_id=project_id)
+    last_id, body = await before.event()
+    assert (body["type"], body["data"]) == ("ticket.deleted", {"id": 1})
+
+    with caplog.at_level(logging.INFO):
+        redis_server.stop()
+        await publish_committed("board.card_deleted", {"id": -1}, project_id=project_id)
+        # Open, and kept alive, while Redis is down.
+        assert ": keep-alive" in await _blocks_for(before, 1.5)
+        assert not before.ended
+        # A stream opened meanwhile, resuming from an id (the replay buffer is in Redis), opens too.
+        during = await SSE("/api/projects/BLOG/events", [auth, (b"last-event-id", str(last_id).encode())]).start()
+        assert during.status == 200
+        assert (await _blocks_for(during, 0.8))[:2] == ["retry: 3000\n: connected", ": keep-alive"]
+
+        redis_server.start()
+        started = time.monotonic()
+        for stream in (before, during):
+            number = await _deleted_arrives(stream, project_id, started)
+            assert number > 100  # not the one published during the outage
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+    for stream in (before, during):
+        assert not stream.ended
+        await stream.close()
