@@ -13,7 +13,6 @@ with no code at all.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from typing import Any
@@ -340,8 +339,14 @@ class ProjectConsumer(BusConsumer):
     async def _leave_presence(self) -> None:
         if self.heartbeat is not None:
             self.heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self.heartbeat
+            except asyncio.CancelledError:
+                # The heartbeat's own cancellation ends here; this task's (the consumer being
+                # stopped) goes on: swallowed, it left the consumer's loop waiting forever.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
             self.heartbeat = None
         if not self.present:
             return

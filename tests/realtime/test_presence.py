@@ -76,3 +76,27 @@ async def test_entries_of_a_dead_process_expire_and_pings_keep_the_living(person
     assert await mary.receive_json_from(timeout=TIMEOUT) == {"type": "pong"}
     assert await presence.user_ids(personas.project.pk) == {personas.member.pk}
     await mary.disconnect()
+
+
+async def test_a_socket_stopped_while_its_heartbeat_ends_stays_stopped():
+    # A closing event loop cancels every task and waits for them: a socket that swallowed its
+    # own cancellation while waiting for its heartbeat to end kept its loop (and the process's
+    # shutdown) waiting forever.
+    from punt.realtime.consumers import ProjectConsumer
+
+    async def heartbeat_slow_to_end() -> None:
+        try:
+            await asyncio.sleep(100)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.5)  # a presence write still in flight
+            raise
+
+    consumer = ProjectConsumer()
+    consumer.present = False
+    consumer.heartbeat = asyncio.create_task(heartbeat_slow_to_end())
+    await asyncio.sleep(0)
+    leaving = asyncio.create_task(consumer._leave_presence())
+    await asyncio.sleep(0.05)
+    leaving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
