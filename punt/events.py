@@ -105,13 +105,11 @@ async def send_to_groups(groups: list[str], message: dict[str, Any], layer: Base
     if layer is None or not groups:
         return
     try:
-        results = await asyncio.wait_for(
+        async with asyncio.timeout(conf.send_timeout()):  # not wait_for: see punt.realtime.sse
             # `group` tells each process's fan-out (punt.realtime.fanout) whose sockets it is for.
-            asyncio.gather(
+            results = await asyncio.gather(
                 *(layer.group_send(group, {**message, "group": group}) for group in groups), return_exceptions=True
-            ),
-            timeout=conf.send_timeout(),
-        )
+            )
     except TimeoutError:
         _count("send_timeout")
         metrics.record_event_dropped("send_timeout")

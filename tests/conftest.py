@@ -1,8 +1,41 @@
 from __future__ import annotations
 
+import asyncio
+import asyncio.runners
+import sys
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
+
+
+def _report_stuck_tasks() -> None:
+    """Name the tasks that ignore their cancellation when a test's event loop closes.
+
+    Closing the loop cancels every task and waits for all of them: one that swallows its
+    cancellation (it happened, punt.realtime.consumers._leave_presence) hangs the suite in a
+    fixture's teardown with nothing in the log. This prints such tasks' stacks after 10 s.
+    """
+    cancel_all = asyncio.runners._cancel_all_tasks  # type: ignore[attr-defined]
+
+    def cancel_all_and_report(loop: asyncio.AbstractEventLoop) -> None:
+        tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+
+        def report() -> None:
+            for task in tasks:
+                if not task.done():
+                    sys.stderr.write(f"\nA task ignores its cancellation: {task!r}\n")
+                    task.print_stack(file=sys.stderr)
+            sys.stderr.flush()
+
+        if tasks:
+            loop.call_later(10, report)
+        cancel_all(loop)
+
+    asyncio.runners._cancel_all_tasks = cancel_all_and_report  # type: ignore[attr-defined]
+
+
+_report_stuck_tasks()
 
 
 @pytest.fixture(autouse=True)

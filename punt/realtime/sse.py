@@ -243,7 +243,10 @@ async def _frames(stream: Stream, tab_id: str | None, last_id: int | None) -> As
                 if timeout <= 0:
                     return
             try:
-                message = await asyncio.wait_for(stream.inbox.queue.get(), timeout=timeout)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                # cancellation that arrives as the message does, and the stream then runs on.
+                async with asyncio.timeout(timeout):
+                    message = await stream.inbox.queue.get()
             except TimeoutError:
                 if deadline is None or loop.time() < deadline:
                     yield ": keep-alive\n\n"

@@ -36,6 +36,7 @@ async def test_a_domain_refusal_while_joining_closes_the_socket_with_its_code(mo
     user = await _user_with_project()
     communicator = await ws_connect(f"/api/v1/ws/blog?token={jwt_for(user)}")
     assert await close_code(communicator) == 4409  # not the consumer's own 4403: the mapped code
+    await communicator.disconnect()
 
 
 async def _user_with_project() -> Any:
