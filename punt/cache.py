@@ -17,7 +17,6 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 
@@ -71,67 +70,29 @@ class SharedRedisCache(RedisCache):
         metrics.record_redis_fallback("cache")
         return fallback()
 
-    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
-        return self._either(
-            lambda: super(SharedRedisCache, self).add(key, value, timeout, version),
-            lambda: self.fallback.add(key, value, timeout, version),
-        )
-
-    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
-        return self._either(
-            lambda: super(SharedRedisCache, self).get(key, default, version),
-            lambda: self.fallback.get(key, default, version),
-        )
-
-    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
-        self._either(
-            lambda: super(SharedRedisCache, self).set(key, value, timeout, version),
-            lambda: self.fallback.set(key, value, timeout, version),
-        )
-
-    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
-        return self._either(
-            lambda: super(SharedRedisCache, self).touch(key, timeout, version),
-            lambda: self.fallback.touch(key, timeout, version),
-        )
-
-    def delete(self, key: Any, version: int | None = None) -> bool:
-        return self._either(
-            lambda: super(SharedRedisCache, self).delete(key, version),
-            lambda: self.fallback.delete(key, version),
-        )
-
-    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
-        return self._either(
-            lambda: super(SharedRedisCache, self).get_many(keys, version),
-            lambda: self.fallback.get_many(keys, version),
-        )
-
-    def has_key(self, key: Any, version: int | None = None) -> bool:
-        return self._either(
-            lambda: super(SharedRedisCache, self).has_key(key, version),
-            lambda: self.fallback.has_key(key, version),
-        )
-
-    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
-        return self._either(
-            lambda: super(SharedRedisCache, self).incr(key, delta, version),
-            lambda: self.fallback.incr(key, delta, version),
-        )
-
-    def set_many(self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list[Any]:
-        return self._either(
-            lambda: super(SharedRedisCache, self).set_many(data, timeout, version),
-            lambda: self.fallback.set_many(data, timeout, version),
-        )
-
-    def delete_many(self, keys: Any, version: int | None = None) -> None:
-        self._either(
-            lambda: super(SharedRedisCache, self).delete_many(keys, version),
-            lambda: self.fallback.delete_many(keys, version),
-        )
-
     def clear(self) -> None:
         # Both: whatever was cached during an outage must not come back after the next one.
         self.fallback.clear()
         self._either(lambda: super(SharedRedisCache, self).clear(), lambda: None)
+
+
+# The operations Django and PUNT use (get_or_set and the like are built on these): each goes to
+# Redis, or to the fallback while Redis is away.
+FALLBACK_OPERATIONS = ("add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many", "delete_many")
+
+
+def _redis_or_fallback(name: str) -> Callable[..., Any]:
+    redis_operation = getattr(RedisCache, name)
+
+    def operation(self: SharedRedisCache, *args: Any, **kwargs: Any) -> Any:
+        return self._either(
+            lambda: redis_operation(self, *args, **kwargs),
+            lambda: getattr(self.fallback, name)(*args, **kwargs),
+        )
+
+    operation.__name__ = operation.__qualname__ = name
+    return operation
+
+
+for _name in FALLBACK_OPERATIONS:
+    setattr(SharedRedisCache, _name, _redis_or_fallback(_name))
