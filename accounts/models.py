@@ -193,6 +193,38 @@ def default_webhooks_allow_private() -> bool:
     return bool(settings.PUNT_WEBHOOKS_ALLOW_PRIVATE)
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+# What a site accepts until an admin changes the list: the files teams attach to tickets, each of
+# which the upload checks look into (tickets.services.attachments). An empty list accepts any type.
+DEFAULT_UPLOAD_TYPES = (
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "text/x-log",
+    "text/markdown",
+    "text/csv",
+    "application/json",
+    "application/yaml",
+    XLSX,
+    DOCX,
+    PPTX,
+    "application/zip",
+    "application/gzip",
+    "application/x-tar",
+    "video/mp4",
+    "video/webm",
+)
+
+
+def default_allowed_upload_types() -> list[str]:
+    return list(DEFAULT_UPLOAD_TYPES)
+
+
 # Limits of the upload settings (accounts.services checks them; the API schema states them).
 UPLOAD_BYTES_MIN = 1024
 UPLOAD_BYTES_MAX = 1024**3
@@ -223,7 +255,7 @@ class SystemSettings(models.Model):
         default=default_max_upload_bytes, help_text="Largest attachment accepted, in bytes."
     )
     allowed_upload_types = models.JSONField(
-        default=list,
+        default=default_allowed_upload_types,
         blank=True,
         help_text='Content types accepted for attachments, e.g. "image/*", "application/pdf". Empty: any type.',
     )

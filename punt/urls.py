@@ -3,11 +3,11 @@ from __future__ import annotations
 from csp.constants import SELF
 from csp.decorators import csp_update
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from accounts.media import avatar_file
 from punt import views
 from punt.api.errors import api_not_found
 
@@ -43,9 +43,8 @@ urlpatterns = [
     path("api/", include("dialects.punt.urls")),
     # Anything else under /api/ is a JSON 404 (keep this last).
     re_path(r"^api/.*$", api_not_found),
+    # Uploaded avatars, also without DEBUG; other uploads only through their permission-checked views.
+    re_path(rf"^{settings.MEDIA_URL.strip('/')}/avatars/(?P<name>[^/]+)$", avatar_file, name="avatar-file"),
     # Server-rendered pages (issue 8); last, so they never shadow the API.
     path("", include("web.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

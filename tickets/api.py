@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -27,6 +26,7 @@ from projects.permissions import MANAGE, READ, WRITE
 from projects.selectors import project_check, project_for
 from punt.api.parsers import JSONParser
 from punt.api.request import tab_id, validated
+from punt.files import file_response
 from tickets import cards, selectors, services
 from tickets import serializers as s
 from tickets.filters import (
@@ -536,15 +536,11 @@ class AttachmentDownloadView(_AttachmentView):
             handle = field.open("rb")
         except FileNotFoundError:
             raise NotFound("The file is missing from storage.") from None
-        # Images show inline; anything else downloads, so a browser never renders it as a page.
-        inline = attachment.is_image
+        # Safe images show inline; anything else downloads (punt.files).
         content_type = "image/webp" if self.thumbnail else attachment.content_type
-        response = FileResponse(
-            handle, as_attachment=not inline, filename=attachment.filename, content_type=content_type
+        return file_response(
+            handle, filename=attachment.filename, content_type=content_type, cache_control="private, max-age=3600"
         )
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, max-age=3600"
-        return response
 
 
 class AttachmentThumbnailView(AttachmentDownloadView):

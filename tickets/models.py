@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from projects.models import Column, Label, Project, Sprint
+from punt.files import shows_inline
 
 
 class Ticket(models.Model):
@@ -185,7 +186,8 @@ class Attachment(models.Model):
 
     @property
     def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
+        """A picture pages show and downloads serve inline (never SVG: it can carry scripts)."""
+        return shows_inline(self.content_type)
 
 
 class GitLink(models.Model):

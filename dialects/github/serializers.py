@@ -113,6 +113,18 @@ class GhTicketSerializer(serializers.Serializer):
         }
 
 
+def mention_text(event: Event, project: Project) -> str:
+    """What a mention names, as seed 003 writes it: `#14` for a ticket of the same project, `KEY-14`
+    for one in another, however the text referred to it ("BLOG-14" in BLOG's own tickets is `#14`);
+    `@user` as written. The referenced ticket is in the event's data (project keys never change)."""
+    referenced = event.data.get("ticket") if isinstance(event.data, dict) else None
+    key = referenced.get("key") if isinstance(referenced, dict) else None
+    if not isinstance(key, str):
+        return event.text
+    prefix, _, number = key.rpartition("-")
+    return f"#{number}" if prefix == project.key and number.isdigit() else key
+
+
 class GhEventSerializer(serializers.Serializer):
     """One timeline entry. Comments add last_updated_at; mentions carry no author (seed 003)."""
 
@@ -138,7 +150,7 @@ class GhEventSerializer(serializers.Serializer):
             "html_url": absolute(self.context, f"{ticket_html_url(project, ticket.number)}#{event.pk}"),
             "ticket_url": absolute(self.context, ticket_api),
             "id": event.pk,
-            "text": event.text,
+            "text": mention_text(event, project) if event.kind == Event.Kind.MENTION else event.text,
             "type": event.kind,
             "created_at": iso_seconds(event.created_at),
         }

@@ -2,7 +2,9 @@
 
 WebSocket (seed 004): `{"type": "board.card_moved", "payload": {...}}`, every event as is.
 PUNT SSE (seeds 000/001): `{"type": "ticket.moved", "data": {...}, "tabId": ..., "timestamp": ...}`
-with PUNT's event names and camelCase data, and only the events each stream is about.
+with PUNT's event names and camelCase data, and only the events each stream is about. Its ids
+are strings, as in PUNT's REST responses (`"id": "7"`, `"columnId": "2"`), wherever they sit
+in the data; the WebSocket keeps the /api/v1 REST's integers.
 """
 
 from __future__ import annotations
@@ -58,11 +60,40 @@ def camelize(value: Any) -> Any:
     return value
 
 
+def _id_text(value: Any) -> Any:
+    # bool is an int in Python, and no id is a bool.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def string_ids(value: Any) -> Any:
+    """camelCase data with every id as PUNT's REST writes it, a string: `id`, `*Id` (`columnId`,
+    `userId`) and the items of `*Ids` lists (`labelIds`), at any depth (`assignee.id`, `labels[].id`).
+    Other numbers (`number`, `order`) stay numbers."""
+    if isinstance(value, list):
+        return [string_ids(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    shaped: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "id" or key.endswith("Id"):
+            shaped[key] = _id_text(item) if not isinstance(item, (dict, list)) else string_ids(item)
+        elif (key == "ids" or key.endswith("Ids")) and isinstance(item, list):
+            shaped[key] = [_id_text(each) for each in item]
+        else:
+            shaped[key] = string_ids(item)
+    return shaped
+
+
 def ws_message(message: dict[str, Any]) -> dict[str, Any]:
     return {"type": message["event"], "payload": message.get("payload") or {}}
 
 
 def punt_data(name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    shaped: dict[str, Any] = string_ids(_punt_fields(name, payload))
+    return shaped
+
+
+def _punt_fields(name: str, payload: dict[str, Any]) -> dict[str, Any]:
     if name in ID_ONLY:
         return {"id": payload.get("id")}
     data = camelize(payload)

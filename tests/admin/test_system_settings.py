@@ -6,7 +6,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.models import SystemSettings
+from accounts.models import DEFAULT_UPLOAD_TYPES, SystemSettings
 from tests.admin.conftest import as_user, error_shape
 from tests.factories import PASSWORD
 
@@ -53,7 +53,8 @@ def test_defaults_come_from_the_environment_until_saved(site, settings):
         "site_name": "PUNT",
         "registration_open": False,
         "max_upload_bytes": 2048,
-        "allowed_upload_types": [],
+        # The types teams attach (issue 17); an empty list would accept any type.
+        "allowed_upload_types": list(DEFAULT_UPLOAD_TYPES),
         "default_member_role": "member",
         "webhooks_allow_private": True,
         "updated_at": None,

@@ -331,6 +331,31 @@ def test_events_of_every_type_match_the_examples(personas):
     assert personas.client("outsider").get(f"/api/v3/comments/{comment['id']}").status_code == 404
 
 
+def test_a_mention_names_a_ticket_of_the_same_project_as_in_the_example(personas):
+    # The document's example: ticket 1745 of mary's blog mentions "#14".
+    shop = ProjectFactory(owner_user=personas.owner, name="Shop", key="SHOP", created_by=personas.owner)
+    elsewhere = TicketFactory(project=shop, number=3)
+    TicketFactory(project=personas.project, number=14, title="Register a customer's address")
+    TicketFactory(project=personas.project, number=1745, title="Register a customer")
+    ticket_url = f"{BLOG}/tickets/1745"
+    client = personas.client("owner")
+    for body in ("Depends on #14", "Same as BLOG-14, really", "And SHOP-3 in the shop"):
+        assert client.post(f"{ticket_url}/comments", {"body": body}, format="json").status_code == 201
+
+    mentions = [e for e in client.get(f"{ticket_url}/events").json() if e["type"] == "mention"]
+    for mention in mentions:
+        same_shape(mention, MENTION_EXAMPLE)
+    # "BLOG-14" names a ticket of the same project too: "#14"; the other project's ticket by its key.
+    assert [m["text"] for m in mentions] == ["#14", "#14", "SHOP-3"]
+    assert mentions[0]["text"] == MENTION_EXAMPLE["text"]
+
+    # The referenced tickets' timelines show where they were mentioned, in the same words.
+    back = client.get(f"{BLOG}/tickets/14/events").json()
+    assert [e["text"] for e in back if e["type"] == "mention"] == ["#1745", "#1745"]
+    back = client.get(f"/api/v3/projects/olivia/shop/tickets/{elsewhere.number}/events").json()
+    assert [e["text"] for e in back if e["type"] == "mention"] == ["BLOG-1745"]
+
+
 def test_comments_list_create_and_edit(personas):
     TicketFactory(project=personas.project)
     url = f"{BLOG}/tickets/1/comments"

@@ -640,6 +640,31 @@ def test_upload_to_a_ticket(personas):
     assert missing.status_code == 400 and missing.json()["details"][0]["field"] == "file"
 
 
+def test_upload_types_follow_the_admin_setting(personas, site_admin):
+    # The default list takes the files teams attach (a CSV here); an empty list takes any type.
+    TicketFactory(project=personas.project)
+    data = {"projectId": "BLOG", "ticketId": "BLOG-1"}
+    member = personas.client("member")
+    config = member.get("/api/upload/config").json()
+    assert {"text/csv", "application/gzip", "video/mp4"} <= set(config["allowedTypes"])
+    csv = SimpleUploadedFile("hours.csv", b"name,hours\nmary,3\n", content_type="text/csv")
+    response = member.post("/api/upload", {**data, "file": csv}, format="multipart")
+    assert response.status_code == 201 and response.json()["mimetype"] == "text/csv"
+    exe = SimpleUploadedFile("setup.exe", b"MZ\x90\x00", content_type="application/x-msdownload")
+    refused = member.post("/api/upload", {**data, "file": exe}, format="multipart")
+    assert refused.status_code == 400 and refused.json()["details"][0]["field"] == "file"
+
+    admin = _client(site_admin)
+    assert admin.patch("/api/admin/settings", {"allowedFileTypes": []}, format="json").json()["allowedFileTypes"] == []
+    assert member.get("/api/upload/config").json()["allowedTypes"] == []
+    exe.seek(0)
+    accepted = member.post("/api/upload", {**data, "file": exe}, format="multipart")
+    assert accepted.status_code == 201 and accepted.json()["mimetype"] == "application/x-msdownload"
+    download = member.get(accepted.json()["url"])
+    assert download["Content-Disposition"] == 'attachment; filename="setup.exe"'
+    assert download["X-Content-Type-Options"] == "nosniff"
+
+
 # --------------------------------------------------------------------------- SSE (seed 001), built in punt/realtime
 
 

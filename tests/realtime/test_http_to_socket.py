@@ -43,7 +43,7 @@ async def test_x_tab_id_on_a_change_suppresses_only_that_tabs_echo(personas):
     _, body = await sse_other.event()
     assert (body["type"], body["data"]["id"], body["data"]["title"], body["tabId"]) == (
         "ticket.updated",
-        ticket.pk,
+        str(ticket.pk),
         "Final",
         "tab-A",
     )

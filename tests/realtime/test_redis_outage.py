@@ -262,7 +262,7 @@ async def _deleted_arrives(stream: SSE, project_id: int, started: float) -> int:
             assert time.monotonic() - started < 5, "no events five seconds after Redis came back"
             continue
         assert body["type"] == "ticket.deleted"
-        return body["data"]["id"]
+        return int(body["data"]["id"])
 
 
 async def test_sse_streams_stay_open_while_redis_is_away_and_get_events_again(redis_server, personas, settings, caplog):
@@ -273,7 +273,7 @@ async def test_sse_streams_stay_open_while_redis_is_away_and_get_events_again(re
     assert before.status == 200
     await publish_committed("board.card_deleted", {"id": 1}, project_id=project_id)
     last_id, body = await before.event()
-    assert (body["type"], body["data"]) == ("ticket.deleted", {"id": 1})
+    assert (body["type"], body["data"]) == ("ticket.deleted", {"id": "1"})
 
     with caplog.at_level(logging.INFO):
         redis_server.stop()

@@ -141,7 +141,7 @@ async def test_an_event_published_by_another_process_reaches_websocket_and_sse_c
         "payload": {"id": 1, "title": "Across", "type": "bug"},
     }
     body = await stream.event(timeout=10)
-    assert (body["type"], body["data"]) == ("ticket.moved", {"id": 1, "title": "Across", "type": "Bug"})
+    assert (body["type"], body["data"]) == ("ticket.moved", {"id": "1", "title": "Across", "type": "Bug"})
     await socket_.close()
     await stream.close()
 

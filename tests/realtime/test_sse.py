@@ -26,19 +26,20 @@ CARD = {
     "labels": [{"id": 5, "name": "docs", "color": "#3B82F6"}],
     "due_date": None,
 }
+# Ids are strings, as in PUNT's REST responses.
 PUNT_CARD = {
-    "id": 7,
+    "id": "7",
     "key": "BLOG-7",
     "number": 7,
     "title": "Write the launch post",
     "type": "Task",
     "priority": "Medium",
     "status": "todo",
-    "columnId": 1,
+    "columnId": "1",
     "position": 2,
     "order": 2,
-    "assignee": {"id": 2, "username": "mary", "name": "Mary", "avatar": None},
-    "labels": [{"id": 5, "name": "docs", "color": "#3B82F6"}],
+    "assignee": {"id": "2", "username": "mary", "name": "Mary", "avatar": None},
+    "labels": [{"id": "5", "name": "docs", "color": "#3B82F6"}],
     "dueDate": None,
 }
 
@@ -77,11 +78,11 @@ async def test_project_stream_renders_ticket_and_label_events_the_punt_way(perso
     assert bodies == [
         {"type": "ticket.created", "data": PUNT_CARD, "tabId": "tab-9"},
         {"type": "ticket.updated", "data": PUNT_CARD, "tabId": None},
-        {"type": "ticket.moved", "data": {**PUNT_CARD, "columnId": 2, "position": 0, "order": 0}, "tabId": None},
-        {"type": "ticket.deleted", "data": {"id": 7}, "tabId": None},
-        {"type": "label.created", "data": {"id": 5, "name": "docs", "color": "#3B82F6"}, "tabId": None},
-        {"type": "label.updated", "data": {"id": 5, "name": "doc", "color": "#3B82F6"}, "tabId": None},
-        {"type": "label.deleted", "data": {"id": 5}, "tabId": None},
+        {"type": "ticket.moved", "data": {**PUNT_CARD, "columnId": "2", "position": 0, "order": 0}, "tabId": None},
+        {"type": "ticket.deleted", "data": {"id": "7"}, "tabId": None},
+        {"type": "label.created", "data": {"id": "5", "name": "docs", "color": "#3B82F6"}, "tabId": None},
+        {"type": "label.updated", "data": {"id": "5", "name": "doc", "color": "#3B82F6"}, "tabId": None},
+        {"type": "label.deleted", "data": {"id": "5"}, "tabId": None},
     ]
     await stream.close()
 
@@ -206,7 +207,8 @@ async def test_last_event_id_replays_what_was_missed(personas):
 
     again = await open_stream(f"/api/projects/{pid}/events", cookie, (b"last-event-id", str(seen_id).encode()))
     missed = [await again.event() for _ in range(2)]
-    assert [(body["type"], body["data"]["id"]) for _, body in missed] == [("ticket.updated", 2), ("ticket.moved", 3)]
+    expected = [("ticket.updated", "2"), ("ticket.moved", "3")]
+    assert [(body["type"], body["data"]["id"]) for _, body in missed] == expected
     assert all(event_id > seen_id for event_id, _ in missed)
 
     await publish_committed("board.card_deleted", {**CARD, "id": 4}, project_id=pid)
@@ -257,15 +259,15 @@ async def test_project_list_stream(personas):
         body.pop("timestamp")
         bodies.append(body)
     assert bodies == [
-        {"type": "project.updated", "data": {"id": pid, "name": "Blog 2", "updatedAt": "x"}, "tabId": None},
+        {"type": "project.updated", "data": {"id": str(pid), "name": "Blog 2", "updatedAt": "x"}, "tabId": None},
         {
             "type": "member.added",
-            "data": {"userId": personas.member.pk, "projectId": other.pk, "role": "member"},
+            "data": {"userId": str(personas.member.pk), "projectId": str(other.pk), "role": "member"},
             "tabId": None,
         },
-        {"type": "project.updated", "data": {"id": other.pk, "name": "Shop 2"}, "tabId": None},
-        {"type": "project.created", "data": {"id": 500, "name": "New", "key": "NEW"}, "tabId": None},
-        {"type": "project.deleted", "data": {"id": pid}, "tabId": None},
+        {"type": "project.updated", "data": {"id": str(other.pk), "name": "Shop 2"}, "tabId": None},
+        {"type": "project.created", "data": {"id": "500", "name": "New", "key": "NEW"}, "tabId": None},
+        {"type": "project.deleted", "data": {"id": str(pid)}, "tabId": None},
     ]
     await stream.no_event()
     await stream.close()
@@ -284,7 +286,7 @@ async def test_user_stream(personas):
     body.pop("timestamp")
     assert body == {
         "type": "user.updated",
-        "data": {"id": personas.member.pk, "username": "mary", "displayName": "Mary Q.", "avatar": None},
+        "data": {"id": str(personas.member.pk), "username": "mary", "displayName": "Mary Q.", "avatar": None},
         "tabId": None,
     }
     await stream.close()

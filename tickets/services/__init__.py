@@ -19,7 +19,7 @@ call time: a test that wants the events patches `punt.events.publish`.
 
 from __future__ import annotations
 
-from tickets.services.attachments import ALLOWED_TYPES, PayloadTooLarge, attachment_add, attachment_delete
+from tickets.services.attachments import PayloadTooLarge, attachment_add, attachment_delete
 from tickets.services.checklists import (
     checklist_item_add,
     checklist_item_delete,
@@ -46,7 +46,6 @@ from tickets.services.time import time_entry_create, time_entry_delete, time_ent
 from tickets.services.watchers import ticket_unwatch, ticket_watch
 
 __all__ = [
-    "ALLOWED_TYPES",
     "COMMENT_MAX",
     "RANK_GAP",
     "UNSET",

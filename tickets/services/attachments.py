@@ -16,6 +16,7 @@ from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.images import image_reduced, image_work
+from accounts.models import DOCX, PPTX, XLSX, SystemSettings
 from accounts.services import system_settings
 from projects.permissions import MANAGE, has_role
 from punt import errors, json_input
@@ -34,40 +35,106 @@ class PayloadTooLarge(errors.PayloadTooLarge):
 
 
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+# Images PUNT decodes, checks and re-encodes; other image/* (SVG, BMP, ...) are plain files.
+PROCESSED_IMAGES = frozenset(IMAGE_FORMATS.values())
 
-
-ALLOWED_TYPES = {
-    *IMAGE_FORMATS.values(),
-    "application/pdf",
-    "text/plain",
-    "text/markdown",
-    "application/zip",
-    "application/json",
-}
-
-
-_EXTENSION_TYPES = {
-    ".md": "text/markdown",
-    ".markdown": "text/markdown",
+# A file's type comes from its name when the extension names one, whatever the client declared:
+# the type checked against the site's list is then the one the file opens as once downloaded
+# ("evil.html" declared text/plain is text/html). These are PUNT's names for the types it
+# knows; Python's own table covers other extensions. Without a known extension the declared
+# type counts (application/octet-stream when there is none).
+EXTENSION_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".pdf": "application/pdf",
     ".txt": "text/plain",
     ".log": "text/plain",
+    ".md": "text/markdown",
+    ".markdown": "text/markdown",
+    ".csv": "text/csv",
     ".json": "application/json",
+    ".yaml": "application/yaml",
+    ".yml": "application/yaml",
+    ".xlsx": XLSX,
+    ".docx": DOCX,
+    ".pptx": PPTX,
     ".zip": "application/zip",
-    ".pdf": "application/pdf",
+    ".gz": "application/gzip",
+    ".tgz": "application/gzip",
+    ".tar": "application/x-tar",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    # Python calls these application/octet-stream; this is their usual name (Apache's mime.types).
+    ".exe": "application/x-msdownload",
+    ".dll": "application/x-msdownload",
+    ".bat": "application/x-msdownload",
+    ".com": "application/x-msdownload",
 }
+# Other names clients declare for those types.
+TYPE_ALIASES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "application/x-zip-compressed": "application/zip",
+    "application/x-zip": "application/zip",
+    "application/x-gzip": "application/gzip",
+    "application/x-compressed-tar": "application/gzip",
+    "application/x-gtar": "application/x-tar",
+    "application/x-yaml": "application/yaml",
+    "text/yaml": "application/yaml",
+    "text/x-yaml": "application/yaml",
+    "application/csv": "text/csv",
+    "text/comma-separated-values": "text/csv",
+}
+GENERIC_TYPE = "application/octet-stream"
+# Python's built-in extension table only: the host's /etc/mime.types must not change what is accepted.
+_PYTHON_TYPES = mimetypes.MimeTypes()
+
+# What the bytes of each checked type start with (offset, prefix). Office files are ZIP archives.
+_ZIP = ((0, b"PK\x03\x04"), (0, b"PK\x05\x06"))
+SIGNATURES: dict[str, tuple[tuple[int, bytes], ...]] = {
+    "application/pdf": ((0, b"%PDF-"),),
+    "application/zip": _ZIP,
+    XLSX: _ZIP,
+    DOCX: _ZIP,
+    PPTX: _ZIP,
+    "application/gzip": ((0, b"\x1f\x8b"),),
+    "application/x-tar": ((257, b"ustar"),),
+    "video/mp4": ((4, b"ftyp"),),
+    "video/webm": ((0, b"\x1a\x45\xdf\xa3"),),
+}
+SIGNATURE_NAMES = {
+    "application/pdf": "a PDF",
+    "application/zip": "a ZIP archive",
+    XLSX: "an Excel workbook (.xlsx)",
+    DOCX: "a Word document (.docx)",
+    PPTX: "a PowerPoint presentation (.pptx)",
+    "application/gzip": "a gzip file",
+    "application/x-tar": "a tar archive",
+    "video/mp4": "an MP4 video",
+    "video/webm": "a WebM video",
+}
+# Text types: UTF-8 (JSON must parse too).
+TEXT_TYPES = frozenset(
+    {"text/plain", "text/x-log", "text/markdown", "text/csv", "application/json", "application/yaml"}
+)
 
 
-def _declared_type(upload: UploadedFile[bytes]) -> str:
-    """The type the client declared, falling back on the extension when it sent a generic one."""
-    declared = (upload.content_type or "").split(";")[0].strip().lower()
-    if declared in ("", "application/octet-stream"):
-        ext = os.path.splitext(upload.name or "")[1].lower()
-        declared = _EXTENSION_TYPES.get(ext) or mimetypes.guess_type(upload.name or "")[0] or declared
-    if declared == "image/jpg":
-        declared = "image/jpeg"
-    if declared in ("application/x-zip-compressed", "application/x-zip"):
-        declared = "application/zip"
-    return declared
+def _normal_type(value: str) -> str:
+    value = (value or "").split(";")[0].strip().lower()
+    return TYPE_ALIASES.get(value, value)
+
+
+def upload_type(name: str, declared: str) -> str:
+    """The content type an upload is checked and stored as: its extension's, else the declared one."""
+    ext = os.path.splitext(name or "")[1].lower()
+    by_name = EXTENSION_TYPES.get(ext)
+    if by_name is None and ext:
+        guessed, encoding = _PYTHON_TYPES.guess_type(f"file{ext}", strict=False)
+        by_name = "application/gzip" if encoding == "gzip" else guessed
+    return _normal_type(by_name or declared) or GENERIC_TYPE
 
 
 def _safe_name(name: str) -> str:
@@ -144,12 +211,11 @@ def _strip(image: Image.Image) -> None:
 
 
 def _check_content(content_type: str, data: bytes) -> None:
-    """A cheap look at the bytes, so a declared type is not just a label."""
-    if content_type == "application/pdf" and not data.startswith(b"%PDF-"):
-        raise _invalid("file", "The file is not a PDF.")
-    if content_type == "application/zip" and not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        raise _invalid("file", "The file is not a ZIP archive.")
-    if content_type in ("text/plain", "text/markdown", "application/json"):
+    """A cheap look at the bytes, so a type is not just a label."""
+    signatures = SIGNATURES.get(content_type)
+    if signatures and not any(data[offset : offset + len(prefix)] == prefix for offset, prefix in signatures):
+        raise _invalid("file", f"The file is not {SIGNATURE_NAMES[content_type]}.")
+    if content_type in TEXT_TYPES:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -161,6 +227,11 @@ def _check_content(content_type: str, data: bytes) -> None:
                 raise _invalid("file", str(exc)) from None
             except ValueError:
                 raise _invalid("file", "The file is not valid JSON.") from None
+
+
+def _check_allowed(site: SystemSettings, content_type: str) -> None:
+    if not site.upload_type_allowed(content_type):
+        raise _invalid("file", f"Files of type '{content_type}' are not accepted.")
 
 
 def attachment_add(*, ticket: Ticket, by: Any, upload: UploadedFile[bytes], tab_id: str | None = None) -> Attachment:
@@ -179,14 +250,14 @@ def attachment_add(*, ticket: Ticket, by: Any, upload: UploadedFile[bytes], tab_
     if not data:
         raise _invalid("file", "The file is empty.")
     filename = _safe_name(upload.name or "file")
-    content_type = _declared_type(upload)
-    # PUNT's own list (what it can check and serve safely), narrowed by the site admin's.
-    if content_type not in ALLOWED_TYPES or not site.upload_type_allowed(content_type):
-        raise _invalid("file", f"Files of type '{content_type or 'unknown'}' are not accepted.")
+    content_type = upload_type(filename, upload.content_type or "")
+    # The site's list (empty: any type). Whatever the type, downloads are served safely (punt.files).
+    _check_allowed(site, content_type)
     width = height = None
     thumbnail: bytes | None = None
-    if content_type.startswith("image/"):
+    if content_type in PROCESSED_IMAGES:
         data, content_type, width, height, thumbnail = _process_image(data)
+        _check_allowed(site, content_type)  # the format the image really is
     else:
         _check_content(content_type, data)
     return _attachment_store(

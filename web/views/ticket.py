@@ -18,6 +18,7 @@ from projects import selectors as project_selectors
 from projects.models import Project, Sprint
 from projects.permissions import READ, WRITE
 from punt import errors
+from punt.files import file_response
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
@@ -286,17 +287,16 @@ def attachment_file(request: HttpRequest, namespace: str, path: str, number: str
     project, _ = project_for(request, namespace, path, READ)
     ticket = _ticket(project, int(number))
     attachment = ticket_selectors.attachment_get(project=project, attachment_id=int(attachment_id), ticket=ticket)
-    stored = attachment.thumbnail if request.GET.get("thumb") and attachment.thumbnail else attachment.file
+    thumbnail = bool(request.GET.get("thumb") and attachment.thumbnail)
+    stored = attachment.thumbnail if thumbnail else attachment.file
     try:
         handle = stored.open("rb")
     except (FileNotFoundError, ValueError) as exc:
         raise Http404("The file is missing.") from exc
-    inline = attachment.is_image and not attachment.content_type.endswith("svg+xml")
-    response = FileResponse(handle, as_attachment=not inline, filename=attachment.filename)
-    response["Content-Type"] = attachment.content_type if inline else "application/octet-stream"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    content_type = "image/webp" if thumbnail else attachment.content_type
+    return file_response(
+        handle, filename=attachment.filename, content_type=content_type, cache_control="private, max-age=3600"
+    )
 
 
 @login_required

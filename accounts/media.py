@@ -1,0 +1,43 @@
+"""Avatars as files, at the URL their storage names (`/media/avatars/<name>`), with DEBUG on or off.
+
+Avatars are public, as on GitHub: any page or API answer may show one. Nothing else under
+/media/ is served this way: attachments go out only through the views that check the reader
+may see the ticket.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from django.core.exceptions import SuspiciousFileOperation
+from django.http import FileResponse, Http404, HttpRequest
+from django.views.decorators.http import require_GET
+
+from accounts.models import User
+from punt.files import file_response
+
+AVATAR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+# accounts.services stores WebP; avatars set through the admin site keep their image format.
+AVATAR_TYPES = {
+    ".webp": "image/webp",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+}
+# A new avatar gets a new name (accounts.services), so a name's file never changes.
+AVATAR_CACHE = "public, max-age=86400"
+
+
+@require_GET
+def avatar_file(request: HttpRequest, name: str) -> FileResponse:
+    if not AVATAR_NAME.fullmatch(name):
+        raise Http404("No such avatar.")
+    storage = User._meta.get_field("avatar").storage
+    try:
+        handle = storage.open(f"avatars/{name}", "rb")
+    except (OSError, SuspiciousFileOperation):
+        raise Http404("No such avatar.") from None
+    content_type = AVATAR_TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+    return file_response(handle, filename=name, content_type=content_type, cache_control=AVATAR_CACHE)
