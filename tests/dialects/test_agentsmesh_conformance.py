@@ -361,16 +361,74 @@ def test_title_of_500_characters_is_accepted(mesh, personas):
     assert response.status_code == 201
 
 
-def test_repository_id_is_needed_when_the_org_has_several(mesh, personas):
+def _other_repository(mesh, personas):
     other = ProjectFactory(
         owner_user=None, organization=mesh.org, name="Other", path="other", key="OT", created_by=personas.owner
     )
     other.memberships.create(user=personas.member, role="member")
+    return other
+
+
+def _set_default(mesh, personas, project_id) -> None:
+    owner = APIClient()
+    owner.force_authenticate(personas.owner)
+    response = owner.patch("/api/v1/orgs/acme", {"default_project_id": project_id}, format="json")
+    assert response.status_code == 200, response.content
+
+
+def test_create_without_repository_id_goes_to_the_default_project(mesh, personas):
+    # Was: a 400 asking for repository_id once the organization held several projects, though the
+    # document's own example names none ("repository_id ... Optional").
+    other = _other_repository(mesh, personas)
     client = _key(personas.member)
+    first = client.post(f"{BASE}/tickets", CREATE_BODY, format="json")
+    assert first.status_code == 201, first.content
+    assert (first.json()["ticket"]["slug"], first.json()["ticket"]["repository_id"]) == ("AM-1", mesh.project.pk)
+
+    _set_default(mesh, personas, other.pk)
+    moved = client.post(f"{BASE}/tickets", CREATE_BODY, format="json")
+    assert (moved.json()["ticket"]["slug"], moved.json()["ticket"]["repository_id"]) == ("OT-1", other.pk)
+    named = client.post(f"{BASE}/tickets", {**CREATE_BODY, "repository_id": mesh.project.pk}, format="json")
+    assert named.json()["ticket"]["slug"] == "AM-2"
+
+    _set_default(mesh, personas, None)
+    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "AM-3"
+
+
+def test_the_default_falls_back_to_the_first_live_project(mesh, personas):
+    other = _other_repository(mesh, personas)
+    _set_default(mesh, personas, other.pk)
+    # Deleting the chosen project unsets the default (SET_NULL): creates go to the first project again.
+    other.delete()
+    mesh.org.refresh_from_db()
+    assert mesh.org.default_project_id is None
+    client = _key(personas.member)
+    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "AM-1"
+    # An archived first project is skipped.
+    other = _other_repository(mesh, personas)
+    type(mesh.project).objects.filter(pk=mesh.project.pk).update(archived_at="2025-01-01T00:00:00Z")
+    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "OT-1"
+
+
+def test_a_default_project_the_key_cannot_see_is_a_400_naming_repository_id(mesh, personas):
+    other = _other_repository(mesh, personas)
+    _set_default(mesh, personas, other.pk)
+    # The admin (of AM only) is not in OT: the default is not theirs, naming AM still works.
+    client = _key(personas.admin)
     refused = client.post(f"{BASE}/tickets", CREATE_BODY, format="json")
-    assert refused.status_code == 400 and refused.json()["details"][0]["field"] == "repository_id"
-    created = client.post(f"{BASE}/tickets", {**CREATE_BODY, "repository_id": other.pk}, format="json")
-    assert created.json()["ticket"]["slug"] == "OT-1"
+    assert refused.status_code == 400
+    assert refused.json()["details"] == [
+        {"field": "repository_id", "message": "Required: the organization's default repository is not open to you."}
+    ]
+    named = client.post(f"{BASE}/tickets", {**CREATE_BODY, "repository_id": mesh.project.pk}, format="json")
+    assert named.status_code == 201
+
+
+def test_an_organization_without_live_projects_asks_for_repository_id(mesh, personas):
+    type(mesh.project).objects.filter(pk=mesh.project.pk).update(archived_at="2025-01-01T00:00:00Z")
+    refused = _key(personas.member).post(f"{BASE}/tickets", CREATE_BODY, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["details"][0]["field"] == "repository_id"
 
 
 # --------------------------------------------------------------------------- PUT, PATCH status, DELETE

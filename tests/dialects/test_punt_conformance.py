@@ -251,7 +251,9 @@ def test_columns_match_the_example(personas):
 
 
 def test_columns_are_created_on_first_read(personas):
-    project = Project.objects.create(owner_user=personas.owner, name="Bare", path="bare", key="BARE", color="#3B82F6")
+    project = Project.objects.create(
+        owner_user=personas.owner, name="Bare", path="bare", key="BARE", slug="bare", color="#3B82F6"
+    )
     project.memberships.create(user=personas.owner, role="owner")
     assert not Column.objects.filter(project=project).exists()
     response = personas.client("owner").get(f"/api/projects/{project.pk}/columns")

@@ -149,6 +149,7 @@ def test_create_shape_and_creator_is_owner(db):
         "role": "owner",
         "member_count": 1,
         "project_count": 0,
+        "default_project_id": None,
         "created_at": body["created_at"],
     }
     assert roles(org) == {"alice": "owner"}
