@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from projects import services
@@ -57,11 +57,11 @@ class OrganizationAdmin(ServiceAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
         field = form.base_fields.get("default_project")
-        if field is not None:
-            # Only this organization's live projects may be its default (organization_update checks it too).
-            projects = (
-                Project.objects.filter(organization=obj, archived_at__isnull=True) if obj else Project.objects.none()
-            )
+        if isinstance(field, forms.ModelChoiceField):
+            # Only this organization's live projects may become its default (organization_update checks
+            # it too); one archived since it was chosen stays listed, so the form still saves.
+            live_or_current = Q(archived_at__isnull=True) | Q(pk=obj.default_project_id) if obj else Q(pk__in=[])
+            projects = Project.objects.filter(live_or_current, organization=obj)
             field.queryset = projects.order_by("created_at", "id")
             field.help_text = "Tickets created without a repository (AgentsMesh API) go here; empty: the first project."
         return form

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -40,10 +40,12 @@ def _live_projects_in_order(org_id: Any) -> QuerySet[Project]:
 
 def organization_default_project_id(*, org: Organization) -> int | None:
     """Where AgentsMesh creates without `repository_id` go: the default project the organization
-    chose, else its first live project; None when it has none."""
+    chose while it is live (not archived), else its first live project; None when it has none."""
+    live = _live_projects_in_order(org.pk)
     if org.default_project_id is not None:
-        return org.default_project_id
-    return _live_projects_in_order(org.pk).values_list("pk", flat=True).first()
+        chosen_first = Case(When(pk=org.default_project_id, then=Value(0)), default=Value(1))
+        live = live.order_by(chosen_first, "created_at", "id")
+    return live.values_list("pk", flat=True).first()
 
 
 def organizations_for_user(*, user: Any) -> QuerySet[WithAnnotations[Organization, _OrganizationAnnotations]]:
@@ -70,8 +72,12 @@ def organizations_for_user(*, user: Any) -> QuerySet[WithAnnotations[Organizatio
         caller_role=Subquery(caller_role),
         member_count=Coalesce(Subquery(member_count, output_field=IntegerField()), Value(0)),
         project_count=Coalesce(Subquery(project_count, output_field=IntegerField()), Value(0)),
+        # organization_default_project_id() for each row.
         effective_default_project_id=Coalesce(
-            "default_project_id",
+            Subquery(
+                Project.objects.filter(pk=OuterRef("default_project_id"), archived_at__isnull=True).values("pk"),
+                output_field=IntegerField(),
+            ),
             Subquery(_live_projects_in_order(OuterRef("pk")).values("pk")[:1], output_field=IntegerField()),
         ),
     ).order_by("slug")

@@ -40,8 +40,8 @@ class OrganizationSerializer(serializers.ModelSerializer):
         source="effective_default_project_id",
         read_only=True,
         allow_null=True,
-        help_text="Where AgentsMesh creates without repository_id go: the chosen project, else the "
-        "first live one; null while the organization has no project.",
+        help_text="Where AgentsMesh creates without repository_id go: the chosen project while it is "
+        "not archived, else the first live one; null while the organization has no live project.",
     )
 
     class Meta:

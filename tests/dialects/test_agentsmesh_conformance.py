@@ -4,10 +4,11 @@ every endpoint, example and filter of the document, API-key-only auth and per-en
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from projects.models import Label
+from projects.models import Label, Project
 from tests.dialects.conftest import query_count, same_shape
 from tests.factories import LabelFactory, ProjectFactory, TicketFactory
 from tickets import services as ticket_services
@@ -396,17 +397,23 @@ def test_create_without_repository_id_goes_to_the_default_project(mesh, personas
 
 
 def test_the_default_falls_back_to_the_first_live_project(mesh, personas):
+    client = _key(personas.member)
     other = _other_repository(mesh, personas)
     _set_default(mesh, personas, other.pk)
-    # Deleting the chosen project unsets the default (SET_NULL): creates go to the first project again.
+    # An archived default is passed over (it is read-only), and comes back with its restore.
+    Project.objects.filter(pk=other.pk).update(archived_at=timezone.now())
+    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "AM-1"
+    Project.objects.filter(pk=other.pk).update(archived_at=None)
+    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "OT-1"
+    # Deleting the chosen project unsets the default (SET_NULL).
+    Ticket.objects.filter(project=other).delete()
     other.delete()
     mesh.org.refresh_from_db()
     assert mesh.org.default_project_id is None
-    client = _key(personas.member)
-    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "AM-1"
+    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "AM-2"
     # An archived first project is skipped.
-    other = _other_repository(mesh, personas)
-    type(mesh.project).objects.filter(pk=mesh.project.pk).update(archived_at="2025-01-01T00:00:00Z")
+    _other_repository(mesh, personas)
+    Project.objects.filter(pk=mesh.project.pk).update(archived_at=timezone.now())
     assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "OT-1"
 
 
@@ -425,7 +432,7 @@ def test_a_default_project_the_key_cannot_see_is_a_400_naming_repository_id(mesh
 
 
 def test_an_organization_without_live_projects_asks_for_repository_id(mesh, personas):
-    type(mesh.project).objects.filter(pk=mesh.project.pk).update(archived_at="2025-01-01T00:00:00Z")
+    Project.objects.filter(pk=mesh.project.pk).update(archived_at=timezone.now())
     refused = _key(personas.member).post(f"{BASE}/tickets", CREATE_BODY, format="json")
     assert refused.status_code == 400
     assert refused.json()["details"][0]["field"] == "repository_id"
