@@ -23,11 +23,12 @@ from projects.models import (
 )
 from projects.permissions import role_of
 from projects.selectors import prime_role
+from projects.services import SLUG_RE
 from punt.api.fields import id_field, id_list, model_integer
 from punt.api.schema import HEX_COLOR_PATTERN, documented
 
-# projects.services.SLUG_RE, for the schema (the service also lowercases what it is given).
-PROJECT_SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# For the schema; the service also lowercases what it is given before checking it.
+PROJECT_SLUG_PATTERN = SLUG_RE.pattern
 
 # --------------------------------------------------------------------------- organizations
 

@@ -135,7 +135,9 @@ def project_create(
             )
     except IntegrityError:
         # A concurrent create took the key, slug or path between the checks and the insert.
-        raise _invalid("key", "This key, slug or name was just taken by another project; pick another.") from None
+        if Project.objects.filter(slug=slug).exclude(key=key).exists():
+            raise _invalid("slug", f"The URL slug '{slug}' was just taken; choose another.") from None
+        raise _invalid("key", "This key or name was just taken by another project; pick another.") from None
     Membership.objects.create(project=project, user=by, role=Role.OWNER)
     columns_create_defaults(project=project)
     publish("project.created", _project_payload(project), user_ids=[by.pk], tab_id=tab_id, actor_id=by.pk)
