@@ -159,11 +159,11 @@ def unread_counts(*, user: Any) -> dict[str, dict[str, int]]:
         Project.objects.filter(pk__in=project_ids, archived_at__isnull=True)
         .annotate(my_last_read=Coalesce(Subquery(last_read, output_field=IntegerField()), Value(0)))
         .annotate(unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)))
-        .values_list("key", "unread")
+        .values_list("slug", "unread")
     )
     conversations = _conversations_for(user).values_list("pk", "unread")
     return {
-        "projects": {key.lower(): count for key, count in projects},
+        "projects": dict(projects),
         "conversations": {str(pk): count for pk, count in conversations},
     }
 

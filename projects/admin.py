@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from projects import services
@@ -54,8 +54,22 @@ class OrganizationAdmin(ServiceAdmin):
         # The slug is a namespace in every project URL; it is chosen once.
         return [*super().get_readonly_fields(request, obj), "slug"]
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        field = form.base_fields.get("default_project")
+        if isinstance(field, forms.ModelChoiceField):
+            # Only this organization's live projects may become its default (organization_update checks
+            # it too); one archived since it was chosen stays listed, so the form still saves.
+            live_or_current = Q(archived_at__isnull=True) | Q(pk=obj.default_project_id) if obj else Q(pk__in=[])
+            projects = Project.objects.filter(live_or_current, organization=obj)
+            field.queryset = projects.order_by("created_at", "id")
+            field.help_text = "Tickets created without a repository (AgentsMesh API) go here; empty: the first project."
+        return form
+
     def save_model(self, request: HttpRequest, obj: Organization, form: Any, change: bool) -> None:
         changes = form_changes(form, ["name", "description"])
+        if "default_project" in form.changed_data:
+            changes["default_project_id"] = obj.default_project_id
         if changes:
             services.organization_update(org=Organization.objects.get(pk=obj.pk), by=request.user, **changes)
 
@@ -159,9 +173,9 @@ PROJECT_HELP = (
 
 @admin.register(Project)
 class ProjectAdmin(ServiceAdmin):
-    list_display = ["key", "name", "owner_user", "organization", "ticket_counter", "archived_at", "created_at"]
+    list_display = ["key", "slug", "name", "owner_user", "organization", "ticket_counter", "archived_at", "created_at"]
     list_filter = [ArchivedFilter, "created_at"]
-    search_fields = ["key", "name", "path", "owner_user__username", "organization__slug"]
+    search_fields = ["key", "slug", "name", "path", "owner_user__username", "organization__slug"]
     list_select_related = ["owner_user", "organization"]
     fieldsets = [
         (None, {"fields": ["name", "description", "color"], "description": PROJECT_HELP}),
@@ -170,6 +184,7 @@ class ProjectAdmin(ServiceAdmin):
             {
                 "fields": [
                     "key",
+                    "slug",
                     "path",
                     "owner_user",
                     "organization",
@@ -182,10 +197,11 @@ class ProjectAdmin(ServiceAdmin):
             },
         ),
     ]
-    # The key is immutable (seed 001): tickets are known by it and its slug is in every URL.
+    # The key is immutable (seed 001): tickets are known by it. The slug is in every /api/v1 URL.
     # The path follows the name; the namespace changes only by transfer; archiving is an action.
     readonly_fields = [
         "key",
+        "slug",
         "path",
         "owner_user",
         "organization",

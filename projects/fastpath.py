@@ -29,17 +29,19 @@ def _column(model: type[Project] | type[User] | type[Organization] | type[Member
 def project_with_role(
     *,
     user_id: int | None,
+    slug: str | None = None,
     key: str | None = None,
     project_id: int | None = None,
     namespace: str | None = None,
     path: str | None = None,
 ) -> Project | None:
-    """The project found by `key`, by `project_id`, or by `namespace` (user name or organization
-    slug, any case) + `path` (any case), archived or not, with its owner and organization loaded
-    and `user_id`'s membership role as `caller_role` (None: not a member, or no user).
+    """The project found by `slug` (as stored: lowercase), by `key` (uppercase), by `project_id`,
+    or by `namespace` (user name or organization slug, any case) + `path` (any case), archived or
+    not, with its owner and organization loaded and `user_id`'s membership role as `caller_role`
+    (None: not a member, or no user).
 
     By namespace + path a live project wins over an archived one sharing its path.
-    Exactly one of the three ways must be given; no permission is checked here.
+    Exactly one of the four ways must be given; no permission is checked here.
     """
     col = _column
     p_id, p_owner, p_org = col(Project, "id"), col(Project, "owner_user"), col(Project, "organization")
@@ -53,7 +55,10 @@ def project_with_role(
     else:
         role = "SELECT NULL"
     order = ""
-    if key is not None:
+    if slug is not None:
+        where = f"p.{col(Project, 'slug')} = %s"
+        params.append(slug)
+    elif key is not None:
         where = f"p.{col(Project, 'key')} = %s"
         params.append(key)
     elif project_id is not None:
@@ -71,7 +76,7 @@ def project_with_role(
         archived_at = f"p.{col(Project, 'archived_at')}"
         order = f" ORDER BY CASE WHEN {archived_at} IS NULL THEN 0 ELSE 1 END, p.{p_id}"
     else:
-        raise TypeError("project_with_role needs key, project_id, or namespace and path.")
+        raise TypeError("project_with_role needs slug, key, project_id, or namespace and path.")
     sql = (
         f"SELECT {db.columns(Project, 'p')}, {db.columns(User, 'u')}, {db.columns(Organization, 'o')}, ({role}) "  # noqa: S608
         f"FROM {_table(Project)} p "

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+PROJECT_SLUG_MAX_LENGTH = 50
+
 
 class Organization(models.Model):
     """A namespace shared by several people. Its slug shares one namespace with user names."""
@@ -13,6 +15,15 @@ class Organization(models.Model):
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="OrganizationMembership", related_name="orgs")
+    # Where AgentsMesh creates without `repository_id` go (seed 002); unset: the first live project.
+    default_project = models.ForeignKey(
+        "Project",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Tickets created without a repository go here; empty: the organization's first project.",
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -52,6 +63,12 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     path = models.SlugField(max_length=200, help_text="URL form of the name, unique within the namespace.")
     key = models.CharField(max_length=10, unique=True, help_text="2-10 uppercase letters/digits; immutable.")
+    # Stored lowercase only (projects.services checks it), so plain uniqueness is case-insensitive.
+    slug = models.CharField(
+        max_length=PROJECT_SLUG_MAX_LENGTH,
+        unique=True,
+        help_text="URL form in /api/v1/projects/<slug>: lowercase letters, digits, dashes; immutable.",
+    )
     description = models.TextField(blank=True)
     color = models.CharField(max_length=7)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -86,10 +103,6 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.name}"
-
-    @property
-    def slug(self) -> str:
-        return self.key.lower()
 
     @property
     def namespace(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -30,6 +30,22 @@ class _OrganizationAnnotations(TypedDict):
     caller_role: str | None
     member_count: int
     project_count: int
+    effective_default_project_id: int | None
+
+
+def _live_projects_in_order(org_id: Any) -> QuerySet[Project]:
+    """The organization's live projects, first created first (the default when none is chosen)."""
+    return Project.objects.filter(organization=org_id, archived_at__isnull=True).order_by("created_at", "id")
+
+
+def organization_default_project_id(*, org: Organization) -> int | None:
+    """Where AgentsMesh creates without `repository_id` go: the default project the organization
+    chose while it is live (not archived), else its first live project; None when it has none."""
+    live = _live_projects_in_order(org.pk)
+    if org.default_project_id is not None:
+        chosen_first = Case(When(pk=org.default_project_id, then=Value(0)), default=Value(1))
+        live = live.order_by(chosen_first, "created_at", "id")
+    return live.values_list("pk", flat=True).first()
 
 
 def organizations_for_user(*, user: Any) -> QuerySet[WithAnnotations[Organization, _OrganizationAnnotations]]:
@@ -56,6 +72,14 @@ def organizations_for_user(*, user: Any) -> QuerySet[WithAnnotations[Organizatio
         caller_role=Subquery(caller_role),
         member_count=Coalesce(Subquery(member_count, output_field=IntegerField()), Value(0)),
         project_count=Coalesce(Subquery(project_count, output_field=IntegerField()), Value(0)),
+        # organization_default_project_id() for each row.
+        effective_default_project_id=Coalesce(
+            Subquery(
+                Project.objects.filter(pk=OuterRef("default_project_id"), archived_at__isnull=True).values("pk"),
+                output_field=IntegerField(),
+            ),
+            Subquery(_live_projects_in_order(OuterRef("pk")).values("pk")[:1], output_field=IntegerField()),
+        ),
     ).order_by("slug")
 
 
@@ -125,6 +149,7 @@ def project_for(
     user: Any,
     *,
     slug: str | None = None,
+    key: str | None = None,
     project_id: int | None = None,
     owner: str | None = None,
     path: str | None = None,
@@ -132,8 +157,9 @@ def project_for(
     allow_archived: bool = False,
     counts: bool = False,
 ) -> Project:
-    """The project, found by `slug` (its lowercased key, any case), by `project_id`, or by `owner`
-    (user name or organization slug) + `path`, after checking `user` holds `min_role` in it.
+    """The project, found by `slug` (its URL slug, any case), by `key` (its card prefix, any case,
+    for the dialects that name projects by key), by `project_id`, or by `owner` (user name or
+    organization slug) + `path`, after checking `user` holds `min_role` in it.
 
     The one lookup for every API view, dialect, page and consumer. Outsiders (and unknown
     projects) get NotFound, members below `min_role` Forbidden (projects.permissions.check_role).
@@ -151,13 +177,15 @@ def project_for(
     member = user is not None and user.is_authenticated
     user_id = user.pk if member else None
     if slug is not None:
-        project = fastpath.project_with_role(user_id=user_id, key=slug.strip().upper())
+        project = fastpath.project_with_role(user_id=user_id, slug=slug.strip().lower())
+    elif key is not None:
+        project = fastpath.project_with_role(user_id=user_id, key=key.strip().upper())
     elif project_id is not None:
         project = fastpath.project_with_role(user_id=user_id, project_id=project_id)
     elif owner is not None and path is not None:
         project = fastpath.project_with_role(user_id=user_id, namespace=owner, path=path)
     else:
-        raise TypeError("project_for needs slug, project_id, or owner and path.")
+        raise TypeError("project_for needs slug, key, project_id, or owner and path.")
     if project is None:
         raise NotFound("Project not found.")
     if member:

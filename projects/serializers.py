@@ -5,15 +5,30 @@ Output serializers read only what the selectors loaded: no query per row.
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import UserBriefSerializer
-from projects.models import Column, Label, Membership, Organization, OrganizationMembership, Project, Sprint
+from projects.models import (
+    PROJECT_SLUG_MAX_LENGTH,
+    Column,
+    Label,
+    Membership,
+    Organization,
+    OrganizationMembership,
+    Project,
+    Sprint,
+)
 from projects.permissions import role_of
 from projects.selectors import prime_role
+from projects.services import SLUG_RE
 from punt.api.fields import id_field, id_list, model_integer
 from punt.api.schema import HEX_COLOR_PATTERN, documented
+
+# For the schema; the service also lowercases what it is given before checking it.
+PROJECT_SLUG_PATTERN = SLUG_RE.pattern
 
 # --------------------------------------------------------------------------- organizations
 
@@ -22,10 +37,27 @@ class OrganizationSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField(help_text="The caller's role in the organization.")
     member_count = serializers.IntegerField(read_only=True)
     project_count = serializers.IntegerField(read_only=True)
+    default_project_id = serializers.IntegerField(
+        source="effective_default_project_id",
+        read_only=True,
+        allow_null=True,
+        help_text="Where AgentsMesh creates without repository_id go: the chosen project while it is "
+        "not archived, else the first live one; null while the organization has no live project.",
+    )
 
     class Meta:
         model = Organization
-        fields = ["id", "slug", "name", "description", "role", "member_count", "project_count", "created_at"]
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "role",
+            "member_count",
+            "project_count",
+            "default_project_id",
+            "created_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ChoiceField(choices=OrganizationMembership.Role.choices, allow_null=True))
@@ -43,6 +75,11 @@ class OrganizationUpdateInputSerializer(serializers.Serializer):
     slug = serializers.CharField(max_length=150, required=False, help_text="Immutable: must match if sent.")
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
+    default_project_id = id_field(
+        required=False,
+        allow_null=True,
+        help_text="A live project of this organization; null: back to its first project.",
+    )
 
 
 class OrganizationMemberSerializer(serializers.ModelSerializer):
@@ -69,7 +106,9 @@ class OrganizationRoleInputSerializer(serializers.Serializer):
 
 
 class ProjectSerializer(serializers.ModelSerializer):
-    slug = serializers.CharField(read_only=True, help_text="URL form: the lowercased key.")
+    slug = serializers.CharField(
+        read_only=True, help_text="URL form in /api/v1/projects/<slug>: chosen at creation, else the lowercased key."
+    )
     namespace = serializers.CharField(read_only=True, help_text="The user name or organization slug it lives in.")
     namespace_kind = serializers.SerializerMethodField()
     role = serializers.SerializerMethodField(help_text="The caller's role in the project.")
@@ -115,9 +154,21 @@ class ProjectSerializer(serializers.ModelSerializer):
 HEX_HELP = "Hex colour #RRGGBB; auto-assigned when absent."
 
 
+SLUG_HELP = "URL slug (lowercase letters, digits, dashes; unique site-wide); default: the lowercased key."
+
+
+def project_slug_field(**kwargs: Any) -> serializers.CharField:
+    """The optional `slug` of a project create (projects.services.slug_validate checks it)."""
+    field = serializers.CharField(
+        max_length=PROJECT_SLUG_MAX_LENGTH, required=False, allow_blank=True, help_text=SLUG_HELP, **kwargs
+    )
+    return documented(field, pattern=PROJECT_SLUG_PATTERN)
+
+
 class ProjectCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     key = serializers.CharField(max_length=10, help_text="2-10 uppercase letters/digits, starting with a letter.")
+    slug = project_slug_field()
     namespace = serializers.CharField(
         max_length=150, required=False, allow_blank=True, help_text="User name or organization slug."
     )
@@ -135,6 +186,9 @@ class ProjectListQuerySerializer(serializers.Serializer):
 class ProjectUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     key = serializers.CharField(max_length=10, required=False, help_text="Immutable: must match if sent.")
+    slug = serializers.CharField(
+        max_length=PROJECT_SLUG_MAX_LENGTH, required=False, help_text="Immutable: must match if sent."
+    )
     description = serializers.CharField(required=False, allow_blank=True)
     color = documented(
         serializers.CharField(max_length=7, required=False, help_text="Hex colour #RRGGBB."), pattern=HEX_COLOR_PATTERN
@@ -200,11 +254,6 @@ class ColumnReorderInputSerializer(serializers.Serializer):
 
 class ColumnDeleteInputSerializer(serializers.Serializer):
     target_column_id = id_field(required=False, allow_null=True)
-
-
-class ColumnDeleteResultSerializer(serializers.Serializer):
-    moved = serializers.IntegerField()
-    target_column_id = serializers.IntegerField(allow_null=True)
 
 
 # --------------------------------------------------------------------------- labels

@@ -9,5 +9,6 @@ from punt.realtime.consumers import ProjectConsumer, UserConsumer
 websocket_urlpatterns: list[URLPattern] = [
     # First: "user" would otherwise read as a project slug.
     re_path(r"^api/v1/ws/user/?$", UserConsumer.as_asgi()),
-    re_path(r"^api/v1/ws/(?P<project_slug>[A-Za-z][A-Za-z0-9]{1,9})/?$", ProjectConsumer.as_asgi()),
+    # A project's URL slug (projects.services.SLUG_RE; any case, the lookup lowercases it).
+    re_path(r"^api/v1/ws/(?P<project_slug>[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)/?$", ProjectConsumer.as_asgi()),
 ]

@@ -49,6 +49,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Project {n}")
     path = factory.LazyAttribute(lambda p: p.name.lower().replace(" ", "-"))
     key = factory.Sequence(lambda n: f"P{n}")
+    slug = factory.LazyAttribute(lambda p: p.key.lower())
     color = "#3B82F6"
     created_by = factory.LazyAttribute(lambda p: p.owner_user)
 

@@ -41,7 +41,12 @@ from tickets.models import Attachment, Ticket
 if TYPE_CHECKING:
     from rest_framework.generics import BaseFilterProtocol  # only in the stubs
 
-SLUG = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Project slug (lowercased key).")
+SLUG = OpenApiParameter(
+    "slug",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="Project URL slug (chosen at creation; by default the lowercased key).",
+)
 CARD = OpenApiParameter(
     "card_id", OpenApiTypes.STR, OpenApiParameter.PATH, description='Card id, or its key like "BLOG-42".'
 )

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSet
 
 from accounts.serializers import UserBriefSerializer
+from projects.models import PROJECT_SLUG_MAX_LENGTH
 from projects.permissions import WRITE
 from projects.selectors import project_for
 from punt import db
@@ -108,7 +109,9 @@ class _RangeQuerySerializer(serializers.Serializer):
         fields = super().get_fields()
         fields["from"] = serializers.DateField(required=False, help_text="First day (inclusive).")
         fields["to"] = serializers.DateField(required=False, help_text="Last day (inclusive).")
-        fields["project"] = serializers.CharField(max_length=10, required=False, help_text="Project slug.")
+        fields["project"] = serializers.CharField(
+            max_length=PROJECT_SLUG_MAX_LENGTH, required=False, help_text="Project slug."
+        )
         fields["ticket"] = serializers.CharField(max_length=30, required=False, help_text="Ticket id or key.")
         return fields
 
@@ -159,7 +162,7 @@ class TimesheetQuerySerializer(serializers.Serializer):
 
 
 class EstimatesQuerySerializer(serializers.Serializer):
-    project = serializers.CharField(max_length=10, help_text="Project slug.")
+    project = serializers.CharField(max_length=PROJECT_SLUG_MAX_LENGTH, help_text="Project slug.")
     sprint = id_field(required=False, help_text="Only this sprint's tickets.")
 
 

@@ -129,7 +129,7 @@ def time_report(*, user: Any, group_by: str, filters: TimeFilter) -> dict[str, A
         raise ValueError(group_by)
     entries = TimeEntry.objects.filter(_visible(user), filters.q()).order_by()
     fields = {
-        "project": ("ticket__project_id", "ticket__project__key", "ticket__project__name"),
+        "project": ("ticket__project_id", "ticket__project__key", "ticket__project__slug", "ticket__project__name"),
         "user": ("user_id", "user__username", "user__display_name"),
         "ticket": (
             "ticket_id",
@@ -164,12 +164,11 @@ def time_report(*, user: Any, group_by: str, filters: TimeFilter) -> dict[str, A
 def _report_row(group_by: str, group: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any]
     if group_by == "project":
-        key = group["ticket__project__key"]
         row = {
             "project": {
                 "id": group["ticket__project_id"],
-                "key": key,
-                "slug": key.lower(),
+                "key": group["ticket__project__key"],
+                "slug": group["ticket__project__slug"],
                 "name": group["ticket__project__name"],
             }
         }

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from accounts.models import ApiKey
+from projects.models import PROJECT_SLUG_MAX_LENGTH
 from punt import errors
 from tickets.models import Ticket
 
@@ -74,6 +75,12 @@ class ProjectForm(forms.Form):
     namespace = forms.ChoiceField(label="Owner", help_text="You, or an organization you administer.")
     name = forms.CharField(max_length=200)
     key = forms.CharField(max_length=10, help_text="2-10 capital letters or digits, e.g. BLOG. It cannot change.")
+    slug = forms.CharField(
+        max_length=PROJECT_SLUG_MAX_LENGTH,
+        required=False,
+        label="URL slug (optional)",
+        help_text="Lowercase letters, digits and dashes, e.g. my-blog; empty: the key in lowercase. It cannot change.",
+    )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args: Any, namespaces: list[str], **kwargs: Any) -> None:

@@ -39,7 +39,12 @@ from webhooks import gitparse, selectors, services
 from webhooks import serializers as s
 from webhooks.models import Delivery, GitDelivery, GitHook
 
-SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="Project slug (its lowercased key).")
+SLUG = OpenApiParameter(
+    "slug",
+    str,
+    OpenApiParameter.PATH,
+    description="Project URL slug (chosen at creation; by default the lowercased key).",
+)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,

@@ -100,7 +100,9 @@ class AmTicketCreateInput(AmTicketUpdateInput):
         enum=STATUSES,
     )
     repository_id = id_field(
-        required=False, allow_null=True, help_text="The project; optional when the organization has only one."
+        required=False,
+        allow_null=True,
+        help_text="The project (repository); absent: the organization's default project.",
     )
 
 

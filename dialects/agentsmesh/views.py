@@ -91,15 +91,21 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
 
     def repository(self, repository_id: int | None, needed: str) -> Project:
         """One of the organization's projects (archived ones read-only, as everywhere), through
-        projects.selectors.project_for; another organization's project is not found here."""
-        if repository_id is None:
-            only = list(self.repositories().values_list("pk", flat=True)[:2])
-            if len(only) != 1:
-                raise ValidationError(
-                    {"repository_id": ["Required: this organization has several repositories (or none)."]}
-                )
-            repository_id = only[0]
-        return self.in_organization(repository_id=repository_id, needed=needed, missing="Repository not found.")
+        projects.selectors.project_for; another organization's project is not found here.
+
+        None: the organization's default project (seed 002's create example names none).
+        """
+        if repository_id is not None:
+            return self.in_organization(repository_id=repository_id, needed=needed, missing="Repository not found.")
+        default_id = project_selectors.organization_default_project_id(org=self.organization())
+        if default_id is None:
+            raise ValidationError({"repository_id": ["Required: this organization has no repository yet."]})
+        try:
+            return self.in_organization(repository_id=default_id, needed=needed, missing="Repository not found.")
+        except errors.NotFound:
+            raise ValidationError(
+                {"repository_id": ["Required: the organization's default repository is not open to you."]}
+            ) from None
 
     def in_organization(self, *, needed: str, missing: str, repository_id: int | None = None, key: str = "") -> Project:
         organization = self.organization()
@@ -107,7 +113,7 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
             if repository_id is not None:
                 project = project_selectors.project_for(self.request.user, project_id=repository_id)
             else:
-                project = project_selectors.project_for(self.request.user, slug=key)
+                project = project_selectors.project_for(self.request.user, key=key)
         except errors.NotFound:
             raise errors.NotFound(missing) from None
         if project.organization_id != organization.pk:

@@ -361,7 +361,7 @@ class CommentByIdView(CommentScopedView):
         )
         if row is None:
             raise NotFound("Comment not found.")
-        project = project_selectors.project_for(self.request.user, slug=row, min_role=needed)
+        project = project_selectors.project_for(self.request.user, key=row, min_role=needed)
         comment = ticket_selectors.comment_get(project=project, comment_id=self.kwargs["comment_id"])
         ticket = self.tickets(project).filter(pk=comment.ticket_id).first()
         if ticket is None:

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from accounts.models import CONTENT_TYPE_INPUT_PATTERN, UPLOAD_BYTES_MAX, UPLOAD_BYTES_MIN, SystemSettings
 from dialects.common import IdString, MillisDateTimeField
 from projects.models import Membership, Sprint
+from projects.serializers import project_slug_field
 from punt.api.fields import id_list, model_integer
 from punt.api.schema import HEX_COLOR_PATTERN, documented
 from tickets.models import Ticket
@@ -104,6 +105,8 @@ class PuntProjectCreateInput(serializers.Serializer):
         serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None),
         pattern=HEX_COLOR_PATTERN,
     )
+    # Not in seed 001's table: a client whose lowercased key is some project's slug needs it.
+    slug = project_slug_field(default="")
 
 
 class PuntProjectUpdateInput(serializers.Serializer):

@@ -74,7 +74,7 @@ def project_resolve(user: Any, project_id: str, needed: str, *, allow_archived: 
     pk = as_id(text)
     if pk is not None:
         return project_selectors.project_for(user, project_id=pk, min_role=needed, allow_archived=allow_archived)
-    return project_selectors.project_for(user, slug=text, min_role=needed, allow_archived=allow_archived)
+    return project_selectors.project_for(user, key=text, min_role=needed, allow_archived=allow_archived)
 
 
 class PuntView(DialectErrorsMixin, GenericAPIView):
@@ -128,6 +128,7 @@ class ProjectListView(PuntView):
             key=data["key"],
             description=data["description"],
             color=data["color"] or None,
+            slug=data["slug"],
             **_actor(request),
         )
         return Response(s.PuntProjectSerializer(project).data, status=status.HTTP_201_CREATED)

@@ -44,6 +44,7 @@ from projects.services.organizations import (
 )
 from projects.services.projects import (
     KEY_RE,
+    SLUG_RE,
     key_validate,
     namespace_resolve,
     project_archive,
@@ -51,6 +52,7 @@ from projects.services.projects import (
     project_delete,
     project_restore,
     project_update,
+    slug_validate,
 )
 from projects.services.sprints import (
     BURNDOWN_MAX_DAYS,
@@ -69,6 +71,7 @@ __all__ = [
     "ORG_SLUG_RE",
     "PALETTE",
     "RANK_GAP",
+    "SLUG_RE",
     "OrgRole",
     "Role",
     "User",
@@ -103,6 +106,7 @@ __all__ = [
     "project_restore",
     "project_transfer_ownership",
     "project_update",
+    "slug_validate",
     "sprint_complete",
     "sprint_create",
     "sprint_delete",

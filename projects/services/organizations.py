@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from projects.models import Organization, OrganizationMembership
-from projects.services.common import OrgRole, User
+from projects.models import Organization, OrganizationMembership, Project
+from projects.services.common import _UNSET, OrgRole, User
 from punt.errors import Conflict, Forbidden
 from punt.errors import invalid as _invalid
 from punt.events import publish
@@ -50,10 +50,27 @@ def organization_create(*, slug: str, name: str, description: str = "", by: Any)
     return org
 
 
+def _default_project_check(*, org: Organization, project_id: int) -> int:
+    # Locked, so a delete cannot slip in between this check and the save.
+    project = Project.objects.select_for_update().filter(pk=project_id, organization=org).values("archived_at").first()
+    if project is None:
+        raise _invalid("default_project_id", f"No project {project_id} in this organization.")
+    if project["archived_at"] is not None:
+        raise _invalid("default_project_id", "This project is archived; restore it or choose another.")
+    return project_id
+
+
 @transaction.atomic
 def organization_update(
-    *, org: Organization, by: Any, name: str | None = None, description: str | None = None
+    *,
+    org: Organization,
+    by: Any,
+    name: str | None = None,
+    description: str | None = None,
+    default_project_id: int | None = _UNSET,
 ) -> Organization:
+    """Change the name, the description or the default project (one of the organization's live
+    projects; None: back to its first project). The caller is an org owner or admin."""
     fields = []
     if name is not None:
         if not name.strip():
@@ -63,10 +80,16 @@ def organization_update(
     if description is not None:
         org.description = description
         fields.append("description")
+    if default_project_id is not _UNSET:
+        if default_project_id is not None:
+            _default_project_check(org=org, project_id=default_project_id)
+        org.default_project_id = default_project_id
+        fields.append("default_project")
     if fields:
         org.save(update_fields=fields)
         member_ids = list(org.memberships.values_list("user_id", flat=True))
-        publish("org.updated", {"org": org.slug, "name": org.name}, user_ids=member_ids, actor_id=by.pk)
+        payload = {"org": org.slug, "name": org.name, "default_project_id": org.default_project_id}
+        publish("org.updated", payload, user_ids=member_ids, actor_id=by.pk)
     return org
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from projects.board_contents import board_contents
-from projects.models import Membership, Organization, Project
+from projects.models import PROJECT_SLUG_MAX_LENGTH, Membership, Organization, Project
 from projects.services.columns import columns_create_defaults
 from projects.services.common import OrgRole, Role, color_pick, color_validate
 from punt.errors import Conflict
@@ -18,6 +18,9 @@ from punt.errors import invalid as _invalid
 from punt.events import publish
 
 KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Fixed routes a project slug would shadow: /api/v1/ws/user is the user socket, not a project's.
+RESERVED_SLUGS = frozenset({"user"})
 
 
 def namespace_resolve(*, namespace: str | None, by: Any) -> tuple[Any | None, Organization | None]:
@@ -66,6 +69,21 @@ def key_validate(key: str) -> str:
     return key
 
 
+def slug_validate(slug: str, *, default: bool = False) -> str:
+    """A free URL slug, lowercased; `default` says it was derived from the key (the message then
+    asks the client to choose one)."""
+    slug = slug.strip().lower()
+    if len(slug) > PROJECT_SLUG_MAX_LENGTH:
+        raise _invalid("slug", f"Ensure this field has no more than {PROJECT_SLUG_MAX_LENGTH} characters.")
+    if not SLUG_RE.match(slug):
+        raise _invalid("slug", "Use lowercase letters, digits and dashes (not at either end, never two together).")
+    if slug in RESERVED_SLUGS or Project.objects.filter(slug=slug).exists():
+        if default:
+            raise _invalid("slug", f"The URL slug '{slug}' (the lowercased key) is taken; choose a slug.")
+        raise _invalid("slug", f"The URL slug '{slug}' is already taken; choose another.")
+    return slug
+
+
 def _project_payload(project: Project) -> dict[str, Any]:
     return {
         "id": project.pk,
@@ -86,9 +104,13 @@ def project_create(
     namespace: str | None = None,
     description: str = "",
     color: str | None = None,
+    slug: str | None = None,
     tab_id: str | None = None,
 ) -> Project:
-    """Create a project in `namespace`; `by` becomes its owner and it gets the default columns."""
+    """Create a project in `namespace`; `by` becomes its owner and it gets the default columns.
+
+    `slug` (absent or blank: the lowercased key) is its URL in /api/v1/projects/<slug>, for good.
+    """
     key = key_validate(key)
     owner_user, organization = namespace_resolve(namespace=namespace, by=by)
     name, path = _check_name(
@@ -96,6 +118,7 @@ def project_create(
     )
     if Project.objects.filter(key__iexact=key).exists():
         raise _invalid("key", f"The key {key} is already used by another project.")
+    slug = slug_validate(slug) if slug and slug.strip() else slug_validate(key, default=True)
     color = color_validate(color) if color else color_pick(key)
     try:
         with transaction.atomic():
@@ -105,12 +128,15 @@ def project_create(
                 name=name,
                 path=path,
                 key=key,
+                slug=slug,
                 description=description,
                 color=color,
                 created_by=by,
             )
     except IntegrityError:
-        # A concurrent create took the key or path between the checks and the insert.
+        # A concurrent create took the key, slug or path between the checks and the insert.
+        if Project.objects.filter(slug=slug).exclude(key=key).exists():
+            raise _invalid("slug", f"The URL slug '{slug}' was just taken; choose another.") from None
         raise _invalid("key", "This key or name was just taken by another project; pick another.") from None
     Membership.objects.create(project=project, user=by, role=Role.OWNER)
     columns_create_defaults(project=project)
@@ -127,11 +153,15 @@ def project_update(
     description: str | None = None,
     color: str | None = None,
     key: str | None = None,
+    slug: str | None = None,
     tab_id: str | None = None,
 ) -> Project:
-    """Change name (and so path), description or colour. The key is immutable."""
+    """Change name (and so path), description or colour. The key and the slug are immutable
+    (a client may send them back unchanged)."""
     if key is not None and key != project.key:
         raise _invalid("key", "The project key cannot be changed after creation.")
+    if slug is not None and slug.strip().lower() != project.slug:
+        raise _invalid("slug", "The project's URL slug cannot be changed after creation.")
     # Validate everything before touching the instance, so a refusal leaves it as loaded.
     color = color_validate(color) if color is not None else None
     fields: list[str] = []

@@ -432,6 +432,20 @@ def _relabel_moved_models(rows: Any) -> Any:
     return rows
 
 
+def _fill_added_fields(rows: Any) -> Any:
+    """Rows of an archive written before a required field was added, with the value the
+    migration that added it gave existing rows (projects 0002: a project's slug is its key, lowercased)."""
+    if not isinstance(rows, list):
+        return rows
+    for row in rows:
+        if not isinstance(row, dict) or str(row.get("model", "")).lower() != "projects.project":
+            continue
+        fields = row.get("fields")
+        if isinstance(fields, dict) and "slug" not in fields and isinstance(fields.get("key"), str):
+            fields["slug"] = fields["key"].lower()
+    return rows
+
+
 def _relabel_permission(natural_key: Any) -> Any:
     # A permission's natural key is [codename, app_label, model].
     if isinstance(natural_key, list) and len(natural_key) == 3:
@@ -447,7 +461,7 @@ def _parse_data(archive: zipfile.ZipFile, allowed: set[str]) -> list[Deserialize
     try:
         with archive.open(DATA_NAME) as raw:
             rows = json.load(io.TextIOWrapper(raw, encoding="utf-8"))
-        objects = list(serializers.deserialize("python", _relabel_moved_models(rows)))
+        objects = list(serializers.deserialize("python", _fill_added_fields(_relabel_moved_models(rows))))
     except (DeserializationError, *_CORRUPT) as exc:
         raise BackupError(f"The archive's data.json cannot be read: {exc}") from exc
     for obj in objects:

@@ -302,7 +302,7 @@ def _project_stream(request: HttpRequest, user: Any, kwargs: dict[str, Any]) -> 
     ref = str(kwargs["project_id"]).strip()
     try:
         pk = as_id(ref)
-        project = project_for(user, project_id=pk) if pk is not None else project_for(user, slug=ref)
+        project = project_for(user, project_id=pk) if pk is not None else project_for(user, key=ref)
     except Http404:
         return _not_found()
     return ProjectStream(user, project)

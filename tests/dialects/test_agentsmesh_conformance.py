@@ -4,10 +4,11 @@ every endpoint, example and filter of the document, API-key-only auth and per-en
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from projects.models import Label
+from projects.models import Label, Project
 from tests.dialects.conftest import query_count, same_shape
 from tests.factories import LabelFactory, ProjectFactory, TicketFactory
 from tickets import services as ticket_services
@@ -361,16 +362,80 @@ def test_title_of_500_characters_is_accepted(mesh, personas):
     assert response.status_code == 201
 
 
-def test_repository_id_is_needed_when_the_org_has_several(mesh, personas):
+def _other_repository(mesh, personas):
     other = ProjectFactory(
         owner_user=None, organization=mesh.org, name="Other", path="other", key="OT", created_by=personas.owner
     )
     other.memberships.create(user=personas.member, role="member")
+    return other
+
+
+def _set_default(mesh, personas, project_id) -> None:
+    owner = APIClient()
+    owner.force_authenticate(personas.owner)
+    response = owner.patch("/api/v1/orgs/acme", {"default_project_id": project_id}, format="json")
+    assert response.status_code == 200, response.content
+
+
+def test_create_without_repository_id_goes_to_the_default_project(mesh, personas):
+    # Was: a 400 asking for repository_id once the organization held several projects, though the
+    # document's own example names none ("repository_id ... Optional").
+    other = _other_repository(mesh, personas)
     client = _key(personas.member)
+    first = client.post(f"{BASE}/tickets", CREATE_BODY, format="json")
+    assert first.status_code == 201, first.content
+    assert (first.json()["ticket"]["slug"], first.json()["ticket"]["repository_id"]) == ("AM-1", mesh.project.pk)
+
+    _set_default(mesh, personas, other.pk)
+    moved = client.post(f"{BASE}/tickets", CREATE_BODY, format="json")
+    assert (moved.json()["ticket"]["slug"], moved.json()["ticket"]["repository_id"]) == ("OT-1", other.pk)
+    named = client.post(f"{BASE}/tickets", {**CREATE_BODY, "repository_id": mesh.project.pk}, format="json")
+    assert named.json()["ticket"]["slug"] == "AM-2"
+
+    _set_default(mesh, personas, None)
+    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "AM-3"
+
+
+def test_the_default_falls_back_to_the_first_live_project(mesh, personas):
+    client = _key(personas.member)
+    other = _other_repository(mesh, personas)
+    _set_default(mesh, personas, other.pk)
+    # An archived default is passed over (it is read-only), and comes back with its restore.
+    Project.objects.filter(pk=other.pk).update(archived_at=timezone.now())
+    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "AM-1"
+    Project.objects.filter(pk=other.pk).update(archived_at=None)
+    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "OT-1"
+    # Deleting the chosen project unsets the default (SET_NULL).
+    Ticket.objects.filter(project=other).delete()
+    other.delete()
+    mesh.org.refresh_from_db()
+    assert mesh.org.default_project_id is None
+    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "AM-2"
+    # An archived first project is skipped.
+    _other_repository(mesh, personas)
+    Project.objects.filter(pk=mesh.project.pk).update(archived_at=timezone.now())
+    assert client.post(f"{BASE}/tickets", CREATE_BODY, format="json").json()["ticket"]["slug"] == "OT-1"
+
+
+def test_a_default_project_the_key_cannot_see_is_a_400_naming_repository_id(mesh, personas):
+    other = _other_repository(mesh, personas)
+    _set_default(mesh, personas, other.pk)
+    # The admin (of AM only) is not in OT: the default is not theirs, naming AM still works.
+    client = _key(personas.admin)
     refused = client.post(f"{BASE}/tickets", CREATE_BODY, format="json")
-    assert refused.status_code == 400 and refused.json()["details"][0]["field"] == "repository_id"
-    created = client.post(f"{BASE}/tickets", {**CREATE_BODY, "repository_id": other.pk}, format="json")
-    assert created.json()["ticket"]["slug"] == "OT-1"
+    assert refused.status_code == 400
+    assert refused.json()["details"] == [
+        {"field": "repository_id", "message": "Required: the organization's default repository is not open to you."}
+    ]
+    named = client.post(f"{BASE}/tickets", {**CREATE_BODY, "repository_id": mesh.project.pk}, format="json")
+    assert named.status_code == 201
+
+
+def test_an_organization_without_live_projects_asks_for_repository_id(mesh, personas):
+    Project.objects.filter(pk=mesh.project.pk).update(archived_at=timezone.now())
+    refused = _key(personas.member).post(f"{BASE}/tickets", CREATE_BODY, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["details"][0]["field"] == "repository_id"
 
 
 # --------------------------------------------------------------------------- PUT, PATCH status, DELETE

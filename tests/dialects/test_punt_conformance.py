@@ -162,6 +162,31 @@ def test_create_project_without_colour_gets_one(personas):
     assert response.json()["description"] == ""
 
 
+def test_projects_are_still_named_by_id_or_key_when_a_slug_was_chosen(personas):
+    # seed 001's [projectId]: an id, or here also the key; the URL slug is /api/v1's.
+    response = personas.client("member").post(
+        "/api/projects", {"name": "My project", "key": "MYPROJ", "slug": "myproject"}, format="json"
+    )
+    assert response.status_code == 201
+    same_shape(response.json(), PROJECT_EXAMPLE)
+    assert Project.objects.get(key="MYPROJ").slug == "myproject"
+    member = personas.client("member")
+    assert member.get(f"/api/projects/{response.json()['id']}").status_code == 200
+    assert member.get("/api/projects/MYPROJ").json()["key"] == "MYPROJ"
+    assert member.get("/api/projects/myproject").status_code == 404
+
+
+def test_a_taken_lowercased_key_can_be_given_a_slug(personas):
+    ProjectFactory(owner_user=personas.owner, key="ZED", slug="docs")
+    refused = personas.client("member").post("/api/projects", {"name": "Docs", "key": "DOCS"}, format="json")
+    assert refused.status_code == 400
+    assert [d["field"] for d in refused.json()["details"]] == ["slug"]
+    created = personas.client("member").post(
+        "/api/projects", {"name": "Docs", "key": "DOCS", "slug": "docs-2"}, format="json"
+    )
+    assert created.status_code == 201
+
+
 def test_create_project_validation_errors_have_details(personas):
     response = personas.client("member").post("/api/projects", {}, format="json")
     assert response.status_code == 400
@@ -251,7 +276,9 @@ def test_columns_match_the_example(personas):
 
 
 def test_columns_are_created_on_first_read(personas):
-    project = Project.objects.create(owner_user=personas.owner, name="Bare", path="bare", key="BARE", color="#3B82F6")
+    project = Project.objects.create(
+        owner_user=personas.owner, name="Bare", path="bare", key="BARE", slug="bare", color="#3B82F6"
+    )
     project.memberships.create(user=personas.owner, role="owner")
     assert not Column.objects.filter(project=project).exists()
     response = personas.client("owner").get(f"/api/projects/{project.pk}/columns")

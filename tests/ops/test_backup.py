@@ -389,6 +389,33 @@ def test_archive_made_before_notifications_moved_restores(staff, personas):
     assert api_reads(owner, "blog", files) == before_reads
 
 
+def test_archive_made_before_project_slugs_were_stored_restores(staff, personas):
+    """Archives written before projects 0002 have no `slug` on project rows: it is the lowercased key."""
+    files = seed_site(personas)
+    owner = as_user(personas.owner)
+    before_reads = api_reads(owner, "blog", files)
+    before_rows = dump_all()
+    archive = download(as_user(staff.site_admin))
+    rows = json.loads(read_members(archive)[backup.DATA_NAME])
+    for row in rows:
+        if row["model"] == "projects.project":
+            del row["fields"]["slug"]
+        if row["model"] == "projects.organization":
+            del row["fields"]["default_project"]
+    manifest = json.loads(read_members(archive)[backup.MANIFEST_NAME])
+    manifest["schema"]["projects"] = "0001_initial"
+    data = json.dumps(rows).encode()
+    manifest["members"][backup.DATA_NAME] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    old_archive = rewrite(archive, data=data, manifest=manifest)
+
+    empty_database()
+    response = restore(as_user(staff.site_admin), old_archive)
+
+    assert response.status_code == 200, response.content
+    assert dump_all() == before_rows
+    assert api_reads(owner, "blog", files) == before_reads
+
+
 def test_restore_replaces_newer_data(staff, personas):
     seed_site(personas)
     archive = download(as_user(staff.site_admin))

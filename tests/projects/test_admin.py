@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from projects.models import Column, Label, OrganizationMembership, Project, Sprint
-from tests.factories import LabelFactory, OrganizationFactory, SprintFactory, TicketFactory, UserFactory
+from tests.factories import (
+    LabelFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    SprintFactory,
+    TicketFactory,
+    UserFactory,
+)
 
 PAGES = [
     "/admin/projects/organization/?q=acme",
@@ -228,3 +236,46 @@ def test_bulk_delete_runs_the_service_per_row_and_reports_each_refusal(personas,
     assert list(Sprint.objects.filter(project=personas.project).values_list("name", flat=True)) == ["Now"]
     assert published.names.count("sprint.deleted") == 1
     assert any(text.startswith("Now:") for text in messages_of(response)), messages_of(response)
+
+
+def test_organization_default_project_is_chosen_among_its_live_projects_through_the_service(
+    personas, root_client, published
+):
+    org = OrganizationFactory(slug="acme", name="Acme")
+    one, two = (
+        ProjectFactory(owner_user=None, organization=org, created_by=personas.owner, key=key, name=key)
+        for key in ("ONE", "TWO")
+    )
+    ProjectFactory(owner_user=None, organization=org, created_by=personas.owner, key="OLD", archived_at=timezone.now())
+    page = root_client.get(f"/admin/projects/organization/{org.pk}/change/")
+    choices = page.context["adminform"].form.fields["default_project"].queryset
+    # Neither another namespace's project (BLOG) nor an archived one can be picked.
+    assert list(choices) == [one, two]
+
+    change = {"name": "Acme", "description": "", "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+    response = root_client.post(f"/admin/projects/organization/{org.pk}/change/", {**change, "default_project": two.pk})
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.default_project_id == two.pk
+    assert published.named("org.updated")[0]["payload"]["default_project_id"] == two.pk
+
+    foreign = root_client.post(
+        f"/admin/projects/organization/{org.pk}/change/", {**change, "default_project": personas.project.pk}
+    )
+    assert foreign.status_code == 200  # the form again: not one of the choices
+    org.refresh_from_db()
+    assert org.default_project_id == two.pk
+
+    # Archived after it was chosen, it stays a choice so the rest of the form still saves.
+    Project.objects.filter(pk=two.pk).update(archived_at=timezone.now())
+    renamed = {**change, "name": "Acme Inc", "default_project": two.pk}
+    assert root_client.post(f"/admin/projects/organization/{org.pk}/change/", renamed).status_code == 302
+    org.refresh_from_db()
+    assert (org.name, org.default_project_id) == ("Acme Inc", two.pk)
+
+
+def test_project_slug_is_shown_and_read_only_in_the_admin(personas, root_client):
+    page = root_client.get(f"/admin/projects/project/{personas.project.pk}/change/")
+    assert "slug" in page.context["adminform"].readonly_fields
+    listing = root_client.get("/admin/projects/project/?q=blog")
+    assert b"blog" in listing.content

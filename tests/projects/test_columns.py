@@ -52,7 +52,7 @@ def test_delete_matrix(personas):
         current["id"] = Column.objects.create(project=personas.project, name=f"Tmp {next(counter)}", order=9).pk
 
     statuses = personas.matrix("DELETE", lambda role: columns_url(personas, f"/{current['id']}"), fresh=fresh)
-    assert statuses == {"anonymous": 401, "outsider": 404, "viewer": 403, "member": 403, "admin": 200, "owner": 200}
+    assert statuses == {"anonymous": 401, "outsider": 404, "viewer": 403, "member": 403, "admin": 204, "owner": 204}
 
 
 def test_reorder_matrix(personas):
@@ -187,8 +187,8 @@ def test_reorder_must_list_every_column_once(personas):
 def test_delete_empty_column_closes_the_gap(personas, published):
     doing = col(personas, "In Progress")
     response = personas.client("admin").delete(columns_url(personas, f"/{doing.pk}"))
-    assert response.status_code == 200
-    assert response.json() == {"moved": 0, "target_column_id": None}
+    # Seed 004: "204 No Content — successful delete" (was 200 with {"moved", "target_column_id"}).
+    assert (response.status_code, response.content) == (204, b"")
     assert list(personas.project.columns.values_list("name", "order")) == [("To Do", 0), ("Done", 1)]
     assert published.names == ["board.column_deleted"]
 
@@ -213,8 +213,7 @@ def test_delete_moves_tickets_to_the_end_of_the_target_in_order(personas, publis
     expected_moving = [moving[1].pk, moving[2].pk, moving[0].pk]
 
     response = personas.client("admin").delete(columns_url(personas, f"/{todo.pk}?target={doing.pk}"))
-    assert response.status_code == 200
-    assert response.json() == {"moved": 3, "target_column_id": doing.pk}
+    assert (response.status_code, response.content) == (204, b"")
     in_doing = list(Ticket.objects.filter(column=doing).order_by("rank", "id").values_list("pk", flat=True))
     assert in_doing == [t.pk for t in existing] + expected_moving
     ranks = list(Ticket.objects.filter(column=doing).order_by("rank").values_list("rank", flat=True))
@@ -231,7 +230,7 @@ def test_delete_target_in_json_body_and_done_target_closes(personas):
     response = personas.client("owner").delete(
         columns_url(personas, f"/{todo.pk}"), {"target_column_id": done.pk}, format="json"
     )
-    assert response.status_code == 200
+    assert response.status_code == 204
     ticket.refresh_from_db()
     assert (ticket.column_id, ticket.state) == (done.pk, "closed")
 
@@ -241,7 +240,7 @@ def test_delete_moves_soft_deleted_tickets_without_needing_a_target(personas):
 
     todo = col(personas, "To Do")
     ghost = TicketFactory(project=personas.project, column=todo, deleted_at=timezone.now())
-    assert personas.client("admin").delete(columns_url(personas, f"/{todo.pk}")).status_code == 200
+    assert personas.client("admin").delete(columns_url(personas, f"/{todo.pk}")).status_code == 204
     ghost.refresh_from_db()
     assert ghost.column == col(personas, "In Progress")
 
@@ -261,7 +260,7 @@ def test_delete_bad_targets(personas):
 def test_the_last_column_stays(personas):
     admin = personas.client("admin")
     for name in ("To Do", "In Progress"):
-        assert admin.delete(columns_url(personas, f"/{col(personas, name).pk}")).status_code == 200
+        assert admin.delete(columns_url(personas, f"/{col(personas, name).pk}")).status_code == 204
     response = admin.delete(columns_url(personas, f"/{col(personas, 'Done').pk}"))
     assert response.status_code == 409
     assert response.json() == {"error": "A board keeps at least one column."}

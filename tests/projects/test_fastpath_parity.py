@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 def project_with_role_orm(
     *,
     user_id: int | None,
+    slug: str | None = None,
     key: str | None = None,
     project_id: int | None = None,
     namespace: str | None = None,
@@ -34,6 +35,8 @@ def project_with_role_orm(
     else:
         role = Value(None, output_field=CharField())
     queryset = Project.objects.select_related("owner_user", "organization").annotate(caller_role=role)
+    if slug is not None:
+        return queryset.filter(slug=slug).first()
     if key is not None:
         return queryset.filter(key=key).first()
     if project_id is not None:
@@ -69,7 +72,9 @@ def world() -> dict[str, Any]:
     member, outsider = UserFactory(), UserFactory()
     acme = OrganizationFactory(slug="acme")
     blog = ProjectFactory(owner_user=olivia, organization=None, key="BLOG", name="My Blog", path="my-blog")
-    shop = ProjectFactory(owner_user=None, organization=acme, key="SHOP", name="Shop", path="shop", created_by=olivia)
+    shop = ProjectFactory(
+        owner_user=None, organization=acme, key="SHOP", slug="web-shop", name="Shop", path="shop", created_by=olivia
+    )
     old = ProjectFactory(owner_user=olivia, organization=None, key="OLD", name="Old", path="old")
     Project.objects.filter(pk=old.pk).update(archived_at=timezone.now(), ticket_counter=12)
     MembershipFactory(project=shop, user=member, role="viewer")
@@ -77,6 +82,7 @@ def world() -> dict[str, Any]:
     return {
         "users": [olivia.pk, member.pk, outsider.pk, None],
         "keys": ["BLOG", "SHOP", "OLD", "NOPE"],
+        "slugs": ["blog", "web-shop", "shop", "old", "BLOG", "nope"],
         "ids": [blog.pk, shop.pk, old.pk, 0, 10**9, -1, 2**63],
         "paths": [
             ("olivia", "my-blog"),
@@ -96,6 +102,13 @@ def test_by_key(world):
         for key in world["keys"]:
             fast = fastpath.project_with_role(user_id=user_id, key=key)
             assert _snapshot(fast) == _snapshot(project_with_role_orm(user_id=user_id, key=key)), (user_id, key)
+
+
+def test_by_slug(world):
+    for user_id in world["users"]:
+        for slug in world["slugs"]:
+            fast = fastpath.project_with_role(user_id=user_id, slug=slug)
+            assert _snapshot(fast) == _snapshot(project_with_role_orm(user_id=user_id, slug=slug)), (user_id, slug)
 
 
 def test_by_id(world):
@@ -118,6 +131,8 @@ def test_found_ones_are_really_found(world):
     # Parity alone would pass if both sides found nothing.
     olivia = world["users"][0]
     assert fastpath.project_with_role(user_id=olivia, key="OLD").archived_at is not None
+    assert fastpath.project_with_role(user_id=world["users"][1], slug="web-shop").caller_role == "viewer"
+    assert fastpath.project_with_role(user_id=olivia, slug="shop") is None  # the key is not a slug
     assert fastpath.project_with_role(user_id=olivia, namespace="OLIVIA", path="My-Blog").caller_role == "owner"
     assert fastpath.project_with_role(user_id=world["users"][1], namespace="acme", path="shop").caller_role == "viewer"
 

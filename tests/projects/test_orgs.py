@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from projects.models import Organization, OrganizationMembership
+from projects.models import Organization, OrganizationMembership, Project
 from tests.factories import OrganizationFactory, ProjectFactory, UserFactory
 
 URL = "/api/v1/orgs"
@@ -149,6 +150,7 @@ def test_create_shape_and_creator_is_owner(db):
         "role": "owner",
         "member_count": 1,
         "project_count": 0,
+        "default_project_id": None,
         "created_at": body["created_at"],
     }
     assert roles(org) == {"alice": "owner"}
@@ -235,3 +237,87 @@ def test_list_and_members_query_counts(acme, django_assert_max_num_queries):
 def test_org_writes_need_projects_scope(acme, api_key_client):
     client = api_key_client(acme.people["owner"], ["tickets:write"])
     assert client.put(f"{URL}/acme", {"name": "Nope"}, format="json").status_code == 403
+
+
+# --------------------------------------------------------------------------- default project (seed 002)
+
+
+def org_project(acme: OrgPersonas, key: str, **fields):
+    return ProjectFactory(
+        owner_user=None, organization=acme.org, created_by=acme.people["owner"], key=key, name=key, **fields
+    )
+
+
+def test_default_project_matrix(acme):
+    org_project(acme, "ONE")
+    two = org_project(acme, "TWO")
+    statuses = acme.matrix("PATCH", f"{URL}/acme", {"default_project_id": two.pk})
+    assert statuses == {"anonymous": 401, "outsider": 404, "member": 403, "admin": 200, "owner": 200}
+
+
+def test_default_project_needs_the_projects_write_scope(acme, api_key_client):
+    org_project(acme, "ONE")
+    two = org_project(acme, "TWO")
+    body = {"default_project_id": two.pk}
+    for scopes in (["tickets:write"], ["projects:read"]):
+        client = api_key_client(acme.people["owner"], scopes)
+        assert client.patch(f"{URL}/acme", body, format="json").status_code == 403, scopes
+    assert Organization.objects.get(pk=acme.org.pk).default_project_id is None
+    client = api_key_client(acme.people["owner"], ["projects:write"])
+    assert client.patch(f"{URL}/acme", body, format="json").status_code == 200
+
+
+def test_default_project_reads_as_the_first_live_project_until_one_is_chosen(acme):
+    member = acme.client("member")
+    assert member.get(f"{URL}/acme").json()["default_project_id"] is None
+    one, two = org_project(acme, "ONE"), org_project(acme, "TWO")
+    assert member.get(f"{URL}/acme").json()["default_project_id"] == one.pk
+
+    admin = acme.client("admin")
+    response = admin.put(f"{URL}/acme", {"default_project_id": two.pk}, format="json")
+    assert response.status_code == 200
+    assert response.json()["default_project_id"] == two.pk
+    assert Organization.objects.get(pk=acme.org.pk).default_project_id == two.pk
+    assert [o["default_project_id"] for o in member.get(URL).json()] == [two.pk]
+    # Name and description are left alone; null goes back to the first project.
+    assert admin.patch(f"{URL}/acme", {"name": "Acme Inc"}, format="json").json()["default_project_id"] == two.pk
+    response = admin.patch(f"{URL}/acme", {"default_project_id": None}, format="json")
+    assert response.json()["default_project_id"] == one.pk
+    assert Organization.objects.get(pk=acme.org.pk).default_project_id is None
+    # A chosen default archived later is passed over while it is archived.
+    admin.patch(f"{URL}/acme", {"default_project_id": two.pk}, format="json")
+    Project.objects.filter(pk=two.pk).update(archived_at=timezone.now())
+    assert member.get(f"{URL}/acme").json()["default_project_id"] == one.pk
+    Project.objects.filter(pk=one.pk).update(archived_at=timezone.now())
+    assert member.get(f"{URL}/acme").json()["default_project_id"] is None
+
+
+def test_default_project_must_be_a_live_project_of_the_organization(acme):
+    elsewhere = ProjectFactory(
+        organization=OrganizationFactory(slug="globex"), owner_user=None, created_by=UserFactory(), key="GLX"
+    )
+    users_own = ProjectFactory(owner_user=acme.people["owner"], key="MINE")
+    archived = org_project(acme, "OLD", archived_at="2025-01-01T00:00:00Z")
+    owner = acme.client("owner")
+    for value in (elsewhere.pk, users_own.pk, archived.pk, 10**12, 0, -1, "abc", True):
+        response = owner.patch(f"{URL}/acme", {"default_project_id": value}, format="json")
+        assert response.status_code == 400, value
+        assert [d["field"] for d in response.json()["details"]] == ["default_project_id"], value
+    assert Organization.objects.get(pk=acme.org.pk).default_project_id is None
+
+
+def test_setting_the_default_project_publishes_org_updated(acme, published):
+    two = org_project(acme, "TWO")
+    acme.client("owner").patch(f"{URL}/acme", {"default_project_id": two.pk}, format="json")
+    [call] = published.named("org.updated")
+    assert call["payload"] == {"org": "acme", "name": "Acme", "default_project_id": two.pk}
+
+
+def test_detail_with_a_default_project_costs_a_fixed_number_of_queries(acme, django_assert_max_num_queries):
+    client = acme.client("member")
+    with django_assert_max_num_queries(3) as empty:
+        client.get(f"{URL}/acme")
+    for key in ("ONE", "TWO", "THREE"):
+        org_project(acme, key)
+    with django_assert_max_num_queries(len(empty.captured_queries)):
+        assert client.get(f"{URL}/acme").json()["default_project_id"] is not None

@@ -145,6 +145,17 @@ def test_key_is_unique_site_wide(personas):
     assert response.json()["details"][0]["field"] == "key"
 
 
+def test_a_slug_taken_by_a_concurrent_create_is_a_400_naming_slug(personas, monkeypatch):
+    # The check passed, then another create took the slug before the insert: the index decides.
+    monkeypatch.setattr("projects.services.projects.slug_validate", lambda slug, default=False: "blog")
+    response = client_for(personas.member).post(URL, {"name": "Racer", "key": "RACE", "slug": "blog"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["details"] == [
+        {"field": "slug", "message": "The URL slug 'blog' was just taken; choose another."}
+    ]
+    assert not Project.objects.filter(key="RACE").exists()
+
+
 def test_name_unique_in_namespace_case_insensitive(personas):
     client = client_for(personas.owner)
     response = client.post(URL, {"name": "BLOG", "key": "BLOG2"}, format="json")

@@ -105,6 +105,19 @@ async def test_slug_is_case_insensitive(personas):
     await socket.disconnect()
 
 
+async def test_a_chosen_slug_is_the_socket_path(personas):
+    # Seed 004: wss://…/api/v1/ws/:projectSlug, with `myproject` holding MYPROJ-99.
+    project = await database_sync_to_async(ProjectFactory)(
+        key="MYPROJ", slug="my-project", name="My project", owner_user=personas.owner
+    )
+    socket = await ws_project(f"/api/v1/ws/my-project?token={jwt_for(personas.owner)}")
+    await publish_committed("board.card_created", CARD, project_id=project.pk)
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["type"] == "board.card_created"
+    await socket.disconnect()
+    # The key is the card prefix, not a second name for the project.
+    assert await refused(f"/api/v1/ws/myproj?token={jwt_for(personas.owner)}") == 4403
+
+
 # Who may connect, and how they prove it.
 
 

@@ -219,6 +219,26 @@ def test_new_project_page_calls_the_service(personas: Personas):
     assert "already used" in again.content.decode()
 
 
+def test_new_project_page_takes_an_optional_url_slug(personas: Personas):
+    from projects.models import Project
+
+    client = page_client(personas, "member")
+    assert 'name="slug"' in client.get("/projects/").content.decode()
+    body = {"namespace": "mary", "name": "My project", "key": "MYPROJ", "slug": "myproject"}
+    assert client.post("/projects/", body).status_code == 302
+    assert Project.objects.get(key="MYPROJ").slug == "myproject"
+    # The board page's socket and data attributes use it.
+    board = client.get("/projects/mary/my-project/").content.decode()
+    assert 'data-project-slug="myproject"' in board
+    taken = client.post("/projects/", {**body, "name": "Other", "key": "OTHER"})
+    assert taken.status_code == 200
+    assert taken.context["form"].errors["slug"] == ["The URL slug 'myproject' is already taken; choose another."]
+    bad = client.post("/projects/", {**body, "name": "Third", "key": "THIRD", "slug": "no spaces"})
+    assert "slug" in bad.context["form"].errors
+    assert client.post("/projects/", {**body, "name": "Fourth", "key": "FOURTH", "slug": ""}).status_code == 302
+    assert Project.objects.get(key="FOURTH").slug == "fourth"
+
+
 def test_edit_errors_in_the_modal_come_back_as_the_modal_body(personas: Personas, ticket: Ticket):
     response = page_client(personas, "member").post(
         f"{BASE}/tickets/{ticket.number}/edit",

@@ -130,6 +130,7 @@ class Command(BaseCommand):
                 name=f"Seed project {i}",
                 path=f"seed-project-{i}",
                 key=key,
+                slug=key.lower(),
                 color="#3B82F6",
                 created_by=owner,
             )
