@@ -201,12 +201,20 @@ class DeliveryDetailSerializer(DeliverySerializer):
 # --------------------------------------------------------------------------- CI Ticket API
 
 
+COLUMN_NAME_HELP = (
+    "A column name (any case); when no column has that name, a category (backlog, todo, in progress, "
+    "in review, done: any case, spaces, dashes or underscores) picks its first column."
+)
+
+
 class TicketApiCreateInput(CardCreateInput):
     """The card fields of the board API, plus a column by name (what a CI job knows)."""
 
-    column_name = serializers.CharField(max_length=100, required=False, help_text="Column name (case-insensitive).")
+    column_name = serializers.CharField(max_length=100, required=False, help_text=COLUMN_NAME_HELP)
 
 
 class TicketApiUpdateInput(CardUpdateInput):
-    column_name = serializers.CharField(max_length=100, required=False, help_text="Move to this column.")
+    column_name = serializers.CharField(
+        max_length=100, required=False, help_text=f"Move to this column. {COLUMN_NAME_HELP}"
+    )
     comment = serializers.CharField(required=False, max_length=50_000, help_text="Add this comment.")

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from chat import services as chat_services
-from projects.models import Project
+from projects.models import Column, Project
 from punt import errors
 from punt.errors import invalid as _invalid
 from punt.ops import metrics
@@ -582,11 +583,33 @@ def _replay(record: IdempotencyRecord, *, method: str, path: str, fingerprint: s
 # --------------------------------------------------------------------------- CI Ticket API
 
 
-def _column_named(project: Project, name: str) -> Any:
-    column = project.columns.filter(name__iexact=name.strip()).first()
-    if column is None:
-        raise _invalid("column_name", f"Unknown column '{name.strip()}'.")
-    return column
+def _category_key(name: str) -> str:
+    # "To Do", "to_do", "todo" and "TO-DO" all name the same category.
+    return re.sub(r"[\s_-]+", "", name).lower()
+
+
+# A column named by its category's name ("Backlog", "in progress", "todo"), the board word a
+# CI script knows even when the project's columns are called something else.
+_CATEGORY_BY_KEY = {
+    **{_category_key(value): value for value in Column.Category.values},
+    **{_category_key(label): value for value, label in Column.Category.choices},
+}
+
+
+def _column_named(project: Project, name: str) -> Column:
+    """The project's column called `name` (any case); else the first column of the category
+    `name` names; else a 400 listing the columns there are."""
+    name = name.strip()
+    columns = list(project.columns.order_by("order", "id"))
+    for column in columns:
+        if column.name.lower() == name.lower():
+            return column
+    category = _CATEGORY_BY_KEY.get(_category_key(name))
+    for column in columns:
+        if column.category == category:
+            return column
+    existing = ", ".join(column.name for column in columns) or "none"
+    raise _invalid("column_name", f"Unknown column '{name}'. Columns: {existing}.")
 
 
 @transaction.atomic
