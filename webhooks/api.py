@@ -1,7 +1,8 @@
 """Thin /api/v1/ views of the integrations.
 
 - Management (project admins and above): git-hooks, chat-webhooks, hooks and their deliveries.
-- Receivers (no user: the token in the URL finds the hook, the signature proves the sender):
+- Receivers (no user: the token in the URL finds the hook, the signature proves the sender
+  when the hook has a secret):
   /github-webhook/<token>, /gitlab-webhook/<token>, /gitea-webhook/<token>, /webhooks/<token>.
 - The CI Ticket API of seed 004: POST /projects/<slug>/ticket, PATCH /projects/<slug>/ticket/<KEY>.
 """
@@ -124,12 +125,12 @@ class GitHookViewSet(ManageView, GenericViewSet):
         parameters=[SLUG],
         request=s.GitHookInput,
         responses={201: s.GitHookCreatedSerializer},
-        summary="Create a git host webhook (its secret is in this answer)",
+        summary="Create a git host webhook (its secret, if any, is in this answer)",
     )
     def create(self, request: Request, slug: str) -> Response:
         project = self.project()
         data = validated(s.GitHookInput, request.data)
-        hook = services.git_hook_create(project=project, provider=data["provider"], by=request.user)
+        hook = services.git_hook_create(project=project, by=request.user, **data)
         return Response(s.GitHookCreatedSerializer(hook).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[SLUG], responses=s.GitHookSerializer, summary="One git host webhook")
@@ -148,7 +149,7 @@ class GitHookViewSet(ManageView, GenericViewSet):
 
 
 class GitReceiverView(GenericAPIView):
-    """POST from a git host. The token finds the hook; the signature must match its secret."""
+    """POST from a git host. The token finds the hook; the signature must match its secret, if it has one."""
 
     provider = ""
     authentication_classes: list[Any] = []
@@ -163,7 +164,10 @@ class GitReceiverView(GenericAPIView):
             request, group="git-webhook", rate=f"{settings.PUNT_GIT_WEBHOOK_RATE_PER_MINUTE}/m", key=f"hook:{hook.pk}"
         )
         body = _raw_body(request, settings.PUNT_WEBHOOKS_MAX_BODY_BYTES)
-        if not gitparse.signature_valid(self.provider, secret=hook.secret, body=body, headers=request.headers):
+        # A hook created without a secret is admitted by its token alone (seed 004's setup).
+        if hook.signed and not gitparse.signature_valid(
+            self.provider, secret=hook.secret, body=body, headers=request.headers
+        ):
             metrics.record_webhook_delivery(self.provider, "bad_signature")
             raise SignatureInvalid()
         try:
@@ -191,18 +195,24 @@ def _receiver_schema(provider: str, signature: str, delivery: str) -> Any:
     return extend_schema(
         request={"application/json": OpenApiTypes.OBJECT},
         parameters=[
-            OpenApiParameter(signature, str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter(
+                signature,
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Required when the hook has a secret; a hook without one takes unsigned deliveries.",
+            ),
             OpenApiParameter(delivery, str, OpenApiParameter.HEADER, required=False),
         ],
         responses={
             200: s.GitReceiveSerializer,
             202: OpenApiResponse(s.GitReceiveSerializer, description="Event type not handled (logged)."),
-            401: OpenApiResponse(description="Missing or wrong signature: nothing recorded."),
+            401: OpenApiResponse(description="The hook has a secret and the signature is missing or wrong."),
             404: OpenApiResponse(description="Unknown or revoked webhook."),
             413: OpenApiResponse(description="Body too large."),
         },
         auth=[],
-        summary=f"Receive a {provider} webhook (push, pull/merge request, tag, ping)",
+        summary=f"Receive a {provider} webhook (push, pull/merge request, issue, tag, ping)",
     )
 
 

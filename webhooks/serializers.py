@@ -23,11 +23,34 @@ from webhooks.models import ChatWebhook, Delivery, GitDelivery, GitHook, Hook
 
 class GitHookInput(serializers.Serializer):
     provider = serializers.ChoiceField(choices=GitHook.Provider.choices)
+    secret = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=128,
+        help_text=(
+            "Omit it to have a secret generated; give your own (16-128 visible ASCII characters); or send "
+            "null or an empty string for a hook without one, whose deliveries the token in its URL alone "
+            "admits (a secret is recommended)."
+        ),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The service's terms: signed or not, and the secret given (empty: generate one).
+        if "secret" not in attrs:
+            return {"provider": attrs["provider"], "signed": True, "secret": ""}
+        secret = attrs["secret"] or ""
+        return {"provider": attrs["provider"], "signed": bool(secret), "secret": secret}
 
 
 class GitHookSerializer(serializers.ModelSerializer):
     url = serializers.CharField(read_only=True, help_text="Paste this into the git host's webhook settings.")
     active = serializers.BooleanField(source="is_active", read_only=True)
+    signed = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether deliveries must prove the secret; without one the URL's token alone admits them.",
+    )
     created_by = UserBriefSerializer(allow_null=True, read_only=True)
 
     class Meta:
@@ -38,6 +61,7 @@ class GitHookSerializer(serializers.ModelSerializer):
             "url",
             "token",
             "active",
+            "signed",
             "created_by",
             "created_at",
             "last_delivery_at",
@@ -47,13 +71,17 @@ class GitHookSerializer(serializers.ModelSerializer):
 
 
 class GitHookCreatedSerializer(GitHookSerializer):
-    secret = serializers.CharField(
-        read_only=True, help_text="The webhook secret (GitHub/Gitea sign with it; GitLab sends it as its token)."
+    secret = serializers.SerializerMethodField(
+        help_text="The webhook secret (GitHub/Gitea sign with it; GitLab sends it as its token); null when none."
     )
 
     class Meta(GitHookSerializer.Meta):
         fields = [*GitHookSerializer.Meta.fields, "secret"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_secret(self, hook: GitHook) -> str | None:
+        return hook.secret or None
 
 
 class GitDeliverySerializer(serializers.ModelSerializer):

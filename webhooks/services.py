@@ -60,16 +60,36 @@ class IdempotencyConflict(errors.Unprocessable):
 # --------------------------------------------------------------------------- git host hooks
 
 
+GIT_SECRET_MIN, GIT_SECRET_MAX = 16, 128
+
+
+def _clean_git_secret(secret: str) -> str:
+    if not GIT_SECRET_MIN <= len(secret) <= GIT_SECRET_MAX:
+        raise _invalid("secret", f"A secret has {GIT_SECRET_MIN} to {GIT_SECRET_MAX} characters.")
+    # It travels in a header (GitLab) and is typed into a git host's form: visible ASCII only.
+    if not all("!" <= char <= "~" for char in secret):
+        raise _invalid("secret", "A secret is made of visible ASCII characters, without spaces.")
+    return secret
+
+
 @transaction.atomic
-def git_hook_create(*, project: Project, provider: str, by: Any) -> GitHook:
-    """A new endpoint for `provider` with a fresh token (in its URL) and secret (to sign with)."""
+def git_hook_create(*, project: Project, provider: str, by: Any, signed: bool = True, secret: str = "") -> GitHook:
+    """A new endpoint for `provider` with a fresh token (in its URL).
+
+    Signed (the default): deliveries must prove `secret`, generated when not given. Unsigned:
+    no secret, the token admits deliveries (what a git host set up with the URL alone sends).
+    """
     if provider not in GitHook.Provider.values:
         raise _invalid("provider", f"Choose one of: {', '.join(GitHook.Provider.values)}.")
+    if not signed and secret:
+        raise _invalid("secret", "An unsigned hook has no secret.")
+    if signed:
+        secret = _clean_git_secret(secret) if secret else secrets.token_hex(32)
     return GitHook.objects.create(
         project=project,
         provider=provider,
         token=secrets.token_urlsafe(24),
-        secret=secrets.token_hex(32),
+        secret=secret,
         created_by=by,
     )
 
