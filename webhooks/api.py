@@ -81,6 +81,14 @@ def _raw_body(request: Request, limit: int) -> bytes:
 
 
 def _json_object(body: bytes, content_type: str) -> dict[str, Any]:
+    payload = _json_value(body, content_type)
+    if not isinstance(payload, dict):
+        raise ParseError("The body must be a JSON object.")
+    return payload
+
+
+def _json_value(body: bytes, content_type: str) -> Any:
+    """The parsed JSON of `body` (any JSON value); a 400 when it is not JSON."""
     try:
         if content_type.startswith("application/x-www-form-urlencoded"):
             # GitHub's "application/x-www-form-urlencoded" content type: payload=<json>.
@@ -93,8 +101,6 @@ def _json_object(body: bytes, content_type: str) -> dict[str, Any]:
         raise ParseError(str(exc)) from None
     except (UnicodeDecodeError, ValueError):
         raise ParseError("The body is not valid JSON.") from None
-    if not isinstance(payload, dict):
-        raise ParseError("The body must be a JSON object.")
     return payload
 
 
@@ -276,7 +282,7 @@ class ChatWebhookViewSet(ManageView, GenericViewSet):
 
 
 class ChatWebhookPostView(GenericAPIView):
-    """seed 004's generic webhook: `{"text", "username"}` becomes a message in the project chat."""
+    """seed 004's generic webhook: any JSON becomes a message in the project chat."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
@@ -287,12 +293,19 @@ class ChatWebhookPostView(GenericAPIView):
         request=s.ChatPostInput,
         responses={
             201: s.ChatPostResultSerializer,
+            400: OpenApiResponse(description="The body is not JSON, or `text` is too long."),
             404: OpenApiResponse(description="Unknown or revoked token."),
+            409: OpenApiResponse(description="The webhook's creator can no longer post in the project."),
             413: OpenApiResponse(description="Body too large."),
             429: OpenApiResponse(description="Too many posts with this token."),
         },
         auth=[],
         summary="Post a message to a project's chat with a webhook token",
+        description=(
+            'Any JSON is accepted. `{"text": "...", "username": "CI"}` posts the text; without a `text`, '
+            "the message summarises the JSON: a title from its `event`, `action`, `status` and `title` "
+            "fields, then the other fields as a list. The message is from the webhook (its name)."
+        ),
     )
     def post(self, request: Request, token: str) -> Response:
         webhook = selectors.chat_webhook_by_token(token=token)
@@ -303,9 +316,9 @@ class ChatWebhookPostView(GenericAPIView):
             key=f"webhook:{webhook.pk}",
         )
         body = _raw_body(request, settings.PUNT_CHAT_WEBHOOK_MAX_BYTES)
-        data = validated(s.ChatPostInput, _json_object(body, request.content_type or ""))
+        payload = _json_value(body, request.content_type or "")
         try:
-            message = services.chat_webhook_post(webhook=webhook, text=data["text"], username=data.get("username", ""))
+            message = services.chat_webhook_post(webhook=webhook, payload=payload)
         except services.WebhookOrphaned:
             metrics.record_webhook_delivery("chat", "orphaned")
             raise

@@ -103,7 +103,7 @@ class GitReceiveSerializer(serializers.Serializer):
 
 
 class ChatWebhookInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100, help_text="Shown as the sender when a post gives no username.")
+    name = serializers.CharField(max_length=100, help_text="The sender of the messages it posts.")
 
 
 class ChatWebhookSerializer(serializers.ModelSerializer):
@@ -118,7 +118,7 @@ class ChatWebhookSerializer(serializers.ModelSerializer):
 
 class ChatWebhookCreatedSerializer(ChatWebhookSerializer):
     token = serializers.SerializerMethodField(help_text="Shown once: only its hash is stored.")
-    url = serializers.SerializerMethodField(help_text='POST {"text", "username"} here.')
+    url = serializers.SerializerMethodField(help_text='POST {"text", "username"}, or any JSON, here.')
 
     class Meta(ChatWebhookSerializer.Meta):
         fields = [*ChatWebhookSerializer.Meta.fields, "token", "url"]
@@ -132,9 +132,18 @@ class ChatWebhookCreatedSerializer(ChatWebhookSerializer):
 
 
 class ChatPostInput(serializers.Serializer):
-    text = serializers.CharField(trim_whitespace=True, max_length=MESSAGE_MAX_LENGTH)
+    """The documented form of a chat webhook post (for the schema: any JSON is accepted)."""
+
+    text = serializers.CharField(
+        required=False,
+        max_length=MESSAGE_MAX_LENGTH,
+        help_text="The message (Markdown). Without it, the message summarises the JSON sent.",
+    )
     username = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, help_text="Shown as the sender (default: the webhook's name)."
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Names who speaks, in bold before the text; the message itself is from the webhook.",
     )
 
 

@@ -31,14 +31,16 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from chat import services as chat_services
+from chat.models import MESSAGE_MAX_LENGTH
 from projects.models import Column, Project
+from projects.permissions import WRITE, has_role
 from punt import errors
 from punt.errors import invalid as _invalid
 from punt.ops import metrics
 from punt.ranges import column_range
 from tickets import services as ticket_services
 from tickets.models import Ticket
-from webhooks import fastpath, gitparse, outgoing
+from webhooks import chatpayload, fastpath, gitparse, outgoing
 from webhooks.models import ChatWebhook, Delivery, GitDelivery, GitHook, Hook, IdempotencyRecord, hash_token
 
 logger = logging.getLogger("punt.webhooks")
@@ -246,24 +248,33 @@ class WebhookOrphaned(errors.Conflict):
     code = "webhook_orphaned"
 
 
-@transaction.atomic
-def chat_webhook_post(*, webhook: ChatWebhook, text: str, username: str = "") -> Any:
-    """Post `text` to the webhook's project chat, shown as from `username` (or the webhook's name).
+# Room kept in a message for the "**sender**: " that leads it when a post names another sender.
+_SENDER_ROOM = 110
 
-    The message goes through chat's own message_post (rendering, mentions, events), posted
-    as the admin who created the webhook, the way Mattermost's incoming webhooks do; the
-    sender name leads the message in bold. The creator must still be allowed to write.
+
+@transaction.atomic
+def chat_webhook_post(*, webhook: ChatWebhook, payload: Any) -> Any:
+    """Post what `payload` (any parsed JSON) says to the webhook's project chat, from the webhook.
+
+    `{"text", "username"}` posts the text; any other JSON posts a readable summary of it
+    (webhooks/chatpayload.py). The message's sender is the webhook's name, with no author;
+    a `username` other than that name leads the text in bold. The webhook lives on its
+    creator's rights: once they may no longer write in the project, it stops posting.
     """
     creator = webhook.created_by
-    if creator is None or not creator.is_active:
+    project = webhook.project
+    if creator is None or not creator.is_active or not has_role(creator, project, WRITE):
         raise WebhookOrphaned()
-    sender = " ".join((username or "").translate(_SENDER_DROP).split())[:100] or webhook.name.translate(_SENDER_DROP)
-    try:
-        message = chat_services.message_post(
-            user=creator, project=webhook.project, body=f"**{sender}**: {text.strip()}"
-        )
-    except (errors.NotFound, errors.Forbidden):
-        raise WebhookOrphaned() from None
+    post = chatpayload.read(payload, limit=MESSAGE_MAX_LENGTH - _SENDER_ROOM)
+    if post.written and len(post.text) > MESSAGE_MAX_LENGTH:
+        raise _invalid("text", f"Ensure this field has no more than {MESSAGE_MAX_LENGTH} characters.")
+    username = " ".join(post.username.translate(_SENDER_DROP).split())[:100]
+    text = post.text
+    if username and username.lower() != webhook.name.lower():
+        lead = f"**{username}**: "
+        room = MESSAGE_MAX_LENGTH - len(lead)
+        text = lead + (text if len(text) <= room else text[: room - 1] + "…")
+    message = chat_services.message_post_from_integration(project=project, sender=webhook.name, body=text)
     ChatWebhook.objects.filter(pk=webhook.pk).update(last_used_at=timezone.now())
     return message
 
