@@ -240,7 +240,8 @@ class DeliveryDetailSerializer(DeliverySerializer):
 
 COLUMN_NAME_HELP = (
     "A column name (any case); when no column has that name, a category (backlog, todo, in progress, "
-    "in review, done: any case, spaces, dashes or underscores) picks its first column."
+    "in review, done: any case, spaces, dashes or underscores) picks its first column, created if the "
+    "board has none (as setting a status does)."
 )
 
 

@@ -34,6 +34,7 @@ from chat import services as chat_services
 from chat.models import MESSAGE_MAX_LENGTH
 from projects.models import Column, Project
 from projects.permissions import WRITE, has_role
+from projects.services import column_for_category
 from punt import errors
 from punt.errors import invalid as _invalid
 from punt.ops import metrics
@@ -628,17 +629,20 @@ _CATEGORY_BY_KEY = {
 
 
 def _column_named(project: Project, name: str) -> Column:
-    """The project's column called `name` (any case); else the first column of the category
-    `name` names; else a 400 listing the columns there are."""
+    """The project's column called `name` (any case); else, when `name` names a category, that
+    category's first column; else a 400 listing the columns there are.
+
+    A category with no column gets one, as setting a status does (DESIGN.md, "Columns"): the
+    document's own example files into "Backlog", which a new board does not have.
+    """
     name = name.strip()
     columns = list(project.columns.order_by("order", "id"))
     for column in columns:
         if column.name.lower() == name.lower():
             return column
     category = _CATEGORY_BY_KEY.get(_category_key(name))
-    for column in columns:
-        if column.category == category:
-            return column
+    if category is not None:
+        return column_for_category(project=project, category=category)
     existing = ", ".join(column.name for column in columns) or "none"
     raise _invalid("column_name", f"Unknown column '{name}'. Columns: {existing}.")
 

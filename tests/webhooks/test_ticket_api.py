@@ -182,14 +182,32 @@ def test_patch_moves_by_category_name(personas, ci_key):
     assert (response.json()["status"], response.json()["state"]) == ("done", "closed")
 
 
-def test_no_column_and_no_category_lists_the_columns(personas, ci_key):
-    # The default board has no backlog column: the document's "Backlog" is refused, naming what exists.
-    response = ci(ci_key, "post", TICKET, {"title": "x", "column_name": "Backlog"})
+def test_a_category_without_a_column_gets_one_as_a_status_would(personas, ci_key):
+    # The document's own example: a new board has To Do, In Progress, Done, and no Backlog.
+    response = ci(
+        ci_key,
+        "post",
+        TICKET,
+        {"title": "Security scan found CVE-2026-1234", "priority": "high", "column_name": "Backlog"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "backlog"
+    column = Ticket.objects.select_related("column").get().column
+    assert (column.name, column.category) == ("Backlog", "backlog")
+    assert list(personas.project.columns.values_list("name", flat=True)) == ["To Do", "In Progress", "Done", "Backlog"]
+    # The next one finds it.
+    assert ci(ci_key, "post", TICKET, {"title": "Again", "column_name": "backlog"}).status_code == 201
+    assert personas.project.columns.filter(category="backlog").count() == 1
+
+
+def test_a_name_that_is_neither_column_nor_category_lists_the_columns(personas, ci_key):
+    response = ci(ci_key, "post", TICKET, {"title": "x", "column_name": "Icebox"})
     assert response.status_code == 400
     assert response.json()["details"] == [
-        {"field": "column_name", "message": "Unknown column 'Backlog'. Columns: To Do, In Progress, Done."}
+        {"field": "column_name", "message": "Unknown column 'Icebox'. Columns: To Do, In Progress, Done."}
     ]
     assert not Ticket.objects.exists()
+    assert personas.project.columns.count() == 3
 
 
 def test_patch_unknown_card_is_404(personas, ci_key):
