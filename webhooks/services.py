@@ -31,7 +31,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from chat import services as chat_services
-from chat.models import MESSAGE_MAX_LENGTH
+from chat.models import MESSAGE_MAX_LENGTH, Message
 from projects.models import Column, Project
 from projects.permissions import WRITE, has_role
 from projects.services import column_for_category
@@ -254,7 +254,7 @@ _SENDER_ROOM = 110
 
 
 @transaction.atomic
-def chat_webhook_post(*, webhook: ChatWebhook, payload: Any) -> Any:
+def chat_webhook_post(*, webhook: ChatWebhook, payload: Any) -> Message:
     """Post what `payload` (any parsed JSON) says to the webhook's project chat, from the webhook.
 
     `{"text", "username"}` posts the text; any other JSON posts a readable summary of it
