@@ -19,14 +19,21 @@ from punt.api.request import request_user
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ("id", "project", "conversation", "author", "excerpt", "created_at", "edited_at", "deleted_at")
+    list_display = ("id", "project", "conversation", "sender", "excerpt", "created_at", "edited_at", "deleted_at")
     list_filter = ("project", ("deleted_at", admin.EmptyFieldListFilter), "created_at")
-    search_fields = ("body", "author__username")
+    search_fields = ("body", "author__username", "author_name")
     list_select_related = ("project", "conversation", "author")
     raw_id_fields = ("project", "conversation", "author", "deleted_by")
-    readonly_fields = ("body_html", "created_at", "edited_at", "deleted_at", "deleted_by")
+    readonly_fields = ("author_name", "body_html", "created_at", "edited_at", "deleted_at", "deleted_by")
     date_hierarchy = "created_at"
     actions = ["tombstone_messages"]
+
+    @admin.display(description="From")
+    def sender(self, message: Message) -> str:
+        # An integration's message has no author, only the name it posts under.
+        if message.from_integration:
+            return f"{message.author_name} (integration)"
+        return message.author.username if message.author is not None else "-"
 
     @admin.display(description="Text")
     def excerpt(self, message: Message) -> str:

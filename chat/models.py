@@ -71,6 +71,9 @@ class Message(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="chat_messages"
     )
+    # Set, with no author, on a message an integration posted (an incoming webhook's name):
+    # who it is from is that integration, not the person who set it up.
+    author_name = models.CharField(max_length=100, blank=True)
     body = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -101,6 +104,17 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def from_integration(self) -> bool:
+        return self.author_id is None and bool(self.author_name)
+
+    @property
+    def sender_name(self) -> str:
+        """Who the message is from, as shown: the integration's name or the author's; "" if gone."""
+        if self.author_name:
+            return self.author_name
+        return self.author.name if self.author is not None else ""
 
 
 class Reaction(models.Model):

@@ -100,7 +100,18 @@ def reaction_summary(message: Message, viewer_id: int | None) -> list[dict[str, 
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    author = UserBriefSerializer(read_only=True, allow_null=True)
+    author = UserBriefSerializer(
+        read_only=True, allow_null=True, help_text="Null for a message an integration posted (see `author_name`)."
+    )
+    author_name = serializers.CharField(
+        source="sender_name",
+        read_only=True,
+        help_text="Who the message is from, as shown: the author's name, or the integration's (an incoming "
+        "webhook's name) when `bot` is true.",
+    )
+    bot = serializers.BooleanField(
+        source="from_integration", read_only=True, help_text="Posted by an integration, not by a person."
+    )
     deleted = serializers.SerializerMethodField()
     reactions = serializers.SerializerMethodField()
 
@@ -111,6 +122,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "project_id",
             "conversation_id",
             "author",
+            "author_name",
+            "bot",
             "body",
             "body_html",
             "created_at",

@@ -133,13 +133,20 @@ def _check_member(*, user: User, conversation: Conversation) -> None:
 
 
 def _notify_mentions(
-    *, author: User, project: Project, mentioned: Iterable[User], where: str, url: str, data: dict[str, Any]
+    *,
+    author: User | None,
+    project: Project,
+    mentioned: Iterable[User],
+    where: str,
+    url: str,
+    data: dict[str, Any],
+    author_name: str = "",
 ) -> None:
     notify(
         recipients=mentioned,
         kind=Notification.Kind.MENTION,
         actor=author,
-        text=f"{author.name} mentioned you in {where}",
+        text=f"{author.name if author is not None else author_name} mentioned you in {where}",
         url=url,
         project=project,
         data=data,
@@ -160,6 +167,34 @@ def message_post(*, user: User, project: Project, body: str, tab_id: str | None 
     publish("chat.message", _message_payload(message), project_id=project.pk, tab_id=tab_id, actor_id=user.pk)
     _notify_mentions(
         author=user,
+        project=project,
+        mentioned=mentioned.values(),
+        where=f"{project.key} chat",
+        url=f"{_project_base_url(project)}/chat#message-{message.pk}",
+        data={"message_id": message.pk, "excerpt": _excerpt(body)},
+    )
+    return message
+
+
+@transaction.atomic
+def message_post_from_integration(*, project: Project, sender: str, body: str) -> Message:
+    """Post to the project's channel as an integration called `sender`, with no author.
+
+    The caller has verified the integration's credential and that it may still post here (an
+    incoming webhook checks its token and its creator's role). Rendering, mentions and the
+    live event are those of any message; nobody can edit it, admins can delete it.
+    """
+    sender = " ".join(sender.split())[: Message._meta.get_field("author_name").max_length]
+    if not sender:
+        raise invalid("author_name", "An integration's message needs a sender name.")
+    body = _clean_body(body)
+    body_html, mentioned = _render_for_project(project=project, text=body)
+    message = Message.objects.create(project=project, author=None, author_name=sender, body=body, body_html=body_html)
+    message = _reload(message)
+    publish("chat.message", _message_payload(message), project_id=project.pk)
+    _notify_mentions(
+        author=None,
+        author_name=sender,
         project=project,
         mentioned=mentioned.values(),
         where=f"{project.key} chat",

@@ -574,7 +574,7 @@ class CardLinksView(TicketsApiView):
         parameters=[SLUG, CARD],
         request=s.GitLinkInput,
         responses={201: s.GitLinkSerializer, 200: s.GitLinkSerializer},
-        summary="Link a commit, branch, pull request or tag (idempotent per URL)",
+        summary="Link a commit, branch, pull request, issue or tag (idempotent per URL)",
     )
     def post(self, request: Request, slug: str, card_id: str) -> Response:
         data = validated(s.GitLinkInput, request.data)

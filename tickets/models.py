@@ -195,6 +195,7 @@ class GitLink(models.Model):
         COMMIT = "commit", "Commit"
         BRANCH = "branch", "Branch"
         PULL_REQUEST = "pull_request", "Pull request"
+        ISSUE = "issue", "Issue"
         TAG = "tag", "Tag"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="git_links")

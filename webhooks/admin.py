@@ -25,12 +25,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(GitHook)
 class GitHookAdmin(ReadOnlyAdmin):
-    list_display = ["id", "project", "provider", "created_by", "created_at", "last_delivery_at", "revoked_at"]
-    list_filter = ["provider", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "id",
+        "project",
+        "provider",
+        "signed",
+        "created_by",
+        "created_at",
+        "last_delivery_at",
+        "revoked_at",
+    ]
+    list_filter = ["provider", ("secret", admin.EmptyFieldListFilter), ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["project__key", "project__name", "token"]
     list_select_related = ["project", "created_by"]
     exclude = ["secret"]
+    readonly_fields = ["signed"]
     actions = ["revoke"]
+
+    @admin.display(boolean=True, description="secret (deliveries signed)")
+    def signed(self, hook: GitHook) -> bool:
+        return hook.signed
 
     @admin.action(description="Revoke the selected git webhooks")
     def revoke(self, request: HttpRequest, queryset: QuerySet[GitHook]) -> None:

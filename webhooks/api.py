@@ -1,7 +1,8 @@
 """Thin /api/v1/ views of the integrations.
 
 - Management (project admins and above): git-hooks, chat-webhooks, hooks and their deliveries.
-- Receivers (no user: the token in the URL finds the hook, the signature proves the sender):
+- Receivers (no user: the token in the URL finds the hook, the signature proves the sender
+  when the hook has a secret):
   /github-webhook/<token>, /gitlab-webhook/<token>, /gitea-webhook/<token>, /webhooks/<token>.
 - The CI Ticket API of seed 004: POST /projects/<slug>/ticket, PATCH /projects/<slug>/ticket/<KEY>.
 """
@@ -85,6 +86,14 @@ def _raw_body(request: Request, limit: int) -> bytes:
 
 
 def _json_object(body: bytes, content_type: str) -> dict[str, Any]:
+    payload = _json_value(body, content_type)
+    if not isinstance(payload, dict):
+        raise ParseError("The body must be a JSON object.")
+    return payload
+
+
+def _json_value(body: bytes, content_type: str) -> Any:
+    """The parsed JSON of `body` (any JSON value); a 400 when it is not JSON."""
     try:
         if content_type.startswith("application/x-www-form-urlencoded"):
             # GitHub's "application/x-www-form-urlencoded" content type: payload=<json>.
@@ -97,8 +106,6 @@ def _json_object(body: bytes, content_type: str) -> dict[str, Any]:
         raise ParseError(str(exc)) from None
     except (UnicodeDecodeError, ValueError):
         raise ParseError("The body is not valid JSON.") from None
-    if not isinstance(payload, dict):
-        raise ParseError("The body must be a JSON object.")
     return payload
 
 
@@ -129,12 +136,12 @@ class GitHookViewSet(ManageView, GenericViewSet):
         parameters=[SLUG],
         request=s.GitHookInput,
         responses={201: s.GitHookCreatedSerializer},
-        summary="Create a git host webhook (its secret is in this answer)",
+        summary="Create a git host webhook (its secret, if any, is in this answer)",
     )
     def create(self, request: Request, slug: str) -> Response:
         project = self.project()
         data = validated(s.GitHookInput, request.data)
-        hook = services.git_hook_create(project=project, provider=data["provider"], by=request.user)
+        hook = services.git_hook_create(project=project, by=request.user, **data)
         return Response(s.GitHookCreatedSerializer(hook).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[SLUG], responses=s.GitHookSerializer, summary="One git host webhook")
@@ -153,7 +160,7 @@ class GitHookViewSet(ManageView, GenericViewSet):
 
 
 class GitReceiverView(GenericAPIView):
-    """POST from a git host. The token finds the hook; the signature must match its secret."""
+    """POST from a git host. The token finds the hook; the signature must match its secret, if it has one."""
 
     provider = ""
     authentication_classes: list[Any] = []
@@ -168,7 +175,10 @@ class GitReceiverView(GenericAPIView):
             request, group="git-webhook", rate=f"{settings.PUNT_GIT_WEBHOOK_RATE_PER_MINUTE}/m", key=f"hook:{hook.pk}"
         )
         body = _raw_body(request, settings.PUNT_WEBHOOKS_MAX_BODY_BYTES)
-        if not gitparse.signature_valid(self.provider, secret=hook.secret, body=body, headers=request.headers):
+        # A hook created without a secret is admitted by its token alone (seed 004's setup).
+        if hook.signed and not gitparse.signature_valid(
+            self.provider, secret=hook.secret, body=body, headers=request.headers
+        ):
             metrics.record_webhook_delivery(self.provider, "bad_signature")
             raise SignatureInvalid()
         try:
@@ -196,18 +206,24 @@ def _receiver_schema(provider: str, signature: str, delivery: str) -> Any:
     return extend_schema(
         request={"application/json": OpenApiTypes.OBJECT},
         parameters=[
-            OpenApiParameter(signature, str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter(
+                signature,
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Required when the hook has a secret; a hook without one takes unsigned deliveries.",
+            ),
             OpenApiParameter(delivery, str, OpenApiParameter.HEADER, required=False),
         ],
         responses={
             200: s.GitReceiveSerializer,
             202: OpenApiResponse(s.GitReceiveSerializer, description="Event type not handled (logged)."),
-            401: OpenApiResponse(description="Missing or wrong signature: nothing recorded."),
+            401: OpenApiResponse(description="The hook has a secret and the signature is missing or wrong."),
             404: OpenApiResponse(description="Unknown or revoked webhook."),
             413: OpenApiResponse(description="Body too large."),
         },
         auth=[],
-        summary=f"Receive a {provider} webhook (push, pull/merge request, tag, ping)",
+        summary=f"Receive a {provider} webhook (push, pull/merge request, issue, tag, ping)",
     )
 
 
@@ -271,7 +287,7 @@ class ChatWebhookViewSet(ManageView, GenericViewSet):
 
 
 class ChatWebhookPostView(GenericAPIView):
-    """seed 004's generic webhook: `{"text", "username"}` becomes a message in the project chat."""
+    """seed 004's generic webhook: any JSON becomes a message in the project chat."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
@@ -282,12 +298,19 @@ class ChatWebhookPostView(GenericAPIView):
         request=s.ChatPostInput,
         responses={
             201: s.ChatPostResultSerializer,
+            400: OpenApiResponse(description="The body is not JSON, or `text` is too long."),
             404: OpenApiResponse(description="Unknown or revoked token."),
+            409: OpenApiResponse(description="The webhook's creator can no longer post in the project."),
             413: OpenApiResponse(description="Body too large."),
             429: OpenApiResponse(description="Too many posts with this token."),
         },
         auth=[],
         summary="Post a message to a project's chat with a webhook token",
+        description=(
+            'Any JSON is accepted. `{"text": "...", "username": "CI"}` posts the text; without a `text`, '
+            "the message summarises the JSON: a title from its `event`, `action`, `status` and `title` "
+            "fields, then the other fields as a list. The message is from the webhook (its name)."
+        ),
     )
     def post(self, request: Request, token: str) -> Response:
         webhook = selectors.chat_webhook_by_token(token=token)
@@ -298,9 +321,9 @@ class ChatWebhookPostView(GenericAPIView):
             key=f"webhook:{webhook.pk}",
         )
         body = _raw_body(request, settings.PUNT_CHAT_WEBHOOK_MAX_BYTES)
-        data = validated(s.ChatPostInput, _json_object(body, request.content_type or ""))
+        payload = _json_value(body, request.content_type or "")
         try:
-            message = services.chat_webhook_post(webhook=webhook, text=data["text"], username=data.get("username", ""))
+            message = services.chat_webhook_post(webhook=webhook, payload=payload)
         except services.WebhookOrphaned:
             metrics.record_webhook_delivery("chat", "orphaned")
             raise

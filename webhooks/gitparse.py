@@ -1,7 +1,7 @@
 """What a git host's delivery says, in one shape for GitHub, GitLab and Gitea/Forgejo.
 
 Pure functions, no database: the signature checks, the header names of each host, and the
-translation of push / pull request / tag payloads into `GitChange`s that
+translation of push / pull request / issue / tag payloads into `GitChange`s that
 webhooks/services.py turns into ticket links. Field names follow each host's documented
 webhook payloads (GitLab: `object_kind`, `object_attributes`; Gitea mirrors GitHub).
 """
@@ -34,6 +34,8 @@ GITLAB_EVENTS = {
     "push hook": "push",
     "tag push hook": "tag_push",
     "merge request hook": "pull_request",
+    # Not "Confidential Issue Hook": its title would reach ticket readers who may not see the issue.
+    "issue hook": "issues",
 }
 PING_EVENTS = {"ping"}
 URL_MAX_LENGTH = 500  # tickets.GitLink.url
@@ -88,12 +90,11 @@ def signature_valid(provider: str, *, secret: str, body: bytes, headers: Any) ->
 
 
 def event_name(provider: str, headers: Any, payload: dict[str, Any]) -> str:
-    """The event, normalised: "push", "tag_push", "pull_request", "ping", or the host's own name."""
+    """The event, normalised: "push", "tag_push", "pull_request", "issues", "ping", or the host's own name."""
     raw = header(headers, EVENT_HEADERS[provider])
     if provider == GITLAB:
         raw = GITLAB_EVENTS.get(raw.lower(), raw or str(payload.get("object_kind") or ""))
-        if raw == "merge_request":
-            raw = "pull_request"
+        raw = {"merge_request": "pull_request", "issue": "issues"}.get(raw, raw)
     if provider in (GITHUB, GITEA) and raw == "push" and str(payload.get("ref", "")).startswith("refs/tags/"):
         return "tag_push"
     if provider == GITEA and raw == "create" and payload.get("ref_type") == "tag":
@@ -139,9 +140,9 @@ def closing_numbers(text: str, project_key: str) -> list[int]:
 class GitChange:
     """One thing in a delivery that can be linked to tickets: a commit, a branch, a PR or a tag."""
 
-    kind: str  # GitLink.Kind values: commit, branch, pull_request, tag
+    kind: str  # GitLink.Kind values: commit, branch, pull_request, issue, tag
     url: str
-    ref: str  # sha, branch or tag name, or PR number
+    ref: str  # sha, branch or tag name, or PR or issue number
     title: str
     text: str  # where references are looked for
     author: str = ""
@@ -298,6 +299,44 @@ def _pull_request(provider: str, payload: dict[str, Any]) -> list[GitChange]:
     ]
 
 
+def _issue(provider: str, payload: dict[str, Any]) -> list[GitChange]:
+    """An issue that names tickets in its title or text links to them; it never closes them
+    (closing an issue says nothing about a fix having shipped)."""
+    if provider == GITLAB:
+        issue = payload.get("object_attributes") or {}
+        number = issue.get("iid")
+        body = str(issue.get("description") or "")
+        url = str(issue.get("url") or "")
+        user = payload.get("user") or {}
+        author, email = str(user.get("username") or user.get("name") or ""), str(user.get("email") or "")
+    else:
+        # A deleted issue has no page left to link to.
+        if payload.get("action") == "deleted":
+            return []
+        issue = payload.get("issue") or {}
+        number = issue.get("number") or payload.get("number")
+        body = str(issue.get("body") or "")
+        url = str(issue.get("html_url") or "")
+        user = issue.get("user") or {}
+        author, email = str(user.get("login") or user.get("username") or ""), str(user.get("email") or "")
+    title = str(issue.get("title") or "")
+    state = str(issue.get("state") or "")
+    if number is None or not url:
+        return []
+    return [
+        GitChange(
+            kind="issue",
+            url=url,
+            ref=str(number),
+            title=title[:500],
+            text=f"{title}\n{body}",
+            author=author,
+            author_email=email,
+            state={"opened": "open"}.get(state, state),
+        )
+    ]
+
+
 def parse(provider: str, event: str, payload: dict[str, Any]) -> ParsedDelivery | None:
     """The linkable changes of a delivery, or None for an event type PUNT does not handle.
 
@@ -324,4 +363,6 @@ def _parse(provider: str, event: str, payload: dict[str, Any]) -> ParsedDelivery
         return ParsedDelivery(event, _tag_push(provider, payload))
     if event == "pull_request":
         return ParsedDelivery(event, _pull_request(provider, payload))
+    if event == "issues":
+        return ParsedDelivery(event, _issue(provider, payload))
     return None

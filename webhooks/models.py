@@ -24,7 +24,11 @@ def hash_token(raw: str) -> str:
 
 
 class GitHook(models.Model):
-    """An endpoint a git host posts to: `/api/v1/<provider>-webhook/<token>`, signed with `secret`."""
+    """An endpoint a git host posts to: `/api/v1/<provider>-webhook/<token>`, signed with `secret`.
+
+    A hook without a secret (seed 004 registers the URL alone) takes unsigned deliveries on
+    its token; one with a secret refuses any delivery that does not prove it.
+    """
 
     class Provider(models.TextChoices):
         GITHUB = "github", "GitHub"
@@ -35,7 +39,8 @@ class GitHook(models.Model):
     provider = models.CharField(max_length=10, choices=Provider.choices)
     # Part of the URL pasted into the git host: it identifies the hook, the secret proves the sender.
     token = models.CharField(max_length=64, unique=True, editable=False)
-    secret = models.CharField(max_length=128, editable=False)
+    # Empty: deliveries are not signed and the token alone admits them.
+    secret = models.CharField(max_length=128, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -55,6 +60,11 @@ class GitHook(models.Model):
     @property
     def url(self) -> str:
         return settings.SITE_URL + reverse(f"{self.provider}-webhook", kwargs={"token": self.token})
+
+    @property
+    def signed(self) -> bool:
+        """Whether deliveries must prove the secret (signature, or GitLab's token header)."""
+        return bool(self.secret)
 
 
 class GitDelivery(models.Model):

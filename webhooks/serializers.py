@@ -23,11 +23,34 @@ from webhooks.models import ChatWebhook, Delivery, GitDelivery, GitHook, Hook
 
 class GitHookInput(serializers.Serializer):
     provider = serializers.ChoiceField(choices=GitHook.Provider.choices)
+    secret = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=128,
+        help_text=(
+            "Omit it to have a secret generated; give your own (16-128 visible ASCII characters); or send "
+            "null or an empty string for a hook without one, whose deliveries the token in its URL alone "
+            "admits (a secret is recommended)."
+        ),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The service's terms: signed or not, and the secret given (empty: generate one).
+        if "secret" not in attrs:
+            return {"provider": attrs["provider"], "signed": True, "secret": ""}
+        secret = attrs["secret"] or ""
+        return {"provider": attrs["provider"], "signed": bool(secret), "secret": secret}
 
 
 class GitHookSerializer(serializers.ModelSerializer):
     url = serializers.CharField(read_only=True, help_text="Paste this into the git host's webhook settings.")
     active = serializers.BooleanField(source="is_active", read_only=True)
+    signed = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether deliveries must prove the secret; without one the URL's token alone admits them.",
+    )
     created_by = UserBriefSerializer(allow_null=True, read_only=True)
 
     class Meta:
@@ -38,6 +61,7 @@ class GitHookSerializer(serializers.ModelSerializer):
             "url",
             "token",
             "active",
+            "signed",
             "created_by",
             "created_at",
             "last_delivery_at",
@@ -47,13 +71,17 @@ class GitHookSerializer(serializers.ModelSerializer):
 
 
 class GitHookCreatedSerializer(GitHookSerializer):
-    secret = serializers.CharField(
-        read_only=True, help_text="The webhook secret (GitHub/Gitea sign with it; GitLab sends it as its token)."
+    secret = serializers.SerializerMethodField(
+        help_text="The webhook secret (GitHub/Gitea sign with it; GitLab sends it as its token); null when none."
     )
 
     class Meta(GitHookSerializer.Meta):
         fields = [*GitHookSerializer.Meta.fields, "secret"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_secret(self, hook: GitHook) -> str | None:
+        return hook.secret or None
 
 
 class GitDeliverySerializer(serializers.ModelSerializer):
@@ -75,7 +103,7 @@ class GitReceiveSerializer(serializers.Serializer):
 
 
 class ChatWebhookInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100, help_text="Shown as the sender when a post gives no username.")
+    name = serializers.CharField(max_length=100, help_text="The sender of the messages it posts.")
 
 
 class ChatWebhookSerializer(serializers.ModelSerializer):
@@ -90,7 +118,7 @@ class ChatWebhookSerializer(serializers.ModelSerializer):
 
 class ChatWebhookCreatedSerializer(ChatWebhookSerializer):
     token = serializers.SerializerMethodField(help_text="Shown once: only its hash is stored.")
-    url = serializers.SerializerMethodField(help_text='POST {"text", "username"} here.')
+    url = serializers.SerializerMethodField(help_text='POST {"text", "username"}, or any JSON, here.')
 
     class Meta(ChatWebhookSerializer.Meta):
         fields = [*ChatWebhookSerializer.Meta.fields, "token", "url"]
@@ -104,9 +132,18 @@ class ChatWebhookCreatedSerializer(ChatWebhookSerializer):
 
 
 class ChatPostInput(serializers.Serializer):
-    text = serializers.CharField(trim_whitespace=True, max_length=MESSAGE_MAX_LENGTH)
+    """The documented form of a chat webhook post (for the schema: any JSON is accepted)."""
+
+    text = serializers.CharField(
+        required=False,
+        max_length=MESSAGE_MAX_LENGTH,
+        help_text="The message (Markdown). Without it, the message summarises the JSON sent.",
+    )
     username = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, help_text="Shown as the sender (default: the webhook's name)."
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Names who speaks, in bold before the text; the message itself is from the webhook.",
     )
 
 
@@ -201,12 +238,21 @@ class DeliveryDetailSerializer(DeliverySerializer):
 # --------------------------------------------------------------------------- CI Ticket API
 
 
+COLUMN_NAME_HELP = (
+    "A column name (any case); when no column has that name, a category (backlog, todo, in progress, "
+    "in review, done: any case, spaces, dashes or underscores) picks its first column, created if the "
+    "board has none (as setting a status does)."
+)
+
+
 class TicketApiCreateInput(CardCreateInput):
     """The card fields of the board API, plus a column by name (what a CI job knows)."""
 
-    column_name = serializers.CharField(max_length=100, required=False, help_text="Column name (case-insensitive).")
+    column_name = serializers.CharField(max_length=100, required=False, help_text=COLUMN_NAME_HELP)
 
 
 class TicketApiUpdateInput(CardUpdateInput):
-    column_name = serializers.CharField(max_length=100, required=False, help_text="Move to this column.")
+    column_name = serializers.CharField(
+        max_length=100, required=False, help_text=f"Move to this column. {COLUMN_NAME_HELP}"
+    )
     comment = serializers.CharField(required=False, max_length=50_000, help_text="Add this comment.")

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Callable
@@ -30,14 +31,17 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from chat import services as chat_services
-from projects.models import Project
+from chat.models import MESSAGE_MAX_LENGTH, Message
+from projects.models import Column, Project
+from projects.permissions import WRITE, has_role
+from projects.services import column_for_category
 from punt import errors
 from punt.errors import invalid as _invalid
 from punt.ops import metrics
 from punt.ranges import column_range
 from tickets import services as ticket_services
 from tickets.models import Ticket
-from webhooks import fastpath, gitparse, outgoing
+from webhooks import chatpayload, fastpath, gitparse, outgoing
 from webhooks.models import ChatWebhook, Delivery, GitDelivery, GitHook, Hook, IdempotencyRecord, hash_token
 
 logger = logging.getLogger("punt.webhooks")
@@ -59,16 +63,36 @@ class IdempotencyConflict(errors.Unprocessable):
 # --------------------------------------------------------------------------- git host hooks
 
 
+GIT_SECRET_MIN, GIT_SECRET_MAX = 16, 128
+
+
+def _clean_git_secret(secret: str) -> str:
+    if not GIT_SECRET_MIN <= len(secret) <= GIT_SECRET_MAX:
+        raise _invalid("secret", f"A secret has {GIT_SECRET_MIN} to {GIT_SECRET_MAX} characters.")
+    # It travels in a header (GitLab) and is typed into a git host's form: visible ASCII only.
+    if not all("!" <= char <= "~" for char in secret):
+        raise _invalid("secret", "A secret is made of visible ASCII characters, without spaces.")
+    return secret
+
+
 @transaction.atomic
-def git_hook_create(*, project: Project, provider: str, by: Any) -> GitHook:
-    """A new endpoint for `provider` with a fresh token (in its URL) and secret (to sign with)."""
+def git_hook_create(*, project: Project, provider: str, by: Any, signed: bool = True, secret: str = "") -> GitHook:
+    """A new endpoint for `provider` with a fresh token (in its URL).
+
+    Signed (the default): deliveries must prove `secret`, generated when not given. Unsigned:
+    no secret, the token admits deliveries (what a git host set up with the URL alone sends).
+    """
     if provider not in GitHook.Provider.values:
         raise _invalid("provider", f"Choose one of: {', '.join(GitHook.Provider.values)}.")
+    if not signed and secret:
+        raise _invalid("secret", "An unsigned hook has no secret.")
+    if signed:
+        secret = _clean_git_secret(secret) if secret else secrets.token_hex(32)
     return GitHook.objects.create(
         project=project,
         provider=provider,
         token=secrets.token_urlsafe(24),
-        secret=secrets.token_hex(32),
+        secret=secret,
         created_by=by,
     )
 
@@ -225,24 +249,33 @@ class WebhookOrphaned(errors.Conflict):
     code = "webhook_orphaned"
 
 
-@transaction.atomic
-def chat_webhook_post(*, webhook: ChatWebhook, text: str, username: str = "") -> Any:
-    """Post `text` to the webhook's project chat, shown as from `username` (or the webhook's name).
+# Room kept in a message for the "**sender**: " that leads it when a post names another sender.
+_SENDER_ROOM = 110
 
-    The message goes through chat's own message_post (rendering, mentions, events), posted
-    as the admin who created the webhook, the way Mattermost's incoming webhooks do; the
-    sender name leads the message in bold. The creator must still be allowed to write.
+
+@transaction.atomic
+def chat_webhook_post(*, webhook: ChatWebhook, payload: Any) -> Message:
+    """Post what `payload` (any parsed JSON) says to the webhook's project chat, from the webhook.
+
+    `{"text", "username"}` posts the text; any other JSON posts a readable summary of it
+    (webhooks/chatpayload.py). The message's sender is the webhook's name, with no author;
+    a `username` other than that name leads the text in bold. The webhook lives on its
+    creator's rights: once they may no longer write in the project, it stops posting.
     """
     creator = webhook.created_by
-    if creator is None or not creator.is_active:
+    project = webhook.project
+    if creator is None or not creator.is_active or not has_role(creator, project, WRITE):
         raise WebhookOrphaned()
-    sender = " ".join((username or "").translate(_SENDER_DROP).split())[:100] or webhook.name.translate(_SENDER_DROP)
-    try:
-        message = chat_services.message_post(
-            user=creator, project=webhook.project, body=f"**{sender}**: {text.strip()}"
-        )
-    except (errors.NotFound, errors.Forbidden):
-        raise WebhookOrphaned() from None
+    post = chatpayload.read(payload, limit=MESSAGE_MAX_LENGTH - _SENDER_ROOM)
+    if post.written and len(post.text) > MESSAGE_MAX_LENGTH:
+        raise _invalid("text", f"Ensure this field has no more than {MESSAGE_MAX_LENGTH} characters.")
+    username = " ".join(post.username.translate(_SENDER_DROP).split())[:100]
+    text = post.text
+    if username and username.lower() != webhook.name.lower():
+        lead = f"**{username}**: "
+        room = MESSAGE_MAX_LENGTH - len(lead)
+        text = lead + (text if len(text) <= room else text[: room - 1] + "…")
+    message = chat_services.message_post_from_integration(project=project, sender=webhook.name, body=text)
     ChatWebhook.objects.filter(pk=webhook.pk).update(last_used_at=timezone.now())
     return message
 
@@ -582,11 +615,36 @@ def _replay(record: IdempotencyRecord, *, method: str, path: str, fingerprint: s
 # --------------------------------------------------------------------------- CI Ticket API
 
 
-def _column_named(project: Project, name: str) -> Any:
-    column = project.columns.filter(name__iexact=name.strip()).first()
-    if column is None:
-        raise _invalid("column_name", f"Unknown column '{name.strip()}'.")
-    return column
+def _category_key(name: str) -> str:
+    # "To Do", "to_do", "todo" and "TO-DO" all name the same category.
+    return re.sub(r"[\s_-]+", "", name).lower()
+
+
+# A column named by its category's name ("Backlog", "in progress", "todo"), the board word a
+# CI script knows even when the project's columns are called something else.
+_CATEGORY_BY_KEY = {
+    **{_category_key(value): value for value in Column.Category.values},
+    **{_category_key(label): value for value, label in Column.Category.choices},
+}
+
+
+def _column_named(project: Project, name: str) -> Column:
+    """The project's column called `name` (any case); else, when `name` names a category, that
+    category's first column; else a 400 listing the columns there are.
+
+    A category with no column gets one, as setting a status does (DESIGN.md, "Columns"): the
+    document's own example files into "Backlog", which a new board does not have.
+    """
+    name = name.strip()
+    columns = list(project.columns.order_by("order", "id"))
+    for column in columns:
+        if column.name.lower() == name.lower():
+            return column
+    category = _CATEGORY_BY_KEY.get(_category_key(name))
+    if category is not None:
+        return column_for_category(project=project, category=category)
+    existing = ", ".join(column.name for column in columns) or "none"
+    raise _invalid("column_name", f"Unknown column '{name}'. Columns: {existing}.")
 
 
 @transaction.atomic

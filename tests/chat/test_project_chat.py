@@ -115,6 +115,8 @@ def test_post_returns_the_whole_message(personas):
         "project_id": personas.project.pk,
         "conversation_id": None,
         "author": {"id": personas.member.pk, "username": "mary", "name": "Mary", "avatar": None},
+        "author_name": "Mary",
+        "bot": False,
         "body": "Hello **world**",
         "body_html": "<p>Hello <strong>world</strong></p>",
         "created_at": body["created_at"],

@@ -74,7 +74,9 @@ def test_bad_links(personas, make_card):
     assert response.status_code == 400
     assert response.json()["details"][0]["field"] == "url"
     response = client.post(url(f"/cards/{card.pk}/links"), {"url": COMMIT, "kind": "fork"}, format="json")
-    assert response.json()["details"] == [{"field": "kind", "message": "Use one of commit, branch, pull_request, tag."}]
+    assert response.json()["details"] == [
+        {"field": "kind", "message": "Use one of commit, branch, pull_request, issue, tag."}
+    ]
     assert GitLink.objects.count() == 0
 
 

@@ -17,8 +17,8 @@ from webhooks.models import GitDelivery, GitHook
 HOOKS = "/api/v1/projects/blog/git-hooks"
 
 
-def make_hook(personas, provider: str = "github") -> dict:
-    response = personas.client("admin").post(HOOKS, {"provider": provider}, format="json")
+def make_hook(personas, provider: str = "github", **options) -> dict:
+    response = personas.client("admin").post(HOOKS, {"provider": provider, **options}, format="json")
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -30,7 +30,8 @@ def path_of(hook: dict) -> str:
 def post_github(hook: dict, payload: dict, *, event: str, delivery: str = "gh-1", signature: str | None = None):
     body = json.dumps(payload).encode()
     headers = {"HTTP_X_GITHUB_EVENT": event, "HTTP_X_GITHUB_DELIVERY": delivery}
-    signature = signature if signature is not None else "sha256=" + hmac_hex(hook["secret"], body)
+    if signature is None and hook["secret"]:
+        signature = "sha256=" + hmac_hex(hook["secret"], body)
     if signature:
         headers["HTTP_X_HUB_SIGNATURE_256"] = signature
     return Client().post(path_of(hook), data=body, content_type="application/json", **headers)
@@ -47,7 +48,8 @@ def post_gitlab(hook: dict, payload: dict, *, event: str, delivery: str = "gl-1"
 def post_gitea(hook: dict, payload: dict, *, event: str, delivery: str = "gt-1", signature: str | None = None):
     body = json.dumps(payload).encode()
     headers = {"HTTP_X_GITEA_EVENT": event, "HTTP_X_GITEA_DELIVERY": delivery}
-    signature = signature if signature is not None else hmac_hex(hook["secret"], body)
+    if signature is None and hook["secret"]:
+        signature = hmac_hex(hook["secret"], body)
     if signature:
         headers["HTTP_X_GITEA_SIGNATURE"] = signature
     return Client().post(path_of(hook), data=body, content_type="application/json", **headers)
@@ -135,6 +137,108 @@ def test_unknown_token_and_other_hosts_url_are_404(personas):
     # A GitLab hook's token on the GitHub URL finds nothing.
     github_url = path_of(hook).replace("gitlab-webhook", "github-webhook")
     assert Client().post(github_url, data=b"{}", content_type="application/json").status_code == 404
+
+
+# --------------------------------------------------------------------------- hooks without a secret
+
+
+def test_create_without_a_secret_with_null_or_empty(personas):
+    for secret in (None, ""):
+        created = make_hook(personas, "github", secret=secret)
+        assert created["secret"] is None
+        assert created["signed"] is False
+    listed = personas.client("admin").get(HOOKS).json()
+    assert [hook["signed"] for hook in listed] == [False, False]
+    assert not GitHook.objects.exclude(secret="").exists()
+
+
+def test_create_with_own_secret_or_a_generated_one(personas):
+    own = make_hook(personas, "gitlab", secret="my-gitlab-secret-token")
+    assert (own["secret"], own["signed"]) == ("my-gitlab-secret-token", True)
+    generated = make_hook(personas, "github")
+    assert generated["signed"] is True and len(generated["secret"]) == 64
+    for bad in ("short", "has spaces in the secret", "x" * 129):
+        response = personas.client("admin").post(HOOKS, {"provider": "github", "secret": bad}, format="json")
+        assert response.status_code == 400, bad
+        assert response.json()["details"][0]["field"] == "secret"
+
+
+def test_create_without_a_secret_role_matrix(personas):
+    assert personas.matrix("post", HOOKS, {"provider": "gitea", "secret": None}) == {
+        "anonymous": 401,
+        "outsider": 404,
+        "viewer": 403,
+        "member": 403,
+        "admin": 201,
+        "owner": 201,
+    }
+
+
+@pytest.mark.parametrize(
+    ("provider", "post", "event", "payload"),
+    [
+        ("github", post_github, "push", lambda: github_push("BLOG-1 start")),
+        ("gitlab", post_gitlab, "Push Hook", lambda: load_fixture("gitlab/push.json")),
+        ("gitea", post_gitea, "push", lambda: load_fixture("gitea/push.json")),
+    ],
+)
+def test_hook_without_a_secret_takes_unsigned_deliveries(personas, tickets, provider, post, event, payload):
+    hook = make_hook(personas, provider, secret=None)
+    body = payload()
+    if provider != "github":
+        body["commits"][0]["message"] = "BLOG-1 start"
+    response = post(hook, body, event=event)
+    assert response.status_code == 200, response.content
+    assert response.json()["delivery"]["outcome"] == "processed"
+    assert GitLink.objects.filter(ticket=tickets[0], kind="commit").count() == 1
+
+
+def test_hook_with_a_secret_still_refuses_unsigned_deliveries_next_to_one_without(personas, tickets):
+    signed, unsigned = make_hook(personas), make_hook(personas, secret=None)
+    payload = github_push("BLOG-1 start")
+    assert post_github(signed, payload, event="push", delivery="s1", signature="").status_code == 401
+    assert post_github(signed, payload, event="push", delivery="s2", signature="sha256=" + "0" * 64).status_code == 401
+    assert not GitDelivery.objects.exists()
+    assert post_github(unsigned, payload, event="push", delivery="u1").status_code == 200
+    gitlab = make_hook(personas, "gitlab", secret="my-gitlab-secret-token")
+    push = load_fixture("gitlab/push.json")
+    assert post_gitlab(gitlab, push, event="Push Hook", delivery="g1", token="").status_code == 401
+    assert post_gitlab(gitlab, push, event="Push Hook", delivery="g2").status_code == 200
+
+
+def test_settings_page_creates_a_hook_without_a_secret_and_recommends_one(personas):
+    from tests.web.conftest import page_client
+
+    client = page_client(personas, "admin")
+    url = "/projects/olivia/blog/settings"
+    assert "a secret is recommended" in client.get(url).content.decode().lower()
+    response = client.post(url, {"action": "git_hook_add", "provider": "gitlab", "unsigned": "1"}, follow=True)
+    hook = GitHook.objects.get()
+    assert (hook.provider, hook.secret, hook.signed) == ("gitlab", "", False)
+    html = response.content.decode()
+    assert hook.url in html
+    assert "data-secret>" not in html
+    assert "created without a secret" in html and "a secret is recommended" in html
+    listing = client.get(url).content.decode()
+    assert "data-unsigned-hook" in listing
+    # The form without the box keeps the default: a generated secret.
+    client.post(url, {"action": "git_hook_add", "provider": "github"})
+    assert GitHook.objects.get(provider="github").signed is True
+
+
+def test_admin_lists_whether_a_hook_is_signed(personas):
+    from tests.factories import UserFactory
+    from webhooks import services
+
+    services.git_hook_create(project=personas.project, provider="github", by=personas.admin, signed=False)
+    client = Client()
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    response = client.get("/admin/webhooks/githook/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Secret (deliveries signed)" in html
+    assert 'alt="False"' in html
+    assert client.get("/admin/webhooks/githook/?secret__isempty=1").status_code == 200
 
 
 # --------------------------------------------------------------------------- signatures
@@ -538,6 +642,127 @@ def test_gitea_redelivery_is_idempotent(personas, tickets):
     assert post_gitea(hook, payload, event="push", delivery="x").json()["duplicate"] is True
     assert GitLink.objects.count() == 1
     assert Event.objects.filter(kind="action", text="link").count() == 1
+
+
+# --------------------------------------------------------------------------- issue events
+
+
+def github_issue(action: str, *, title: str, body: str = "", state: str = "open") -> dict:
+    payload = copy.deepcopy(load_fixture("github/issues-opened.json"))
+    payload["action"] = action
+    payload["issue"].update({"title": title, "body": body, "state": state})
+    return payload
+
+
+def test_github_issue_naming_a_ticket_links_it_with_a_timeline_entry(personas, tickets, published):
+    hook = make_hook(personas)
+    opened = github_issue("opened", title="Spelling error", body="Seen while working on BLOG-2.")
+    response = post_github(hook, opened, event="issues", delivery="is-1")
+    assert response.status_code == 200, response.content
+    assert response.json()["delivery"]["outcome"] == "processed"
+    link = GitLink.objects.get()
+    assert (link.ticket, link.kind, link.ref, link.state, link.provider) == (tickets[1], "issue", "1", "open", "github")
+    assert link.url == "https://github.com/Codertocat/Hello-World/issues/1"
+    assert link.title == "Spelling error"
+    event = Event.objects.get(ticket=tickets[1], kind="action", text="link")
+    assert event.data["link"] == {"id": link.pk, "kind": "issue", "url": link.url, "title": link.title, "ref": "1"}
+    assert ("board.card_updated", personas.project.pk) in {(name, pid) for name, _payload, pid in published}
+    summary = response.json()["delivery"]["summary"]
+    assert summary["links"] == [{"ticket": "BLOG-2", "kind": "issue", "ref": "1", "url": link.url, "new": True}]
+
+
+@pytest.mark.parametrize("action", ["edited", "closed", "reopened", "labeled", "assigned"])
+def test_github_issue_actions_link_once_and_never_close_the_ticket(personas, tickets, action):
+    hook = make_hook(personas)
+    post_github(hook, github_issue("opened", title="BLOG-1 crash"), event="issues", delivery="a-1")
+    state = "closed" if action == "closed" else "open"
+    later = github_issue(action, title="BLOG-1 crash on start", body="Fixes BLOG-1", state=state)
+    assert post_github(hook, later, event="issues", delivery="a-2").status_code == 200
+    link = GitLink.objects.get()
+    assert (link.title, link.state) == ("BLOG-1 crash on start", state)
+    assert Event.objects.filter(ticket=tickets[0], kind="action", text="link").count() == 1
+    # An issue is a report, not a fix: "fixes BLOG-1" in it closes nothing.
+    assert Ticket.objects.get(pk=tickets[0].pk).state == Ticket.State.OPENED
+
+
+def test_github_issue_redelivery_changes_nothing(personas, tickets):
+    hook = make_hook(personas)
+    payload = github_issue("opened", title="BLOG-3 is slow")
+    assert post_github(hook, payload, event="issues", delivery="r-1").json()["duplicate"] is False
+    assert post_github(hook, payload, event="issues", delivery="r-1").json()["duplicate"] is True
+    assert GitDelivery.objects.count() == 1
+    assert Event.objects.filter(kind="action", text="link").count() == 1
+
+
+def test_github_issue_naming_other_projects_or_nothing_links_nothing(personas, tickets):
+    ProjectFactory(key="OTHER")
+    hook = make_hook(personas)
+    payload = github_issue("opened", title="OTHER-1 and BLOG-99", body="no key here")
+    assert post_github(hook, payload, event="issues", delivery="o-1").status_code == 200
+    deleted = github_issue("deleted", title="BLOG-1 gone")
+    assert post_github(hook, deleted, event="issues", delivery="o-2").status_code == 200
+    assert not GitLink.objects.exists()
+
+
+def test_github_issue_of_the_wrong_shape_is_400(personas, tickets):
+    hook = make_hook(personas)
+    response = post_github(hook, {"action": "opened", "issue": "BLOG-1"}, event="issues", delivery="bad")
+    assert response.status_code == 400
+    assert not GitDelivery.objects.exists()
+
+
+def test_gitlab_issue_hook_links_and_redelivery_is_idempotent(personas, tickets):
+    hook = make_hook(personas, "gitlab")
+    payload = load_fixture("gitlab/issue.json")
+    payload["object_attributes"]["description"] = "Needed by BLOG-2"
+    first = post_gitlab(hook, payload, event="Issue Hook", delivery="gi-1")
+    assert first.status_code == 200, first.content
+    link = GitLink.objects.get()
+    assert (link.ticket, link.kind, link.ref, link.state) == (tickets[1], "issue", "23", "open")
+    assert link.provider == "gitlab"
+    assert link.url == "http://example.com/diaspora/issues/23"
+    assert post_gitlab(hook, payload, event="Issue Hook", delivery="gi-1").json()["duplicate"] is True
+    payload["object_attributes"].update({"state": "closed", "action": "close"})
+    assert post_gitlab(hook, payload, event="Issue Hook", delivery="gi-2").status_code == 200
+    link.refresh_from_db()
+    assert link.state == "closed"
+    assert Event.objects.filter(kind="action", text="link").count() == 1
+    assert Ticket.objects.get(pk=tickets[1].pk).state == Ticket.State.OPENED
+
+
+def test_gitlab_confidential_issue_hook_stays_ignored(personas, tickets):
+    hook = make_hook(personas, "gitlab")
+    payload = load_fixture("gitlab/issue.json")
+    payload["object_attributes"].update({"title": "BLOG-1 leak", "confidential": True})
+    response = post_gitlab(hook, payload, event="Confidential Issue Hook", delivery="c-1")
+    assert response.status_code == 202
+    assert not GitLink.objects.exists()
+
+
+def test_gitlab_merge_request_opened_links_without_closing(personas, tickets):
+    hook = make_hook(personas, "gitlab")
+    payload = load_fixture("gitlab/merge_request.json")
+    payload["object_attributes"].update(
+        {"title": "BLOG-1 viewport", "description": "Closes BLOG-1", "state": "opened", "action": "open"}
+    )
+    assert post_gitlab(hook, payload, event="Merge Request Hook", delivery="mr-open").status_code == 200
+    link = GitLink.objects.get()
+    assert (link.ticket, link.kind, link.state) == (tickets[0], "pull_request", "open")
+    assert Ticket.objects.get(pk=tickets[0].pk).state == Ticket.State.OPENED
+
+
+def test_gitea_issue_links(personas, tickets):
+    hook = make_hook(personas, "gitea")
+    payload = load_fixture("gitea/issues.json")
+    payload["issue"]["title"] = "BLOG-3 webhook docs are missing"
+    assert post_gitea(hook, payload, event="issues").status_code == 200
+    link = GitLink.objects.get()
+    assert (link.ticket, link.kind, link.ref, link.url) == (
+        tickets[2],
+        "issue",
+        "3",
+        "http://localhost:3000/gitea/webhooks/issues/3",
+    )
 
 
 def test_hook_record_is_scoped(personas):

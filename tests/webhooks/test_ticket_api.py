@@ -65,7 +65,11 @@ def test_create_with_api_key(personas, ci_key):
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [
-        ({"title": "x", "column_name": "Backlog"}, "column_name", "Unknown column 'Backlog'."),
+        (
+            {"title": "x", "column_name": "Later"},
+            "column_name",
+            "Unknown column 'Later'. Columns: To Do, In Progress, Done.",
+        ),
         ({"title": "x", "assignee": "nobody"}, "assignee", "Unknown user 'nobody'."),
         ({"title": "x", "assignee": "oscar"}, "assignee", "'oscar' is not a member of this project."),
         ({"title": "x", "labels": ["nope"]}, "labels", "Unknown label: nope."),
@@ -111,10 +115,99 @@ def test_patch_unknown_column_changes_nothing(personas, ci_key):
     TicketFactory(project=personas.project, title="Old")
     response = ci(ci_key, "patch", f"{TICKET}/BLOG-1", {"title": "New", "column_name": "Nowhere", "comment": "hi"})
     assert response.status_code == 400
-    assert response.json()["details"] == [{"field": "column_name", "message": "Unknown column 'Nowhere'."}]
+    assert response.json()["details"] == [
+        {"field": "column_name", "message": "Unknown column 'Nowhere'. Columns: To Do, In Progress, Done."}
+    ]
     ticket = Ticket.objects.get()
     assert ticket.title == "Old"
     assert not Event.objects.filter(kind="comment").exists()
+
+
+# --------------------------------------------------------------------------- column names
+
+
+def _column(project, name: str, category: str, order: int):
+    from projects.models import Column
+
+    return Column.objects.create(project=project, name=name, category=category, order=order)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("Backlog", "Icebox"),
+        ("to do", "Queue"),
+        ("TODO", "Queue"),
+        ("To_Do", "Queue"),
+        ("in-progress", "Doing"),
+        ("In Progress", "Doing"),
+        ("in_review", "Waiting for QA"),
+        ("IN REVIEW", "Waiting for QA"),
+        ("done", "Shipped"),
+    ],
+)
+def test_a_missing_column_name_matches_a_column_by_its_category(personas, ci_key, given, expected):
+    personas.project.columns.all().delete()
+    for order, (name, category) in enumerate(
+        [
+            ("Icebox", "backlog"),
+            ("Queue", "todo"),
+            ("Later queue", "todo"),
+            ("Doing", "in_progress"),
+            ("Waiting for QA", "in_review"),
+            ("Shipped", "done"),
+        ]
+    ):
+        _column(personas.project, name, category, order)
+    response = ci(ci_key, "post", TICKET, {"title": "From CI", "column_name": given})
+    assert response.status_code == 201, response.content
+    # The first column of the category, in board order.
+    assert Ticket.objects.select_related("column").get().column.name == expected
+
+
+def test_an_exact_column_name_wins_over_a_category(personas, ci_key):
+    # A column called "Done" that is not the done category still takes "Done".
+    personas.project.columns.filter(name="Done").update(name="Released")
+    _column(personas.project, "done", "in_review", 1)
+    response = ci(ci_key, "post", TICKET, {"title": "From CI", "column_name": "DONE"})
+    assert response.status_code == 201, response.content
+    assert Ticket.objects.select_related("column").get().column.name == "done"
+
+
+def test_patch_moves_by_category_name(personas, ci_key):
+    TicketFactory(project=personas.project, title="Deploy")
+    personas.project.columns.filter(name="Done").update(name="Released")
+    response = ci(ci_key, "patch", f"{TICKET}/BLOG-1", {"column_name": "done"})
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["state"]) == ("done", "closed")
+
+
+def test_a_category_without_a_column_gets_one_as_a_status_would(personas, ci_key):
+    # The document's own example: a new board has To Do, In Progress, Done, and no Backlog.
+    response = ci(
+        ci_key,
+        "post",
+        TICKET,
+        {"title": "Security scan found CVE-2026-1234", "priority": "high", "column_name": "Backlog"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "backlog"
+    column = Ticket.objects.select_related("column").get().column
+    assert (column.name, column.category) == ("Backlog", "backlog")
+    assert list(personas.project.columns.values_list("name", flat=True)) == ["To Do", "In Progress", "Done", "Backlog"]
+    # The next one finds it.
+    assert ci(ci_key, "post", TICKET, {"title": "Again", "column_name": "backlog"}).status_code == 201
+    assert personas.project.columns.filter(category="backlog").count() == 1
+
+
+def test_a_name_that_is_neither_column_nor_category_lists_the_columns(personas, ci_key):
+    response = ci(ci_key, "post", TICKET, {"title": "x", "column_name": "Icebox"})
+    assert response.status_code == 400
+    assert response.json()["details"] == [
+        {"field": "column_name", "message": "Unknown column 'Icebox'. Columns: To Do, In Progress, Done."}
+    ]
+    assert not Ticket.objects.exists()
+    assert personas.project.columns.count() == 3
 
 
 def test_patch_unknown_card_is_404(personas, ci_key):

@@ -158,12 +158,23 @@ def _action_label_delete(request: HttpRequest, project: Project) -> str:
 
 
 def _action_git_hook_add(request: HttpRequest, project: Project) -> str:
-    hook = hook_services.git_hook_create(project=project, provider=request.POST.get("provider", ""), by=request.user)
+    # Signed unless the admin ticks "without a secret": a form that sends nothing keeps the safe default.
+    hook = hook_services.git_hook_create(
+        project=project,
+        provider=request.POST.get("provider", ""),
+        by=request.user,
+        signed=request.POST.get("unsigned") != "1",
+    )
     request.session[ONCE_KEY] = {
         "what": f"{hook.get_provider_display()} webhook",
         "url": hook.url,
         "secret": hook.secret,
     }
+    if not hook.signed:
+        return (
+            f"{hook.get_provider_display()} webhook created without a secret: paste its URL into the git host. "
+            "Anyone who knows the URL can post to it; a secret is recommended."
+        )
     return f"{hook.get_provider_display()} webhook created: paste its URL and secret into the git host."
 
 
