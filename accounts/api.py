@@ -485,7 +485,8 @@ class PuntCredentialsView(PublicView):
 
     No CSRF token (scripts call it before they have one), but a browser request from another
     site is refused by its Origin, so no page can sign a visitor in to the attacker's
-    account (login CSRF). Every write made with the resulting cookie needs the returned
+    account (login CSRF). With the resulting cookie, JSON writes from this site need nothing
+    else (punt.api.authentication.cookie_write_needs_no_token); form writes need the returned
     csrfToken as X-CSRFToken.
     """
 

@@ -94,7 +94,12 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 class PuntLoginSerializer(serializers.Serializer):
     user = MeSerializer()
-    csrfToken = serializers.CharField(help_text="Send it back as X-CSRFToken on cookie-authenticated writes.")
+    csrfToken = serializers.CharField(
+        help_text=(
+            "Send it back as X-CSRFToken on cookie-authenticated form writes "
+            "(JSON writes from this site need only the cookie)."
+        )
+    )
 
 
 class PuntSessionSerializer(serializers.Serializer):

@@ -67,7 +67,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (static files are not routes), before the rest so latency covers them.
     "punt.ops.metrics.HttpMetricsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, plus seed 000's cookie name (next-auth.session-token) on the PUNT dialect's paths.
+    "punt.api.sessions.PuntSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
