@@ -130,6 +130,15 @@ class RegisterInputSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
 
 
+class PuntRegisterInputSerializer(serializers.Serializer):
+    """RegisterInputSerializer in PUNT's words: the display name is `name`."""
+
+    username = serializers.CharField(max_length=39)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    name = serializers.CharField(source="display_name", max_length=150, required=False, allow_blank=True, default="")
+
+
 class ForgotPasswordInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
 
