@@ -191,7 +191,12 @@ class RefreshView(PublicView):
         responses={200: TokenPairSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
         auth=[],
         summary="Exchange a refresh token for a new pair (the old one is revoked)",
-        description=CREDENTIAL_LIMITS,
+        description=(
+            "Each refresh token is exchanged once. Sent again within PUNT_REFRESH_REUSE_GRACE_SECONDS "
+            "(30 s by default) while the pair it was exchanged for is unused, it gets that same pair "
+            "again (a retry after a lost answer). Any later reuse means two holders: every refresh "
+            "token rotated from the same sign-in is revoked and the answer is 401.\n\n" + CREDENTIAL_LIMITS
+        ),
     )
     def post(self, request: Request) -> Response:
         data = validated(RefreshInputSerializer, request.data)
@@ -206,7 +211,11 @@ class LogoutView(PublicView):
         responses={204: None, 400: ERROR, 401: ERROR, 429: ERROR},
         auth=[],
         summary="Revoke a refresh token",
-        description=CREDENTIAL_LIMITS,
+        description=(
+            "A token already exchanged, sent within the refresh grace window, revokes the token it "
+            "was exchanged for instead; later, it revokes its whole sign-in and is refused (401).\n\n"
+            + CREDENTIAL_LIMITS
+        ),
     )
     def post(self, request: Request) -> Response:
         data = validated(RefreshInputSerializer, request.data)
