@@ -236,3 +236,12 @@ def test_a_page_sign_in_keeps_the_document_cookie_in_step(mary):
     response = client.post("/login/", {"username": "mary", "password": PASSWORD})
     assert response.status_code == 302
     assert response.cookies[DOCUMENT_COOKIE].value == response.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def test_the_schema_documents_the_document_cookie_on_the_punt_paths_only(db):
+    schema = APIClient().get("/api/schema/?format=json").json()
+    scheme = schema["components"]["securitySchemes"]["documentCookieAuth"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "cookie", DOCUMENT_COOKIE)
+    assert "JSON write" in schema["components"]["securitySchemes"]["cookieAuth"]["description"]
+    assert {"documentCookieAuth": []} in schema["paths"]["/api/projects"]["post"]["security"]
+    assert {"documentCookieAuth": []} not in schema["paths"]["/api/v1/projects"]["post"]["security"]
