@@ -13,6 +13,8 @@ session. Imported from AccountsConfig.ready(): drf-spectacular finds extensions 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -58,6 +60,21 @@ def integer_parameter(minimum: int, maximum: int | None = None) -> dict[str, Any
     if maximum is not None:
         schema["maximum"] = maximum
     return schema
+
+
+def _any_case(word: str) -> str:
+    # JSON Schema patterns (ECMA-262) have no case-insensitive flag.
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.lower() != c.upper() else re.escape(c) for c in word)
+
+
+def comma_separated_parameter(values: Iterable[str], *, any_case: bool = False) -> dict[str, Any]:
+    """The schema of a query parameter that takes any of `values`, comma-separated; blank
+    entries and spaces around entries are ignored, as tickets.filters reads them."""
+    if any_case:
+        values = dict.fromkeys(value.lower() for value in values)
+    words = "|".join(_any_case(value) if any_case else re.escape(value) for value in values)
+    entry = rf"\s*(?:(?:{words})\s*)?"
+    return {"type": "string", "pattern": rf"^{entry}(?:,{entry})*$"}
 
 
 def documented(field: F, **schema: Any) -> F:
