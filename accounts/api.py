@@ -21,6 +21,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSet
 
@@ -42,6 +43,7 @@ from accounts.serializers import (
     PasswordChangeInputSerializer,
     PuntCsrfSerializer,
     PuntLoginSerializer,
+    PuntRegisterInputSerializer,
     PuntSessionSerializer,
     RefreshInputSerializer,
     RegisterInputSerializer,
@@ -53,6 +55,7 @@ from accounts.serializers import (
     UserCreateInputSerializer,
     UserListQuerySerializer,
 )
+from punt import errors
 from punt.api.authentication import CsrfSessionAuthentication
 from punt.api.origin import require_same_origin
 from punt.api.parsers import JSONParser
@@ -126,6 +129,19 @@ def device_cookie_set(response: HttpResponseBase, result: services.LoginResult) 
         )
 
 
+def register_checked(request: Request, input_serializer: type[Serializer]) -> User:
+    """Registration for every API dialect: the site's switch, REGISTER_RATE per address (one
+    budget with the web form), then accounts.services.user_register's rules. `input_serializer`
+    names the fields in the dialect's words and yields user_register's arguments."""
+    if not services.registration_open():
+        raise errors.Forbidden("Registration is closed on this server.")
+    check_rate(request, group="auth.register", rate=REGISTER_RATE, key=f"ip:{client_ip(request)}")
+    data = validated(input_serializer, request.data)
+    return services.user_register(
+        username=data["username"], email=data["email"], password=data["password"], display_name=data["display_name"]
+    )
+
+
 def _login_user(request: Request) -> services.LoginResult:
     data = validated(LoginInputSerializer, request.data)
     result = login_checked(request._request, username=data["username"], password=data["password"])
@@ -175,7 +191,12 @@ class RefreshView(PublicView):
         responses={200: TokenPairSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
         auth=[],
         summary="Exchange a refresh token for a new pair (the old one is revoked)",
-        description=CREDENTIAL_LIMITS,
+        description=(
+            "Each refresh token is exchanged once. Sent again within PUNT_REFRESH_REUSE_GRACE_SECONDS "
+            "(30 s by default) while the pair it was exchanged for is unused, it gets that same pair "
+            "again (a retry after a lost answer). Any later reuse means two holders: every refresh "
+            "token rotated from the same sign-in is revoked and the answer is 401.\n\n" + CREDENTIAL_LIMITS
+        ),
     )
     def post(self, request: Request) -> Response:
         data = validated(RefreshInputSerializer, request.data)
@@ -190,7 +211,11 @@ class LogoutView(PublicView):
         responses={204: None, 400: ERROR, 401: ERROR, 429: ERROR},
         auth=[],
         summary="Revoke a refresh token",
-        description=CREDENTIAL_LIMITS,
+        description=(
+            "A token already exchanged, sent within the refresh grace window, revokes the token it "
+            "was exchanged for instead; later, it revokes its whole sign-in and is refused (401).\n\n"
+            + CREDENTIAL_LIMITS
+        ),
     )
     def post(self, request: Request) -> Response:
         data = validated(RefreshInputSerializer, request.data)
@@ -225,16 +250,7 @@ class RegisterView(PublicView):
         summary="Create an account (when registration is open) and sign in",
     )
     def post(self, request: Request) -> Response:
-        if not services.registration_open():
-            raise exceptions.PermissionDenied("Registration is closed on this server.")
-        check_rate(request, group="auth.register", rate=REGISTER_RATE, key=f"ip:{client_ip(request)}")
-        data = validated(RegisterInputSerializer, request.data)
-        user = services.user_register(
-            username=data["username"],
-            email=data["email"],
-            password=data["password"],
-            display_name=data["display_name"],
-        )
+        user = register_checked(request, RegisterInputSerializer)
         return _token_pair_response(services.token_pair_issue(user=user), status_code=status.HTTP_201_CREATED)
 
 
@@ -485,7 +501,8 @@ class PuntCredentialsView(PublicView):
 
     No CSRF token (scripts call it before they have one), but a browser request from another
     site is refused by its Origin, so no page can sign a visitor in to the attacker's
-    account (login CSRF). Every write made with the resulting cookie needs the returned
+    account (login CSRF). With the resulting cookie, JSON writes from this site need nothing
+    else (punt.api.authentication.cookie_write_needs_no_token); form writes need the returned
     csrfToken as X-CSRFToken.
     """
 
@@ -513,6 +530,37 @@ class PuntCredentialsView(PublicView):
         response = Response({"user": MeSerializer(user).data, "csrfToken": get_token(request._request)})
         device_cookie_set(response, result)
         return response
+
+
+@extend_schema(tags=["punt auth"])
+class PuntRegisterView(PublicView):
+    """Seed 000's registration: /api/v1/auth/register's rules and limits (register_checked),
+    answered like PUNT's sign-in: the session cookie and {"user", "csrfToken"}.
+
+    Cross-site browser requests are refused as at sign-in: a page on another site must not
+    sign its visitor in to an account of the attacker's making.
+    """
+
+    parser_classes = (JSONParser, FormParser, MultiPartParser)
+
+    @extend_schema(
+        request=PuntRegisterInputSerializer,
+        responses={201: PuntLoginSerializer, 400: ERROR, 403: ERROR, 429: ERROR},
+        auth=[],
+        summary="Create an account (when registration is open) and sign in with a session cookie (PUNT)",
+        description=(
+            "The same rules as POST /api/v1/auth/register: the site's registration switch (403 when closed), "
+            "5 registrations per hour per address (shared with it, X-RateLimit-* headers, 429 with Retry-After), "
+            "user names shared with organizations, the password rules. A browser request from another site "
+            "(its Origin or Sec-Fetch-Site says so) is refused with 403."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        require_same_origin(request._request)
+        user = register_checked(request, PuntRegisterInputSerializer)
+        login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
+        body = {"user": MeSerializer(user).data, "csrfToken": get_token(request._request)}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["punt auth"])

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 # The JWT claim that carries User.token_version (accounts.services issues it, the
 # authentication classes compare it).
@@ -173,6 +174,26 @@ class PasswordResetToken(models.Model):
 
     def __str__(self) -> str:
         return f"reset token for {self.user_id}"
+
+
+class RefreshRotation(models.Model):
+    """A refresh token exchanged for a new one (accounts.services.token_pair_refresh).
+
+    `token` was handed in, `replacement` handed out; both are simplejwt's outstanding-token
+    rows, which hold every refresh token as issued, so the replacement's pair can be handed
+    out again to a retry without storing another copy of it. `family` is the jti of the
+    sign-in's first refresh token, shared by every token rotated from it: what a reuse revokes.
+    Rows go with the old token's outstanding row (simplejwt's flushexpiredtokens); sign-in
+    state, like those rows, is not backed up (punt.ops.backup).
+    """
+
+    token = models.OneToOneField(OutstandingToken, on_delete=models.CASCADE, related_name="rotation")
+    replacement = models.OneToOneField(OutstandingToken, on_delete=models.CASCADE, related_name="rotated_from")
+    family = models.CharField(max_length=255, db_index=True)
+    rotated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"rotation of refresh token {self.token_id}"
 
 
 # The environment decides until an admin saves the settings: each default is read from

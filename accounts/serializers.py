@@ -94,7 +94,12 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 class PuntLoginSerializer(serializers.Serializer):
     user = MeSerializer()
-    csrfToken = serializers.CharField(help_text="Send it back as X-CSRFToken on cookie-authenticated writes.")
+    csrfToken = serializers.CharField(
+        help_text=(
+            "Send it back as X-CSRFToken on cookie-authenticated form writes "
+            "(JSON writes from this site need only the cookie)."
+        )
+    )
 
 
 class PuntSessionSerializer(serializers.Serializer):
@@ -123,6 +128,15 @@ class RegisterInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
     display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+
+class PuntRegisterInputSerializer(serializers.Serializer):
+    """RegisterInputSerializer in PUNT's words: the display name is `name`."""
+
+    username = serializers.CharField(max_length=39)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    name = serializers.CharField(source="display_name", max_length=150, required=False, allow_blank=True, default="")
 
 
 class ForgotPasswordInputSerializer(serializers.Serializer):

@@ -67,7 +67,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (static files are not routes), before the rest so latency covers them.
     "punt.ops.metrics.HttpMetricsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, plus seed 000's cookie name (next-auth.session-token) on the PUNT dialect's paths.
+    "punt.api.sessions.PuntSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -319,6 +320,10 @@ SPECTACULAR_SETTINGS = {
 PUNT_REGISTRATION_OPEN = envbool("PUNT_REGISTRATION_OPEN", True)
 PUNT_API_RATE_PER_MINUTE = envint("PUNT_API_RATE_PER_MINUTE", 600, minimum=1)
 PUNT_PASSWORD_RESET_TIMEOUT_MINUTES = envint("PUNT_PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=1)
+# A refresh token presented again this soon after its rotation (a client retrying a lost
+# answer) gets the same new pair again; later, it revokes every token rotated from the same
+# sign-in (accounts.services.token_pair_refresh). 0: every reuse revokes.
+PUNT_REFRESH_REUSE_GRACE_SECONDS = envint("PUNT_REFRESH_REUSE_GRACE_SECONDS", 30, minimum=0)
 PUNT_MAX_UPLOAD_BYTES = envint("PUNT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024, minimum=1)
 # Decoding costs up to 4 bytes a pixel whatever the file size (25 Mpx: 100 MB), one image at a
 # time per process; an upload waits at most PUNT_IMAGE_WAIT_SECONDS for its turn, then gets a 503.

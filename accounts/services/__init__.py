@@ -9,6 +9,7 @@ the rules checked here are the ones that depend on the data, so every caller get
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -26,12 +27,13 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.images import ImageRejected, image_open_checked, image_to_square_webp, image_work
 from accounts.models import (
@@ -42,6 +44,7 @@ from accounts.models import (
     UPLOAD_BYTES_MIN,
     ApiKey,
     PasswordResetToken,
+    RefreshRotation,
     SystemSettings,
     User,
     hash_api_key,
@@ -270,24 +273,55 @@ class TokenPair:
         return int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
 
 
-def _refresh_for(user: User) -> RefreshToken:
-    """A refresh token for `user` carrying the user's token version (its access token copies it)."""
-    refresh = RefreshToken.for_user(user)  # also writes the OutstandingToken row
+class _PresentedRefreshToken(RefreshToken):
+    """A refresh token checked for its signature, expiry and type, but not against the
+    blacklist: token_pair_refresh and refresh_token_revoke decide what a revoked one means
+    (a retry, a reuse, or just a refusal) once its row is locked."""
+
+    def check_blacklist(self) -> None:
+        return None
+
+
+def _refresh_for(user: User) -> tuple[RefreshToken, OutstandingToken]:
+    """A new refresh token for `user` carrying the user's token version, and its outstanding
+    row, which keeps the token exactly as handed out (token_pair_refresh may hand it out again)."""
+    refresh = RefreshToken()
+    # The claims simplejwt's RefreshToken.for_user sets, plus ours, before the row stores the text.
+    refresh[jwt_settings.USER_ID_CLAIM] = str(getattr(user, jwt_settings.USER_ID_FIELD))
     refresh[TOKEN_VERSION_CLAIM] = user.token_version
-    return refresh
+    outstanding = OutstandingToken.objects.create(
+        user=user,
+        jti=refresh[jwt_settings.JTI_CLAIM],
+        token=str(refresh),
+        created_at=refresh.current_time,
+        expires_at=datetime_from_epoch(refresh["exp"]),
+    )
+    return refresh, outstanding
+
+
+def _pair(refresh: RefreshToken, user: User) -> TokenPair:
+    """`refresh` and its access token, which is derived from the refresh token alone (id,
+    issue and expiry times), so the same refresh token always comes with the same access token."""
+    access = refresh.access_token
+    issued_at = datetime_from_epoch(refresh["iat"])
+    access.set_iat(at_time=issued_at)
+    access.set_exp(from_time=issued_at)
+    jti = hashlib.sha256(f"access:{refresh[jwt_settings.JTI_CLAIM]}".encode()).hexdigest()[:32]
+    access[jwt_settings.JTI_CLAIM] = jti
+    return TokenPair(access_token=str(access), refresh_token=str(refresh), user=user)
 
 
 @transaction.atomic
 def token_pair_issue(*, user: User) -> TokenPair:
     """A fresh access + refresh pair for an authenticated, active user (records the login)."""
-    refresh = _refresh_for(user)
+    refresh, _ = _refresh_for(user)
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
-    return TokenPair(access_token=str(refresh.access_token), refresh_token=str(refresh), user=user)
+    return _pair(refresh, user)
 
 
 def _outstanding_locked(raw: str, *, ip: str | None) -> tuple[RefreshToken, OutstandingToken]:
-    """Decode a refresh token and lock its OutstandingToken row.
+    """Decode a refresh token and lock its OutstandingToken row (revoked or not: see _revoked).
 
     The lock serializes two requests that present the same token, so only one of them can
     rotate or revoke it. Raises Unauthenticated (401) for anything unusable; a token that
@@ -296,7 +330,7 @@ def _outstanding_locked(raw: str, *, ip: str | None) -> tuple[RefreshToken, Outs
     try:
         # simplejwt annotates `token` as a Token, but it decodes the encoded string it is given
         # (its own TokenRefreshSerializer passes one).
-        token = RefreshToken(raw or "")  # type: ignore[arg-type]
+        token = _PresentedRefreshToken(raw or "")  # type: ignore[arg-type]
     except ExpiredTokenError:
         raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid") from None
     except TokenError:
@@ -307,32 +341,118 @@ def _outstanding_locked(raw: str, *, ip: str | None) -> tuple[RefreshToken, Outs
     # order_by("pk"): the model's default ordering joins the (nullable) user, which
     # PostgreSQL cannot lock FOR UPDATE.
     outstanding = OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=jti).order_by("pk").first()
-    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+    if outstanding is None:
         raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid")
     return token, outstanding
 
 
-@transaction.atomic
-def token_pair_refresh(*, refresh_token: str, ip: str | None = None) -> TokenPair:
-    """Rotate: the presented refresh token is revoked and a new pair issued.
+def _revoked(outstanding: OutstandingToken) -> bool:
+    return BlacklistedToken.objects.filter(token=outstanding).exists()
 
-    `ip`: the caller's address, charged for a token that is not ours (see credential_failed).
-    """
-    token, outstanding = _outstanding_locked(refresh_token, ip=ip)
+
+def _token_user(token: RefreshToken) -> User:
+    """The active user `token` was issued to, if the token's version is still theirs; else 401."""
     user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
     user = None if user_id is None else User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or token.payload.get(TOKEN_VERSION_CLAIM, 0) != user.token_version:
         raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid")
-    BlacklistedToken.objects.create(token=outstanding)
-    refresh = _refresh_for(user)
-    return TokenPair(access_token=str(refresh.access_token), refresh_token=str(refresh), user=user)
+    return user
+
+
+def _family_revoke(family: str) -> int:
+    """Revoke every refresh token of `family` that is still usable; returns how many."""
+    live = OutstandingToken.objects.filter(
+        Q(jti=family) | Q(rotated_from__family=family), blacklistedtoken__isnull=True
+    ).order_by()
+    revoked = [BlacklistedToken(token=token) for token in live]
+    BlacklistedToken.objects.bulk_create(revoked, ignore_conflicts=True)
+    return len(revoked)
+
+
+def _retried_rotation(outstanding: OutstandingToken) -> RefreshRotation | None:
+    """The rotation that a revoked token, presented again, retries; or None, after revoking
+    what its presentation says must go.
+
+    Within PUNT_REFRESH_REUSE_GRACE_SECONDS of the token's rotation, while the token it was
+    exchanged for is unused and unrevoked, presenting it again is its own client retrying (an
+    answer lost on the way). Anything else - later, or after the new token moved on or was
+    signed out - means someone else holds a copy: every token of its family is revoked
+    (theft detection; the rightful client signs in again). A token revoked without a rotation
+    (sign-out, password change) is only refused. Precondition: `outstanding` is locked.
+    """
+    rotation = RefreshRotation.objects.select_related("replacement").filter(token=outstanding).first()
+    if rotation is None:
+        return None
+    grace = timedelta(seconds=settings.PUNT_REFRESH_REUSE_GRACE_SECONDS)
+    if timezone.now() - rotation.rotated_at <= grace and not _revoked(rotation.replacement):
+        return rotation
+    revoked = _family_revoke(rotation.family)
+    logger.warning(
+        "Refresh token %s was used again after its rotation: %d token(s) of its family revoked (user %s)",
+        outstanding.jti,
+        revoked,
+        outstanding.user_id,
+    )
+    return None
 
 
 @transaction.atomic
-def refresh_token_revoke(*, refresh_token: str, ip: str | None = None) -> None:
-    """Log out one client: its refresh token can never be used again."""
-    _, outstanding = _outstanding_locked(refresh_token, ip=ip)
+def _token_pair_rotate(*, refresh_token: str, ip: str | None) -> TokenPair | None:
+    """token_pair_refresh's transaction; None: refused after revoking a reused token's family."""
+    token, outstanding = _outstanding_locked(refresh_token, ip=ip)
+    user = _token_user(token)
+    if _revoked(outstanding):
+        rotation = _retried_rotation(outstanding)
+        if rotation is None:
+            return None
+        return _pair(_PresentedRefreshToken(rotation.replacement.token), user)  # type: ignore[arg-type]
     BlacklistedToken.objects.create(token=outstanding)
+    family = RefreshRotation.objects.filter(replacement=outstanding).values_list("family", flat=True).first()
+    refresh, replacement = _refresh_for(user)
+    RefreshRotation.objects.create(
+        token=outstanding, replacement=replacement, family=family or outstanding.jti, rotated_at=timezone.now()
+    )
+    return _pair(refresh, user)
+
+
+def token_pair_refresh(*, refresh_token: str, ip: str | None = None) -> TokenPair:
+    """Rotate: the presented refresh token is revoked and a new pair issued.
+
+    The same token again within PUNT_REFRESH_REUSE_GRACE_SECONDS gets the same pair again;
+    a later reuse revokes the token's whole family (see _retried_rotation). `ip`: the
+    caller's address, charged for a token that is not ours (see credential_failed).
+    """
+    pair = _token_pair_rotate(refresh_token=refresh_token, ip=ip)
+    if pair is None:
+        # Raised once the transaction committed: the family's revocation must stand.
+        raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid")
+    return pair
+
+
+@transaction.atomic
+def _refresh_token_revoke(*, refresh_token: str, ip: str | None) -> bool:
+    """refresh_token_revoke's transaction; False: refused (after revoking a reused token's family)."""
+    _, outstanding = _outstanding_locked(refresh_token, ip=ip)
+    if not _revoked(outstanding):
+        BlacklistedToken.objects.create(token=outstanding)
+        return True
+    rotation = _retried_rotation(outstanding)
+    if rotation is None:
+        return False
+    # The client signs out with the token it still has, its refresh answer lost: end the pair
+    # it never received, or it would stay usable for its whole life.
+    BlacklistedToken.objects.create(token=rotation.replacement)
+    return True
+
+
+def refresh_token_revoke(*, refresh_token: str, ip: str | None = None) -> None:
+    """Log out one client: its refresh token can never be used again.
+
+    A rotated token within the grace window (see _retried_rotation) signs out the token it
+    was exchanged for; a later one revokes its family and is refused.
+    """
+    if not _refresh_token_revoke(refresh_token=refresh_token, ip=ip):
+        raise Unauthenticated(REFRESH_TOKEN_INVALID, code="token_not_valid")
 
 
 @transaction.atomic

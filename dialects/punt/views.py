@@ -31,11 +31,12 @@ from dialects.common import ERROR, DialectErrorsMixin
 from dialects.punt import serializers as s
 from projects import selectors as project_selectors
 from projects import services as project_services
-from projects.models import Project
+from projects.models import Column, Project
 from projects.permissions import MANAGE, OWN, READ, WRITE
 from punt.api.fields import query_id
 from punt.api.permissions import IsSiteAdmin
 from punt.api.request import request_user, tab_id, validated
+from punt.api.schema import comma_separated_parameter
 from punt.ranges import as_id
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
@@ -317,9 +318,21 @@ class TicketListView(PuntTicketView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", OpenApiTypes.STR, description="Column category; comma-separated."),
-            OpenApiParameter("type", OpenApiTypes.STR, description="Task, Bug, ...; comma-separated."),
-            OpenApiParameter("priority", OpenApiTypes.STR, description="Low, Medium, ...; comma-separated."),
+            OpenApiParameter(
+                "status",
+                comma_separated_parameter(Column.Category.values),
+                description="Column category; comma-separated.",
+            ),
+            OpenApiParameter(
+                "type",
+                comma_separated_parameter(s.TYPE_INPUT, any_case=True),
+                description="Task, Bug, ...; comma-separated.",
+            ),
+            OpenApiParameter(
+                "priority",
+                comma_separated_parameter(s.PRIORITY_INPUT, any_case=True),
+                description="Low, Medium, ...; comma-separated.",
+            ),
             OpenApiParameter("assignee", OpenApiTypes.STR, description='User name, id or "none".'),
             OpenApiParameter("sprint", OpenApiTypes.STR, description='Sprint id, "none" or "active".'),
             OpenApiParameter("q", OpenApiTypes.STR, description="Text in the title or description, or a key."),

@@ -9,6 +9,11 @@ from __future__ import annotations
 from rest_framework import authentication
 from rest_framework.request import Request
 
+from punt.api.origin import sent_from_this_origin
+from punt.api.sessions import is_punt_dialect_path
+
+JSON_MEDIA_TYPE = "application/json"
+
 
 def bearer_token(request: Request) -> str | None:
     """The token of an `Authorization: Bearer <token>` header, if there is one."""
@@ -19,5 +24,30 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
+def cookie_write_needs_no_token(request: Request) -> bool:
+    """Whether a write authenticated by the session cookie alone may go without a CSRF token.
+
+    Seed 000 has its clients sign in and then send `Content-Type: application/json` and the
+    cookie, nothing else. That is safe on the PUNT dialect's paths when the body is JSON and
+    no browser says another origin sent it: a page on another site cannot send a JSON body
+    without a CORS preflight, which PUNT never grants, and its Origin / Sec-Fetch-Site would
+    give it away besides. Forms (urlencoded, multipart) and text/plain are what other sites
+    can send, so those still need the token, as does every cookie write on the other
+    dialects (/api/v1/, /api/v3/: their documents use tokens and keys) and on pages.
+    """
+    django_request = request._request
+    return (
+        is_punt_dialect_path(django_request.path_info)
+        and django_request.content_type == JSON_MEDIA_TYPE
+        and sent_from_this_origin(django_request)
+    )
+
+
 class CsrfSessionAuthentication(authentication.SessionAuthentication):
-    """The session cookie, with CSRF enforced on unsafe methods (DRF's default behaviour)."""
+    """The session cookie, with CSRF enforced on unsafe methods (DRF's default behaviour),
+    except for the PUNT dialect's JSON writes from this site (cookie_write_needs_no_token)."""
+
+    def enforce_csrf(self, request: Request) -> None:
+        if cookie_write_needs_no_token(request):
+            return
+        super().enforce_csrf(request)

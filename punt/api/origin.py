@@ -53,6 +53,18 @@ def same_origin(request: HttpRequest) -> bool:
     return bool(scheme) and _trusted(origin, scheme)
 
 
+def sent_from_this_origin(request: HttpRequest) -> bool:
+    """same_origin(), and no browser saying another origin of this site (a sibling subdomain) sent it.
+
+    For writes that carry no CSRF token: `Sec-Fetch-Site` must be absent (not a browser),
+    `same-origin`, or `none` (the user's own action: typed, bookmarked, an extension of
+    theirs - no other site involved). `same-site`, `cross-site` and values browsers may
+    add later are refused.
+    """
+    site = request.headers.get("Sec-Fetch-Site", "").strip().lower()
+    return site in ("", "same-origin", "none") and same_origin(request)
+
+
 def require_same_origin(request: HttpRequest) -> None:
     """Raise Forbidden (403 in the error shape) for a cross-site browser request."""
     if not same_origin(request):

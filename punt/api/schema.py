@@ -13,6 +13,8 @@ session. Imported from AccountsConfig.ready(): drf-spectacular finds extensions 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -21,6 +23,8 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers
 from rest_framework.settings import api_settings
+
+from punt.api.sessions import DOCUMENT_SESSION_COOKIE, is_punt_dialect_path
 
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -56,6 +60,21 @@ def integer_parameter(minimum: int, maximum: int | None = None) -> dict[str, Any
     if maximum is not None:
         schema["maximum"] = maximum
     return schema
+
+
+def _any_case(word: str) -> str:
+    # JSON Schema patterns (ECMA-262) have no case-insensitive flag.
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.lower() != c.upper() else re.escape(c) for c in word)
+
+
+def comma_separated_parameter(values: Iterable[str], *, any_case: bool = False) -> dict[str, Any]:
+    """The schema of a query parameter that takes any of `values`, comma-separated; blank
+    entries and spaces around entries are ignored, as tickets.filters reads them."""
+    if any_case:
+        values = dict.fromkeys(value.lower() for value in values)
+    words = "|".join(_any_case(value) if any_case else re.escape(value) for value in values)
+    entry = rf"\s*(?:(?:{words})\s*)?"
+    return {"type": "string", "pattern": rf"^{entry}(?:,{entry})*$"}
 
 
 def documented(field: F, **schema: Any) -> F:
@@ -196,12 +215,35 @@ class PuntAutoSchema(AutoSchema):
 
 class CsrfSessionScheme(OpenApiAuthenticationExtension):
     target_class = "punt.api.authentication.CsrfSessionAuthentication"
-    name = "cookieAuth"
+    name = ["cookieAuth", "documentCookieAuth"]
 
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "apiKey",
-            "in": "cookie",
-            "name": settings.SESSION_COOKIE_NAME,
-            "description": "The session cookie from /api/auth/callback/credentials; writes also need X-CSRFToken.",
-        }
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        # Either cookie (OR); seed 000's name is read on the PUNT dialect's paths only.
+        if is_punt_dialect_path(auto_schema.path):
+            return [{"cookieAuth": []}, {"documentCookieAuth": []}]
+        return [{"cookieAuth": []}]
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": settings.SESSION_COOKIE_NAME,
+                "description": (
+                    "The session cookie from /api/auth/callback/credentials or /api/auth/register. On the PUNT "
+                    "dialect's paths (/api/, except /api/v1/ and /api/v3/) a JSON write "
+                    "(Content-Type: application/json) needs only the cookie, unless its Origin or Sec-Fetch-Site "
+                    "names another origin; other writes (forms, text/plain) and cookie writes elsewhere also need "
+                    "X-CSRFToken."
+                ),
+            },
+            {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": DOCUMENT_SESSION_COOKIE,
+                "description": (
+                    f"Seed 000's name for the same session: set beside {settings.SESSION_COOKIE_NAME} by PUNT's "
+                    "sign-in and registration, cleared by its sign-out, read on the PUNT dialect's paths only."
+                ),
+            },
+        ]

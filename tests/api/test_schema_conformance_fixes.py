@@ -4,6 +4,8 @@ the error shape (int("²") raised: a 500)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -69,3 +71,30 @@ def test_punt_timestamps_have_four_digit_years(sprint_client):
     response = client.patch(url, {"startDate": "0673-01-19"}, format="json")
     assert response.status_code == 200
     assert response.json()["startDate"] == "0673-01-19T00:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "accepted"),
+    [
+        ("status", "todo", True),
+        ("status", " todo , done ", True),
+        ("status", "todo,,done", True),
+        ("status", "", True),
+        ("status", "TODO", False),
+        ("status", "todo;done", False),
+        ("status", "w[", False),
+        ("type", "Bug,task", True),
+        ("type", "SUBTASK", True),
+        ("type", "bugs", False),
+        ("type", ">", False),
+        ("priority", "High, low", True),
+        ("priority", "highest", False),
+    ],
+)
+def test_punt_ticket_filters_are_documented_as_the_server_reads_them(personas, name, value, accepted):
+    schema = APIClient().get("/api/schema/?format=json").json()
+    parameters = schema["paths"]["/api/projects/{project_id}/tickets"]["get"]["parameters"]
+    [parameter] = [p for p in parameters if p["name"] == name]
+    assert bool(re.search(parameter["schema"]["pattern"], value)) is accepted
+    response = personas.client("member").get(f"/api/projects/{personas.project.pk}/tickets", {name: value})
+    assert response.status_code == (200 if accepted else 400), response.content

@@ -40,6 +40,7 @@ REFUSED_BY_BUSINESS_RULE = {
     "Django's password validators (too similar to the user name, too common)": [
         "api_admin_users_create",
         "api_v1_auth_register_create",
+        "api_auth_register_create",
         "api_v1_users_create",
         "api_v1_users_me_password_create",  # also: the current password must be right
         "api_admin_users_partial_update",

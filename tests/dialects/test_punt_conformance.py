@@ -87,12 +87,14 @@ def test_session_cookie_from_credentials_callback_authenticates(personas):
     listed = client.get("/api/projects")
     assert listed.status_code == 200
     assert [p["key"] for p in listed.json()] == ["BLOG"]
-    # Writes with the cookie need the CSRF token the login returned.
-    refused = client.post(project_url(personas, "/labels"), {"name": "docs"}, format="json")
+    # "Include this cookie in subsequent requests": a JSON write needs nothing else (issue 17).
+    created = client.post(project_url(personas, "/labels"), {"name": "docs"}, format="json")
+    assert created.status_code == 201
+    # A form write, which another site could make a browser send, needs the CSRF token the login returned.
+    refused = client.post(project_url(personas, "/labels"), {"name": "wiki"}, format="multipart")
     assert refused.status_code == 403
-    created = client.post(
-        project_url(personas, "/labels"), {"name": "docs"}, format="json", HTTP_X_CSRFTOKEN=login.json()["csrfToken"]
-    )
+    token = login.json()["csrfToken"]
+    created = client.post(project_url(personas, "/labels"), {"name": "wiki"}, "multipart", HTTP_X_CSRFTOKEN=token)
     assert created.status_code == 201
 
 
