@@ -5,23 +5,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from tests.factories import UserFactory
+from tests.migrating import migrate_to, migrate_to_latest
 
 BEFORE = [("chat", "0001_initial"), ("notifications", None)]
 AFTER = [("chat", "0002_move_notification_to_notifications"), ("notifications", "0002_notification_inbox")]
-
-
-def migrate_to(targets: list) -> object:
-    """Migrate to `targets`; the historical models there (None, "zero", is left out of the state)."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state([t for t in targets if t[1] is not None]).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -56,5 +46,4 @@ def test_rows_move_to_the_notifications_app_and_back():
     finally:
         # Back to the newest migrations, not just AFTER: later chat migrations (a column added
         # since) must be in place for the tests that run next on this database.
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()

@@ -4,21 +4,13 @@ slugs are unique; going back drops the column and the default project."""
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
 
 from tests.factories import UserFactory
+from tests.migrating import migrate_to, migrate_to_latest
 
 BEFORE = [("projects", "0001_initial")]
 AFTER = [("projects", "0003_project_slug_unique_organization_default_project")]
-
-
-def migrate_to(targets: list) -> object:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,4 +33,4 @@ def test_existing_projects_get_their_lowercased_key_as_slug():
         back = migrate_to(BEFORE).get_model("projects", "Project")
         assert sorted(back.objects.values_list("key", flat=True)) == ["BLOG", "SHOP2"]
     finally:
-        migrate_to(AFTER)
+        migrate_to_latest()

@@ -17,6 +17,7 @@ from django.test.utils import override_settings
 
 from accounts import services as account_services
 from accounts.models import DEFAULT_UPLOAD_TYPES, DOCX, PPTX, XLSX, SystemSettings
+from tests.migrating import migrate_to, migrate_to_latest
 from tests.tickets.helpers import url
 from tests.tickets.test_attachments import png, upload
 from tickets.models import Attachment
@@ -213,17 +214,6 @@ BEFORE = [("accounts", "0004_user_token_version")]
 AFTER = [("accounts", "0005_upload_types_default")]
 
 
-def migrate_to(targets: list) -> object:
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_saved_settings_with_an_empty_list_keep_a_list_on_upgrade():
     # An empty list used to mean PUNT's own short list; it now means any type, so a site that
@@ -239,4 +229,4 @@ def test_saved_settings_with_an_empty_list_keep_a_list_on_upgrade():
             "image/*"
         ]
     finally:
-        migrate_to(AFTER)
+        migrate_to_latest()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_user_token_version'),
+        ('accounts', '0005_upload_types_default'),
         ('token_blacklist', '0013_alter_blacklistedtoken_options_and_more'),
     ]
 
