@@ -29,16 +29,17 @@ def cookie_write_needs_no_token(request: Request) -> bool:
 
     Seed 000 has its clients sign in and then send `Content-Type: application/json` and the
     cookie, nothing else. That is safe on the PUNT dialect's paths when the body is JSON and
-    no browser says another origin sent it: a page on another site cannot send a JSON body
-    without a CORS preflight, which PUNT never grants, and its Origin / Sec-Fetch-Site would
-    give it away besides. Forms (urlencoded, multipart) and text/plain are what other sites
-    can send, so those still need the token, as does every cookie write on the other
-    dialects (/api/v1/, /api/v3/: their documents use tokens and keys) and on pages.
+    no browser says another origin sent it: a page on another site cannot send a JSON body,
+    nor any PUT, PATCH or DELETE, without a CORS preflight, which PUNT never grants, and its
+    Origin / Sec-Fetch-Site would give it away besides. A POST of a form (urlencoded,
+    multipart) or text/plain is what other sites can send, so that still needs the token, as
+    does every cookie write on the other dialects (/api/v1/, /api/v3/: their documents use
+    tokens and keys) and on pages.
     """
     django_request = request._request
     return (
         is_punt_dialect_path(django_request.path_info)
-        and django_request.content_type == JSON_MEDIA_TYPE
+        and (django_request.method != "POST" or django_request.content_type == JSON_MEDIA_TYPE)
         and sent_from_this_origin(django_request)
     )
 

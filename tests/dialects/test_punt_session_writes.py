@@ -153,6 +153,24 @@ def test_every_write_method_works_with_the_cookie_alone(mary):
     assert deleted.json() == {"success": True}
 
 
+def test_put_patch_and_delete_need_no_json_body_with_the_cookie_alone(mary):
+    # No page on another site can send these methods without a CORS preflight, whatever the body.
+    client = signed_in("document")
+    project = post_project(client).json()
+    url = f"/api/projects/{project['id']}"
+    label = client.generic("POST", f"{url}/labels", json.dumps({"name": "bug"}), content_type="application/json")
+    deleted = client.generic("DELETE", f"{url}/labels/{label.json()['id']}")
+    assert deleted.status_code == 200, deleted.content
+    renamed = client.generic("PATCH", url, "name=Renamed", content_type="application/x-www-form-urlencoded")
+    assert renamed.status_code == 200, renamed.content
+    assert renamed.json()["name"] == "Renamed"
+    # ...but a foreign Origin still gives it away.
+    refused = client.generic("DELETE", url, HTTP_ORIGIN="https://evil.example")
+    assert refused.status_code == 403
+    assert refused.json()["error"].startswith(CSRF_REFUSED)
+    assert Project.objects.filter(pk=project["id"]).exists()
+
+
 def test_the_other_dialects_and_pages_keep_the_csrf_token(mary):
     client = signed_in("django")
     # /api/v1/ (seed 004) and /api/v3/ (seed 003) speak tokens and keys: a cookie write needs the CSRF token.
