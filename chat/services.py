@@ -163,17 +163,7 @@ def message_post(*, user: User, project: Project, body: str, tab_id: str | None 
     body = _clean_body(body)
     body_html, mentioned = _render_for_project(project=project, text=body)
     message = Message.objects.create(project=project, author=user, body=body, body_html=body_html)
-    message = _reload(message)
-    publish("chat.message", _message_payload(message), project_id=project.pk, tab_id=tab_id, actor_id=user.pk)
-    _notify_mentions(
-        author=user,
-        project=project,
-        mentioned=mentioned.values(),
-        where=f"{project.key} chat",
-        url=f"{_project_base_url(project)}/chat#message-{message.pk}",
-        data={"message_id": message.pk, "excerpt": _excerpt(body)},
-    )
-    return message
+    return _announce_new(message, mentioned=mentioned.values(), tab_id=tab_id)
 
 
 @transaction.atomic
@@ -190,16 +180,23 @@ def message_post_from_integration(*, project: Project, sender: str, body: str) -
     body = _clean_body(body)
     body_html, mentioned = _render_for_project(project=project, text=body)
     message = Message.objects.create(project=project, author=None, author_name=sender, body=body, body_html=body_html)
+    return _announce_new(message, mentioned=mentioned.values())
+
+
+def _announce_new(message: Message, *, mentioned: Iterable[User], tab_id: str | None = None) -> Message:
+    """Send a new message to the channel's live viewers and notify the people it mentions."""
     message = _reload(message)
-    publish("chat.message", _message_payload(message), project_id=project.pk)
+    project = message.project
+    assert project is not None, "a project channel's message"
+    publish("chat.message", _message_payload(message), project_id=project.pk, tab_id=tab_id, actor_id=message.author_id)
     _notify_mentions(
-        author=None,
-        author_name=sender,
+        author=message.author,
+        author_name=message.author_name,
         project=project,
-        mentioned=mentioned.values(),
+        mentioned=mentioned,
         where=f"{project.key} chat",
         url=f"{_project_base_url(project)}/chat#message-{message.pk}",
-        data={"message_id": message.pk, "excerpt": _excerpt(body)},
+        data={"message_id": message.pk, "excerpt": _excerpt(message.body)},
     )
     return message
 
