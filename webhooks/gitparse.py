@@ -266,7 +266,7 @@ def _pull_request(provider: str, payload: dict[str, Any]) -> list[GitChange]:
         source = str(attrs.get("source_branch") or "")
         target = str(attrs.get("target_branch") or "")
         user = payload.get("user") or {}
-        author, email = str(user.get("username") or user.get("name") or ""), str(user.get("email") or "")
+        author, email = _person(user, name_keys=("username", "name"))
         state = {"opened": "open", "locked": "open"}.get(state, state)
     else:
         pr = payload.get("pull_request") or {}
@@ -278,7 +278,7 @@ def _pull_request(provider: str, payload: dict[str, Any]) -> list[GitChange]:
         source = str((pr.get("head") or {}).get("ref") or "")
         target = str((pr.get("base") or {}).get("ref") or "")
         user = pr.get("user") or {}
-        author, email = str(user.get("login") or user.get("username") or ""), str(user.get("email") or "")
+        author, email = _person(user, name_keys=("login", "username"))
         state = "merged" if merged else str(pr.get("state") or "")
     if number is None or not url:
         return []
@@ -299,6 +299,12 @@ def _pull_request(provider: str, payload: dict[str, Any]) -> list[GitChange]:
     ]
 
 
+def _person(user: dict[str, Any], *, name_keys: tuple[str, str]) -> tuple[str, str]:
+    """The name (the first of `name_keys` present) and e-mail of a host's user object."""
+    first, second = name_keys
+    return str(user.get(first) or user.get(second) or ""), str(user.get("email") or "")
+
+
 def _issue(provider: str, payload: dict[str, Any]) -> list[GitChange]:
     """An issue that names tickets in its title or text links to them; it never closes them
     (closing an issue says nothing about a fix having shipped)."""
@@ -308,7 +314,7 @@ def _issue(provider: str, payload: dict[str, Any]) -> list[GitChange]:
         body = str(issue.get("description") or "")
         url = str(issue.get("url") or "")
         user = payload.get("user") or {}
-        author, email = str(user.get("username") or user.get("name") or ""), str(user.get("email") or "")
+        author, email = _person(user, name_keys=("username", "name"))
     else:
         # A deleted issue has no page left to link to.
         if payload.get("action") == "deleted":
@@ -318,7 +324,7 @@ def _issue(provider: str, payload: dict[str, Any]) -> list[GitChange]:
         body = str(issue.get("body") or "")
         url = str(issue.get("html_url") or "")
         user = issue.get("user") or {}
-        author, email = str(user.get("login") or user.get("username") or ""), str(user.get("email") or "")
+        author, email = _person(user, name_keys=("login", "username"))
     title = str(issue.get("title") or "")
     state = str(issue.get("state") or "")
     if number is None or not url:
