@@ -52,35 +52,28 @@ def camel(name: str) -> str:
     return _CAMEL.sub(lambda match: match.group(1).upper(), name)
 
 
-def camelize(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {camel(str(key)): camelize(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [camelize(item) for item in value]
-    return value
-
-
 def _id_text(value: Any) -> Any:
     # bool is an int in Python, and no id is a bool.
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def string_ids(value: Any) -> Any:
-    """camelCase data with every id as PUNT's REST writes it, a string: `id`, `*Id` (`columnId`,
-    `userId`) and the items of `*Ids` lists (`labelIds`), at any depth (`assignee.id`, `labels[].id`).
-    Other numbers (`number`, `order`) stay numbers."""
+def punt_shape(value: Any) -> Any:
+    """`value` in PUNT's spelling, in one walk: camelCase keys, and every id as PUNT's REST writes
+    it, a string: `id`, `*Id` (`columnId`, `userId`) and the items of `*Ids` lists (`labelIds`), at
+    any depth (`assignee.id`, `labels[].id`). Other numbers (`number`, `order`) stay numbers."""
     if isinstance(value, list):
-        return [string_ids(item) for item in value]
+        return [punt_shape(item) for item in value]
     if not isinstance(value, dict):
         return value
     shaped: dict[str, Any] = {}
-    for key, item in value.items():
-        if key == "id" or key.endswith("Id"):
-            shaped[key] = _id_text(item) if not isinstance(item, (dict, list)) else string_ids(item)
+    for raw_key, item in value.items():
+        key = camel(str(raw_key))
+        if (key == "id" or key.endswith("Id")) and not isinstance(item, (dict, list)):
+            shaped[key] = _id_text(item)
         elif (key == "ids" or key.endswith("Ids")) and isinstance(item, list):
             shaped[key] = [_id_text(each) for each in item]
         else:
-            shaped[key] = string_ids(item)
+            shaped[key] = punt_shape(item)
     return shaped
 
 
@@ -89,14 +82,9 @@ def ws_message(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def punt_data(name: str, payload: dict[str, Any]) -> dict[str, Any]:
-    shaped: dict[str, Any] = string_ids(_punt_fields(name, payload))
-    return shaped
-
-
-def _punt_fields(name: str, payload: dict[str, Any]) -> dict[str, Any]:
     if name in ID_ONLY:
-        return {"id": payload.get("id")}
-    data = camelize(payload)
+        return {"id": _id_text(payload.get("id"))}
+    data: dict[str, Any] = punt_shape(payload)
     if name.startswith("ticket."):
         for field in TITLE_CASED:
             if isinstance(data.get(field), str):
