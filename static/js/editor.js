@@ -1,0 +1,1 @@
+// PUNT editing: in-place edits, Markdown preview, autocomplete, drafts, undo (every page).

@@ -1,0 +1,1 @@
+// PUNT inbox: live unread counts and live lists (every signed-in page).
