@@ -7,6 +7,7 @@ the owner of SMALL0 (seed_demo's password), loads its board `--loads` times and 
 Navigation Timing entry (DOMContentLoaded, load, bytes of HTML on the wire), counts elements,
 then drags a card from To Do to In Progress and back while a requestAnimationFrame loop records
 the time between frames (only while the pointer moves: the drop's request is not a frame).
+Also times the board search as the filter bar sends it (`q=add`, 115 cards; `q=e`, nearly all).
 Needs /usr/bin/chromium (Debian's) and Playwright (a test dependency).
 """
 
@@ -37,6 +38,19 @@ LOAD = """() => {
   return {dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, wire: nav.transferSize,
           html: nav.decodedBodySize, elements: document.getElementsByTagName("*").length,
           cards: document.querySelectorAll(".ticket-card").length};
+}"""
+
+
+SEARCH = """async (url) => {
+  const times = [];
+  for (let i = 0; i < 10; i++) {
+    const started = performance.now();
+    const response = await fetch(url, {headers: {"HX-Request": "true", "HX-Target": "board"}});
+    await response.text();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
 }"""
 
 
@@ -86,6 +100,8 @@ def main() -> None:
         for _ in range(args.loads):
             page.goto(board, wait_until="load")
             loads.append(page.evaluate(LOAD))
+        # The filter bar's request (htmx: the columns only), one at a time, as typing sends it.
+        search_ms = {q: page.evaluate(SEARCH, f"{board}?q={q}") for q in ("add", "e")}
         page.locator("body[data-live='1']").wait_for(state="attached")
         frames: list[float] = []
         todo, doing = column(page, "To Do"), column(page, "In Progress")
@@ -105,6 +121,8 @@ def main() -> None:
     first = loads[-1]
     print(f"  HTML {first['html'] / 1024:.0f} KB, on the wire {first['wire'] / 1024:.1f} KB (with headers)")
     print(f"  elements {first['elements']}, cards drawn {first['cards']}")
+    for q, ms in search_ms.items():
+        print(f"search q={q}: median {ms:.0f} ms a request (browser fetch, htmx headers)")
     figures = {
         "frames": len(frames),
         "mean_ms": round(statistics.mean(frames), 1),

@@ -171,3 +171,29 @@ def test_drag_across_lazy_columns_is_saved_and_frames_are_recorded(browser, app:
         assert figures["frames"] > 10
     finally:
         context.close()
+
+
+def test_a_next_page_leaves_out_cards_already_on_the_board(browser, app: LiveApp):
+    """A card dropped below the last card drawn is in the next page too (the page follows the
+    last card drawn): board-more.js drops the copy before htmx swaps the page in."""
+    context, page = sign_in(browser, app)
+    try:
+        page.goto(BOARD)
+        kept = page.evaluate(
+            """() => {
+              const sentinel = document.querySelector("[data-load-more]");
+              const onBoard = document.querySelector("#board .ticket-card").dataset.id;
+              const detail = {
+                target: sentinel, shouldSwap: true,
+                serverResponse: `<li class="ticket-card" data-id="${onBoard}">copy</li>` +
+                  `<li class="ticket-card" data-id="987654321">new</li><li class="load-more" data-load-more></li>`,
+              };
+              sentinel.dispatchEvent(new CustomEvent("htmx:beforeSwap", {detail, bubbles: true, cancelable: true}));
+              const page = document.createElement("template");
+              page.innerHTML = detail.serverResponse;
+              return Array.from(page.content.children).map(li => li.dataset.id || "sentinel");
+            }"""
+        )
+        assert kept == ["987654321", "sentinel"]
+    finally:
+        context.close()
