@@ -144,6 +144,7 @@ class Result:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
+    wire_bytes: list[int] = field(default_factory=list)  # body bytes as sent (compressed if it was)
     errors: int = 0
     server_cpu: float = float("nan")  # seconds of server CPU over the measured requests
     # The floor measured in rounds interleaved with this scenario's (None: the run's floor).
@@ -167,6 +168,7 @@ class Result:
             seconds=self.seconds + other.seconds,
             latencies_ms=[*self.latencies_ms, *other.latencies_ms],
             queries=[*self.queries, *other.queries],
+            wire_bytes=[*self.wire_bytes, *other.wire_bytes],
             errors=self.errors + other.errors,
             server_cpu=self.server_cpu + other.server_cpu,
         )
@@ -180,6 +182,10 @@ class Result:
     def queries_per_request(self) -> float:
         return statistics.mean(self.queries) if self.queries else float("nan")
 
+    @property
+    def kb_per_response(self) -> float:
+        return statistics.mean(self.wire_bytes) / 1024 if self.wire_bytes else float("nan")
+
 
 Request = tuple[str, str, Any]  # method, path, JSON body
 RequestFactory = Callable[[int], Request]
@@ -191,14 +197,15 @@ async def _drive(
     result = Result(name=name, requests=total, seconds=0.0)
     counter = iter(range(total))
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(base, headers=headers, connector=connector) as session:
+    # aiohttp asks for gzip like a browser; the body is kept as sent, to count bytes on the wire.
+    async with aiohttp.ClientSession(base, headers=headers, connector=connector, auto_decompress=False) as session:
 
         async def worker() -> None:
             for index in counter:
                 method, path, body = make(index)
                 started = time.perf_counter()
                 async with session.request(method, path, json=body) as response:
-                    await response.read()
+                    result.wire_bytes.append(len(await response.read()))
                     if response.status >= 400:
                         result.errors += 1
                     if "X-Query-Count" in response.headers:
@@ -253,10 +260,10 @@ def print_table(results: list[Result], floor: Result) -> None:
     """req/s and its ratio to the floor's (the target), plus server CPU ms per request and the
     same ratio computed from it (floor CPU / scenario CPU), which other load on a shared
     machine disturbs much less than req/s. A result measured with its own interleaved floor
-    is compared with that."""
+    is compared with that. KB: the mean response body as sent (gzipped where the server did)."""
     print(
         f"{'scenario':44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'errors':>6} "
-        f"{'vs floor':>8} {'cpu ms':>7} {'cpu vs floor':>12}"
+        f"{'vs floor':>8} {'cpu ms':>7} {'cpu vs floor':>12} {'KB':>7}"
     )
     for r in [floor, *results]:
         base = r.floor or floor
@@ -264,5 +271,6 @@ def print_table(results: list[Result], floor: Result) -> None:
         cpu_ratio = base.cpu_ms / r.cpu_ms if r.cpu_ms else float("nan")
         print(
             f"{r.name:44} {r.rps:8.1f} {r.percentile(50):7.1f} {r.percentile(99):7.1f} "
-            f"{r.queries_per_request:7.1f} {r.errors:6d} {ratio:8.0%} {r.cpu_ms:7.2f} {cpu_ratio:12.0%}"
+            f"{r.queries_per_request:7.1f} {r.errors:6d} {ratio:8.0%} {r.cpu_ms:7.2f} {cpu_ratio:12.0%} "
+            f"{r.kb_per_response:7.1f}"
         )

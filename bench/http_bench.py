@@ -1,4 +1,5 @@
-"""HTTP benchmarks: ticket list, board, detail, create, move, AgentsMesh list, against the floor.
+"""HTTP benchmarks: ticket list, board, detail, create, move, AgentsMesh list, the board page and
+its search, against the floor.
 
     .venv/bin/python bench/http_bench.py            # SQLite (bench/results/bench.sqlite3)
     DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/http_bench.py
@@ -51,6 +52,13 @@ out["detail"] = {"id": ticket.id, "key": f"TINY0-{ticket.number}"}
 # Cards the move scenarios shuttle between To Do and In Progress (never into Done).
 movable = tiny.tickets.filter(deleted_at__isnull=True).exclude(column__category="done").order_by("number")
 out["movable"] = list(movable.values_list("id", flat=True)[:50])
+# The pages: a browser's session cookie, and the web address of the 1,000-card project.
+from django.test import Client
+browser = Client()
+browser.force_login(user)
+out["session"] = browser.cookies["sessionid"].value
+small = Project.objects.get(key="SMALL0")
+out["SMALL"]["page"] = f"/projects/{small.namespace}/{small.path}/"
 print("BENCH" + json.dumps(out))
 """
 
@@ -81,6 +89,8 @@ def prepare(env: dict[str, str]) -> dict:
                 ).strip()
             )
     output = manage("shell", "-c", SETUP, env=env)
+    # Pages name their static files through the manifest that collectstatic writes (DEBUG off).
+    manage("collectstatic", "--noinput", "-v", "0", env=env)
     # PostgreSQL plans from statistics that autovacuum gathers some time after a bulk load; a
     # settled database has them, so the bench gathers them now. SQLite gets none (nothing
     # runs ANALYZE on a PUNT SQLite file), so its planner is measured as users get it.
@@ -112,13 +122,14 @@ def main() -> None:
     movable = data["movable"]
     todo, doing = data["TINY"]["columns"][1], data["TINY"]["columns"][2]
     filters = "limit=50&status=todo&priority=high&ordering=-updated_at"
+    browser = {"Cookie": f"sessionid={data['session']}"}
 
     with Server(env) as server:
 
         def ping(i):
             return ("GET", "/api/v1/ping", None)
 
-        def run(name, make, total=n):
+        def run(name, make, total=n, scenario_headers=None):
             """The scenario in `rounds` parts, each after a part of the floor: the host's load drifts
             within seconds, so each scenario is compared with the floor measured around it."""
             if args.only and args.only not in name and not name.startswith("floor"):
@@ -132,7 +143,9 @@ def main() -> None:
             for round_number in range(args.rounds):
                 common = {"concurrency": c, "server": server, "warmup": 20 if round_number == 0 else 4}
                 part_floor = load(server.base, headers, ping, total=n // args.rounds, **common)
-                part = load(server.base, headers, numbered, total=max(1, total // args.rounds), **common)
+                part = load(
+                    server.base, scenario_headers or headers, numbered, total=max(1, total // args.rounds), **common
+                )
                 floor_result = part_floor if floor_result is None else floor_result.merged(part_floor, "floor")
                 result = part if result is None else result.merged(part, name)
             result.name, result.floor = name, floor_result
@@ -175,6 +188,20 @@ def main() -> None:
                 ),
             ),
             run("AgentsMesh list (20/page)", lambda i: ("GET", "/api/v1/ext/orgs/bench-org/tickets?limit=20", None)),
+            # The web board as a browser gets it (session cookie, gzip accepted), and the filter
+            # bar's search: htmx asks for the columns only.
+            run(
+                "board page, 1,000 cards (web)",
+                lambda i: ("GET", data["SMALL"]["page"], None),
+                total=max(40, n // 8),
+                scenario_headers=browser,
+            ),
+            run(
+                "board search, 1,000 cards (web)",
+                lambda i: ("GET", f"{data['SMALL']['page']}?q=add", None),
+                total=max(40, n // 8),
+                scenario_headers={**browser, "HX-Request": "true", "HX-Target": "board"},
+            ),
         ]
         results = [result for result in results if result is not None]
         # The floor again at the end: the server warms up and the machine's load drifts during

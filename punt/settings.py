@@ -67,6 +67,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise (static files are not routes), before the rest so latency covers them.
     "punt.ops.metrics.HttpMetricsMiddleware",
+    # Gzips whole HTML responses (punt/compression.py: never SSE or file streams). Above the
+    # rest so it compresses what they return; below the metrics so latency includes it.
+    "punt.compression.PageGZipMiddleware",
     # Django's, plus seed 000's cookie name (next-auth.session-token) on the PUNT dialect's paths.
     "punt.api.sessions.PuntSessionMiddleware",
     "django.middleware.common.CommonMiddleware",

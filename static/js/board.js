@@ -90,6 +90,7 @@
         // which phones lack and which cannot be styled.
         forceFallback: true,
         fallbackTolerance: 4, // a click on the title stays a click
+        draggable: ".ticket-card", // not the "load more" sentinel at the end of a long column
         filter: "button, input",
         preventOnFilter: false,
         onStart: function () { dragging = true; },

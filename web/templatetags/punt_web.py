@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django import template
@@ -45,11 +46,19 @@ def avatar(user: Any, size: str = "") -> SafeString:
         username = user.username
         title = f"{user.name} (@{username})" if hasattr(user, "name") else username
         url = user.avatar.url if getattr(user, "avatar", None) else None
+    return _avatar_html(str(size), title, url, name or "?")
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _avatar_html(size: str, title: str, url: str | None, name: str) -> SafeString:
+    # A board draws the same few people on hundreds of cards: each is drawn once (a pure
+    # function of what it shows, so nothing to invalidate). typed: a SafeString equals the
+    # plain str of the same text but is not escaped, so the two are never one entry.
     if url:
         return format_html(
             '<span class="avatar {}" title="{}"><img src="{}" alt="" loading="lazy"></span>', size, title, url
         )
-    return format_html('<span class="avatar {}" title="{}">{}</span>', size, title, _initials(name or "?"))
+    return format_html('<span class="avatar {}" title="{}">{}</span>', size, title, _initials(name))
 
 
 @register.filter
