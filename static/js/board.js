@@ -234,7 +234,7 @@
   function removeCard(el) {
     var list = el.parentNode;
     if (el.contains(document.activeElement)) {
-      // Keep the keyboard user on the board: focus the neighbour card, else the column.
+      // Keep the keyboard user on the board: focus the neighbour card.
       var next = el.nextElementSibling || el.previousElementSibling;
       if (next && next.classList.contains("ticket-card")) next.focus({ preventScroll: true });
     }
@@ -245,6 +245,8 @@
   function applyCard(number, status, headers, html) {
     try { updateCounts(JSON.parse(headers.get("X-Column-Counts") || "{}")); } catch (err) { /* counts stay */ }
     var existing = cardEl('[data-number="' + number + '"]');
+    // This tab is saving a move of that card: redraw it once the save is answered.
+    if (existing && existing.getAttribute("aria-busy")) { pendingCards[number] = true; return; }
     if (status === 204) {
       if (existing) removeCard(existing);
       return;
@@ -289,6 +291,22 @@
         applyCard(number, response.status, response.headers, html);
       });
     }).catch(function () { /* offline: the reconnect catch-up redraws */ });
+  }
+
+  // Events that come in a burst (a sprint closed, an import) are gathered for a moment: a
+  // handful are fetched card by card, more than that redraw the board once.
+  var cardQueue = {}, cardTimer = null;
+  function queueCard(number) {
+    if (!number) return;
+    cardQueue[number] = true;
+    if (!cardTimer) cardTimer = setTimeout(flushCards, 30);
+  }
+  function flushCards() {
+    cardTimer = null;
+    var numbers = Object.keys(cardQueue);
+    cardQueue = {};
+    if (numbers.length > 8) { refreshBoard(); return; }
+    numbers.forEach(refreshCard);
   }
 
   // The whole board again, for changes to the board's structure (columns, labels) and the
@@ -477,7 +495,7 @@
         delete presence[payload.user_id || (payload.user && payload.user.id)];
         renderPresence();
       } else if (type.indexOf("board.card_") === 0) {
-        refreshCard(cardNumber(payload));
+        queueCard(cardNumber(payload));
         refreshTicket(payload.id);
       } else if (type === "board.column_updated") {
         updateColumn(payload);

@@ -144,6 +144,17 @@ def test_teammates_changes_arrive_without_losing_typing_focus_or_scroll(browser,
         timings["comment"] = shows_within(flashing, started)
         bob_is_undisturbed()
 
+        # 4. Alice sets a WIP limit on To Do (its header only), then adds a column (the board's
+        # structure: the whole board is redrawn, carrying Bob's text, focus and scroll over).
+        todo_id = column(alice, "To Do").get_attribute("data-column")
+        api(alice, "PATCH", f"/api/v1/projects/live/columns/{todo_id}", {"wip_limit": 100})
+        column(bob, "To Do").locator("[data-count]", has_text="/100").wait_for(timeout=5_000)
+        bob_is_undisturbed()
+        api(alice, "POST", "/api/v1/projects/live/columns", {"name": "Review", "category": "in_review"})
+        column(bob, "Review").wait_for(timeout=5_000)
+        todo = column(bob, "To Do").locator("ul.cards")
+        bob_is_undisturbed()
+
         bob.screenshot(path=str(output_dir() / "live-board-bob.png"))
         print("live update latency (ms):", {k: round(v) for k, v in timings.items()})
         slow = {k: v for k, v in timings.items() if v > LIVE_BUDGET_MS}
