@@ -227,3 +227,64 @@ def test_keyboard_moves_a_card_and_announces_it(browser, app: LiveApp):
         assert column(page, "Done").locator(".ticket-card", has_text="Keyboard card two").count() == 0
     finally:
         ctx.close()
+
+
+def test_a_column_not_fully_loaded_gets_a_card_only_where_it_has_the_neighbours(browser, app: LiveApp):
+    alice_ctx, alice = sign_in(browser, app, "alice")
+    bob_ctx, bob = sign_in(browser, app, "bob")
+    try:
+        alice.goto(BOARD)
+        bob.goto(BOARD)
+        wait_live(bob)
+        todo = column(bob, "To Do")
+        # As a lazily loaded long column looks: its last cards not drawn yet, a sentinel instead.
+        todo.locator("ul.cards").evaluate(
+            """list => {
+                const cards = list.querySelectorAll('.ticket-card');
+                for (let i = cards.length - 10; i < cards.length; i++) cards[i].remove();
+                const more = document.createElement('li');
+                more.dataset.loadMore = '';
+                list.appendChild(more);
+            }"""
+        )
+        shown = todo.locator(".ticket-card").count()
+        count = int(todo.locator("[data-count]").inner_text().split("/")[0])
+        todo_id = todo.get_attribute("data-column")
+        create = f"/api/v1/projects/live/columns/{todo_id}/cards"
+
+        # At the end of the column: its neighbour is not loaded, so only the count changes.
+        api(alice, "POST", create, {"title": "Far down the list"})
+        todo.locator("[data-count]", has_text=str(count + 1)).wait_for(timeout=5_000)
+        assert todo.locator(".ticket-card", has_text="Far down the list").count() == 0
+
+        # At the top: always loaded, so the card is drawn there.
+        top = api(alice, "POST", create, {"title": "Right at the top"})
+        api(alice, "PATCH", f"{API}/{top['id']}/move", {"column_id": int(todo_id), "index": 0})
+        first = todo.locator(".ticket-card").first
+        first.filter(has_text="Right at the top").wait_for(timeout=5_000)
+        assert todo.locator(".ticket-card").count() == shown + 1
+        assert todo.locator("ul.cards > li:last-child").get_attribute("data-load-more") == ""
+    finally:
+        alice_ctx.close()
+        bob_ctx.close()
+
+
+def test_closing_an_unchanged_ticket_redraws_nothing(browser, app: LiveApp):
+    ctx, page = sign_in(browser, app, "alice")
+    try:
+        page.goto(BOARD)
+        wait_live(page)
+        quick = column(page, "In Progress").locator("input[name=title]")
+        quick.fill("Still here")
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        column(page, "In Progress").locator(".ticket-card a.title").first.click()
+        modal = page.locator("#modal")
+        modal.locator("h1").wait_for()
+        page.keyboard.press("Escape")
+        modal.wait_for(state="hidden")
+        page.wait_for_timeout(400)
+        assert [url for url in requests if "/cards/" in url or url.endswith(BOARD)] == []
+        assert quick.input_value() == "Still here"
+    finally:
+        ctx.close()
