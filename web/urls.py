@@ -39,6 +39,7 @@ urlpatterns = [
     re_path(P + r"/tickets/new$", ticket.ticket_new, name="ticket_new"),
     re_path(P + r"/quick-add$", board.quick_add, name="quick_add"),
     re_path(P + r"/board/more$", board.board_more, name="board_more"),
+    re_path(P + r"/cards/(?P<number>[0-9]+)$", board.board_card, name="board_card"),
     re_path(P + r"/backlog$", backlog.backlog, name="backlog"),
     re_path(P + r"/sprints$", backlog.sprint_create, name="sprint_create"),
     re_path(P + r"/sprints/(?P<sprint_id>[0-9]+)/start$", backlog.sprint_start, name="sprint_start"),

@@ -5,6 +5,7 @@ Reads use the selectors; every write calls a tickets service, exactly like the A
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -236,6 +237,40 @@ def board_more(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
         "more_url": _more_url(more_base, filters, column_id=column.pk, after=page[-1]) if more else "",
     }
     return render(request, "web/_board_cards.html", context)
+
+
+@login_required
+@require_GET
+def board_card(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    """One card as the viewer's board shows it, for the live feed (board.js swaps just that card).
+
+    Takes the board's filter query string. 200: the card's `<li>`, with its column
+    (`X-Card-Column`) and the id of the card above it among the cards the viewer's filters
+    show (`X-Card-After`, empty at the top). 204: the card is not on this viewer's board
+    (the filters hide it, or it was deleted). Both carry every column's card count
+    (`X-Column-Counts`, JSON). Queries: fixed, whatever the board holds.
+    """
+    project, role = project_for(request, namespace, path, READ)
+    filters = BoardFilters.from_query(request.GET)
+    shown = filters.apply(ticket_selectors.cards_for_project(project=project), user=request.user, project=project)
+    ticket_number = ticket_selectors.as_ticket_number(number)
+    found = page_cards.read(shown.filter(number=ticket_number), project=project) if ticket_number is not None else []
+    response: HttpResponse
+    if not found:
+        response = HttpResponse(status=204)
+    else:
+        card = found[0]
+        rank, card_id = card["position"], card["id"]
+        above = shown.filter(Q(rank__lt=rank) | Q(rank=rank, pk__lt=card_id), column_id=card["column_id"])
+        after = above.order_by("-rank", "-pk").values_list("pk", flat=True).first()
+        context = {"card": card, "project": project, "can_write": can(role, WRITE)}
+        response = render(request, "web/_card.html", context)
+        response["X-Card-Column"] = str(card["column_id"])
+        response["X-Card-After"] = str(after or "")
+    counts = {column.pk: _ticket_count(column) for column in project_selectors.project_columns(project=project)}
+    response["X-Column-Counts"] = json.dumps(counts)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _json_error(exc: errors.PuntError, status: int | None = None) -> JsonResponse:
