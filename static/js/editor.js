@@ -288,8 +288,9 @@
     el.focus();
     if (el.hasAttribute("data-draft")) saveDraft(el);
   }
-  function showList(el, found) {
+  function showList(el, found, current) {
     closeList();
+    token = current;
     owner = el;
     items = found;
     if (!found.length) return;
@@ -336,8 +337,7 @@
         .then(function (r) { return r.ok ? r.json() : { items: [] }; })
         .then(function (json) {
           if (mine !== seq || document.activeElement !== el) return;
-          token = current;
-          showList(el, json.items || []);
+          showList(el, json.items || [], current);
         })
         .catch(function () { /* suggestions are a convenience */ });
     }, 120);

@@ -387,4 +387,6 @@ def test_board_c_shortcut_opens_the_full_form(personas: Personas):
     html = page_client(personas, "member").get(f"{BASE}/").content.decode()
     link = html.split("data-shortcut-new")[0].rsplit("<a", 1)[1]
     assert f'hx-get="{BASE}/tickets/new"' in link and 'hx-target="#modal-body"' in link
+    # Not the filter form's outerHTML swap, which would replace the modal's body element itself.
+    assert 'hx-swap="innerHTML"' in link
     assert html.count("data-shortcut-new") == 1
