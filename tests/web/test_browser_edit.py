@@ -169,6 +169,13 @@ def test_c_opens_the_full_new_ticket_form(browser, app: LiveApp):
         assert new.locator(".pill.type-feature").count() == 1
         assert new.locator(".pill.prio-high").count() == 1
         assert new.locator(".label", has_text="backend").count() == 1
+        # The description's draft went with the created ticket: the next form starts empty.
+        page.keyboard.press("c")
+        form.locator("input[name=title]:focus").wait_for()
+        assert form.locator("textarea[name=body]").input_value() == ""
+        page.keyboard.press("Escape")
+        page.keyboard.press("Escape")
+        page.locator("#modal").wait_for(state="hidden")
     finally:
         ctx.close()
 

@@ -63,16 +63,19 @@ def test_pickers_for_assignee_labels_sprint_due_and_points(personas: Personas, t
     assert client.post(url, {"sprint": sprint.pk}, **PICKER).status_code == 200
     assert client.post(url, {"due_date": "2027-01-31"}, **PICKER).status_code == 200
     assert client.post(url, {"estimate": "8"}, **PICKER).status_code == 200
+    parent = TicketFactory(project=personas.project, title="Epic")
+    assert client.post(url, {"parent": parent.number}, **PICKER).status_code == 200
     ticket.refresh_from_db()
     assert ticket.assignee == personas.member
     assert sorted(ticket.labels.values_list("name", flat=True)) == ["api", "ui"]
     assert ticket.sprint == sprint and str(ticket.due_date) == "2027-01-31" and ticket.estimate == 8
+    assert ticket.parent == parent
     # Unticking every label sends none: `labels-sent` says the picker was there.
     assert client.post(url, {"labels-sent": "1"}, **PICKER).status_code == 200
-    assert client.post(url, {"assignee": "", "estimate": "", "due_date": ""}, **PICKER).status_code == 200
+    assert client.post(url, {"assignee": "", "estimate": "", "due_date": "", "parent": ""}, **PICKER).status_code == 200
     ticket.refresh_from_db()
     assert ticket.labels.count() == 0
-    assert (ticket.assignee, ticket.estimate, ticket.due_date) == (None, None, None)
+    assert (ticket.assignee, ticket.estimate, ticket.due_date, ticket.parent) == (None, None, None, None)
 
 
 @pytest.mark.parametrize(
@@ -146,7 +149,7 @@ def test_viewer_sees_no_pickers(personas: Personas, ticket: Ticket):
     html = page_client(personas, "viewer").get(f"{BASE}/tickets/{ticket.number}").content.decode()
     assert "data-field-form" not in html and "data-inplace" not in html and "Close ticket" not in html
     member = page_client(personas, "member").get(f"{BASE}/tickets/{ticket.number}").content.decode()
-    assert member.count("data-field-form") == 7 and 'data-inplace="edit-title"' in member
+    assert member.count("data-field-form") == 8 and 'data-inplace="edit-title"' in member
 
 
 def test_picker_query_count_does_not_grow(personas: Personas, ticket: Ticket):
