@@ -104,6 +104,7 @@ def test_title_priority_mention_and_draft(browser, app: LiveApp):
         # The priority picker saves on change and the fields redraw in place.
         modal.locator("#field-priority").select_option("urgent")
         modal.locator("#field-priority.prio-urgent").wait_for()
+        page.screenshot(path=str(output_dir() / "edit-modal.png"))
 
         # A refused value: a toast says why and the picker shows the saved value again.
         modal.locator("#field-estimate").fill("99999999999")
@@ -124,10 +125,10 @@ def test_title_priority_mention_and_draft(browser, app: LiveApp):
         assert box.input_value() == "Thanks @bob "
         page.keyboard.type("for the #")
         modal.locator("#comment-body-suggestions [role=option]").first.wait_for()
+        page.screenshot(path=str(output_dir() / "edit-suggestions.png"))
         page.keyboard.press("Escape")  # closes the list only
         modal.locator("#comment-body-suggestions").wait_for(state="detached")
         assert page.locator("#modal").is_visible()
-        page.screenshot(path=str(output_dir() / "edit-modal.png"))
 
         # Close the panel with the comment unsent (Esc leaves the box, Esc closes), reopen: the draft is back.
         page.keyboard.press("Escape")
