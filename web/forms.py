@@ -115,6 +115,34 @@ class TicketForm(forms.Form):
         _choice_field(self, "assignee").choices = [("", "Unassigned")] + [(u.username, u.name) for u in members]
         _choice_field(self, "labels").choices = [(str(label.pk), label.name) for label in labels]
         _choice_field(self, "sprint").choices = [("", "No sprint")] + [(str(s.pk), s.name) for s in sprints]
+        self.fields["body"].widget.attrs.update({"data-markdown": "", "maxlength": "100000"})
+
+    def only(self, names: set[str]) -> TicketForm:
+        """Keep just the fields in `names`: an in-place edit sends one field, or title and description."""
+        for name in list(self.fields):
+            if name not in names:
+                del self.fields[name]
+        return self
+
+    @staticmethod
+    def sent_fields(data: Any) -> set[str]:
+        """The ticket fields a POST carries. Unticking every label sends no `labels` at all, so label
+        pickers say they were there with `labels-sent`."""
+        sent = {name for name in TicketForm.base_fields if name in data}
+        if "labels-sent" in data:
+            sent.add("labels")
+        return sent
+
+
+class NewTicketForm(TicketForm):
+    """The full "new ticket" form: every field plus the column it starts in."""
+
+    column = forms.ChoiceField(required=False, label="Column")
+
+    def __init__(self, *args: Any, columns: list[Any], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        _choice_field(self, "column").choices = [(str(c.pk), c.name) for c in columns]
+        self.fields["title"].widget.attrs.update({"autofocus": "", "autocomplete": "off"})
 
 
 class CommentForm(forms.Form):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from web.views import auth, backlog, board, chat, home, project_settings, ticket, user_settings
+from web.views import auth, backlog, board, chat, editing, home, project_settings, ticket, user_settings
 
 app_name = "web"
 
@@ -40,6 +40,8 @@ urlpatterns = [
     re_path(P + r"/quick-add$", board.quick_add, name="quick_add"),
     re_path(P + r"/board/more$", board.board_more, name="board_more"),
     re_path(P + r"/cards/(?P<number>[0-9]+)$", board.board_card, name="board_card"),
+    re_path(P + r"/markdown-preview$", editing.markdown_preview, name="markdown_preview"),
+    re_path(P + r"/autocomplete$", editing.autocomplete, name="autocomplete"),
     re_path(P + r"/backlog$", backlog.backlog, name="backlog"),
     re_path(P + r"/sprints$", backlog.sprint_create, name="sprint_create"),
     re_path(P + r"/sprints/(?P<sprint_id>[0-9]+)/start$", backlog.sprint_start, name="sprint_start"),
@@ -65,4 +67,6 @@ urlpatterns = [
     re_path(T + r"/attachments/(?P<attachment_id>[0-9]+)$", ticket.attachment_file, name="ticket_attachment_file"),
     re_path(T + r"/watch$", ticket.watch_toggle, name="ticket_watch"),
     re_path(T + r"/delete$", ticket.ticket_delete, name="ticket_delete"),
+    re_path(T + r"/restore$", editing.ticket_restore, name="ticket_restore"),
+    re_path(T + r"/close$", editing.ticket_close, name="ticket_close"),
 ]

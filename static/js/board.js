@@ -59,6 +59,7 @@
         item.removeAttribute("aria-busy");
         if (result.ok) {
           updateCounts(result.json.counts);
+          document.dispatchEvent(new CustomEvent("punt:card-moved", { detail: { item: item, from: evt.from, oldIndex: evt.oldIndex } }));
         } else {
           undo();
           var text = result.json.error || "The move was refused (" + result.status + ").";

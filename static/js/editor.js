@@ -1,1 +1,385 @@
-// PUNT editing: in-place edits, Markdown preview, autocomplete, drafts, undo (every page).
+// PUNT editing: in-place edits, Markdown preview, @/# autocomplete, drafts, undo (every page).
+// Behaviour hangs off data attributes (the CSP runs no inline script):
+//   [data-inplace="<input id>"]  click to open the ticket's edit form and focus that field
+//   [data-md-box] [data-md-tab]  Write | Preview tabs; the server renders the preview
+//   textarea[data-markdown]      @people / #tickets autocomplete (value: the suggestions URL)
+//   textarea[data-draft="key"]   text kept in localStorage until the form is saved
+(function () {
+  "use strict";
+  var PUNT = window.PUNT || (window.PUNT = {});
+
+  // The project a page belongs to, for boxes that do not name their URLs (the chat box).
+  function projectBase() {
+    var m = location.pathname.match(/^\/projects\/[^/]+\/[^/]+/);
+    return m ? m[0] : null;
+  }
+
+  function post(url, data) {
+    if (PUNT.post) return PUNT.post(url, data);
+    return Promise.reject(new Error("punt.js is missing"));
+  }
+
+  function readJson(response) {
+    return response.json().catch(function () { return {}; }).then(function (json) {
+      if (!response.ok) throw new Error(json.error || "The server refused (" + response.status + ").");
+      return json;
+    });
+  }
+
+  function toast(text, kind) { if (PUNT.toast) PUNT.toast(text, kind); }
+
+  // ---- undo -----------------------------------------------------------------------------
+  // A toast with an Undo button for a few seconds; onUndo may return a promise.
+  function undoToast(text, onUndo, seconds) {
+    var box = document.getElementById("messages");
+    if (!box) return null;
+    var el = document.createElement("div");
+    el.className = "toast undo";
+    el.setAttribute("role", "status");
+    var span = document.createElement("span");
+    span.textContent = text + " ";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn-sm";
+    button.textContent = "Undo";
+    button.setAttribute("data-undo", "");
+    el.appendChild(span);
+    el.appendChild(button);
+    box.appendChild(el);
+    var timer = setTimeout(function () { el.remove(); }, (seconds || 6) * 1000);
+    button.addEventListener("click", function () {
+      clearTimeout(timer);
+      button.disabled = true;
+      Promise.resolve()
+        .then(onUndo)
+        .then(function () { el.remove(); })
+        .catch(function (err) { el.remove(); toast(err.message || "Undo failed.", "error"); });
+    });
+    return el;
+  }
+  PUNT.undoToast = undoToast;
+
+  // Redraw the ticket on screen (modal or page) from the server.
+  function refreshTicket() {
+    var article = document.querySelector("article.ticket[data-url]");
+    var container = article && article.closest("#modal-body, #ticket-live");
+    if (!container || typeof htmx === "undefined") return;
+    htmx.ajax("GET", article.dataset.url, { target: "#" + container.id, swap: "innerHTML", headers: { "HX-Target": container.id } });
+  }
+
+  function refreshBoard() { if (PUNT.board && PUNT.board.refresh) PUNT.board.refresh(); }
+
+  // Close/reopen (HX-Trigger "punt:undo"): the undo posts the same URL the other way round.
+  document.addEventListener("punt:undo", function (e) {
+    var d = e.detail || {};
+    undoToast(d.text || "Done.", function () {
+      return post(d.url, d.data || {}).then(readJson).then(function () { refreshTicket(); refreshBoard(); });
+    });
+  });
+
+  function restoreUndo(d, seconds) {
+    undoToast(d.text || "Deleted.", function () {
+      return post(d.restore, {}).then(readJson).then(function (json) {
+        if (document.getElementById("board")) { refreshBoard(); toast((json.key || "The ticket") + " is back.", "success"); }
+        else if (json.url) { location.href = json.url; }
+      });
+    }, seconds);
+  }
+
+  // Delete (HX-Trigger "punt:deleted"): leave the ticket, offer Undo through the restore URL.
+  document.addEventListener("punt:deleted", function (e) {
+    var d = e.detail || {};
+    if (PUNT.closeModal && PUNT.closeModal()) { restoreUndo(d); return; }
+    // A ticket page: the Undo waits for the board to load.
+    try { sessionStorage.setItem("punt-undo", JSON.stringify({ text: d.text, restore: d.restore, until: Date.now() + 6000 })); } catch (err) { /* private mode */ }
+    location.href = d.board;
+  });
+  function pendingUndo() {
+    var raw = null;
+    try { raw = sessionStorage.getItem("punt-undo"); sessionStorage.removeItem("punt-undo"); } catch (err) { return; }
+    if (!raw) return;
+    var d = JSON.parse(raw), left = (d.until - Date.now()) / 1000;
+    if (left > 1) restoreUndo(d, left);
+  }
+
+  // A ticket made with the full form in the board's modal.
+  document.addEventListener("punt:created", function (e) {
+    var d = e.detail || {};
+    if (PUNT.closeModal) PUNT.closeModal();
+    toast(d.text || "Created.", "success");
+  });
+
+  // A card dropped on the board (board.js dispatches it after the server took the move):
+  // Undo moves it back between its old neighbours.
+  document.addEventListener("punt:card-moved", function (e) {
+    var d = e.detail || {}, item = d.item, from = d.from;
+    if (!item || !from) return;
+    var siblings = Array.prototype.filter.call(from.children, function (c) { return c !== item && c.dataset && c.dataset.id; });
+    var above = siblings[d.oldIndex - 1], below = siblings[d.oldIndex];
+    var template = document.body.dataset.moveUrlTemplate || "";
+    var url = template.replace(/\/tickets\/0\/move$/, "/tickets/" + item.dataset.number + "/move");
+    var key = item.querySelector(".meta span");
+    var column = item.closest(".column");
+    var name = column && column.querySelector(".column-head span");
+    var text = (key ? key.textContent : "The card") + " moved" + (name ? " to " + name.textContent : "") + ".";
+    undoToast(text, function () {
+      return post(url, { column: from.dataset.column, after: above ? above.dataset.id : "", before: below ? below.dataset.id : "" })
+        .then(readJson).then(refreshBoard);
+    });
+  });
+
+  // ---- in-place editing ---------------------------------------------------------------
+  document.addEventListener("click", function (e) {
+    var spot = e.target.closest && e.target.closest("[data-inplace]");
+    if (spot && !e.target.closest("a, button, input, textarea") && !String(window.getSelection() || "")) {
+      var article = spot.closest("article.ticket") || document;
+      var toggle = article.querySelector("[data-shortcut-edit]");
+      if (toggle) {
+        toggle.click();
+        var field = document.getElementById(spot.getAttribute("data-inplace"));
+        if (field) field.focus();
+      }
+      return;
+    }
+    // Cancel puts the form back as the server drew it and forgets the draft.
+    var cancel = e.target.closest && e.target.closest("[data-edit-cancel]");
+    if (cancel && cancel.form) {
+      cancel.form.querySelectorAll("textarea[data-draft]").forEach(forgetDraft);
+      cancel.form.reset();
+      cancel.form.querySelectorAll("[data-md-box]").forEach(function (box) { showTab(box, "write"); });
+    }
+    // The new-ticket form's Cancel inside the modal just closes it.
+    var close = e.target.closest && e.target.closest("a[data-modal-close]");
+    if (close && close.closest("#modal")) e.preventDefault();
+  });
+
+  // Ctrl/Cmd+Enter in a Markdown box saves its form.
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.matches && e.target.matches("textarea[data-markdown]") && e.target.form) {
+      e.preventDefault();
+      e.target.form.requestSubmit();
+    }
+  });
+
+  // A picker the server refused: the toast says why (punt.js), the picker shows the saved value again.
+  document.addEventListener("htmx:responseError", function (e) {
+    var form = e.detail.elt;
+    if (form && form.matches && form.matches("form[data-field-form]")) form.reset();
+  });
+
+  // ---- Markdown preview -----------------------------------------------------------------
+  function showTab(box, which) {
+    var textarea = box.querySelector("textarea");
+    var preview = box.querySelector("[data-md-preview]");
+    box.querySelectorAll("[data-md-tab]").forEach(function (tab) {
+      tab.setAttribute("aria-selected", String(tab.getAttribute("data-md-tab") === which));
+    });
+    if (textarea) textarea.hidden = which === "preview";
+    if (preview) preview.hidden = which !== "preview";
+  }
+  document.addEventListener("click", function (e) {
+    var tab = e.target.closest && e.target.closest("[data-md-tab]");
+    if (!tab) return;
+    var box = tab.closest("[data-md-box]");
+    var textarea = box && box.querySelector("textarea");
+    var preview = box && box.querySelector("[data-md-preview]");
+    if (!textarea || !preview) return;
+    e.preventDefault();
+    if (tab.getAttribute("data-md-tab") === "write") { showTab(box, "write"); textarea.focus(); return; }
+    var url = box.dataset.previewUrl || (projectBase() ? projectBase() + "/markdown-preview" : null);
+    if (!url) return;
+    preview.textContent = "Rendering…";
+    showTab(box, "preview");
+    post(url, { text: textarea.value })
+      .then(function (response) {
+        if (!response.ok) return readJson(response);
+        // The server's renderer sanitizes (nh3), exactly as for a saved description.
+        return response.text().then(function (html) { preview.innerHTML = html; });
+      })
+      .catch(function (err) { preview.textContent = err.message || "The preview failed."; });
+  });
+
+  // ---- drafts ---------------------------------------------------------------------------
+  function draftKey(el) { return "punt-draft:" + el.getAttribute("data-draft"); }
+  function saveDraft(el) {
+    try {
+      if (el.value.trim() && el.value !== el.defaultValue) localStorage.setItem(draftKey(el), el.value);
+      else localStorage.removeItem(draftKey(el));
+    } catch (err) { /* private mode or full */ }
+  }
+  function forgetDraft(el) {
+    try { localStorage.removeItem(draftKey(el)); } catch (err) { /* private mode */ }
+  }
+  function restoreDrafts(root) {
+    if (!root || !root.querySelectorAll) return;
+    root.querySelectorAll("textarea[data-draft]").forEach(function (el) {
+      var saved = null;
+      try { saved = localStorage.getItem(draftKey(el)); } catch (err) { return; }
+      if (!saved || saved === el.value) return;
+      el.value = saved;
+      // A description being edited when the panel closed: open the editor again.
+      var form = el.closest("[data-edit-form][hidden]");
+      var toggle = form && root.querySelector('[data-edit-toggle="' + form.id + '"]');
+      if (toggle) toggle.click();
+      el.classList.add("draft-restored");
+      el.setAttribute("title", "Your unsaved text, kept from before");
+    });
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target.matches && e.target.matches("textarea[data-draft]")) saveDraft(e.target);
+  });
+  // Saved: forget the draft before the fresh form is drawn (which would restore it).
+  function forgetSent(e) {
+    // requestConfig.elt is the form that sent, even once a closed modal took it out of the page.
+    var form = (e.detail.requestConfig && e.detail.requestConfig.elt) || e.detail.elt;
+    var ok = e.detail.xhr && e.detail.xhr.status >= 200 && e.detail.xhr.status < 300;
+    if (ok && form && form.querySelectorAll) form.querySelectorAll("textarea[data-draft]").forEach(forgetDraft);
+  }
+  document.addEventListener("htmx:beforeSwap", forgetSent);
+  document.addEventListener("htmx:afterRequest", forgetSent);
+  // A plain (no htmx) post: forget the draft if the next page shows no error.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.hasAttribute("hx-post") || !form.querySelector) return;
+    var keys = Array.prototype.map.call(form.querySelectorAll("textarea[data-draft]"), draftKey);
+    if (keys.length) try { sessionStorage.setItem("punt-draft-sent", JSON.stringify(keys)); } catch (err) { /* private mode */ }
+  });
+  function settleSentDrafts() {
+    var keys = null;
+    try { keys = JSON.parse(sessionStorage.getItem("punt-draft-sent") || "null"); sessionStorage.removeItem("punt-draft-sent"); } catch (err) { return; }
+    if (!keys || document.querySelector("#messages .toast.error, .errorlist")) return;
+    keys.forEach(function (key) { try { localStorage.removeItem(key); } catch (err) { /* private mode */ } });
+  }
+
+  // ---- @ and # autocomplete ------------------------------------------------------------
+  var list = null, owner = null, items = [], active = -1, seq = 0, timer = null, token = null;
+  var TOKEN_RE = /(^|[\s(\[])([@#])([A-Za-z0-9_.+-]{0,40})$/;
+
+  function suggestUrl(el) {
+    var url = el.getAttribute("data-markdown");
+    if (url) return url;
+    return projectBase() ? projectBase() + "/autocomplete" : null;
+  }
+  function closeList() {
+    if (list) list.remove();
+    if (owner) {
+      owner.setAttribute("aria-expanded", "false");
+      owner.removeAttribute("aria-activedescendant");
+    }
+    list = null; items = []; active = -1; token = null;
+  }
+  function highlight(index) {
+    if (!list) return;
+    active = index;
+    Array.prototype.forEach.call(list.children, function (li, i) { li.setAttribute("aria-selected", String(i === index)); });
+    if (index >= 0 && list.children[index]) {
+      owner.setAttribute("aria-activedescendant", list.children[index].id);
+      list.children[index].scrollIntoView({ block: "nearest" });
+    }
+  }
+  function pick(index) {
+    var item = items[index];
+    if (!item || !owner || !token) return;
+    var el = owner, value = el.value, caret = el.selectionStart;
+    var start = token.start;
+    el.value = value.slice(0, start) + item.value + " " + value.slice(caret);
+    var at = start + item.value.length + 1;
+    el.setSelectionRange(at, at);
+    closeList();
+    el.focus();
+    if (el.hasAttribute("data-draft")) saveDraft(el);
+  }
+  function showList(el, found, current) {
+    closeList();
+    token = current;
+    owner = el;
+    items = found;
+    if (!found.length) return;
+    var anchor = el.parentNode;
+    anchor.classList.add("md-anchor");
+    list = document.createElement("ul");
+    list.id = (el.id || "md") + "-suggestions";
+    list.className = "md-suggest";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", token && token.kind === "people" ? "People" : "Tickets");
+    found.forEach(function (item, i) {
+      var li = document.createElement("li");
+      li.id = list.id + "-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      var strong = document.createElement("strong");
+      strong.textContent = item.label;
+      var detail = document.createElement("span");
+      detail.className = "muted small";
+      detail.textContent = " " + (item.detail || "");
+      li.appendChild(strong);
+      li.appendChild(detail);
+      li.addEventListener("mousedown", function (ev) { ev.preventDefault(); pick(i); });
+      list.appendChild(li);
+    });
+    el.insertAdjacentElement("afterend", list);
+    el.setAttribute("aria-controls", list.id);
+    el.setAttribute("aria-expanded", "true");
+    highlight(0);
+  }
+  function lookUp(el) {
+    var before = el.value.slice(0, el.selectionStart);
+    var m = TOKEN_RE.exec(before);
+    if (!m || el.selectionStart !== el.selectionEnd) { closeList(); return; }
+    var url = suggestUrl(el);
+    if (!url) return;
+    var kind = m[2] === "@" ? "people" : "tickets";
+    var current = { kind: kind, start: before.length - m[2].length - m[3].length, q: m[3] };
+    var mine = ++seq;
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      var query = url + (url.indexOf("?") < 0 ? "?" : "&") + "kind=" + kind + "&q=" + encodeURIComponent(current.q);
+      fetch(query, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (json) {
+          if (mine !== seq || document.activeElement !== el) return;
+          showList(el, json.items || [], current);
+        })
+        .catch(function () { /* suggestions are a convenience */ });
+    }, 120);
+  }
+  function initCombobox(el) {
+    if (el.hasAttribute("role")) return;
+    el.setAttribute("role", "combobox");
+    el.setAttribute("aria-autocomplete", "list");
+    el.setAttribute("aria-expanded", "false");
+    el.setAttribute("aria-multiline", "true");
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target.matches && e.target.matches("textarea[data-markdown]")) { initCombobox(e.target); lookUp(e.target); }
+  });
+  document.addEventListener("focusout", function (e) {
+    if (e.target === owner) setTimeout(function () { if (document.activeElement !== owner) closeList(); }, 150);
+  });
+  // Capture phase: the list gets arrows, Enter, Tab and Esc before punt.js (which would blur
+  // the box on Esc or send a chat message on Enter).
+  document.addEventListener("keydown", function (e) {
+    if (!list || e.target !== owner) return;
+    var handled = true;
+    if (e.key === "ArrowDown") highlight((active + 1) % items.length);
+    else if (e.key === "ArrowUp") highlight((active - 1 + items.length) % items.length);
+    else if (e.key === "Enter" || e.key === "Tab") pick(active < 0 ? 0 : active);
+    else if (e.key === "Escape") closeList();
+    else handled = false;
+    if (handled) { e.preventDefault(); e.stopPropagation(); }
+  }, true);
+
+  // ---- start ----------------------------------------------------------------------------
+  function init(root) {
+    restoreDrafts(root);
+    (root.querySelectorAll ? root.querySelectorAll("textarea[data-markdown]") : []).forEach(initCombobox);
+  }
+  document.addEventListener("htmx:load", function (e) { init(e.detail.elt); });
+  function start() {
+    settleSentDrafts();
+    init(document);
+    pendingUndo();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

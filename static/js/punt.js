@@ -125,7 +125,7 @@
       target = document.querySelector("[data-shortcut-new]");
       if (target) {
         e.preventDefault();
-        if (target.tagName === "A") { location.href = target.href; } else { target.focus(); }
+        if (target.tagName === "A") { target.click(); } else { target.focus(); }
       }
     } else if (e.key === "e") {
       var scope = document.querySelector("#modal:not([hidden])") || document;

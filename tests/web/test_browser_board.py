@@ -177,9 +177,12 @@ def test_keyboard_shortcuts_and_ticket_modal(browser, app: LiveApp):
         page.keyboard.press("/")
         assert page.evaluate("document.activeElement.name") == "q"
         page.keyboard.press("Escape")
-        page.keyboard.press("c")
+        page.keyboard.press("c")  # the full new-ticket form, in the modal
+        page.locator("#modal form[data-new-ticket] input[name=title]:focus").wait_for()
         assert page.evaluate("document.activeElement.name") == "title"
-        page.keyboard.press("Escape")
+        page.keyboard.press("Escape")  # leaves the field
+        page.keyboard.press("Escape")  # closes the modal
+        page.locator("#modal").wait_for(state="hidden")
 
         # Open a card as a modal; the URL follows it.
         card(page, "Fix login redirect").locator("a.title").click()

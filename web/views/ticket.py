@@ -3,6 +3,7 @@ attachments, git links, watchers and the timeline; every change goes through tic
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -22,7 +23,7 @@ from punt.files import file_response
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
-from web.forms import ChecklistItemForm, CommentForm, TicketForm, add_service_errors
+from web.forms import ChecklistItemForm, CommentForm, NewTicketForm, TicketForm, add_service_errors
 from web.pages import ARCHIVED_TEXT, can, project_for, tab_id
 
 
@@ -39,28 +40,13 @@ def _choices(project: Project) -> dict[str, list[Any]]:
     }
 
 
-def _initial(ticket: Ticket) -> dict[str, Any]:
-    return {
-        "title": ticket.title,
-        "type": ticket.type,
-        "priority": ticket.priority,
-        "body": ticket.body,
-        "assignee": ticket.assignee.username if ticket.assignee else "",
-        "labels": [str(label.pk) for label in ticket.labels.all()],
-        "sprint": str(ticket.sprint_id or ""),
-        "parent": ticket.parent.number if ticket.parent_id and ticket.parent else None,
-        "due_date": ticket.due_date,
-        "estimate": ticket.estimate,
-    }
-
-
 def _render_ticket(
     request: HttpRequest, project: Project, role: str, number: int, *, form: TicketForm | None = None, status: int = 200
 ) -> HttpResponse:
     ticket = ticket_selectors.ticket_detail(project=project, card_id=_pk_for(project, number))
     choices = _choices(project)
     if form is None:
-        form = TicketForm(initial=_initial(ticket), project=project, **choices)
+        form = TicketForm(project=project, **choices)
     watching = any(w.pk == request.user.pk for w in _watchers(ticket))
     context = {
         "project": project,
@@ -73,18 +59,32 @@ def _render_ticket(
         "attachments": list(ticket_selectors.attachments_for(ticket=ticket)),
         "git_links": list(ticket_selectors.git_links_for(ticket=ticket)),
         "form": form,
-        "edit_open": form.is_bound,
+        "edit_open": form.is_bound or request.GET.get("edit") == "1",
+        # The in-place editor shows what was typed when a save was refused, else the ticket.
+        "edit_title": form.data.get("title", ticket.title) if form.is_bound else ticket.title,
+        "edit_body": form.data.get("body", ticket.body) if form.is_bound else ticket.body,
+        "form_problems": _problems(form) if form.is_bound else [],
         "comment_form": CommentForm(),
         "checklist_form": ChecklistItemForm(),
         "watching": watching,
         "columns": list(project.columns.order_by("order", "id")),
+        **choices,
+        "label_ids": {label.pk for label in ticket.labels.all()},
+        "priorities": Ticket.Priority.choices,
+        "types": Ticket.Type.choices,
         "tab": "board",
     }
-    target = request.headers.get("HX-Target") if request.headers.get("HX-Request") else None
+    target = _hx_target(request)
     context["in_modal"] = target == "modal-body"
-    # The modal and the live refresh of a ticket page ask for the body only.
-    template = "web/_ticket_body.html" if target in ("modal-body", "ticket-live") else "web/ticket.html"
+    context["container"] = "modal-body" if target == "modal-body" else "ticket-live"
+    # The modal, the live refresh of a ticket page and the in-place edits (which pick their
+    # part out with hx-select) ask for the body only.
+    template = "web/_ticket_body.html" if target else "web/ticket.html"
     return render(request, template, context, status=status)
+
+
+def _hx_target(request: HttpRequest) -> str | None:
+    return request.headers.get("HX-Target") if request.headers.get("HX-Request") else None
 
 
 def _watchers(ticket: Ticket) -> list[User]:
@@ -114,8 +114,9 @@ def ticket_page(request: HttpRequest, namespace: str, path: str, number: str) ->
 
 
 def after_change(request: HttpRequest, project: Project, number: int, anchor: str = "") -> HttpResponse:
-    """After a change: the modal reloads its body via htmx; a plain form post gets a redirect."""
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "modal-body":
+    """After a change: the modal (or an in-place edit) reloads the body via htmx; a plain form
+    post gets a redirect."""
+    if _hx_target(request):
         project_role = project_for(request, project.namespace, project.path, READ)[1]
         return _render_ticket(request, project, project_role, number)
     return HttpResponseRedirect(_ticket_url(project, number, anchor))
@@ -129,63 +130,100 @@ def _fail(request: HttpRequest, project: Project, number: int, exc: errors.PuntE
     return HttpResponseRedirect(_ticket_url(project, number))
 
 
+def _service_fields(project: Project, cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The form's values as ticket_create/ticket_update take them."""
+    data = dict(cleaned)
+    if "parent" in data:
+        parent = data.pop("parent")
+        found = Ticket.objects.filter(project=project, number=parent).values_list("pk", flat=True).first()
+        data["parent"] = (found or f"#{parent}") if parent else None
+    if "sprint" in data:
+        data["sprint"] = data["sprint"] or None
+    if "column" in data:
+        column_id = data.pop("column")
+        data["column"] = project.columns.filter(pk=column_id).first() if column_id else None
+    return data
+
+
+def _problems(form: TicketForm) -> list[str]:
+    """A form's errors, each named by its field: "Estimate (points): Ensure this value is ..."."""
+    parts: list[str] = []
+    for name, texts in form.errors.items():
+        label = form[name].label if name in form.fields else ""
+        parts.extend(f"{label}: {text}" if label else str(text) for text in texts)
+    return parts
+
+
+def form_problem(form: TicketForm) -> str:
+    """A form's errors as one sentence for a toast."""
+    return " ".join(_problems(form)) or "That change was refused."
+
+
 @login_required
 @require_POST
 def ticket_edit(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    """Change the fields the form sends (all of them, one picker, or title and description):
+    a field left out keeps its value."""
     project, role = project_for(request, namespace, path, WRITE)
     ticket = _ticket(project, int(number))
-    form = TicketForm(request.POST, project=project, **_choices(project))
+    sent = TicketForm.sent_fields(request.POST)
+    form = TicketForm(request.POST, project=project, **_choices(project)).only(sent)
+    if form.is_valid() and not sent:
+        form.add_error(None, "Nothing to change: send at least one field.")
     if form.is_valid():
-        data = dict(form.cleaned_data)
-        parent = data.pop("parent")
-        data["parent"] = (
-            Ticket.objects.filter(project=project, number=parent).values_list("pk", flat=True).first() or f"#{parent}"
-            if parent
-            else None
-        )
-        data["sprint"] = data["sprint"] or None
         try:
-            ticket_services.ticket_update(ticket=ticket, by=request.user, tab_id=tab_id(request), **data)
+            ticket_services.ticket_update(
+                ticket=ticket, by=request.user, tab_id=tab_id(request), **_service_fields(project, form.cleaned_data)
+            )
         except errors.Invalid as exc:
             add_service_errors(form, exc)
         else:
             return after_change(request, project, ticket.number)
+    target = _hx_target(request)
+    if target and target not in ("modal-body", "ticket-live"):
+        # A picker saved in place: the refusal comes back as a toast and the picker resets.
+        return JsonResponse({"error": form_problem(form)}, status=400)
     # htmx does not swap error answers: the modal gets the form with its errors as a 200.
-    status = 200 if request.headers.get("HX-Request") else 400
+    status = 200 if target else 400
     return _render_ticket(request, project, role, ticket.number, form=form, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
-    """The full "new ticket" form (the board's quick add only takes a title)."""
+    """The full "new ticket" form: a page, or the board's modal (htmx, `c`); the quick add at
+    the bottom of a column only takes a title."""
     project, role = project_for(request, namespace, path, WRITE)
-    choices = _choices(project)
-    initial = {"type": "task", "priority": "medium", "parent": request.GET.get("parent") or None}
+    columns = list(project.columns.order_by("order", "id"))
+    initial: dict[str, Any] = {"type": "task", "priority": "medium", "parent": request.GET.get("parent") or None}
     if initial["parent"]:
         initial["type"] = "subtask"
-    form = TicketForm(request.POST or None, initial=initial, project=project, **choices)
+    if columns:
+        initial["column"] = str(columns[0].pk)
+    form = NewTicketForm(request.POST or None, initial=initial, project=project, columns=columns, **_choices(project))
+    form.fields["body"].widget.attrs["data-draft"] = f"new-{project.pk}"
+    in_modal = _hx_target(request) == "modal-body"
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        parent = data.pop("parent")
-        if parent:
-            data["parent"] = Ticket.objects.filter(project=project, number=parent).values_list("pk", flat=True).first()
-            data["parent"] = data["parent"] or f"#{parent}"
-        data["sprint"] = data["sprint"] or None
         try:
-            ticket = ticket_services.ticket_create(project=project, by=request.user, tab_id=tab_id(request), **data)
+            ticket = ticket_services.ticket_create(
+                project=project, by=request.user, tab_id=tab_id(request), **_service_fields(project, form.cleaned_data)
+            )
         except errors.Invalid as exc:
             add_service_errors(form, exc)
         except errors.PuntError as exc:
             form.add_error(None, errors.message(exc))
         else:
+            if in_modal:
+                # editor.js closes the modal and says so; the board redraws on close.
+                response = HttpResponse(status=204)
+                url = _ticket_url(project, ticket.number)
+                response["HX-Trigger"] = json.dumps({"punt:created": {"text": f"{ticket.key} created.", "url": url}})
+                return response
             messages.success(request, f"{ticket.key} created.")
             return redirect("web:ticket", project.namespace, project.path, ticket.number)
-    return render(
-        request,
-        "web/ticket_new.html",
-        {"project": project, "form": form, "role": role, "can_manage": can(role, "admin"), "tab": "board"},
-    )
+    context = {"project": project, "form": form, "role": role, "can_manage": can(role, "admin"), "tab": "board"}
+    # htmx does not swap error answers: the modal gets the form with its errors as a 200.
+    return render(request, "web/_ticket_new_form.html" if in_modal else "web/ticket_new.html", context)
 
 
 @login_required
@@ -320,9 +358,13 @@ def ticket_delete(request: HttpRequest, namespace: str, path: str, number: str) 
     project, _ = project_for(request, namespace, path, WRITE)
     ticket = _ticket(project, int(number))
     ticket_services.ticket_delete(ticket=ticket, by=request.user, tab_id=tab_id(request))
-    messages.success(request, f"{ticket.key} was deleted.")
-    response: HttpResponse = redirect("web:board", project.namespace, project.path)
+    board_url = reverse("web:board", args=[project.namespace, project.path])
     if request.headers.get("HX-Request"):
+        # editor.js closes the modal (or goes to the board) and offers Undo through the restore URL.
         response = HttpResponse(status=204)
-        response["HX-Redirect"] = reverse("web:board", args=[project.namespace, project.path])
-    return response
+        restore_url = reverse("web:ticket_restore", args=[project.namespace, project.path, ticket.number])
+        deleted = {"text": f"{ticket.key} was deleted.", "restore": restore_url, "board": board_url}
+        response["HX-Trigger"] = json.dumps({"punt:deleted": deleted})
+        return response
+    messages.success(request, f"{ticket.key} was deleted.")
+    return HttpResponseRedirect(board_url)
