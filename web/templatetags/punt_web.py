@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import nh3
 from django import template
 from django.http import QueryDict
 from django.urls import reverse
@@ -56,6 +57,18 @@ def avatar(user: Any, size: str = "") -> SafeString:
 def render_markdown(text: str) -> SafeString:
     # tickets.markdown sanitizes with nh3 after rendering, so the result is safe to mark.
     return mark_safe(markdown.render(text or ""))  # noqa: S308
+
+
+# A notification is one line inside a link to its place: emphasis and code survive, while
+# links, images and blocks (which would nest in the link or break the line) drop to text.
+NOTIFICATION_TAGS = {"strong", "b", "em", "i", "code", "del", "s"}
+
+
+@register.filter
+def notification_html(text: str) -> SafeString:
+    """A notification's text as one line of safe HTML: the pages' Markdown renderer, then narrowed."""
+    rendered = markdown.render(text or "")
+    return mark_safe(nh3.clean(rendered, tags=NOTIFICATION_TAGS, attributes={}).strip())  # noqa: S308
 
 
 @register.simple_tag
