@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts import services as account_services
+from web import activity
 from tickets import markdown
 from tickets.selectors import as_ticket_number
 
@@ -127,3 +128,20 @@ def key_link(project: Any, key: str | None) -> SafeString:
         url = reverse("web:ticket", args=[project.namespace, project.path, number])
         return format_html('<a href="{}">{}</a>', url, text)
     return format_html("{}", text)
+
+
+@register.simple_tag
+def event_words(event: Any, project: Any = None, named: bool = False) -> SafeString:
+    """A timeline event in plain words (web.activity); `named` names the ticket as a link to the event.
+
+    On a ticket's page pass its `project`, so other tickets' keys link.
+    """
+
+    def link(key: str) -> SafeString:
+        return key_link(project, key)
+
+    if not named:
+        return activity.event_words(event, link_key=link if project is not None else None)
+    ticket = event.ticket
+    url = ticket_url(ticket.project, ticket)
+    return activity.event_words(event, format_html('<a href="{}#{}">{}</a>', url, event.pk, ticket.key))
