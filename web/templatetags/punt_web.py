@@ -12,9 +12,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts import services as account_services
-from web import activity
 from tickets import markdown
 from tickets.selectors import as_ticket_number
+from web import activity
 
 register = template.Library()
 
