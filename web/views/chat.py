@@ -113,7 +113,7 @@ def _is_live_list(request: HttpRequest, target: str) -> bool:
 
 def _conversation_list_fragment(request: HttpRequest, current: Any = None) -> HttpResponse:
     """The Messages list alone; inbox.js redraws it when a message or a conversation arrives."""
-    context = {"conversations": list(chat_selectors.conversation_list(user=request.user))}
+    context: dict[str, Any] = {"conversations": list(chat_selectors.conversation_list(user=request.user))}
     if current is not None:
         context.update(conversation=current, list_src=reverse("web:conversation", args=[current.pk]))
     return render(request, "web/_conversation_list.html", context)
