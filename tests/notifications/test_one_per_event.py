@@ -28,6 +28,10 @@ def test_a_comment_tells_plain_watchers_once(personas):
     ticket = ticket_services.ticket_create(project=personas.project, by=personas.member, title="Flaky test")
     ticket_services.comment_create(ticket=ticket, by=personas.owner, body="No mention here")
     assert kinds_for(personas.member) == ["watched"]
+    # In plain words, naming who did it.
+    assert Notification.objects.get(recipient=personas.member).text == (
+        f"{ticket.key} Flaky test: olivia commented: No mention here"
+    )
 
 
 def test_assigning_a_watcher_gives_one_assigned(personas):
@@ -37,7 +41,7 @@ def test_assigning_a_watcher_gives_one_assigned(personas):
     assert kinds_for(personas.member) == ["assigned"]
     # adam (the reporter, a watcher) hears of the change once, in plain words.
     [watched] = Notification.objects.filter(recipient=personas.admin)
-    assert watched.text.endswith("changed the assignee and the priority")
+    assert watched.text == f"{ticket.key} Needs an owner: olivia changed the assignee and the priority"
 
 
 def test_a_move_and_an_edit_in_one_update_give_one_notification(personas):
