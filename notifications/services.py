@@ -151,3 +151,18 @@ def notification_mark_all_read(*, user: User) -> int:
     if marked:
         publish("notification.read", {"all": True}, user_ids=[user.pk], actor_id=user.pk)
     return marked
+
+
+@transaction.atomic
+def notification_mark_read_about(*, user: User, kind: str, key: str, value: int) -> int:
+    """Mark read `user`'s unread notifications of `kind` whose data has `key` = `value`.
+
+    For the app that owns the thing they point to, when the user has seen it (reading a
+    conversation reads the notifications of its direct messages). Returns how many.
+    """
+    unread = Notification.objects.filter(recipient=user, kind=kind, read_at__isnull=True, **{f"data__{key}": value})
+    ids = list(unread.values_list("pk", flat=True))
+    if ids:
+        Notification.objects.filter(pk__in=ids).update(read_at=timezone.now())
+        publish("notification.read", {"ids": ids}, user_ids=[user.pk], actor_id=user.pk)
+    return len(ids)

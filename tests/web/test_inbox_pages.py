@@ -63,9 +63,12 @@ def test_bell_and_messages_badge_show_unread_counts(personas: Personas):
     assert badge(html, "messages") == "1"
     assert 'aria-label="Notifications, 4 unread"' in html
 
-    # Reading the conversation clears the badge; the sender's own messages never count.
+    # Reading the conversation clears the badge and its messages' notifications; the sender's
+    # own messages never count.
     client.get(f"/messages/{conversation.pk}")
-    assert badge(client.get("/projects/").content.decode(), "messages") is None
+    html = client.get("/projects/").content.decode()
+    assert badge(html, "messages") is None
+    assert badge(html, "notifications") == "2"
     assert badge(page_client(personas, "owner").get("/projects/").content.decode(), "messages") is None
 
 
