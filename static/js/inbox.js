@@ -67,8 +67,19 @@
     });
   }
 
+  // A new notification shows at once; the fetch that follows puts the exact numbers right.
+  function bump(name) {
+    var badge = document.querySelector('[data-inbox-count="' + name + '"]');
+    if (!badge) return;
+    var n = (parseInt(badge.textContent, 10) || 0) + 1;
+    var counts = {};
+    counts[name] = n;
+    showCounts(counts);
+  }
+
   function received(data) {
     var type = data.type || "";
+    if (type === "notification.created") bump("notifications");
     if (startsWithAny(type, COUNTED)) refreshCounts();
     liveRefresh(type);
     document.dispatchEvent(new CustomEvent("punt:user-event", { detail: data }));
