@@ -95,7 +95,7 @@ def test_a_mention_lights_the_bell_live_and_reading_it_clears_it(browser, app: L
         saved = time.monotonic()
         bell.wait_for(state="visible", timeout=3000)
         shown = time.monotonic()
-        print(f"bell: {1000 * (shown - clicked):.0f} ms after the click, {1000 * (shown - saved):.0f} ms after the save")
+        print(f"bell: {1000 * (shown - clicked):.0f} ms after the click, {1000 * (shown - saved):.0f} ms after saving")
         assert bell.inner_text() == "1"
         # Within a second of the comment being saved (Alice's POST answered), with no reload.
         assert shown - saved < 1.0, f"the bell took {shown - saved:.2f}s"
