@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from chat.models import (
@@ -166,6 +166,22 @@ def unread_counts(*, user: Any) -> dict[str, dict[str, int]]:
         "projects": dict(projects),
         "conversations": {str(pk): count for pk, count in conversations},
     }
+
+
+def conversations_unread_count(*, user: Any) -> int:
+    """How many of the user's conversations hold a message they have not read (one query).
+
+    The Messages badge in the top bar of every page: someone's own messages and
+    tombstones never count.
+    """
+    newer = (
+        Message.objects.filter(
+            conversation=OuterRef("conversation"), id__gt=OuterRef("last_read_id"), deleted_at__isnull=True
+        )
+        .exclude(author=user)
+        .order_by()
+    )
+    return ConversationMember.objects.filter(user=user).filter(Exists(newer)).count()
 
 
 def members_by_name(*, project: Project, names: set[str]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from chat.serializers import (
     reaction_summary,
 )
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import notification_mark_read_about, notify
 from projects.models import Project
 from projects.permissions import MANAGE, RANK, READ, WRITE, Role, check_role, has_role
 from punt.errors import Forbidden, NotFound, invalid
@@ -447,6 +447,9 @@ def conversation_mark_read(*, user: User, conversation: Conversation, message_id
         {"conversation_id": conversation.pk, "last_read_id": member.last_read_id, "unread": unread},
         user_ids=[user.pk],
     )
+    if not unread:
+        # Everything read here: the bell's notifications of these messages are read too.
+        notification_mark_read_about(user=user, kind=Notification.Kind.DM, key="conversation_id", value=conversation.pk)
     return member.last_read_id, unread
 
 

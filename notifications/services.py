@@ -3,12 +3,18 @@
 `notify` is the entry point for the apps that have something to tell a user (ticket
 mentions, assignments and watchers; chat mentions and DMs). Events go out on commit
 through punt.events.publish, on each recipient's user group only.
+
+One action tells each person one thing: a service whose action may notify the same person
+several times (a comment that mentions a watcher, an update that assigns a watcher) runs
+inside `notification_batch()`, and each recipient gets only the most specific of them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -23,6 +29,18 @@ from punt.errors import NotFound
 from punt.events import publish
 
 TEXT_MAX_LENGTH = 500
+
+# Which kind wins when one action would tell a person several things: the one that says
+# why it concerns them most directly.
+SPECIFICITY = {
+    Notification.Kind.MENTION: 3,
+    Notification.Kind.ASSIGNED: 2,
+    Notification.Kind.DM: 1,
+    Notification.Kind.WATCHED: 0,
+}
+
+# The open batch's notifications, by recipient id (None outside a batch).
+_pending: ContextVar[dict[int, Notification] | None] = ContextVar("notification_batch", default=None)
 
 
 def _plain(data: Any) -> Any:
@@ -46,7 +64,9 @@ def notify(
 
     The public entry point for other apps (ticket mentions, assignments, watchers). The
     actor is never notified of their own action; duplicates and inactive users are dropped.
-    The caller has checked that each recipient may see what `url` points to.
+    The caller has checked that each recipient may see what `url` points to. Inside a
+    `notification_batch()` they are written when the batch closes (the returned ones are
+    unsaved until then) and a recipient keeps only the most specific one.
     """
     if kind not in Notification.Kind.values:
         raise ValueError(f"Unknown notification kind {kind!r}.")
@@ -57,28 +77,58 @@ def notify(
             unique.setdefault(recipient.pk, recipient)
     if not unique:
         return []
-    notifications = Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient=recipient,
-                kind=kind,
-                actor=actor,
-                text=text[:TEXT_MAX_LENGTH],
-                url=url[:TEXT_MAX_LENGTH],
-                project=project,
-                data=data or {},
-            )
-            for recipient in unique.values()
-        ]
-    )
+    notifications = [
+        Notification(
+            recipient=recipient,
+            kind=kind,
+            actor=actor,
+            text=text[:TEXT_MAX_LENGTH],
+            url=url[:TEXT_MAX_LENGTH],
+            project=project,
+            data=data or {},
+        )
+        for recipient in unique.values()
+    ]
+    pending = _pending.get()
+    if pending is None:
+        return _save_and_publish(notifications)
+    for notification in notifications:
+        held = pending.get(notification.recipient_id)
+        if held is None or SPECIFICITY[notification.kind] > SPECIFICITY[held.kind]:  # type: ignore[index]
+            pending[notification.recipient_id] = notification
+    return notifications
+
+
+def _save_and_publish(notifications: list[Notification]) -> list[Notification]:
+    notifications = Notification.objects.bulk_create(notifications)
     for notification in notifications:
         publish(
             "notification.created",
             _plain(NotificationSerializer(notification).data),
             user_ids=[notification.recipient_id],
-            actor_id=actor_id,
+            actor_id=notification.actor_id,
         )
     return notifications
+
+
+@contextmanager
+def notification_batch() -> Iterator[None]:
+    """Collect the notifications of one action; each recipient gets one, the most specific kind.
+
+    Use it (as a decorator or a `with` block) inside the action's transaction, so the
+    notifications are written with it. A batch inside a batch joins the outer one.
+    """
+    if _pending.get() is not None:
+        yield
+        return
+    pending: dict[int, Notification] = {}
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    if pending:
+        _save_and_publish(list(pending.values()))
 
 
 @transaction.atomic
@@ -101,3 +151,18 @@ def notification_mark_all_read(*, user: User) -> int:
     if marked:
         publish("notification.read", {"all": True}, user_ids=[user.pk], actor_id=user.pk)
     return marked
+
+
+@transaction.atomic
+def notification_mark_read_about(*, user: User, kind: str, key: str, value: int) -> int:
+    """Mark read `user`'s unread notifications of `kind` whose data has `key` = `value`.
+
+    For the app that owns the thing they point to, when the user has seen it (reading a
+    conversation reads the notifications of its direct messages). Returns how many.
+    """
+    unread = Notification.objects.filter(recipient=user, kind=kind, read_at__isnull=True, **{f"data__{key}": value})
+    ids = list(unread.values_list("pk", flat=True))
+    if ids:
+        Notification.objects.filter(pk__in=ids).update(read_at=timezone.now())
+        publish("notification.read", {"ids": ids}, user_ids=[user.pk], actor_id=user.pk)
+    return len(ids)

@@ -26,7 +26,7 @@ from projects.permissions import MANAGE, READ, WRITE
 from projects.selectors import project_check, project_for
 from punt.api.parsers import JSONParser
 from punt.api.request import tab_id, validated
-from punt.files import file_response
+from punt.files import ATTACHMENT_CACHE, stored_file_response
 from tickets import cards, selectors, services
 from tickets import serializers as s
 from tickets.filters import (
@@ -537,14 +537,22 @@ class AttachmentDownloadView(_AttachmentView):
         field = attachment.thumbnail if self.thumbnail else attachment.file
         if not field:
             raise NotFound("No such file.")
-        try:
-            handle = field.open("rb")
-        except FileNotFoundError:
-            raise NotFound("The file is missing from storage.") from None
+
+        def open_file() -> Any:
+            try:
+                return field.open("rb")
+            except FileNotFoundError:
+                raise NotFound("The file is missing from storage.") from None
+
         # Safe images show inline; anything else downloads (punt.files).
-        content_type = "image/webp" if self.thumbnail else attachment.content_type
-        return file_response(
-            handle, filename=attachment.filename, content_type=content_type, cache_control="private, max-age=3600"
+        return stored_file_response(
+            request,
+            open_file,
+            name=field.name or "",
+            modified=attachment.created_at,
+            filename=attachment.filename,
+            content_type="image/webp" if self.thumbnail else attachment.content_type,
+            cache_control=ATTACHMENT_CACHE,
         )
 
 

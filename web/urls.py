@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from web.views import auth, backlog, board, chat, editing, home, project_settings, ticket, user_settings
+from web.views import auth, backlog, board, chat, editing, home, inbox, project_settings, ticket, user_settings
 
 app_name = "web"
 
@@ -25,8 +25,11 @@ urlpatterns = [
     path("projects/", home.projects, name="projects"),
     path("settings/", user_settings.user_settings, name="user_settings"),
     path("messages/", chat.conversations, name="conversations"),
+    path("notifications/", inbox.notifications, name="notifications"),
     path("notifications/read-all", home.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:notification_id>", home.notification_open, name="notification"),
+    path("notifications/<int:notification_id>/read", inbox.notification_read, name="notification_read"),
+    path("inbox/counts", inbox.inbox_counts, name="inbox_counts"),
     path("messages/<int:conversation_id>", chat.conversation, name="conversation"),
     path(
         "messages/<int:conversation_id>/messages/<int:message_id>",

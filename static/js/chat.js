@@ -55,6 +55,16 @@
   });
   document.addEventListener("DOMContentLoaded", function () { scrollDown(); });
 
+  function received(data) {
+    var type = data.type || "";
+    if (prefixes.some(function (p) { return type.indexOf(p) === 0; })) refresh();
+  }
+  // Conversations listen on the user socket inbox.js keeps open on every page.
+  if (path === "/api/v1/ws/user" && window.PUNT && window.PUNT.inboxSocket) {
+    document.addEventListener("punt:user-event", function (e) { received(e.detail || {}); });
+    path = "";
+  }
+
   function connect() {
     if (!path || !("WebSocket" in window)) return;
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -63,8 +73,9 @@
     socket.onmessage = function (msg) {
       var data;
       try { data = JSON.parse(msg.data); } catch (err) { return; }
-      var type = data.type || "";
-      if (prefixes.some(function (p) { return type.indexOf(p) === 0; })) refresh();
+      received(data);
+      // The page's other live lists (the topics) follow the project's events too.
+      if (window.PUNT && window.PUNT.liveRefresh) window.PUNT.liveRefresh(data.type || "");
     };
     socket.onclose = function (e) {
       body.dataset.live = "0";

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.services import notification_batch
 from projects.permissions import MANAGE, has_role
 from punt import events
 from punt.errors import Forbidden
@@ -36,6 +37,7 @@ def _clean_comment(body: Any) -> str:
 
 
 @transaction.atomic
+@notification_batch()
 def comment_create(
     *, ticket: Ticket, by: Any, body: str, minutes: int | None = None, tab_id: str | None = None
 ) -> Event:
@@ -72,7 +74,7 @@ def comment_create(
         tab_id=tab_id,
         actor_id=_actor_id(by),
     )
-    _notify_watchers(ticket=ticket, by=by, action="commented", summary=_excerpt(body), tab_id=tab_id)
+    _notify_watchers(ticket=ticket, by=by, action="commented", summary=f"commented: {_excerpt(body)}", tab_id=tab_id)
     return comment
 
 

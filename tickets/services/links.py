@@ -70,5 +70,5 @@ def git_link_add(
     )
     _touch(ticket)
     _publish_card("board.card_updated", ticket, by=by, tab_id=tab_id)
-    _notify_watchers(ticket=ticket, by=by, action="linked", summary=link.title or link.url, tab_id=tab_id)
+    _notify_watchers(ticket=ticket, by=by, action="linked", summary=f"linked {link.title or link.url}", tab_id=tab_id)
     return link, True

@@ -199,7 +199,7 @@ def ticket_move(
             ticket=ticket,
             by=by,
             action=state_action or "moved",
-            summary=f"moved from {source.name} to {target.name}",
+            summary=f"moved it from {source.name} to {target.name}",
             tab_id=tab_id,
         )
     # One read of the card serves the event and the caller (publishing changes nothing on it).

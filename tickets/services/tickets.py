@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.serializers import user_brief
-from notifications.services import notify
+from notifications.services import notification_batch, notify
 from projects.models import Column, Project
 from projects.services import column_for_category, columns_create_defaults
 from punt import events
@@ -50,6 +50,7 @@ def _next_ticket_number(project: Project) -> int:
 
 
 @transaction.atomic
+@notification_batch()
 def ticket_create(
     *,
     project: Project,
@@ -141,6 +142,27 @@ def ticket_create(
     return ticket
 
 
+# How a watcher's notification names the fields an update changed.
+FIELD_WORDS = {
+    "title": "the title",
+    "body": "the description",
+    "type": "the type",
+    "priority": "the priority",
+    "labels": "the labels",
+    "sprint": "the sprint",
+    "parent": "the parent",
+    "due_date": "the due date",
+    "estimate": "the estimate",
+    "assignee": "the assignee",
+}
+
+
+def _changed_summary(fields: Sequence[str]) -> str:
+    words = [FIELD_WORDS.get(field, field.replace("_", " ")) for field in fields]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return f"changed {listed}"
+
+
 def _diff_value(ticket: Ticket, field: str) -> Any:
     if field == "labels":
         return sorted(label.name for label in ticket.labels.all())
@@ -152,6 +174,7 @@ def _diff_value(ticket: Ticket, field: str) -> Any:
 
 
 @transaction.atomic
+@notification_batch()
 def ticket_update(
     *,
     ticket: Ticket,
@@ -250,7 +273,7 @@ def ticket_update(
     if dirty or new:
         _publish_card("board.card_updated", ticket, by=by, tab_id=tab_id)
         changed = sorted({*new, *({"assignee"} & dirty)})
-        _notify_watchers(ticket=ticket, by=by, action="updated", summary=f"changed {', '.join(changed)}", tab_id=tab_id)
+        _notify_watchers(ticket=ticket, by=by, action="updated", summary=_changed_summary(changed), tab_id=tab_id)
         if assigned:
             _notify_assigned(ticket=ticket, by=by, tab_id=tab_id)
     if not moved and not new and not dirty:

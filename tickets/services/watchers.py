@@ -38,7 +38,8 @@ def _notify_watchers(*, ticket: Ticket, by: Any, action: str, summary: str, tab_
         recipients=watchers,
         kind="watched",
         actor=by,
-        text=f"{ticket.key} {ticket.title}: {summary}",
+        # "BLOG-3 Fix login: olivia changed the priority" (a system change has no name to give).
+        text=f"{ticket.key} {ticket.title}: {' '.join(filter(None, [getattr(by, 'username', ''), summary]))}",
         url=ticket_html_url(ticket.project, ticket.number),
         project=ticket.project,
         data={"ticket": ticket_brief(ticket), "action": action},

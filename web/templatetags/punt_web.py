@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import nh3
 from django import template
 from django.http import QueryDict
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from accounts import services as account_services
 from tickets import markdown
 from tickets.selectors import as_ticket_number
+from web import activity
 
 register = template.Library()
 
@@ -65,6 +67,18 @@ def _avatar_html(size: str, title: str, url: str | None, name: str) -> SafeStrin
 def render_markdown(text: str) -> SafeString:
     # tickets.markdown sanitizes with nh3 after rendering, so the result is safe to mark.
     return mark_safe(markdown.render(text or ""))  # noqa: S308
+
+
+# A notification is one line inside a link to its place: emphasis and code survive, while
+# links, images and blocks (which would nest in the link or break the line) drop to text.
+NOTIFICATION_TAGS = {"strong", "b", "em", "i", "code", "del", "s"}
+
+
+@register.filter
+def notification_html(text: str) -> SafeString:
+    """A notification's text as one line of safe HTML: the pages' Markdown renderer, then narrowed."""
+    rendered = markdown.render(text or "")
+    return mark_safe(nh3.clean(rendered, tags=NOTIFICATION_TAGS, attributes={}).strip())  # noqa: S308
 
 
 @register.simple_tag
@@ -123,3 +137,20 @@ def key_link(project: Any, key: str | None) -> SafeString:
         url = reverse("web:ticket", args=[project.namespace, project.path, number])
         return format_html('<a href="{}">{}</a>', url, text)
     return format_html("{}", text)
+
+
+@register.simple_tag
+def event_words(event: Any, project: Any = None, named: bool = False) -> SafeString:
+    """A timeline event in plain words (web.activity); `named` names the ticket as a link to the event.
+
+    On a ticket's page pass its `project`, so other tickets' keys link.
+    """
+
+    def link(key: str) -> SafeString:
+        return key_link(project, key)
+
+    if not named:
+        return activity.event_words(event, link_key=link if project is not None else None)
+    ticket = event.ticket
+    url = ticket_url(ticket.project, ticket)
+    return activity.event_words(event, format_html('<a href="{}#{}">{}</a>', url, event.pk, ticket.key))

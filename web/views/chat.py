@@ -24,6 +24,7 @@ from punt.ranges import as_id
 from web.pages import can, project_for, tab_id
 
 HISTORY = 50
+TOPICS = 30
 # The reactions the page offers; the API takes any short emoji, the page keeps to a few.
 REACTIONS = ("👍", "🎉", "❤️", "😄", "👀")
 
@@ -98,7 +99,24 @@ def _message_action(request: HttpRequest, message: Any) -> None:
 
 
 def _is_log_refresh(request: HttpRequest) -> bool:
-    return bool(request.headers.get("HX-Request")) and request.headers.get("HX-Target") == "chat-log"
+    return _is_live_list(request, "chat-log")
+
+
+def _is_live_list(request: HttpRequest, target: str) -> bool:
+    """An htmx GET that redraws one list of the page (the element whose id is `target`)."""
+    return (
+        request.method == "GET"
+        and bool(request.headers.get("HX-Request"))
+        and request.headers.get("HX-Target") == target
+    )
+
+
+def _conversation_list_fragment(request: HttpRequest, current: Any = None) -> HttpResponse:
+    """The Messages list alone; inbox.js redraws it when a message or a conversation arrives."""
+    context: dict[str, Any] = {"conversations": list(chat_selectors.conversation_list(user=request.user))}
+    if current is not None:
+        context.update(conversation=current, list_src=reverse("web:conversation", args=[current.pk]))
+    return render(request, "web/_conversation_list.html", context)
 
 
 def _error(request: HttpRequest, exc: errors.PuntError) -> HttpResponse | None:
@@ -122,6 +140,8 @@ def channel(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
                 return response
         if not request.headers.get("HX-Request"):
             return redirect("web:chat", project.namespace, project.path)
+    elif _is_live_list(request, "topics"):
+        return _topics_fragment(request, project)
     return _channel_page(request, project, role, log_only=request.method == "POST")
 
 
@@ -138,8 +158,14 @@ def _channel_page(request: HttpRequest, project: Any, role: str, *, log_only: bo
         return render(request, "web/_chat_page.html", context)
     if log_only or _is_log_refresh(request):
         return render(request, "web/_chat_log.html", context)
-    context["topics"] = list(chat_selectors.topic_list(project=project)[:30])
+    context["topics"] = list(chat_selectors.topic_list(project=project)[:TOPICS])
     return render(request, "web/chat.html", context)
+
+
+def _topics_fragment(request: HttpRequest, project: Any) -> HttpResponse:
+    """The topic list alone: chat.js redraws it when a topic is started, changed or answered."""
+    topics = list(chat_selectors.topic_list(project=project)[:TOPICS])
+    return render(request, "web/_chat_topics.html", {"project": project, "topics": topics})
 
 
 @login_required
@@ -203,6 +229,8 @@ def conversations(request: HttpRequest) -> HttpResponse:
             messages.error(request, errors.message(exc))
         else:
             return redirect("web:conversation", conversation.pk)
+    elif _is_live_list(request, "conversation-list"):
+        return _conversation_list_fragment(request)
     return render(
         request, "web/conversations.html", {"conversations": list(chat_selectors.conversation_list(user=request.user))}
     )
@@ -225,6 +253,11 @@ def conversation(request: HttpRequest, conversation_id: str) -> HttpResponse:
                 return response
         if not request.headers.get("HX-Request"):
             return redirect("web:conversation", found.pk)
+    elif getattr(found, "unread", 0) and _before(request) is None:
+        # Looking at the latest messages reads them: the Messages badge and list drop it.
+        chat_services.conversation_mark_read(user=request_user(request), conversation=found)
+    if _is_live_list(request, "conversation-list"):
+        return _conversation_list_fragment(request, found)
     return _conversation_page(request, found, log_only=request.method == "POST")
 
 

@@ -27,6 +27,10 @@ HOME_NOTIFICATIONS = 10
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
+    notifications, _ = notification_selectors.notification_list(user=user, limit=HOME_NOTIFICATIONS)
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "notifications":
+        # inbox.js redraws the notifications box live, without the rest of the page.
+        return render(request, "web/_home_notifications.html", {"notifications": notifications})
     projects = list(project_selectors.projects_for_user(user=user))
     mine = (
         Ticket.objects.filter(
@@ -45,13 +49,11 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("author", "ticket__project__owner_user", "ticket__project__organization")
         .order_by("-created_at", "-id")[:HOME_EVENTS]
     )
-    notifications, _ = notification_selectors.notification_list(user=user, limit=HOME_NOTIFICATIONS)
     context = {
         "projects": projects,
         "my_tickets": mine,
         "activity": activity,
         "notifications": notifications,
-        "unread": sum(1 for n in notifications if n.read_at is None),
     }
     return render(request, "web/home.html", context)
 
@@ -59,8 +61,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    """Mark every notification read, then back to the page the form was on (Home or the inbox)."""
     notification_services.notification_mark_all_read(user=request_user(request))
-    return redirect("web:home")
+    target = request.POST.get("next", "")
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return redirect("web:home")
+    return redirect(target)
 
 
 @login_required

@@ -9,7 +9,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,7 +20,7 @@ from projects import selectors as project_selectors
 from projects.models import Project, Sprint
 from projects.permissions import READ, WRITE
 from punt import errors
-from punt.files import file_response
+from punt.files import ATTACHMENT_CACHE, stored_file_response
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
@@ -318,22 +319,36 @@ def attachment_add(request: HttpRequest, namespace: str, path: str, number: str)
     return after_change(request, project, ticket.number, "attachments")
 
 
-@login_required
 @require_GET
-def attachment_file(request: HttpRequest, namespace: str, path: str, number: str, attachment_id: str) -> FileResponse:
-    """Serve an attachment (or its thumbnail) after the same read check as the ticket itself."""
+def attachment_file(
+    request: HttpRequest, namespace: str, path: str, number: str, attachment_id: str
+) -> HttpResponseBase:
+    """Serve an attachment (or its thumbnail) after the same read check as the ticket itself.
+
+    With DEBUG on or off: uploads are never served as public /media/ files. Anyone who may
+    not read the project (signed out included) gets a 404, not a sign-in redirect: the URL
+    says nothing about whether the file exists.
+    """
     project, _ = project_for(request, namespace, path, READ)
     ticket = _ticket(project, int(number))
     attachment = ticket_selectors.attachment_get(project=project, attachment_id=int(attachment_id), ticket=ticket)
     thumbnail = bool(request.GET.get("thumb") and attachment.thumbnail)
     stored = attachment.thumbnail if thumbnail else attachment.file
-    try:
-        handle = stored.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404("The file is missing.") from exc
-    content_type = "image/webp" if thumbnail else attachment.content_type
-    return file_response(
-        handle, filename=attachment.filename, content_type=content_type, cache_control="private, max-age=3600"
+
+    def open_file() -> Any:
+        try:
+            return stored.open("rb")
+        except (FileNotFoundError, ValueError) as exc:
+            raise Http404("The file is missing.") from exc
+
+    return stored_file_response(
+        request,
+        open_file,
+        name=stored.name or "",
+        modified=attachment.created_at,
+        filename=attachment.filename,
+        content_type="image/webp" if thumbnail else attachment.content_type,
+        cache_control=ATTACHMENT_CACHE,
     )
 
 
