@@ -39,9 +39,8 @@ lime = ps.label_create(project=project, name="frontend", color="#84CC16", by=ali
 navy = ps.label_create(project=project, name="backend", color="#1E3A8A", by=alice)
 yellow = ps.label_create(project=project, name="docs", color="#FDE047", by=alice)
 body = "Steps:\\n\\n- [x] reproduce\\n- [ ] fix, ask @bob\\n\\nSee `code` and [a link](https://example.com)."
-first = ts.ticket_create(
-    project=project, by=alice, title="Set up CI", type="feature", priority="urgent", labels=[lime.pk, navy.pk], body=body
-)
+first = ts.ticket_create(project=project, by=alice, title="Set up CI", type="feature", priority="urgent",
+                         labels=[lime.pk, navy.pk], body=body)
 ts.ticket_create(project=project, by=alice, title="Fix login redirect", type="bug", priority="high", assignee="bob",
                  labels=[yellow.pk], column=columns["In Progress"], estimate=3)
 ts.ticket_create(project=project, by=alice, title="Write the epic", type="epic", priority="low")
@@ -57,6 +56,7 @@ print("seeded", topic.pk, conversation.pk)
 
 BOARD = "/projects/alice/demo/"
 THEMES = ("light", "dark")
+SEEDED: dict[str, int] = {}  # ids the seed printed: the topic and the conversation
 WIDTHS = {"desktop": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
@@ -87,7 +87,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     try:
         output = live.shell(SEED)
         assert "seeded" in output
-        live.seeded_ids = [int(part) for part in output.split("seeded", 1)[1].split()[:2]]  # type: ignore[attr-defined]
+        topic_id, conversation_id = (int(part) for part in output.split("seeded", 1)[1].split()[:2])
+        SEEDED.update(topic=topic_id, conversation=conversation_id)
         yield live
     finally:
         live.stop()
@@ -119,7 +120,10 @@ def signed_in_state(browser, app: LiveApp) -> dict:
 
 def new_page(browser, app: LiveApp, *, theme: str, viewport: dict, state: dict | None):
     context = browser.new_context(
-        base_url=app.url, viewport=viewport, color_scheme=theme, storage_state=state  # type: ignore[arg-type]
+        base_url=app.url,
+        viewport=viewport,
+        color_scheme=theme,
+        storage_state=state,
     )
     # The toggle's saved choice too, so the page's own theme logic is what is checked.
     context.add_init_script(f"try {{ localStorage.setItem('punt-theme', '{theme}'); }} catch (e) {{}}")
@@ -150,7 +154,7 @@ def test_axe_finds_no_serious_violation_on_any_page(browser, app: LiveApp, signe
     signed_in = new_page(browser, app, theme=theme, viewport=WIDTHS[width], state=signed_in_state)
     anonymous = new_page(browser, app, theme=theme, viewport=WIDTHS[width], state=None)
     try:
-        for name, path in pages(*app.seeded_ids):  # type: ignore[attr-defined]
+        for name, path in pages(SEEDED["topic"], SEEDED["conversation"]):
             page = anonymous if name == "login" else signed_in
             open_card = path.endswith("#open-first-card")
             response = page.goto(path.removesuffix("#open-first-card"))
@@ -199,9 +203,8 @@ def test_dialog_traps_focus_and_returns_it_to_the_card(browser, app: LiveApp, si
         page.wait_for_selector("#modal:not([hidden]) #ticket-title")
         dialog = page.locator("#modal .modal")
         assert dialog.get_attribute("role") == "dialog" and dialog.get_attribute("aria-modal") == "true"
-        assert page.evaluate(
-            "document.getElementById(document.querySelector('#modal .modal').getAttribute('aria-labelledby')).textContent"
-        ).strip() == ("Fix login redirect")
+        title_id = dialog.get_attribute("aria-labelledby")
+        assert page.locator(f"#{title_id}").inner_text().strip() == "Fix login redirect"
         inside = "document.querySelector('#modal .modal').contains(document.activeElement)"
         assert page.evaluate(inside)
         stops = set()
@@ -248,10 +251,12 @@ def test_phone_board_shows_cards_first_with_big_tap_targets(browser, app: LiveAp
         assert first_card is not None and first_card["y"] < 400, first_card
         small = page.evaluate(
             """() => [...document.querySelectorAll(
-                '.topbar a, .topbar button, .topbar select, .tabs a, .filters a, .filters button, .filters select, .filters input'
+                '.topbar a, .topbar button, .topbar select, .tabs a, .board-bar a, .board-bar button, ' +
+                '.board-bar select, .board-bar input, .ticket-card a.title'
             )].filter(el => el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
-              .map(el => [el.outerHTML.slice(0, 60), el.getBoundingClientRect().height, el.getBoundingClientRect().width])
-              .filter(([, h, w]) => h < 44 || w < 44)"""
+              .map(el => [el.outerHTML.slice(0, 60), el.getBoundingClientRect()])
+              .filter(([, box]) => box.height < 44 || box.width < 44)
+              .map(([html, box]) => [html, box.width, box.height])"""
         )
         assert not small, small
         # Nothing sticks out sideways: the page itself does not scroll horizontally.
@@ -288,4 +293,3 @@ def test_axe_is_not_loaded_by_the_pages(app: LiveApp):
     with urllib.request.urlopen(f"{app.url}/login/") as response:
         assert "axe" not in response.read().decode()
     assert AXE_DIR is not None and (AXE_DIR / "LICENSE").exists()
-
