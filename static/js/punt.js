@@ -77,7 +77,15 @@
   function focusables(root) {
     return Array.prototype.filter.call(
       root.querySelectorAll('a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])'),
-      function (el) { return el.getClientRects().length > 0 && !el.closest("[hidden], [inert]"); }
+      function (el) {
+        if (el.getClientRects().length === 0 || el.closest("[hidden], [inert]")) return false;
+        // A radio group is one Tab stop: its checked button, or its first when none is.
+        if (el.type === "radio" && el.name && !el.checked) {
+          var group = (el.form || root).querySelectorAll('input[type=radio][name="' + CSS.escape(el.name) + '"]');
+          return !Array.prototype.some.call(group, function (r) { return r.checked; }) && group[0] === el;
+        }
+        return true;
+      }
     );
   }
   function cardById(id) {
