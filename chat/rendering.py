@@ -18,6 +18,8 @@ import nh3
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
+from tickets.markdown import task_lists
+
 # `@name` not preceded by a word character (so e-mail addresses do not match), ending in a
 # word character (so "@mary." mentions mary).
 MENTION_RE = re.compile(r"(?<![\w@/])@(\w(?:[\w.+-]*\w)?)")
@@ -106,13 +108,15 @@ def render_markdown(text: str, context: RenderContext | None = None) -> str:
         extensions=["fenced_code", "tables", "sane_lists", "nl2br", _PuntExtension(context or RenderContext())],
         output_format="html",
     )
-    return nh3.clean(
+    cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         allowed_classes=ALLOWED_CLASSES | {"code": _code_classes(html)},
         clean_content_tags={"script", "style"},
     ).strip()
+    # Task list checkboxes are added to the sanitized HTML (see tickets.markdown.task_lists).
+    return task_lists(cleaned)
 
 
 _LANGUAGE_CLASS_RE = re.compile(r'class="(language-[\w+-]+)"')

@@ -27,6 +27,7 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file of its own (no inline script).
     path("swagger/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

@@ -4,7 +4,8 @@ import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -82,3 +83,9 @@ class Ping(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response({"pong": True})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the SVG icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

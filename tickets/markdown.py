@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -176,8 +176,61 @@ def _block_external_images(rendered: str) -> str:
     return "".join(out)
 
 
-def render(text: str, resolve: Callable[[str | None, int], str | None] | None = None) -> str:
-    """Markdown → sanitized HTML; `resolve(key_or_None, number)` gives a ticket's URL or None."""
+# A list item of sanitized output that starts with `[ ]` or `[x]` (a loose list wraps it in <p>).
+_TASK_ITEM_RE = re.compile(r"<li>(\s*<p>)?\[([ xX])\] ")
+_MENTION_TAG = '<span class="mention">{}</span>'
+
+
+def _task_box(match: re.Match[str]) -> str:
+    checked = " checked" if match.group(2) in "xX" else ""
+    return f'<li class="task">{match.group(1) or ""}<input type="checkbox" disabled{checked} aria-label="Task"> '
+
+
+def task_lists(cleaned: str) -> str:
+    """`- [ ] item` / `- [x] item` as disabled checkboxes, on HTML nh3 already sanitized.
+
+    Running after the sanitizer keeps the allow-list free of <input>: the only inputs in the
+    output are the constant ones inserted here, never one a user wrote.
+    """
+    return _TASK_ITEM_RE.sub(_task_box, cleaned)
+
+
+def _style_mentions(cleaned: str, mentionable: Collection[str] | None) -> str:
+    """`@name` in text (not in code or links) as <span class="mention">, on sanitized HTML.
+
+    `mentionable`: lower-cased user names to style, or None for every `@name`. nh3 escapes
+    `<` and `>` in text and attribute values, so splitting on tags is exact here.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        if mentionable is not None and match.group(1).lower() not in mentionable:
+            return match.group(0)
+        return _MENTION_TAG.format(match.group(0))
+
+    out: list[str] = []
+    depth = 0
+    for part in _TAG_RE.split(cleaned):
+        if part.startswith("<"):
+            name = part.strip("</>").split()[0].lower() if part.strip("</>") else ""
+            if name in _NO_LINK_TAGS:
+                depth += -1 if part.startswith("</") else 1
+            out.append(part)
+        elif depth <= 0 and "@" in part:
+            out.append(MENTION_RE.sub(replace, part))
+        else:
+            out.append(part)
+    return "".join(out)
+
+
+def render(
+    text: str,
+    resolve: Callable[[str | None, int], str | None] | None = None,
+    mentionable: Collection[str] | None = None,
+) -> str:
+    """Markdown → sanitized HTML; `resolve(key_or_None, number)` gives a ticket's URL or None.
+
+    `mentionable`: the lower-cased user names whose `@name` is styled as a mention (None: all).
+    """
     if not text:
         return ""
     text = _escape_leading_refs(text)
@@ -191,6 +244,7 @@ def render(text: str, resolve: Callable[[str | None, int], str | None] | None = 
         url_schemes=URL_SCHEMES,
         link_rel=LINK_REL,
     ).strip()
+    cleaned = task_lists(_style_mentions(cleaned, mentionable))
     if settings.PUNT_MARKDOWN_EXTERNAL_IMAGES == "block":
         cleaned = _block_external_images(cleaned)
     return cleaned

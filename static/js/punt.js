@@ -71,15 +71,80 @@
   });
 
   // Modal: a ticket opened from the board. The page's URL follows it so reload/back work.
+  // While it is open, Tab and Shift+Tab cycle inside it; on close, focus goes back to what
+  // opened it (the card), found again by its id if the board was redrawn meanwhile.
+  var opener = null, openerCardId = null, refocusCardId = null;
+  function focusables(root) {
+    return Array.prototype.filter.call(
+      root.querySelectorAll('a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex="-1"])'),
+      function (el) {
+        if (el.getClientRects().length === 0 || el.closest("[hidden], [inert]")) return false;
+        // A radio group is one Tab stop: its checked button, or its first when none is.
+        if (el.type === "radio" && el.name && !el.checked) {
+          var group = (el.form || root).querySelectorAll('input[type=radio][name="' + CSS.escape(el.name) + '"]');
+          return !Array.prototype.some.call(group, function (r) { return r.checked; }) && group[0] === el;
+        }
+        return true;
+      }
+    );
+  }
+  function cardById(id) {
+    return id ? document.querySelector('.ticket-card[data-id="' + CSS.escape(id) + '"]') : null;
+  }
+  function restoreFocus() {
+    var target = opener && opener.isConnected ? opener : cardById(openerCardId);
+    refocusCardId = openerCardId;
+    opener = openerCardId = null;
+    if (target) target.focus();
+    setTimeout(function () { refocusCardId = null; }, 3000);
+  }
   function closeModal() {
     var modal = document.getElementById("modal");
     if (!modal || modal.hidden) return false;
     modal.hidden = true;
     modal.querySelector("[data-modal-body]").innerHTML = "";
     if (modal.dataset.returnUrl) history.pushState({}, "", modal.dataset.returnUrl);
+    restoreFocus();
     document.dispatchEvent(new CustomEvent("punt:modal-closed"));
     return true;
   }
+  // The board redrawn right after a close (our own edits) would drop focus: put it back on the card.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!refocusCardId) return;
+    var active = document.activeElement;
+    if (!active || active === document.body || !active.isConnected) {
+      var card = cardById(refocusCardId);
+      if (card) { card.focus(); refocusCardId = null; }
+    }
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Tab" || e.ctrlKey || e.altKey || e.metaKey) return;
+    var modal = document.getElementById("modal");
+    if (!modal || modal.hidden) return;
+    var items = focusables(modal.querySelector(".modal"));
+    if (!items.length) return;
+    var active = document.activeElement, index = items.indexOf(active), next;
+    if (index < 0) {
+      // Focus on a non-tabbable spot (the title): step from its place in the document.
+      var after = items.filter(function (el) {
+        return active && active.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING;
+      });
+      next = e.shiftKey ? items[items.length - after.length - 1] : after[0];
+      if (!modal.contains(active)) next = null;
+    } else {
+      next = items[index + (e.shiftKey ? -1 : 1)];
+    }
+    e.preventDefault();
+    (next || (e.shiftKey ? items[items.length - 1] : items[0])).focus();
+  });
+  // Focus that lands behind the open dialog (a click through, a script) comes back into it.
+  document.addEventListener("focusin", function (e) {
+    var modal = document.getElementById("modal");
+    // Toasts (an Undo button) stay reachable.
+    if (!modal || modal.hidden || modal.contains(e.target) || e.target.closest("#messages")) return;
+    var items = focusables(modal.querySelector(".modal"));
+    if (items.length) items[0].focus();
+  });
   window.PUNT.closeModal = closeModal;
   document.addEventListener("click", function (e) {
     if (e.target.matches("[data-modal-close]") || e.target.id === "modal") closeModal();
@@ -89,6 +154,10 @@
     var modal = document.getElementById("modal");
     if (modal && modal.hidden && e.detail.target && e.detail.target.matches("[data-modal-body]")) {
       modal.dataset.returnUrl = location.pathname + location.search;
+      var card = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest(".ticket-card");
+      opener = card || (document.activeElement !== document.body ? document.activeElement : e.detail.elt);
+      openerCardId = card ? card.getAttribute("data-id") : null;
+      refocusCardId = null;
     }
   });
   document.addEventListener("htmx:afterSwap", function (e) {
@@ -99,6 +168,51 @@
       if (focus) { focus.setAttribute("tabindex", "-1"); focus.focus(); }
     }
   });
+
+  // The skip link moves focus without touching the URL: a hash change fires popstate, which
+  // the board's history handling reads as navigation.
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest(".skip-link");
+    var main = link && document.getElementById("main");
+    if (!main) return;
+    e.preventDefault();
+    main.focus();
+    main.scrollIntoView();
+  });
+
+  // Board on a phone: the Filters toggle folds the filter selects in and out; the column
+  // switcher scrolls the board to a column and follows the board when it is swiped.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest("[data-filters-toggle]");
+    if (!btn) return;
+    var bar = btn.closest(".board-bar");
+    var open = bar.classList.toggle("open");
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+  function boardColumnLeft(board, column) {
+    return column.offsetLeft - parseFloat(getComputedStyle(board).paddingLeft || "0");
+  }
+  document.addEventListener("change", function (e) {
+    if (!e.target.matches || !e.target.matches("[data-column-switcher]")) return;
+    var board = document.getElementById("board");
+    var column = board && board.querySelector('.column[data-column="' + CSS.escape(e.target.value) + '"]');
+    if (column) board.scrollTo({ left: boardColumnLeft(board, column), behavior: "smooth" });
+  });
+  var switcherTimer = null;
+  document.addEventListener("scroll", function (e) {
+    if (!e.target.id || e.target.id !== "board") return;
+    clearTimeout(switcherTimer);
+    switcherTimer = setTimeout(function () {
+      var board = e.target, switcher = document.querySelector("[data-column-switcher]");
+      if (!switcher || !board.isConnected) return;
+      var best = null, distance = Infinity;
+      board.querySelectorAll(".column[data-column]").forEach(function (column) {
+        var d = Math.abs(boardColumnLeft(board, column) - board.scrollLeft);
+        if (d < distance) { distance = d; best = column; }
+      });
+      if (best) switcher.value = best.getAttribute("data-column");
+    }, 120);
+  }, true);
 
   // Keyboard shortcuts: c new ticket, / search, e edit, Esc close. Never while typing.
   function typing(el) {

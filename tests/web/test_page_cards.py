@@ -80,7 +80,8 @@ def test_board_draws_a_card_as_before(personas: Personas, rich_tickets: list[Tic
           <a class="title" href="{url}" hx-get="{url}" hx-target="#modal-body"
              hx-push-url="true">Fix &lt;the&gt; login</a>
           <div class="meta">
-            <span class="label" style="--lc: #EF4444">bug</span><span class="label" style="--lc: #10B981">ui</span>
+            <span class="label" style="--lc: #EF4444; --lt: #000">bug</span>
+            <span class="label" style="--lc: #10B981; --lt: #000">ui</span>
             <span class="pill" title="Estimate">3 pt</span>
             <span title="Due">📅 May 7</span>
             <span class="avatar " title="Adam (@adam)"><img src="/media/avatars/adam.webp" alt="" loading="lazy"></span>

@@ -43,13 +43,24 @@ def render_markdown(*, project: Project, by: Any, text: str) -> str:
     """Sanitized HTML of `text` with `#14` / `PROJ-14` linked to the tickets that exist."""
     if not text:
         return ""
-    found = _referenced_tickets(project=project, by=by, refs=markdown.find_references(text).tickets)
+    references = markdown.find_references(text)
+    found = _referenced_tickets(project=project, by=by, refs=references.tickets)
 
     def resolve(key: str | None, number: int) -> str | None:
         target = found.get((key or project.key, number))
         return None if target is None else ticket_html_url(target.project, target.number)
 
-    return markdown.render(text, resolve)
+    return markdown.render(text, resolve, _mentionable(project=project, usernames=references.usernames))
+
+
+def _mentionable(*, project: Project, usernames: Iterable[str]) -> set[str]:
+    """The lower-cased names among `usernames` of the project's active members (a query only when any)."""
+    names = {name.lower() for name in usernames}
+    names = set(sorted(names)[:MAX_REFERENCES])
+    if not names:
+        return set()
+    members = User.objects.filter(memberships__project=project, is_active=True).filter(_iexact_any("username", names))
+    return {username.lower() for username in members.values_list("username", flat=True)}
 
 
 def _write_mentions(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -61,6 +62,30 @@ def _avatar_html(size: str, title: str, url: str | None, name: str) -> SafeStrin
             '<span class="avatar {}" title="{}"><img src="{}" alt="" loading="lazy"></span>', size, title, url
         )
     return format_html('<span class="avatar {}" title="{}">{}</span>', size, title, _initials(name))
+
+
+_HEX_COLOR_RE = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+@register.filter
+@lru_cache(maxsize=512)
+def label_text(color: str) -> str:
+    """Black or white, whichever reads better on `color` (a label's #rgb / #rrggbb), by WCAG contrast."""
+    match = _HEX_COLOR_RE.match((color or "").strip())
+    if not match:
+        return "#fff"  # the stylesheet's grey fallback background takes white
+    digits = match.group(1)
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(int(digits[i : i + 2], 16)) for i in (0, 2, 4))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    # Contrast with white is 1.05 / (L + .05), with black (L + .05) / .05: equal at L ≈ 0.179.
+    return "#000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#fff"
 
 
 @register.filter
