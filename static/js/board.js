@@ -152,7 +152,7 @@
     document.querySelectorAll("#board ul.cards").forEach(function (list) {
       sortables.push(Sortable.create(list, {
         group: "cards",
-        animation: 120,
+        animation: 0, // the slide animation alone made drag frames over 20 ms on a 1,000-card board (bench/board_drag.py)
         delay: 150, // on touch screens a short press starts the drag, a swipe still scrolls
         delayOnTouchOnly: true,
         ghostClass: "sortable-ghost",
