@@ -15,7 +15,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -111,3 +113,52 @@ class LiveApp:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+
+
+# The password the browser tests' seeds give their people.
+PASSWORD = "correct horse battery staple"
+
+
+def serve(tmp_path_factory: Any, name: str, seed: str) -> Iterator[LiveApp]:
+    """A migrated PUNT seeded by `seed` (which prints "seeded"), for one module's fixture."""
+    live = LiveApp(tmp_path_factory.mktemp(name))
+    live.start()
+    try:
+        assert "seeded" in live.shell(seed)
+        yield live
+    finally:
+        live.stop()
+
+
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, for one module's fixture."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def sign_in(
+    browser: Any,
+    app: LiveApp,
+    username: str,
+    *,
+    password: str = PASSWORD,
+    viewport: dict[str, int] | None = None,
+    dark: bool = False,
+    timeout: int = 10_000,
+) -> tuple[Any, Any]:
+    """A new browser context signed in through the login page; (context, page) on Home."""
+    context = browser.new_context(
+        base_url=app.url, viewport=viewport or {"width": 1280, "height": 800}, color_scheme="dark" if dark else "light"
+    )
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{app.url}/")
+    return context, page

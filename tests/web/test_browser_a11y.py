@@ -13,14 +13,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import BASE_DIR, CHROMIUM, CHROMIUM_ARGS, LiveApp, output_dir
+from tests.web.live import BASE_DIR, CHROMIUM, PASSWORD, LiveApp, chromium, output_dir, sign_in
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing: apt-get install chromium"),
 ]
 
-PASSWORD = "correct horse battery staple"
 AXE_DIR = next(iter(sorted((BASE_DIR / "static" / "vendor").glob("axe-core-*"))), None)
 AXE_URL = f"/static/vendor/{AXE_DIR.name}/axe.min.js" if AXE_DIR else ""
 
@@ -96,23 +95,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 @pytest.fixture(scope="module")
 def signed_in_state(browser, app: LiveApp) -> dict:
-    context = browser.new_context(base_url=app.url)
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    context, _ = sign_in(browser, app, "alice")
     state = context.storage_state()
     context.close()
     return state

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveApp, output_dir
+from tests.web.live import CHROMIUM, LiveApp, chromium, output_dir, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -64,24 +64,13 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
-def sign_in(browser, app: LiveApp):
-    context = browser.new_context(base_url=app.url, viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto("/login/")
-    page.fill("#id_username", "big-user0")
-    page.fill("#id_password", "seed-password")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{app.url}/")
-    return context, page
+def sign_in_big(browser, app: LiveApp):
+    return sign_in(
+        browser, app, "big-user0", password="seed-password", viewport={"width": 1400, "height": 900}, timeout=15_000
+    )
 
 
 def column(page, name: str):
@@ -93,7 +82,7 @@ def count_of(page, name: str) -> int:
 
 
 def test_big_board_stays_small_and_loads_columns_as_they_scroll(browser, app: LiveApp):
-    context, page = sign_in(browser, app)
+    context, page = sign_in_big(browser, app)
     try:
         page.goto(BOARD)
         elements = page.evaluate("document.getElementsByTagName('*').length")
@@ -128,7 +117,7 @@ def test_big_board_stays_small_and_loads_columns_as_they_scroll(browser, app: Li
 
 
 def test_drag_across_lazy_columns_is_saved_and_frames_are_recorded(browser, app: LiveApp):
-    context, page = sign_in(browser, app)
+    context, page = sign_in_big(browser, app)
     try:
         page.goto(BOARD)
         page.locator("body[data-live='1']").wait_for(state="attached")
@@ -176,7 +165,7 @@ def test_drag_across_lazy_columns_is_saved_and_frames_are_recorded(browser, app:
 def test_a_next_page_leaves_out_cards_already_on_the_board(browser, app: LiveApp):
     """A card dropped below the last card drawn is in the next page too (the page follows the
     last card drawn): board-more.js drops the copy before htmx swaps the page in."""
-    context, page = sign_in(browser, app)
+    context, page = sign_in_big(browser, app)
     try:
         page.goto(BOARD)
         kept = page.evaluate(

@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveApp, output_dir
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium, output_dir, serve, sign_in
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing: apt-get install chromium"),
 ]
 
-PASSWORD = "correct horse battery staple"
 
 SEED = f"""
 from django.contrib.auth import get_user_model
@@ -51,35 +50,12 @@ BOARD = "/projects/alice/demo/"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    live = LiveApp(tmp_path_factory.mktemp("live"))
-    live.start()
-    try:
-        assert "seeded" in live.shell(SEED)
-        yield live
-    finally:
-        live.stop()
+    yield from serve(tmp_path_factory, "live", SEED)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def sign_in(browser, app: LiveApp, username: str, *, viewport=None):
-    context = browser.new_context(base_url=app.url, viewport=viewport or {"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{app.url}/")
-    return context, page
+    yield from chromium()
 
 
 def column(page, name: str):

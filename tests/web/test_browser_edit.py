@@ -13,15 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveApp, output_dir
-from tests.web.test_browser_board import card, column, drag, sign_in
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium, output_dir, serve, sign_in
+from tests.web.test_browser_board import card, column, drag
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing: apt-get install chromium"),
 ]
 
-PASSWORD = "correct horse battery staple"
 
 SEED = f"""
 from django.contrib.auth import get_user_model
@@ -44,23 +43,12 @@ BOARD = "/projects/alice/demo/"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    live = LiveApp(tmp_path_factory.mktemp("live-edit"))
-    live.start()
-    try:
-        assert "seeded" in live.shell(SEED)
-        yield live
-    finally:
-        live.stop()
+    yield from serve(tmp_path_factory, "live-edit", SEED)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 def open_card(page, title: str):

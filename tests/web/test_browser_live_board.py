@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveApp, output_dir
-from tests.web.test_browser_board import PASSWORD, column, sign_in, wait_live
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium, output_dir, serve, sign_in
+from tests.web.test_browser_board import column, wait_live
 
 pytestmark = [
     pytest.mark.browser,
@@ -51,23 +51,12 @@ API = "/api/v1/projects/live/cards"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    live = LiveApp(tmp_path_factory.mktemp("live-board"))
-    live.start()
-    try:
-        assert "seeded" in live.shell(SEED)
-        yield live
-    finally:
-        live.stop()
+    yield from serve(tmp_path_factory, "live-board", SEED)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 def api(page, method: str, url: str, data: dict) -> dict:

@@ -12,14 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveApp, output_dir
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium, output_dir, serve, sign_in
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing: apt-get install chromium"),
 ]
 
-PASSWORD = "correct horse battery staple"
 PHONE = {"width": 390, "height": 844}
 
 SEED = f"""
@@ -47,37 +46,12 @@ BASE = "/projects/carol/pages"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    live = LiveApp(tmp_path_factory.mktemp("live-pages"))
-    live.start()
-    try:
-        assert "seeded" in live.shell(SEED)
-        yield live
-    finally:
-        live.stop()
+    yield from serve(tmp_path_factory, "live-pages", SEED)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def sign_in(browser, app: LiveApp, username: str, *, viewport=None, dark: bool = False):
-    context = browser.new_context(
-        base_url=app.url, viewport=viewport or {"width": 1280, "height": 800}, color_scheme="dark" if dark else "light"
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{app.url}/")
-    return context, page
+    yield from chromium()
 
 
 # The elements sticking out past the right edge, for the failure message.

@@ -18,14 +18,13 @@ from typing import Any
 
 import pytest
 
-from tests.web.live import CHROMIUM, CHROMIUM_ARGS, LiveApp
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing: apt-get install chromium"),
 ]
 
-PASSWORD = "correct horse battery staple"
 # Out of a '...' JS string, out of a "..." attribute, and a new element; each part sets the flag.
 PAYLOAD = "x'+alert(__xss=1)+'\"><img src=x onerror=alert(__xss=2)><script>alert(__xss=3)</script>"
 # Labels hold 50 characters.
@@ -88,12 +87,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 class Watched:
