@@ -273,10 +273,12 @@ class DeletedCardsView(TicketsApiView):
 
 
 class CardRestoreView(TicketsApiView):
+    """Members may ask; the service lets an admin restore any card, a member their own deletes."""
+
     serializer_class = s.CardDetailSerializer
 
     def needed_role(self) -> str:
-        return MANAGE
+        return WRITE
 
     @extend_schema(parameters=[SLUG, CARD], request=None, responses=s.CardDetailSerializer, summary="Restore a card")
     def post(self, request: Request, slug: str, card_id: str) -> Response:

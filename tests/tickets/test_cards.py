@@ -372,14 +372,20 @@ def test_soft_delete_then_admins_list_and_restore(personas, make_card, published
     def fresh() -> None:
         Ticket.objects.filter(pk=card.pk).update(deleted_at=timezone.now())
 
+    # The member deleted it, so the member may restore it (Undo); admins restore any card.
     assert personas.matrix("post", url(f"/cards/{card.pk}/restore"), fresh=fresh) == {
         "anonymous": 401,
         "outsider": 404,
         "viewer": 403,
-        "member": 403,
+        "member": 200,
         "admin": 200,
         "owner": 200,
     }
+    Ticket.objects.filter(pk=card.pk).update(deleted_at=timezone.now(), deleted_by=personas.admin)
+    refused = client.post(url(f"/cards/{card.pk}/restore"))
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "Only a project admin or whoever deleted it can restore this ticket."
+    assert personas.client("admin").post(url(f"/cards/{card.pk}/restore")).status_code == 200
     assert client.get(url(f"/cards/{card.pk}")).status_code == 200
     assert personas.client("admin").post(url(f"/cards/{card.pk}/restore")).status_code == 404
 

@@ -14,8 +14,10 @@ from accounts.models import User
 from accounts.serializers import user_brief
 from notifications.services import notification_batch, notify
 from projects.models import Column, Project
+from projects.permissions import MANAGE, has_role
 from projects.services import column_for_category, columns_create_defaults
 from punt import events
+from punt.errors import Forbidden
 from punt.errors import invalid as _invalid
 from tickets import cards, fastpath
 from tickets.models import Attachment, Event, Ticket
@@ -363,9 +365,14 @@ def ticket_reopen(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Tick
 
 @transaction.atomic
 def ticket_restore(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Ticket:
-    """Bring a soft-deleted card back to the bottom of its column."""
+    """Bring a soft-deleted card back to the bottom of its column.
+
+    A project admin restores any card; a member restores what they deleted themselves (the
+    pages' Undo after a delete)."""
     if ticket.deleted_at is None:
         raise _invalid("non_field_errors", f"{ticket.key} is not deleted.")
+    if ticket.deleted_by_id != _actor_id(by) and not has_role(by, ticket.project, MANAGE):
+        raise Forbidden("Only a project admin or whoever deleted it can restore this ticket.")
     column = _lock_columns([ticket.column_id])[ticket.column_id]
     ticket.rank = _rank_for(column, exclude_id=ticket.pk)
     ticket.deleted_at = None

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
@@ -24,7 +23,7 @@ from punt import errors
 from tickets import services as ticket_services
 from tickets.models import Ticket
 from tickets.services.inputs import BODY_MAX
-from web.pages import can, project_for, tab_id
+from web.pages import project_for, tab_id
 from web.views.ticket import _pk_for, _ticket, _ticket_url, after_change
 
 SUGGESTIONS = 8  # rows in an autocomplete list
@@ -114,14 +113,12 @@ def ticket_close(request: HttpRequest, namespace: str, path: str, number: str) -
 def ticket_restore(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
     """Bring a deleted ticket back (ticket_restore, the API's restore). Admins restore any; a
     member may restore what they deleted themselves, which is what Undo after a delete needs."""
-    project, role = project_for(request, namespace, path, WRITE)
+    project, _ = project_for(request, namespace, path, WRITE)
     ticket = Ticket.objects.filter(project=project, number=int(number), deleted_at__isnull=False).first()
     if ticket is None:
         if Ticket.objects.filter(pk=_pk_for(project, int(number))).exists():
             return JsonResponse({"error": "This ticket is not deleted."}, status=400)
         raise Http404("Ticket not found.")
-    if not can(role, "admin") and ticket.deleted_by_id != request.user.pk:
-        raise PermissionDenied("Only a project admin or whoever deleted it can restore this ticket.")
     ticket = ticket_services.ticket_restore(ticket=ticket, by=request.user, tab_id=tab_id(request))
     url = _ticket_url(project, ticket.number)
     if _wants_json(request) or request.headers.get("HX-Request"):
