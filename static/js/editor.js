@@ -348,7 +348,6 @@
     el.setAttribute("role", "combobox");
     el.setAttribute("aria-autocomplete", "list");
     el.setAttribute("aria-expanded", "false");
-    el.setAttribute("aria-multiline", "true");
   }
   document.addEventListener("input", function (e) {
     if (e.target.matches && e.target.matches("textarea[data-markdown]")) { initCombobox(e.target); lookUp(e.target); }
