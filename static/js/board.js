@@ -39,8 +39,9 @@
   }
 
   // Save where `item` now sits (its neighbours' ids) through the move endpoint; `undo` puts it
-  // back if the server refuses. `done(ok, counts)` runs after either.
-  function saveMove(item, undo, done) {
+  // back if the server refuses. `done(ok, counts)` runs after either. A drag passes its Sortable
+  // event as `origin` so editor.js can offer Undo (back to origin.from at origin.oldIndex).
+  function saveMove(item, undo, done, origin) {
     var prev = item.previousElementSibling, next = item.nextElementSibling;
     var data = {
       column: item.parentNode.dataset.column,
@@ -59,7 +60,7 @@
         item.removeAttribute("aria-busy");
         if (result.ok) {
           updateCounts(result.json.counts);
-          document.dispatchEvent(new CustomEvent("punt:card-moved", { detail: { item: item, from: evt.from, oldIndex: evt.oldIndex } }));
+          if (origin) document.dispatchEvent(new CustomEvent("punt:card-moved", { detail: { item: item, from: origin.from, oldIndex: origin.oldIndex } }));
         } else {
           undo();
           var text = result.json.error || "The move was refused (" + result.status + ").";
@@ -85,7 +86,7 @@
     saveMove(evt.item, function () { snapBack(evt); }, function () {
       updateShown(evt.from);
       updateShown(evt.to);
-    });
+    }, evt);
   }
 
   // ---- keyboard moves: Alt+Left/Right to the previous/next column, Alt+Up/Down within it -----

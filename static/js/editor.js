@@ -67,21 +67,32 @@
     htmx.ajax("GET", article.dataset.url, { target: "#" + container.id, swap: "innerHTML", headers: { "HX-Target": container.id } });
   }
 
-  function refreshBoard() { if (PUNT.board && PUNT.board.refresh) PUNT.board.refresh(); }
+  // The live feed skips this tab's own changes: redraw the one card they touched (board.js
+  // inserts, moves or removes it). Not on a board: nothing to do.
+  function refreshCard(number) {
+    if (number && PUNT.board && PUNT.board.refreshCard) PUNT.board.refreshCard(String(number));
+  }
+  function numberIn(url) {
+    var m = /\/tickets\/(\d+)(?:\/|$)/.exec(url || "");
+    return m ? m[1] : null;
+  }
 
   // Close/reopen (HX-Trigger "punt:undo"): the undo posts the same URL the other way round.
   document.addEventListener("punt:undo", function (e) {
     var d = e.detail || {};
+    refreshCard(numberIn(d.url)); // the card behind the modal shows the close at once
     undoToast(d.text || "Done.", function () {
-      return post(d.url, d.data || {}).then(readJson).then(function () { refreshTicket(); refreshBoard(); });
+      return post(d.url, d.data || {}).then(readJson).then(function () { refreshTicket(); refreshCard(numberIn(d.url)); });
     });
   });
 
   function restoreUndo(d, seconds) {
     undoToast(d.text || "Deleted.", function () {
       return post(d.restore, {}).then(readJson).then(function (json) {
-        if (document.getElementById("board")) { refreshBoard(); toast((json.key || "The ticket") + " is back.", "success"); }
-        else if (json.url) { location.href = json.url; }
+        if (document.getElementById("board")) {
+          refreshCard(numberIn(d.restore));
+          toast((json.key || "The ticket") + " is back.", "success");
+        } else if (json.url) { location.href = json.url; }
       });
     }, seconds);
   }
@@ -89,7 +100,7 @@
   // Delete (HX-Trigger "punt:deleted"): leave the ticket, offer Undo through the restore URL.
   document.addEventListener("punt:deleted", function (e) {
     var d = e.detail || {};
-    if (PUNT.closeModal && PUNT.closeModal()) { restoreUndo(d); return; }
+    if (PUNT.closeModal && PUNT.closeModal()) { refreshCard(numberIn(d.restore)); restoreUndo(d); return; }
     // A ticket page: the Undo waits for the board to load.
     try { sessionStorage.setItem("punt-undo", JSON.stringify({ text: d.text, restore: d.restore, until: Date.now() + 6000 })); } catch (err) { /* private mode */ }
     location.href = d.board;
@@ -106,6 +117,7 @@
   document.addEventListener("punt:created", function (e) {
     var d = e.detail || {};
     if (PUNT.closeModal) PUNT.closeModal();
+    refreshCard(numberIn(d.url));
     toast(d.text || "Created.", "success");
   });
 
@@ -124,7 +136,7 @@
     var text = (key ? key.textContent : "The card") + " moved" + (name ? " to " + name.textContent : "") + ".";
     undoToast(text, function () {
       return post(url, { column: from.dataset.column, after: above ? above.dataset.id : "", before: below ? below.dataset.id : "" })
-        .then(readJson).then(refreshBoard);
+        .then(readJson).then(function () { refreshCard(item.dataset.number); });
     });
   });
 

@@ -215,7 +215,7 @@ def ticket_new(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
             form.add_error(None, errors.message(exc))
         else:
             if in_modal:
-                # editor.js closes the modal and says so; the board redraws on close.
+                # editor.js closes the modal, says so and has board.js draw the new card.
                 response = HttpResponse(status=204)
                 url = _ticket_url(project, ticket.number)
                 response["HX-Trigger"] = json.dumps({"punt:created": {"text": f"{ticket.key} created.", "url": url}})
