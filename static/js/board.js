@@ -39,8 +39,9 @@
   }
 
   // Save where `item` now sits (its neighbours' ids) through the move endpoint; `undo` puts it
-  // back if the server refuses. `done(ok, counts)` runs after either.
-  function saveMove(item, undo, done) {
+  // back if the server refuses. `done(ok, counts)` runs after either. `from` and `oldIndex`
+  // say where it was, for the Undo toast (editor.js listens to punt:card-moved).
+  function saveMove(item, from, oldIndex, undo, done) {
     var prev = item.previousElementSibling, next = item.nextElementSibling;
     var data = {
       column: item.parentNode.dataset.column,
@@ -59,7 +60,7 @@
         item.removeAttribute("aria-busy");
         if (result.ok) {
           updateCounts(result.json.counts);
-          document.dispatchEvent(new CustomEvent("punt:card-moved", { detail: { item: item, from: evt.from, oldIndex: evt.oldIndex } }));
+          document.dispatchEvent(new CustomEvent("punt:card-moved", { detail: { item: item, from: from, oldIndex: oldIndex } }));
         } else {
           undo();
           var text = result.json.error || "The move was refused (" + result.status + ").";
@@ -82,7 +83,7 @@
   function onEnd(evt) {
     dragging = false;
     if (evt.from === evt.to && evt.oldIndex === evt.newIndex) { flushRefresh(); return; }
-    saveMove(evt.item, function () { snapBack(evt); }, function () {
+    saveMove(evt.item, evt.from, evt.oldIndex, function () { snapBack(evt); }, function () {
       updateShown(evt.from);
       updateShown(evt.to);
     });
@@ -103,6 +104,7 @@
   function keyboardMove(card, key) {
     var list = card.parentNode;
     var oldNext = card.nextElementSibling;
+    var oldIndex = Array.prototype.indexOf.call(list.children, card);
     var target = list, ref;
     if (key === "ArrowUp" || key === "ArrowDown") {
       var sibling = key === "ArrowUp" ? card.previousElementSibling : card.nextElementSibling;
@@ -122,7 +124,7 @@
     }
     place(target, card, ref);
     card.focus();
-    saveMove(card, function () { place(list, card, oldNext); card.focus(); }, function (ok, counts) {
+    saveMove(card, list, oldIndex, function () { place(list, card, oldNext); card.focus(); }, function (ok, counts) {
       updateShown(list);
       if (target !== list) updateShown(target);
       if (!ok) return;
