@@ -83,6 +83,15 @@ def test_teammates_changes_arrive_without_losing_typing_focus_or_scroll(browser,
         wait_live(alice)
         wait_live(bob)
         todo = column(bob, "To Do").locator("ul.cards")
+        # A long column draws its first cards and loads the rest as its end scrolls into view.
+        for _ in range(10):
+            if todo.locator("[data-load-more]").count() == 0:
+                break
+            todo.evaluate("el => { el.scrollTop = el.scrollHeight; }")
+            todo.locator(".ticket-card").nth(todo.locator(".ticket-card").count()).wait_for(
+                state="attached", timeout=5_000
+            )
+        assert todo.locator("[data-load-more]").count() == 0
         assert todo.locator(".ticket-card").count() == 60
         todo.evaluate("el => { el.scrollTop = 1500; }")
         scrolled = todo.evaluate("el => el.scrollTop")
