@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from accounts.serializers import UserBriefSerializer
 from chat.models import MESSAGE_MAX_LENGTH
+from punt.api.fields import TextOnlyField
 from punt.api.schema import HTTP_URL_PATTERN, documented
 from tickets.serializers import CardCreateInput, CardUpdateInput
 from webhooks.models import ChatWebhook, Delivery, GitDelivery, GitHook, Hook
@@ -103,7 +104,7 @@ class GitReceiveSerializer(serializers.Serializer):
 
 
 class ChatWebhookInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100, help_text="The sender of the messages it posts.")
+    name = TextOnlyField(max_length=100, help_text="The sender of the messages it posts.")
 
 
 class ChatWebhookSerializer(serializers.ModelSerializer):

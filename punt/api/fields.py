@@ -47,3 +47,15 @@ def query_id(value: str, name: str) -> int:
     if pk is None:
         raise serializers.ValidationError({name: [f"'{value}' is not a valid id."]})
     return pk
+
+
+class TextOnlyField(serializers.CharField):
+    """A CharField that takes only a JSON string: DRF's turns 42 into "42", which the schema
+    (type: string) says is refused."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -99,6 +99,7 @@ REFUSED_BY_BUSINESS_RULE = {
     "webhooks call public addresses only (PUNT_WEBHOOKS_ALLOW_PRIVATE)": ["api_v1_projects_hooks_create"],
     "the file's contents: a non-empty file, an image, a backup zip": [
         "api_v1_projects_cards_attachments_create",
+        "api_upload_create",
         "api_v1_users_me_avatar_create",
         "admin_restore_create",
     ],
