@@ -61,6 +61,15 @@ def _choice_word(field: str, value: Any) -> str:
     return str(names.get(value, value))
 
 
+# The order an update's sentence names its fields in (the ticket page's order).
+FIELD_ORDER = {
+    field: index
+    for index, field in enumerate(
+        ("title", "body", "type", "priority", "assignee", "labels", "sprint", "estimate", "due_date", "parent")
+    )
+}
+
+
 def _field_change(field: str, old: Any, new: Any, *, year: int) -> SafeString:
     """One field of an `update` event, e.g. "changed the priority from Medium to High"."""
     if field == "title":
@@ -180,7 +189,9 @@ def _sentence(event: Any, link_key: Callable[[str], SafeString] | None = None) -
     if event.kind == "update":
         old, new = data.get("old") or {}, data.get("new") or {}
         year = event.created_at.year if getattr(event, "created_at", None) else datetime.date.today().year
-        parts = [_field_change(field, old.get(field), value, year=year) for field, value in new.items()]
+        # PostgreSQL's jsonb keeps keys in its own order, not the service's: name them in ours.
+        fields = sorted(new, key=lambda field: (FIELD_ORDER.get(field, len(FIELD_ORDER)), field))
+        parts = [_field_change(field, old.get(field), new[field], year=year) for field in fields]
         return _list(parts) if parts else _words("updated " + T)
     action = ACTIONS.get(event.text)
     if action is not None:
