@@ -243,7 +243,10 @@
   // Saved: forget the draft before the fresh form is drawn (which would restore it).
   function forgetSent(e) {
     // requestConfig.elt is the form that sent, even once a closed modal took it out of the page.
-    var form = (e.detail.requestConfig && e.detail.requestConfig.elt) || e.detail.elt;
+    // Only a write: a GET (a redraw of the panel, a live refresh) sends no text.
+    var config = e.detail.requestConfig || {};
+    if (!config.verb || config.verb === "get") return;
+    var form = config.elt || e.detail.elt;
     var ok = e.detail.xhr && e.detail.xhr.status >= 200 && e.detail.xhr.status < 300;
     if (ok && form && form.querySelectorAll) form.querySelectorAll("textarea[data-draft]").forEach(forgetDraft);
   }
