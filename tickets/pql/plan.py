@@ -1,0 +1,246 @@
+"""A resolved query: conditions on a ticket's own columns, with every name already an id.
+
+tickets.pql.compiler turns the parser's tree into this plan (users, labels, sprints,
+columns and functions looked up once). The plan has two readings, side by side so that a
+rule's two forms are never apart:
+
+- `q()`: a Django Q for one ORM query (lists, boards, search, view counts);
+- `test(facts)`: plain Python over one ticket's `Facts` (live subscriptions and webhook
+  filters, where the ticket is already loaded and many queries are tested against it).
+
+tests/tickets/test_pql_table.py holds both to the same answers on SQLite and PostgreSQL.
+
+Empty values: a comparison with a field that is empty is false (SQL's NULL), and NOT
+negates it ("NOT assignee = bob" includes unassigned tickets, "assignee != bob" does not),
+which is what Django's ~Q does for nullable columns.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Q
+
+from tickets.models import Ticket, Watcher
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+_LOOKUPS = {"=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
+
+
+@dataclass
+class Facts:
+    """What a query can ask of one ticket (tickets.pql.facts loads them)."""
+
+    id: int
+    project_id: int
+    number: int
+    title: str
+    body: str
+    type: str
+    category: str
+    column_id: int
+    priority: str
+    assignee_id: int | None
+    reporter_id: int | None
+    sprint_id: int | None
+    parent_id: int | None
+    estimate: int | None
+    due_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    state: str
+    label_ids: frozenset[int]
+    watcher_ids: frozenset[int]
+
+
+# Plan attributes are ORM paths from Ticket; the few that cross a join have a plain name in Facts.
+_FACT_NAMES = {"column__category": "category"}
+
+
+def _fact(facts: Facts, attr: str) -> Any:
+    return getattr(facts, _FACT_NAMES.get(attr, attr))
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+@dataclass(frozen=True)
+class Compare:
+    """`attr op value` on a column of the ticket (op: = != > >= < <=)."""
+
+    attr: str
+    op: str
+    value: Any
+
+    def q(self) -> Q:
+        if self.op == "!=":
+            # Not equal and not empty (a NULL is not "another value").
+            return Q(**{f"{self.attr}__isnull": False}) & ~Q(**{self.attr: self.value})
+        return Q(**{f"{self.attr}__{_LOOKUPS[self.op]}": self.value})
+
+    def test(self, facts: Facts) -> bool:
+        value = _fact(facts, self.attr)
+        return value is not None and _OPS[self.op](value, self.value)
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """`attr` is one of `values` (empty list: nothing)."""
+
+    attr: str
+    values: frozenset[Any]
+
+    def q(self) -> Q:
+        return Q(**{f"{self.attr}__in": sorted(self.values)}) if self.values else Q(pk__in=[])
+
+    def test(self, facts: Facts) -> bool:
+        return _fact(facts, self.attr) in self.values
+
+
+@dataclass(frozen=True)
+class Empty:
+    attr: str
+
+    def q(self) -> Q:
+        if self.attr == "body":
+            return Q(body="")
+        return Q(**{f"{self.attr}__isnull": True})
+
+    def test(self, facts: Facts) -> bool:
+        value = _fact(facts, self.attr)
+        return value is None or value == ""
+
+
+@dataclass(frozen=True)
+class Contains:
+    """Any of `attrs` contains `text`, ignoring case."""
+
+    attrs: tuple[str, ...]
+    text: str
+
+    def q(self) -> Q:
+        condition = Q()
+        for attr in self.attrs:
+            condition |= Q(**{f"{attr}__icontains": self.text})
+        return condition
+
+    def test(self, facts: Facts) -> bool:
+        needle = self.text.lower()
+        return any(needle in (_fact(facts, attr) or "").lower() for attr in self.attrs)
+
+
+@dataclass(frozen=True)
+class Matches:
+    """`attr` equals `text`, ignoring case (title = "Fix login")."""
+
+    attr: str
+    text: str
+
+    def q(self) -> Q:
+        return Q(**{f"{self.attr}__iexact": self.text})
+
+    def test(self, facts: Facts) -> bool:
+        return (_fact(facts, self.attr) or "").lower() == self.text.lower()
+
+
+# Sets of related rows (labels, watchers): a subquery each, so no join multiplies the rows.
+_RELATIONS: dict[str, tuple[Callable[[], Any], str]] = {
+    "label_ids": (lambda: Ticket.labels.through.objects, "label_id"),
+    "watcher_ids": (lambda: Watcher.objects, "user_id"),
+}
+
+
+@dataclass(frozen=True)
+class HasAny:
+    """The ticket's `relation` (label_ids, watcher_ids) holds any of `ids`; no ids: it holds any."""
+
+    relation: str
+    ids: frozenset[int] | None
+
+    def q(self) -> Q:
+        manager, column = _RELATIONS[self.relation]
+        links = manager()
+        if self.ids is not None:
+            links = links.filter(**{f"{column}__in": sorted(self.ids)})
+        return Q(pk__in=links.values("ticket_id"))
+
+    def test(self, facts: Facts) -> bool:
+        held: frozenset[int] = getattr(facts, self.relation)
+        return bool(held) if self.ids is None else not held.isdisjoint(self.ids)
+
+
+@dataclass(frozen=True)
+class Always:
+    value: bool
+
+    def q(self) -> Q:
+        return Q() if self.value else Q(pk__in=[])
+
+    def test(self, facts: Facts) -> bool:
+        return self.value
+
+
+@dataclass(frozen=True)
+class AllOf:
+    items: tuple[Plan, ...]
+
+    def q(self) -> Q:
+        condition = Q()
+        for item in self.items:
+            condition &= item.q()
+        return condition
+
+    def test(self, facts: Facts) -> bool:
+        return all(item.test(facts) for item in self.items)
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Plan, ...]
+
+    def q(self) -> Q:
+        if not self.items:
+            return Q(pk__in=[])
+        condition = self.items[0].q()
+        for item in self.items[1:]:
+            condition |= item.q()
+        return condition
+
+    def test(self, facts: Facts) -> bool:
+        return any(item.test(facts) for item in self.items)
+
+
+@dataclass(frozen=True)
+class Negation:
+    item: Plan
+
+    def q(self) -> Q:
+        return ~self.item.q()
+
+    def test(self, facts: Facts) -> bool:
+        return not self.item.test(facts)
+
+
+Plan = Compare | OneOf | Empty | Contains | Matches | HasAny | Always | AllOf | AnyOf | Negation
+
+
+def all_of(items: Iterable[Plan]) -> Plan:
+    items = tuple(items)
+    return items[0] if len(items) == 1 else AllOf(items)
+
+
+def any_of(items: Iterable[Plan]) -> Plan:
+    items = tuple(items)
+    return items[0] if len(items) == 1 else AnyOf(items)
