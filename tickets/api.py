@@ -26,14 +26,15 @@ from projects.permissions import MANAGE, READ, WRITE
 from projects.selectors import project_check, project_for
 from punt.api.parsers import JSONParser
 from punt.api.request import tab_id, validated
+from punt.errors import Invalid
 from punt.files import ATTACHMENT_CACHE, stored_file_response
-from tickets import cards, selectors, services
+from tickets import cards, pql, selectors, services
 from tickets import serializers as s
 from tickets.filters import (
-    CardFilter,
     CardPagination,
     CountedIds,
     KeysetCursorPagination,
+    PqlCardFilter,
     ProjectFilterBackend,
 )
 from tickets.models import Attachment, Ticket
@@ -116,15 +117,29 @@ class TicketsApiView(GenericAPIView):
 # --------------------------------------------------------------------------- cards
 
 
-# Filters from query parameters (tickets.filters.CardFilter), also shown in the schema.
+# Filters from query parameters (tickets.filters.PqlCardFilter), also shown in the schema, and
+# `?q=`, a PQL query applied after them.
 class FilteredCardsMixin:
     filter_backends: Sequence[type[BaseFilterBackend | BaseFilterProtocol[Any]]] = [ProjectFilterBackend]
-    filterset_class = CardFilter
+    filterset_class = PqlCardFilter
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return Ticket.objects.none()
         return selectors.cards_for_project(project=self.project())  # type: ignore[attr-defined]
+
+    def pql_query(self) -> pql.Compiled | None:
+        """The compiled `?q=` (None without one); compiled once per request."""
+        if not hasattr(self, "_pql"):
+            text = self.request.query_params.get("q", "").strip()  # type: ignore[attr-defined]
+            scope = pql.project_scope(self.project(), self.request.user)  # type: ignore[attr-defined]
+            self._pql = pql.compile_query(text, scope) if text else None
+        return self._pql
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        queryset = super().filter_queryset(queryset)  # type: ignore[misc]
+        compiled = self.pql_query()
+        return queryset.filter(compiled.q()) if compiled is not None else queryset
 
 
 class CardListView(FilteredCardsMixin, TicketsApiView):
@@ -144,6 +159,17 @@ class CardListView(FilteredCardsMixin, TicketsApiView):
     def get(self, request: Request, slug: str) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         ordering = request.query_params.get("ordering")
+        compiled = self.pql_query()
+        if compiled is not None and compiled.order:
+            if "cursor" in request.query_params:
+                raise Invalid(
+                    "Cursor mode keeps its own order; use limit/offset with a PQL ORDER BY.",
+                    details=[{"field": "cursor", "message": "Not with a PQL ORDER BY."}],
+                )
+            # The ORM pages it: an ORDER BY on a related field needs its join in the statement.
+            ids = self.paginate_queryset(pql.apply(queryset, compiled).values_list("pk", flat=True))
+            assert ids is not None
+            return self.get_paginated_response(self.cards(list(ids)))
         if "cursor" in request.query_params:
             paginator = KeysetCursorPagination(request, ordering)
             keys = paginator.paginate(queryset, values=lambda page, extra: page.values("id", *extra))
@@ -315,6 +341,42 @@ class BoardView(FilteredCardsMixin, TicketsApiView):
         }
         # Already plain JSON types, shaped as BoardSerializer (the schema) says.
         return Response(board)
+
+
+class SearchView(GenericAPIView):
+    """Cards of every project the caller can see that match a PQL query."""
+
+    api_scope = "tickets"
+    serializer_class = s.SearchCardSerializer
+    pagination_class = CardPagination
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                required=True,
+                description="A PQL query, e.g. `assignee = me() AND state = open ORDER BY priority DESC`; "
+                "`project = KEY` narrows it. Without ORDER BY: most recently updated first.",
+            )
+        ],
+        responses=s.SearchCardSerializer(many=True),
+        summary="Search cards across projects (PQL)",
+    )
+    def get(self, request: Request) -> Response:
+        text = request.query_params.get("q", "").strip()
+        if not text:
+            raise Invalid("A query is required.", details=[{"field": "q", "message": "A query is required."}])
+        scope = pql.user_scope(request.user)
+        compiled = pql.compile_query(text, scope)
+        tickets = Ticket.objects.filter(project_id__in=scope.project_ids, deleted_at__isnull=True)
+        tickets = pql.apply(tickets, compiled)
+        if not compiled.order:
+            tickets = tickets.order_by("-updated_at", "-id")
+        page = self.paginate_queryset(tickets.values_list("pk", "project_id"))
+        assert page is not None  # CardPagination always pages
+        projects = {project.pk: project for project in scope.projects}
+        return self.get_paginated_response(cards.cards_across(list(page), projects=projects))
 
 
 # --------------------------------------------------------------------------- timeline & comments

@@ -329,6 +329,27 @@ def cards(tickets: list[int] | Any, *, project: Project, shape: str = COMPACT) -
     return payloads(rows, project=project, labels=fastpath.card_labels(tickets), shape=shape)
 
 
+def cards_across(
+    tickets: list[tuple[int, int]], *, projects: dict[int, Project], shape: str = FULL
+) -> list[dict[str, Any]]:
+    """The cards of (id, project id) pairs from several projects, in that order, each with its
+    project's brief (cross-project search): two statements, as cards() reads one project's."""
+    ids = [ticket_id for ticket_id, _project_id in tickets]
+    project_of = dict(tickets)
+    rows_by_project: dict[int, list[Any]] = {}
+    for row in fastpath.card_rows(ids, columns=columns(shape), row_type=Row[shape]):
+        rows_by_project.setdefault(project_of[row[0]], []).append(row)  # a row starts with the id
+    labels = fastpath.card_labels(ids)
+    found: dict[int, dict[str, Any]] = {}
+    for project_id, rows in rows_by_project.items():
+        project = projects[project_id]
+        brief = {"id": project.pk, "key": project.key, "slug": project.slug, "name": project.name}
+        for payload in payloads(rows, project=project, labels=labels, shape=shape):
+            payload["project"] = brief
+            found[payload["id"]] = payload
+    return [found[ticket_id] for ticket_id in ids if ticket_id in found]
+
+
 def card(ticket: Ticket, *, shape: str = COMPACT) -> dict[str, Any]:
     """The card of one ticket, read as the board reads its cards (`ticket.project` attached)."""
     return cards([ticket.pk], project=ticket.project, shape=shape)[0]

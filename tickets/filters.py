@@ -27,9 +27,9 @@ from rest_framework.utils.urls import replace_query_param
 from projects.models import Column, Project, Sprint
 from punt import json_input
 from punt.api.fields import query_id
-from tickets import fastpath
+from tickets import fastpath, pql
 from tickets.models import Ticket
-from tickets.selectors import CARD_KEY_RE, as_ticket_number
+from tickets.selectors import CARD_KEY_RE
 
 # Priorities by urgency (Ticket.Priority lists them in that order); anything else ranks as medium.
 PRIORITY_ORDER = {value: rank for rank, value in enumerate(Ticket.Priority.values)}
@@ -208,18 +208,30 @@ class CardFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        condition = Q(title__icontains=value) | Q(body__icontains=value)
-        match = CARD_KEY_RE.match(value)
-        if match:
-            condition |= Q(number=int(match.group(2)), project__key=match.group(1).upper())
-        elif (number := as_ticket_number(value.lstrip("#"))) is not None:
-            condition |= Q(number=number)
-        return queryset.filter(condition)
+        # PQL's free text, as one phrase: in the title or body, or the ticket with that key or number.
+        scope = pql.project_scope(self.project, None) if self.project is not None else pql.Scope(projects=[])
+        return queryset.filter(pql.text_search(value, scope).q())
 
     def filter_ordering(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         # The view applies the ordering (the board has its own); this only validates it.
         ordering_fields(value)
         return queryset
+
+
+class PqlCardFilter(CardFilter):
+    """The /api/v1/ card filters: `q` is a PQL query, which the view compiles and applies
+    (it may also order the list); the other parameters filter as in CardFilter."""
+
+    q = django_filters.CharFilter(
+        method="filter_pql",
+        help_text=(
+            "A PQL query: `assignee = me() AND priority >= high ORDER BY updated DESC`; plain words search "
+            "the title and body. Its ORDER BY replaces `ordering`."
+        ),
+    )
+
+    def filter_pql(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset  # the view applies it (FilteredCardsMixin.pql_query)
 
 
 def ordering_fields(value: str | None) -> tuple[str, bool]:

@@ -75,6 +75,20 @@ CardCompactSerializer = _card_schema("CardCompact", cards.COMPACT, "A card as th
 CardSerializer = _card_schema("Card", cards.FULL, "A card in lists and in responses to writes.")
 DeletedCardSerializer = _card_schema("DeletedCard", cards.DELETED, "A card in lists and in responses to writes.")
 
+
+class SearchProjectSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class SearchCardSerializer(_card_schema("SearchCardBase", cards.FULL, "")):  # type: ignore[misc]
+    """A card found by the cross-project search, with its project."""
+
+    project = SearchProjectSerializer()
+
+
 if TYPE_CHECKING:
     # CardSerializer is built above at import time, a value mypy cannot take as a base
     # class; to the checker the detail serializer below extends a plain Serializer.

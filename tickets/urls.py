@@ -27,6 +27,7 @@ P = "projects/<slug:slug>"
 C = f"{P}/cards/<card:card_id>"
 
 urlpatterns = [
+    path("search", api.SearchView.as_view(), name="search"),
     path(f"{P}/board", api.BoardView.as_view(), name="board"),
     path(f"{P}/columns/<int:column_id>/cards", api.ColumnCardsView.as_view(), name="column-cards"),
     path(f"{P}/cards", api.CardListView.as_view(), name="card-list"),

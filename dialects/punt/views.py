@@ -350,7 +350,7 @@ class TicketListView(PuntTicketView):
                     s.word_in(part, words) for part in params.get(name, "").split(",") if part.strip()
                 )
         queryset = ticket_selectors.tickets_for_project(project=project)
-        filterset = CardFilter(params, queryset=queryset, request=request)
+        filterset = CardFilter(params, queryset=queryset, request=request, project=project)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         tickets = apply_ordering(filterset.qs, params.get("ordering") or "number")

@@ -25,7 +25,7 @@ from projects.models import Project
 from projects.permissions import visible_projects
 from tickets.models import Ticket, Watcher
 from tickets.pql.compiler import FIELDS, FUNCTIONS, Compiled, Compiler, Scope
-from tickets.pql.plan import Facts
+from tickets.pql.plan import Facts, Plan
 from tickets.pql.syntax import PqlError, Query, parse
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "FUNCTIONS",
     "Compiled",
     "Facts",
+    "Plan",
     "PqlError",
     "Query",
     "Scope",
@@ -41,6 +42,7 @@ __all__ = [
     "load_facts",
     "parse",
     "project_scope",
+    "text_search",
     "user_scope",
 ]
 
@@ -57,6 +59,11 @@ def user_scope(user: Any) -> Scope:
 def compile_query(text: str | Query, scope: Scope) -> Compiled:
     query = parse(text) if isinstance(text, str) else text
     return Compiler(scope).compile(query)
+
+
+def text_search(phrase: str, scope: Scope) -> Plan:
+    """Plain text search (the fixed `?q=` of the older filters): PQL's free text, as one phrase."""
+    return Compiler(scope).text_word(phrase)
 
 
 def apply(queryset: QuerySet[Ticket], compiled: Compiled) -> QuerySet[Ticket]:
