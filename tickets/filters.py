@@ -120,21 +120,22 @@ class CardFilter(django_filters.FilterSet):
             raise ValidationError({name: [f"Unknown {name} '{bad[0]}'; use one of {', '.join(allowed)}."]})
         return values
 
+    def _pql(self, field: str, values: list[str]) -> Q:
+        projects = [self.project] if self.project is not None else []
+        return pql.fixed_filter(field, values, pql.Scope(projects=projects)).q()
+
     def filter_status(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
-        categories = self._choices(name, value, Column.Category.values)
-        if self.project is None:
-            return queryset.filter(column__category__in=categories)
-        # The same rows as the join on the column's category, as literal column ids: with one
-        # column per category (the usual board), the database seeks the (project, column,
-        # priority, updated_at) index and reads a page in index order, at any offset. Given a
-        # subquery instead, SQLite walked the project's updated_at index (7 ms at offset 450).
-        return queryset.filter(column_id__in=fastpath.column_ids(project_id=self.project.pk, categories=categories))
+        # PQL reads a category as the project's column ids: with one column per category (the
+        # usual board), the database seeks the (project, column, priority, updated_at) index and
+        # reads a page in index order, at any offset. Given a subquery instead, SQLite walked
+        # the project's updated_at index (7 ms at offset 450).
+        return queryset.filter(self._pql("status", self._choices(name, value, Column.Category.values)))
 
     def filter_type(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
-        return queryset.filter(type__in=self._choices(name, value, Ticket.Type.values))
+        return queryset.filter(self._pql("type", self._choices(name, value, Ticket.Type.values)))
 
     def filter_priority(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
-        return queryset.filter(priority__in=self._choices(name, value, Ticket.Priority.values))
+        return queryset.filter(self._pql("priority", self._choices(name, value, Ticket.Priority.values)))
 
     @staticmethod
     def _person(field: str, value: str) -> Q:
@@ -202,7 +203,7 @@ class CardFilter(django_filters.FilterSet):
         return queryset.filter(parent__number=int(match.group(2)), parent__project__key=match.group(1).upper())
 
     def filter_state(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
-        return queryset.filter(state=Ticket.State.CLOSED if value == "closed" else Ticket.State.OPENED)
+        return queryset.filter(self._pql("state", [value]))
 
     def filter_q(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         value = value.strip()

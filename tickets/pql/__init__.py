@@ -26,7 +26,7 @@ from projects.permissions import visible_projects
 from tickets.models import Ticket, Watcher
 from tickets.pql.compiler import FIELDS, FUNCTIONS, Compiled, Compiler, Scope
 from tickets.pql.plan import Facts, Plan
-from tickets.pql.syntax import PqlError, Query, parse
+from tickets.pql.syntax import InList, Literal, PqlError, Query, parse
 
 __all__ = [
     "FIELDS",
@@ -39,6 +39,7 @@ __all__ = [
     "Scope",
     "apply",
     "compile_query",
+    "fixed_filter",
     "load_facts",
     "parse",
     "project_scope",
@@ -64,6 +65,13 @@ def compile_query(text: str | Query, scope: Scope) -> Compiled:
 def text_search(phrase: str, scope: Scope) -> Plan:
     """Plain text search (the fixed `?q=` of the older filters): PQL's free text, as one phrase."""
     return Compiler(scope).text_word(phrase)
+
+
+def fixed_filter(field: str, values: list[str], scope: Scope) -> Plan:
+    """A fixed filter parameter (`?status=todo,done`) as the PQL condition `status IN (todo, done)`:
+    the older filters and PQL share one rule per field."""
+    literals = tuple(Literal(value, True, 0) for value in values)
+    return Compiler(scope).node(InList(field, literals, False, 0))
 
 
 def apply(queryset: QuerySet[Ticket], compiled: Compiled) -> QuerySet[Ticket]:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from projects.models import Column, Label, Project, Sprint
+from tickets import fastpath
 from tickets.models import Ticket
 from tickets.pql import plan as p
 from tickets.pql import syntax as s
@@ -383,11 +384,14 @@ def _categories_as_columns(c: Compiler, plan: p.Plan) -> p.Plan:
     instead of joining the columns (see tickets.filters.CardFilter.filter_status)."""
     if isinstance(plan, p.Negation):
         return p.Negation(_categories_as_columns(c, plan.item))
-    if not isinstance(plan, p.OneOf) or len(c.scope.projects) > 20:
+    if not isinstance(plan, p.OneOf) or not 0 < len(c.scope.projects) <= 20:
         return plan
-    ids = Column.objects.filter(project_id__in=c.scope.project_ids, category__in=sorted(plan.values)).values_list(
-        "pk", flat=True
-    )
+    categories = sorted(plan.values)
+    ids = [
+        column_id
+        for pk in c.scope.project_ids
+        for column_id in fastpath.column_ids(project_id=pk, categories=categories)
+    ]
     return p.OneOf("column_id", frozenset(ids))
 
 
