@@ -16,6 +16,7 @@ import itertools
 import json
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -23,6 +24,7 @@ from harness import Server, bench_env, forget_redis_state, load, machine, manage
 
 SETUP = r"""
 import json
+from django.db.models import Count
 from django.utils import timezone
 from accounts.models import ApiKey, User, hash_api_key
 from projects.models import Membership, Organization, OrganizationMembership, Project
@@ -58,6 +60,12 @@ browser = Client()
 browser.force_login(user)
 out["session"] = browser.cookies["sessionid"].value
 small = Project.objects.get(key="SMALL0")
+# The PQL scenarios' person: the most frequent assignee of BIG.
+big = Project.objects.get(key="BIG0")
+out["assignee"] = (
+    big.tickets.exclude(assignee=None).values("assignee__username").order_by()
+    .annotate(n=Count("id")).order_by("-n").values_list("assignee__username", flat=True).first()
+)
 out["SMALL"]["page"] = f"/projects/{small.namespace}/{small.path}/"
 print("BENCH" + json.dumps(out))
 """
@@ -123,6 +131,13 @@ def main() -> None:
     todo, doing = data["TINY"]["columns"][1], data["TINY"]["columns"][2]
     filters = "limit=50&status=todo&priority=high&ordering=-updated_at"
     browser = {"Cookie": f"sessionid={data['session']}"}
+    person = data["assignee"]
+    pql_list = quote(f"assignee = {person} AND priority >= high AND status != done ORDER BY updated DESC")
+    fixed_list = (
+        f"limit=50&assignee={person}&priority=high,urgent&status=backlog,todo,in_progress,in_review"
+        "&ordering=-updated_at"
+    )
+    pql_search = quote(f"assignee = {person} AND state = open ORDER BY updated DESC")
 
     with Server(env) as server:
 
@@ -160,6 +175,19 @@ def main() -> None:
             run(
                 "ticket list, 50/page, filtered, 1k project",
                 lambda i: ("GET", f"/api/v1/projects/{small}/cards?{filters}", None),
+            ),
+            # One person's open tickets by urgency: PQL, and the same filter as fixed parameters.
+            run(
+                "PQL list (assignee, priority >= high, status != done), 100k project",
+                lambda i: ("GET", f"/api/v1/projects/{big}/cards?limit=50&q={pql_list}", None),
+            ),
+            run(
+                "fixed-filter list (the same filter), 100k project",
+                lambda i: ("GET", f"/api/v1/projects/{big}/cards?{fixed_list}", None),
+            ),
+            run(
+                "PQL search across projects (100k + 1k + 200 tickets)",
+                lambda i: ("GET", f"/api/v1/search?limit=50&q={pql_search}", None),
             ),
             run("board, 200 cards", lambda i: ("GET", f"/api/v1/projects/{tiny}/board", None), total=max(50, n // 4)),
             run(
