@@ -239,7 +239,7 @@ class Parser:
     # grammar
     def parse(self) -> Query:
         where = None
-        if self.token.kind != "end" and not self.at_order_by():
+        if self.token.kind not in ("end", ")") and not self.at_order_by():
             where = self.or_expr()
         order: list[OrderItem] = []
         if self.at_order_by():
@@ -266,15 +266,18 @@ class Parser:
             descending = self.advance().text.lower() == "desc"
         return OrderItem(field=token.text, descending=descending, position=token.position)
 
-    def or_expr(self) -> Node:
+    def nest(self) -> None:
+        """One more level of parentheses or NOT: bounded, so a query cannot exhaust the stack."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise PqlError(f"The query nests deeper than {MAX_DEPTH} levels", self.token.position)
+            position = self.token.position
+            raise PqlError(f"The query nests deeper than {MAX_DEPTH} levels at {position}", position)
+
+    def or_expr(self) -> Node:
         items = [self.and_expr()]
         while self.at_keyword("or"):
             self.advance()
             items.append(self.and_expr())
-        self.depth -= 1
         return items[0] if len(items) == 1 else Or(tuple(items))
 
     def starts_term(self) -> bool:
@@ -306,8 +309,11 @@ class Parser:
 
     def not_expr(self) -> Node:
         if self.at_keyword("not") and not self.is_condition_start():
+            self.nest()
             self.advance()
-            return Not(self.not_expr())
+            item = self.not_expr()
+            self.depth -= 1
+            return Not(item)
         return self.primary()
 
     def is_condition_start(self) -> bool:
@@ -330,6 +336,7 @@ class Parser:
     def primary(self) -> Node:
         token = self.token
         if token.kind == "(":
+            self.nest()
             self.advance()
             if self.token.kind == ")":
                 raise self.fail(["a condition"])
@@ -337,6 +344,7 @@ class Parser:
             if self.token.kind != ")":
                 raise self.fail(["')'"] if self.token.kind == "end" else ["AND", "OR", "')'"])
             self.advance()
+            self.depth -= 1
             return inner
         if token.kind == "string":
             self.advance()
