@@ -79,9 +79,9 @@ class ChatWebhookAdmin(ReadOnlyAdmin):
 
 @admin.register(Hook)
 class HookAdmin(ReadOnlyAdmin):
-    list_display = ["id", "url", "project", "active", "created_by", "created_at"]
-    list_filter = ["active"]
-    search_fields = ["url", "project__key", "project__name", "description"]
+    list_display = ["id", "url", "project", "filter", "active", "created_by", "created_at"]
+    list_filter = ["active", ("filter", admin.EmptyFieldListFilter)]
+    search_fields = ["url", "project__key", "project__name", "description", "filter"]
     list_select_related = ["project", "created_by"]
     exclude = ["secret"]
     actions = ["disable"]

@@ -117,7 +117,12 @@ class ChatWebhook(models.Model):
 
 
 class Hook(models.Model):
-    """An outgoing webhook: bus events of `project` POSTed to `url`, signed with `secret`."""
+    """An outgoing webhook: bus events of `project` POSTed to `url`, signed with `secret`.
+
+    `filter` (PQL, blank = every event) narrows the events about a ticket to those whose
+    ticket matches it; events about no ticket go only to hooks without a filter. `me()` in
+    it is the hook's creator (webhooks.services.hooks_for_event).
+    """
 
     ALL_EVENTS = "*"
 
@@ -126,6 +131,9 @@ class Hook(models.Model):
     description = models.CharField(max_length=200, blank=True)
     # Event names of the bus ("board.card_moved", "chat.message", ...) or ["*"] for all.
     events = models.JSONField(default=list)
+    filter = models.TextField(
+        blank=True, help_text="A PQL query (e.g. priority >= high); only events about matching tickets are sent."
+    )
     secret = models.CharField(max_length=128, editable=False)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -16,6 +16,7 @@ from accounts.serializers import UserBriefSerializer
 from chat.models import MESSAGE_MAX_LENGTH
 from punt.api.fields import TextOnlyField
 from punt.api.schema import HTTP_URL_PATTERN, documented
+from tickets.pql.syntax import MAX_QUERY_LENGTH
 from tickets.serializers import CardCreateInput, CardUpdateInput
 from webhooks.models import ChatWebhook, Delivery, GitDelivery, GitHook, Hook
 
@@ -156,6 +157,13 @@ class ChatPostResultSerializer(serializers.Serializer):
 # --------------------------------------------------------------------------- outgoing hooks
 
 
+FILTER_HELP = (
+    "A PQL query (e.g. `label = backend AND priority >= high`): events about a ticket are sent only when "
+    "the ticket matches it; events about no ticket (sprints, labels, chat) only to hooks without a filter. "
+    "me() is the hook's creator. Blank: every event. A bad query is a 400 on `filter` with its position."
+)
+
+
 class HookInput(serializers.Serializer):
     url = documented(serializers.CharField(max_length=500), pattern=HTTP_URL_PATTERN)
     events = serializers.ListField(
@@ -164,6 +172,7 @@ class HookInput(serializers.Serializer):
     )
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     active = serializers.BooleanField(required=False, default=True)
+    filter = TextOnlyField(max_length=MAX_QUERY_LENGTH, required=False, allow_blank=True, help_text=FILTER_HELP)
 
 
 class HookUpdateInput(serializers.Serializer):
@@ -171,6 +180,9 @@ class HookUpdateInput(serializers.Serializer):
     events = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     active = serializers.BooleanField(required=False)
+    filter = TextOnlyField(
+        max_length=MAX_QUERY_LENGTH, required=False, allow_blank=True, help_text=f"{FILTER_HELP} Blank removes it."
+    )
     rotate_secret = serializers.BooleanField(
         required=False, default=False, help_text="Generate a new signing secret (returned once)."
     )
@@ -182,7 +194,7 @@ class HookSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Hook
-        fields = ["id", "url", "description", "events", "active", "created_by", "created_at", "updated_at"]
+        fields = ["id", "url", "description", "events", "filter", "active", "created_by", "created_at", "updated_at"]
         read_only_fields = fields
 
 

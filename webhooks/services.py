@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from punt import errors
 from punt.errors import invalid as _invalid
 from punt.ops import metrics
 from punt.ranges import column_range
+from tickets import pql
 from tickets import services as ticket_services
 from tickets.models import Ticket
 from webhooks import chatpayload, fastpath, gitparse, outgoing
@@ -320,17 +322,45 @@ def _clean_url(url: Any) -> str:
     return cleaned
 
 
+def _clean_filter(text: Any, *, project: Project, creator: Any) -> str:
+    """A hook's PQL filter, compiled once to refuse a bad one (400 on `filter`, with its position).
+
+    `creator` is whom me() means: the hook's creator, as when deliveries are decided.
+    """
+    cleaned = str(text or "").strip()
+    if not cleaned:
+        return ""
+    try:
+        pql.compile_query(cleaned, pql.project_scope(project, creator))
+    except pql.PqlError as exc:
+        exc.details = [{**detail, "field": "filter"} for detail in exc.details]
+        raise
+    return cleaned
+
+
 @transaction.atomic
 def hook_create(
-    *, project: Project, url: str, events: list[str], by: Any, description: str = "", active: bool = True
+    *,
+    project: Project,
+    url: str,
+    events: list[str],
+    by: Any,
+    description: str = "",
+    active: bool = True,
+    filter: str = "",
 ) -> Hook:
-    """Subscribe `url` to `events` of `project`; the secret it is signed with is generated here."""
+    """Subscribe `url` to `events` of `project`; the secret it is signed with is generated here.
+
+    `filter` (PQL, blank = all) limits the events about a ticket to matching tickets; `by`
+    becomes the hook's creator, whom me() in it means.
+    """
     return Hook.objects.create(
         project=project,
         url=_clean_url(url),
         events=_clean_events(events),
         description=(description or "").strip()[:200],
         active=active,
+        filter=_clean_filter(filter, project=project, creator=by),
         secret=secrets.token_hex(32),
         created_by=by,
     )
@@ -345,8 +375,10 @@ def hook_update(
     events: Any = None,
     description: Any = None,
     active: Any = None,
+    filter: Any = None,
     rotate_secret: bool = False,
 ) -> Hook:
+    """Change what is given (None: unchanged). me() in `filter` stays the hook's creator."""
     fields: list[str] = []
     if url is not None:
         hook.url = _clean_url(url)
@@ -360,6 +392,9 @@ def hook_update(
     if active is not None:
         hook.active = bool(active)
         fields.append("active")
+    if filter is not None:
+        hook.filter = _clean_filter(filter, project=hook.project, creator=hook.created_by)
+        fields.append("filter")
     if rotate_secret:
         hook.secret = secrets.token_hex(32)
         fields.append("secret")
@@ -396,12 +431,92 @@ def _enqueue_on_commit(delivery_ids: list[int]) -> None:
     transaction.on_commit(enqueue, robust=True)
 
 
+# Events about one ticket, and where their payload names it. Any other event (a sprint, a
+# label, a chat message) is about no ticket: only hooks without a filter receive it.
+_TICKET_ID_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("board.card_", ("id",)),
+    ("comment.", ("card", "id")),
+    ("time_entry.", ("ticket", "id")),
+)
+
+
+def event_ticket_id(event: str, payload: dict[str, Any]) -> int | None:
+    """The id of the ticket `event` is about, or None when it is about no ticket."""
+    for prefix, path in _TICKET_ID_PATHS:
+        if event.startswith(prefix):
+            value: Any = payload
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return None
+
+
+# Compiled filters, process-local: compiling looks up the names a filter uses (labels, people,
+# sprints, columns), a query or more per hook, which every event would otherwise pay again.
+# Keyed by the hook's updated_at too, so an edited hook is compiled afresh; entries expire
+# because a compiled filter has fixed what `-7d`, today() and openSprint() meant at the time.
+FILTER_CACHE_SECONDS = 60.0
+FILTER_CACHE_MAX = 10_000
+_compiled_filters: dict[tuple[int, Any, str], tuple[pql.Compiled | str, float]] = {}
+
+
+def _compiled_filter(hook: Hook) -> pql.Compiled | str:
+    """`hook.filter` compiled in its project with me() = the hook's creator, or why it no longer
+    compiles (a label it names was deleted, its creator's account is gone)."""
+    key = (hook.pk, hook.updated_at, hook.filter)
+    now = time.monotonic()
+    cached = _compiled_filters.get(key)
+    if cached is None or now - cached[1] > FILTER_CACHE_SECONDS:
+        result: pql.Compiled | str
+        try:
+            result = pql.compile_query(hook.filter, pql.project_scope(hook.project, hook.created_by))
+        except pql.PqlError as exc:
+            result = exc.first_message()
+        if len(_compiled_filters) >= FILTER_CACHE_MAX:
+            _compiled_filters.clear()
+        cached = _compiled_filters[key] = (result, now)
+    return cached[0]
+
+
+def hooks_for_event(
+    hooks: list[Hook], event: str, payload: dict[str, Any]
+) -> tuple[list[Hook], list[tuple[Hook, str]]]:
+    """Of `hooks` (each wants `event`): those to send it to, and those whose filter no longer
+    compiles, with the reason.
+
+    A hook without a filter takes every event. A filtered one takes an event about a ticket
+    that matches its filter; not an event about no ticket, nor one whose ticket is gone. The
+    ticket's facts are read once (three queries) whatever the number of hooks, and each filter
+    is tested in Python against them.
+    """
+    if all(not hook.filter for hook in hooks):
+        return hooks, []
+    ticket_id = event_ticket_id(event, payload)
+    facts = pql.load_facts([ticket_id]).get(ticket_id) if ticket_id is not None else None
+    chosen: list[Hook] = []
+    broken: list[tuple[Hook, str]] = []
+    for hook in hooks:
+        if not hook.filter:
+            chosen.append(hook)
+            continue
+        if facts is None:
+            continue
+        compiled = _compiled_filter(hook)
+        if isinstance(compiled, str):
+            broken.append((hook, compiled))
+        elif compiled.test(facts):
+            chosen.append(hook)
+    return chosen, broken
+
+
 def deliveries_record(event: str, payload: dict[str, Any], project_id: int | None) -> None:
     """The event bus's in-transaction hook: one Delivery per subscribed hook, sent after commit.
 
     Runs inside the transaction of the change that published `event`, so the delivery log
     holds exactly the changes that committed. Costs one small indexed query when the project
-    has no hooks.
+    has no hooks. Hooks with a filter get the events about matching tickets only
+    (hooks_for_event); one whose filter no longer compiles gets a failed entry in its log
+    instead, saying why, so the owner sees it and can fix the filter.
     """
     if project_id is None or event.startswith(UNDELIVERED_EVENT_PREFIXES):
         return
@@ -417,10 +532,11 @@ def deliveries_record(event: str, payload: dict[str, Any], project_id: int | Non
         return
     hooks = [
         hook
-        for hook in Hook.objects.filter(project_id=project_id, active=True).select_related("project")
+        for hook in Hook.objects.filter(project_id=project_id, active=True).select_related("project", "created_by")
         if hook.wants(event)
     ]
-    if not hooks:
+    hooks, broken = hooks_for_event(hooks, event, payload) if hooks else ([], [])
+    if not hooks and not broken:
         return
     now = timezone.now()
     deliveries = []
@@ -435,8 +551,22 @@ def deliveries_record(event: str, payload: dict[str, Any], project_id: int | Non
                 next_attempt_at=now,
             )
         )
+    for hook, reason in broken:
+        logger.warning("Hook %s: its filter no longer compiles (%s); %s not sent", hook.pk, reason, event)
+        guid = uuid.uuid4()
+        deliveries.append(
+            Delivery(
+                hook=hook,
+                guid=guid,
+                event=event[:100],
+                body=_delivery_body(hook=hook, guid=guid, event=event, payload=payload),
+                status=Delivery.Status.FAILED,
+                completed_at=now,
+                error=f"Not sent: the webhook's filter no longer works ({reason}). Fix the filter."[:500],
+            )
+        )
     created = Delivery.objects.bulk_create(deliveries)
-    _enqueue_on_commit([delivery.pk for delivery in created])
+    _enqueue_on_commit([delivery.pk for delivery in created if delivery.status == Delivery.Status.PENDING])
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ from punt import errors
 from punt.api.request import request_user, tab_id, validated
 from punt.api.schema import integer_parameter
 from punt.errors import NotFound
+from tickets import pql
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.filters import MAX_LABEL_VALUES, CardFilter
@@ -45,6 +46,16 @@ SLUG = OpenApiParameter(
 )
 REPOSITORY = OpenApiParameter(
     "repository_id", integer_parameter(0, MAX_PAGING), description="Filter by repository (project) id."
+)
+PQL = OpenApiParameter(
+    "q",
+    OpenApiTypes.STR,
+    description=(
+        "A PQL query (PUNT's extension), e.g. `priority >= high AND label = backend ORDER BY updated DESC`, "
+        "within `repository_id` or every repository of the organization you can see; combined with the other "
+        "filters. Its ORDER BY replaces the default order (newest first). A bad query is a 400 whose `details` "
+        "name `q` with the position."
+    ),
 )
 
 
@@ -141,6 +152,13 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
             queryset = Ticket.objects.filter(project=project, deleted_at__isnull=True)
         return queryset.select_related("project", "column", "parent").prefetch_related("labels")
 
+    def pql_scope(self) -> pql.Scope:
+        """Where `?q=` looks: the named repository, else the organization's that the caller can see."""
+        repository_id = _int_param(self.request, "repository_id", None)
+        if repository_id is not None:
+            return pql.project_scope(self.repository(repository_id, READ), self.request.user)
+        return pql.Scope(projects=list(self.repositories().order_by("pk")), user=self.request.user)
+
     def with_labels(self, project: Project, names: list[str] | None) -> list[str] | None:
         """Labels are plain strings here: create the ones the project lacks (projects.services)."""
         if names is None:
@@ -164,6 +182,7 @@ class TicketListView(AgentsMeshView):
     @extend_schema(
         parameters=[
             REPOSITORY,
+            PQL,
             OpenApiParameter("status", OpenApiTypes.STR, description=f"One of {', '.join(s.STATUSES)}."),
             OpenApiParameter("type", OpenApiTypes.STR, description=f"One of {', '.join(Ticket.Type.values)}."),
             OpenApiParameter(
@@ -202,7 +221,12 @@ class TicketListView(AgentsMeshView):
             for name in labels.values():
                 condition |= Q(labels__name__iexact=name)
             queryset = queryset.filter(pk__in=Ticket.objects.filter(condition).values("pk"))
-        queryset = queryset.order_by("-created_at", "-id")
+        text = request.query_params.get("q", "").strip()
+        compiled = pql.compile_query(text, self.pql_scope()) if text else None
+        if compiled is not None:
+            queryset = pql.apply(queryset, compiled)
+        if compiled is None or not compiled.order:
+            queryset = queryset.order_by("-created_at", "-id")
         page = list(queryset[offset : offset + limit])
         body = {"tickets": page, "total": queryset.count(), "limit": limit, "offset": offset}
         return Response(s.AmTicketListSerializer(body).data)

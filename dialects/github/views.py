@@ -32,6 +32,7 @@ from projects.permissions import READ, WRITE
 from punt.api.request import tab_id, validated
 from punt.errors import NotFound
 from punt.ranges import as_int
+from tickets import pql
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Event, Ticket
@@ -197,6 +198,15 @@ class TicketListView(GithubTicketView):
         parameters=[
             *PAGE_PARAMETERS,
             OpenApiParameter("state", OpenApiTypes.STR, description="opened, closed or all (the default)."),
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                description=(
+                    "A PQL query (PUNT's extension), e.g. `assignee = me() AND priority >= high`, combined with "
+                    "`state`. Its ORDER BY replaces the default order (newest first). A bad query is a 400 whose "
+                    "`details` name `q` with the position."
+                ),
+            ),
         ],
         responses={200: s.GhTicketSerializer(many=True), 400: ERROR, 401: ERROR, 404: ERROR},
         summary="List tickets for a project (newest first)",
@@ -211,7 +221,13 @@ class TicketListView(GithubTicketView):
             raise ValidationError({"state": ["Use opened, closed or all."]})
         if state != "all":
             queryset = queryset.filter(state=state)
-        page, headers = paginate(request, queryset.order_by("-number"))
+        text = request.query_params.get("q", "").strip()
+        compiled = pql.compile_query(text, pql.project_scope(target, request.user)) if text else None
+        if compiled is not None:
+            queryset = pql.apply(queryset, compiled)
+        if compiled is None or not compiled.order:
+            queryset = queryset.order_by("-number")
+        page, headers = paginate(request, queryset)
         data = s.GhTicketSerializer(page, many=True, context=self.ctx(project=target)).data
         return Response(data, headers=headers)
 

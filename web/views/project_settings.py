@@ -28,6 +28,8 @@ from webhooks.models import Delivery, GitHook
 
 # Shown once after creation, then dropped from the session.
 ONCE_KEY = "punt_settings_secret"
+# A webhook form refused for its filter: what was typed and why, shown again in that form once.
+HOOK_FORM_KEY = "punt_settings_hook_form"
 
 
 def _id(value: str | None) -> int:
@@ -199,17 +201,40 @@ def _action_chat_hook_revoke(request: HttpRequest, project: Project) -> str:
     return "Incoming webhook revoked."
 
 
+def _keep_hook_form(request: HttpRequest, hook_id: int, exc: errors.Invalid, fields: list[str]) -> None:
+    """Remember a webhook form the filter made fail, so the page shows it again with the error
+    under the filter (hook_id 0: the new-webhook form)."""
+    if any(detail.get("field") == "filter" for detail in exc.details):
+        typed = {field: request.POST.get(field, "") for field in fields}
+        request.session[HOOK_FORM_KEY] = {"hook": hook_id, "error": errors.message(exc), **typed}
+
+
 def _action_hook_add(request: HttpRequest, project: Project) -> str:
     events = [e for e in request.POST.get("events", "").replace(",", " ").split() if e] or ["*"]
-    hook = hook_services.hook_create(
-        project=project,
-        url=request.POST.get("url", ""),
-        events=events,
-        description=request.POST.get("description", ""),
-        by=request.user,
-    )
+    try:
+        hook = hook_services.hook_create(
+            project=project,
+            url=request.POST.get("url", ""),
+            events=events,
+            description=request.POST.get("description", ""),
+            filter=request.POST.get("filter", ""),
+            by=request.user,
+        )
+    except errors.Invalid as exc:
+        _keep_hook_form(request, 0, exc, ["url", "events", "filter"])
+        raise
     request.session[ONCE_KEY] = {"what": f"Outgoing webhook to {hook.url}", "url": "", "secret": hook.secret}
     return "Outgoing webhook added."
+
+
+def _action_hook_filter(request: HttpRequest, project: Project) -> str:
+    hook = hook_selectors.hook_get(project=project, hook_id=_id(request.POST.get("hook")))
+    try:
+        hook = hook_services.hook_update(hook=hook, by=request.user, filter=request.POST.get("filter", ""))
+    except errors.Invalid as exc:
+        _keep_hook_form(request, hook.pk, exc, ["filter"])
+        raise
+    return "Filter saved." if hook.filter else "Filter removed: every event is sent."
 
 
 def _action_hook_rotate(request: HttpRequest, project: Project) -> str:
@@ -249,6 +274,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, Project], str]] = {
     "hook_delete": _action_hook_delete,
     "hook_rotate": _action_hook_rotate,
     "hook_active": _action_hook_active,
+    "hook_filter": _action_hook_filter,
 }
 
 # How much of a webhook's delivery log its page shows (newest first).
@@ -294,6 +320,7 @@ def project_settings(request: HttpRequest, namespace: str, path: str) -> HttpRes
         "chat_hooks": list(hook_selectors.chat_webhooks_for(project=project)),
         "hooks": list(hook_selectors.hooks_for(project=project)),
         "once": request.session.pop(ONCE_KEY, None),
+        "hook_form": request.session.pop(HOOK_FORM_KEY, None) or {},
         "is_owner": role == OWN,
     }
     return render(request, "web/project_settings.html", context)
