@@ -383,7 +383,8 @@ class PqlReplaceSerializer(serializers.Serializer):
 class PqlSuggestionSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["field", "operator", "value", "keyword", "function"])
     value = serializers.CharField(help_text="The text to put in place of the `replace` span (quoted when needed).")
-    label = serializers.CharField()
+    # A field named like DRF's Field.label attribute, which the stubs type as a string.
+    label = serializers.CharField()  # type: ignore[assignment]
     detail = serializers.CharField(allow_blank=True)
 
 

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Model, Q
 
-from projects.models import Column, Project
+from projects.models import Column, Label, Project, Sprint
 from tickets.models import Ticket
 from tickets.pql.compiler import CATEGORIES, FIELDS, NAMES, PRIORITIES, FieldSpec
 from tickets.pql.syntax import _SPECIAL, KEYWORDS, PqlError, Token, tokenize
@@ -66,6 +66,12 @@ VALUE_FUNCTIONS: dict[str, tuple[tuple[str, str, bool], ...]] = {
 }
 RELATIVE_DATES = (("-7d", "7 days ago"), ("-30d", "30 days ago"), ("+7d", "in 7 days"))
 STATE_VALUES = ("open", "closed")
+# A project's named things: the model and the order they are offered in (newest sprints first).
+NAMED_VALUES: dict[str, tuple[type[Model], tuple[str, ...]]] = {
+    "label": (Label, ("name", "id")),
+    "sprint": (Sprint, ("-created_at", "-id")),
+    "column": (Column, ("order", "id")),
+}
 
 
 @dataclass(frozen=True)
@@ -344,9 +350,12 @@ def _named_values(kind: str, prefix: str, project: Project) -> Iterable[tuple[st
             if username.lower().startswith(low) or any(word.startswith(low) for word in words):
                 yield username, display_name or username, f"@{username}"
     elif kind in ("label", "sprint", "column"):
-        related = {"label": project.labels, "sprint": project.sprints, "column": project.columns}[kind]
-        order = {"label": ("name", "id"), "sprint": ("-created_at", "-id"), "column": ("order", "id")}[kind]
-        names = related.filter(name__istartswith=prefix).order_by(*order).values_list("name", flat=True)
+        model, order = NAMED_VALUES[kind]
+        names = (
+            model._default_manager.filter(project=project, name__istartswith=prefix)
+            .order_by(*order)
+            .values_list("name", flat=True)
+        )
         detail = VALUE_WORDS[kind]
         for name in names[:MAX_VALUES]:
             yield name, name, detail
