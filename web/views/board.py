@@ -46,11 +46,12 @@ class BoardFilters:
     sprint: str = ""
     q: str = ""  # a PQL query; plain words search the title and body
     active: bool = field(default=False)
-    error: pql.PqlError | None = field(default=None)  # set by apply() when `q` is not valid PQL
+    error: pql.PqlError | None = field(default=None, init=False)  # set by apply() when `q` is not valid PQL
 
     @classmethod
     def from_query(cls, query: QueryDict) -> BoardFilters:
-        values = {key: (query.get(key) or "").strip()[:200] for key in FILTER_KEYS}
+        # A query may be as long as PQL allows; the other filters are ids and names.
+        values = {key: (query.get(key) or "").strip()[: 2000 if key == "q" else 200] for key in FILTER_KEYS}
         return cls(**values, active=any(values.values()))
 
     def apply(self, tickets: QuerySet[Ticket], *, user: Any, project: Project) -> QuerySet[Ticket]:
