@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from projects.models import Column, Project
 from projects.permissions import MANAGE, READ, WRITE
 from projects.selectors import project_check, project_for
+from punt import errors
 from punt.api.parsers import JSONParser
 from punt.api.request import tab_id, validated
 from punt.errors import Invalid
@@ -38,6 +39,7 @@ from tickets.filters import (
     ProjectFilterBackend,
 )
 from tickets.models import Attachment, Ticket
+from tickets.pql import complete
 
 if TYPE_CHECKING:
     from rest_framework.generics import BaseFilterProtocol  # only in the stubs
@@ -670,3 +672,30 @@ class CardWatchView(TicketsApiView):
     def delete(self, request: Request, slug: str, card_id: str) -> Response:
         services.ticket_unwatch(ticket=self.card(), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --------------------------------------------------------------------------- PQL
+
+
+class PqlCompleteView(TicketsApiView):
+    serializer_class = s.PqlCompletionSerializer
+
+    @extend_schema(
+        parameters=[SLUG, s.PqlCompleteInput],
+        responses=s.PqlCompletionSerializer,
+        summary="PQL autocomplete: what may come next at the cursor",
+        description=(
+            "Fields, operators, values (this project's people, labels, sprints and columns; types, "
+            "priorities, statuses, states; functions such as me()) and keywords that fit at `cursor`, "
+            "starting with the word typed there. Replace `replace.start`..`replace.end` of `q` with a "
+            f"suggestion's `value`. At most {complete.MAX_VALUES} values."
+        ),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        data = validated(s.PqlCompleteInput, request.query_params)
+        text = data["q"]
+        cursor = data.get("cursor", len(text))
+        if cursor > len(text):
+            message = f"The cursor is past the end of the query ({len(text)} characters)."
+            raise errors.Invalid(message, details=[{"field": "cursor", "message": message}])
+        return Response(complete.complete(text, cursor, project=self.project()).as_json())

@@ -375,3 +375,35 @@ class GitLinkInput(serializers.Serializer):
         if value not in GitLink.Kind.values:
             raise serializers.ValidationError(f"Use one of {', '.join(GitLink.Kind.values)}.")
         return value
+
+
+# --------------------------------------------------------------------------- PQL autocomplete
+
+
+class PqlCompleteInput(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, default="", trim_whitespace=False, help_text="The query."
+    )
+    cursor = serializers.IntegerField(
+        min_value=0, required=False, help_text="Where the caret is, 0 to the query's length (default: its end)."
+    )
+
+
+class PqlReplaceSerializer(serializers.Serializer):
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+
+
+class PqlSuggestionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["field", "operator", "value", "keyword", "function"])
+    value = serializers.CharField(help_text="The text to put in place of the `replace` span (quoted when needed).")
+    # A field named like DRF's Field.label attribute, which the stubs type as a string.
+    label = serializers.CharField()  # type: ignore[assignment]
+    detail = serializers.CharField(allow_blank=True)
+
+
+class PqlCompletionSerializer(serializers.Serializer):
+    q = serializers.CharField(allow_blank=True)
+    cursor = serializers.IntegerField()
+    replace = PqlReplaceSerializer(help_text="The span of the word being completed (empty at a blank).")
+    suggestions = PqlSuggestionSerializer(many=True)

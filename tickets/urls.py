@@ -60,4 +60,5 @@ urlpatterns = [
     ),
     path(f"{C}/links", api.CardLinksView.as_view(), name="card-links"),
     path(f"{C}/watch", api.CardWatchView.as_view(), name="card-watch"),
+    path(f"{P}/pql/complete", api.PqlCompleteView.as_view(), name="pql-complete"),
 ]

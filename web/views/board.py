@@ -23,6 +23,7 @@ from projects.models import Column, Project, Sprint
 from projects.permissions import READ, WRITE
 from punt import errors
 from punt.ranges import as_id, as_int, column_range
+from tickets import pql
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
@@ -43,15 +44,25 @@ class BoardFilters:
     type: str = ""
     priority: str = ""
     sprint: str = ""
-    q: str = ""
+    q: str = ""  # a PQL query; plain words search the title and body
     active: bool = field(default=False)
+    error: pql.PqlError | None = field(default=None, init=False)  # set by apply() when `q` is not valid PQL
 
     @classmethod
     def from_query(cls, query: QueryDict) -> BoardFilters:
-        values = {key: (query.get(key) or "").strip()[:200] for key in FILTER_KEYS}
+        # A query may be as long as PQL allows; the other filters are ids and names.
+        values = {key: (query.get(key) or "").strip()[: 2000 if key == "q" else 200] for key in FILTER_KEYS}
         return cls(**values, active=any(values.values()))
 
     def apply(self, tickets: QuerySet[Ticket], *, user: Any, project: Project) -> QuerySet[Ticket]:
+        """`tickets` under the filters. A query PQL refuses shows no card (rather than cards the
+        query did not ask for): `error` holds why, for the page to mark the bad spot."""
+        if self.q:
+            try:
+                tickets = pql.apply(tickets, pql.compile_query(self.q, pql.project_scope(project, user)))
+            except pql.PqlError as exc:
+                self.error = exc
+                return tickets.none()
         if self.assignee == "none":
             tickets = tickets.filter(assignee__isnull=True)
         elif self.assignee == "me":
@@ -73,13 +84,23 @@ class BoardFilters:
         elif self.sprint:
             sprint_id = as_id(self.sprint)
             tickets = tickets.filter(sprint__pk=sprint_id) if sprint_id is not None else tickets.none()
-        if self.q:
-            text = Q(title__icontains=self.q) | Q(body__icontains=self.q)
-            number = ticket_selectors.as_ticket_number(self.q.upper().removeprefix(f"{project.key}-").lstrip("#"))
-            if number is not None:
-                text |= Q(number=number)
-            tickets = tickets.filter(text)
         return tickets.distinct() if self.label else tickets
+
+    def error_marks(self) -> dict[str, Any] | None:
+        """The error for the page: its message and the query cut around the bad spot (for <mark>)."""
+        if self.error is None:
+            return None
+        start = min(self.error.position, len(self.q))
+        end = start
+        while end < len(self.q) and not self.q[end].isspace() and (end == start or self.q[end] not in "()=!<>~,"):
+            end += 1
+        return {
+            "message": self.error.message,
+            "position": self.error.position,
+            "before": self.q[:start],
+            "bad": self.q[start:end],
+            "after": self.q[end:],
+        }
 
 
 def _ticket_count(column: Column) -> int:
@@ -173,6 +194,7 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
         "can_manage": can(role, "admin"),
         "columns": columns,
         "filters": filters,
+        "pql_error": filters.error_marks(),
         "members": members,
         "labels": list(project_selectors.project_labels(project=project)),
         "sprints": [s for s in project.sprints.order_by("-created_at", "-id") if s.status != Sprint.Status.CLOSED],
@@ -190,7 +212,7 @@ def board(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     context = board_context(request, project, role)
     # The live feed and the filter bar ask for the columns only (htmx swaps #board).
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "board":
-        return render(request, "web/_board_columns.html", context)
+        return render(request, "web/_board_swap.html", context)
     return render(request, "web/board.html", context)
 
 
