@@ -334,7 +334,12 @@ class TicketListView(PuntTicketView):
                 description="Low, Medium, ...; comma-separated.",
             ),
             OpenApiParameter("assignee", OpenApiTypes.STR, description='User name, id or "none".'),
-            OpenApiParameter("sprint", OpenApiTypes.STR, description='Sprint id, "none" or "active".'),
+            OpenApiParameter(
+                "sprint",
+                # What CardFilter.filter_sprint takes: anything else is a 400.
+                {"type": "string", "pattern": r"^\s*([0-9]{1,9}|[Nn][Oo][Nn][Ee]|[Aa][Cc][Tt][Ii][Vv][Ee])\s*$"},
+                description='Sprint id, "none" or "active".',
+            ),
             OpenApiParameter("q", OpenApiTypes.STR, description="Text in the title or description, or a key."),
         ],
         responses={200: s.PuntTicketSerializer(many=True), 400: ERROR, 404: ERROR},
