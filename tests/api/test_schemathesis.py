@@ -97,6 +97,14 @@ REFUSED_BY_BUSINESS_RULE = {
     "a date range ends on or after its start": ["api_v1_reports_time_retrieve", "time_entries_list"],
     "an API key expires in the future": ["api_v1_users_me_api_keys_create"],
     "webhooks call public addresses only (PUNT_WEBHOOKS_ALLOW_PRIVATE)": ["api_v1_projects_hooks_create"],
+    "a PQL query (?q=) must parse and name people, labels, sprints and columns that exist": [
+        "api_v1_projects_cards_list",
+        "api_v1_projects_board_retrieve",
+        "api_v1_search_list",
+        "agentsmesh_tickets_list",
+        "api_v3_projects_tickets_list",
+        "api_v1_projects_pql_complete_retrieve",
+    ],
     "the file's contents: a non-empty file, an image, a backup zip": [
         "api_v1_projects_cards_attachments_create",
         "api_upload_create",
