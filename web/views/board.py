@@ -6,6 +6,7 @@ Reads use the selectors; every write calls a tickets service, exactly like the A
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from projects import selectors as project_selectors
-from projects.models import Column, Project, Sprint
+from projects.models import Column, Label, Project, Sprint
 from projects.permissions import READ, WRITE
 from punt import errors
 from punt.ranges import as_id, as_int, column_range
@@ -80,6 +81,58 @@ class BoardFilters:
                 text |= Q(number=number)
             tickets = tickets.filter(text)
         return tickets.distinct() if self.label else tickets
+
+    def as_pql(self, *, project: Project, labels: Iterable[Label]) -> str:
+        """The same filters in PQL, for the board's live view (its socket subscribes with it):
+        "" when nothing filters or when a filter names nothing PQL can name (no live view then;
+        the board asks the server about each changed card instead)."""
+        terms = []
+        if self.assignee == "none":
+            terms.append("assignee IS EMPTY")
+        elif self.assignee == "me":
+            terms.append("assignee = me()")
+        elif self.assignee:
+            terms.append(f"assignee = {_pql_string(self.assignee)}")
+        if self.label:
+            label_id = as_id(self.label)
+            name = next((label.name for label in labels if label.pk == label_id), None)
+            if name is None:
+                return ""
+            terms.append(f"labels = {_pql_string(name)}")
+        if self.type in Ticket.Type.values:
+            terms.append(f"type = {self.type}")
+        if self.priority in Ticket.Priority.values:
+            terms.append(f"priority = {self.priority}")
+        if self.sprint == "none":
+            terms.append("sprint IS EMPTY")
+        elif self.sprint == "active":
+            terms.append("sprint = openSprint()")
+        elif self.sprint:
+            sprint = _pql_sprint(project, as_id(self.sprint))
+            if not sprint:
+                return ""
+            terms.append(f"sprint = {sprint}")
+        if self.q:
+            text = f"text ~ {_pql_string(self.q)}"
+            number = ticket_selectors.as_ticket_number(self.q.upper().removeprefix(f"{project.key}-").lstrip("#"))
+            terms.append(f"({text} OR number = {number})" if number is not None else text)
+        return " AND ".join(terms)
+
+
+def _pql_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _pql_sprint(project: Project, sprint_id: int | None) -> str:
+    """How PQL names this sprint of the project: its name when no other sprint has it, else its
+    id (PQL reads a number as an id when no sprint has it as a name); "" if neither is sure."""
+    names = {pk: name.lower() for pk, name in project.sprints.values_list("pk", "name")}
+    if sprint_id not in names:
+        return ""
+    name = names[sprint_id]
+    if list(names.values()).count(name) == 1:
+        return _pql_string(name)
+    return str(sprint_id) if str(sprint_id) not in names.values() else ""
 
 
 def _ticket_count(column: Column) -> int:
@@ -166,6 +219,7 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
             at_limit=bool(column.wip_limit and ticket_count >= column.wip_limit),
         )
     members = [m.user for m in project_selectors.project_members(project=project)]
+    labels = list(project_selectors.project_labels(project=project))
     return {
         "project": project,
         "role": role,
@@ -173,8 +227,9 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
         "can_manage": can(role, "admin"),
         "columns": columns,
         "filters": filters,
+        "live_pql": filters.as_pql(project=project, labels=labels),
         "members": members,
-        "labels": list(project_selectors.project_labels(project=project)),
+        "labels": labels,
         "sprints": [s for s in project.sprints.order_by("-created_at", "-id") if s.status != Sprint.Status.CLOSED],
         "types": Ticket.Type.choices,
         "priorities": Ticket.Priority.choices,
