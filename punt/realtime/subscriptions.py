@@ -135,6 +135,8 @@ class SocketViews:
                 raise
             except Exception:
                 logger.exception("Could not handle a live view's %s", kind)
+                if kind != "event":  # the client waits for an answer
+                    await self.send(_error("The server could not handle this; try again.", item.get("id")))
 
     async def _subscribe(self, content: dict[str, Any]) -> None:
         view_id, text = content.get("id"), content.get("q")
