@@ -42,6 +42,7 @@ from punt.realtime.auth import (
 from punt.realtime.fanout import fanout
 from punt.realtime.presence import presence
 from punt.realtime.renderers import ws_message
+from punt.realtime.subscriptions import SocketViews
 
 logger = logging.getLogger("punt.realtime")
 _background: set[asyncio.Task[None]] = set()
@@ -53,6 +54,8 @@ TAB_ID_MAX = 64
 # archived project stays readable by its members (projects.selectors.project_for): no close.
 PROJECT_GONE = ("project.deleted",)
 PRESENCE_CHANGES = ("presence.join", "presence.leave")
+VIEW_REQUESTS = ("subscribe", "unsubscribe")
+CARD_EVENT = "board.card_updated"  # what a live view shows: an API key must be allowed these
 
 
 @database_sync_to_async
@@ -246,9 +249,10 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
 
 
 class ProjectConsumer(BusConsumer):
-    """`/api/v1/ws/<projectSlug>`: the project's bus events plus presence."""
+    """`/api/v1/ws/<projectSlug>`: the project's bus events, presence and live PQL views."""
 
     project_id: int = 0  # set by joined(); presence and announcements only run after it
+    views: SocketViews | None = None  # set by joined(): the socket's `subscribe`d queries
     heartbeat: asyncio.Task[None] | None = None
     present = False
     # Who the client knows to be present: its presence.state, then the joins and leaves sent since.
@@ -261,6 +265,7 @@ class ProjectConsumer(BusConsumer):
             await self.close(CLOSE_FORBIDDEN)
             return
         self.project_id = project.pk
+        self.views = SocketViews(project=project, user=self.user, send=self.send_json)
         await self.join_group(project_group(project.pk))
         first = await presence.join(project.pk, self.user.pk, self.channel_name)
         self.present = True
@@ -315,6 +320,16 @@ class ProjectConsumer(BusConsumer):
         if self.present:
             await self._refresh_presence()
 
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        if self.user is not None and self.views is not None and content.get("type") in VIEW_REQUESTS:
+            if not key_may_receive(self.api_key, CARD_EVENT):
+                problem = "This API key may not read tickets (it needs the tickets:read scope)."
+                await self.send_json({"type": "error", "payload": {"message": problem, "id": content.get("id")}})
+                return
+            self.views.request(content)
+            return
+        await super().receive_json(content, **kwargs)
+
     async def punt_event(self, message: dict[str, Any]) -> None:
         if self.user is None:
             return
@@ -326,11 +341,14 @@ class ProjectConsumer(BusConsumer):
         if event in PRESENCE_CHANGES and not self._presence_news(event, payload.get("user_id")):
             return
         await super().punt_event(message)
+        if self.views is not None and self.user is not None:
+            self.views.event(message, echo=self.is_echo(message))
         if event in PROJECT_GONE:
             await self.cut_off(CLOSE_FORBIDDEN)
 
     async def cut_off(self, code: int = CLOSE_FORBIDDEN) -> None:
         await self.leave_groups()
+        await self._close_views()
         await self._leave_presence()
         self.user = None
         self.uncount()
@@ -359,8 +377,14 @@ class ProjectConsumer(BusConsumer):
         if last:
             await self._announce("presence.leave")
 
+    async def _close_views(self) -> None:
+        views, self.views = self.views, None
+        if views is not None:
+            await views.close()
+
     async def disconnect(self, code: int) -> None:
         await self.leave_groups()
+        await self._close_views()
         self.uncount()
         if self.user is not None:
             await self._leave_presence()

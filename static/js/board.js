@@ -377,6 +377,55 @@
       }
     }
   }
+  // ---- the filtered board's live view --------------------------------------------------
+  // With a filter on, the socket subscribes with the filter as PQL (#board's data-pql) and the
+  // server says which cards enter, change in or leave it (view.*): cards outside the filter
+  // cost this tab nothing. Until the server has accepted the query (or when it refuses it),
+  // every card event is asked about as before.
+  var VIEW_ID = "board";
+  var view = { q: "", live: false };
+  function syncView() {
+    var board = document.getElementById("board");
+    var q = board ? board.dataset.pql || "" : "";
+    if (!socket || socket.readyState !== 1 || q === view.q) return;
+    if (q) socket.send(JSON.stringify({ type: "subscribe", id: VIEW_ID, q: q }));
+    else socket.send(JSON.stringify({ type: "unsubscribe", id: VIEW_ID }));
+    view = { q: q, live: false };
+    body.dataset.liveView = "0";
+  }
+  function onView(type, payload) {
+    if (payload.id !== VIEW_ID) return;
+    if (type === "subscribed" || type === "error" || type === "unsubscribed") {
+      view.live = type === "subscribed" && payload.q === view.q;
+      body.dataset.liveView = view.live ? "1" : "0";
+    } else if (view.live && (type === "view.entered" || type === "view.updated")) {
+      queueCard(cardNumber(payload));
+    } else if (view.live && type === "view.left") {
+      var number = cardNumber(payload);
+      var el = number && cardEl('[data-number="' + number + '"]');
+      if (el && (dragging || el.getAttribute("aria-busy"))) pendingCards[number] = true;
+      else if (el) removeCard(el);
+    }
+  }
+  // Column badges count every card of the column, filtered or not: the live view asks nothing
+  // about cards outside it, so the card events move the counts themselves.
+  function shiftCount(columnId, delta) {
+    var badge = columnId && document.querySelector('#board .column[data-column="' + columnId + '"] [data-count]');
+    var count = badge ? parseInt(badge.textContent, 10) : NaN;
+    if (isNaN(count)) return;
+    var counts = {};
+    counts[columnId] = Math.max(0, count + delta);
+    updateCounts(counts);
+  }
+  function countCardEvent(type, payload) {
+    if (type === "board.card_created") shiftCount(payload.column_id, 1);
+    else if (type === "board.card_deleted") shiftCount(payload.column_id, -1);
+    else if (type === "board.card_moved" && payload.from_column_id !== payload.to_column_id) {
+      shiftCount(payload.from_column_id, -1);
+      shiftCount(payload.to_column_id, 1);
+    }
+  }
+
   function swapBoard(html) {
     var old = document.getElementById("board");
     if (!old) return;
@@ -389,6 +438,7 @@
     if (typeof htmx !== "undefined") htmx.process(fresh);
     restoreState(fresh, state);
     initSortable();
+    syncView();
   }
   function flushRefresh() {
     if (refreshWanted) { refreshWanted = false; refreshBoard(); }
@@ -418,7 +468,7 @@
   }
 
   document.addEventListener("htmx:afterSwap", function (e) {
-    if (e.detail.target && e.detail.target.id === "board") initSortable();
+    if (e.detail.target && e.detail.target.id === "board") { initSortable(); syncView(); }
   });
   document.addEventListener("htmx:afterSettle", function () {
     if (!document.getElementById("board")) return;
@@ -480,6 +530,8 @@
     socket.onopen = function () {
       retry = 1000;
       body.dataset.live = "1";
+      view = { q: "", live: false }; // a new socket has no subscriptions
+      syncView();
       // A change missed while disconnected: catch up once.
       if (socket.wasDown) refreshBoard();
     };
@@ -487,7 +539,9 @@
       var data;
       try { data = JSON.parse(msg.data); } catch (err) { return; }
       var type = data.type || "", payload = data.payload || {};
-      if (type === "presence.state") {
+      if (type === "subscribed" || type === "unsubscribed" || type === "error" || type.indexOf("view.") === 0) {
+        onView(type, payload);
+      } else if (type === "presence.state") {
         presence = {};
         (payload.users || []).forEach(function (u) { presence[u.id] = u; });
         renderPresence();
@@ -498,7 +552,8 @@
         delete presence[payload.user_id || (payload.user && payload.user.id)];
         renderPresence();
       } else if (type.indexOf("board.card_") === 0) {
-        queueCard(cardNumber(payload));
+        if (view.live) countCardEvent(type, payload);
+        else queueCard(cardNumber(payload));
         refreshTicket(payload.id);
       } else if (type === "board.column_updated") {
         updateColumn(payload);
@@ -513,6 +568,7 @@
     };
     socket.onclose = function (e) {
       body.dataset.live = "0";
+      body.dataset.liveView = "0";
       if (e.code === 4401 || e.code === 4403) return; // signed out or removed: do not hammer
       setTimeout(function () { connect(); socket.wasDown = true; }, retry);
       retry = Math.min(retry * 2, 30000);

@@ -169,17 +169,30 @@ def test_a_filtered_viewer_gets_only_the_cards_his_filters_show(browser, app: Li
         alice.goto(BOARD)
         bob.goto(BOARD + "?assignee=bob")
         wait_live(bob)
+        # His board subscribes with its filter as PQL: the server tells it which cards enter or leave.
+        bob.locator("body[data-live-view='1']").wait_for(state="attached")
         board = bob.locator("#board")
+        assert board.get_attribute("data-pql") == 'assignee = "bob"'
         assert board.locator(".ticket-card", has_text="Bob's first task").count() == 1
         assert board.locator(".ticket-card", has_text="Draft the docs").count() == 0
+        asked: list[str] = []
+        bob.on("request", lambda request: asked.append(request.url))
+        doing_count = column(bob, "In Progress").locator("[data-count]").inner_text()
 
         doing = column(alice, "In Progress").get_attribute("data-column")
         create = f"/api/v1/projects/live/columns/{doing}/cards"
-        api(alice, "POST", create, {"title": "Alice keeps this one", "assignee": "alice"})
+        kept = api(alice, "POST", create, {"title": "Alice keeps this one", "assignee": "alice"})
         mine = api(alice, "POST", create, {"title": "Over to Bob", "assignee": "bob"})
         # Events arrive in order: once Bob has the second card, the first one was decided too.
         board.locator(".ticket-card", has_text="Over to Bob").wait_for(timeout=5_000)
         assert board.locator(".ticket-card", has_text="Alice keeps this one").count() == 0
+        # A card outside his filter costs his tab no request; the column still counts it.
+        assert not [
+            url
+            for url in asked
+            if url.endswith(f"/cards/{kept['number']}") or "/cards/" + str(kept["number"]) + "?" in url
+        ]
+        assert int(column(bob, "In Progress").locator("[data-count]").inner_text()) == int(doing_count) + 2
 
         # Assigned away from Bob: it leaves his filtered board.
         api(alice, "PATCH", f"{API}/{mine['id']}", {"assignee": "alice"})

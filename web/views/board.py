@@ -6,7 +6,9 @@ Reads use the selectors; every write calls a tickets service, exactly like the A
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from projects import selectors as project_selectors
-from projects.models import Column, Project, Sprint
+from projects.models import Column, Label, Project, Sprint
 from projects.permissions import READ, WRITE
 from punt import errors
 from punt.ranges import as_id, as_int, column_range
@@ -27,6 +29,7 @@ from tickets import pql
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
 from tickets.models import Ticket
+from tickets.pql.syntax import tokenize
 from web import cards as page_cards
 from web.forms import QuickAddForm
 from web.pages import can, project_for, tab_id
@@ -101,6 +104,69 @@ class BoardFilters:
             "bad": self.q[start:end],
             "after": self.q[end:],
         }
+
+    def as_pql(self, *, project: Project, labels: Iterable[Label]) -> str:
+        """The same filters in PQL, for the board's live view (its socket subscribes with it):
+        "" when nothing filters or when a filter names nothing PQL can name (no live view then;
+        the board asks the server about each changed card instead)."""
+        terms = []
+        if self.assignee == "none":
+            terms.append("assignee IS EMPTY")
+        elif self.assignee == "me":
+            terms.append("assignee = me()")
+        elif self.assignee:
+            terms.append(f"assignee = {_pql_string(self.assignee)}")
+        if self.label:
+            label_id = as_id(self.label)
+            name = next((label.name for label in labels if label.pk == label_id), None)
+            if name is None:
+                return ""
+            terms.append(f"labels = {_pql_string(name)}")
+        if self.type in Ticket.Type.values:
+            terms.append(f"type = {self.type}")
+        if self.priority in Ticket.Priority.values:
+            terms.append(f"priority = {self.priority}")
+        if self.sprint == "none":
+            terms.append("sprint IS EMPTY")
+        elif self.sprint == "active":
+            terms.append("sprint = openSprint()")
+        elif self.sprint:
+            sprint = _pql_sprint(project, as_id(self.sprint))
+            if not sprint:
+                return ""
+            terms.append(f"sprint = {sprint}")
+        if self.q:
+            if self.error is not None:
+                return ""
+            where = _pql_where(self.q)
+            if where:
+                terms.append(f"({where})")
+        return " AND ".join(terms)
+
+
+def _pql_where(query: str) -> str:
+    """The query without its ORDER BY (a board keeps its own order; a subscription needs none)."""
+    tokens = tokenize(query)
+    for token, following in pairwise(tokens):
+        if token.keyword() == "order" and following.keyword() == "by":
+            return query[: token.position].strip()
+    return query
+
+
+def _pql_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _pql_sprint(project: Project, sprint_id: int | None) -> str:
+    """How PQL names this sprint of the project: its name when no other sprint has it, else its
+    id (PQL reads a number as an id when no sprint has it as a name); "" if neither is sure."""
+    names = {pk: name.lower() for pk, name in project.sprints.values_list("pk", "name")}
+    if sprint_id not in names:
+        return ""
+    name = names[sprint_id]
+    if list(names.values()).count(name) == 1:
+        return _pql_string(name)
+    return str(sprint_id) if str(sprint_id) not in names.values() else ""
 
 
 def _ticket_count(column: Column) -> int:
@@ -187,6 +253,7 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
             at_limit=bool(column.wip_limit and ticket_count >= column.wip_limit),
         )
     members = [m.user for m in project_selectors.project_members(project=project)]
+    labels = list(project_selectors.project_labels(project=project))
     return {
         "project": project,
         "role": role,
@@ -195,8 +262,9 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
         "columns": columns,
         "filters": filters,
         "pql_error": filters.error_marks(),
+        "live_pql": filters.as_pql(project=project, labels=labels),
         "members": members,
-        "labels": list(project_selectors.project_labels(project=project)),
+        "labels": labels,
         "sprints": [s for s in project.sprints.order_by("-created_at", "-id") if s.status != Sprint.Status.CLOSED],
         "types": Ticket.Type.choices,
         "priorities": Ticket.Priority.choices,
