@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, hash_api_key
-from tests.factories import LabelFactory, TicketFactory
+from tests.factories import LabelFactory, TicketFactory, UserFactory
 from tickets.models import SavedView, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -218,3 +218,22 @@ def test_view_cards_in_its_order_and_paged(personas, django_assert_max_num_queri
     assert client.get(f"{BASE}/{other.pk}/cards").status_code == 404
     broken = _view(personas, owner=personas.member, name="Broken", query="label = gone")
     assert client.get(f"{BASE}/{broken.pk}/cards").status_code == 400
+
+
+def test_admin_corrects_and_deletes_through_the_service(client, personas):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    view = _view(personas, owner=personas.member, name="Mine")
+    assert client.get("/admin/tickets/savedview/?q=mine").status_code == 200
+    change = f"/admin/tickets/savedview/{view.pk}/change/"
+    assert client.get(change).status_code == 200
+    form = {"name": "Mine", "query": "priorty = high", "display": "list", "position": "0"}
+    response = client.post(change, form, follow=True)
+    assert "Unknown field" in response.content.decode()
+    assert SavedView.objects.get(pk=view.pk).query == "priority >= high"
+    client.post(change, {**form, "query": "type = bug"})
+    assert (SavedView.objects.get(pk=view.pk).query, SavedView.objects.get(pk=view.pk).display) == (
+        "type = bug",
+        "list",
+    )
+    client.post(f"/admin/tickets/savedview/{view.pk}/delete/", {"post": "yes"})
+    assert not SavedView.objects.exists()
