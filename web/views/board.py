@@ -29,9 +29,10 @@ from tickets.models import Ticket
 from web import cards as page_cards
 from web.forms import QuickAddForm
 from web.pages import can, project_for, tab_id
+from web.views.saved_views import narrowed, narrowed_by_request, switcher
 from web.views.ticket import after_change
 
-FILTER_KEYS = ("assignee", "label", "type", "priority", "sprint", "q")
+FILTER_KEYS = ("assignee", "label", "type", "priority", "sprint", "q", "view")
 
 
 @dataclass
@@ -44,6 +45,7 @@ class BoardFilters:
     priority: str = ""
     sprint: str = ""
     q: str = ""
+    view: str = ""  # a saved view's id: web.views.saved_views narrows the cards by its query
     active: bool = field(default=False)
 
     @classmethod
@@ -148,6 +150,8 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
     filters = BoardFilters.from_query(request.GET)
     columns = list(project_selectors.project_columns(project=project))
     tickets = filters.apply(ticket_selectors.cards_for_project(project=project), user=request.user, project=project)
+    views = switcher(request, project)
+    tickets, views.error = narrowed(tickets, views.current, user=request.user)
     ids, shown, last = _first_pages(tickets, label_filter=bool(filters.label))
     by_column: dict[int, list[dict[str, Any]]] = {column.pk: [] for column in columns}
     for card in page_cards.read(ids, project=project):
@@ -173,6 +177,7 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
         "can_manage": can(role, "admin"),
         "columns": columns,
         "filters": filters,
+        "views": views,
         "members": members,
         "labels": list(project_selectors.project_labels(project=project)),
         "sprints": [s for s in project.sprints.order_by("-created_at", "-id") if s.status != Sprint.Status.CLOSED],
@@ -220,6 +225,7 @@ def board_more(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
         raise Http404("No such column.")
     filters = BoardFilters.from_query(request.GET)
     tickets = filters.apply(ticket_selectors.cards_for_project(project=project), user=request.user, project=project)
+    tickets = narrowed_by_request(tickets, request, project)
     rows = list(
         _ranked(tickets, label_filter=bool(filters.label))
         .filter(column=column)
@@ -253,6 +259,7 @@ def board_card(request: HttpRequest, namespace: str, path: str, number: str) -> 
     project, role = project_for(request, namespace, path, READ)
     filters = BoardFilters.from_query(request.GET)
     shown = filters.apply(ticket_selectors.cards_for_project(project=project), user=request.user, project=project)
+    shown = narrowed_by_request(shown, request, project)
     ticket_number = ticket_selectors.as_ticket_number(number)
     found = page_cards.read(shown.filter(number=ticket_number), project=project) if ticket_number is not None else []
     response: HttpResponse
