@@ -57,6 +57,10 @@ class SavedViewSerializer(serializers.Serializer):
     )
 
 
+class SavedViewListQuery(serializers.Serializer):
+    counts = serializers.BooleanField(required=False, default=False)
+
+
 class SavedViewInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     query = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
@@ -107,9 +111,10 @@ class SavedViewListView(TicketsApiView):
         summary="The saved views the caller sees: the project's shared views, then their own",
     )
     def get(self, request: Request, slug: str) -> Response:
+        with_counts = validated(SavedViewListQuery, request.query_params)["counts"]
         views = list(selectors.views_for_user(project=self.project(), user=request.user))
         counts: dict[int, int | None] = {}
-        if request.query_params.get("counts") in ("1", "true"):
+        if with_counts:
             counts = selectors.view_counts(views, project=self.project(), user=request.user)
         return Response([_payload(view, counts.get(view.pk)) for view in views])
 

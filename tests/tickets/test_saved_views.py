@@ -169,6 +169,8 @@ def test_counts_of_open_cards(personas):
     broken = _view(personas, name="Broken", query="label = gone")
     counts = {v["id"]: v["count"] for v in personas.client("member").get(f"{BASE}?counts=1").json()}
     assert counts == {hot.pk: 2, labelled.pk: 3, everything.pk: 3, broken.pk: None}
+    response = personas.client("member").get(f"{BASE}?counts=maybe")
+    assert response.status_code == 400 and response.json()["details"][0]["field"] == "counts"
 
 
 def test_list_with_counts_costs_one_aggregate_plus_each_querys_lookups(personas, django_assert_num_queries):
