@@ -17,7 +17,7 @@ from django.http import HttpRequest
 
 from punt.admin_tools import ServiceAdmin
 from tickets import services
-from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, TimeEntry, Watcher
+from tickets.models import Attachment, ChecklistItem, Event, GitLink, SavedView, Ticket, TimeEntry, Watcher
 from tickets.selectors import CARD_KEY_RE
 from tickets.services.time import time_entry_delete, time_entry_update
 
@@ -335,3 +335,32 @@ class WatcherAdmin(ServiceAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Watcher) -> None:
         services.ticket_unwatch(ticket=obj.ticket, user=obj.user)
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(ServiceAdmin):
+    """Saved views are made in the app; here a site admin corrects or removes one (the query is
+    checked as the API checks it)."""
+
+    list_display = ["name", "project", "owner", "display", "position", "query", "updated_at"]
+    list_filter = ["display"]
+    search_fields = ["name", "query", "project__key", "owner__username"]
+    list_select_related = ["project", "owner"]
+    fields = ["project", "owner", "name", "query", "display", "position", "created_by", "created_at", "updated_at"]
+    readonly_fields = ["project", "owner", "created_by", "created_at", "updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: SavedView, form: ModelForm, change: bool) -> None:
+        changes = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in ("name", "query", "display", "position")
+        }
+        if changes:
+            view = SavedView.objects.select_related("project").get(pk=obj.pk)
+            services.saved_view_update(view=view, by=request.user, **changes)
+
+    def delete_model(self, request: HttpRequest, obj: SavedView) -> None:
+        services.saved_view_delete(view=obj, by=request.user)

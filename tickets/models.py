@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from projects.models import Column, Label, Project, Sprint
 from punt.files import shows_inline
@@ -231,6 +232,55 @@ class TimeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minutes} min on {self.ticket_id}"
+
+
+class SavedView(models.Model):
+    """A named PQL query: personal (`owner` set) or shared with the project (`owner` empty).
+
+    The sort lives in the query itself (`... ORDER BY updated DESC`): one text to validate,
+    show and edit, read the same way by every surface. `position` orders the switcher.
+    """
+
+    class Display(models.TextChoices):
+        BOARD = "board", "Board"
+        LIST = "list", "List"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=100)
+    query = models.TextField(max_length=2000, blank=True)
+    display = models.CharField(max_length=10, choices=Display.choices, default=Display.BOARD)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    position = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["project", "owner", "position"])]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "project",
+                "owner",
+                condition=models.Q(owner__isnull=False),
+                name="savedview_personal_name",
+            ),
+            models.UniqueConstraint(
+                Lower("name"), "project", condition=models.Q(owner__isnull=True), name="savedview_shared_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def shared(self) -> bool:
+        return self.owner_id is None
 
 
 # Plain value lists, for the API schema's enums (settings.ENUM_NAME_OVERRIDES).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from tickets import api
+from tickets import api, view_api
 
 
 class CardIdConverter:
@@ -61,4 +61,7 @@ urlpatterns = [
     path(f"{C}/links", api.CardLinksView.as_view(), name="card-links"),
     path(f"{C}/watch", api.CardWatchView.as_view(), name="card-watch"),
     path(f"{P}/pql/complete", api.PqlCompleteView.as_view(), name="pql-complete"),
+    path(f"{P}/views", view_api.SavedViewListView.as_view(), name="saved-view-list"),
+    path(f"{P}/views/<int:view_id>", view_api.SavedViewDetailView.as_view(), name="saved-view-detail"),
+    path(f"{P}/views/<int:view_id>/cards", view_api.SavedViewCardsView.as_view(), name="saved-view-cards"),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from web.views import auth, backlog, board, chat, editing, home, inbox, project_settings, ticket, user_settings
+from web.views.saved_views import view_create
 
 app_name = "web"
 
@@ -46,6 +47,7 @@ urlpatterns = [
     re_path(P + r"/markdown-preview$", editing.markdown_preview, name="markdown_preview"),
     re_path(P + r"/autocomplete$", editing.autocomplete, name="autocomplete"),
     re_path(P + r"/backlog$", backlog.backlog, name="backlog"),
+    re_path(P + r"/views$", view_create, name="view_create"),
     re_path(P + r"/sprints$", backlog.sprint_create, name="sprint_create"),
     re_path(P + r"/sprints/(?P<sprint_id>[0-9]+)/start$", backlog.sprint_start, name="sprint_start"),
     re_path(P + r"/sprints/(?P<sprint_id>[0-9]+)/complete$", backlog.sprint_complete, name="sprint_complete"),

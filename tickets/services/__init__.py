@@ -8,7 +8,7 @@ depend on *who* acts (edit own comment, delete own or admin) are checked here.
 One module per subject, as Zulip's `zerver/actions/`: `tickets` (create, update, delete,
 close, reopen, restore), `moves` (ranks, column locks, WIP limits: card order is explained
 there), `comments`, `checklists`, `attachments`, `links` (git links), `watchers`, `time`
-(time entries), `board` (what column, sprint and project changes do to the tickets on them,
+(time entries), `views` (saved views), `board` (what column, sprint and project changes do to the tickets on them,
 reached by projects through projects.board_contents), `mentions` (references in text,
 Markdown), `inputs` (resolving field values) and `common` (what they share). The public names are re-exported here, so
 `from tickets import services; services.ticket_create(...)` works as before.
@@ -43,6 +43,7 @@ from tickets.services.tickets import (
     ticket_update,
 )
 from tickets.services.time import time_entry_create, time_entry_delete, time_entry_update
+from tickets.services.views import saved_view_create, saved_view_delete, saved_view_update
 from tickets.services.watchers import ticket_unwatch, ticket_watch
 
 __all__ = [
@@ -68,6 +69,9 @@ __all__ = [
     "resolve_parent",
     "resolve_sprint",
     "resolve_user",
+    "saved_view_create",
+    "saved_view_delete",
+    "saved_view_update",
     "ticket_brief",
     "ticket_close",
     "ticket_create",

@@ -25,6 +25,7 @@ from tickets.models import Ticket
 from web import cards as page_cards
 from web.burndown import burndown_svg
 from web.pages import can, project_for, tab_id
+from web.views.saved_views import narrowed, switcher
 
 
 class SprintForm(forms.Form):
@@ -51,6 +52,8 @@ def backlog(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     tickets = ticket_selectors.cards_for_project(project=project).filter(
         Q(sprint__isnull=True, state=Ticket.State.OPENED) | Q(sprint__in=[s.pk for s in sprints])
     )
+    views = switcher(request, project)
+    tickets, views.error = narrowed(tickets, views.current, user=request.user)
     columns = {column.pk: column for column in project.columns.all()}
     by_sprint: dict[int | None, list[dict[str, Any]]] = {None: []}
     # Board order: by column, then rank (the cards come in rank order; the sort is stable).
@@ -77,6 +80,7 @@ def backlog(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
         "planned": [s for s in sprints if s.status == Sprint.Status.PLANNED],
         "form": SprintForm(),
         "done_category": Column.Category.DONE,
+        "views": views,
     }
     return render(request, "web/backlog.html", context)
 

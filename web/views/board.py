@@ -33,9 +33,10 @@ from tickets.pql.syntax import tokenize
 from web import cards as page_cards
 from web.forms import QuickAddForm
 from web.pages import can, project_for, tab_id
+from web.views.saved_views import narrowed, narrowed_by_request, switcher
 from web.views.ticket import after_change
 
-FILTER_KEYS = ("assignee", "label", "type", "priority", "sprint", "q")
+FILTER_KEYS = ("assignee", "label", "type", "priority", "sprint", "q", "view")
 
 
 @dataclass
@@ -48,6 +49,7 @@ class BoardFilters:
     priority: str = ""
     sprint: str = ""
     q: str = ""  # a PQL query; plain words search the title and body
+    view: str = ""  # a saved view's id: web.views.saved_views narrows the cards by its query
     active: bool = field(default=False)
     error: pql.PqlError | None = field(default=None, init=False)  # set by apply() when `q` is not valid PQL
 
@@ -144,6 +146,19 @@ class BoardFilters:
         return " AND ".join(terms)
 
 
+def _live_pql(filters: BoardFilters, views: Any, *, project: Project, labels: Iterable[Label]) -> str:
+    """The board's live-view query: the filters' PQL and the saved view's, ANDed; "" when either
+    cannot be said in PQL (the board then asks about each changed card instead)."""
+    live = filters.as_pql(project=project, labels=labels)
+    if views.current is None:
+        return live
+    filtering = any(getattr(filters, key) for key in FILTER_KEYS if key != "view")
+    if views.error or (filtering and not live):
+        return ""
+    view_where = _pql_where(views.current.query)
+    return " AND ".join(term for term in (f"({view_where})" if view_where else "", live) if term)
+
+
 def _pql_where(query: str) -> str:
     """The query without its ORDER BY (a board keeps its own order; a subscription needs none)."""
     tokens = tokenize(query)
@@ -235,6 +250,8 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
     filters = BoardFilters.from_query(request.GET)
     columns = list(project_selectors.project_columns(project=project))
     tickets = filters.apply(ticket_selectors.cards_for_project(project=project), user=request.user, project=project)
+    views = switcher(request, project)
+    tickets, views.error = narrowed(tickets, views.current, user=request.user)
     ids, shown, last = _first_pages(tickets, label_filter=bool(filters.label))
     by_column: dict[int, list[dict[str, Any]]] = {column.pk: [] for column in columns}
     for card in page_cards.read(ids, project=project):
@@ -262,7 +279,8 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
         "columns": columns,
         "filters": filters,
         "pql_error": filters.error_marks(),
-        "live_pql": filters.as_pql(project=project, labels=labels),
+        "live_pql": _live_pql(filters, views, project=project, labels=labels),
+        "views": views,
         "members": members,
         "labels": labels,
         "sprints": [s for s in project.sprints.order_by("-created_at", "-id") if s.status != Sprint.Status.CLOSED],
@@ -310,6 +328,7 @@ def board_more(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
         raise Http404("No such column.")
     filters = BoardFilters.from_query(request.GET)
     tickets = filters.apply(ticket_selectors.cards_for_project(project=project), user=request.user, project=project)
+    tickets = narrowed_by_request(tickets, request, project)
     rows = list(
         _ranked(tickets, label_filter=bool(filters.label))
         .filter(column=column)
@@ -343,6 +362,7 @@ def board_card(request: HttpRequest, namespace: str, path: str, number: str) -> 
     project, role = project_for(request, namespace, path, READ)
     filters = BoardFilters.from_query(request.GET)
     shown = filters.apply(ticket_selectors.cards_for_project(project=project), user=request.user, project=project)
+    shown = narrowed_by_request(shown, request, project)
     ticket_number = ticket_selectors.as_ticket_number(number)
     found = page_cards.read(shown.filter(number=ticket_number), project=project) if ticket_number is not None else []
     response: HttpResponse
