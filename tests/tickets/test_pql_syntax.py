@@ -61,6 +61,7 @@ TREES = [
     ("title = 'x\"y'", "title='x\"y'"),
     ('title = "tab\\there"', "title='tab\\there'"),
     ('title = "back\\\\slash"', "title='back\\\\slash'"),
+    ('title = "C:\\dir"', "title='C:\\\\dir'"),  # an unknown escape keeps its backslash
     ('title = "and"', "title='and'"),
     ('title = "a (b) = c"', "title='a (b) = c'"),
     # IN / NOT IN / IS

@@ -171,7 +171,7 @@ class Compiler:
 
     def word(self, value: s.Value, what: str) -> str:
         if isinstance(value, s.Call):
-            raise PqlError(f"{value.name}() is not a {what} at {value.position}", value.position)
+            raise PqlError(f"Expected {what} but found {value.name}() at {value.position}", value.position, [what])
         return value.text
 
     def call(self, value: s.Call, allowed: Iterable[str]) -> str:
@@ -209,7 +209,8 @@ class Compiler:
         if isinstance(value, s.Call):
             self.call(value, ["me"])
             return self.me(value)
-        user_id = User.objects.filter(username__iexact=value.text, is_active=True).values_list("pk", flat=True).first()
+        # Deactivated accounts too: their old tickets stay findable by name.
+        user_id = User.objects.filter(username__iexact=value.text).values_list("pk", flat=True).first()
         if user_id is None:
             raise PqlError(f"Unknown user '{value.text}' at {value.position}", value.position)
         return int(user_id)

@@ -81,7 +81,8 @@ def tokenize(text: str) -> list[Token]:
             quote, i, out = char, i + 1, []
             while i < n and text[i] != quote:
                 if text[i] == "\\" and i + 1 < n:
-                    out.append(_ESCAPES.get(text[i + 1], text[i + 1]))
+                    # An unknown escape keeps its backslash ("C:\dir" stays as typed).
+                    out.append(_ESCAPES.get(text[i + 1], text[i : i + 2]))
                     i += 2
                 else:
                     out.append(text[i])
