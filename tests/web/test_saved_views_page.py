@@ -101,6 +101,9 @@ def test_save_view_refuses_a_bad_query_with_the_reason(personas: Personas):
 def test_save_form_only_for_writers_and_save_needs_the_member_role(personas: Personas):
     assert 'action="/projects/olivia/blog/views"' in page_client(personas, "member").get(BOARD).content.decode()
     assert 'action="/projects/olivia/blog/views"' not in page_client(personas, "viewer").get(BOARD).content.decode()
+    # Only admins may share: only they get the choice.
+    assert 'name="shared"' in page_client(personas, "admin").get(BOARD).content.decode()
+    assert 'name="shared"' not in page_client(personas, "member").get(BOARD).content.decode()
     statuses = page_matrix(personas, "post", SAVE, {"name": "V", "q": ""})
     assert statuses == {"anonymous": 302, "outsider": 404, "viewer": 403, "member": 302, "admin": 302, "owner": 302}
 

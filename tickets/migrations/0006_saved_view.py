@@ -7,32 +7,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0003_project_slug_unique_organization_default_project'),
-        ('tickets', '0005_gitlink_kind_issue'),
+        ("projects", "0003_project_slug_unique_organization_default_project"),
+        ("tickets", "0005_gitlink_kind_issue"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SavedView',
+            name="SavedView",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('query', models.TextField(blank=True, max_length=2000)),
-                ('display', models.CharField(choices=[('board', 'Board'), ('list', 'List')], default='board', max_length=10)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='saved_views', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_views', to='projects.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("query", models.TextField(blank=True, max_length=2000)),
+                (
+                    "display",
+                    models.CharField(choices=[("board", "Board"), ("list", "List")], default="board", max_length=10),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saved_views",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="saved_views", to="projects.project"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
-                'indexes': [models.Index(fields=['project', 'owner', 'position'], name='tickets_sav_project_602c89_idx')],
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('name'), models.F('project'), models.F('owner'), condition=models.Q(('owner__isnull', False)), name='savedview_personal_name'), models.UniqueConstraint(django.db.models.functions.text.Lower('name'), models.F('project'), condition=models.Q(('owner__isnull', True)), name='savedview_shared_name')],
+                "ordering": ["position", "id"],
+                "indexes": [
+                    models.Index(fields=["project", "owner", "position"], name="tickets_sav_project_602c89_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("name"),
+                        models.F("project"),
+                        models.F("owner"),
+                        condition=models.Q(("owner__isnull", False)),
+                        name="savedview_personal_name",
+                    ),
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("name"),
+                        models.F("project"),
+                        condition=models.Q(("owner__isnull", True)),
+                        name="savedview_shared_name",
+                    ),
+                ],
             },
         ),
     ]
