@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from django.test import Client
 
 from tests.conftest import ROLES, Personas
+from tests.web.live import chromium
 
 
 def page_client(personas: Personas, role: str) -> Client:
@@ -28,3 +32,9 @@ def page_matrix(personas: Personas, method: str, url: str, data: dict | None = N
 @pytest.fixture
 def board_url(personas: Personas) -> str:
     return "/projects/olivia/blog/"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for one browser-test module (they skip without /usr/bin/chromium)."""
+    yield from chromium()

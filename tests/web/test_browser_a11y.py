@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import BASE_DIR, CHROMIUM, PASSWORD, LiveApp, chromium, output_dir, sign_in
+from tests.web.live import BASE_DIR, CHROMIUM, PASSWORD, LiveApp, output_dir, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -91,11 +91,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         yield live
     finally:
         live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 @pytest.fixture(scope="module")

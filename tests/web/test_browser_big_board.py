@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import CHROMIUM, LiveApp, chromium, output_dir, sign_in
+from tests.web.live import CHROMIUM, LiveApp, output_dir, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,11 +60,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         yield live
     finally:
         live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 def sign_in_big(browser, app: LiveApp):

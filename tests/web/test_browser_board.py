@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium, output_dir, serve, sign_in
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp, output_dir, serve, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -51,11 +51,6 @@ BOARD = "/projects/alice/demo/"
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     yield from serve(tmp_path_factory, "live", SEED)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 def column(page, name: str):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium, output_dir, serve, sign_in
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp, output_dir, serve, sign_in
 from tests.web.test_browser_board import card, column, drag
 
 pytestmark = [
@@ -44,11 +44,6 @@ BOARD = "/projects/alice/demo/"
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     yield from serve(tmp_path_factory, "live-edit", SEED)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 def open_card(page, title: str):

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium, output_dir, serve, sign_in
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp, output_dir, serve, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,11 +42,6 @@ BASE = "/projects/alice/inbox"
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     yield from serve(tmp_path_factory, "live-inbox", SEED)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 def wait_inbox_live(page) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium, output_dir, serve, sign_in
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp, output_dir, serve, sign_in
 from tests.web.test_browser_board import column, wait_live
 
 pytestmark = [
@@ -52,11 +52,6 @@ API = "/api/v1/projects/live/cards"
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     yield from serve(tmp_path_factory, "live-board", SEED)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 def api(page, method: str, url: str, data: dict) -> dict:

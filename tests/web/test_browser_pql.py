@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium, output_dir, serve, sign_in
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp, output_dir, serve, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,11 +35,6 @@ BOARD = "/projects/alice/demo/"
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     yield from serve(tmp_path_factory, "live-pql", SEED)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 def test_suggest_pick_filter_and_mark_an_error(browser, app: LiveApp):

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium, serve, sign_in
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp, serve, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,11 +36,6 @@ BOARD = "/projects/alice/demo/"
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     yield from serve(tmp_path_factory, "views", SEED)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    yield from chromium()
 
 
 def test_switch_view_and_save_the_current_search(browser, app: LiveApp):

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.live import CHROMIUM, PASSWORD, LiveApp, chromium
+from tests.web.live import CHROMIUM, PASSWORD, LiveApp
 
 pytestmark = [
     pytest.mark.browser,
@@ -83,11 +83,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         yield live
     finally:
         live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from chromium()
 
 
 class Watched:
