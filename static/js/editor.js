@@ -267,80 +267,28 @@
   }
 
   // ---- @ and # autocomplete ------------------------------------------------------------
-  var list = null, owner = null, items = [], active = -1, seq = 0, timer = null, token = null;
+  var seq = 0, timer = null;
   var TOKEN_RE = /(^|[\s(\[])([@#])([A-Za-z0-9_.+-]{0,40})$/;
+  // The chosen @person or #ticket takes the place of the token typed before the caret.
+  var suggestions = PUNT.listbox({ name: "md", pick: function (el, item, token) {
+    var value = el.value, caret = el.selectionStart;
+    var start = token.start;
+    el.value = value.slice(0, start) + item.value + " " + value.slice(caret);
+    var at = start + item.value.length + 1;
+    el.setSelectionRange(at, at);
+    el.focus();
+    if (el.hasAttribute("data-draft")) saveDraft(el);
+  } });
 
   function suggestUrl(el) {
     var url = el.getAttribute("data-markdown");
     if (url) return url;
     return projectBase() ? projectBase() + "/autocomplete" : null;
   }
-  function closeList() {
-    if (list) list.remove();
-    if (owner) {
-      owner.setAttribute("aria-expanded", "false");
-      owner.removeAttribute("aria-activedescendant");
-    }
-    list = null; items = []; active = -1; token = null;
-  }
-  function highlight(index) {
-    if (!list) return;
-    active = index;
-    Array.prototype.forEach.call(list.children, function (li, i) { li.setAttribute("aria-selected", String(i === index)); });
-    if (index >= 0 && list.children[index]) {
-      owner.setAttribute("aria-activedescendant", list.children[index].id);
-      list.children[index].scrollIntoView({ block: "nearest" });
-    }
-  }
-  function pick(index) {
-    var item = items[index];
-    if (!item || !owner || !token) return;
-    var el = owner, value = el.value, caret = el.selectionStart;
-    var start = token.start;
-    el.value = value.slice(0, start) + item.value + " " + value.slice(caret);
-    var at = start + item.value.length + 1;
-    el.setSelectionRange(at, at);
-    closeList();
-    el.focus();
-    if (el.hasAttribute("data-draft")) saveDraft(el);
-  }
-  function showList(el, found, current) {
-    closeList();
-    token = current;
-    owner = el;
-    items = found;
-    if (!found.length) return;
-    var anchor = el.parentNode;
-    anchor.classList.add("md-anchor");
-    list = document.createElement("ul");
-    list.id = (el.id || "md") + "-suggestions";
-    list.className = "md-suggest";
-    list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", token && token.kind === "people" ? "People" : "Tickets");
-    found.forEach(function (item, i) {
-      var li = document.createElement("li");
-      li.id = list.id + "-" + i;
-      li.setAttribute("role", "option");
-      li.setAttribute("aria-selected", "false");
-      var strong = document.createElement("strong");
-      strong.textContent = item.label;
-      var detail = document.createElement("span");
-      detail.className = "muted small";
-      detail.textContent = " " + (item.detail || "");
-      li.appendChild(strong);
-      li.appendChild(detail);
-      li.addEventListener("mousedown", function (ev) { ev.preventDefault(); pick(i); });
-      list.appendChild(li);
-    });
-    el.insertAdjacentElement("afterend", list);
-    el.setAttribute("aria-controls", list.id);
-    el.setAttribute("aria-expanded", "true");
-    highlight(0);
-  }
   function lookUp(el) {
     var before = el.value.slice(0, el.selectionStart);
     var m = TOKEN_RE.exec(before);
-    if (!m || el.selectionStart !== el.selectionEnd) { closeList(); return; }
+    if (!m || el.selectionStart !== el.selectionEnd) { suggestions.close(); return; }
     var url = suggestUrl(el);
     if (!url) return;
     var kind = m[2] === "@" ? "people" : "tickets";
@@ -353,40 +301,19 @@
         .then(function (r) { return r.ok ? r.json() : { items: [] }; })
         .then(function (json) {
           if (mine !== seq || document.activeElement !== el) return;
-          showList(el, json.items || [], current);
+          suggestions.open(el, json.items || [], kind === "people" ? "People" : "Tickets", current);
         })
         .catch(function () { /* suggestions are a convenience */ });
     }, 120);
   }
-  function initCombobox(el) {
-    if (el.hasAttribute("role")) return;
-    el.setAttribute("role", "combobox");
-    el.setAttribute("aria-autocomplete", "list");
-    el.setAttribute("aria-expanded", "false");
-  }
   document.addEventListener("input", function (e) {
-    if (e.target.matches && e.target.matches("textarea[data-markdown]")) { initCombobox(e.target); lookUp(e.target); }
+    if (e.target.matches && e.target.matches("textarea[data-markdown]")) { PUNT.listbox.combobox(e.target); lookUp(e.target); }
   });
-  document.addEventListener("focusout", function (e) {
-    if (e.target === owner) setTimeout(function () { if (document.activeElement !== owner) closeList(); }, 150);
-  });
-  // Capture phase: the list gets arrows, Enter, Tab and Esc before punt.js (which would blur
-  // the box on Esc or send a chat message on Enter).
-  document.addEventListener("keydown", function (e) {
-    if (!list || e.target !== owner) return;
-    var handled = true;
-    if (e.key === "ArrowDown") highlight((active + 1) % items.length);
-    else if (e.key === "ArrowUp") highlight((active - 1 + items.length) % items.length);
-    else if (e.key === "Enter" || e.key === "Tab") pick(active < 0 ? 0 : active);
-    else if (e.key === "Escape") closeList();
-    else handled = false;
-    if (handled) { e.preventDefault(); e.stopPropagation(); }
-  }, true);
 
   // ---- start ----------------------------------------------------------------------------
   function init(root) {
     restoreDrafts(root);
-    (root.querySelectorAll ? root.querySelectorAll("textarea[data-markdown]") : []).forEach(initCombobox);
+    (root.querySelectorAll ? root.querySelectorAll("textarea[data-markdown]") : []).forEach(PUNT.listbox.combobox);
   }
   document.addEventListener("htmx:load", function (e) { init(e.detail.elt); });
   function start() {
