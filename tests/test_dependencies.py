@@ -28,7 +28,9 @@ SKIPPED_DIRS = {"tests", "bench", "static", "templates", "node_modules", "__pyca
 #   SSE counterparts of punt/urls.py: they decide who is connecting (accounts' API keys and
 #   users) and which project groups they may join (projects' roles), and are mounted only by
 #   punt/routing.py and punt/urls.py. The bus itself (punt.events, punt/realtime/{backend,
-#   conf,fanout,layers,presence,renderers}.py) is plumbing.
+#   conf,fanout,layers,presence,renderers}.py) is plumbing. punt/realtime/subscriptions.py
+#   runs the project socket's live PQL views for consumers.py (tickets.live decides what
+#   matches; it reads projects and tickets), so it is an endpoint module too.
 # - punt/ops/metrics.py is NOT root: the event bus and webhooks record into it. The counts it
 #   serves that read app tables live in punt/ops/site_counts.py (root) instead.
 COMPOSITION_ROOT_FILES = {
@@ -38,6 +40,7 @@ COMPOSITION_ROOT_FILES = {
     "punt/asgi.py",
     "punt/realtime/auth.py",
     "punt/realtime/consumers.py",
+    "punt/realtime/subscriptions.py",
     "punt/realtime/sse.py",
     "punt/realtime/urls.py",
 }

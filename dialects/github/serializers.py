@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from dialects.common import SecondsDateTimeField, iso_seconds
 from projects.models import Project
-from punt.api.fields import id_list
+from punt.api.fields import TextOnlyField, id_list
 from punt.api.schema import documented
 from tickets.models import Event, Ticket
 from tickets.services import ticket_html_url
@@ -162,8 +162,9 @@ class GhEventSerializer(serializers.Serializer):
 
 
 class GhTicketCreateInput(serializers.Serializer):
-    title = serializers.CharField(max_length=500)
-    body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    # Text fields take JSON strings only (DRF's CharField turns 42 into "42"; the schema says string).
+    title = TextOnlyField(max_length=500)
+    body = TextOnlyField(required=False, allow_blank=True, trim_whitespace=False)
     type = documented(serializers.CharField(required=False), enum=Ticket.Type.values)
     priority = documented(serializers.CharField(required=False), enum=Ticket.Priority.values)
     assignee = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="A member's name.")
@@ -171,7 +172,7 @@ class GhTicketCreateInput(serializers.Serializer):
 
 
 class GhTicketUpdateInput(GhTicketCreateInput):
-    title = serializers.CharField(max_length=500, required=False)
+    title = TextOnlyField(max_length=500, required=False)
     state = documented(
         serializers.CharField(required=False, help_text="opened (or open) reopens, closed closes."),
         enum=[*Ticket.State.values, "open"],
@@ -187,4 +188,4 @@ class GhTicketUpdateInput(GhTicketCreateInput):
 
 
 class GhCommentInput(serializers.Serializer):
-    body = serializers.CharField(max_length=50_000)
+    body = TextOnlyField(max_length=50_000)
