@@ -75,6 +75,19 @@ def test_a_view_whose_query_broke_shows_nothing_and_says_why(personas: Personas,
     html = page_client(personas, "member").get(f"{BOARD}?view={view.pk}").content.decode()
     assert _numbers(html) == set()
     assert "no longer works: Unknown label" in html
+    # Chosen in the switcher, the board is redrawn by htmx: the reason comes along (oob), and
+    # goes when another view is chosen.
+    redraw = page_client(personas, "member").get(
+        f"{BOARD}?view={view.pk}", headers={"HX-Request": "true", "HX-Target": "board"}
+    )
+    assert 'id="view-error" class="error small" role="alert" hx-swap-oob="true">' in redraw.content.decode()
+    assert "no longer works: Unknown label" in redraw.content.decode()
+    cleared = (
+        page_client(personas, "member")
+        .get(BOARD, headers={"HX-Request": "true", "HX-Target": "board"})
+        .content.decode()
+    )
+    assert 'id="view-error" class="error small" role="alert" hx-swap-oob="true" hidden>' in cleared
 
 
 def test_save_view_saves_the_search_text(personas: Personas, cards):
