@@ -8,6 +8,7 @@ process over loopback, with a bounded number of requests.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import signal
 import socket
@@ -24,6 +25,9 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
+# The checkout whose code the server runs: PUNT_BENCH_APP=<another checkout> measures that code
+# (e.g. the commit before a change) with this bench, its scenarios and its data.
+APP = Path(os.environ.get("PUNT_BENCH_APP") or ROOT).resolve()
 
 
 def free_port() -> int:
@@ -74,7 +78,7 @@ def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def manage(*args: str, env: dict[str, str]) -> str:
     result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "manage.py", *args], cwd=APP, env=env, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -100,7 +104,7 @@ class Server:
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [str(daphne), "-b", "127.0.0.1", "-p", str(self.port), "punt.asgi:application"],
-            cwd=ROOT,
+            cwd=APP,
             env=self.env,
             stdout=log,
             stderr=log,
@@ -129,12 +133,47 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def database_cpu_seconds(self) -> float:
+        """CPU time PostgreSQL has used so far (nan on SQLite, whose work is the server's own)."""
+        if not self.env["DATABASE_URL"].startswith("postgres"):
+            return float("nan")
+        return postgres_cpu_seconds()
+
     def rss_mb(self) -> float:
         assert self.process is not None
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
+
+
+def _proc_stat(pid: str) -> tuple[str, list[str]] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # gone, or not ours to read
+        return None
+    name = text[text.index("(") + 1 : text.rindex(")")]
+    return name, text.rsplit(")", 1)[1].split()
+
+
+def postgres_cpu_seconds() -> float:
+    """User + system CPU of every PostgreSQL process on this machine, and of the backends that have
+    exited (the postmaster's children's CPU, counted when it reaps them). A backend per request
+    exits with its CPU, so a sum over live backends alone would miss it. Other databases' work on
+    the same server counts too: run the bench on a quiet machine."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        stat = _proc_stat(entry.name)
+        if stat is None or stat[0] != "postgres":
+            continue
+        fields = stat[1]
+        total += int(fields[11]) + int(fields[12])
+        parent = _proc_stat(fields[1])
+        if parent is None or parent[0] != "postgres":  # the postmaster: add its reaped children
+            total += int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -147,6 +186,7 @@ class Result:
     wire_bytes: list[int] = field(default_factory=list)  # body bytes as sent (compressed if it was)
     errors: int = 0
     server_cpu: float = float("nan")  # seconds of server CPU over the measured requests
+    database_cpu: float = float("nan")  # seconds of PostgreSQL CPU over them (nan on SQLite)
     # The floor measured in rounds interleaved with this scenario's (None: the run's floor).
     floor: Result | None = None
 
@@ -171,12 +211,18 @@ class Result:
             wire_bytes=[*self.wire_bytes, *other.wire_bytes],
             errors=self.errors + other.errors,
             server_cpu=self.server_cpu + other.server_cpu,
+            database_cpu=self.database_cpu + other.database_cpu,
         )
 
     @property
     def cpu_ms(self) -> float:
         """Server CPU per request: unlike req/s, barely moved by other load on the machine."""
         return self.server_cpu / self.requests * 1000 if self.requests else float("nan")
+
+    @property
+    def database_cpu_ms(self) -> float:
+        """PostgreSQL CPU per request: the work a request moved into the database."""
+        return self.database_cpu / self.requests * 1000 if self.requests else float("nan")
 
     @property
     def queries_per_request(self) -> float:
@@ -235,9 +281,11 @@ def load(
     """
     asyncio.run(_drive(base, headers, make, warmup, min(concurrency, warmup), name))
     cpu_before = server.cpu_seconds() if server else float("nan")
+    database_before = server.database_cpu_seconds() if server else float("nan")
     result = asyncio.run(_drive(base, headers, make, total, concurrency, name))
     if server:
         result.server_cpu = server.cpu_seconds() - cpu_before
+        result.database_cpu = server.database_cpu_seconds() - database_before
     return result
 
 
@@ -256,14 +304,19 @@ def machine() -> str:
     )
 
 
+def _blank_nan(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.2f}"
+
+
 def print_table(results: list[Result], floor: Result) -> None:
     """req/s and its ratio to the floor's (the target), plus server CPU ms per request and the
     same ratio computed from it (floor CPU / scenario CPU), which other load on a shared
     machine disturbs much less than req/s. A result measured with its own interleaved floor
-    is compared with that. KB: the mean response body as sent (gzipped where the server did)."""
+    is compared with that. KB: the mean response body as sent (gzipped where the server did).
+    db ms: PostgreSQL's CPU per request (blank on SQLite, where it is part of the server's)."""
     print(
         f"{'scenario':44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'errors':>6} "
-        f"{'vs floor':>8} {'cpu ms':>7} {'cpu vs floor':>12} {'KB':>7}"
+        f"{'vs floor':>8} {'cpu ms':>7} {'cpu vs floor':>12} {'db ms':>7} {'KB':>7}"
     )
     for r in [floor, *results]:
         base = r.floor or floor
@@ -272,5 +325,5 @@ def print_table(results: list[Result], floor: Result) -> None:
         print(
             f"{r.name:44} {r.rps:8.1f} {r.percentile(50):7.1f} {r.percentile(99):7.1f} "
             f"{r.queries_per_request:7.1f} {r.errors:6d} {ratio:8.0%} {r.cpu_ms:7.2f} {cpu_ratio:12.0%} "
-            f"{r.kb_per_response:7.1f}"
+            f"{_blank_nan(r.database_cpu_ms):>7} {r.kb_per_response:7.1f}"
         )

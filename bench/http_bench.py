@@ -24,7 +24,8 @@ from harness import Server, bench_env, forget_redis_state, load, machine, manage
 
 SETUP = r"""
 import json
-from django.db.models import Count
+from django.db.models import Count, F
+from django.db.models.functions import Mod
 from django.utils import timezone
 from accounts.models import ApiKey, User, hash_api_key
 from projects.models import Membership, Organization, OrganizationMembership, Project
@@ -67,6 +68,24 @@ out["assignee"] = (
     .annotate(n=Count("id")).order_by("-n").values_list("assignee__username", flat=True).first()
 )
 out["SMALL"]["page"] = f"/projects/{small.namespace}/{small.path}/"
+# The list filters teams use (issue 20). seed_demo sets no due dates: give every 7th ticket of
+# BIG and SMALL one within 60 days either side of today, spread evenly (once per database).
+import datetime
+today = timezone.localdate()
+for prefix in ("BIG", "SMALL"):
+    project = Project.objects.get(key=prefix + "0")
+    if not project.tickets.exclude(due_date=None).exists():
+        every_7th = project.tickets.annotate(seventh=Mod("number", 7), day=Mod(F("number") / 7, 120)).filter(seventh=0)
+        for offset in range(120):
+            every_7th.filter(day=offset).update(due_date=today + datetime.timedelta(days=offset - 60))
+    people = project.tickets.exclude(assignee=None).values("assignee__username").order_by().annotate(n=Count("id"))
+    monday = today - datetime.timedelta(days=today.weekday())
+    out[prefix].update(
+        # a person with a typical share of the work (the median assignee), not the busiest
+        person=sorted(people, key=lambda row: row["n"])[len(people) // 2]["assignee__username"],
+        sprint=project.sprints.get(status="active").name,
+        week=[monday.isoformat(), (monday + datetime.timedelta(days=6)).isoformat()],
+    )
 print("BENCH" + json.dumps(out))
 """
 
@@ -111,6 +130,27 @@ def prepare(env: dict[str, str]) -> dict:
         env=env,
     )
     return json.loads(output.split("BENCH", 1)[1])
+
+
+def realistic_filters(run, data: dict) -> list:
+    """Issue 20's lists: the filters teams use, each on the 100k and the 1k project (the target
+    is the 100k figure within 1.5x of the 1k one). Each person is the project's median assignee."""
+    results = []
+    for prefix, size in (("BIG", "100k"), ("SMALL", "1k")):
+        slug, project = data[prefix]["slug"], data[prefix]
+        monday, sunday = project["week"]
+        sprint = quote(f'sprint = "{project["sprint"]}" ORDER BY rank ASC')
+        lists = {
+            "one person's open tickets by priority": f"assignee={project['person']}&state=open&ordering=-priority",
+            "a label's open tickets by updated": "label=perf&state=open&ordering=-updated_at",
+            "text search for a word": "q=webhook",
+            "due this week": f"due_after={monday}&due_before={sunday}&ordering=due_date",
+            "the sprint's tickets by rank (PQL)": f"q={sprint}",
+        }
+        for name, query in lists.items():
+            path = f"/api/v1/projects/{slug}/cards?limit=50&{query}"
+            results.append(run(f"{name}, {size}", lambda i, path=path: ("GET", path, None)))
+    return results
 
 
 def main() -> None:
@@ -189,6 +229,7 @@ def main() -> None:
                 "PQL search across projects (100k + 1k + 200 tickets)",
                 lambda i: ("GET", f"/api/v1/search?limit=50&q={pql_search}", None),
             ),
+            *realistic_filters(run, data),
             run("board, 200 cards", lambda i: ("GET", f"/api/v1/projects/{tiny}/board", None), total=max(50, n // 4)),
             run(
                 "board, 1,000 cards", lambda i: ("GET", f"/api/v1/projects/{small}/board", None), total=max(40, n // 8)
@@ -200,6 +241,16 @@ def main() -> None:
                     f"/api/v1/projects/{tiny}/cards/{data['detail']['key']}"
                     if i % 2 == 0
                     else f"/api/v1/projects/{tiny}/cards/{data['detail']['key']}/comments",
+                    None,
+                ),
+            ),
+            # The same ticket and its first 50 comments (and the rest of its page) in one request.
+            run(
+                "ticket with 50 comments, one request (include=)",
+                lambda i: (
+                    "GET",
+                    f"/api/v1/projects/{tiny}/cards/{data['detail']['key']}"
+                    "?include=comments,events,checklist,attachments,links",
                     None,
                 ),
             ),
@@ -216,6 +267,10 @@ def main() -> None:
                 ),
             ),
             run("AgentsMesh list (20/page)", lambda i: ("GET", "/api/v1/ext/orgs/bench-org/tickets?limit=20", None)),
+            run(
+                "AgentsMesh ticket detail",
+                lambda i: ("GET", f"/api/v1/ext/orgs/bench-org/tickets/{data['detail']['key']}", None),
+            ),
             # The web board as a browser gets it (session cookie, gzip accepted), and the filter
             # bar's search: htmx asks for the columns only.
             run(
