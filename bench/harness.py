@@ -315,7 +315,7 @@ def print_table(results: list[Result], floor: Result) -> None:
     is compared with that. KB: the mean response body as sent (gzipped where the server did).
     db ms: PostgreSQL's CPU per request (blank on SQLite, where it is part of the server's)."""
     print(
-        f"{'scenario':44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'errors':>6} "
+        f"{'scenario':60} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'errors':>6} "
         f"{'vs floor':>8} {'cpu ms':>7} {'cpu vs floor':>12} {'db ms':>7} {'KB':>7}"
     )
     for r in [floor, *results]:
@@ -323,7 +323,7 @@ def print_table(results: list[Result], floor: Result) -> None:
         ratio = r.rps / base.rps if base.rps else float("nan")
         cpu_ratio = base.cpu_ms / r.cpu_ms if r.cpu_ms else float("nan")
         print(
-            f"{r.name:44} {r.rps:8.1f} {r.percentile(50):7.1f} {r.percentile(99):7.1f} "
+            f"{r.name:60} {r.rps:8.1f} {r.percentile(50):7.1f} {r.percentile(99):7.1f} "
             f"{r.queries_per_request:7.1f} {r.errors:6d} {ratio:8.0%} {r.cpu_ms:7.2f} {cpu_ratio:12.0%} "
             f"{_blank_nan(r.database_cpu_ms):>7} {r.kb_per_response:7.1f}"
         )
