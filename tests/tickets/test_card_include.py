@@ -180,7 +180,7 @@ def test_a_second_page_links_to_the_comments_endpoint(personas, make_card):
     assert client.get(comments["next"]).json()["results"][-1]["body"] == f"c{detail.PAGE + 4}"
     events = response.json()["included"]["events"]
     assert _rendered(response, events) == client.get(url(f"/cards/{ticket.key}/events")).content
-    assert detail.PAGE == api.EventPagination.default_limit
+    assert api.EventPagination.default_limit == detail.PAGE
 
 
 @pytest.mark.parametrize("comments", [1, 60])
