@@ -204,5 +204,5 @@ def test_detail_and_comments_use_few_queries(personas, make_card, django_assert_
         Event.objects.create(ticket=ticket, kind=Event.Kind.COMMENT, author=personas.member, text=f"c{i}")
     client = personas.client("viewer")
     client.get(url(f"/cards/{ticket.key}"))
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         client.get(url(f"/cards/{ticket.key}?include=comments"))
