@@ -15,7 +15,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from accounts.models import User
 from projects.models import Project
 from punt.errors import Invalid
 from punt.files import shows_inline
@@ -61,17 +60,10 @@ def card_detail_of(ticket: Ticket, *, user_id: int | None) -> dict[str, Any]:
     key_prefix = f"{project.key}-"  # a sub-task is in its parent's project
     subtasks = [
         {"id": pk, "key": f"{key_prefix}{number}", "title": title, "status": status, "state": state}
-        for pk, number, title, status, state in Ticket.objects.filter(parent_id=ticket.pk, deleted_at__isnull=True)
-        .order_by("number")
-        .values_list("id", "number", "title", "column__category", "state")
+        for pk, number, title, status, state in fastpath.subtask_rows(ticket_id=ticket.pk)
     ]
     person = cards.person_briefs()
-    watchers = [
-        person(*row)
-        for row in User.objects.filter(watcher__ticket_id=ticket.pk)
-        .order_by("username")
-        .values_list("id", "username", "display_name", "avatar")
-    ]
+    watchers = [person(*row) for row in fastpath.watcher_rows(ticket_id=ticket.pk)]
     counts = fastpath.ticket_counts(ticket_id=ticket.pk)
     return {
         **card,
@@ -91,10 +83,9 @@ def card_detail_of(ticket: Ticket, *, user_id: int | None) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the parts
 
 
-def _comments(queryset: QuerySet[Any], person: Person, zone: Any, project: Project) -> list[dict[str, Any]]:
-    """CommentSerializer's JSON."""
-    columns = ("id", "ticket_id", "text", "html", "minutes", *_person("author"), "created_at", "updated_at")
-    iso = cards.iso_datetime_object
+def _comments(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any) -> list[dict[str, Any]]:
+    """CommentSerializer's JSON (the rows: fastpath.comment_rows, the twin of `queryset`)."""
+    iso = cards.iso_datetime
     return [
         {
             "id": pk,
@@ -107,12 +98,12 @@ def _comments(queryset: QuerySet[Any], person: Person, zone: Any, project: Proje
             "updated_at": iso(updated_at, zone),
         }
         for pk, ticket_id, text, html, minutes, author_id, username, display_name, avatar, created_at, updated_at in (
-            queryset.values_list(*columns)[:PAGE]
+            fastpath.comment_rows(ticket_id=ticket.pk, limit=PAGE)
         )
     ]
 
 
-def _events(queryset: QuerySet[Any], person: Person, zone: Any, project: Project) -> list[dict[str, Any]]:
+def _events(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any) -> list[dict[str, Any]]:
     """EventSerializer's JSON."""
     columns = ("id", "kind", "text", "html", "data", "minutes", "created_at", "updated_at", *_person("author"))
     iso = cards.iso_datetime_object
@@ -134,7 +125,7 @@ def _events(queryset: QuerySet[Any], person: Person, zone: Any, project: Project
     ]
 
 
-def _checklist(queryset: QuerySet[Any], person: Person, zone: Any, project: Project) -> list[dict[str, Any]]:
+def _checklist(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any) -> list[dict[str, Any]]:
     """ChecklistItemSerializer's JSON."""
     columns = ("id", "ticket_id", "text", "done", "order", "done_at", *_person("done_by"), "created_at")
     iso = cards.iso_datetime_object
@@ -155,11 +146,11 @@ def _checklist(queryset: QuerySet[Any], person: Person, zone: Any, project: Proj
     ]
 
 
-def _attachments(queryset: QuerySet[Any], person: Person, zone: Any, project: Project) -> list[dict[str, Any]]:
+def _attachments(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any) -> list[dict[str, Any]]:
     """AttachmentSerializer's JSON."""
     columns = ("id", "ticket_id", "filename", "content_type", "size", "width", "height", "thumbnail")
     columns += (*_person("uploaded_by"), "created_at")
-    base = f"/api/v1/projects/{project.slug}/attachments/"
+    base = f"/api/v1/projects/{ticket.project.slug}/attachments/"
     iso = cards.iso_datetime_object
     return [
         {
@@ -194,7 +185,7 @@ def _attachments(queryset: QuerySet[Any], person: Person, zone: Any, project: Pr
     ]
 
 
-def _links(queryset: QuerySet[Any], person: Person, zone: Any, project: Project) -> list[dict[str, Any]]:
+def _links(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any) -> list[dict[str, Any]]:
     """GitLinkSerializer's JSON."""
     columns = ("id", "kind", "url", "title", "ref", "provider", "state", *_person("created_by"), "created_at")
     iso = cards.iso_datetime_object
@@ -239,9 +230,8 @@ def included(
     person = cards.person_briefs()
     zone = cards.current_zone()
     found: dict[str, dict[str, Any]] = {}
-    project = ticket.project
     for name, queryset in selectors.ticket_parts(ticket=ticket, names=names).items():
-        results = _ROWS[name](queryset, person, zone, project)
+        results = _ROWS[name](ticket, queryset, person, zone)
         if name == "comments":
             count = detail["counts"]["comments"]
         elif name == "events" and len(results) >= PAGE:
