@@ -187,13 +187,17 @@ def live_ticket(*, project_id: int, field: str, value: int) -> Ticket | None:
 
     Bench: move ticket (the ticket a move starts from).
     """
-    sql = (
+    row = db.fetch_one(_live_ticket_sql(connection.vendor, field), [project_id, value])
+    return None if row is None else db.instance(Ticket, "t", row)
+
+
+@cache
+def _live_ticket_sql(vendor: str, field: str) -> str:
+    return (
         f"SELECT {db.columns(Ticket, 't')} FROM {_table(Ticket)} t "  # noqa: S608
         f"WHERE t.{_column(Ticket, 'project')} = %s AND t.{_column(Ticket, 'deleted_at')} IS NULL "
         f"AND t.{_column(Ticket, field)} = %s"
     )
-    row = db.fetch_one(sql, [project_id, value])
-    return None if row is None else db.instance(Ticket, "t", row)
 
 
 TICKET_COUNT_NAMES = ("checklist_total", "checklist_done", "comment_count", "attachment_count", "link_count")
@@ -205,18 +209,8 @@ def ticket_counts(*, ticket_id: int) -> dict[str, int]:
     Bench: ticket detail + 50 comments (as correlated-subquery annotations they cost more to
     compile, ~2 ms, than to run).
     """
-    checklist, event = _table(ChecklistItem), _table(Event)
-    of_ticket = f"{_column(ChecklistItem, 'ticket')} = %s"
-    sql = (
-        f"SELECT (SELECT COUNT(*) FROM {checklist} WHERE {of_ticket}),"  # noqa: S608
-        f" (SELECT COUNT(*) FROM {checklist} WHERE {of_ticket} AND {_column(ChecklistItem, 'done')} = %s),"
-        f" (SELECT COUNT(*) FROM {event} WHERE {_column(Event, 'ticket')} = %s AND {_column(Event, 'kind')} = %s"
-        f" AND {_column(Event, 'deleted_at')} IS NULL),"
-        f" (SELECT COUNT(*) FROM {_table(Attachment)} WHERE {_column(Attachment, 'ticket')} = %s),"
-        f" (SELECT COUNT(*) FROM {_table(GitLink)} WHERE {_column(GitLink, 'ticket')} = %s)"
-    )
     params = [ticket_id, ticket_id, True, ticket_id, Event.Kind.COMMENT.value, ticket_id, ticket_id]
-    row = db.fetch_one(sql, params)
+    row = db.fetch_one(_counts_sql(connection.vendor), params)
     assert row is not None
     return dict(zip(TICKET_COUNT_NAMES, (int(value) for value in row), strict=True))
 
@@ -243,15 +237,19 @@ def subtask_rows(*, ticket_id: int) -> list[tuple[Any, ...]]:
     Bench: ticket detail + 50 comments (with values_list() this statement cost more to
     build, ~0.4 ms, than to run; the detail was 18% of the floor).
     """
+    return db.fetch_all(_subtask_sql(connection.vendor), [ticket_id])
+
+
+@cache
+def _subtask_sql(vendor: str) -> str:
     t, c = _table(Ticket), _table(Column)
-    sql = (
+    return (
         f"SELECT t.{_pk(Ticket)}, t.{_column(Ticket, 'number')}, t.{_column(Ticket, 'title')}, "  # noqa: S608
         f"c.{_column(Column, 'category')}, t.{_column(Ticket, 'state')} "
         f"FROM {t} t INNER JOIN {c} c ON c.{_pk(Column)} = t.{_column(Ticket, 'column')} "
         f"WHERE t.{_column(Ticket, 'parent')} = %s AND t.{_column(Ticket, 'deleted_at')} IS NULL "
         f"ORDER BY t.{_column(Ticket, 'number')}"
     )
-    return db.fetch_all(sql, [ticket_id])
 
 
 def watcher_rows(*, ticket_id: int) -> list[tuple[Any, ...]]:
@@ -259,14 +257,18 @@ def watcher_rows(*, ticket_id: int) -> list[tuple[Any, ...]]:
 
     Bench: ticket detail + 50 comments (see subtask_rows).
     """
+    return db.fetch_all(_watcher_sql(connection.vendor), [ticket_id])
+
+
+@cache
+def _watcher_sql(vendor: str) -> str:
     watcher_user, watcher_ticket = _column(Watcher, "user"), _column(Watcher, "ticket")
     names = ", ".join(f"u.{_column(User, name)}" for name in ("id", "username", "display_name", "avatar"))
-    sql = (
+    return (
         f"SELECT {names} FROM {_table(User)} u "  # noqa: S608
         f"INNER JOIN {_table(Watcher)} w ON w.{watcher_user} = u.{_pk(User)} "
         f"WHERE w.{watcher_ticket} = %s ORDER BY u.{_column(User, 'username')}"
     )
-    return db.fetch_all(sql, [ticket_id])
 
 
 def comment_rows(*, ticket_id: int, limit: int) -> list[tuple[Any, ...]]:
@@ -291,6 +293,20 @@ def _comment_sql(vendor: str) -> str:
         f"WHERE e.{_column(Event, 'ticket')} = %s AND e.{_column(Event, 'kind')} = %s "
         f"AND e.{_column(Event, 'deleted_at')} IS NULL "
         f"ORDER BY e.{_column(Event, 'created_at')}, e.{_pk(Event)} LIMIT %s"
+    )
+
+
+@cache
+def _counts_sql(vendor: str) -> str:
+    checklist, event = _table(ChecklistItem), _table(Event)
+    of_ticket = f"{_column(ChecklistItem, 'ticket')} = %s"
+    return (
+        f"SELECT (SELECT COUNT(*) FROM {checklist} WHERE {of_ticket}),"  # noqa: S608
+        f" (SELECT COUNT(*) FROM {checklist} WHERE {of_ticket} AND {_column(ChecklistItem, 'done')} = %s),"
+        f" (SELECT COUNT(*) FROM {event} WHERE {_column(Event, 'ticket')} = %s AND {_column(Event, 'kind')} = %s"
+        f" AND {_column(Event, 'deleted_at')} IS NULL),"
+        f" (SELECT COUNT(*) FROM {_table(Attachment)} WHERE {_column(Attachment, 'ticket')} = %s),"
+        f" (SELECT COUNT(*) FROM {_table(GitLink)} WHERE {_column(GitLink, 'ticket')} = %s)"
     )
 
 
