@@ -255,6 +255,10 @@ def main() -> None:
                 ),
             ),
             run(
+                "ticket detail ?include=comments (50), one request",
+                lambda i: ("GET", f"/api/v1/projects/{tiny}/cards/{data['detail']['key']}?include=comments", None),
+            ),
+            run(
                 "create ticket",
                 lambda i: ("POST", f"/api/v1/projects/{tiny}/columns/{todo}/cards", {"title": f"bench ticket {i}"}),
             ),

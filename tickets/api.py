@@ -29,7 +29,7 @@ from punt.api.parsers import JSONParser
 from punt.api.request import tab_id, validated
 from punt.errors import Invalid
 from punt.files import ATTACHMENT_CACHE, stored_file_response
-from tickets import cards, pql, selectors, services
+from tickets import cards, detail, pql, selectors, services
 from tickets import serializers as s
 from tickets.filters import (
     CardPagination,
@@ -58,6 +58,17 @@ CURSOR = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.QUERY,
     description="Cursor mode: send it empty for the first page, then follow next/previous.",
+)
+
+INCLUDE = OpenApiParameter(
+    "include",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=list(detail.INCLUDES),
+    explode=False,
+    style="form",
+    many=True,
+    description="What else to read with the card, comma-separated: " + ", ".join(detail.INCLUDES) + ".",
 )
 
 
@@ -106,8 +117,8 @@ class TicketsApiView(GenericAPIView):
         return {"request": self.request, "project": self.project()}
 
     def detail_response(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.ticket_detail(project=self.project(), card_id=ticket.pk)
-        return Response(s.card_detail(fresh, user_id=getattr(self.request.user, "pk", None)), status=code)
+        user_id = getattr(self.request.user, "pk", None)
+        return Response(detail.card_detail(project=self.project(), card_id=ticket.pk, user_id=user_id)[1], status=code)
 
     def card_page(self, queryset: Any, shape: str) -> Response:
         """A page (view's pagination_class) of `queryset`'s cards in `shape`: ids, then the cards."""
@@ -221,10 +232,32 @@ class ColumnCardsView(TicketsApiView):
 class CardDetailView(TicketsApiView):
     serializer_class = s.CardDetailSerializer
 
-    @extend_schema(parameters=[SLUG, CARD], responses=s.CardDetailSerializer, summary="One card with its details")
+    @extend_schema(
+        parameters=[SLUG, CARD, INCLUDE],
+        responses=s.CardDetailIncludedSerializer,
+        summary="One card with its details (and, with ?include=, the first page of its comments, ...)",
+        description=(
+            "With `?include=comments,events,checklist,attachments,links` (any of them, comma-separated) "
+            "the card also carries `included`: per name, the first page its own list endpoint "
+            "(`/cards/<id>/comments`, ...) answers, as `{count, next, previous, results}` in that "
+            "endpoint's order and shape. Comments and events page by 100 (`next` is the URL of their "
+            "second page, null when there is none); checklist, attachments and links are whole lists. "
+            "An unknown name is a 400. Without `include` the response has no `included` key."
+        ),
+    )
     def get(self, request: Request, slug: str, card_id: str) -> Response:
-        ticket = selectors.ticket_detail(project=self.project(), card_id=card_id)
-        return Response(s.card_detail(ticket, user_id=getattr(request.user, "pk", None)))
+        names = detail.parse_include(request.query_params.getlist("include"))
+        ticket, payload = detail.card_detail(
+            project=self.project(), card_id=card_id, user_id=getattr(request.user, "pk", None)
+        )
+        if names:
+            payload["included"] = detail.included(
+                ticket=ticket,
+                detail=payload,
+                names=names,
+                endpoint=lambda name: request.build_absolute_uri(f"{request.path}/{name}"),
+            )
+        return Response(payload)
 
     @extend_schema(
         parameters=[SLUG, CARD],

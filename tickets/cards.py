@@ -396,3 +396,14 @@ def card_of(
 def compact(card: dict[str, Any]) -> dict[str, Any]:
     """A fuller card cut down to the compact card (what board events carry)."""
     return {card_field.name: card[card_field.name] for card_field in fields(COMPACT)}
+
+
+def person_briefs() -> Callable[[int | None, str, str, str], dict[str, Any] | None]:
+    """person(id, username, display_name, avatar) -> UserBriefSerializer's JSON (None without an
+    id), each person built once per call of this function: for other rows that carry people."""
+    return _People()
+
+
+def current_zone() -> Any:
+    """The zone iso_datetime() writes in (the request's current time zone)."""
+    return _current_zone()

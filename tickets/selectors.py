@@ -107,6 +107,11 @@ def ticket_for_write(*, project: Project, card_id: str | int) -> Ticket:
     Only the row, with `project` attached: the card JSON's joins and prefetches would be
     thrown away, since the service answers with a fresh read after its writes.
     """
+    return ticket_row(project=project, card_id=card_id)
+
+
+def ticket_row(*, project: Project, card_id: str | int) -> Ticket:
+    """The live ticket `card_id` (id or key): its row only (fastpath), with `project` attached."""
     field, value = _card_lookup(card_id, project)
     ticket = fastpath.live_ticket(project_id=project.pk, field=field, value=value)
     if ticket is None:
@@ -200,3 +205,21 @@ def attachment_get(*, project: Project, attachment_id: int, ticket: Ticket | Non
 
 def git_links_for(*, ticket: Ticket) -> QuerySet[GitLink]:
     return ticket.git_links.select_related("created_by").order_by("created_at", "id")
+
+
+# What hangs off a ticket, by the name `?include=` gives it: the ticket page and the detail's
+# included lists read the same querysets (tickets.detail pages them as plain rows).
+TICKET_PARTS = ("comments", "events", "checklist", "attachments", "links")
+
+
+def ticket_parts(*, ticket: Ticket, names: tuple[str, ...] = TICKET_PARTS) -> dict[str, QuerySet[Any]]:
+    """{name: queryset} of the parts `names` (TICKET_PARTS) of `ticket`, each in its list
+    endpoint's order. Nothing is read until a queryset is."""
+    read = {
+        "comments": ticket_comments,
+        "events": ticket_events,
+        "checklist": checklist_items,
+        "attachments": attachments_for,
+        "links": git_links_for,
+    }
+    return {name: read[name](ticket=ticket) for name in names}

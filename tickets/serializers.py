@@ -266,6 +266,38 @@ class GitLinkSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _included_page(name: str, item: type[serializers.Serializer], doc: str) -> serializers.Serializer:
+    page = type(
+        f"Included{name}PageSerializer",
+        (serializers.Serializer,),
+        {
+            "__doc__": doc,
+            "__module__": __name__,
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True, help_text="The URL of the list endpoint's second page."),
+            "previous": serializers.URLField(allow_null=True, help_text="Always null: this is the first page."),
+            "results": item(many=True),
+        },
+    )
+    return page(required=False)
+
+
+class CardIncludedSerializer(serializers.Serializer):
+    """The first page of each part `?include=` names (only those keys are present)."""
+
+    comments = _included_page("Comments", CommentSerializer, "GET /cards/<id>/comments, first page (100).")
+    events = _included_page("Events", EventSerializer, "GET /cards/<id>/events, first page (100).")
+    checklist = _included_page("Checklist", ChecklistItemSerializer, "GET /cards/<id>/checklist (all items).")
+    attachments = _included_page("Attachments", AttachmentSerializer, "GET /cards/<id>/attachments (all).")
+    links = _included_page("Links", GitLinkSerializer, "GET /cards/<id>/links (all).")
+
+
+class CardDetailIncludedSerializer(CardDetailSerializer):
+    """One card with its details and, with `?include=`, the first page of the parts named."""
+
+    included = CardIncludedSerializer(required=False, help_text="Only with ?include=.")
+
+
 class WatchSerializer(serializers.Serializer):
     watching = serializers.BooleanField()
 

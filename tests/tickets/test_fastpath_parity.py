@@ -256,3 +256,53 @@ def test_active_watchers_match_the_orm(personas, make_card):
     assert ids(fastpath.active_watchers(ticket_id=ticket.pk, except_user_id=None)) == sorted(
         [personas.member.pk, personas.admin.pk, personas.viewer.pk]
     )
+
+
+# --------------------------------------------------------------------------- the ticket detail
+
+
+def orm_subtask_rows(ticket: Ticket) -> list[tuple[Any, ...]]:
+    live = Ticket.objects.filter(parent=ticket, deleted_at__isnull=True).order_by("number")
+    return list(live.values_list("id", "number", "title", "column__category", "state"))
+
+
+def orm_watcher_rows(ticket: Ticket) -> list[tuple[Any, ...]]:
+    return list(ticket.watchers.order_by("username").values_list("id", "username", "display_name", "avatar"))
+
+
+def orm_comment_rows(ticket: Ticket, limit: int) -> list[tuple[Any, ...]]:
+    from tickets import selectors
+
+    person = ("author_id", "author__username", "author__display_name", "author__avatar")
+    columns = ("id", "ticket_id", "text", "html", "minutes", *person, "created_at", "updated_at")
+    return list(selectors.ticket_comments(ticket=ticket).values_list(*columns)[:limit])
+
+
+def test_detail_rows_match_the_orm(personas, make_card):
+    from django.contrib.auth import get_user_model
+
+    parent = make_card("Parent")
+    for title in ("b", "a", "gone"):
+        make_card(title, type="subtask", parent=parent.pk)
+    services.ticket_delete(ticket=Ticket.objects.get(title="gone"), by=personas.admin)
+    get_user_model().objects.filter(pk=personas.viewer.pk).update(avatar="avatars/v.webp", display_name="V")
+    services.ticket_watch(ticket=parent, user=personas.viewer)
+    services.ticket_watch(ticket=parent, user=personas.admin)
+    services.comment_create(ticket=parent, by=personas.member, body="one", minutes=15)
+    doomed = services.comment_create(ticket=parent, by=personas.admin, body="two")
+    services.comment_create(ticket=parent, by=personas.viewer, body="three")
+    services.comment_delete(comment=doomed, by=personas.admin)
+    Event.objects.create(ticket=parent, kind=Event.Kind.COMMENT, author=None, text="by nobody")
+    Event.objects.create(ticket=parent, kind=Event.Kind.ACTION, author=None, text="close")
+
+    assert fastpath.subtask_rows(ticket_id=parent.pk) == orm_subtask_rows(parent)
+    assert len(fastpath.subtask_rows(ticket_id=parent.pk)) == 2
+    assert fastpath.watcher_rows(ticket_id=parent.pk) == orm_watcher_rows(parent)
+    assert len(fastpath.watcher_rows(ticket_id=parent.pk)) == 3
+    for limit in (1, 2, 100):
+        fast, orm = fastpath.comment_rows(ticket_id=parent.pk, limit=limit), orm_comment_rows(parent, limit)
+        assert len(fast) == len(orm) == min(limit, 3)
+        zone = cards.current_zone()
+        assert [(*row[:-2], cards.iso_datetime(row[-2], zone), cards.iso_datetime(row[-1], zone)) for row in fast] == [
+            (*row[:-2], cards.iso_datetime(row[-2], zone), cards.iso_datetime(row[-1], zone)) for row in orm
+        ]

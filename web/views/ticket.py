@@ -49,16 +49,18 @@ def _render_ticket(
     if form is None:
         form = TicketForm(project=project, **choices)
     watching = any(w.pk == request.user.pk for w in _watchers(ticket))
+    parts = ticket_selectors.ticket_parts(ticket=ticket, names=("events", "checklist", "attachments", "links"))
     context = {
         "project": project,
         "ticket": ticket,
         "role": role,
         "can_write": can(role, WRITE),
         "can_manage": can(role, "admin"),
-        "events": list(ticket_selectors.ticket_events(ticket=ticket)),
-        "checklist": list(ticket_selectors.checklist_items(ticket=ticket)),
-        "attachments": list(ticket_selectors.attachments_for(ticket=ticket)),
-        "git_links": list(ticket_selectors.git_links_for(ticket=ticket)),
+        # The same parts the API's ?include= reads (tickets.detail), whole: a page shows them all.
+        "events": list(parts["events"]),
+        "checklist": list(parts["checklist"]),
+        "attachments": list(parts["attachments"]),
+        "git_links": list(parts["links"]),
         "form": form,
         "edit_open": form.is_bound or request.GET.get("edit") == "1",
         # The in-place editor shows what was typed when a save was refused, else the ticket.
