@@ -197,22 +197,27 @@ async def cross_process(a: Server, b: Server, data: dict[str, Any]) -> None:
 def throughput(one: Nginx, two: Nginx, servers: list[Server], data: dict[str, Any], total: int) -> None:
     path = f"/api/v1/projects/{data['slug']}/cards?limit=50"
     headers = {"X-API-Key": data["key"]}
-    print(f"(b) GET {path} through nginx, {total} requests, 16 connections, load from this script:")
-    print(f"    {'processes':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'daphne CPU s':>13}")
+    print(f"(b) GET {path} through nginx, {total} requests a round, 16 connections, load from this script:")
+    print(
+        f"    {'processes':>9} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
+        f"{'daphne CPU ms/req':>17} {'daphne cores busy':>17}"
+    )
     results = {}
-    # Interleaved rounds (1, 2, 1, 2): other helpers' load on the shared machine hits both alike.
+    # Interleaved rounds (1, 2, 1, 2): other load on a shared machine hits both alike.
     for label, nginx in (("1", one), ("2", two), ("1", one), ("2", two)):
+        load(nginx.base, headers, lambda i: ("GET", path, None), total=100, concurrency=16, warmup=0)
         before = sum(server.cpu_seconds() for server in servers)
-        result = load(nginx.base, headers, lambda i: ("GET", path, None), total=total, concurrency=16, warmup=100)
-        cpu = sum(server.cpu_seconds() for server in servers) - before
+        result = load(nginx.base, headers, lambda i: ("GET", path, None), total=total, concurrency=16, warmup=0)
+        result.server_cpu = sum(server.cpu_seconds() for server in servers) - before
         previous = results.get(label)
         results[label] = result if previous is None else previous.merged(result, label)
         print(
             f"    {label:>9} {result.rps:8.1f} {result.percentile(50):7.1f} {result.percentile(99):7.1f} "
-            f"{result.errors:6d} {cpu:13.1f}"
+            f"{result.errors:6d} {result.cpu_ms:17.1f} {result.server_cpu / result.seconds:17.2f}"
         )
     ratio = results["2"].rps / results["1"].rps
     print(f"    two processes / one: {ratio:.2f}x ({results['1'].rps:.0f} -> {results['2'].rps:.0f} req/s overall)")
+    print(f"    load average during the check: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 # (c) ------------------------------------------------------------------------------------------
@@ -342,7 +347,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--changes", type=int, default=60)
-    parser.add_argument("--requests", type=int, default=1500, help="per throughput round")
+    parser.add_argument("--requests", type=int, default=800, help="per throughput round")
     args = parser.parse_args()
     env = bench_env(
         {
