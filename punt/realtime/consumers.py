@@ -17,6 +17,7 @@ import logging
 import uuid
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -41,7 +42,8 @@ from punt.realtime.auth import (
 )
 from punt.realtime.fanout import fanout
 from punt.realtime.presence import presence
-from punt.realtime.renderers import ws_message
+from punt.realtime.renderers import ws_message, ws_text_with_id
+from punt.realtime.resume import SeenIds, backlog, parse_last_id
 from punt.realtime.subscriptions import SocketViews
 
 logger = logging.getLogger("punt.realtime")
@@ -90,6 +92,10 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
     api_key: ApiKey | None = None
     groups_joined: list[str]
     counted = False
+    # Set by connect() from `?last_event_id=` / `?ids=1` (resume).
+    last_id: int | None = None
+    with_ids = False
+    seen: SeenIds | None = None
     # Not a configured layer, so Channels gives the socket no layer channel of its own: its bus
     # messages come from the process's fan-out, and a per-socket receive only let a Redis
     # outage fail it and close every socket with 1011. connect() sets the real layer.
@@ -104,6 +110,12 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
         self.held: list[dict[str, Any]] | None = []
         query = scope_query(self.scope)
         self.tab_id = (query.get("tab_id") or query.get("tabId") or "")[:TAB_ID_MAX] or None
+        # Resume: `last_event_id` replays the newer events of the socket's groups (punt.realtime.resume);
+        # such a socket, and one opened with `ids=1`, gets each event's `id` to resume from later.
+        raw_last_id = query.get("last_event_id", query.get("lastEventId"))
+        self.last_id = parse_last_id(raw_last_id)
+        self.with_ids = raw_last_id is not None or (query.get("ids") or "").lower() in ("1", "true")
+        self.seen = SeenIds() if self.last_id is not None else None
         await self.accept()
         try:
             user, self.api_key = await _authenticate(self.scope)
@@ -132,6 +144,8 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
             self.held = None
             self.uncount()  # refused by joined(): a closed socket is not an open connection
             return
+        if raw_last_id is not None:
+            await self.replay(raw_last_id)
         await self.release_held()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -165,6 +179,20 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.deliver_now(message)
 
+    async def replay(self, raw_last_id: str) -> None:
+        """Send the events after the client's last one from the replay buffer, after the greeting
+        and before what arrived since joining (the held messages), each through the same checks as
+        a live one (scopes, echo, removal). An event both replayed and held is sent once."""
+        if self.last_id is None:
+            problem = f"last_event_id must be an event id (a whole number), not {raw_last_id[:32]!r}."
+            await self.send_json({"type": "error", "payload": {"message": problem}})
+            return
+        groups = [group for group in self.groups_joined if not group.startswith("sessions.")]
+        for message in await sync_to_async(backlog, thread_sensitive=False)(groups, self.last_id):
+            if self.user is None:
+                return  # cut off by one of them (a removal)
+            await self.deliver_now(message)
+
     async def release_held(self) -> None:
         """The client has its greeting: send what arrived meanwhile, in order, then deliver directly."""
         while self.held:
@@ -172,6 +200,8 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
         self.held = None
 
     async def deliver_now(self, message: dict[str, Any]) -> None:
+        if self.seen is not None and not self.seen.first_time(message.get("id")):
+            return  # a resumed socket: already replayed (or the other way round)
         if message.get("type") == MESSAGE_TYPE:
             await self.punt_event(message)
             return
@@ -243,9 +273,11 @@ class BusConsumer(AsyncJsonWebsocketConsumer):
             return
         text = message.get(WS_TEXT)
         if text is not None:
+            if self.with_ids and message.get("id") is not None:
+                text = ws_text_with_id(text, message["id"])
             await self.send(text_data=text)
-        else:  # presence and other messages sent straight to the group
-            await self.send_json(ws_message(message))
+        else:  # replayed events, presence and other messages sent straight to the group
+            await self.send_json(ws_message(message, with_id=self.with_ids))
 
 
 class ProjectConsumer(BusConsumer):

@@ -1,6 +1,7 @@
 """How one bus event looks on each protocol.
 
-WebSocket (seed 004): `{"type": "board.card_moved", "payload": {...}}`, every event as is.
+WebSocket (seed 004): `{"type": "board.card_moved", "payload": {...}}`, every event as is (plus
+the event's `"id"` for a socket opened with `?ids=1` or `?last_event_id=`).
 PUNT SSE (seeds 000/001): `{"type": "ticket.moved", "data": {...}, "tabId": ..., "timestamp": ...}`
 with PUNT's event names and camelCase data, and only the events each stream is about. Its ids
 are strings, as in PUNT's REST responses (`"id": "7"`, `"columnId": "2"`), wherever they sit
@@ -77,8 +78,19 @@ def punt_shape(value: Any) -> Any:
     return shaped
 
 
-def ws_message(message: dict[str, Any]) -> dict[str, Any]:
-    return {"type": message["event"], "payload": message.get("payload") or {}}
+def ws_message(message: dict[str, Any], *, with_id: bool = False) -> dict[str, Any]:
+    """The socket's message; with `with_id` (a socket that asked for ids) also the bus event's
+    `id`, when it has one (presence and greetings do not)."""
+    body = {"type": message["event"], "payload": message.get("payload") or {}}
+    if with_id and message.get("id") is not None:
+        body["id"] = int(message["id"])
+    return body
+
+
+def ws_text_with_id(text: str, event_id: Any) -> str:
+    """The event's pre-encoded socket text (`{"type": ..., "payload": ...}`, punt.events) with
+    `"id"` added as its last field, without encoding the payload again for each socket."""
+    return f'{text[:-1]}, "id": {int(event_id)}}}'
 
 
 def punt_data(name: str, payload: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -37,14 +36,12 @@ from accounts.permissions import key_may_receive
 from projects.models import Project
 from projects.permissions import visible_projects
 from projects.selectors import project_for
-from punt import redis_outage
 from punt.api.errors import error_body
 from punt.events import gauge, project_group, user_group
 from punt.ops import metrics
 from punt.ranges import as_id
 from punt.realtime import conf
 from punt.realtime.auth import AuthFailed, credentials_from, key_may_read, user_for_credentials
-from punt.realtime.backend import replay_buffer
 from punt.realtime.fanout import LocalFanout, fanout
 from punt.realtime.renderers import (
     PROJECT_LIST_STREAM_EVENTS,
@@ -53,11 +50,11 @@ from punt.realtime.renderers import (
     sse_body,
     sse_frame,
 )
+from punt.realtime.resume import SeenIds, backlog, parse_last_id
 
 logger = logging.getLogger("punt.realtime")
 
 TAB_ID_MAX = 64
-SEEN_IDS_KEPT = 1000
 # Messages kept for a stream whose client does not read: a layer channel's capacity.
 INBOX_SIZE = 100
 
@@ -159,22 +156,7 @@ def _tab_id(request: HttpRequest) -> str | None:
 
 
 def _last_event_id(request: HttpRequest) -> int | None:
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("lastEventId") or ""
-    try:
-        return int(raw.strip())
-    except ValueError:
-        return None
-
-
-def _backlog(groups: list[str], last_id: int) -> list[dict[str, Any]]:
-    """The replay buffer's events after `last_id`; none while Redis is away (the stream goes on live)."""
-    try:
-        return replay_buffer.since(groups, last_id)
-    except redis_outage.ERRORS as error:
-        redis_outage.outage.failed(error, "replay")
-    except Exception:
-        logger.exception("Could not read the replay buffer for %s", groups)
-    return []
+    return parse_last_id(request.headers.get("Last-Event-ID") or request.GET.get("lastEventId"))
 
 
 class Inbox:
@@ -206,20 +188,13 @@ async def _frames(stream: Stream, tab_id: str | None, last_id: int | None) -> As
     deadline = loop.time() + max_seconds if max_seconds > 0 else None
     keepalive = conf.sse_keepalive()
     # Ids already sent: a replayed event may also arrive live, and a stream following
-    # several groups gets an event once per group. Ids from several processes can arrive
-    # out of order, so this is a set rather than a high-water mark.
-    seen: set[int] = set()
-    seen_order: deque[int] = deque()
+    # several groups gets an event once per group.
+    seen = SeenIds()
 
     def render(message: dict[str, Any]) -> str | None:
         event_id = message.get("id")
-        if event_id is not None:
-            if int(event_id) in seen:
-                return None
-            seen.add(int(event_id))
-            seen_order.append(int(event_id))
-            if len(seen_order) > SEEN_IDS_KEPT:
-                seen.discard(seen_order.popleft())
+        if not seen.first_time(event_id):
+            return None
         if tab_id is not None and message.get("tab_id") == tab_id:
             return None
         if not key_may_receive(stream.api_key, str(message.get("event", ""))):
@@ -231,8 +206,8 @@ async def _frames(stream: Stream, tab_id: str | None, last_id: int | None) -> As
         # The first bytes go out at once: the browser's `open` fires and proxies see a live response.
         yield f"retry: {conf.sse_retry_ms()}\n: connected\n\n"
         if last_id is not None:
-            backlog = await sync_to_async(_backlog, thread_sensitive=False)(stream.groups, last_id)
-            for message in backlog:
+            missed = await sync_to_async(backlog, thread_sensitive=False)(stream.groups, last_id)
+            for message in missed:
                 frame = render(message)
                 if frame is not None:
                     yield frame
