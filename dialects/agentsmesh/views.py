@@ -24,6 +24,7 @@ from accounts.authentication import ApiKeyAuthentication
 from dialects.agentsmesh import cards as am_cards
 from dialects.agentsmesh import serializers as s
 from dialects.common import ERROR, MAX_PAGING, DialectErrorsMixin
+from projects import fastpath as project_fastpath
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.models import Organization, Project
@@ -86,13 +87,11 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
 
     def organization(self) -> Organization:
         if not hasattr(self, "_org"):
-            org = Organization.objects.filter(slug__iexact=self.kwargs["org"]).first()
             user = request_user(self.request)
-            if org is None:
-                raise NotFound("Organization not found.")
-            # Archived repositories count: they stay readable by their members.
-            repositories = visible_projects(user, include_archived=True).filter(organization=org)
-            if not (user.is_staff or org.memberships.filter(user=user).exists() or repositories.exists()):
+            # One statement: the organization and whether the caller belongs to it or to one of
+            # its projects (archived ones count: they stay readable by their members).
+            org = project_fastpath.organization_with_access(slug=self.kwargs["org"], user_id=user.pk)
+            if org is None or not (user.is_staff or org.caller_belongs):  # type: ignore[attr-defined]
                 raise NotFound("Organization not found.")
             self._org = org
         return self._org
