@@ -13,16 +13,18 @@ from __future__ import annotations
 from django.db import connection
 
 from accounts.models import User
-from projects.models import Membership, Organization, Project
+from projects.models import Membership, Organization, OrganizationMembership, Project
 from punt import db
 from punt.ranges import ID_MAX
 
+Model = type[Project] | type[User] | type[Organization] | type[Membership] | type[OrganizationMembership]
 
-def _table(model: type[Project] | type[User] | type[Organization] | type[Membership]) -> str:
+
+def _table(model: Model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _column(model: type[Project] | type[User] | type[Organization] | type[Membership], field: str) -> str:
+def _column(model: Model, field: str) -> str:
     return db.column(model, field)
 
 
@@ -95,3 +97,38 @@ def project_with_role(
     # What projects.selectors annotates on its querysets; not a model field, hence setattr.
     setattr(project, "caller_role", row[-1])  # noqa: B010
     return project
+
+
+def organization_with_access(*, slug: str, user_id: int | None) -> Organization | None:
+    """The organization whose slug is `slug` (any case), with `caller_belongs`: whether `user_id`
+    is a member of it or of one of its projects, archived ones included (False without a user).
+    None if there is no such organization; no permission is checked here.
+
+    Bench: AgentsMesh list (every `/api/v1/ext/orgs/<org>/` request starts here; as two ORM
+    queries, the lookup and the membership test, it cost ~2 ms of the list's ~7 ms).
+    """
+    col = _column
+    o_id = col(Organization, "id")
+    org_member = (
+        f"SELECT 1 FROM {_table(OrganizationMembership)} om "  # noqa: S608
+        f"WHERE om.{col(OrganizationMembership, 'organization')} = o.{o_id} "
+        f"AND om.{col(OrganizationMembership, 'user')} = %s"
+    )
+    project_member = (
+        f"SELECT 1 FROM {_table(Project)} p INNER JOIN {_table(Membership)} m "  # noqa: S608
+        f"ON m.{col(Membership, 'project')} = p.{col(Project, 'id')} "
+        f"WHERE p.{col(Project, 'organization')} = o.{o_id} AND m.{col(Membership, 'user')} = %s"
+    )
+    sql = (
+        f"SELECT {db.columns(Organization, 'o')}, "  # noqa: S608
+        f"CASE WHEN EXISTS ({org_member}) OR EXISTS ({project_member}) THEN 1 ELSE 0 END "
+        f"FROM {_table(Organization)} o WHERE UPPER(o.{col(Organization, 'slug')}) = UPPER(%s) "
+        f"ORDER BY o.{o_id} LIMIT 1"
+    )
+    row = db.fetch_one(sql, [user_id, user_id, slug])
+    if row is None:
+        return None
+    organization = db.instance(Organization, "o", row[:-1])
+    assert organization is not None
+    setattr(organization, "caller_belongs", bool(row[-1]))  # noqa: B010
+    return organization

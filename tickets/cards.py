@@ -174,16 +174,25 @@ def column_name(column: Column) -> str:
 
 def columns(shape: str) -> tuple[Column, ...]:
     """The columns a `shape` row holds, each once, in the order of its first field."""
+    return columns_of(fields(shape))
+
+
+def columns_of(card_fields: Iterable[CardField]) -> tuple[Column, ...]:
+    """The columns the fields read, each once, in the order of its first field."""
     seen: dict[str, Column] = {}
-    for card_field in fields(shape):
+    for card_field in card_fields:
         for column in card_field.columns:
             seen.setdefault(column_name(column), column)
     return tuple(seen.values())
 
 
 def _row_type(shape: str) -> type[tuple[Any, ...]]:
-    names = [column_name(column) for column in columns(shape)]
-    return NamedTuple(f"{shape.capitalize()}CardRow", [(name, Any) for name in names])  # type: ignore[return-value]
+    return _row_type_of(f"{shape.capitalize()}CardRow", columns(shape))
+
+
+def _row_type_of(name: str, card_columns: tuple[Column, ...]) -> type[tuple[Any, ...]]:
+    names = [column_name(column) for column in card_columns]
+    return NamedTuple(name, [(name, Any) for name in names])  # type: ignore[return-value]
 
 
 Row: dict[str, type[tuple[Any, ...]]] = {shape: _row_type(shape) for shape in SHAPES}
@@ -231,9 +240,13 @@ def iso_date(value: date | str | None) -> str | None:
 
 
 def _builder_source(shape: str) -> str:
-    names = {column_name(column): f"c{index}" for index, column in enumerate(columns(shape))}
+    return _source_of(fields(shape))
+
+
+def _source_of(card_fields: tuple[CardField, ...]) -> str:
+    names = {column_name(column): f"c{index}" for index, column in enumerate(columns_of(card_fields))}
     entries = []
-    for card_field in fields(shape):
+    for card_field in card_fields:
         local_names = [names[column_name(column)] for column in card_field.columns]
         entries.append(f"            {card_field.name!r}: {card_field.kind.expression.format(*local_names)},")
     body = "\n".join(entries)
@@ -255,9 +268,15 @@ def builder_source(shape: str) -> str:
 
 
 def _compile(shape: str) -> Callable[..., list[dict[str, Any]]]:
-    namespace: dict[str, Any] = {"iso_date": iso_date, "iso_datetime": iso_datetime}
+    return _compile_source(_builder_source(shape), shape, {})
+
+
+def _compile_source(
+    source: str, name: str, helpers: dict[str, Callable[..., Any]]
+) -> Callable[..., list[dict[str, Any]]]:
+    namespace: dict[str, Any] = {"iso_date": iso_date, "iso_datetime": iso_datetime, **helpers}
     # Only field names and the kinds' fixed expressions go into the source: no data.
-    exec(compile(_builder_source(shape), f"<cards.{shape}>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, f"<cards.{name}>", "exec"), namespace)  # noqa: S102
     build: Callable[..., list[dict[str, Any]]] = namespace["build"]
     return build
 
@@ -287,7 +306,8 @@ class _People:
         return brief
 
 
-def _current_zone() -> Any:
+def current_zone() -> Any:
+    """The zone iso_datetime() writes in (the request's current time zone)."""
     zone = timezone.get_current_timezone()
     return UTC if getattr(zone, "key", None) == "UTC" else zone
 
@@ -299,6 +319,17 @@ def payloads(
 
     `labels`: {card id: [label brief, ...]} (fastpath.card_labels()).
     """
+    return _run(_BUILDERS[shape], rows, labels=labels, key_prefix=f"{project.key}-")
+
+
+def _run(
+    build: Callable[..., list[dict[str, Any]]],
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    labels: dict[int, list[dict[str, Any]]],
+    key_prefix: str,
+) -> list[dict[str, Any]]:
+    """A compiled builder over `rows`, with the small objects shared between the cards of the call."""
     sprints: dict[int, dict[str, Any]] = {}
     progresses: dict[tuple[int, int], dict[str, int]] = {}
 
@@ -316,7 +347,7 @@ def payloads(
             brief = progresses[done, total] = {"done": done, "total": total}
         return brief
 
-    return _BUILDERS[shape](rows, labels, f"{project.key}-", _current_zone(), _People(), sprint, progress)
+    return build(rows, labels, key_prefix, current_zone(), _People(), sprint, progress)
 
 
 # --------------------------------------------------------------------------- reads
@@ -362,8 +393,13 @@ def row_of(ticket: Ticket, *, shape: str = FULL) -> tuple[Any, ...]:
     select_related) and, as attributes, its counts (tickets_for_project() annotates them; a
     new ticket has none and counts 0).
     """
+    return Row[shape](*_values_of(ticket, columns(shape)))
+
+
+def _values_of(ticket: Ticket, card_columns: tuple[Column, ...]) -> list[Any]:
+    """row_of()'s values of `card_columns`, read from the ticket in memory."""
     values: list[Any] = []
-    for column in columns(shape):
+    for column in card_columns:
         if isinstance(column, Count):
             values.append(getattr(ticket, column.name, 0))
             continue
@@ -377,7 +413,7 @@ def row_of(ticket: Ticket, *, shape: str = FULL) -> tuple[Any, ...]:
         elif isinstance(value, str):
             value = str(value)  # a TextChoices member as its plain value
         values.append(value)
-    return Row[shape](*values)
+    return values
 
 
 def labels_of(ticket: Ticket) -> dict[int, list[dict[str, Any]]]:
@@ -404,6 +440,45 @@ def person_briefs() -> Callable[[int | None, str, str, str], dict[str, Any] | No
     return _People()
 
 
-def current_zone() -> Any:
-    """The zone iso_datetime() writes in (the request's current time zone)."""
-    return _current_zone()
+# --------------------------------------------------------------------------- cards of their own
+
+
+class Card:
+    """A card with fields of its own (a dialect's ticket JSON: other keys, other formats), read
+    and built by the same machinery as the shapes above: its columns, row type and compiled
+    builder are derived from `card_fields`, so a new field is one `CardField(...)` line in the
+    declaring module.
+
+    Its kinds' expressions may call the functions in `helpers` by name, besides iso_date,
+    iso_datetime and the builder's arguments (labels, key_prefix, zone, person, sprint,
+    progress). A card that spans projects reads its key from the row ("project__key") rather
+    than from `key_prefix`. The first field must read the ticket's id (rows are matched by it).
+    """
+
+    def __init__(
+        self, name: str, card_fields: tuple[CardField, ...], *, helpers: dict[str, Callable[..., Any]] | None = None
+    ) -> None:
+        self.name = name
+        self.fields = card_fields
+        self.columns = columns_of(card_fields)
+        if self.columns[:1] != ("id",):
+            raise ValueError(f"Card {name!r}: its first column must be the ticket's id.")
+        self.row = _row_type_of(f"{name.capitalize()}CardRow", self.columns)
+        self.source = _source_of(card_fields)
+        self._build = _compile_source(self.source, name, helpers or {})
+
+    def payloads(
+        self, rows: Iterable[tuple[Any, ...]], *, labels: dict[int, list[dict[str, Any]]], key_prefix: str = ""
+    ) -> list[dict[str, Any]]:
+        """The cards of `rows` (self.row: from read()'s statement or row_of())."""
+        return _run(self._build, rows, labels=labels, key_prefix=key_prefix)
+
+    def read(self, ids: list[int], *, key_prefix: str = "") -> list[dict[str, Any]]:
+        """The cards of the tickets `ids`, in that order (missing ones left out), in two
+        statements: the rows and their labels."""
+        rows = fastpath.card_rows(ids, columns=self.columns, row_type=self.row)
+        return self.payloads(rows, labels=fastpath.card_labels(ids), key_prefix=key_prefix)
+
+    def row_of(self, ticket: Ticket) -> tuple[Any, ...]:
+        """The row of a ticket in memory, without a query (see the module's row_of())."""
+        return self.row(*_values_of(ticket, self.columns))  # type: ignore[call-arg]

@@ -1,4 +1,11 @@
-"""AgentsMesh-dialect JSON (seed 002): snake_case, integer ids, `AM-42` slugs, lowercase words."""
+"""AgentsMesh-dialect JSON (seed 002): snake_case, integer ids, `AM-42` slugs, lowercase words.
+
+The ticket list item and the single ticket are written by dialects.agentsmesh.cards (the card
+module's machinery). Their serializers here (AmTicketListItemSerializer, AmTicketSerializer and
+the envelopes) only describe that JSON for the OpenAPI schema and are the ORM twin the cards are
+held to in tests/dialects/test_agentsmesh_cards.py; the board's serializers still write its JSON,
+and the inputs validate the writes.
+"""
 
 from __future__ import annotations
 

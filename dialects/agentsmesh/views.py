@@ -21,8 +21,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authentication import ApiKeyAuthentication
+from dialects.agentsmesh import cards as am_cards
 from dialects.agentsmesh import serializers as s
 from dialects.common import ERROR, MAX_PAGING, DialectErrorsMixin
+from projects import fastpath as project_fastpath
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.models import Organization, Project
@@ -34,7 +36,7 @@ from punt.errors import NotFound
 from tickets import pql
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
-from tickets.filters import MAX_LABEL_VALUES, CardFilter
+from tickets.filters import MAX_LABEL_VALUES, CardFilter, CountedIds
 from tickets.models import Ticket
 
 TAG = "agentsmesh"
@@ -85,13 +87,11 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
 
     def organization(self) -> Organization:
         if not hasattr(self, "_org"):
-            org = Organization.objects.filter(slug__iexact=self.kwargs["org"]).first()
             user = request_user(self.request)
-            if org is None:
-                raise NotFound("Organization not found.")
-            # Archived repositories count: they stay readable by their members.
-            repositories = visible_projects(user, include_archived=True).filter(organization=org)
-            if not (user.is_staff or org.memberships.filter(user=user).exists() or repositories.exists()):
+            # One statement: the organization and whether the caller belongs to it or to one of
+            # its projects (archived ones count: they stay readable by their members).
+            org = project_fastpath.organization_with_access(slug=self.kwargs["org"], user_id=user.pk)
+            if org is None or not (user.is_staff or org.caller_belongs):  # type: ignore[attr-defined]
                 raise NotFound("Organization not found.")
             self._org = org
         return self._org
@@ -132,25 +132,36 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
         project_selectors.project_check(self.request.user, project, min_role=needed)
         return project
 
-    def ticket(self, needed: str) -> Ticket:
-        slug = self.kwargs["slug"]
-        match = ticket_selectors.CARD_KEY_RE.match(slug)
+    def ticket_project(self, needed: str) -> Project:
+        """The project of the slug's ticket (checked for `needed`)."""
+        match = ticket_selectors.CARD_KEY_RE.match(self.kwargs["slug"])
         if not match:
             raise NotFound("Ticket not found.")
-        project = self.in_organization(key=match.group(1), needed=needed, missing="Ticket not found.")
-        return ticket_selectors.ticket_get(project=project, card_id=slug)
+        return self.in_organization(key=match.group(1), needed=needed, missing="Ticket not found.")
+
+    def ticket(self, needed: str) -> Ticket:
+        project = self.ticket_project(needed)
+        return ticket_selectors.ticket_get(project=project, card_id=self.kwargs["slug"])
+
+    def ticket_id(self, needed: str) -> int:
+        """The slug's live ticket's id, for a read that builds its JSON from the card: the row-only
+        lookup the services' callers use (one statement, no joins or prefetches)."""
+        project = self.ticket_project(needed)
+        return ticket_selectors.ticket_for_write(project=project, card_id=self.kwargs["slug"]).pk
 
     def actor(self) -> dict[str, Any]:
         return {"by": self.request.user, "tab_id": tab_id(self.request)}
 
     def tickets(self) -> QuerySet[Ticket]:
+        """The live tickets of `?repository_id=` or of the organization's repositories the caller
+        sees: unjoined (the list reads its page through the card module)."""
         queryset = Ticket.objects.filter(project__in=self.repositories(), deleted_at__isnull=True)
         repository_id = _int_param(self.request, "repository_id", None)
         if repository_id is not None:
             # Named, an archived repository lists too (read-only, as everywhere).
             project = self.repository(repository_id, READ)
             queryset = Ticket.objects.filter(project=project, deleted_at__isnull=True)
-        return queryset.select_related("project", "column", "parent").prefetch_related("labels")
+        return queryset
 
     def pql_scope(self) -> pql.Scope:
         """Where `?q=` looks: the named repository, else the organization's that the caller can see."""
@@ -171,9 +182,9 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
                 existing.add(name.lower())
         return wanted
 
-    def envelope(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
-        fresh = ticket_selectors.ticket_get(project=ticket.project, card_id=ticket.pk)
-        return Response({"ticket": s.AmTicketSerializer(fresh).data}, status=code)
+    def envelope(self, ticket_id: int, code: int = status.HTTP_200_OK) -> Response:
+        """`{"ticket": ...}`, read fresh (two statements: the card's row and its labels)."""
+        return Response({"ticket": am_cards.TICKET.read([ticket_id])[0]}, status=code)
 
 
 class TicketListView(AgentsMeshView):
@@ -223,13 +234,19 @@ class TicketListView(AgentsMeshView):
             queryset = queryset.filter(pk__in=Ticket.objects.filter(condition).values("pk"))
         text = request.query_params.get("q", "").strip()
         compiled = pql.compile_query(text, self.pql_scope()) if text else None
-        if compiled is not None:
-            queryset = pql.apply(queryset, compiled)
-        if compiled is None or not compiled.order:
-            queryset = queryset.order_by("-created_at", "-id")
-        page = list(queryset[offset : offset + limit])
-        body = {"tickets": page, "total": queryset.count(), "limit": limit, "offset": offset}
-        return Response(s.AmTicketListSerializer(body).data)
+        if compiled is not None and compiled.order:
+            # The ORM pages it: an ORDER BY on a related field needs its join in the statement.
+            ordered = pql.apply(queryset, compiled)
+            ids = list(ordered.values_list("pk", flat=True)[offset : offset + limit])
+            total = ordered.count()
+        else:
+            if compiled is not None:
+                queryset = queryset.filter(compiled.q())
+            # Newest first; counted and paged as plain SQL over the ORM's filtered statement.
+            counted = CountedIds(queryset, "-created_at")
+            ids, total = counted[offset : offset + limit], counted.count()
+        body = {"tickets": am_cards.LIST_ITEM.read(ids), "total": total, "limit": limit, "offset": offset}
+        return Response(body)
 
     @extend_schema(
         request=s.AmTicketCreateInput,
@@ -244,7 +261,7 @@ class TicketListView(AgentsMeshView):
         with transaction.atomic():
             fields["labels"] = self.with_labels(project, fields.get("labels")) or []
             ticket = ticket_services.ticket_create(project=project, **fields, **self.actor())
-        return self.envelope(ticket, status.HTTP_201_CREATED)
+        return self.envelope(ticket.pk, status.HTTP_201_CREATED)
 
 
 class BoardView(AgentsMeshView):
@@ -258,7 +275,8 @@ class BoardView(AgentsMeshView):
     def get(self, request: Request, org: str) -> Response:
         self.organization()
         by_status: dict[str, list[Ticket]] = {name: [] for name in s.STATUSES}
-        for ticket in self.tickets().order_by("project_id", "column__order", "rank", "id"):
+        tickets = self.tickets().select_related("project", "column", "parent").prefetch_related("labels")
+        for ticket in tickets.order_by("project_id", "column__order", "rank", "id"):
             by_status[ticket.column.category].append(ticket)
         columns = [{"status": name, "tickets": tickets} for name, tickets in by_status.items()]
         return Response(s.AmBoardSerializer({"board": {"columns": columns}}).data)
@@ -275,7 +293,7 @@ class TicketDetailView(AgentsMeshView):
     )
     def get(self, request: Request, org: str, slug: str) -> Response:
         self.organization()
-        return self.envelope(self.ticket(READ))
+        return self.envelope(self.ticket_id(READ))
 
     @extend_schema(
         request=s.AmTicketUpdateInput,
@@ -291,7 +309,7 @@ class TicketDetailView(AgentsMeshView):
             if "labels" in fields:
                 fields["labels"] = self.with_labels(ticket.project, fields["labels"])
             ticket = ticket_services.ticket_update(ticket=ticket, **fields, **self.actor())
-        return self.envelope(ticket)
+        return self.envelope(ticket.pk)
 
     @extend_schema(
         request=None,

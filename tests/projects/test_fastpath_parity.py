@@ -13,7 +13,7 @@ from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from projects import fastpath
-from projects.models import Membership, Project
+from projects.models import Membership, Organization, Project
 from punt.ranges import ID_MAX
 from tests.factories import MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
 
@@ -142,3 +142,50 @@ def test_one_statement(world, django_assert_num_queries):
         project = fastpath.project_with_role(user_id=world["users"][0], namespace="olivia", path="my-blog")
         assert project.owner_user.username == "Olivia"
         assert project.organization is None
+
+
+def organization_with_access_orm(*, slug: str, user_id: int | None) -> Organization | None:
+    """The ORM twin of fastpath.organization_with_access (what the AgentsMesh views ran before)."""
+    organization = Organization.objects.filter(slug__iexact=slug).first()
+    if organization is None:
+        return None
+    projects = Project.objects.filter(organization=organization, memberships__user_id=user_id)
+    belongs = user_id is not None and (organization.memberships.filter(user_id=user_id).exists() or projects.exists())
+    organization.caller_belongs = belongs
+    return organization
+
+
+def test_organization_with_access(world):
+    acme = Organization.objects.get(slug="acme")
+    org_member, archived_member = UserFactory(), UserFactory()
+    acme.memberships.create(user=org_member, role="member")
+    archived = ProjectFactory(
+        owner_user=None, organization=acme, key="ARCH", name="Arch", path="arch", created_by=org_member
+    )
+    Project.objects.filter(pk=archived.pk).update(archived_at=timezone.now())
+    MembershipFactory(project=archived, user=archived_member, role="viewer")
+    OrganizationFactory(slug="empty")
+    users = [*world["users"], org_member.pk, archived_member.pk]
+    found = 0
+    for slug in ["acme", "ACME", "Acme", "empty", "nope", "acm", "acme%", ""]:
+        for user_id in users:
+            fast = fastpath.organization_with_access(slug=slug, user_id=user_id)
+            twin = organization_with_access_orm(slug=slug, user_id=user_id)
+            assert _fields(fast) == _fields(twin), (slug, user_id)
+            if twin is not None:
+                found += 1
+                assert fast.caller_belongs == twin.caller_belongs, (slug, user_id)
+    assert found
+    belongs = {
+        user_id: fastpath.organization_with_access(slug="acme", user_id=user_id).caller_belongs for user_id in users
+    }
+    # The shop's creator (its owner) and viewer, the organization's member and the archived
+    # project's viewer belong.
+    assert belongs == {
+        world["users"][0]: True,
+        world["users"][1]: True,
+        world["users"][2]: False,
+        None: False,
+        org_member.pk: True,
+        archived_member.pk: True,
+    }
