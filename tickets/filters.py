@@ -209,7 +209,7 @@ class CardFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # PQL's free text, as one phrase: in the title or body, or the ticket with that key or number.
+        # PQL's free text: every word in the title or body (tickets.search), or the ticket with that key.
         scope = pql.project_scope(self.project, None) if self.project is not None else pql.Scope(projects=[])
         return queryset.filter(pql.text_search(value, scope).q())
 
