@@ -79,7 +79,9 @@ class CardFilter(django_filters.FilterSet):
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    q = django_filters.CharFilter(method="filter_q", help_text="Text in the title or body, or a key.")
+    q = django_filters.CharFilter(
+        method="filter_q", help_text="Words in the title or body (each a word or its start; all of them), or a key."
+    )
     ordering = django_filters.CharFilter(
         method="filter_ordering",
         help_text="created_at, updated_at, priority, number or due_date; prefix '-' for descending.",

@@ -100,6 +100,12 @@ def test_database_and_python_agree(corpus, personas, text, expected):
     assert tested == expected, "Python"
 
 
+def test_query_syntax_words_are_plain_words(personas):
+    TicketFactory(project=personas.project, title="Not near AND or")
+    for word in ("not", "near", "and", "or", "NEAR"):
+        assert len(_finds(word.lower())) == 1
+
+
 def test_words():
     assert search.words("E-Mail: **Café** zip_code 3.14 東京") == [
         "e",
