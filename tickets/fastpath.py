@@ -412,14 +412,14 @@ class TextMatch(Lookup):
     lookup_name = "text_match"
     prepare_rhs = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, params = self.process_lhs(compiler, connection)
         if connection.vendor == "postgresql":
             vector = f"{compiler.quote_name_unless_alias(self.lhs.alias)}.{_q(SEARCH_VECTOR)}"
-            return f"{vector} @@ to_tsquery('simple'::regconfig, %s)", [*params, _tsquery(self.rhs)]
+            return f"{vector} @@ to_tsquery('simple'::regconfig, %s)", (*params, _tsquery(self.rhs))
         if connection.vendor == "sqlite":
             fts = _q(search_table())
-            return f"{lhs} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)", [*params, _fts5_query(self.rhs)]  # noqa: S608
+            return f"{lhs} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH %s)", (*params, _fts5_query(self.rhs))  # noqa: S608
         raise NotImplementedError(f"No full-text search on {connection.vendor}")
 
 

@@ -156,7 +156,7 @@ class Compiler:
         """Free text: every word (tickets.search); plain words are one search of the index."""
         plans = [self.text_word(word) for word in words]
         searches = [plan for plan in plans if isinstance(plan, p.Search)]
-        rest = [plan for plan in plans if not isinstance(plan, p.Search)]
+        rest: list[p.Plan] = [plan for plan in plans if not isinstance(plan, p.Search)]
         if len(searches) > 1:
             rest.insert(0, p.Search(tuple(phrase for plan in searches for phrase in plan.phrases)))
         else:
