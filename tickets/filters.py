@@ -79,7 +79,9 @@ class CardFilter(django_filters.FilterSet):
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    q = django_filters.CharFilter(method="filter_q", help_text="Text in the title or body, or a key.")
+    q = django_filters.CharFilter(
+        method="filter_q", help_text="Words in the title or body (each a word or its start; all of them), or a key."
+    )
     ordering = django_filters.CharFilter(
         method="filter_ordering",
         help_text="created_at, updated_at, priority, number or due_date; prefix '-' for descending.",
@@ -209,7 +211,7 @@ class CardFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # PQL's free text, as one phrase: in the title or body, or the ticket with that key or number.
+        # PQL's free text: every word in the title or body (tickets.search), or the ticket with that key.
         scope = pql.project_scope(self.project, None) if self.project is not None else pql.Scope(projects=[])
         return queryset.filter(pql.text_search(value, scope).q())
 

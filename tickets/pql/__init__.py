@@ -62,9 +62,10 @@ def compile_query(text: str | Query, scope: Scope) -> Compiled:
     return Compiler(scope).compile(query)
 
 
-def text_search(phrase: str, scope: Scope) -> Plan:
-    """Plain text search (the fixed `?q=` of the older filters): PQL's free text, as one phrase."""
-    return Compiler(scope).text_word(phrase)
+def text_search(text: str, scope: Scope) -> Plan:
+    """Plain text search (the fixed `?q=` of the older filters): PQL's free text, each
+    whitespace-separated word required (tickets.search), quotes taken as typed."""
+    return Compiler(scope).text(text.split())
 
 
 def fixed_filter(field: str, values: list[str], scope: Scope) -> Plan:

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from projects.models import Column, Label, Project, Sprint
-from tickets import fastpath
+from tickets import fastpath, search
 from tickets.models import Ticket
 from tickets.pql import plan as p
 from tickets.pql import syntax as s
@@ -125,7 +125,7 @@ class Compiler:
         if isinstance(node, s.Not):
             return p.Negation(self.node(node.item))
         if isinstance(node, s.Text):
-            return p.all_of(self.text_word(word) for word in node.words)
+            return self.text(node.words)
         spec = self.spec(node.field, node.position)
         if not spec.ops:
             raise PqlError(f"{spec.name} is for ORDER BY only at {node.position}", node.position)
@@ -152,9 +152,22 @@ class Compiler:
         expressions = [F(path) if isinstance(path, str) else path for path in spec.order]
         return [expr.desc(nulls_last=True) if item.descending else expr.asc(nulls_last=True) for expr in expressions]
 
+    def text(self, words: Iterable[str]) -> p.Plan:
+        """Free text: every word (tickets.search); plain words are one search of the index."""
+        plans = [self.text_word(word) for word in words]
+        searches = [plan for plan in plans if isinstance(plan, p.Search)]
+        rest: list[p.Plan] = [plan for plan in plans if not isinstance(plan, p.Search)]
+        if len(searches) > 1:
+            rest.insert(0, p.Search(tuple(phrase for plan in searches for phrase in plan.phrases)))
+        else:
+            rest[:0] = searches
+        return p.all_of(rest) if rest else p.Always(True)
+
     def text_word(self, word: str) -> p.Plan:
-        """Free text: the word in the title or body; a key or a number also finds that ticket."""
-        options: list[p.Plan] = [p.Contains(("title", "body"), word)]
+        """Free text: the word (a phrase of its words) in the title or body, as tickets.search
+        reads it; a key or a number also finds that ticket. A word without letters or digits
+        (`%`, `->`) is looked for as typed."""
+        options: list[p.Plan] = [_words(("title", "body"), word)]
         match = CARD_KEY_RE.match(word)
         if match:
             project = self.project_by_key(match.group(1))
@@ -348,6 +361,11 @@ def _number_field(attr: str, what: str) -> Callable[[Compiler, Any], p.Plan]:
     return resolve
 
 
+def _words(attrs: tuple[str, ...], text: str) -> p.Plan:
+    found = search.words(text)
+    return p.Search((tuple(found),)) if found else p.Contains(attrs, text)
+
+
 def _text_field(attrs: tuple[str, ...]) -> Callable[[Compiler, Any], p.Plan]:
     def resolve(c: Compiler, node: Any) -> p.Plan:
         if isinstance(node, s.IsEmpty):
@@ -359,7 +377,8 @@ def _text_field(attrs: tuple[str, ...]) -> Callable[[Compiler, Any], p.Plan]:
             return p.Negation(plan) if node.negated else plan
         text = values[0]
         if node.op in ("~", "!~"):
-            contains: p.Plan = p.Contains(attrs, text)
+            # `text ~` (title and body) is the search index's; `title ~` / `body ~` stay substrings.
+            contains: p.Plan = _words(attrs, text) if attrs == ("title", "body") else p.Contains(attrs, text)
             return p.Negation(contains) if node.op == "!~" else contains
         equal = p.any_of(p.Matches(attr, text) for attr in attrs)
         return p.Negation(equal) if node.op == "!=" else equal

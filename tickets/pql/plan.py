@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from tickets import search
 from tickets.models import Ticket, Watcher
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -142,6 +143,19 @@ class Contains:
 
 
 @dataclass(frozen=True)
+class Search:
+    """The title and body hold every phrase, as words (tickets.search: word starts, in order)."""
+
+    phrases: tuple[search.Phrase, ...]
+
+    def q(self) -> Q:
+        return search.q(self.phrases)
+
+    def test(self, facts: Facts) -> bool:
+        return search.matches(self.phrases, facts.title, facts.body)
+
+
+@dataclass(frozen=True)
 class Matches:
     """`attr` equals `text`, ignoring case (title = "Fix login")."""
 
@@ -233,7 +247,7 @@ class Negation:
         return not self.item.test(facts)
 
 
-Plan = Compare | OneOf | Empty | Contains | Matches | HasAny | Always | AllOf | AnyOf | Negation
+Plan = Compare | OneOf | Empty | Contains | Search | Matches | HasAny | Always | AllOf | AnyOf | Negation
 
 
 def all_of(items: Iterable[Plan]) -> Plan:
