@@ -44,6 +44,7 @@ ORDERING_FIELDS = {
     "priority": "priority_rank",
     "number": "number",
     "due_date": "due_date",
+    "rank": "rank",  # board order within a column (PQL's ORDER BY rank); id breaks ties
 }
 DEFAULT_ORDERING = "-number"
 # Repeated ?label= values a request may name (each is one more condition to match).
@@ -81,7 +82,7 @@ class CardFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", help_text="Text in the title or body, or a key.")
     ordering = django_filters.CharFilter(
         method="filter_ordering",
-        help_text="created_at, updated_at, priority, number or due_date; prefix '-' for descending.",
+        help_text="created_at, updated_at, priority, number, due_date or rank; prefix '-' for descending.",
     )
 
     # Set on the class by django-filter's metaclass; __init__ narrows it per instance.
