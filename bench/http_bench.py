@@ -158,7 +158,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="measured requests per scenario")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=4, help="parts each scenario runs in, each after a floor part")
-    parser.add_argument("--only", default="", help="run only the scenarios whose name contains this (and the floor); `a|b` for either")
+    parser.add_argument(
+        "--only", default="", help="run only the scenarios whose name contains this (and the floor); `a|b`: either"
+    )
     args = parser.parse_args()
 
     env = bench_env()

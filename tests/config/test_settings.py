@@ -175,5 +175,7 @@ def test_a_pool_with_kept_connections_or_a_max_below_its_min_refuses_to_start():
     postgres = "postgres://punt@db.example.com:5432/punt"
     kept = run_manage("check", DEBUG="1", DATABASE_URL=postgres, DATABASE_POOL="1", DATABASE_CONN_MAX_AGE="60")
     assert kept.returncode != 0 and "DATABASE_CONN_MAX_AGE=0" in kept.stderr
-    small = run_manage("check", DEBUG="1", DATABASE_URL=postgres, DATABASE_POOL_MIN_SIZE="6", DATABASE_POOL_MAX_SIZE="3")
+    small = run_manage(
+        "check", DEBUG="1", DATABASE_URL=postgres, DATABASE_POOL_MIN_SIZE="6", DATABASE_POOL_MAX_SIZE="3"
+    )
     assert small.returncode != 0 and "DATABASE_POOL_MAX_SIZE" in small.stderr
