@@ -158,7 +158,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="measured requests per scenario")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=4, help="parts each scenario runs in, each after a floor part")
-    parser.add_argument("--only", default="", help="run only the scenarios whose name contains this (and the floor)")
+    parser.add_argument(
+        "--only", default="", help="run only the scenarios whose name contains this (and the floor); `a|b`: either"
+    )
     args = parser.parse_args()
 
     env = bench_env()
@@ -187,7 +189,7 @@ def main() -> None:
         def run(name, make, total=n, scenario_headers=None):
             """The scenario in `rounds` parts, each after a part of the floor: the host's load drifts
             within seconds, so each scenario is compared with the floor measured around it."""
-            if args.only and args.only not in name and not name.startswith("floor"):
+            if args.only and not any(part in name for part in args.only.split("|")) and not name.startswith("floor"):
                 return None
             sequence = itertools.count()  # every request (warm-ups too) gets the next index
 

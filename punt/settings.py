@@ -110,7 +110,9 @@ TEMPLATES = [
 DATABASES = {"default": dj_database_url.parse(envstr("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 # Opening a SQLite connection costs ~0.6 ms (a third of a no-op request): keep it, one per sync
-# thread. A PostgreSQL connection is a server process: keeping them is the operator's choice.
+# thread. On PostgreSQL, connections come from a pool (DATABASE_POOL below) and CONN_MAX_AGE stays 0
+# (Django returns the connection to the pool at the end of each request); with DATABASE_POOL=0 a
+# connection is opened per request unless DATABASE_CONN_MAX_AGE keeps it.
 DATABASES["default"]["CONN_MAX_AGE"] = envint("DATABASE_CONN_MAX_AGE", 60 if SQLITE else 0, minimum=0)
 if envstr("PUNT_TEST_DB_NAME"):
     # Lets several test runs share one PostgreSQL server without clobbering each other.
@@ -133,9 +135,36 @@ PUNT_SYNC_STUCK_MS = envint("PUNT_SYNC_STUCK_MS", 1000, minimum=0)
 if not SQLITE:
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c statement_timeout={PUNT_STATEMENT_TIMEOUT_MS}".strip()
-# A connection kept past its request (DATABASE_CONN_MAX_AGE) may have died with a PostgreSQL
-# restart: Django checks it once before a request reuses it, instead of failing that request.
+# A connection kept past its request (DATABASE_CONN_MAX_AGE, or idle in the pool) may have died
+# with a PostgreSQL restart: it is checked before a request reuses it (Django's health check; the
+# pool's check_connection, one empty round trip), and replaced instead of failing that request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL: Django's connection pool (psycopg_pool), on by default. Opening a connection per
+# request (a new server process, authentication, settings) cost ~2.8 ms of CPU on a no-op request,
+# more than the request itself (bench/README.md). Connections are held by the PUNT_SYNC_THREADS
+# threads that run sync views, by the one thread of channels' database_sync_to_async
+# (WebSocket/SSE authentication and subscriptions) and, briefly, by management code: the pool
+# keeps that many open (DATABASE_POOL_MIN_SIZE, default threads + 1) and opens up to
+# DATABASE_POOL_MAX_SIZE (default threads + 4, or 12 with PUNT_SYNC_THREADS=0, Django's thread per
+# request) under a burst; a thread finding none free waits DATABASE_POOL_TIMEOUT seconds, then its
+# request fails. Each process (daphne, task worker) has its own pool: size max_connections for
+# processes x max size. The pool needs CONN_MAX_AGE 0; DATABASE_POOL=0 turns it off.
+DATABASE_POOL = not SQLITE and envbool("DATABASE_POOL", DATABASES["default"]["CONN_MAX_AGE"] == 0)
+if DATABASE_POOL:
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured("DATABASE_POOL=1 needs DATABASE_CONN_MAX_AGE=0: pooled connections are not kept")
+    _pool_min = envint("DATABASE_POOL_MIN_SIZE", (PUNT_SYNC_THREADS or 4) + 1, minimum=1)
+    _pool_max = envint("DATABASE_POOL_MAX_SIZE", max(_pool_min, PUNT_SYNC_THREADS + 4 if PUNT_SYNC_THREADS else 12))
+    if _pool_max < _pool_min:
+        raise ImproperlyConfigured("DATABASE_POOL_MAX_SIZE must be at least DATABASE_POOL_MIN_SIZE")
+    # Django's backend with one change: a restart's dead connections are replaced at once
+    # (punt/postgresql/base.py), not after psycopg_pool's 1 s, 2 s, 4 s... backoff.
+    DATABASES["default"]["ENGINE"] = "punt.postgresql"
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": _pool_min,
+        "max_size": _pool_max,
+        "timeout": envint("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+    }
 if SQLITE:
     # WAL lets readers run while a writer holds the lock; the timeout makes concurrent
     # writers queue instead of failing with "database is locked".

@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import django_filters
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, F, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -24,20 +25,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from projects.models import Column, Project, Sprint
+from accounts.models import User
+from projects.models import Column, Label, Project, Sprint
 from punt import json_input
 from punt.api.fields import query_id
 from tickets import fastpath, pql
-from tickets.models import Ticket
+from tickets.models import PRIORITY_URGENCY, Ticket, priority_rank
 from tickets.selectors import CARD_KEY_RE
 
-# Priorities by urgency (Ticket.Priority lists them in that order); anything else ranks as medium.
-PRIORITY_ORDER = {value: rank for rank, value in enumerate(Ticket.Priority.values)}
-PRIORITY_RANK = Case(
-    *(When(priority=value, then=Value(rank)) for value, rank in PRIORITY_ORDER.items()),
-    default=Value(PRIORITY_ORDER[Ticket.Priority.MEDIUM]),
-    output_field=IntegerField(),
-)
+# Priorities by urgency; anything else ranks as medium. The same expression as the index
+# ticket_open_assignee_prio's, so that the index serves ?ordering=priority.
+PRIORITY_ORDER = {value: rank for rank, value in enumerate(PRIORITY_URGENCY)}
+PRIORITY_RANK = priority_rank()
 # ordering parameter → model field (priority sorts by urgency, not alphabetically)
 ORDERING_FIELDS = {
     "created_at": "created_at",
@@ -45,6 +44,7 @@ ORDERING_FIELDS = {
     "priority": "priority_rank",
     "number": "number",
     "due_date": "due_date",
+    "rank": "rank",  # board order within a column (PQL's ORDER BY rank); id breaks ties
 }
 DEFAULT_ORDERING = "-number"
 # Repeated ?label= values a request may name (each is one more condition to match).
@@ -84,7 +84,7 @@ class CardFilter(django_filters.FilterSet):
     )
     ordering = django_filters.CharFilter(
         method="filter_ordering",
-        help_text="created_at, updated_at, priority, number or due_date; prefix '-' for descending.",
+        help_text="created_at, updated_at, priority, number, due_date or rank; prefix '-' for descending.",
     )
 
     # Set on the class by django-filter's metaclass; __init__ narrows it per instance.
@@ -152,7 +152,11 @@ class CardFilter(django_filters.FilterSet):
             elif part.isdigit():
                 condition |= Q(**{f"{field}_id": query_id(part, field)})
             else:
-                condition |= Q(**{f"{field}__username__iexact": part})
+                # The person's id as a scalar subquery (user names are unique case-insensitively,
+                # by Lower(username)), not a join: the ticket index on (project, person, ...) then
+                # serves the page in order, its first 50 entries (a join sorted all the matches).
+                person = User.objects.annotate(lower=Lower("username")).filter(lower=part.lower()).order_by()
+                condition |= Q(**{f"{field}_id": Subquery(person.values("pk")[:1])})
         return condition
 
     def filter_assignee(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
@@ -172,6 +176,19 @@ class CardFilter(django_filters.FilterSet):
             return queryset
         if len(wanted) > MAX_LABEL_VALUES:
             raise ValidationError({name: [f"At most {MAX_LABEL_VALUES} labels at once; {len(wanted)} were given."]})
+        if len(wanted) == 1 and self.project is not None:
+            # One label (the common case): its id as a scalar subquery and the tickets linked to
+            # it, no grouping. PostgreSQL then walks the list's order index (ticket_open_updated
+            # for open tickets by updated) and stops at the page's 50th match.
+            (lowered,) = wanted
+            label = (
+                Label.objects.annotate(lower=Lower("name"))
+                .filter(project_id=self.project.pk, lower=lowered)
+                .order_by()
+                .values("pk")[:1]
+            )
+            links = Ticket.labels.through.objects.filter(label_id=Subquery(label)).values("ticket_id")
+            return queryset.filter(pk__in=links)
         names = Q()
         for label in wanted.values():
             names |= Q(label__name__iexact=label)

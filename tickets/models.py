@@ -9,6 +9,24 @@ from django.db.models.functions import Lower
 from projects.models import Column, Label, Project, Sprint
 from punt.files import shows_inline
 
+# Priorities by urgency (Ticket.Priority lists them in that order); anything else ranks as medium.
+# The list sorts by this rank (tickets.filters.PRIORITY_RANK) and an index holds it: the index's
+# expression and the ORDER BY must be the same SQL for PostgreSQL and SQLite to use it.
+PRIORITY_URGENCY = ("low", "medium", "high", "urgent")
+
+
+def priority_rank() -> models.Case:
+    return models.Case(
+        *(models.When(priority=value, then=models.Value(rank)) for rank, value in enumerate(PRIORITY_URGENCY)),
+        default=models.Value(PRIORITY_URGENCY.index("medium")),
+        output_field=models.IntegerField(),
+    )
+
+
+# The list's filters on live (not deleted) and open tickets: partial indexes hold only those rows.
+LIVE = models.Q(deleted_at__isnull=True)
+OPEN = models.Q(deleted_at__isnull=True, state="opened")
+
 
 class Ticket(models.Model):
     """A card on the board. `number` is per project and never reused; `key` is `PROJ-42`."""
@@ -89,6 +107,23 @@ class Ticket(models.Model):
                 name="ticket_live_col_prio_updated",
                 condition=models.Q(deleted_at__isnull=True),
             ),
+            # Issue 20's list filters (bench/README.md): each serves its filter's page in order (the
+            # first 50 entries, however big the project) and its exact count from the index alone.
+            # One person's open tickets by priority (?assignee=&state=open&ordering=-priority).
+            models.Index(
+                models.F("project"),
+                models.F("assignee"),
+                priority_rank(),
+                models.F("id"),
+                name="ticket_open_assignee_prio",
+                condition=OPEN,
+            ),
+            # Open tickets by updated (the default order), under a label or any other filter.
+            models.Index(fields=["project", "updated_at", "id"], name="ticket_open_updated", condition=OPEN),
+            # Due dates in a range, by due date.
+            models.Index(fields=["project", "due_date", "id"], name="ticket_live_due", condition=LIVE),
+            # A sprint's tickets by rank (the sprint board and its PQL list).
+            models.Index(fields=["project", "sprint", "rank", "id"], name="ticket_live_sprint_rank", condition=LIVE),
         ]
 
     def __str__(self) -> str:

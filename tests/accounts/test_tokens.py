@@ -145,7 +145,7 @@ def test_logout_kills_the_refresh_token(alice, api_client):
 
 @pytest.mark.postgres
 @pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    settings.DATABASES["default"]["ENGINE"] not in {"django.db.backends.postgresql", "punt.postgresql"},
     reason="needs PostgreSQL: SQLite's shared in-memory test database does not take concurrent writers",
 )
 @pytest.mark.django_db(transaction=True)

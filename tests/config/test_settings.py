@@ -119,7 +119,7 @@ def test_database_and_redis_urls_switch_to_the_scale_out_backends(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     engine, name, layer, cache, media = result.stdout.strip().splitlines()[-1].split()
-    assert (engine, name) == ("django.db.backends.postgresql", "punt")
+    assert (engine, name) == ("punt.postgresql", "punt")  # Django's, with the pool's restart fix
     assert layer == "channels_redis.core.RedisChannelLayer"
     assert cache == "punt.cache.SharedRedisCache"  # Django's RedisCache, one client per process
     assert Path(media) == tmp_path / "uploads"
@@ -140,3 +140,42 @@ def test_sqlite_queues_on_one_sync_thread_and_keeps_connections_postgresql_sprea
     ]
     outputs = [run.stdout.strip().splitlines()[-1] for run in runs]
     assert outputs == ["2/200/60", "4/0/0", "3/200/0"], [run.stderr for run in runs]
+
+
+def test_postgresql_pools_connections_sized_from_the_sync_threads_and_sqlite_does_not(tmp_path):
+    show = (
+        "from django.conf import settings; db = settings.DATABASES['default']; "
+        'print(db["CONN_MAX_AGE"], db["OPTIONS"].get("pool"), "statement_timeout" in db["OPTIONS"].get("options", ""))'
+    )
+    postgres = "postgres://punt@db.example.com:5432/punt"
+    cases = [
+        ({"DATABASE_URL": postgres}, "0 {'min_size': 5, 'max_size': 8, 'timeout': 10} True"),
+        ({"DATABASE_URL": postgres, "PUNT_SYNC_THREADS": "6"}, "0 {'min_size': 7, 'max_size': 10, 'timeout': 10} True"),
+        ({"DATABASE_URL": postgres, "PUNT_SYNC_THREADS": "0"}, "0 {'min_size': 5, 'max_size': 12, 'timeout': 10} True"),
+        (
+            {
+                "DATABASE_URL": postgres,
+                "DATABASE_POOL_MIN_SIZE": "2",
+                "DATABASE_POOL_MAX_SIZE": "20",
+                "DATABASE_POOL_TIMEOUT": "3",
+            },
+            "0 {'min_size': 2, 'max_size': 20, 'timeout': 3} True",
+        ),
+        ({"DATABASE_URL": postgres, "DATABASE_POOL": "0"}, "0 None True"),
+        # Connections kept by Django instead: the pool stays off unless asked for.
+        ({"DATABASE_URL": postgres, "DATABASE_CONN_MAX_AGE": "60"}, "60 None True"),
+        ({"DATABASE_URL": f"sqlite:///{tmp_path / 'punt.sqlite3'}", "DATABASE_POOL": "1"}, "60 None False"),
+    ]
+    for env, expected in cases:
+        run = run_manage("shell", "-c", show, DEBUG="1", **env)
+        assert run.stdout.strip().splitlines()[-1:] == [expected], (env, run.stderr)
+
+
+def test_a_pool_with_kept_connections_or_a_max_below_its_min_refuses_to_start():
+    postgres = "postgres://punt@db.example.com:5432/punt"
+    kept = run_manage("check", DEBUG="1", DATABASE_URL=postgres, DATABASE_POOL="1", DATABASE_CONN_MAX_AGE="60")
+    assert kept.returncode != 0 and "DATABASE_CONN_MAX_AGE=0" in kept.stderr
+    small = run_manage(
+        "check", DEBUG="1", DATABASE_URL=postgres, DATABASE_POOL_MIN_SIZE="6", DATABASE_POOL_MAX_SIZE="3"
+    )
+    assert small.returncode != 0 and "DATABASE_POOL_MAX_SIZE" in small.stderr

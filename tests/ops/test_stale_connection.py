@@ -1,5 +1,6 @@
-"""A connection kept between requests (DATABASE_CONN_MAX_AGE) that the server dropped (a PostgreSQL
-restart) is replaced before the next request uses it, instead of failing it with a 500 (issue 16, item 11).
+"""A connection kept between requests (DATABASE_CONN_MAX_AGE) or idle in the pool (DATABASE_POOL, the
+default on PostgreSQL) that the server dropped (a PostgreSQL restart) is replaced before the next request
+uses it, instead of failing it with a 500 (issue 16, item 11; issue 20, item 1).
 """
 
 from __future__ import annotations
@@ -19,15 +20,16 @@ def test_connections_are_checked_before_reuse():
 
 @pytest.fixture
 def kept_connection():
-    """The connection kept between requests, as with DATABASE_CONN_MAX_AGE=60."""
-    saved = connection.settings_dict["CONN_MAX_AGE"]
+    """The connection kept between requests, as with DATABASE_POOL=0 DATABASE_CONN_MAX_AGE=60."""
+    saved, options = connection.settings_dict["CONN_MAX_AGE"], connection.settings_dict["OPTIONS"]
     connection.close()
     connection.settings_dict["CONN_MAX_AGE"] = 60
+    connection.settings_dict["OPTIONS"] = {key: value for key, value in options.items() if key != "pool"}
     try:
         yield connection
     finally:
-        connection.settings_dict["CONN_MAX_AGE"] = saved
         connection.close()
+        connection.settings_dict["CONN_MAX_AGE"], connection.settings_dict["OPTIONS"] = saved, options
 
 
 def terminate_from_elsewhere(backend_pid: int) -> None:
@@ -58,3 +60,32 @@ def test_a_request_after_the_server_dropped_the_kept_connection_succeeds(kept_co
     with kept_connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != pid  # a new connection took its place
+
+
+def terminate_every_other_backend() -> int:
+    """What a server restart does to a pool: every connection to the database goes away."""
+    params = connection.get_connection_params()
+    params.pop("pool", None)
+    with psycopg.connect(**{**params, "options": ""}, autocommit=True) as other:
+        rows = other.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return len(rows)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_request_after_the_server_dropped_the_pooled_connections_succeeds():
+    assert connection.pool is not None  # the default on PostgreSQL
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="pooled"))
+    assert client.get("/api/v1/projects").status_code == 200
+    close_old_connections()  # the end of that request: the connection goes back to the pool
+    assert connection.connection is None
+    assert terminate_every_other_backend() >= 1
+
+    for _ in range(3):  # every pooled connection is dead: each is checked and replaced, none fails a request
+        assert client.get("/api/v1/projects").status_code == 200
+        close_old_connections()

@@ -202,3 +202,14 @@ def test_list_query_count_does_not_grow(personas, make_card, django_assert_max_n
         assert len(client.get(url("/cards?limit=100")).json()["results"]) == 34
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert len(client.get(url("/cards?cursor=&limit=100")).json()["results"]) == 34
+
+
+def test_ordering_by_rank_is_board_order_with_id_breaking_ties(personas, board):
+    client = personas.client("viewer")
+    live = Ticket.objects.filter(project__slug=board["three"].project.slug, deleted_at__isnull=True)
+    ranked = [f"BLOG-{number}" for number in live.order_by("rank", "id").values_list("number", flat=True)]
+    assert keys(client.get(url("/cards?ordering=rank"))) == ranked
+    assert keys(client.get(url("/cards?ordering=-rank"))) == [
+        f"BLOG-{number}" for number in live.order_by("-rank", "-id").values_list("number", flat=True)
+    ]
+    assert client.get(url("/cards?ordering=rank&cursor=")).status_code == 400  # cursors: number, dates, priority

@@ -104,6 +104,11 @@ class OneOf:
     values: frozenset[Any]
 
     def q(self) -> Q:
+        if len(self.values) == 1:
+            # `=`, not `IN (x)`: SQLite uses a partial index (WHERE state = 'opened') only for a
+            # query that says the same (PostgreSQL reads both alike).
+            (value,) = self.values
+            return Q(**{self.attr: value})
         return Q(**{f"{self.attr}__in": sorted(self.values)}) if self.values else Q(pk__in=[])
 
     def test(self, facts: Facts) -> bool:
