@@ -68,12 +68,20 @@ def short_timeout(settings):
     options = connection.settings_dict["OPTIONS"]
     saved = options.get("options")
     options["options"] = "-c statement_timeout=200"
-    connection.close()
+    reconnect()
     try:
         yield
     finally:
         options["options"] = saved
-        connection.close()
+        reconnect()
+
+
+def reconnect():
+    """The next statement runs on a new connection made with the current OPTIONS: pooled
+    connections were made with the options the pool started with, so the pool starts again."""
+    connection.close()
+    if connection.settings_dict["OPTIONS"].get("pool"):
+        connection.close_pool()
 
 
 @pytest.mark.django_db
