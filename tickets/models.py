@@ -120,6 +120,9 @@ class Ticket(models.Model):
             ),
             # Open tickets by updated (the default order), under a label or any other filter.
             models.Index(fields=["project", "updated_at", "id"], name="ticket_open_updated", condition=OPEN),
+            # The exact count under a label (?label=&state=open): merged, in id order, with the
+            # label's link rows (tickets_ticket_labels_label_ticket, migration 0009), both index-only.
+            models.Index(fields=["project", "id"], name="ticket_open_id", condition=OPEN),
             # Due dates in a range, by due date.
             models.Index(fields=["project", "due_date", "id"], name="ticket_live_due", condition=LIVE),
             # A sprint's tickets by rank (the sprint board and its PQL list).
