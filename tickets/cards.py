@@ -481,4 +481,4 @@ class Card:
 
     def row_of(self, ticket: Ticket) -> tuple[Any, ...]:
         """The row of a ticket in memory, without a query (see the module's row_of())."""
-        return self.row(*_values_of(ticket, self.columns))  # type: ignore[call-arg]
+        return self.row(*_values_of(ticket, self.columns))

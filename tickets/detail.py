@@ -148,7 +148,7 @@ def _checklist(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: An
 
 def _attachments(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any) -> list[dict[str, Any]]:
     """AttachmentSerializer's JSON."""
-    columns = ("id", "ticket_id", "filename", "content_type", "size", "width", "height", "thumbnail")
+    columns: tuple[str, ...] = ("id", "ticket_id", "filename", "content_type", "size", "width", "height", "thumbnail")
     columns += (*_person("uploaded_by"), "created_at")
     base = f"/api/v1/projects/{ticket.project.slug}/attachments/"
     iso = cards.iso_datetime_object

@@ -181,14 +181,14 @@ class CardFilter(django_filters.FilterSet):
             # it, no grouping. PostgreSQL then walks the list's order index (ticket_open_updated
             # for open tickets by updated) and stops at the page's 50th match.
             (lowered,) = wanted
-            label = (
+            label_id = (
                 Label.objects.annotate(lower=Lower("name"))
                 .filter(project_id=self.project.pk, lower=lowered)
                 .order_by()
                 .values("pk")[:1]
             )
-            links = Ticket.labels.through.objects.filter(label_id=Subquery(label)).values("ticket_id")
-            return queryset.filter(pk__in=links)
+            linked = Ticket.labels.through.objects.filter(label_id=Subquery(label_id)).values("ticket_id")
+            return queryset.filter(pk__in=linked)
         names = Q()
         for label in wanted.values():
             names |= Q(label__name__iexact=label)

@@ -14,20 +14,27 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from django.core.exceptions import ImproperlyConfigured
+from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # Django's pool property, re-declared with its check turned off; these are its private
+    # attributes (Django 5.2), which django-stubs does not declare: check them on an upgrade.
+    _connection_pools: dict[str, Any]
+    _configure_connection: Any
+
     @property
     def pool(self) -> Any:
         options = self.settings_dict["OPTIONS"].get("pool")
-        if self.alias == base.NO_DB_ALIAS or not options:
+        if self.alias == NO_DB_ALIAS or not options:
             return None
         if self.alias not in self._connection_pools:
             from psycopg_pool import ConnectionPool
 
             if self.settings_dict.get("CONN_MAX_AGE", 0) != 0:
-                raise base.ImproperlyConfigured("Pooling doesn't support persistent connections.")
+                raise ImproperlyConfigured("Pooling doesn't support persistent connections.")
             kwargs = self.get_connection_params()
             kwargs["autocommit"] = True  # as Django's: it sets the real mode on each connection
             pool = ConnectionPool(
