@@ -297,7 +297,7 @@ class CardMoveView(TicketsApiView):
     def patch(self, request: Request, slug: str, card_id: str) -> Response:
         data = validated(s.CardMoveToColumnInput, request.data)
         column = selectors.column_get(project=self.project(), column_id=data.pop("column_id"))
-        card = selectors.ticket_for_write(project=self.project(), card_id=card_id)
+        card = selectors.ticket_row(project=self.project(), card_id=card_id)
         return Response(services.ticket_move(ticket=card, column=column, reload=False, **data, **self.actor()).card)
 
 

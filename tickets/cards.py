@@ -98,11 +98,12 @@ DATETIME = Kind(_one, "iso_datetime({0}, zone)", Schema("datetime"))
 OPTIONAL_DATETIME = Kind(_one, "iso_datetime({0}, zone)", Schema("datetime", nullable=True))
 
 
-def _person_columns(name: str) -> tuple[Column, ...]:
+def person_columns(name: str) -> tuple[str, ...]:
+    """The columns person() reads of the user `name` (id, username, display_name, avatar)."""
     return (f"{name}_id", f"{name}__username", f"{name}__display_name", f"{name}__avatar")
 
 
-PERSON = Kind(_person_columns, "person({0}, {1}, {2}, {3})", Schema("person", nullable=True))
+PERSON = Kind(person_columns, "person({0}, {1}, {2}, {3})", Schema("person", nullable=True))
 # The card's labels come from a second statement (fastpath.card_labels), keyed by the card's id.
 LABELS = Kind(lambda name: ("id",), "labels.get({0}, [])", Schema("label", many=True))
 SPRINT = Kind(lambda name: (f"{name}_id", f"{name}__name"), "sprint({0}, {1})", Schema("sprint", nullable=True))

@@ -29,10 +29,6 @@ PAGINATED = ("comments", "events")
 Person = Callable[[int | None, str, str, str], dict[str, Any] | None]
 
 
-def _person(prefix: str) -> tuple[str, ...]:
-    return (f"{prefix}_id", f"{prefix}__username", f"{prefix}__display_name", f"{prefix}__avatar")
-
-
 def parse_include(values: Iterable[str]) -> tuple[str, ...]:
     """The part names of `?include=` (comma-separated, may repeat), in INCLUDES order; 400 for a
     name that is not one."""
@@ -105,7 +101,17 @@ def _comments(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any
 
 def _events(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any) -> list[dict[str, Any]]:
     """EventSerializer's JSON."""
-    columns = ("id", "kind", "text", "html", "data", "minutes", "created_at", "updated_at", *_person("author"))
+    columns = (
+        "id",
+        "kind",
+        "text",
+        "html",
+        "data",
+        "minutes",
+        "created_at",
+        "updated_at",
+        *cards.person_columns("author"),
+    )
     iso = cards.iso_datetime_object
     return [
         {
@@ -127,7 +133,7 @@ def _events(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any) 
 
 def _checklist(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any) -> list[dict[str, Any]]:
     """ChecklistItemSerializer's JSON."""
-    columns = ("id", "ticket_id", "text", "done", "order", "done_at", *_person("done_by"), "created_at")
+    columns = ("id", "ticket_id", "text", "done", "order", "done_at", *cards.person_columns("done_by"), "created_at")
     iso = cards.iso_datetime_object
     return [
         {
@@ -149,7 +155,7 @@ def _checklist(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: An
 def _attachments(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any) -> list[dict[str, Any]]:
     """AttachmentSerializer's JSON."""
     columns: tuple[str, ...] = ("id", "ticket_id", "filename", "content_type", "size", "width", "height", "thumbnail")
-    columns += (*_person("uploaded_by"), "created_at")
+    columns += (*cards.person_columns("uploaded_by"), "created_at")
     base = f"/api/v1/projects/{ticket.project.slug}/attachments/"
     iso = cards.iso_datetime_object
     return [
@@ -187,7 +193,17 @@ def _attachments(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: 
 
 def _links(ticket: Ticket, queryset: QuerySet[Any], person: Person, zone: Any) -> list[dict[str, Any]]:
     """GitLinkSerializer's JSON."""
-    columns = ("id", "kind", "url", "title", "ref", "provider", "state", *_person("created_by"), "created_at")
+    columns = (
+        "id",
+        "kind",
+        "url",
+        "title",
+        "ref",
+        "provider",
+        "state",
+        *cards.person_columns("created_by"),
+        "created_at",
+    )
     iso = cards.iso_datetime_object
     return [
         {

@@ -101,17 +101,12 @@ def ticket_get(*, project: Project, card_id: str | int, deleted: bool = False) -
     return ticket
 
 
-def ticket_for_write(*, project: Project, card_id: str | int) -> Ticket:
-    """The live ticket to hand to a service that re-reads what it changes (ticket_move).
-
-    Only the row, with `project` attached: the card JSON's joins and prefetches would be
-    thrown away, since the service answers with a fresh read after its writes.
-    """
-    return ticket_row(project=project, card_id=card_id)
-
-
 def ticket_row(*, project: Project, card_id: str | int) -> Ticket:
-    """The live ticket `card_id` (id or key): its row only (fastpath), with `project` attached."""
+    """The live ticket `card_id` (id or key): its row only (fastpath), with `project` attached.
+
+    For a service that re-reads what it changes (ticket_move) and for reads that build their
+    JSON from the card module: the card JSON's joins and prefetches would be thrown away.
+    """
     field, value = _card_lookup(card_id, project)
     ticket = fastpath.live_ticket(project_id=project.pk, field=field, value=value)
     if ticket is None:

@@ -144,10 +144,10 @@ class AgentsMeshView(DialectErrorsMixin, GenericAPIView):
         return ticket_selectors.ticket_get(project=project, card_id=self.kwargs["slug"])
 
     def ticket_id(self, needed: str) -> int:
-        """The slug's live ticket's id, for a read that builds its JSON from the card: the row-only
-        lookup the services' callers use (one statement, no joins or prefetches)."""
+        """The slug's live ticket's id, for a read that builds its JSON from the card (one
+        statement, no joins or prefetches)."""
         project = self.ticket_project(needed)
-        return ticket_selectors.ticket_for_write(project=project, card_id=self.kwargs["slug"]).pk
+        return ticket_selectors.ticket_row(project=project, card_id=self.kwargs["slug"]).pk
 
     def actor(self) -> dict[str, Any]:
         return {"by": self.request.user, "tab_id": tab_id(self.request)}
