@@ -115,6 +115,19 @@ async def ws_connect(path: str, *, headers: list[tuple[bytes, bytes]] | None = N
     return communicator
 
 
+async def ws_user(path: str, **kwargs: Any) -> WebsocketCommunicator:
+    """Connect to the user socket and wait until it has joined its groups.
+
+    The socket is accepted before it authenticates (so that refusals reach the client as close
+    codes), and it has no greeting: an event published right after the accept can be sent before
+    the socket joined its group and never reach it. Channels handles a socket's messages one at a
+    time, so the answer to a ping means connect() has finished: authenticated and joined."""
+    communicator = await ws_connect(path, **kwargs)
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=TIMEOUT) == {"type": "pong"}
+    return communicator
+
+
 async def ws_project(path: str, **kwargs: Any) -> WebsocketCommunicator:
     """Connect to a project socket and swallow the presence.state greeting."""
     communicator = await ws_connect(path, **kwargs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 
-from tests.realtime.conftest import close_code, jwt_for, nothing_more, ws_connect, ws_project
+from tests.realtime.conftest import close_code, jwt_for, nothing_more, ws_project, ws_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +18,7 @@ async def test_deactivated_users_sockets_are_closed(personas):
 
     await make_site_admin()
     project_socket = await ws_project(f"/api/v1/ws/blog?token={jwt_for(personas.member)}")
-    user_socket = await ws_connect(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
+    user_socket = await ws_user(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
     bystander = await ws_project(f"/api/v1/ws/blog?token={jwt_for(personas.admin)}")
 
     @database_sync_to_async

@@ -16,8 +16,8 @@ from tests.realtime.conftest import (
     nothing_more,
     publish_committed,
     session_cookie,
-    ws_connect,
     ws_project,
+    ws_user,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,7 +112,7 @@ async def test_user_socket_sends_each_event_kind_only_to_keys_with_its_scope(per
     sockets = {}
     for caller in CALLERS:
         query, headers = await database_sync_to_async(_credentials)(member, caller)
-        sockets[caller] = await ws_connect(f"/api/v1/ws/user?{query}", headers=headers)
+        sockets[caller] = await ws_user(f"/api/v1/ws/user?{query}", headers=headers)
 
     for event in USER_EVENTS:
         await publish_committed(event, {"id": 1, "user_id": member.pk}, user_ids=[member.pk])

@@ -24,6 +24,7 @@ from tests.realtime.conftest import (
     publish_committed,
     ws_connect,
     ws_project,
+    ws_user,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,7 +107,7 @@ async def test_resume_respects_the_api_keys_scopes(personas):
 
 async def test_resume_on_the_user_socket(personas):
     token = jwt_for(personas.member)
-    socket = await ws_connect(f"/api/v1/ws/user?token={token}&ids=1")
+    socket = await ws_user(f"/api/v1/ws/user?token={token}&ids=1")
     await publish_committed("dm.message", {"id": 1}, user_ids=[personas.member.pk])
     [first] = await events(socket, 1)
     await socket.disconnect()

@@ -14,6 +14,7 @@ from tests.realtime.conftest import (
     publish_committed,
     session_cookie,
     ws_connect,
+    ws_user,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,7 +31,7 @@ USER_EVENTS = {
 
 @pytest.mark.parametrize("event", USER_EVENTS)
 async def test_everything_on_the_user_group_is_delivered(personas, event):
-    socket = await ws_connect(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
+    socket = await ws_user(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
 
     await publish_committed(event, USER_EVENTS[event], user_ids=[personas.member.pk])
 
@@ -39,7 +40,7 @@ async def test_everything_on_the_user_group_is_delivered(personas, event):
 
 
 async def test_other_users_events_and_project_events_are_not_delivered(personas):
-    socket = await ws_connect(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
+    socket = await ws_user(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
 
     await publish_committed("dm.message", USER_EVENTS["dm.message"], user_ids=[personas.admin.pk])
     await publish_committed("board.card_created", {"id": 1}, project_id=personas.project.pk)
@@ -51,8 +52,8 @@ async def test_other_users_events_and_project_events_are_not_delivered(personas)
 async def test_session_and_api_key_and_no_echo(personas):
     cookie = await database_sync_to_async(session_cookie)(personas.member)
     raw = await database_sync_to_async(api_key_for)(personas.member)
-    by_session = await ws_connect("/api/v1/ws/user?tab_id=t1", headers=[(b"cookie", cookie.encode())])
-    by_key = await ws_connect(f"/api/v1/ws/user?api_key={raw}")
+    by_session = await ws_user("/api/v1/ws/user?tab_id=t1", headers=[(b"cookie", cookie.encode())])
+    by_key = await ws_user(f"/api/v1/ws/user?api_key={raw}")
 
     await publish_committed("user.updated", USER_EVENTS["user.updated"], user_ids=[personas.member.pk], tab_id="t1")
 
@@ -89,7 +90,7 @@ async def test_assignment_mention_and_watched_change_made_through_the_api_reach_
     """Real services publish what the user socket promises (seed 004): not only synthetic events."""
     from rest_framework.test import APIClient
 
-    mary = await ws_connect(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
+    mary = await ws_user(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
 
     @database_sync_to_async
     def as_adam(method: str, url: str, body: dict | None = None) -> dict:
@@ -124,7 +125,7 @@ async def test_assignment_mention_and_watched_change_made_through_the_api_reach_
 
 
 async def test_a_profile_change_through_the_api_reaches_the_users_sockets(personas):
-    socket = await ws_connect(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
+    socket = await ws_user(f"/api/v1/ws/user?token={jwt_for(personas.member)}")
 
     @database_sync_to_async
     def rename() -> int:
