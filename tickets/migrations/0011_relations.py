@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tickets", "0010_custom_fields")]
+
+    operations: list[migrations.operations.base.Operation] = []
