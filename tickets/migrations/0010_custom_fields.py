@@ -6,4 +6,4 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [("tickets", "0009_label_count_indexes")]
 
-    operations: list[migrations.operations.base.Operation] = []
+    operations = []

@@ -6,4 +6,4 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [("tickets", "0010_custom_fields")]
 
-    operations: list[migrations.operations.base.Operation] = []
+    operations = []
