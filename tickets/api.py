@@ -689,6 +689,52 @@ class CardLinksView(TicketsApiView):
         return Response(s.GitLinkSerializer(link).data, status=status.HTTP_201_CREATED if created else 200)
 
 
+class CardRelationsView(TicketsApiView):
+    serializer_class = s.RelationSerializer
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        responses=s.RelationSerializer(many=True),
+        summary="A card's links to other cards (those whose card the caller can see), as this card reads them",
+    )
+    def get(self, request: Request, slug: str, card_id: str) -> Response:
+        return Response(services.relations_for(ticket=self.card(), user=request.user))
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        request=s.RelationInput,
+        responses={
+            201: s.RelationSerializer,
+            400: OpenApiResponse(description="Unknown or unseen key, self-link, existing link, or a blocks cycle"),
+            409: OpenApiResponse(description="close: the card is blocked (send force)"),
+        },
+        summary='Link this card to another by its key ("duplicates" with close: true also closes this card)',
+    )
+    def post(self, request: Request, slug: str, card_id: str) -> Response:
+        data = validated(s.RelationInput, request.data)
+        ticket = self.card()
+        other = services.relation_target(user=request.user, key=data["ticket"])
+        relation = services.relation_add(
+            ticket=ticket, other=other, kind=data["kind"], close=data["close"], force=data["force"], **self.actor()
+        )
+        found = [row for row in services.relations_for(ticket=ticket, user=request.user) if row["id"] == relation.pk]
+        return Response(found[0], status=status.HTTP_201_CREATED)
+
+
+class CardRelationDetailView(TicketsApiView):
+    serializer_class = s.RelationSerializer
+
+    @extend_schema(
+        parameters=[SLUG, CARD, OpenApiParameter("relation_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={204: None},
+        summary="Remove a link (from either of its cards)",
+    )
+    def delete(self, request: Request, slug: str, card_id: str, relation_id: int) -> Response:
+        relation = services.relation_get(ticket=self.card(), user=request.user, relation_id=relation_id)
+        services.relation_remove(relation=relation, **self.actor())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class CardWatchView(TicketsApiView):
     serializer_class = s.WatchSerializer
 
