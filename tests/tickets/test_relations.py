@@ -243,3 +243,24 @@ def test_list_query_count_does_not_grow(personas, make_card, django_assert_max_n
         link(client, card, "blocks", make_card(f"b{n}").key)
     with django_assert_max_num_queries(5):
         assert len(client.get(rel_url(card)).json()) == 10
+
+
+def test_detail_include_relations_is_the_list_endpoint(
+    personas, make_card, other_project, django_assert_max_num_queries
+):
+    card = make_card()
+    demo = services.ticket_create(project=other_project, by=personas.member, title="In demo")
+    member = personas.client("member")
+    link(member, card, "blocks", make_card("Local").key)
+    link(member, card, "relates_to", demo.key)
+    for role, count in (("member", 2), ("viewer", 1)):
+        client = personas.client(role)
+        body = client.get(url(f"/cards/{card.key}?include=relations")).json()
+        own = client.get(rel_url(card)).json()
+        assert body["included"] == {"relations": {"count": count, "next": None, "previous": None, "results": own}}
+    with django_assert_max_num_queries(12):
+        member.get(url(f"/cards/{card.key}?include=relations,links"))
+    for n in range(5):
+        link(member, card, "is_blocked_by", make_card(f"more {n}").key)
+    with django_assert_max_num_queries(12):
+        assert member.get(url(f"/cards/{card.key}?include=relations")).json()["included"]["relations"]["count"] == 7

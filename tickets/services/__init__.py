@@ -36,10 +36,8 @@ from tickets.services.moves import RANK_GAP, WipLimitExceeded, ticket_move
 from tickets.services.relations import (
     Blocked,
     relation_add,
-    relation_get,
     relation_remove,
     relation_target,
-    relations_for,
 )
 from tickets.services.tickets import (
     reopen_column,
@@ -74,10 +72,8 @@ __all__ = [
     "comment_update",
     "git_link_add",
     "relation_add",
-    "relation_get",
     "relation_remove",
     "relation_target",
-    "relations_for",
     "render_markdown",
     "reopen_column",
     "resolve_labels",

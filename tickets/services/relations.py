@@ -13,17 +13,15 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from projects.models import Project
 from projects.permissions import visible_projects
 from punt import errors, events
 from punt.errors import invalid as _invalid
 from tickets.models import Event, Ticket, TicketRelation
+from tickets.selectors import presented_kind
 from tickets.services.common import _actor_id, _event, _touch
 
 Kind = TicketRelation.Kind
 
-# A kind as the link's source side says it, and as its target side does.
-INVERSE = {Kind.BLOCKS: "is_blocked_by", Kind.DUPLICATES: "is_duplicated_by", Kind.RELATES_TO: "relates_to"}
 # Every kind a caller may name, from the ticket they link from: (stored kind, is that ticket the source).
 KINDS: dict[str, tuple[str, bool]] = {
     "blocks": (Kind.BLOCKS, True),
@@ -46,11 +44,6 @@ CYCLE_DEPTH_MAX = 1000
 class Blocked(errors.Conflict):
     default_message = "This ticket is blocked by open tickets."
     code = "blocked"
-
-
-def presented_kind(relation: TicketRelation, *, from_ticket_id: int) -> str:
-    """The relation's kind as the ticket `from_ticket_id` (either side) reads it."""
-    return relation.kind if relation.source_id == from_ticket_id else INVERSE[Kind(relation.kind)]
 
 
 def _brief(ticket: Ticket) -> dict[str, Any]:
@@ -178,67 +171,10 @@ def relation_add(
 @transaction.atomic
 def relation_remove(*, relation: TicketRelation, by: Any, tab_id: str | None = None) -> None:
     """Delete the link; both tickets' timelines say so. Precondition: the caller may write one
-    side and read the other (relations_for() lists only such links)."""
+    side and read the other (tickets.selectors.relation_get() finds only such links)."""
     _timeline("unrelate", relation, by=by)
     _publish("board.card_unlinked", relation, by=by, tab_id=tab_id)
     relation.delete()
-
-
-def relations_for(*, ticket: Ticket, user: Any, project_ids: set[int] | None = None) -> list[dict[str, Any]]:
-    """`ticket`'s links whose other ticket `user` may see, as the API shows them, oldest first.
-
-    Two queries (the links with both tickets, their projects and columns; the visible projects)
-    whatever the number of links; `project_ids` (the visible projects' ids) saves the second.
-    """
-    if project_ids is None:
-        project_ids = set(visible_projects(user, include_archived=True).values_list("pk", flat=True))
-    rows = (
-        TicketRelation.objects.filter(Q(source=ticket) | Q(target=ticket))
-        .filter(Q(source__deleted_at__isnull=True) & Q(target__deleted_at__isnull=True))
-        .select_related("source__project", "source__column", "target__project", "target__column", "created_by")
-        .order_by("created_at", "id")
-    )
-    found = []
-    for relation in rows:
-        other = relation.target if relation.source_id == ticket.pk else relation.source
-        if other.project_id not in project_ids:
-            continue
-        found.append(relation_json(relation, ticket_id=ticket.pk, other=other))
-    return found
-
-
-def relation_json(relation: TicketRelation, *, ticket_id: int, other: Ticket) -> dict[str, Any]:
-    project: Project = other.project
-    return {
-        "id": relation.pk,
-        "kind": presented_kind(relation, from_ticket_id=ticket_id),
-        "ticket": {
-            "id": other.pk,
-            "key": other.key,
-            "title": other.title,
-            "status": other.column.category,
-            "column": {"id": other.column_id, "name": other.column.name},
-            "state": other.state,
-            "project": {"id": project.pk, "key": project.key, "slug": project.slug, "name": project.name},
-        },
-        "created_by": None if relation.created_by is None else {"username": relation.created_by.username},
-        "created_at": relation.created_at,
-    }
-
-
-def relation_get(*, ticket: Ticket, user: Any, relation_id: int) -> TicketRelation:
-    """The link `relation_id` of `ticket` whose other side `user` may see; 404 otherwise."""
-    relation = (
-        TicketRelation.objects.filter(Q(source=ticket) | Q(target=ticket), pk=relation_id)
-        .select_related("source__project", "target__project")
-        .first()
-    )
-    if relation is None:
-        raise errors.NotFound("Relation not found.")
-    other = relation.target if relation.source_id == ticket.pk else relation.source
-    if not visible_projects(user, include_archived=True).filter(pk=other.project_id).exists():
-        raise errors.NotFound("Relation not found.")
-    return relation
 
 
 def check_blockers(*, ticket: Ticket, by: Any) -> None:
