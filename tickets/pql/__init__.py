@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from projects.models import Project
 from projects.permissions import visible_projects
-from tickets.models import Ticket, Watcher
+from tickets.models import Ticket, TicketRelation, Watcher
 from tickets.pql.compiler import FIELDS, FUNCTIONS, Compiled, Compiler, Scope
 from tickets.pql.plan import Facts, Plan
 from tickets.pql.syntax import InList, Literal, PqlError, Query, parse
@@ -84,7 +84,7 @@ def apply(queryset: QuerySet[Ticket], compiled: Compiled) -> QuerySet[Ticket]:
 
 
 def load_facts(ticket_ids: Iterable[int]) -> dict[int, Facts]:
-    """What queries test, for these tickets: three queries whatever the number of tickets."""
+    """What queries test, for these tickets: four queries whatever the number of tickets."""
     ids = sorted(set(ticket_ids))
     if not ids:
         return {}
@@ -96,13 +96,43 @@ def load_facts(ticket_ids: Iterable[int]) -> dict[int, Facts]:
     watchers: dict[int, set[int]] = {}
     for ticket_id, user_id in Watcher.objects.filter(ticket_id__in=ids).values_list("ticket_id", "user_id"):
         watchers.setdefault(ticket_id, set()).add(user_id)
+    links = _links_of(ids)
     facts = {}
     for row in Ticket.objects.filter(pk__in=ids).values(*_FACT_COLUMNS):
         row["category"] = row.pop("column__category")
         row["label_ids"] = frozenset(labels.get(row["id"], ()))
         row["watcher_ids"] = frozenset(watchers.get(row["id"], ()))
+        for name, held in links.get(row["id"], {}).items():
+            row[name] = frozenset(held)
         facts[row["id"]] = Facts(**row)
     return facts
+
+
+def _links_of(ids: list[int]) -> dict[int, dict[str, set[int]]]:
+    """{ticket id: {Facts link field: other ticket ids}}: the rules of plan._RELATIONS, in Python."""
+    found: dict[int, dict[str, set[int]]] = {}
+
+    def add(ticket_id: int, name: str, other_id: int) -> None:
+        if ticket_id in wanted:
+            found.setdefault(ticket_id, {}).setdefault(name, set()).add(other_id)
+
+    wanted = set(ids)
+    rows = TicketRelation.objects.filter(Q(source_id__in=ids) | Q(target_id__in=ids)).values_list(
+        "source_id", "target_id", "kind", "source__state", "source__deleted_at"
+    )
+    for source_id, target_id, kind, source_state, source_deleted_at in rows:
+        if kind == TicketRelation.Kind.BLOCKS:
+            add(source_id, "blocks_ids", target_id)
+            add(target_id, "blocked_by_ids", source_id)
+            if source_state == Ticket.State.OPENED and source_deleted_at is None:
+                add(target_id, "open_blocker_ids", source_id)
+        elif kind == TicketRelation.Kind.DUPLICATES:
+            add(source_id, "duplicates_ids", target_id)
+            add(target_id, "duplicated_by_ids", source_id)
+        else:
+            add(source_id, "relates_ids", target_id)
+            add(target_id, "relates_ids", source_id)
+    return found
 
 
 _FACT_COLUMNS = (
