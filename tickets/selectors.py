@@ -229,7 +229,15 @@ def relations_for(*, ticket: Ticket, user: Any, project_ids: set[int] | None = N
     rows = (
         TicketRelation.objects.filter(Q(source=ticket) | Q(target=ticket))
         .filter(Q(source__deleted_at__isnull=True) & Q(target__deleted_at__isnull=True))
-        .select_related("source__project", "source__column", "target__project", "target__column", "created_by")
+        .select_related(
+            "source__project__organization",
+            "source__project__owner_user",
+            "source__column",
+            "target__project__organization",
+            "target__project__owner_user",
+            "target__column",
+            "created_by",
+        )
         .order_by("created_at", "id")
     )
     found = []
@@ -254,6 +262,8 @@ def relation_json(relation: TicketRelation, *, ticket_id: int, other: Ticket) ->
             "column": {"id": other.column_id, "name": other.column.name},
             "state": other.state,
             "project": {"id": project.pk, "key": project.key, "slug": project.slug, "name": project.name},
+            # The ticket page (tickets.services.ticket_html_url, which this module cannot import).
+            "html_url": f"/projects/{project.namespace}/{project.path}/tickets/{other.number}",
         },
         "created_by": None if relation.created_by is None else {"username": relation.created_by.username},
         "created_at": relation.created_at,

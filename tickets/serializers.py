@@ -318,6 +318,7 @@ class RelationTicketSerializer(serializers.Serializer):
     column = RelationColumnSerializer()
     state = serializers.ChoiceField(choices=Ticket.State.values)
     project = RelationProjectSerializer()
+    html_url = serializers.CharField(help_text="The ticket's page.")
 
 
 class RelationCreatorSerializer(serializers.Serializer):
