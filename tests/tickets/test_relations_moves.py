@@ -168,3 +168,14 @@ def test_outgoing_webhooks_get_link_events(personas, make_card, settings, django
     assert [event for event, _ in sent] == ["board.card_linked"] * 2 + ["board.card_unlinked"] * 2
     kinds = [body for _, body in sent]
     assert json.dumps(kinds).count('"is_blocked_by"') == 2
+
+
+def test_github_dialect_close_follows_the_rule(personas, blocked):
+    blocker, card = blocked
+    client = personas.client("member")
+    path = f"/api/v3/projects/olivia/blog/tickets/{card.number}"
+    response = client.patch(path, {"state": "closed"}, format="json")
+    assert response.status_code == 409
+    assert blocker.key in str(response.json())
+    card.refresh_from_db()
+    assert card.state == "opened"
