@@ -237,11 +237,11 @@ class CardDetailView(TicketsApiView):
         responses=s.CardDetailIncludedSerializer,
         summary="One card with its details (and, with ?include=, the first page of its comments, ...)",
         description=(
-            "With `?include=comments,events,checklist,attachments,links` (any of them, comma-separated) "
+            "With `?include=comments,events,checklist,attachments,links,relations` (any of them, comma-separated) "
             "the card also carries `included`: per name, the first page its own list endpoint "
             "(`/cards/<id>/comments`, ...) answers, as `{count, next, previous, results}` in that "
             "endpoint's order and shape. Comments and events page by 100 (`next` is the URL of their "
-            "second page, null when there is none); checklist, attachments and links are whole lists. "
+            "second page, null when there is none); checklist, attachments, links and relations are whole lists. "
             "An unknown name is a 400. Without `include` the response has no `included` key."
         ),
     )
@@ -256,6 +256,7 @@ class CardDetailView(TicketsApiView):
                 detail=payload,
                 names=names,
                 endpoint=lambda name: request.build_absolute_uri(f"{request.path}/{name}"),
+                user=request.user,
             )
         return Response(payload)
 
@@ -687,6 +688,52 @@ class CardLinksView(TicketsApiView):
         data = validated(s.GitLinkInput, request.data)
         link, created = services.git_link_add(ticket=self.card(), **data, **self.actor())
         return Response(s.GitLinkSerializer(link).data, status=status.HTTP_201_CREATED if created else 200)
+
+
+class CardRelationsView(TicketsApiView):
+    serializer_class = s.RelationSerializer
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        responses=s.RelationSerializer(many=True),
+        summary="A card's links to other cards (those whose card the caller can see), as this card reads them",
+    )
+    def get(self, request: Request, slug: str, card_id: str) -> Response:
+        return Response(selectors.relations_for(ticket=self.card(), user=request.user))
+
+    @extend_schema(
+        parameters=[SLUG, CARD],
+        request=s.RelationInput,
+        responses={
+            201: s.RelationSerializer,
+            400: OpenApiResponse(description="Unknown or unseen key, self-link, existing link, or a blocks cycle"),
+            409: OpenApiResponse(description="close: the card is blocked (send force)"),
+        },
+        summary='Link this card to another by its key ("duplicates" with close: true also closes this card)',
+    )
+    def post(self, request: Request, slug: str, card_id: str) -> Response:
+        data = validated(s.RelationInput, request.data)
+        ticket = self.card()
+        other = services.relation_target(user=request.user, key=data["ticket"])
+        relation = services.relation_add(
+            ticket=ticket, other=other, kind=data["kind"], close=data["close"], force=data["force"], **self.actor()
+        )
+        found = [row for row in selectors.relations_for(ticket=ticket, user=request.user) if row["id"] == relation.pk]
+        return Response(found[0], status=status.HTTP_201_CREATED)
+
+
+class CardRelationDetailView(TicketsApiView):
+    serializer_class = s.RelationSerializer
+
+    @extend_schema(
+        parameters=[SLUG, CARD, OpenApiParameter("relation_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={204: None},
+        summary="Remove a link (from either of its cards)",
+    )
+    def delete(self, request: Request, slug: str, card_id: str, relation_id: int) -> Response:
+        relation = selectors.relation_get(ticket=self.card(), user=request.user, relation_id=relation_id)
+        services.relation_remove(relation=relation, **self.actor())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class CardWatchView(TicketsApiView):

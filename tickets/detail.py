@@ -21,7 +21,8 @@ from punt.files import shows_inline
 from tickets import cards, fastpath, selectors
 from tickets.models import Ticket
 
-INCLUDES = selectors.TICKET_PARTS
+# Relations depend on who asks (links to tickets they cannot see are left out): read apart.
+INCLUDES = (*selectors.TICKET_PARTS, "relations")
 # The page size of the paginated parts: their endpoints' default (tickets.api.EventPagination).
 PAGE = 100
 PAGINATED = ("comments", "events")
@@ -233,20 +234,26 @@ _ROWS = {
 
 
 def included(
-    *, ticket: Ticket, detail: dict[str, Any], names: tuple[str, ...], endpoint: Callable[[str], str] | None
+    *,
+    ticket: Ticket,
+    detail: dict[str, Any],
+    names: tuple[str, ...],
+    endpoint: Callable[[str], str] | None,
+    user: Any = None,
 ) -> dict[str, dict[str, Any]]:
     """{name: first page} of the parts `names` of `ticket` (`detail`: its card_detail_of()).
 
     A page is what the part's own list endpoint answers first, in the paginated envelope
     `{count, next, previous, results}`: comments and events page by `PAGE` (`next` is
     `endpoint(name)` with `?limit=&offset=`, the URL of their second page); checklist,
-    attachments and links are whole lists (`next` null). One query per part, one more for
-    the events' count when they fill a page.
+    attachments, links and relations are whole lists (`next` null). One query per part, one
+    more for the events' count when they fill a page, two for relations (those `user` may see).
     """
     person = cards.person_briefs()
     zone = cards.current_zone()
     found: dict[str, dict[str, Any]] = {}
-    for name, queryset in selectors.ticket_parts(ticket=ticket, names=names).items():
+    parts = tuple(name for name in names if name != "relations")
+    for name, queryset in selectors.ticket_parts(ticket=ticket, names=parts).items():
         results = _ROWS[name](ticket, queryset, person, zone)
         if name == "comments":
             count = detail["counts"]["comments"]
@@ -258,4 +265,7 @@ def included(
         if name in PAGINATED and count > PAGE and endpoint is not None:
             next_url = f"{endpoint(name)}?limit={PAGE}&offset={PAGE}"
         found[name] = {"count": count, "next": next_url, "previous": None, "results": results}
+    if "relations" in names:
+        relations = selectors.relations_for(ticket=ticket, user=user)
+        found["relations"] = {"count": len(relations), "next": None, "previous": None, "results": relations}
     return found

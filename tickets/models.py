@@ -255,6 +255,39 @@ class GitLink(models.Model):
         return self.url
 
 
+class TicketRelation(models.Model):
+    """A link between two tickets, stored once: `source` blocks / duplicates / relates to `target`.
+
+    The target's side reads the inverse (is blocked by, is duplicated by, relates to):
+    tickets.services.relations presents both. Either ticket may be in another project.
+    """
+
+    class Kind(models.TextChoices):
+        BLOCKS = "blocks", "Blocks"
+        DUPLICATES = "duplicates", "Duplicates"
+        RELATES_TO = "relates_to", "Relates to"
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="relations_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="relations_in")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="ticketrelation_unique"),
+            models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="ticketrelation_not_self"),
+        ]
+        # The target side's reads (its blockers when it moves to done, its inverse links).
+        indexes = [models.Index(fields=["target", "kind"], name="ticketrelation_target_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
+
+
 class TimeEntry(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="time_entries")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_entries")

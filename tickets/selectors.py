@@ -14,10 +14,11 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from projects.models import Column, Project
+from projects.permissions import visible_projects
 from punt.errors import NotFound
 from punt.ranges import ID_MAX, as_id, as_int, column_range
 from tickets import fastpath
-from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket
+from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, TicketRelation
 
 CARD_KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]{1,9})-([0-9]{1,9})$")
 
@@ -200,6 +201,88 @@ def attachment_get(*, project: Project, attachment_id: int, ticket: Ticket | Non
 
 def git_links_for(*, ticket: Ticket) -> QuerySet[GitLink]:
     return ticket.git_links.select_related("created_by").order_by("created_at", "id")
+
+
+# --------------------------------------------------------------------------- relations
+
+# A kind as the link's source side says it, and as its target side does.
+INVERSE = {
+    TicketRelation.Kind.BLOCKS: "is_blocked_by",
+    TicketRelation.Kind.DUPLICATES: "is_duplicated_by",
+    TicketRelation.Kind.RELATES_TO: "relates_to",
+}
+
+
+def presented_kind(relation: TicketRelation, *, from_ticket_id: int) -> str:
+    """The relation's kind as the ticket `from_ticket_id` (either side) reads it."""
+    return relation.kind if relation.source_id == from_ticket_id else INVERSE[TicketRelation.Kind(relation.kind)]
+
+
+def relations_for(*, ticket: Ticket, user: Any, project_ids: set[int] | None = None) -> list[dict[str, Any]]:
+    """`ticket`'s links whose other ticket `user` may see, as the API shows them, oldest first.
+
+    Two queries (the links with both tickets, their projects and columns; the visible projects)
+    whatever the number of links; `project_ids` (the visible projects' ids) saves the second.
+    """
+    if project_ids is None:
+        project_ids = set(visible_projects(user, include_archived=True).values_list("pk", flat=True))
+    rows = (
+        TicketRelation.objects.filter(Q(source=ticket) | Q(target=ticket))
+        .filter(Q(source__deleted_at__isnull=True) & Q(target__deleted_at__isnull=True))
+        .select_related(
+            "source__project__organization",
+            "source__project__owner_user",
+            "source__column",
+            "target__project__organization",
+            "target__project__owner_user",
+            "target__column",
+            "created_by",
+        )
+        .order_by("created_at", "id")
+    )
+    found = []
+    for relation in rows:
+        other = relation.target if relation.source_id == ticket.pk else relation.source
+        if other.project_id not in project_ids:
+            continue
+        found.append(relation_json(relation, ticket_id=ticket.pk, other=other))
+    return found
+
+
+def relation_json(relation: TicketRelation, *, ticket_id: int, other: Ticket) -> dict[str, Any]:
+    project = other.project
+    return {
+        "id": relation.pk,
+        "kind": presented_kind(relation, from_ticket_id=ticket_id),
+        "ticket": {
+            "id": other.pk,
+            "key": other.key,
+            "title": other.title,
+            "status": other.column.category,
+            "column": {"id": other.column_id, "name": other.column.name},
+            "state": other.state,
+            "project": {"id": project.pk, "key": project.key, "slug": project.slug, "name": project.name},
+            # The ticket page (tickets.services.ticket_html_url, which this module cannot import).
+            "html_url": f"/projects/{project.namespace}/{project.path}/tickets/{other.number}",
+        },
+        "created_by": None if relation.created_by is None else {"username": relation.created_by.username},
+        "created_at": relation.created_at,
+    }
+
+
+def relation_get(*, ticket: Ticket, user: Any, relation_id: int) -> TicketRelation:
+    """The link `relation_id` of `ticket` whose other side `user` may see; 404 otherwise."""
+    relation = (
+        TicketRelation.objects.filter(Q(source=ticket) | Q(target=ticket), pk=relation_id)
+        .select_related("source__project", "target__project")
+        .first()
+    )
+    if relation is None:
+        raise NotFound("Relation not found.")
+    other = relation.target if relation.source_id == ticket.pk else relation.source
+    if not visible_projects(user, include_archived=True).filter(pk=other.project_id).exists():
+        raise NotFound("Relation not found.")
+    return relation
 
 
 # What hangs off a ticket, by the name `?include=` gives it: the ticket page and the detail's

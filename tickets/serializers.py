@@ -282,6 +282,68 @@ def _included_page(name: str, item: type[serializers.Serializer], doc: str) -> s
     return page(required=False)
 
 
+# --------------------------------------------------------------------------- relations
+
+RELATION_KINDS = ["blocks", "is_blocked_by", "duplicates", "is_duplicated_by", "relates_to"]
+
+
+class RelationInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RELATION_KINDS, help_text="The link as this card reads it.")
+    ticket = serializers.CharField(max_length=30, help_text='The other card\'s key, like "DEMO-3".')
+    close = serializers.BooleanField(
+        required=False, default=False, help_text='With "duplicates": also close this card, in the same step.'
+    )
+    force = serializers.BooleanField(
+        required=False, default=False, help_text="With close: close it even if blocked or the done column is full."
+    )
+
+
+class RelationProjectSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class RelationColumnSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class RelationTicketSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=Column.Category.values)
+    column = RelationColumnSerializer()
+    state = serializers.ChoiceField(choices=Ticket.State.values)
+    project = RelationProjectSerializer()
+    html_url = serializers.CharField(help_text="The ticket's page.")
+
+
+class RelationCreatorSerializer(serializers.Serializer):
+    username = serializers.CharField()
+
+
+class RelationSerializer(serializers.Serializer):
+    """A link as one card reads it (tickets.services.relations.relation_json)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=RELATION_KINDS)
+    ticket = RelationTicketSerializer()
+    created_by = RelationCreatorSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class TicketKeySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    state = serializers.CharField()
+    project = serializers.CharField(help_text="The project's key.")
+
+
 class CardIncludedSerializer(serializers.Serializer):
     """The first page of each part `?include=` names (only those keys are present)."""
 
@@ -290,6 +352,7 @@ class CardIncludedSerializer(serializers.Serializer):
     checklist = _included_page("Checklist", ChecklistItemSerializer, "GET /cards/<id>/checklist (all items).")
     attachments = _included_page("Attachments", AttachmentSerializer, "GET /cards/<id>/attachments (all).")
     links = _included_page("Links", GitLinkSerializer, "GET /cards/<id>/links (all).")
+    relations = _included_page("Relations", RelationSerializer, "GET /cards/<id>/relations (all).")
 
 
 class CardDetailIncludedSerializer(CardDetailSerializer):
@@ -326,7 +389,9 @@ class _CardFieldsInput(serializers.Serializer):
     parent = serializers.CharField(allow_null=True, allow_blank=True, required=False, help_text="Id or key.")  # type: ignore[assignment]
     due_date = serializers.DateField(allow_null=True, required=False)
     estimate = model_integer(Ticket, "estimate", allow_null=True, required=False)
-    force = serializers.BooleanField(required=False, default=False, help_text="Exceed a WIP limit.")
+    force = serializers.BooleanField(
+        required=False, default=False, help_text="Exceed a WIP limit; close a card blocked by open tickets."
+    )
 
     def validate_status(self, value: str) -> str:
         if value not in Column.Category.values:
@@ -357,7 +422,9 @@ class CardMoveInput(serializers.Serializer):
     before_id = serializers.IntegerField(required=False, allow_null=True, help_text="Put the card above this card.")
     after_id = serializers.IntegerField(required=False, allow_null=True, help_text="Put the card below this card.")
     index = serializers.IntegerField(required=False, allow_null=True, min_value=0, help_text="0 = top.")
-    force = serializers.BooleanField(required=False, default=False, help_text="Exceed a WIP limit.")
+    force = serializers.BooleanField(
+        required=False, default=False, help_text="Exceed a WIP limit; close a card blocked by open tickets."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         given = [name for name in ("before_id", "after_id", "index") if attrs.get(name) is not None]

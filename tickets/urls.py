@@ -59,6 +59,8 @@ urlpatterns = [
         name="attachment-thumbnail",
     ),
     path(f"{C}/links", api.CardLinksView.as_view(), name="card-links"),
+    path(f"{C}/relations", api.CardRelationsView.as_view(), name="card-relations"),
+    path(f"{C}/relations/<int:relation_id>", api.CardRelationDetailView.as_view(), name="card-relation-detail"),
     path(f"{C}/watch", api.CardWatchView.as_view(), name="card-watch"),
     path(f"{P}/pql/complete", api.PqlCompleteView.as_view(), name="pql-complete"),
     path(f"{P}/views", view_api.SavedViewListView.as_view(), name="saved-view-list"),

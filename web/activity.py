@@ -147,6 +147,24 @@ def _link(event: Any) -> SafeString:
     return format_html('linked <a href="{}" rel="noopener nofollow">{}</a>', url, (link.get("title") or url)[:50])
 
 
+RELATION_WORDS = {
+    "blocks": "blocks",
+    "is_blocked_by": "is blocked by",
+    "duplicates": "duplicates",
+    "is_duplicated_by": "is duplicated by",
+    "relates_to": "relates to",
+}
+
+
+def _relation(event: Any, removed: bool) -> SafeString:
+    relation = (event.data or {}).get("relation", {})
+    words = RELATION_WORDS.get(relation.get("kind", ""), "relates to")
+    key = (relation.get("ticket") or {}).get("key", "?")
+    if removed:
+        return format_html("unlinked {t} from {} ({})", key, words, t=T)
+    return format_html("linked {t} to {} ({})", key, words, t=T)
+
+
 # Actions: T is where the ticket goes ("it" on its own page, its key elsewhere); a sentence
 # without one gets " on <key>" away from the ticket's page.
 ACTIONS: dict[str, Callable[[Any], SafeString]] = {
@@ -163,6 +181,8 @@ ACTIONS: dict[str, Callable[[Any], SafeString]] = {
     "attachment_add": lambda e: format_html("attached {}", _attachment(e)),
     "detach": lambda e: format_html("removed the attachment {}", _attachment(e)),
     "link": _link,
+    "relate": lambda e: _relation(e, removed=False),
+    "unrelate": lambda e: _relation(e, removed=True),
     "checklist_add": lambda e: format_html("added {} to the checklist", _item(e)),
     "checklist_edit": lambda e: format_html("reworded a checklist item to {}", _item(e)),
     "checklist_check": lambda e: format_html("ticked {}", _item(e)),

@@ -209,6 +209,9 @@ class PuntTicketInput(serializers.Serializer):
 
 class PuntTicketUpdateInput(PuntTicketInput):
     title = serializers.CharField(max_length=500, required=False)
+    force = serializers.BooleanField(
+        required=False, default=False, help_text="With columnId: exceed a WIP limit; close a blocked ticket."
+    )
 
 
 def ticket_fields(data: dict[str, Any]) -> dict[str, Any]:

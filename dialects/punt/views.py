@@ -406,7 +406,10 @@ class TicketDetailView(PuntTicketView):
         with transaction.atomic():
             if data.get("columnId") not in (None, ""):
                 ticket = ticket_services.ticket_move(
-                    ticket=ticket, column=self.column(project, data["columnId"]), **_actor(request)
+                    ticket=ticket,
+                    column=self.column(project, data["columnId"]),
+                    force=data.get("force", False),
+                    **_actor(request),
                 )
             fields = s.ticket_fields(data)
             if fields:

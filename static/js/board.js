@@ -41,7 +41,9 @@
   // Save where `item` now sits (its neighbours' ids) through the move endpoint; `undo` puts it
   // back if the server refuses. `done(ok, counts)` runs after either. A drag passes its Sortable
   // event as `origin` so editor.js can offer Undo (back to origin.from at origin.oldIndex).
-  function saveMove(item, undo, done, origin) {
+  // A card blocked by open tickets refused by a done column (409, code "blocked") is moved
+  // anyway with `force` once the person confirms.
+  function saveMove(item, undo, done, origin, force) {
     var prev = item.previousElementSibling, next = item.nextElementSibling;
     var data = {
       column: item.parentNode.dataset.column,
@@ -49,6 +51,7 @@
       after: prev && prev.dataset.id ? prev.dataset.id : "",
       before: next && next.dataset.id ? next.dataset.id : "",
     };
+    if (force) data.force = "1";
     item.setAttribute("aria-busy", "true");
     window.PUNT.post(moveUrl(item.dataset.number), data)
       .then(function (response) {
@@ -58,6 +61,11 @@
       })
       .then(function (result) {
         item.removeAttribute("aria-busy");
+        if (!result.ok && result.status === 409 && result.json.code === "blocked" && !force &&
+            window.confirm((result.json.error || "This card is blocked.") + " Move it to this column anyway?")) {
+          saveMove(item, undo, done, origin, true);
+          return;
+        }
         if (result.ok) {
           updateCounts(result.json.counts);
           if (origin) document.dispatchEvent(new CustomEvent("punt:card-moved", { detail: { item: item, from: origin.from, oldIndex: origin.oldIndex } }));

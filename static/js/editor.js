@@ -3,6 +3,7 @@
 //   [data-inplace="<input id>"]  click to open the ticket's edit form and focus that field
 //   [data-md-box] [data-md-tab]  Write | Preview tabs; the server renders the preview
 //   textarea[data-markdown]      @people / #tickets autocomplete (value: the suggestions URL)
+//   input[data-ticket-keys]      ticket keys of every visible project (the Relations box)
 //   textarea[data-draft="key"]   text kept in localStorage until the form is saved
 (function () {
   "use strict";
@@ -308,6 +309,30 @@
   }
   document.addEventListener("input", function (e) {
     if (e.target.matches && e.target.matches("textarea[data-markdown]")) { PUNT.listbox.combobox(e.target); lookUp(e.target); }
+  });
+
+  // ---- ticket keys (the Relations box: input[data-ticket-keys], its value the suggestions URL)
+  var keySeq = 0, keyTimer = null;
+  var keySuggestions = PUNT.listbox({ name: "keys", pick: function (el, item) {
+    el.value = item.value;
+    el.focus();
+  } });
+  document.addEventListener("input", function (e) {
+    var el = e.target;
+    if (!el.matches || !el.matches("input[data-ticket-keys]")) return;
+    PUNT.listbox.combobox(el);
+    var url = el.getAttribute("data-ticket-keys"), q = el.value.trim(), mine = ++keySeq;
+    clearTimeout(keyTimer);
+    if (!q) { keySuggestions.close(); return; }
+    keyTimer = setTimeout(function () {
+      fetch(url + "?kind=keys&q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (json) {
+          if (mine !== keySeq || document.activeElement !== el) return;
+          keySuggestions.open(el, json.items || [], "Tickets", null);
+        })
+        .catch(function () { /* suggestions are a convenience */ });
+    }, 120);
   });
 
   // ---- start ----------------------------------------------------------------------------

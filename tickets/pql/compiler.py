@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from projects.models import Column, Label, Project, Sprint
+from projects.permissions import visible_projects
 from tickets import fastpath, search
 from tickets.models import Ticket
 from tickets.pql import plan as p
@@ -126,6 +127,8 @@ class Compiler:
             return p.Negation(self.node(node.item))
         if isinstance(node, s.Text):
             return self.text(node.words)
+        if isinstance(node, s.Predicate):
+            return p.HasAny(PREDICATES[node.name], None)
         spec = self.spec(node.field, node.position)
         if not spec.ops:
             raise PqlError(f"{spec.name} is for ORDER BY only at {node.position}", node.position)
@@ -503,6 +506,39 @@ def _parent(c: Compiler, node: Any) -> p.Plan:
     return _values_or_empty(node, "parent_id", ids, c)
 
 
+def _link_field(relation: str) -> Callable[[Compiler, Any], p.Plan]:
+    """blocks, blocked_by, duplicates, duplicated_by, relates: the other ticket by key, in any
+    project the caller can see (a link may cross projects); a plain number in a one-project scope."""
+
+    def resolve(c: Compiler, node: Any) -> p.Plan:
+        def ids(value: s.Value) -> list[int]:
+            text = c.word(value, "ticket key")
+            match = CARD_KEY_RE.match(text)
+            single = c.scope.single
+            if match:
+                key, number = match.group(1), as_ticket_number(match.group(2))
+            elif single is not None:
+                key, number = single.key, as_ticket_number(text.removeprefix("#"))
+            else:
+                key, number = "", None
+            if number is None:
+                raise PqlError(
+                    f"Expected a ticket key (DEMO-42) but found '{text}' at {value.position}", value.position
+                )
+            # Without a person (a hook's filter), only the scope's own projects.
+            user = c.scope.user
+            projects = visible_projects(user, include_archived=True) if user is not None else c.scope.projects
+            tickets = Ticket.objects.filter(project__in=projects, project__key__iexact=key, number=number)
+            found = list(tickets.values_list("pk", flat=True))
+            if not found:
+                raise PqlError(f"Unknown ticket '{text}' at {value.position}", value.position)
+            return found
+
+        return _set_field(c, node, relation, ids)
+
+    return resolve
+
+
 def _date_field(attr: str, is_date: bool) -> Callable[[Compiler, Any], p.Plan]:
     """due (a date), created / updated / closed (moments). A day compared with a moment covers the
     whole day: `created = 2026-12-01` is that day, `created > 2026-12-01` from the next."""
@@ -586,6 +622,24 @@ _field(FieldSpec("closed", ORDERED, _date_field("closed_at", False), ("closed_at
 _field(FieldSpec("state", EQUALITY, _state, ("state",), values="state"))
 _field(FieldSpec("project", EQUALITY, _project, ("project__key",), values="project"))
 _field(FieldSpec("rank", (), _number_field("rank", "rank"), ("rank",)))
+_field(FieldSpec("blocks", EQUALITY, _link_field("blocks_ids"), values="ticket"))
+_field(FieldSpec("blocked_by", EQUALITY, _link_field("blocked_by_ids"), aliases=("is_blocked_by",), values="ticket"))
+_field(FieldSpec("duplicates", EQUALITY, _link_field("duplicates_ids"), values="ticket"))
+_field(
+    FieldSpec(
+        "duplicated_by", EQUALITY, _link_field("duplicated_by_ids"), aliases=("is_duplicated_by",), values="ticket"
+    )
+)
+_field(FieldSpec("relates", EQUALITY, _link_field("relates_ids"), aliases=("relates_to",), values="ticket"))
+
+# The two-word predicates (tickets.pql.syntax.PREDICATES) → the link set they ask about.
+# `is blocked` counts only open blockers; `has blockers` any.
+PREDICATES = {
+    "is blocked": "open_blocker_ids",
+    "is blocking": "blocks_ids",
+    "has blockers": "blocked_by_ids",
+    "has duplicates": "duplicated_by_ids",
+}
 
 # Function names, lower-cased → their canonical spelling.
 FUNCTIONS = {

@@ -53,6 +53,13 @@ VALUE_WORDS = {
     "ticket": "a ticket key",
     "date": "2026-12-31, -7d, today()",
 }
+# The two-word link predicates (tickets.pql.syntax.PREDICATES), offered where a term starts.
+PREDICATE_WORDS = (
+    ("is blocked", "blocked by an open ticket"),
+    ("is blocking", "blocks another ticket"),
+    ("has blockers", "blocked by any ticket, open or closed"),
+    ("has duplicates", "another ticket duplicates it"),
+)
 FIELD_WORDS = {"title": "text", "body": "text", "text": "title or body", "number": "a number", "estimate": "points"}
 # (function, what it means, offered before anything is typed)
 VALUE_FUNCTIONS: dict[str, tuple[tuple[str, str, bool], ...]] = {
@@ -248,6 +255,7 @@ def _suggest(state: _State, prefix: str, *, project: Project, quoted: bool) -> l
     if expect == "term":
         found = _fields(condition=True)
         found += [Suggestion("keyword", "NOT", "NOT", "negate what follows"), Suggestion("keyword", "(", "(", "group")]
+        found += [Suggestion("keyword", words, words, detail) for words, detail in PREDICATE_WORDS]
         if state.count == 0:
             found.append(Suggestion("keyword", "ORDER BY", "ORDER BY", "sort"))
     elif expect == "after_term":

@@ -26,7 +26,9 @@ from typing import Any
 from django.db.models import Q
 
 from tickets import search
-from tickets.models import Ticket, Watcher
+from tickets.models import Ticket, TicketRelation, Watcher
+
+OPENED = Ticket.State.OPENED
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
@@ -64,6 +66,13 @@ class Facts:
     state: str
     label_ids: frozenset[int]
     watcher_ids: frozenset[int]
+    # Ticket links (TicketRelation): the other tickets' ids, as this ticket reads each kind.
+    blocks_ids: frozenset[int] = frozenset()
+    blocked_by_ids: frozenset[int] = frozenset()
+    open_blocker_ids: frozenset[int] = frozenset()
+    duplicates_ids: frozenset[int] = frozenset()
+    duplicated_by_ids: frozenset[int] = frozenset()
+    relates_ids: frozenset[int] = frozenset()
 
 
 # Plan attributes are ORM paths from Ticket; the few that cross a join have a plain name in Facts.
@@ -174,26 +183,46 @@ class Matches:
         return (_fact(facts, self.attr) or "").lower() == self.text.lower()
 
 
-# Sets of related rows (labels, watchers): a subquery each, so no join multiplies the rows.
-_RELATIONS: dict[str, tuple[Callable[[], Any], str]] = {
-    "label_ids": (lambda: Ticket.labels.through.objects, "label_id"),
-    "watcher_ids": (lambda: Watcher.objects, "user_id"),
+def _links(kind: str, **more: Any) -> Callable[[], Any]:
+    return lambda: TicketRelation.objects.filter(kind=kind, **more)
+
+
+# Sets of related rows (labels, watchers, ticket links): a subquery each, so no join multiplies
+# the rows. Each is (rows, the ticket's column, the held id's column); relates_ids reads both ways.
+_RELATIONS: dict[str, tuple[tuple[Callable[[], Any], str, str], ...]] = {
+    "label_ids": ((lambda: Ticket.labels.through.objects, "ticket_id", "label_id"),),
+    "watcher_ids": ((lambda: Watcher.objects, "ticket_id", "user_id"),),
+    "blocks_ids": ((_links("blocks"), "source_id", "target_id"),),
+    "blocked_by_ids": ((_links("blocks"), "target_id", "source_id"),),
+    # Blockers that still block: open and not deleted (`is blocked`).
+    "open_blocker_ids": (
+        (_links("blocks", source__state=OPENED, source__deleted_at__isnull=True), "target_id", "source_id"),
+    ),
+    "duplicates_ids": ((_links("duplicates"), "source_id", "target_id"),),
+    "duplicated_by_ids": ((_links("duplicates"), "target_id", "source_id"),),
+    "relates_ids": (
+        (_links("relates_to"), "source_id", "target_id"),
+        (_links("relates_to"), "target_id", "source_id"),
+    ),
 }
 
 
 @dataclass(frozen=True)
 class HasAny:
-    """The ticket's `relation` (label_ids, watcher_ids) holds any of `ids`; no ids: it holds any."""
+    """The ticket's `relation` (label_ids, watcher_ids, blocks_ids, ...) holds any of `ids`; no
+    ids: it holds any."""
 
     relation: str
     ids: frozenset[int] | None
 
     def q(self) -> Q:
-        manager, column = _RELATIONS[self.relation]
-        links = manager()
-        if self.ids is not None:
-            links = links.filter(**{f"{column}__in": sorted(self.ids)})
-        return Q(pk__in=links.values("ticket_id"))
+        condition = Q(pk__in=[])
+        for manager, ticket_column, column in _RELATIONS[self.relation]:
+            links = manager()
+            if self.ids is not None:
+                links = links.filter(**{f"{column}__in": sorted(self.ids)})
+            condition |= Q(pk__in=links.values(ticket_column))
+        return condition
 
     def test(self, facts: Facts) -> bool:
         held: frozenset[int] = getattr(facts, self.relation)

@@ -4,7 +4,8 @@
     or_expr    := and_expr (OR and_expr)*
     and_expr   := not_expr ([AND] not_expr)*          -- adjacent terms are ANDed
     not_expr   := NOT not_expr | primary
-    primary    := "(" or_expr ")" | condition | text
+    primary    := "(" or_expr ")" | predicate | condition | text
+    predicate  := IS (BLOCKED | BLOCKING) | HAS (BLOCKERS | DUPLICATES)   -- ticket links
     condition  := FIELD op value
                 | FIELD [NOT] IN "(" value ("," value)* ")"
                 | FIELD IS [NOT] (EMPTY | NULL | NONE)
@@ -29,6 +30,8 @@ from punt.errors import Invalid
 OPERATORS = ("!=", ">=", "<=", "!~", "=", ">", "<", "~")
 KEYWORDS = {"and", "or", "not", "in", "is", "empty", "null", "none", "order", "by", "asc", "desc"}
 EMPTY_WORDS = {"empty", "null", "none"}
+# Two-word conditions on a ticket's links (a word alone, or another pair, stays free text).
+PREDICATES = {"is blocked", "is blocking", "has blockers", "has duplicates"}
 # Characters that end a bare word; quotes start a string only at the start of a word.
 _SPECIAL = set("()=!<>~,")
 MAX_QUERY_LENGTH = 2000
@@ -167,6 +170,15 @@ class IsEmpty:
 
 
 @dataclass(frozen=True)
+class Predicate:
+    """`is blocked`, `is blocking`, `has blockers`, `has duplicates`: `name` is the two words,
+    lower-cased and joined by a space."""
+
+    name: str
+    position: int
+
+
+@dataclass(frozen=True)
 class And:
     items: tuple[Node, ...]
 
@@ -181,7 +193,7 @@ class Not:
     item: Node
 
 
-Node = Text | Compare | InList | IsEmpty | And | Or | Not
+Node = Text | Compare | InList | IsEmpty | Predicate | And | Or | Not
 Condition = Compare | InList | IsEmpty
 
 
@@ -352,6 +364,12 @@ class Parser:
             return Text((token.text,), token.position) if token.text.strip() else And(())
         if token.kind == "word" and self.is_condition_start():
             return self.condition()
+        following = self.peek()
+        pair = f"{token.text} {following.text}".lower()
+        if token.kind == "word" and following.kind == "word" and pair in PREDICATES:
+            self.advance()
+            self.advance()
+            return Predicate(pair, token.position)
         if token.kind == "word" and token.keyword() not in ("and", "or"):
             self.advance()
             return Text((token.text,), token.position)

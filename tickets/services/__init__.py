@@ -5,12 +5,13 @@ nothing behind) and publishes its events on commit through punt.events.publish.
 Callers have already checked the caller's role with projects.permissions; the rules that
 depend on *who* acts (edit own comment, delete own or admin) are checked here.
 
-One module per subject, as Zulip's `zerver/actions/`: `tickets` (create, update, delete,
-close, reopen, restore), `moves` (ranks, column locks, WIP limits: card order is explained
-there), `comments`, `checklists`, `attachments`, `links` (git links), `watchers`, `time`
-(time entries), `views` (saved views), `board` (what column, sprint and project changes do to the tickets on them,
-reached by projects through projects.board_contents), `mentions` (references in text,
-Markdown), `inputs` (resolving field values) and `common` (what they share). The public names are re-exported here, so
+One module per subject, as Zulip's `zerver/actions/`: `tickets` (create, update, delete, close,
+reopen, restore), `moves` (ranks, column locks, WIP limits: card order is explained there),
+`comments`, `checklists`, `attachments`, `links` (git links), `relations` (links between tickets),
+`watchers`, `time` (time entries), `views` (saved views), `board` (what column, sprint and project
+changes do to the tickets on them, reached by projects through projects.board_contents), `mentions`
+(references in text, Markdown), `inputs` (resolving field values) and `common` (what they share).
+The public names are re-exported here, so
 `from tickets import services; services.ticket_create(...)` works as before.
 
 Every module publishes through `events.publish` (`from punt import events`), looked up at
@@ -32,6 +33,12 @@ from tickets.services.inputs import resolve_labels, resolve_parent, resolve_spri
 from tickets.services.links import git_link_add
 from tickets.services.mentions import render_markdown
 from tickets.services.moves import RANK_GAP, WipLimitExceeded, ticket_move
+from tickets.services.relations import (
+    Blocked,
+    relation_add,
+    relation_remove,
+    relation_target,
+)
 from tickets.services.tickets import (
     reopen_column,
     ticket_close,
@@ -50,6 +57,7 @@ __all__ = [
     "COMMENT_MAX",
     "RANK_GAP",
     "UNSET",
+    "Blocked",
     "PayloadTooLarge",
     "WipLimitExceeded",
     "attachment_add",
@@ -63,6 +71,9 @@ __all__ = [
     "comment_payload",
     "comment_update",
     "git_link_add",
+    "relation_add",
+    "relation_remove",
+    "relation_target",
     "render_markdown",
     "reopen_column",
     "resolve_labels",

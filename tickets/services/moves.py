@@ -22,6 +22,7 @@ from punt.ranges import ID_MAX
 from tickets import cards, fastpath
 from tickets.models import Event, Ticket
 from tickets.services.common import Action, _actor_id, _event, _reload
+from tickets.services.relations import check_blockers
 from tickets.services.watchers import _notify_watchers
 
 RANK_GAP = 1024
@@ -142,7 +143,8 @@ def ticket_move(
 
     Writes the card's row only (the column is renumbered in one pass when a gap is used up).
     Entering a done column closes the ticket; leaving it reopens it. A WIP limit refuses
-    cards from other columns unless `force`. Returns the ticket re-read with everything its
+    cards from other columns unless `force`; so does a done column a card blocked by an open
+    ticket (relations.Blocked, naming the blockers). Returns the ticket re-read with everything its
     serializers show; `reload=False` is for a caller that answers with the card only: it
     gets the ticket as moved, with `ticket.card` the full card's JSON (the one read that
     also made the event), and skips re-reading the model with its relations (a third of a move).
@@ -172,6 +174,8 @@ def ticket_move(
         raise _invalid("before_id" if before_id == ticket.pk else "after_id", "A card cannot be its own neighbour.")
     if source.pk != target.pk:
         _check_wip(target, exclude_id=ticket.pk, force=force)
+        if target.category == Column.Category.DONE and source.category != Column.Category.DONE and not force:
+            check_blockers(ticket=ticket, by=by)
     rank = _rank_for(target, exclude_id=ticket.pk, before_id=before_id, after_id=after_id, index=index)
 
     ticket.column = target

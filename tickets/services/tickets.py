@@ -348,11 +348,14 @@ def reopen_column(project: Project) -> Column:
 
 
 @transaction.atomic
-def ticket_close(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Ticket:
-    """Close a ticket: it moves to the board's first done column (created if there is none)."""
+def ticket_close(*, ticket: Ticket, by: Any, force: bool = False, tab_id: str | None = None) -> Ticket:
+    """Close a ticket: it moves to the board's first done column (created if there is none).
+
+    A ticket blocked by an open ticket, or a full done column, is refused unless `force`.
+    """
     if ticket.state == Ticket.State.CLOSED:
         return ticket
-    return ticket_update(ticket=ticket, by=by, status=Column.Category.DONE, tab_id=tab_id)
+    return ticket_update(ticket=ticket, by=by, status=Column.Category.DONE, force=force, tab_id=tab_id)
 
 
 @transaction.atomic

@@ -428,9 +428,16 @@ def ticket_move(request: HttpRequest, namespace: str, path: str, number: int) ->
                 column=column,
                 after_id=after_id,
                 before_id=before_id,
+                force=request.POST.get("force") == "1",
                 by=request.user,
                 tab_id=tab_id(request),
             )
+        except ticket_services.Blocked as exc:
+            # board.js asks whether to close it anyway and sends force=1 (the "code" tells it so).
+            blocked = exc.message.split(";")[0] + "."
+            if _wants_json(request) or request.headers.get("HX-Request"):
+                return JsonResponse({"error": blocked, "code": exc.code}, status=exc.status)
+            error = (blocked, exc.status)
         except ticket_services.WipLimitExceeded as exc:
             # The API's wording tells clients to send "force"; a person moving a card needs only the reason.
             error = (exc.message.split(";")[0] + ".", exc.status)

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.models import Membership
-from projects.permissions import READ, WRITE
+from projects.permissions import READ, WRITE, visible_projects
 from punt import errors
 from tickets import services as ticket_services
 from tickets.models import Ticket
@@ -47,7 +47,8 @@ def markdown_preview(request: HttpRequest, namespace: str, path: str) -> HttpRes
 def autocomplete(request: HttpRequest, namespace: str, path: str) -> JsonResponse:
     """Suggestions for a Markdown box: `kind=people` (project members, inserted as `@username`)
     or `kind=tickets` (live tickets by number, key or title, inserted as `KEY-12`, the reference
-    form tickets.markdown links and the services turn into cross-references)."""
+    form tickets.markdown links and the services turn into cross-references); for the ticket
+    page's Relations box `kind=keys` (tickets of every project the caller can see)."""
     project, _ = project_for(request, namespace, path, READ, allow_archived=True)
     kind = request.GET.get("kind", "")
     query = request.GET.get("q", "").strip()[:QUERY_MAX]
@@ -72,9 +73,28 @@ def autocomplete(request: HttpRequest, namespace: str, path: str) -> JsonRespons
         for number_, title in tickets.order_by("-number").values_list("number", "title")[:SUGGESTIONS]:
             key = f"{project.key}-{number_}"
             items.append({"value": key, "label": key, "detail": title})
+    elif kind == "keys":
+        items = _ticket_keys(request, query)
     else:
-        return JsonResponse({"error": "Ask for kind=people or kind=tickets."}, status=400)
+        return JsonResponse({"error": "Ask for kind=people, kind=tickets or kind=keys."}, status=400)
     return JsonResponse({"items": items})
+
+
+def _ticket_keys(request: HttpRequest, query: str) -> list[dict[str, Any]]:
+    """A ticket link's other side: live tickets of every project the caller can see, by key
+    (`DEMO-3`, `DEMO-`, `demo`) or by words of the title, newest first."""
+    tickets = Ticket.objects.filter(
+        project__in=visible_projects(request.user, include_archived=True), deleted_at__isnull=True
+    )
+    prefix, dash, number = query.rpartition("-")
+    if dash and prefix and (number.isdigit() or not number) and len(number) <= 9:
+        tickets = tickets.filter(project__key__iexact=prefix)
+        if number:
+            tickets = tickets.filter(number=int(number))
+    elif query:
+        tickets = tickets.filter(Q(title__icontains=query) | Q(project__key__iexact=query))
+    rows = tickets.order_by("-updated_at", "-id").values_list("project__key", "number", "title")[:SUGGESTIONS]
+    return [{"value": f"{key}-{n}", "label": f"{key}-{n}", "detail": title} for key, n, title in rows]
 
 
 @login_required

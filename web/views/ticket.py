@@ -50,6 +50,7 @@ def _render_ticket(
         form = TicketForm(project=project, **choices)
     watching = any(w.pk == request.user.pk for w in _watchers(ticket))
     parts = ticket_selectors.ticket_parts(ticket=ticket, names=("events", "checklist", "attachments", "links"))
+    relations = ticket_selectors.relations_for(ticket=ticket, user=request.user)
     context = {
         "project": project,
         "ticket": ticket,
@@ -61,6 +62,8 @@ def _render_ticket(
         "checklist": list(parts["checklist"]),
         "attachments": list(parts["attachments"]),
         "git_links": list(parts["links"]),
+        "relation_groups": _relation_groups(relations),
+        "relation_kinds": RELATION_KINDS,
         "form": form,
         "edit_open": form.is_bound or request.GET.get("edit") == "1",
         # The in-place editor shows what was typed when a save was refused, else the ticket.
@@ -84,6 +87,21 @@ def _render_ticket(
     # part out with hx-select) ask for the body only.
     template = "web/_ticket_body.html" if target else "web/ticket.html"
     return render(request, template, context, status=status)
+
+
+# The Relations section's groups and the add form's choices, in this order.
+RELATION_KINDS = (
+    ("blocks", "Blocks"),
+    ("is_blocked_by", "Is blocked by"),
+    ("duplicates", "Duplicates"),
+    ("is_duplicated_by", "Is duplicated by"),
+    ("relates_to", "Relates to"),
+)
+
+
+def _relation_groups(relations: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """[(heading, links)] of the kinds the ticket has, in RELATION_KINDS order."""
+    return [(label, rows) for kind, label in RELATION_KINDS if (rows := [r for r in relations if r["kind"] == kind])]
 
 
 def _hx_target(request: HttpRequest) -> str | None:
@@ -385,3 +403,34 @@ def ticket_delete(request: HttpRequest, namespace: str, path: str, number: str) 
         return response
     messages.success(request, f"{ticket.key} was deleted.")
     return HttpResponseRedirect(board_url)
+
+
+@login_required
+@require_POST
+def relation_add(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    """Link this ticket to another by its key (`kind`, `ticket`; `close`=1 with duplicates closes it)."""
+    project, _ = project_for(request, namespace, path, WRITE)
+    ticket = _ticket(project, int(number))
+    try:
+        other = ticket_services.relation_target(user=request.user, key=request.POST.get("ticket", ""))
+        ticket_services.relation_add(
+            ticket=ticket,
+            other=other,
+            kind=request.POST.get("kind", ""),
+            close=request.POST.get("close") == "1",
+            by=request.user,
+            tab_id=tab_id(request),
+        )
+    except errors.PuntError as exc:
+        return _fail(request, project, ticket.number, exc)
+    return after_change(request, project, ticket.number, "relations")
+
+
+@login_required
+@require_POST
+def relation_remove(request: HttpRequest, namespace: str, path: str, number: str, relation_id: str) -> HttpResponse:
+    project, _ = project_for(request, namespace, path, WRITE)
+    ticket = _ticket(project, int(number))
+    relation = ticket_selectors.relation_get(ticket=ticket, user=request.user, relation_id=int(relation_id))
+    ticket_services.relation_remove(relation=relation, by=request.user, tab_id=tab_id(request))
+    return after_change(request, project, ticket.number, "relations")
