@@ -39,15 +39,6 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from accounts.models import User
-from projects import services as project_services
-from projects.models import Column, Label, Membership, Project, Sprint
-from projects.services.common import color_validate
-from punt.errors import PuntError
-from tickets import markdown
-from tickets.models import ChecklistItem, Event, Ticket
-from tickets.services import COMMENT_MAX, RANK_GAP
-from tickets.services.inputs import _clean_body, _clean_estimate, _clean_title
-
 from imports.models import SourceMap
 from imports.records import (
     ColumnRecord,
@@ -61,6 +52,14 @@ from imports.records import (
 )
 from imports.sources import Source
 from imports.sources.common import SourceError
+from projects import services as project_services
+from projects.models import Column, Label, Membership, Project, Sprint
+from projects.services.common import color_validate
+from punt.errors import PuntError
+from tickets import markdown
+from tickets.models import ChecklistItem, Event, Ticket
+from tickets.services import COMMENT_MAX, RANK_GAP
+from tickets.services.inputs import _clean_body, _clean_estimate, _clean_title
 
 BATCH = 500
 
@@ -356,6 +355,8 @@ class Importer:
         ticket.body_html = markdown.render(ticket.body, None, set())
         ticket.sprint = self._sprint(SprintRecord(name=record.sprint), record.position) if record.sprint else None
         ticket.due_date = record.due_date
+        if not record.parent:
+            ticket.parent = None  # a parent the source names is set once every ticket exists
         ticket.estimate = _clean_estimate(record.estimate)
         created = record.created_at or ticket.created_at or self.now
         ticket.created_at = created
@@ -474,9 +475,8 @@ class Importer:
         parents = {p.ticket_id: self._target(p.parent) for p in with_parent}
         missing = [p.parent for p in with_parent if parents[p.ticket_id] is None]
         if missing:
-            self.report.warnings.append(
-                f"{len(missing)} parent(s) not in the file or project, left empty: {', '.join(sorted(set(missing))[:10])}"
-            )
+            names = ", ".join(sorted(set(missing))[:10])
+            self.report.warnings.append(f"{len(missing)} parent(s) not in the file or project, left empty: {names}")
         rows = [Ticket(pk=child, parent_id=parent) for child, parent in parents.items() if parent and parent != child]
         Ticket.objects.bulk_update(rows, ["parent"], batch_size=BATCH)
 
@@ -496,6 +496,7 @@ TICKET_FIELDS = [
     "body",
     "body_html",
     "sprint",
+    "parent",
     "due_date",
     "estimate",
     "created_at",

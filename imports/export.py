@@ -33,10 +33,9 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import User
+from imports.sources.punt_archive import FORMAT, VERSION
 from projects.models import Project
 from tickets.models import Event, Ticket
-
-from imports.sources.punt_archive import FORMAT, VERSION
 
 CSV_COLUMNS = [
     "key",

@@ -22,16 +22,15 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from projects.models import Project
-from punt import events
-from punt.errors import PuntError, invalid
-
 from imports.applier import Importer, Report
 from imports.models import ImportRun
 from imports.records import Options
 from imports.sources import SOURCES
 from imports.sources.common import SourceError
 from imports.sources.csv_generic import check_mapping
+from projects.models import Project
+from punt import events
+from punt.errors import PuntError, invalid
 
 # The biggest file the page accepts (the command reads any size).
 MAX_UPLOAD = 100 * 1024 * 1024

@@ -11,7 +11,7 @@ import pytest
 from imports import services
 from imports.models import SourceMap
 from punt.errors import Invalid
-from tests.imports.conftest import FIXTURE_RUNS, run_import, snapshot
+from tests.imports.conftest import FIXTURE_RUNS, FIXTURES, run_import, snapshot
 from tickets.models import ChecklistItem, Event, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -206,7 +206,7 @@ def test_dry_run_changes_nothing(people, source, name, options):
 def test_a_reimport_updates_what_changed(people):
     run_import(people, "jira-csv", "jira.csv")
     changed = (people.project, "Login fails with SSO")
-    text = open(__file__.replace("test_sources.py", "fixtures/jira.csv"), encoding="utf-8").read()
+    text = (FIXTURES / "jira.csv").read_text(encoding="utf-8")
     text = text.replace("Login fails with SSO", "Login fails with SAML SSO").replace("Highest", "Low")
     report = services.import_file(
         project=people.project, by=people.owner, source="jira-csv", stream=io.BytesIO(text.encode())
