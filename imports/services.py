@@ -110,7 +110,7 @@ def import_file(
     except _DryRun:
         pass
     except SourceError as exc:
-        report.error = {"where": exc.where, "message": exc.message}
+        report.error = {"where": exc.where, "message": exc.reason}
     except PuntError as exc:
         report.error = {"where": importer.where, "message": exc.message}
     except DatabaseError as exc:

@@ -17,6 +17,7 @@ class SourceError(Invalid):
 
     def __init__(self, where: str, message: str) -> None:
         self.where = where
+        self.reason = message
         super().__init__(f"{where}: {message}", details=[{"field": "file", "message": f"{where}: {message}"}])
 
 

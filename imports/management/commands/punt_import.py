@@ -17,6 +17,7 @@ from imports import services
 from imports.sources import SOURCES
 from projects.models import Membership, Project
 from projects.permissions import MANAGE, has_role
+from punt import errors
 from punt.errors import PuntError
 
 
@@ -58,7 +59,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {options['file']}: {exc.strerror}") from None
         except PuntError as exc:
-            raise CommandError(exc.message) from None
+            raise CommandError(errors.message(exc)) from None
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
         else:
