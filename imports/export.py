@@ -136,9 +136,9 @@ def export_csv(project: Project) -> Iterator[str]:
                 _iso(ticket.updated_at),
                 _iso(ticket.closed_at) or "",
                 ticket.closed_by.username if ticket.closed_by else "",
-                ticket.comment_count,  # type: ignore[attr-defined]
-                ticket.checklist_done,  # type: ignore[attr-defined]
-                ticket.checklist_total,  # type: ignore[attr-defined]
+                ticket.comment_count,
+                ticket.checklist_done,
+                ticket.checklist_total,
             )
         )
         yield out.getvalue()

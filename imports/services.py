@@ -133,7 +133,7 @@ def import_run_create(
     project: Project,
     by: User,
     source: str,
-    upload: UploadedFile | None = None,
+    upload: UploadedFile[bytes] | None = None,
     mapping: dict[str, str] | None = None,
     dry_run: bool = True,
     from_run: ImportRun | None = None,

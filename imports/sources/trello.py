@@ -70,7 +70,7 @@ def parse(stream: IO[bytes], options: Options) -> Iterator[Record]:
     board = load_json(stream)
     if not isinstance(board, dict) or not isinstance(board.get("cards"), list):
         raise SourceError("the file", "a Trello board export is a JSON object with 'lists' and 'cards'.")
-    members = {m.get("id"): m for m in board.get("members", []) if isinstance(m, dict)}
+    members: dict[str, Any] = {m["id"]: m for m in board.get("members", []) if isinstance(m, dict) and m.get("id")}
     lists = {}
     for trello_list in sorted(board.get("lists", []), key=lambda item: item.get("pos", 0)):
         if trello_list.get("closed"):

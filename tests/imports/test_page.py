@@ -60,7 +60,7 @@ def test_only_admins_and_owners_import(personas, django_capture_on_commit_callba
 
 
 def test_the_page_links_the_exports_from_settings(personas):
-    settings_page = client_for(personas, "admin").get(f"/projects/olivia/blog/settings").content.decode()
+    settings_page = client_for(personas, "admin").get("/projects/olivia/blog/settings").content.decode()
     assert page(personas.project) in settings_page
     html = client_for(personas, "admin").get(page(personas.project)).content.decode()
     assert "/api/v1/projects/blog/export.csv" in html and "/api/v1/projects/blog/export.json" in html

@@ -42,13 +42,13 @@ def test_jira_csv(people):
     assert login.created_at == datetime(2024, 3, 3, 9, 15, tzinfo=UTC)
     assert login.updated_at == datetime(2024, 3, 5, 16, 30, tzinfo=UTC)
     assert login.body.startswith("Users see a 500 after the IdP redirect.")
-    assert "*Imported from Jira JR-1.*" in login.body
+    assert "Imported from Jira JR-1." in login.body
     first, second = comments(login)
     assert (first.author, first.text) == (people.admin, "I can reproduce it; looking at the callback.")
     assert first.created_at == datetime(2024, 3, 4, 10, 0, tzinfo=UTC)
     # An unknown author: no user, their name kept in the text.
     assert second.author is None
-    assert second.text == "*Originally by Zed Stranger*\n\nSame here, blocking our rollout."
+    assert second.text == "Originally by Zed Stranger:\n\nSame here, blocking our rollout."
     docs = ticket(project, "Write SSO docs")
     assert (docs.type, docs.column.name, docs.state, docs.parent) == ("subtask", "Done", "closed", login)
     assert docs.closed_at == datetime(2024, 3, 6, 9, 0, tzinfo=UTC)
@@ -80,7 +80,7 @@ def test_jira_xml(people):
     assert crash.estimate == 8 and crash.sprint.name == "JX Sprint 4"
     assert sorted(label.name for label in crash.labels.all()) == ["Checkout", "crash", "mobile"]
     texts = [(c.author, c.text) for c in comments(crash)]
-    assert texts == [(people.member, "Looking into it."), (None, "*Originally by zed*\n\nAny news?")]
+    assert texts == [(people.member, "Looking into it."), (None, "Originally by zed:\n\nAny news?")]
     timeout = ticket(project, "Payment provider timeout")
     assert (timeout.state, timeout.column.name, timeout.assignee, timeout.parent) == ("closed", "Closed", None, crash)
     assert timeout.closed_at == datetime(2024, 3, 7, 15, 45, tzinfo=UTC)
@@ -113,7 +113,7 @@ def test_trello(people):
     ]
     assert [(c.author, c.text) for c in comments(landing)] == [
         (people.member, "Started on the hero."),
-        (None, "*Originally by Tina Trello*\n\nCopy is ready."),
+        (None, "Originally by Tina Trello:\n\nCopy is ready."),
     ]
     footer = ticket(project, "Fix footer links")
     assert footer.state == "closed" and "Assigned to Tina Trello." in footer.body
@@ -133,11 +133,11 @@ def test_github(people):
         people.admin,
         "v1.0",
     )
-    assert "*Imported from GitHub issue #12.*" in dark.body
+    assert "Imported from GitHub issue #12." in dark.body
     assert {(label.name, label.color) for label in dark.labels.all()} == {("enhancement", "#A2EEEF"), ("ui", "#1D76DB")}
     assert [(c.author, c.text) for c in comments(dark)] == [
         (people.member, "On it."),
-        (None, "*Originally by octocat*\n\n+1 from me"),
+        (None, "Originally by octocat:\n\n+1 from me"),
     ]
     crash = ticket(project, "Crash when offline")
     assert (crash.type, crash.state, crash.column.category) == ("bug", "closed", "done")

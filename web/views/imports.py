@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.models import User
 from imports import services as import_services
 from imports.models import ImportRun
 from imports.sources import SOURCES
@@ -28,20 +29,22 @@ RUNS_SHOWN = 10
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     project, role = project_for(request, namespace, path, MANAGE)
+    user = request.user
+    assert isinstance(user, User)  # login_required
     here = reverse("web:project_import", args=[project.namespace, project.path])
     if request.method == "POST":
         try:
             if request.POST.get("run"):
                 dry = get_object_or_404(ImportRun, project=project, pk=_id(request.POST["run"]), dry_run=True)
                 import_services.import_run_create(
-                    project=project, by=request.user, source=dry.source, from_run=dry, dry_run=False
+                    project=project, by=user, source=dry.source, from_run=dry, dry_run=False
                 )
                 messages.success(request, "The import is running.")
             else:
                 mapping = {f: request.POST.get(f"map_{f}", "").strip() for f in FIELDS}
                 import_services.import_run_create(
                     project=project,
-                    by=request.user,
+                    by=user,
                     source=request.POST.get("source", ""),
                     upload=request.FILES.get("file"),
                     mapping={f: column for f, column in mapping.items() if column},
