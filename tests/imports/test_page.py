@@ -80,8 +80,11 @@ def test_dry_run_then_import(people, django_capture_on_commit_callbacks):
     assert "Would import <strong>3</strong> tickets (3 new, 0 updated)" in html
     assert "Zed Stranger" in html  # an unknown user
     assert "Adam Admin → adam (by name)" in html
-    assert "Fields that will map to custom fields: Severity (text, 2 tickets); Customer (text, 1 tickets)" in html
-    assert "Links: blocks 1, relates_to 1, duplicated_by 1" in html
+    # (PostgreSQL's jsonb keeps a report's keys in an order of its own.)
+    assert "Fields that will map to custom fields: " in html
+    assert "Severity (text, 2 tickets)" in html and "Customer (text, 1 tickets)" in html
+    assert "Links: " in html
+    assert "blocks 1" in html and "relates_to 1" in html and "duplicated_by 1" in html
     assert 'http-equiv="refresh"' not in html  # nothing running
 
     with django_capture_on_commit_callbacks(execute=True):
