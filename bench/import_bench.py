@@ -56,7 +56,25 @@ HEADER = [
 ]
 STATUSES = ["To Do", "In Progress", "In Review", "Done", "Backlog"]
 PEOPLE = ["Olivia Owner", "Bench User 1", "Bench User 2", "Someone Else", "Another Stranger"]
-WORDS = ["the", "login", "page", "fails", "when", "the", "session", "expires", "and", "the", "user", "clicks", "save", "again", "after", "a", "while"]
+WORDS = [
+    "the",
+    "login",
+    "page",
+    "fails",
+    "when",
+    "the",
+    "session",
+    "expires",
+    "and",
+    "the",
+    "user",
+    "clicks",
+    "save",
+    "again",
+    "after",
+    "a",
+    "while",
+]
 
 
 def jira_date(n: int) -> str:
