@@ -282,3 +282,18 @@ def test_a_project_member_matched_by_email_elsewhere_is_added(people):
     assert report.members_added == ["quinn"]
     assert ticket(people.project, "Hello").assignee == stranger
     assert people.project.memberships.get(user=stranger).role == "member"
+
+
+def test_one_summary_event_instead_of_one_per_ticket(people, monkeypatch, django_capture_on_commit_callbacks):
+    published: list[tuple[str, dict]] = []
+    monkeypatch.setattr("punt.events.publish", lambda event, payload, **kw: published.append((event, payload)))
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import(people, "jira-csv", "jira.csv")
+    names = [name for name, _ in published]
+    assert not [name for name in names if name.startswith(("board.card", "comment."))]
+    assert names.count("project.imported") == 1
+    summary = dict(published)["project.imported"]
+    assert summary["tickets_created"] == 3 and summary["source"] == "jira-csv"
+    published.clear()
+    run_import(people, "jira-csv", "jira.csv", dry_run=True)
+    assert "project.imported" not in [name for name, _ in published]
