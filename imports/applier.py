@@ -58,7 +58,7 @@ from projects.models import Column, Label, Membership, Project, Sprint
 from projects.services.common import color_validate
 from punt.errors import PuntError
 from tickets import markdown
-from tickets.models import ChecklistItem, Event, Ticket
+from tickets.models import ChecklistItem, Event, Ticket, Watcher
 from tickets.services import COMMENT_MAX, RANK_GAP
 from tickets.services.inputs import _clean_body, _clean_estimate, _clean_title
 
@@ -330,6 +330,7 @@ class Importer:
             if record.parent or record.links:
                 self.pending.append(_Pending(ticket_id=ticket.pk, parent=record.parent, links=record.links))
         self._write_labels(tickets, labels_of)
+        self._write_watchers(records, tickets)
         self._write_comments(records, tickets)
         self._write_checklists(records, tickets)
         apply_custom_fields(
@@ -387,6 +388,9 @@ class Importer:
             lines.append(f"Reported by {record.reporter.label}.")
         if not assignee_known:
             lines.append(f"Assigned to {record.assignee.label}.")
+        unknown_watchers = [p.label for p in record.watchers if not self.people.user(p)[1]]
+        if unknown_watchers:
+            lines.append(f"Also following: {', '.join(unknown_watchers)}.")
         if record.attachments:
             lines.append("Attachments:")
             lines += [f"- [{name}]({url})" for name, url in record.attachments]
@@ -404,6 +408,16 @@ class Importer:
             for t in tickets
             for label in {label.pk: label for label in labels_of[id(t)]}.values()
         )
+
+    def _write_watchers(self, records: list[TicketRecord], tickets: list[Ticket]) -> None:
+        """Assignee, reporter and the source's followers watch the ticket, as on a ticket made
+        here (existing watchers stay: people may have followed it since the last import)."""
+        rows = []
+        for record, ticket in zip(records, tickets, strict=True):
+            people = [ticket.assignee, ticket.reporter, *(self.people.cache.get(p) for p in record.watchers)]
+            for user_id in {user.pk for user in people if user is not None}:
+                rows.append(Watcher(ticket_id=ticket.pk, user_id=user_id))
+        Watcher.objects.bulk_create(rows, ignore_conflicts=True)
 
     def _write_comments(self, records: list[TicketRecord], tickets: list[Ticket]) -> None:
         wanted = [(c, t, r.position) for r, t in zip(records, tickets, strict=True) for c in r.comments]

@@ -115,6 +115,8 @@ class TicketRecord:
     updated_at: datetime | None = None
     closed_at: datetime | None = None
     closed_by: Person = field(default_factory=Person)
+    # Other people following the ticket (Trello's card members besides the first): watchers.
+    watchers: list[Person] = field(default_factory=list)
     comments: list[CommentRecord] = field(default_factory=list)
     checklist: list[ChecklistRecord] = field(default_factory=list)
     # Attachments are kept as links (the files stay where the source keeps them).

@@ -149,6 +149,7 @@ def _ticket(
         column=column[:100],
         category=category_for(column),
         assignee=_person(assigned[0]) if assigned else Person(),
+        watchers=[_person(member) for member in assigned[1:]],
         labels=[labels[label] for label in card.get("idLabels", []) if label in labels],
         due_date=parse_date(card.get("due"), where),
         created_at=created.get(card_id) or _id_time(card_id),

@@ -100,6 +100,9 @@ def test_trello(people):
     landing = ticket(project, "New landing page")
     assert landing.column.name == "Doing" and landing.column.category == "in_progress"
     assert landing.assignee == people.member
+    # The card's other members follow it; the one without an account is named in the text.
+    assert set(landing.watchers.all()) == {people.member, people.admin}
+    assert "Also following: Tina Trello." in landing.body
     assert {(label.name, label.color) for label in landing.labels.all()} == {
         ("Urgent", "#EB5A46"),
         ("Design", "#C377E0"),
