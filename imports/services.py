@@ -212,8 +212,11 @@ def import_run_execute(*, run_id: int) -> None:
     run.save(update_fields=["status", "report", "error", "progress", "total", "finished_at"])
     cache.delete(key)
     if not run.dry_run and run.file:
-        # The real run is over: the upload is not needed again (a dry run keeps it for its real run).
+        # The real run is over: the upload is not needed again (a dry run keeps it for its real
+        # run); the dry run that shared it then says "upload it again" instead of failing later.
+        name = run.file.name
         run.file.delete(save=True)
+        ImportRun.objects.filter(project=run.project, file=name).update(file="")
 
 
 def import_run_progress(run: ImportRun) -> dict[str, Any]:

@@ -124,6 +124,8 @@ def test_dry_run_then_import(people, django_capture_on_commit_callbacks):
     run = ImportRun.objects.exclude(pk=dry.pk).get()
     assert (run.status, run.dry_run, run.progress, run.total) == ("done", False, 3, 3)
     assert not run.file  # the upload is gone once imported
+    response = client.post(page(people.project), {"run": str(dry.pk)}, follow=True)
+    assert "That dry run&#x27;s file is no longer there; upload it again." in response.content.decode()
     assert Ticket.objects.filter(project=people.project).count() == 3
     status = client.get(f"{page(people.project)}/runs/{run.pk}").json()
     assert status["status"] == "done" and status["percent"] == 100 and status["report"]["tickets_created"] == 3
