@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "chat",
     "notifications",
     "webhooks",
+    "imports",
     "dialects",
     "web",
 ]

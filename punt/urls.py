@@ -21,6 +21,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("chat.urls")),
     path("", include("notifications.urls")),
     path("", include("webhooks.urls")),
+    path("", include("imports.urls")),
     path("", include("punt.ops.urls")),
 ]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from web.views import auth, backlog, board, chat, editing, home, inbox, project_settings, ticket, user_settings
+from web.views import auth, backlog, board, chat, editing, home, imports, inbox, project_settings, ticket, user_settings
 from web.views.saved_views import view_create
 
 app_name = "web"
@@ -58,6 +58,8 @@ urlpatterns = [
     re_path(P + r"/topics/(?P<topic_id>[0-9]+)/manage$", chat.topic_manage, name="topic_manage"),
     re_path(P + r"/settings$", project_settings.project_settings, name="project_settings"),
     re_path(P + r"/settings/hooks/(?P<hook_id>[0-9]{1,18})$", project_settings.hook_deliveries, name="hook_deliveries"),
+    re_path(P + r"/settings/import$", imports.import_page, name="project_import"),
+    re_path(P + r"/settings/import/runs/(?P<run_id>[0-9]{1,18})$", imports.import_run_status, name="import_run"),
     re_path(P + r"/archive$", project_settings.project_archive, name="project_archive"),
     re_path(P + r"/restore$", project_settings.project_restore, name="project_restore"),
     re_path(T + r"$", ticket.ticket_page, name="ticket"),

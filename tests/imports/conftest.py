@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imports import services
+from imports.applier import Report
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def people(personas):
+    """The personas with the full names the fixtures' exporters wrote."""
+    for user, name in (
+        (personas.owner, "Olivia Owner"),
+        (personas.admin, "Adam Admin"),
+        (personas.member, "Mary Member"),
+    ):
+        user.display_name = name
+        user.save(update_fields=["display_name"])
+    return personas
+
+
+def run_import(personas, source: str, name: str, **options) -> Report:
+    with open(FIXTURES / name, "rb") as stream:
+        return services.import_file(
+            project=personas.project, by=personas.owner, source=source, stream=stream, **options
+        )
+
+
+CSV_MAPPING = {
+    "id": "Ref",
+    "title": "Name",
+    "body": "Details",
+    "assignee": "Owner",
+    "status": "Stage",
+    "labels": "Tags",
+    "estimate": "Points",
+    "due_date": "Due",
+    "created": "Opened",
+}
+
+# (source, fixture file, import options) for every source.
+FIXTURE_RUNS = [
+    ("jira-csv", "jira.csv", {}),
+    ("jira-xml", "jira.xml", {}),
+    ("trello", "trello.json", {}),
+    ("github", "github.json", {}),
+    ("csv", "tickets.csv", {"mapping": CSV_MAPPING}),
+]
+
+
+def snapshot(project) -> dict:
+    """Everything an import writes into `project`, without ids: two equal snapshots are the same project."""
+    from imports.models import SourceMap
+    from tickets.models import ChecklistItem, Event, Ticket
+
+    tickets = []
+    for t in (
+        Ticket.objects.filter(project=project)
+        .select_related("column", "assignee", "reporter", "sprint", "parent")
+        .order_by("number")
+    ):
+        tickets.append(
+            (
+                t.number,
+                t.title,
+                t.body,
+                t.type,
+                t.priority,
+                t.column.name,
+                t.rank,
+                t.state,
+                t.assignee and t.assignee.username,
+                t.reporter and t.reporter.username,
+                sorted(label.name for label in t.labels.all()),
+                t.sprint and t.sprint.name,
+                t.parent and t.parent.number,
+                t.due_date,
+                t.estimate,
+                t.created_at,
+                t.updated_at,
+                t.closed_at,
+                [(e.author_id, e.text, e.created_at) for e in Event.objects.filter(ticket=t).order_by("id")],
+                list(ChecklistItem.objects.filter(ticket=t).values_list("text", "done", "order")),
+            )
+        )
+    return {
+        "tickets": tickets,
+        "columns": list(project.columns.values_list("name", "category", "order")),
+        "labels": list(project.labels.values_list("name", "color")),
+        "sprints": list(project.sprints.values_list("name", "status")),
+        "members": sorted(project.memberships.values_list("user__username", "role")),
+        "map": SourceMap.objects.filter(project=project).count(),
+        "counter": type(project).objects.get(pk=project.pk).ticket_counter,
+    }
