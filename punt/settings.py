@@ -350,6 +350,7 @@ SPECTACULAR_SETTINGS = {
         "PuntTicketTypeEnum": "dialects.punt.serializers.TYPE_INPUT",
         "PuntTicketPriorityEnum": "dialects.punt.serializers.PRIORITY_INPUT",
         "PuntMemberRoleEnum": "dialects.punt.serializers.MEMBER_ROLES",
+        "CustomFieldTypeEnum": "tickets.models.CustomField.Type",
     },
 }
 

@@ -402,11 +402,13 @@ class CustomFieldValue(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="custom_values")
     field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="values")
-    text = models.TextField(null=True, blank=True)
+    text = models.TextField(null=True, blank=True)  # noqa: DJ001  # null: a row of another type
     number = models.FloatField(null=True, blank=True)
     date = models.DateField(null=True, blank=True)
     option = models.ForeignKey(CustomFieldOption, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     flag = models.BooleanField(null=True, blank=True)
 
     class Meta:

@@ -1,0 +1,498 @@
+"""Custom fields (issue 21): managing a project's fields, and checking and writing tickets' values.
+
+Field management (create, update, delete, restore, reorder, purge) is for project admins;
+callers have checked the role. Values are written by ticket_create / ticket_update through
+custom_values_prepare() + custom_values_insert() / custom_values_replace(), so a value change
+is a ticket change like any other: one `update` event, the card event, webhooks, watchers.
+
+Value JSON per type: see tickets.custom_field_selectors. On write a select option may also be
+named by its id; null (or "", or []) clears.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from projects.models import Project
+from punt import events
+from punt.errors import Conflict, Invalid, invalid
+from punt.ranges import as_id
+from tickets.custom_field_selectors import (
+    custom_field_payload,
+    custom_fields_for_project,
+    custom_values_of,
+    json_value,
+    tickets_with_value,
+)
+from tickets.models import CustomField, CustomFieldOption, CustomFieldValue, Ticket
+from tickets.services.common import UNSET, _actor_id
+from tickets.services.inputs import resolve_user
+
+Type = CustomField.Type
+NAME_MAX = 100
+KEY_MAX = 50
+TEXT_MAX = 1_000
+LONG_TEXT_MAX = 100_000
+URL_MAX = 2_000
+NUMBER_MAX = 1e15  # beyond this a float no longer holds every integer exactly
+OPTIONS_MAX = 200
+FIELDS_MAX = 100  # per project
+PURGE_AFTER = timedelta(days=30)
+COLOR_DEFAULT = "#6b7280"
+_url = URLValidator(schemes=["http", "https"])
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass
+class Prepared:
+    """Checked values of some fields: per field, its value rows (kwargs of CustomFieldValue
+    without the ticket; none to clear) and its JSON."""
+
+    rows: dict[int, list[dict[str, Any]]] = dataclass_field(default_factory=dict)
+    json: dict[str, Any] = dataclass_field(default_factory=dict)
+    fields: dict[int, CustomField] = dataclass_field(default_factory=dict)
+
+
+def _option(field: CustomField, value: Any, name: str) -> CustomFieldOption:
+    options = list(field.options.all())
+    if isinstance(value, int) and not isinstance(value, bool):
+        match = next((option for option in options if option.pk == value), None)
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        match = next((option for option in options if option.name.lower() == text), None)
+        if match is None and (option_id := as_id(text)) is not None:
+            match = next((option for option in options if option.pk == option_id), None)
+    else:
+        raise invalid(name, "Give an option's name or id.")
+    if match is None:
+        choices = ", ".join(option.name for option in options) or "none yet"
+        raise invalid(name, f"'{value}' is not an option of {field.name} ({choices}).")
+    return match
+
+
+def clean_value(*, project: Project, field: CustomField, value: Any) -> tuple[list[dict[str, Any]], Any]:
+    """Check `value` (API JSON) for `field`: (value rows, canonical JSON); ([], None) clears.
+
+    Raises Invalid naming `custom_fields.<key>`.
+    """
+    name = f"custom_fields.{field.key}"
+    if value is None or value == "" or value == []:
+        return [], None
+    kind = field.type
+    if kind in (Type.TEXT, Type.LONG_TEXT, Type.URL):
+        if not isinstance(value, str):
+            raise invalid(name, "Must be a string.")
+        text = value if kind == Type.LONG_TEXT else " ".join(value.split())
+        limit = {Type.TEXT: TEXT_MAX, Type.LONG_TEXT: LONG_TEXT_MAX, Type.URL: URL_MAX}[Type(kind)]
+        if len(text) > limit:
+            raise invalid(name, f"At most {limit} characters.")
+        if kind == Type.URL:
+            try:
+                _url(text)
+            except ValidationError:
+                raise invalid(name, "Must be an http or https URL.") from None
+        if not text.strip():
+            return [], None
+        return [{"text": text}], text
+    if kind == Type.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise invalid(name, "Must be a number.")
+        number = float(value)
+        if not math.isfinite(number) or abs(number) > NUMBER_MAX:
+            raise invalid(name, f"Must be a number between -{NUMBER_MAX:.0e} and {NUMBER_MAX:.0e}.")
+        return [{"number": number}], json_value(kind, (None, number, None, None, None, None))
+    if kind == Type.DATE:
+        if isinstance(value, date):
+            day = value
+        else:
+            try:
+                day = date.fromisoformat(str(value))
+            except ValueError:
+                raise invalid(name, "Must be a date, YYYY-MM-DD.") from None
+        return [{"date": day}], day.isoformat()
+    if kind == Type.SELECT:
+        option = _option(field, value, name)
+        return [{"option": option}], option.name
+    if kind == Type.MULTI_SELECT:
+        if not isinstance(value, list):
+            raise invalid(name, "Must be a list of options.")
+        chosen = {option.pk: option for option in (_option(field, item, name) for item in value)}
+        ordered = sorted(chosen.values(), key=lambda option: (option.position, option.pk))
+        return [{"option": option} for option in ordered], [option.name for option in ordered]
+    if kind == Type.USER:
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise invalid(name, "Must be a member's username.")
+        user = resolve_user(project=project, value=value, field=name)
+        assert user is not None  # a value that clears returned above
+        return [{"user": user}], user.username
+    if not isinstance(value, bool):
+        raise invalid(name, "Must be true or false.")
+    return [{"flag": value}], value
+
+
+def custom_values_prepare(
+    *, project: Project, values: Any, creating: bool, fields: list[CustomField] | None = None
+) -> Prepared:
+    """Check `values` ({key: JSON}, or UNSET) against the project's live fields.
+
+    Creating: fields not given get their default, and every required field must end with a
+    value. Updating: only the given keys change; a required field cannot be cleared.
+    `fields`: the project's live fields if the caller has them (custom_fields_for_project).
+    """
+    if values is UNSET or values is None:
+        values = {}
+    if not isinstance(values, Mapping):
+        raise invalid("custom_fields", "Must be an object of field key to value.")
+    prepared = Prepared()
+    if not values and not creating:
+        return prepared
+    by_key = {field.key: field for field in (custom_fields_for_project(project=project) if fields is None else fields)}
+    unknown = [key for key in values if key not in by_key]
+    if unknown:
+        raise invalid(f"custom_fields.{unknown[0]}", f"No custom field '{unknown[0]}' in this project.")
+    for key, field in by_key.items():
+        if key in values:
+            value = values[key]
+        elif creating and field.default is not None:
+            value = field.default
+        else:
+            if creating and field.required:
+                raise invalid(f"custom_fields.{key}", f"{field.name} is required.")
+            continue
+        rows, value_json = clean_value(project=project, field=field, value=value)
+        if not rows and field.required:
+            raise invalid(f"custom_fields.{key}", f"{field.name} is required.")
+        prepared.rows[field.pk] = rows
+        prepared.fields[field.pk] = field
+        if value_json is not None:
+            prepared.json[key] = value_json
+    return prepared
+
+
+def custom_values_insert(*, ticket: Ticket, prepared: Prepared) -> dict[str, Any]:
+    """Write a new ticket's values; returns its custom_fields JSON (in field order)."""
+    rows = [
+        CustomFieldValue(ticket=ticket, field_id=field_id, **row)
+        for field_id, field_rows in prepared.rows.items()
+        for row in field_rows
+    ]
+    if rows:
+        CustomFieldValue.objects.bulk_create(rows)
+    return dict(prepared.json)
+
+
+def custom_values_replace(*, ticket: Ticket, prepared: Prepared) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Replace the ticket's values of the prepared fields. Returns (old, new): the JSON of the
+    keys whose value changed, before and after (null for no value), for the `update` event."""
+    if not prepared.rows:
+        return {}, {}
+    before = custom_values_of(ticket.pk)
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    changed: list[int] = []
+    for field_id, field in prepared.fields.items():
+        if before.get(field.key) != prepared.json.get(field.key):
+            old[field.key], new[field.key] = before.get(field.key), prepared.json.get(field.key)
+            changed.append(field_id)
+    if changed:
+        CustomFieldValue.objects.filter(ticket=ticket, field_id__in=changed).delete()
+        CustomFieldValue.objects.bulk_create(
+            [
+                CustomFieldValue(ticket=ticket, field_id=field_id, **row)
+                for field_id in changed
+                for row in prepared.rows[field_id]
+            ]
+        )
+    return old, new
+
+
+# --------------------------------------------------------------------------- fields
+
+
+def _clean_name(name: Any) -> str:
+    cleaned = " ".join(str(name or "").split())
+    if not cleaned:
+        raise invalid("name", "A name is required.")
+    if len(cleaned) > NAME_MAX:
+        raise invalid("name", f"A name has at most {NAME_MAX} characters.")
+    return cleaned
+
+
+def _live_keys(project: Project, exclude: int | None = None) -> set[str]:
+    queryset = CustomField.objects.filter(project=project, deleted_at__isnull=True)
+    if exclude is not None:
+        queryset = queryset.exclude(pk=exclude)
+    return set(queryset.values_list("key", flat=True))
+
+
+def _derive_key(name: str, taken: set[str]) -> str:
+    """A machine key from the name ("Customer tier" -> customer_tier), made unique with _2, _3."""
+    base = (slugify(name).replace("-", "_") or "field")[: KEY_MAX - 4]
+    if base[0].isdigit():
+        base = f"f_{base}"[: KEY_MAX - 4]
+    key, number = base, 2
+    while key in taken:
+        key, number = f"{base}_{number}", number + 1
+    return key
+
+
+def _clean_key(key: Any, taken: set[str]) -> str:
+    text = str(key).strip()
+    if not text or len(text) > KEY_MAX or slugify(text).replace("-", "_") != text or text[0].isdigit():
+        raise invalid("key", "Lower-case letters, digits and underscores, starting with a letter.")
+    if text in taken:
+        raise invalid("key", f"Another field of this project has the key '{text}'.")
+    return text
+
+
+def _clean_color(color: Any) -> str:
+    text = str(color or COLOR_DEFAULT).strip()
+    if len(text) != 7 or text[0] != "#" or any(char not in "0123456789abcdefABCDEF" for char in text[1:]):
+        raise invalid("options", f"'{text}' is not a colour like #aabbcc.")
+    return text.lower()
+
+
+def _save_options(field: CustomField, options: Sequence[Any]) -> dict[str, str]:
+    """Make the field's options the list given, in that order: an item with an `id` renames or
+    recolours that option (values keep pointing at it), one without adds an option, and an
+    option left out is deleted with its values. Returns {old name: new name} of renames."""
+    if field.type not in (Type.SELECT, Type.MULTI_SELECT):
+        if options:
+            raise invalid("options", "Only select fields have options.")
+        return {}
+    if not isinstance(options, list | tuple) or len(options) > OPTIONS_MAX:
+        raise invalid("options", f"Give a list of at most {OPTIONS_MAX} options.")
+    existing = {option.pk: option for option in field.options.all()}
+    seen_names: set[str] = set()
+    kept: list[CustomFieldOption] = []
+    renamed: dict[str, str] = {}
+    for position, item in enumerate(options):
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, Mapping):
+            raise invalid("options", "Each option is {name, color} (with its id to keep an existing one).")
+        name = " ".join(str(item.get("name") or "").split())
+        if not name or len(name) > NAME_MAX:
+            raise invalid("options", f"An option needs a name of at most {NAME_MAX} characters.")
+        if name.lower() in seen_names:
+            raise invalid("options", f"Two options are named '{name}'.")
+        seen_names.add(name.lower())
+        option_id = item.get("id")
+        if option_id is not None:
+            option = existing.get(option_id) if isinstance(option_id, int) else None
+            if option is None or option in kept:
+                raise invalid("options", f"Option {option_id} is not an option of this field.")
+            if option.name != name:
+                renamed[option.name] = name
+        else:
+            option = CustomFieldOption(field=field)
+        option.name, option.position = name, position
+        option.color = _clean_color(item.get("color", option.color if option.pk else COLOR_DEFAULT))
+        kept.append(option)
+    CustomFieldOption.objects.filter(field=field).exclude(pk__in=[option.pk for option in kept if option.pk]).delete()
+    # Renames may swap two names: park the renamed ones first so the unique constraint holds.
+    for option in kept:
+        if option.pk and option.name != existing[option.pk].name:
+            CustomFieldOption.objects.filter(pk=option.pk).update(name=f"\x00{option.pk}")
+    for option in kept:
+        option.save()
+    field._prefetched_objects_cache = {}  # type: ignore[attr-defined]  # re-read options on next use
+    return renamed
+
+
+def _renamed_default(default: Any, renamed: dict[str, str]) -> Any:
+    if isinstance(default, str):
+        return renamed.get(default, default)
+    if isinstance(default, list):
+        return [renamed.get(item, item) if isinstance(item, str) else item for item in default]
+    return default
+
+
+def _clean_default(field: CustomField, default: Any) -> Any:
+    if default is None:
+        return None
+    _rows, value_json = clean_value(project=field.project, field=field, value=default)
+    return value_json
+
+
+def _publish(event: str, field: CustomField, by: Any) -> None:
+    events.publish(event, custom_field_payload(field), project_id=field.project_id, actor_id=_actor_id(by))
+
+
+@transaction.atomic
+def custom_field_create(
+    *,
+    project: Project,
+    by: Any,
+    name: Any,
+    type: Any,
+    key: Any = None,
+    description: str = "",
+    unit: str = "",
+    required: bool = False,
+    default: Any = None,
+    show_on_card: bool = False,
+    options: Sequence[Any] = (),
+) -> CustomField:
+    """Add a field at the end of the project's fields. The caller has checked MANAGE."""
+    name = _clean_name(name)
+    if type not in Type.values:
+        raise invalid("type", f"'{type}' is not one of {', '.join(Type.values)}.")
+    taken = _live_keys(project)
+    if len(taken) >= FIELDS_MAX:
+        raise invalid("non_field_errors", f"A project has at most {FIELDS_MAX} custom fields.")
+    last = CustomField.objects.filter(project=project).order_by("-position").values_list("position", flat=True).first()
+    field = CustomField.objects.create(
+        project=project,
+        key=_derive_key(name, taken) if key in (None, "") else _clean_key(key, taken),
+        name=name,
+        description=str(description or "")[:2000],
+        type=type,
+        unit=str(unit or "").strip()[:20] if type == Type.NUMBER else "",
+        required=bool(required),
+        show_on_card=bool(show_on_card),
+        position=0 if last is None else last + 1,
+    )
+    _save_options(field, options or [])
+    if default is not None:
+        field.default = _clean_default(field, default)
+        field.save(update_fields=["default"])
+    _publish("custom_field.created", field, by)
+    return field
+
+
+@transaction.atomic
+def custom_field_update(
+    *,
+    field: CustomField,
+    by: Any,
+    name: Any = UNSET,
+    key: Any = UNSET,
+    description: Any = UNSET,
+    unit: Any = UNSET,
+    required: Any = UNSET,
+    default: Any = UNSET,
+    show_on_card: Any = UNSET,
+    options: Any = UNSET,
+) -> CustomField:
+    """Change the given attributes of a live field (its type never changes: values are stored
+    by type). Options: see _save_options; a rename keeps every ticket's value."""
+    if field.deleted_at is not None:
+        raise Conflict("This custom field is deleted; restore it first.")
+    if name is not UNSET:
+        field.name = _clean_name(name)
+    if key is not UNSET and key != field.key:
+        field.key = _clean_key(key, _live_keys(field.project, exclude=field.pk))
+    if description is not UNSET:
+        field.description = str(description or "")[:2000]
+    if unit is not UNSET:
+        field.unit = str(unit or "").strip()[:20] if field.type == Type.NUMBER else ""
+    if required is not UNSET:
+        field.required = bool(required)
+    if show_on_card is not UNSET:
+        field.show_on_card = bool(show_on_card)
+    if options is not UNSET:
+        renamed = _save_options(field, options or [])
+        field.default = _renamed_default(field.default, renamed)
+    if default is not UNSET:
+        field.default = _clean_default(field, default)
+    elif options is not UNSET and field.default is not None:
+        try:
+            field.default = _clean_default(field, field.default)
+        except Invalid:  # the default's option was removed: no default any more
+            field.default = None
+    field.save()
+    _publish("custom_field.updated", field, by)
+    return field
+
+
+@transaction.atomic
+def custom_field_delete(*, field: CustomField, by: Any, confirm: bool = False) -> int:
+    """Soft-delete a field: it and its values disappear from cards, PQL and forms, and stay
+    restorable for 30 days. Without `confirm`, a field that tickets hold values of is a
+    Conflict naming how many (the API's two-step delete). Returns that count."""
+    if field.deleted_at is not None:
+        return 0
+    count = tickets_with_value(field)
+    if count and not confirm:
+        raise Conflict(
+            f"{count} ticket{'s' if count != 1 else ''} have a value of {field.name}. "
+            "Send the request again with ?confirm=true to delete the field (restorable for 30 days)."
+        )
+    field.deleted_at = timezone.now()
+    field.deleted_by = by if getattr(by, "pk", None) else None
+    field.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    _publish("custom_field.deleted", field, by)
+    return count
+
+
+@transaction.atomic
+def custom_field_restore(*, field: CustomField, by: Any) -> CustomField:
+    """Bring back a soft-deleted field with its values (at the end of the list)."""
+    if field.deleted_at is None:
+        raise invalid("non_field_errors", f"{field.name} is not deleted.")
+    if field.key in _live_keys(field.project):
+        raise Conflict(f"Another field now has the key '{field.key}'; rename that one first.")
+    last = CustomField.objects.filter(project=field.project).order_by("-position").values_list("position", flat=True)
+    field.position = (last.first() or 0) + 1
+    field.deleted_at = None
+    field.deleted_by = None
+    field.save(update_fields=["deleted_at", "deleted_by", "position", "updated_at"])
+    _publish("custom_field.restored", field, by)
+    return field
+
+
+@transaction.atomic
+def custom_fields_reorder(*, project: Project, by: Any, order: Sequence[int]) -> list[CustomField]:
+    """Put the project's live fields in the order of `order` (every live field's id, once)."""
+    fields = custom_fields_for_project(project=project)
+    by_id = {field.pk: field for field in fields}
+    if sorted(order) != sorted(by_id) or len(set(order)) != len(order):
+        raise invalid("order", "Give every custom field's id of this project once.")
+    for position, field_id in enumerate(order):
+        by_id[field_id].position = position
+    CustomField.objects.bulk_update(fields, ["position"])
+    fields.sort(key=lambda field: field.position)
+    events.publish("custom_field.reordered", {"order": list(order)}, project_id=project.pk, actor_id=_actor_id(by))
+    return fields
+
+
+@transaction.atomic
+def custom_fields_purge(*, now: Any = None) -> int:
+    """Delete for good the fields soft-deleted more than 30 days ago, with their options and
+    values (the nightly cleanup runs it). Returns how many fields went."""
+    cutoff = (now or timezone.now()) - PURGE_AFTER
+    doomed = CustomField.objects.filter(deleted_at__lt=cutoff)
+    count = doomed.count()
+    if count:
+        CustomFieldValue.objects.filter(field__in=doomed).delete()
+        doomed.delete()
+    return count
+
+
+__all__ = [
+    "Prepared",
+    "clean_value",
+    "custom_field_create",
+    "custom_field_delete",
+    "custom_field_restore",
+    "custom_field_update",
+    "custom_fields_purge",
+    "custom_fields_reorder",
+    "custom_values_insert",
+    "custom_values_prepare",
+    "custom_values_replace",
+]
