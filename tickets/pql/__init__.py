@@ -23,8 +23,8 @@ from django.db.models import QuerySet
 
 from projects.models import Project
 from projects.permissions import visible_projects
-from tickets.models import Ticket, Watcher
-from tickets.pql.compiler import FIELDS, FUNCTIONS, Compiled, Compiler, Scope
+from tickets.models import CustomFieldValue, Ticket, Watcher
+from tickets.pql.compiler import FIELDS, FUNCTIONS, Compiled, Compiler, Scope, custom_column
 from tickets.pql.plan import Facts, Plan
 from tickets.pql.syntax import InList, Literal, PqlError, Query, parse
 
@@ -84,7 +84,7 @@ def apply(queryset: QuerySet[Ticket], compiled: Compiled) -> QuerySet[Ticket]:
 
 
 def load_facts(ticket_ids: Iterable[int]) -> dict[int, Facts]:
-    """What queries test, for these tickets: three queries whatever the number of tickets."""
+    """What queries test, for these tickets: four queries whatever the number of tickets."""
     ids = sorted(set(ticket_ids))
     if not ids:
         return {}
@@ -96,14 +96,24 @@ def load_facts(ticket_ids: Iterable[int]) -> dict[int, Facts]:
     watchers: dict[int, set[int]] = {}
     for ticket_id, user_id in Watcher.objects.filter(ticket_id__in=ids).values_list("ticket_id", "user_id"):
         watchers.setdefault(ticket_id, set()).add(user_id)
+    custom: dict[int, dict[int, list[Any]]] = {}
+    values = CustomFieldValue.objects.filter(ticket_id__in=ids, field__deleted_at__isnull=True)
+    for ticket_id, field_id, field_type, *columns in values.values_list(
+        "ticket_id", "field_id", "field__type", *_CUSTOM_COLUMNS
+    ):
+        held = columns[_CUSTOM_COLUMNS.index(custom_column(field_type))]
+        custom.setdefault(ticket_id, {}).setdefault(field_id, []).append(held)
     facts = {}
     for row in Ticket.objects.filter(pk__in=ids).values(*_FACT_COLUMNS):
         row["category"] = row.pop("column__category")
         row["label_ids"] = frozenset(labels.get(row["id"], ()))
         row["watcher_ids"] = frozenset(watchers.get(row["id"], ()))
+        row["custom_values"] = {field_id: tuple(held) for field_id, held in custom.get(row["id"], {}).items()}
         facts[row["id"]] = Facts(**row)
     return facts
 
+
+_CUSTOM_COLUMNS = ("text", "number", "date", "option_id", "user_id", "flag")
 
 _FACT_COLUMNS = (
     "id",

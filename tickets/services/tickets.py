@@ -22,7 +22,7 @@ from punt.errors import invalid as _invalid
 from tickets import cards, fastpath
 from tickets.models import Attachment, Event, Ticket
 from tickets.services.common import UNSET, _actor_id, _choice, _event, _json, _publish_card, _reload
-from tickets.services.custom_fields import custom_values_insert, custom_values_prepare, custom_values_replace
+from tickets.services.custom_values import custom_values_insert, custom_values_prepare, custom_values_replace
 from tickets.services.inputs import (
     _clean_body,
     _clean_estimate,
