@@ -4,8 +4,6 @@ expected tickets, errors with positions, and completion of names and options."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from tests.tickets.helpers import url
@@ -154,18 +152,19 @@ def test_list_filter_through_the_api(personas, board):
 
 
 def test_completion_offers_custom_field_names_and_options(personas, board):
-    scope = pql.project_scope(personas.project, personas.member)
-    fields = complete.complete("Sev", 3, scope).as_json()["suggestions"]
+    project = personas.project
+    fields = complete.complete("Sev", 3, project=project).as_json()["suggestions"]
     assert {
         "kind": "field",
         "value": "Severity",
         "label": "Severity",
         "detail": "custom field: single select",
     } in fields
-    spaced = complete.complete("Custo", 5, scope).as_json()["suggestions"]
+    spaced = complete.complete("Custo", 5, project=project).as_json()["suggestions"]
     assert any(item["value"] == '"Customer tier"' for item in spaced)
-    options = complete.complete("Severity = ", 11, scope).as_json()["suggestions"]
+    options = complete.complete("Severity = ", 11, project=project).as_json()["suggestions"]
     assert [item["value"] for item in options] == ["S1", "S2", "S3"]
-    areas = complete.complete('"Areas" IN (a', 13, scope).as_json()["suggestions"]
+    areas = complete.complete('"Areas" IN (a', 13, project=project).as_json()["suggestions"]
     assert [item["value"] for item in areas] == ["api"]
-    assert date(2026, 1, 1)  # dates are typed, not suggested
+    operators = complete.complete("Hours ", 6, project=project).as_json()["suggestions"]
+    assert [item["value"] for item in operators][:6] == ["=", "!=", ">", ">=", "<", "<="]
