@@ -380,3 +380,44 @@ def test_card_list_and_board_query_counts_do_not_grow_with_rows(
             make_card(f"m{index}", custom_fields={"severity": "S2", "tags": ["b"], "customer": "X"})
     assert counts["many"] == counts["few"]
     assert tags.values.count() == 2 * 2 + 2 * 8
+
+
+def test_purge_command(personas, severity, capsys):
+    from django.core.management import call_command
+
+    cf.custom_field_delete(field=severity, by=personas.admin)
+    CustomField.objects.filter(pk=severity.pk).update(deleted_at=timezone.now() - timedelta(days=30, minutes=1))
+    call_command("custom_fields_purge")
+    assert capsys.readouterr().out == "Purged 1 custom field.\n"
+    assert not CustomField.objects.exists()
+
+
+def test_admin_lists_edits_deletes_and_restores_through_the_services(client, personas, make_card, severity, published):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    make_card(custom_fields={"severity": "S1"})
+    assert client.get("/admin/tickets/customfield/").status_code == 200
+    assert client.get("/admin/tickets/customfield/?q=sev").status_code == 200
+    page = f"/admin/tickets/customfield/{severity.pk}/change/"
+    assert client.get(page).status_code == 200
+    form = {"name": "Severity level", "key": "severity", "description": "", "unit": "", "default": "null"}
+    form.update({"show_on_card": "on", "options-TOTAL_FORMS": "3", "options-INITIAL_FORMS": "3"})
+    for index, option in enumerate(severity.options.all()):
+        form.update({f"options-{index}-id": option.pk, f"options-{index}-field": severity.pk})
+    response = client.post(page, form)
+    assert response.status_code == 302, [
+        response.context["adminform"].form.errors,
+        response.context["inline_admin_formsets"][0].formset.errors,
+    ]
+    severity.refresh_from_db()
+    assert (severity.name, severity.show_on_card) == ("Severity level", True)
+    assert events_named(published, "custom_field.updated")
+    response = client.post(f"/admin/tickets/customfield/{severity.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    severity.refresh_from_db()
+    assert severity.deleted_at is not None  # soft: values kept
+    assert CustomFieldValue.objects.filter(field=severity).count() == 1
+    client.post("/admin/tickets/customfield/", {"action": "restore_fields", "_selected_action": [severity.pk]})
+    severity.refresh_from_db()
+    assert severity.deleted_at is None

@@ -291,7 +291,7 @@ def custom_fields_reorder(*, project: Project, by: Any, order: Sequence[int]) ->
 @transaction.atomic
 def custom_fields_purge(*, now: Any = None) -> int:
     """Delete for good the fields soft-deleted more than 30 days ago, with their options and
-    values (the nightly cleanup runs it). Returns how many fields went."""
+    values (`manage.py custom_fields_purge`, daily from cron). Returns how many fields went."""
     cutoff = (now or timezone.now()) - PURGE_AFTER
     doomed = CustomField.objects.filter(deleted_at__lt=cutoff)
     count = doomed.count()
