@@ -118,7 +118,7 @@ def custom_values(tickets: Iterable[int] | QuerySet[Ticket]) -> dict[int, dict[s
     `tickets`: ids, or a queryset of tickets (read as a subquery).
     """
     if isinstance(tickets, QuerySet):
-        queryset = CustomFieldValue.objects.filter(ticket__in=tickets.order_by().values("pk"))
+        queryset = CustomFieldValue.objects.filter(ticket__in=tickets.order_by())
     else:
         ids = list(tickets)
         if not ids:

@@ -492,7 +492,8 @@ class CustomFieldSerializer(serializers.Serializer):
     description = serializers.CharField(allow_blank=True)
     type = serializers.ChoiceField(choices=CustomField.Type.choices)
     unit = serializers.CharField(allow_blank=True, help_text="Numbers only.")
-    required = serializers.BooleanField()
+    # A declared field named like DRF's Field.required attribute (see EventSerializer.data).
+    required = serializers.BooleanField()  # type: ignore[assignment]
     default = extend_schema_field(CUSTOM_VALUE_SCHEMA)(serializers.JSONField)(allow_null=True)
     show_on_card = serializers.BooleanField()
     position = serializers.IntegerField()
@@ -515,7 +516,7 @@ class CustomFieldUpdateInput(serializers.Serializer):
     key = serializers.CharField(max_length=50, required=False, help_text="Derived from the name when left out.")
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
     unit = serializers.CharField(max_length=20, allow_blank=True, required=False)
-    required = serializers.BooleanField(required=False)
+    required = serializers.BooleanField(required=False)  # type: ignore[assignment]
     default = extend_schema_field(CUSTOM_VALUE_SCHEMA)(serializers.JSONField)(required=False, allow_null=True)
     show_on_card = serializers.BooleanField(required=False)
     options = CustomFieldOptionInput(
