@@ -421,3 +421,17 @@ def test_admin_lists_edits_deletes_and_restores_through_the_services(client, per
     client.post("/admin/tickets/customfield/", {"action": "restore_fields", "_selected_action": [severity.pk]})
     severity.refresh_from_db()
     assert severity.deleted_at is None
+
+
+def test_options_can_swap_names_and_values_follow_their_option(personas, make_card, severity):
+    card = make_card(custom_fields={"severity": "S1"})
+    s1, s2, s3 = severity.options.all()
+    swapped = [{"id": s1.pk, "name": "S2"}, {"id": s2.pk, "name": "S1"}, {"id": s3.pk, "name": "S3"}]
+    response = personas.client("admin").put(f"{FIELDS}/{severity.pk}", {"options": swapped}, format="json")
+    assert response.status_code == 200, response.json()
+    assert personas.client("member").get(url(f"/cards/{card.pk}")).json()["custom_fields"] == {"severity": "S2"}
+    duplicate = [{"id": s1.pk, "name": "A"}, {"name": "a"}]
+    assert (
+        personas.client("admin").put(f"{FIELDS}/{severity.pk}", {"options": duplicate}, format="json").status_code
+        == 400
+    )

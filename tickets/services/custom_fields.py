@@ -97,6 +97,7 @@ def _save_options(field: CustomField, options: Sequence[Any]) -> dict[str, str]:
     seen_names: set[str] = set()
     kept: list[CustomFieldOption] = []
     renamed: dict[str, str] = {}
+    parked: list[int] = []
     for position, item in enumerate(options):
         if isinstance(item, str):
             item = {"name": item}
@@ -115,6 +116,7 @@ def _save_options(field: CustomField, options: Sequence[Any]) -> dict[str, str]:
                 raise invalid("options", f"Option {option_id} is not an option of this field.")
             if option.name != name:
                 renamed[option.name] = name
+                parked.append(option.pk)
         else:
             option = CustomFieldOption(field=field)
         option.name, option.position = name, position
@@ -122,9 +124,8 @@ def _save_options(field: CustomField, options: Sequence[Any]) -> dict[str, str]:
         kept.append(option)
     CustomFieldOption.objects.filter(field=field).exclude(pk__in=[option.pk for option in kept if option.pk]).delete()
     # Renames may swap two names: park the renamed ones first so the unique constraint holds.
-    for option in kept:
-        if option.pk and option.name != existing[option.pk].name:
-            CustomFieldOption.objects.filter(pk=option.pk).update(name=f"\x00{option.pk}")
+    for option_id in parked:
+        CustomFieldOption.objects.filter(pk=option_id).update(name=f"(renaming {option_id})")
     for option in kept:
         option.save()
     field._prefetched_objects_cache = {}  # type: ignore[attr-defined]  # re-read options on next use
@@ -232,7 +233,9 @@ def custom_field_update(
             field.default = _clean_default(field, field.default)
         except Invalid:  # the default's option was removed: no default any more
             field.default = None
-    field.save()
+    field.save(
+        update_fields=["name", "key", "description", "unit", "required", "show_on_card", "default", "updated_at"]
+    )
     _publish("custom_field.updated", field, by)
     return field
 
