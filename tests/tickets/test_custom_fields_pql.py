@@ -130,6 +130,7 @@ def test_custom_field_conditions(personas, board, query, expected):
         ("Billable = maybe", "Expected true or false for Billable at 11"),
         ("Owner = nobody", "Unknown user 'nobody' at 8"),
         ("Promised = someday", "Expected a date"),
+        ("Hours > 1 ORDER BY Hours", "Cannot order by a custom field (Hours) at 19"),
     ],
 )
 def test_bad_conditions_are_400_with_positions(personas, board, query, message):

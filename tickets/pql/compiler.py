@@ -184,6 +184,8 @@ class Compiler:
         return spec
 
     def order_item(self, item: s.OrderItem) -> list[OrderBy]:
+        if self.custom_named(item.field, item.position) is not None:
+            raise PqlError(f"Cannot order by a custom field ({item.field}) at {item.position}", item.position)
         spec = self.spec(item.field, item.position)
         if not spec.order:
             raise PqlError(f"Cannot order by {spec.name} at {item.position}", item.position)
