@@ -48,6 +48,12 @@ def custom_fields_for_project(*, project: Project, deleted: bool = False) -> lis
     return list(queryset.order_by("position", "id").prefetch_related("options"))
 
 
+def custom_fields_on_cards(*, project: Project) -> list[CustomField]:
+    """The live fields a board card shows (show_on_card), in order: the compact card carries every
+    value, and the board shows these (one query)."""
+    return list(CustomField.objects.filter(project=project, deleted_at__isnull=True, show_on_card=True))
+
+
 def custom_field_get(*, project: Project, field_id: Any, deleted: bool | None = False) -> CustomField:
     """One field of the project by id (`deleted`: False live only, True deleted only, None
     either), with its options; NotFound otherwise."""

@@ -435,3 +435,12 @@ def test_options_can_swap_names_and_values_follow_their_option(personas, make_ca
         personas.client("admin").put(f"{FIELDS}/{severity.pk}", {"options": duplicate}, format="json").status_code
         == 400
     )
+
+
+def test_fields_on_cards_are_the_live_ones_marked(personas, severity):
+    from tickets.custom_field_selectors import custom_fields_on_cards
+
+    shown = field(personas, "Shown", "text", show_on_card=True)
+    gone = field(personas, "Gone", "text", show_on_card=True)
+    cf.custom_field_delete(field=gone, by=personas.admin)
+    assert custom_fields_on_cards(project=personas.project) == [shown]
