@@ -69,6 +69,11 @@ class CustomFieldsField(serializers.DictField):
         super().__init__(child=serializers.JSONField(allow_null=True), **kwargs)
 
 
+@extend_schema_field(CUSTOM_VALUE_SCHEMA)
+class CustomValueField(serializers.JSONField):
+    """One custom field value (a field's default): checked by type in the service."""
+
+
 # The serializer field of each cards.Schema type.
 _SCHEMA_FIELDS: dict[str, Callable[..., serializers.Field]] = {
     "integer": serializers.IntegerField,
@@ -494,7 +499,7 @@ class CustomFieldSerializer(serializers.Serializer):
     unit = serializers.CharField(allow_blank=True, help_text="Numbers only.")
     # A declared field named like DRF's Field.required attribute (see EventSerializer.data).
     required = serializers.BooleanField()  # type: ignore[assignment]
-    default = extend_schema_field(CUSTOM_VALUE_SCHEMA)(serializers.JSONField)(allow_null=True)
+    default = CustomValueField(allow_null=True)
     show_on_card = serializers.BooleanField()
     position = serializers.IntegerField()
     options = CustomFieldOptionSerializer(many=True, help_text="Select and multi select fields.")
@@ -517,7 +522,7 @@ class CustomFieldUpdateInput(serializers.Serializer):
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
     unit = serializers.CharField(max_length=20, allow_blank=True, required=False)
     required = serializers.BooleanField(required=False)  # type: ignore[assignment]
-    default = extend_schema_field(CUSTOM_VALUE_SCHEMA)(serializers.JSONField)(required=False, allow_null=True)
+    default = CustomValueField(required=False, allow_null=True)
     show_on_card = serializers.BooleanField(required=False)
     options = CustomFieldOptionInput(
         many=True,
