@@ -27,18 +27,6 @@ from tickets.models import CustomField, CustomFieldValue, Ticket
 
 Type = CustomField.Type
 TEXT_TYPES = (Type.TEXT, Type.LONG_TEXT, Type.URL)
-# The value column each type is stored in (multi select: one row per option).
-VALUE_COLUMN: dict[str, str] = {
-    Type.TEXT: "text",
-    Type.LONG_TEXT: "text",
-    Type.URL: "text",
-    Type.NUMBER: "number",
-    Type.DATE: "date",
-    Type.SELECT: "option",
-    Type.MULTI_SELECT: "option",
-    Type.USER: "user",
-    Type.CHECKBOX: "flag",
-}
 
 
 def custom_fields_for_project(*, project: Project, deleted: bool = False) -> list[CustomField]:
