@@ -444,3 +444,21 @@ def test_fields_on_cards_are_the_live_ones_marked(personas, severity):
     gone = field(personas, "Gone", "text", show_on_card=True)
     cf.custom_field_delete(field=gone, by=personas.admin)
     assert custom_fields_on_cards(project=personas.project) == [shown]
+
+
+def test_detail_query_count_does_not_grow_with_options_or_values(
+    personas, make_card, severity, django_assert_max_num_queries
+):
+    client = personas.client("admin")
+    detail = f"{FIELDS}/{severity.pk}"
+    client.get(detail)
+    with django_assert_max_num_queries(8) as captured:
+        client.get(detail)
+    few = len(captured.captured_queries)
+    names = [f"S{index}" for index in range(40)]
+    cf.custom_field_update(field=severity, by=personas.admin, options=names)
+    for index in range(10):
+        make_card(f"c{index}", custom_fields={"severity": names[index]})
+    with django_assert_max_num_queries(few):
+        body = client.get(detail).json()
+    assert (len(body["options"]), body["tickets_with_value"]) == (40, 10)
