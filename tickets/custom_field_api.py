@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from projects.permissions import MANAGE, READ
 from punt.api.request import validated
+from punt.errors import invalid
 from tickets import custom_field_selectors as selectors
 from tickets import serializers as s
 from tickets.api import SLUG, TicketsApiView
@@ -41,8 +42,15 @@ CONFIRM = OpenApiParameter(
 )
 
 
+FLAGS = {"": False, "0": False, "false": False, "1": True, "true": True}
+
+
 def _flag(request: Request, name: str) -> bool:
-    return request.query_params.get(name, "").lower() in ("1", "true", "yes")
+    """A boolean query parameter (?confirm=true): anything but true/false/1/0 is a 400."""
+    value = FLAGS.get(request.query_params.get(name, "").lower())
+    if value is None:
+        raise invalid(name, "Use true or false.")
+    return value
 
 
 class CustomFieldsApiView(TicketsApiView):

@@ -462,3 +462,12 @@ def test_detail_query_count_does_not_grow_with_options_or_values(
     with django_assert_max_num_queries(few):
         body = client.get(detail).json()
     assert (len(body["options"]), body["tickets_with_value"]) == (40, 10)
+
+
+def test_flags_are_true_or_false(personas, severity):
+    client = personas.client("admin")
+    assert client.get(f"{FIELDS}?deleted=maybe").json()["details"] == [
+        {"field": "deleted", "message": "Use true or false."}
+    ]
+    assert client.delete(f"{FIELDS}/{severity.pk}?confirm=sure").status_code == 400
+    assert client.get(f"{FIELDS}?deleted=false").status_code == 200
