@@ -352,6 +352,7 @@ SPECTACULAR_SETTINGS = {
         "PuntTicketPriorityEnum": "dialects.punt.serializers.PRIORITY_INPUT",
         "PuntMemberRoleEnum": "dialects.punt.serializers.MEMBER_ROLES",
         "TicketRelationKindEnum": "tickets.serializers.RELATION_KINDS",
+        "CustomFieldTypeEnum": "tickets.models.CustomField.Type",
     },
 }
 

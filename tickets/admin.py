@@ -17,8 +17,20 @@ from django.http import HttpRequest
 
 from punt.admin_tools import ServiceAdmin
 from tickets import services
-from tickets.models import Attachment, ChecklistItem, Event, GitLink, SavedView, Ticket, TimeEntry, Watcher
+from tickets.models import (
+    Attachment,
+    ChecklistItem,
+    CustomField,
+    CustomFieldOption,
+    Event,
+    GitLink,
+    SavedView,
+    Ticket,
+    TimeEntry,
+    Watcher,
+)
 from tickets.selectors import CARD_KEY_RE
+from tickets.services import custom_fields as custom_field_services
 from tickets.services.time import time_entry_delete, time_entry_update
 
 
@@ -364,3 +376,80 @@ class SavedViewAdmin(ServiceAdmin):
 
     def delete_model(self, request: HttpRequest, obj: SavedView) -> None:
         services.saved_view_delete(view=obj, by=request.user)
+
+
+class CustomFieldOptionInline(ReadOnlyInline):
+    """A select's options, for context: they are edited in the project settings or the API
+    (`options` of the field), where a rename keeps the tickets' values."""
+
+    model = CustomFieldOption
+    fields = ("name", "color", "position")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(CustomField)
+class CustomFieldAdmin(ServiceAdmin):
+    """A project's custom fields. Adding, changing and deleting go through the services: a
+    delete is soft (restorable for 30 days with the action), whatever values tickets hold."""
+
+    list_display = ["name", "key", "project", "type", "required", "show_on_card", "position", "deleted_at"]
+    list_filter = ["type", "required", ("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "key", "project__key"]
+    list_select_related = ["project"]
+    fields = [
+        "project",
+        "name",
+        "key",
+        "type",
+        "description",
+        "unit",
+        "required",
+        "default",
+        "show_on_card",
+        "position",
+        "deleted_at",
+        "deleted_by",
+    ]
+    readonly_fields = ["position", "deleted_at", "deleted_by"]
+    inlines = [CustomFieldOptionInline]
+    actions = ["restore_fields"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # The type decides the value column: it never changes once the field exists.
+        return [*self.readonly_fields, "project", "type"] if obj is not None else list(self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: CustomField, form: ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = custom_field_services.custom_field_create(
+                project=data["project"],
+                by=request.user,
+                name=data["name"],
+                type=data["type"],
+                key=data.get("key") or None,
+                description=data.get("description", ""),
+                unit=data.get("unit", ""),
+                required=data.get("required", False),
+                default=data.get("default"),
+                show_on_card=data.get("show_on_card", False),
+            )
+            obj.pk = created.pk
+            return
+        editable = ("name", "key", "description", "unit", "required", "default", "show_on_card")
+        changes = {name: data[name] for name in form.changed_data if name in editable}
+        if changes:
+            field = CustomField.objects.select_related("project").get(pk=obj.pk)
+            custom_field_services.custom_field_update(field=field, by=request.user, **changes)
+
+    def delete_model(self, request: HttpRequest, obj: CustomField) -> None:
+        custom_field_services.custom_field_delete(field=obj, by=request.user, confirm=True)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CustomField]) -> None:
+        for field in queryset:
+            custom_field_services.custom_field_delete(field=field, by=request.user, confirm=True)
+
+    @admin.action(description="Restore the selected deleted fields")
+    def restore_fields(self, request: HttpRequest, queryset: QuerySet[CustomField]) -> None:
+        for field in queryset.filter(deleted_at__isnull=False):
+            custom_field_services.custom_field_restore(field=field, by=request.user)

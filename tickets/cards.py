@@ -8,6 +8,10 @@
 - the row type (`Row[shape]`, a NamedTuple: attribute names, no positional indexes);
 - the JSON (`payloads()`), compact for the board and events, full for lists and write
   responses, deleted for the admins' bin;
+- the project's custom fields (issue 21): one `custom_fields` key, {field key: value}, read by
+  a third statement per call (custom_field_selectors.custom_values) like the labels, every
+  value in every shape (events and webhooks carry the compact card; the board shows only
+  the fields marked show_on_card, from the field definitions it has anyway);
 - the OpenAPI components (each field's `Schema`, which tickets.serializers turns into
   `CardCompactSerializer`, `CardSerializer` and `DeletedCardSerializer`: they describe the
   JSON and are never used to write it). This module imports no DRF: services use it.
@@ -35,6 +39,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import User
 from projects.models import Project
 from tickets import fastpath
+from tickets.custom_field_selectors import custom_values, custom_values_of
 from tickets.models import Ticket
 
 # Shapes, each a superset of the one before: the board's card, the card in lists and write
@@ -65,7 +70,8 @@ class Schema:
     can import this module without DRF (tickets.serializers turns it into a serializer field).
 
     `type`: "integer", "string", "date", "datetime", or a small object: "person" (a user brief),
-    "label", "sprint", "ticket" (a ticket brief), "progress" (done/total); `many`: a list of
+    "label", "sprint", "ticket" (a ticket brief), "progress" (done/total), "custom_fields"
+    ({key: value}); `many`: a list of
     them; `read_only`: documented as read-only.
     """
 
@@ -113,6 +119,8 @@ PARENT = Kind(
     'None if {0} is None else {{"id": {0}, "key": f"{{key_prefix}}{{{1}}}", "title": {2}}}',
     Schema("ticket", nullable=True, read_only=True),
 )
+# A card's custom field values come from a third statement (custom_values()), keyed by its id.
+CUSTOM_FIELDS = Kind(lambda name: ("id",), "dict(custom_fields.get({0}, NO_VALUES))", Schema("custom_fields"))
 CHECKLIST = Kind(
     lambda name: (Count(f"{name}_done", name, where="done"), Count(f"{name}_total", name)),  # the related_name
     "progress({0}, {1})",
@@ -157,6 +165,7 @@ FIELDS: tuple[CardField, ...] = (
     CardField("created_at", DATETIME),
     CardField("updated_at", DATETIME),
     CardField("closed_at", OPTIONAL_DATETIME),
+    CardField("custom_fields", CUSTOM_FIELDS),
     CardField("body", TEXT, shape=FULL),
     CardField("body_html", TEXT, shape=FULL),
     CardField("reporter", PERSON, shape=FULL),
@@ -252,7 +261,7 @@ def _source_of(card_fields: tuple[CardField, ...]) -> str:
         entries.append(f"            {card_field.name!r}: {card_field.kind.expression.format(*local_names)},")
     body = "\n".join(entries)
     return (
-        "def build(rows, labels, key_prefix, zone, person, sprint, progress):\n"
+        "def build(rows, labels, key_prefix, zone, person, sprint, progress, custom_fields):\n"
         "    cards = []\n"
         "    append = cards.append\n"
         f"    for {', '.join(names.values())}, in rows:\n"
@@ -275,7 +284,7 @@ def _compile(shape: str) -> Callable[..., list[dict[str, Any]]]:
 def _compile_source(
     source: str, name: str, helpers: dict[str, Callable[..., Any]]
 ) -> Callable[..., list[dict[str, Any]]]:
-    namespace: dict[str, Any] = {"iso_date": iso_date, "iso_datetime": iso_datetime, **helpers}
+    namespace: dict[str, Any] = {"iso_date": iso_date, "iso_datetime": iso_datetime, "NO_VALUES": {}, **helpers}
     # Only field names and the kinds' fixed expressions go into the source: no data.
     exec(compile(source, f"<cards.{name}>", "exec"), namespace)  # noqa: S102
     build: Callable[..., list[dict[str, Any]]] = namespace["build"]
@@ -314,13 +323,19 @@ def current_zone() -> Any:
 
 
 def payloads(
-    rows: Iterable[tuple[Any, ...]], *, project: Project, labels: dict[int, list[dict[str, Any]]], shape: str = COMPACT
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    project: Project,
+    labels: dict[int, list[dict[str, Any]]],
+    shape: str = COMPACT,
+    custom_fields: dict[int, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """The cards of `rows` (Row[shape], from fastpath.card_rows() or row_of()) as JSON-ready dicts.
 
-    `labels`: {card id: [label brief, ...]} (fastpath.card_labels()).
+    `labels`: {card id: [label brief, ...]} (fastpath.card_labels()); `custom_fields`: {card id:
+    {field key: value}} (custom_field_selectors.custom_values()).
     """
-    return _run(_BUILDERS[shape], rows, labels=labels, key_prefix=f"{project.key}-")
+    return _run(_BUILDERS[shape], rows, labels=labels, key_prefix=f"{project.key}-", custom_fields=custom_fields)
 
 
 def _run(
@@ -329,6 +344,7 @@ def _run(
     *,
     labels: dict[int, list[dict[str, Any]]],
     key_prefix: str,
+    custom_fields: dict[int, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """A compiled builder over `rows`, with the small objects shared between the cards of the call."""
     sprints: dict[int, dict[str, Any]] = {}
@@ -348,35 +364,38 @@ def _run(
             brief = progresses[done, total] = {"done": done, "total": total}
         return brief
 
-    return build(rows, labels, key_prefix, current_zone(), _People(), sprint, progress)
+    return build(rows, labels, key_prefix, current_zone(), _People(), sprint, progress, custom_fields or {})
 
 
 # --------------------------------------------------------------------------- reads
 
 
 def cards(tickets: list[int] | Any, *, project: Project, shape: str = COMPACT) -> list[dict[str, Any]]:
-    """The cards of `tickets` (ids, in that order, or a queryset of tickets, in board order) in two
-    statements: the rows and their labels."""
+    """The cards of `tickets` (ids, in that order, or a queryset of tickets, in board order) in three
+    statements: the rows, their labels and their custom field values."""
     rows = fastpath.card_rows(tickets, columns=columns(shape), row_type=Row[shape])
-    return payloads(rows, project=project, labels=fastpath.card_labels(tickets), shape=shape)
+    return payloads(
+        rows, project=project, labels=fastpath.card_labels(tickets), shape=shape, custom_fields=custom_values(tickets)
+    )
 
 
 def cards_across(
     tickets: list[tuple[int, int]], *, projects: dict[int, Project], shape: str = FULL
 ) -> list[dict[str, Any]]:
     """The cards of (id, project id) pairs from several projects, in that order, each with its
-    project's brief (cross-project search): two statements, as cards() reads one project's."""
+    project's brief (cross-project search): three statements, as cards() reads one project's."""
     ids = [ticket_id for ticket_id, _project_id in tickets]
     project_of = dict(tickets)
     rows_by_project: dict[int, list[Any]] = {}
     for row in fastpath.card_rows(ids, columns=columns(shape), row_type=Row[shape]):
         rows_by_project.setdefault(project_of[row[0]], []).append(row)  # a row starts with the id
     labels = fastpath.card_labels(ids)
+    values = custom_values(ids)
     found: dict[int, dict[str, Any]] = {}
     for project_id, rows in rows_by_project.items():
         project = projects[project_id]
         brief = {"id": project.pk, "key": project.key, "slug": project.slug, "name": project.name}
-        for payload in payloads(rows, project=project, labels=labels, shape=shape):
+        for payload in payloads(rows, project=project, labels=labels, shape=shape, custom_fields=values):
             payload["project"] = brief
             found[payload["id"]] = payload
     return [found[ticket_id] for ticket_id in ids if ticket_id in found]
@@ -423,11 +442,19 @@ def labels_of(ticket: Ticket) -> dict[int, list[dict[str, Any]]]:
 
 
 def card_of(
-    ticket: Ticket, *, shape: str = FULL, labels: dict[int, list[dict[str, Any]]] | None = None
+    ticket: Ticket,
+    *,
+    shape: str = FULL,
+    labels: dict[int, list[dict[str, Any]]] | None = None,
+    custom_fields: dict[int, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The card of a ticket in memory (see row_of); `labels` default to the ticket's own."""
+    """The card of a ticket in memory (see row_of); `labels` default to the ticket's own and
+    `custom_fields` ({id: {key: value}}) to its stored values (a query)."""
     labels = labels_of(ticket) if labels is None else labels
-    return payloads([row_of(ticket, shape=shape)], project=ticket.project, labels=labels, shape=shape)[0]
+    if custom_fields is None:
+        custom_fields = {ticket.pk: custom_values_of(ticket.pk)}
+    row = row_of(ticket, shape=shape)
+    return payloads([row], project=ticket.project, labels=labels, shape=shape, custom_fields=custom_fields)[0]
 
 
 def compact(card: dict[str, Any]) -> dict[str, Any]:
@@ -452,8 +479,9 @@ class Card:
 
     Its kinds' expressions may call the functions in `helpers` by name, besides iso_date,
     iso_datetime and the builder's arguments (labels, key_prefix, zone, person, sprint,
-    progress). A card that spans projects reads its key from the row ("project__key") rather
-    than from `key_prefix`. The first field must read the ticket's id (rows are matched by it).
+    progress, custom_fields: read only when a field of the card uses the CUSTOM_FIELDS kind).
+    A card that spans projects reads its key from the row ("project__key") rather than from
+    `key_prefix`. The first field must read the ticket's id (rows are matched by it).
     """
 
     def __init__(
@@ -467,18 +495,25 @@ class Card:
         self.row = _row_type_of(f"{name.capitalize()}CardRow", self.columns)
         self.source = _source_of(card_fields)
         self._build = _compile_source(self.source, name, helpers or {})
+        self.reads_custom_fields = any(card_field.kind is CUSTOM_FIELDS for card_field in card_fields)
 
     def payloads(
-        self, rows: Iterable[tuple[Any, ...]], *, labels: dict[int, list[dict[str, Any]]], key_prefix: str = ""
+        self,
+        rows: Iterable[tuple[Any, ...]],
+        *,
+        labels: dict[int, list[dict[str, Any]]],
+        key_prefix: str = "",
+        custom_fields: dict[int, dict[str, Any]] | None = None,
     ) -> list[dict[str, Any]]:
         """The cards of `rows` (self.row: from read()'s statement or row_of())."""
-        return _run(self._build, rows, labels=labels, key_prefix=key_prefix)
+        return _run(self._build, rows, labels=labels, key_prefix=key_prefix, custom_fields=custom_fields)
 
     def read(self, ids: list[int], *, key_prefix: str = "") -> list[dict[str, Any]]:
         """The cards of the tickets `ids`, in that order (missing ones left out), in two
         statements: the rows and their labels."""
         rows = fastpath.card_rows(ids, columns=self.columns, row_type=self.row)
-        return self.payloads(rows, labels=fastpath.card_labels(ids), key_prefix=key_prefix)
+        values = custom_values(ids) if self.reads_custom_fields else None
+        return self.payloads(rows, labels=fastpath.card_labels(ids), key_prefix=key_prefix, custom_fields=values)
 
     def row_of(self, ticket: Ticket) -> tuple[Any, ...]:
         """The row of a ticket in memory, without a query (see the module's row_of())."""

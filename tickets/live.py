@@ -3,7 +3,7 @@ ticket events happen (the project WebSocket's `subscribe` messages, punt/realtim
 
 Nothing here queries per subscriber per event. A view is opened with one query (the ids that
 match now); after that, each ticket event is read against every view in memory: the event's
-ticket's facts are loaded once (`pql.load_facts`, two queries) by whoever hands the event to
+ticket's facts are loaded once (`pql.load_facts`, three queries) by whoever hands the event to
 the views, and each view's compiled query tests them (`Compiled.test`, the Python reading of
 the same query).
 

@@ -357,3 +357,103 @@ class SavedView(models.Model):
 # Plain value lists, for the API schema's enums (settings.ENUM_NAME_OVERRIDES).
 TICKET_TYPES = Ticket.Type.values
 TICKET_PRIORITIES = Ticket.Priority.values
+
+
+# --------------------------------------------------------------------------- custom fields
+
+
+class CustomField(models.Model):
+    """A field a project adds to its tickets (issue 21). Values live in CustomFieldValue rows.
+
+    `key` is the stable machine name (API JSON key, PQL `cf[key]`), unique among the project's
+    live fields. Deleting is soft: `deleted_at` hides the field and its values for 30 days,
+    during which it can be restored; tickets.services.custom_fields_purge() removes it for good.
+    `default` is the API JSON value (a select's default is its option's name).
+    """
+
+    class Type(models.TextChoices):
+        TEXT = "text", "Text"
+        LONG_TEXT = "long_text", "Long text (Markdown)"
+        NUMBER = "number", "Number"
+        DATE = "date", "Date"
+        SELECT = "select", "Single select"
+        MULTI_SELECT = "multi_select", "Multi select"
+        USER = "user", "User"
+        CHECKBOX = "checkbox", "Checkbox"
+        URL = "url", "URL"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="custom_fields")
+    key = models.SlugField(max_length=50, allow_unicode=False)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, max_length=2000)
+    type = models.CharField(max_length=20, choices=Type.choices)
+    unit = models.CharField(max_length=20, blank=True, help_text="Shown after a number (h, EUR, %).")
+    required = models.BooleanField(default=False)
+    default = models.JSONField(null=True, blank=True)
+    show_on_card = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], condition=LIVE, name="customfield_live_key"),
+        ]
+        indexes = [models.Index(fields=["project", "deleted_at", "position"], name="customfield_project")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomFieldOption(models.Model):
+    """A choice of a select or multi select field. Values point at the option's id, so a rename
+    or a new colour keeps every ticket's value."""
+
+    field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="options")
+    name = models.CharField(max_length=100)
+    color = models.CharField(max_length=7, default="#6b7280")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["field", "name"], name="customfieldoption_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomFieldValue(models.Model):
+    """One ticket's value of one custom field, in the column of its type (a typed table rather
+    than a JSON column: one composite index per column type serves every field of every project;
+    bench/README.md has the measurements). A multi select has one row per chosen option; every
+    other type at most one row per (ticket, field). No row means no value."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="custom_values")
+    field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="values")
+    text = models.TextField(null=True, blank=True)  # noqa: DJ001  # null: a row of another type
+    number = models.FloatField(null=True, blank=True)
+    date = models.DateField(null=True, blank=True)
+    option = models.ForeignKey(CustomFieldOption, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    flag = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["ticket", "field"], name="cfvalue_ticket"),
+            # PQL filters: the field first, then the typed value, then the ticket (index-only).
+            models.Index(fields=["field", "option", "ticket"], name="cfvalue_option"),
+            models.Index(fields=["field", "number", "ticket"], name="cfvalue_number"),
+            models.Index(fields=["field", "date", "ticket"], name="cfvalue_date"),
+            models.Index(fields=["field", "user", "ticket"], name="cfvalue_user"),
+            models.Index(fields=["field", "flag", "ticket"], name="cfvalue_flag"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field_id} of {self.ticket_id}"

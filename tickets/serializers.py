@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
@@ -16,7 +17,7 @@ from projects.models import Column
 from punt.api.fields import id_field, id_list, model_integer
 from punt.api.schema import documented
 from tickets import cards
-from tickets.models import Attachment, GitLink, Ticket
+from tickets.models import Attachment, CustomField, GitLink, Ticket
 
 # --------------------------------------------------------------------------- the card's OpenAPI components
 
@@ -43,6 +44,36 @@ class ProgressSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
+# One custom field's value, as tickets.custom_field_selectors documents it per type.
+CUSTOM_VALUE_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "integer"}]}},
+    ],
+    "nullable": True,
+}
+CUSTOM_FIELDS_DOC = (
+    "Custom field values by field key (GET /projects/<slug>/custom-fields): text, long_text and url "
+    "a string, number a number, date YYYY-MM-DD, select an option name, multi_select a list of option "
+    "names, user a username, checkbox a boolean. A field without a value has no key."
+)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": CUSTOM_VALUE_SCHEMA, "description": CUSTOM_FIELDS_DOC})
+class CustomFieldsField(serializers.DictField):
+    """{field key: value}: checked by type in tickets.services.custom_fields, not here."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.JSONField(allow_null=True), **kwargs)
+
+
+@extend_schema_field(CUSTOM_VALUE_SCHEMA)
+class CustomValueField(serializers.JSONField):
+    """One custom field value (a field's default): checked by type in the service."""
+
+
 # The serializer field of each cards.Schema type.
 _SCHEMA_FIELDS: dict[str, Callable[..., serializers.Field]] = {
     "integer": serializers.IntegerField,
@@ -54,6 +85,7 @@ _SCHEMA_FIELDS: dict[str, Callable[..., serializers.Field]] = {
     "sprint": SprintBriefSerializer,
     "ticket": TicketBriefSerializer,
     "progress": ProgressSerializer,
+    "custom_fields": CustomFieldsField,
 }
 
 
@@ -389,6 +421,11 @@ class _CardFieldsInput(serializers.Serializer):
     parent = serializers.CharField(allow_null=True, allow_blank=True, required=False, help_text="Id or key.")  # type: ignore[assignment]
     due_date = serializers.DateField(allow_null=True, required=False)
     estimate = model_integer(Ticket, "estimate", allow_null=True, required=False)
+    custom_fields = CustomFieldsField(
+        required=False,
+        help_text="Custom field values by key; on update only the keys sent change, null clears. "
+        "A select option may be named by its name or its id.",
+    )
     force = serializers.BooleanField(
         required=False, default=False, help_text="Exceed a WIP limit; close a card blocked by open tickets."
     )
@@ -506,3 +543,66 @@ class PqlCompletionSerializer(serializers.Serializer):
     cursor = serializers.IntegerField()
     replace = PqlReplaceSerializer(help_text="The span of the word being completed (empty at a blank).")
     suggestions = PqlSuggestionSerializer(many=True)
+
+
+# --------------------------------------------------------------------------- custom fields
+
+
+class CustomFieldOptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    color = serializers.CharField()
+    position = serializers.IntegerField()
+
+
+class CustomFieldSerializer(serializers.Serializer):
+    """A project's custom field (custom_field_selectors.custom_field_payload writes the JSON)."""
+
+    id = serializers.IntegerField()
+    key = serializers.CharField(help_text="Stable machine key: the JSON key in cards' custom_fields and PQL cf[key].")
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    type = serializers.ChoiceField(choices=CustomField.Type.choices)
+    unit = serializers.CharField(allow_blank=True, help_text="Numbers only.")
+    # A declared field named like DRF's Field.required attribute (see EventSerializer.data).
+    required = serializers.BooleanField()  # type: ignore[assignment]
+    default = CustomValueField(allow_null=True)
+    show_on_card = serializers.BooleanField()
+    position = serializers.IntegerField()
+    options = CustomFieldOptionSerializer(many=True, help_text="Select and multi select fields.")
+    deleted_at = serializers.DateTimeField(allow_null=True)
+
+
+class CustomFieldDetailSerializer(CustomFieldSerializer):
+    tickets_with_value = serializers.IntegerField(help_text="Tickets holding a value (what deleting it hides).")
+
+
+class CustomFieldOptionInput(serializers.Serializer):
+    id = serializers.IntegerField(required=False, help_text="An existing option to keep (rename, recolour).")
+    name = serializers.CharField(max_length=100)
+    color = serializers.CharField(max_length=7, required=False)
+
+
+class CustomFieldUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    key = serializers.CharField(max_length=50, required=False, help_text="Derived from the name when left out.")
+    description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    unit = serializers.CharField(max_length=20, allow_blank=True, required=False)
+    required = serializers.BooleanField(required=False)  # type: ignore[assignment]
+    default = CustomValueField(required=False, allow_null=True)
+    show_on_card = serializers.BooleanField(required=False)
+    options = CustomFieldOptionInput(
+        many=True,
+        required=False,
+        help_text="The whole list, in order: items with an id keep that option (values follow a rename), "
+        "items without one are new, options left out are deleted with their values.",
+    )
+
+
+class CustomFieldCreateInput(CustomFieldUpdateInput):
+    name = serializers.CharField(max_length=100)
+    type = serializers.ChoiceField(choices=CustomField.Type.choices)
+
+
+class CustomFieldReorderInput(serializers.Serializer):
+    order = id_list(allow_empty=False, min_length=1, max_length=1000, help_text="Every live field's id, in order.")

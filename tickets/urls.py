@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from tickets import api, view_api
+from tickets import api, custom_field_api, view_api
 
 
 class CardIdConverter:
@@ -26,7 +26,15 @@ register_converter(CardIdConverter, "card")
 P = "projects/<slug:slug>"
 C = f"{P}/cards/<card:card_id>"
 
+CF = f"{P}/custom-fields"
+
 urlpatterns = [
+    path(CF, custom_field_api.CustomFieldListView.as_view(), name="custom-field-list"),
+    path(f"{CF}/reorder", custom_field_api.CustomFieldReorderView.as_view(), name="custom-field-reorder"),
+    path(f"{CF}/<int:field_id>", custom_field_api.CustomFieldDetailView.as_view(), name="custom-field-detail"),
+    path(
+        f"{CF}/<int:field_id>/restore", custom_field_api.CustomFieldRestoreView.as_view(), name="custom-field-restore"
+    ),
     path("search", api.SearchView.as_view(), name="search"),
     path(f"{P}/board", api.BoardView.as_view(), name="board"),
     path(f"{P}/columns/<int:column_id>/cards", api.ColumnCardsView.as_view(), name="column-cards"),

@@ -486,7 +486,7 @@ def hooks_for_event(
 
     A hook without a filter takes every event. A filtered one takes an event about a ticket
     that matches its filter; not an event about no ticket, nor one whose ticket is gone. The
-    ticket's facts are read once (two queries) whatever the number of hooks, and each filter
+    ticket's facts are read once (three queries) whatever the number of hooks, and each filter
     is tested in Python against them.
     """
     if all(not hook.filter for hook in hooks):

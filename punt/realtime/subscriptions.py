@@ -4,7 +4,7 @@ The matching is tickets.live's; this module runs it for sockets. Each socket kee
 works through its subscription messages and ticket events one at a time, in order, in a task of
 its own (the process's fan-out never waits for it, nor for the database). A ticket event's facts
 are loaded once per process (`shared_facts`: the first socket that needs them starts the load,
-the others await the same one), so an event costs two queries in each process that has
+the others await the same one), so an event costs three queries in each process that has
 subscribers on the project, however many subscribers and queries there are.
 """
 

@@ -90,6 +90,12 @@ REFUSED_BY_BUSINESS_RULE = {
         "api_v1_projects_columns_reorder_partial_update",
     ],
     "a column that holds tickets says where they go": ["api_v1_projects_columns_destroy"],
+    "custom fields: options only for select types, a default valid for the type, a key no live field has": [
+        "api_v1_projects_custom_fields_create",
+        "api_v1_projects_custom_fields_update",
+        "api_v1_projects_custom_fields_partial_update",
+    ],
+    "a new custom field order lists every live field exactly once": ["api_v1_projects_custom_fields_reorder_create"],
     "a sprint ends on or after its start": ["api_projects_sprints_create", "api_projects_sprints_partial_update"],
     "at most one of before and after": ["project_chat_messages_list"],
     "at most one of before_id, after_id and index": ["api_v1_projects_cards_move_partial_update"],

@@ -21,6 +21,7 @@ from tests.factories import LabelFactory, SprintFactory
 from tests.tickets.helpers import url
 from tickets import cards, selectors, services
 from tickets.models import Ticket
+from tickets.services import custom_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,28 @@ class ReferenceCompactCard(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
+    custom_fields = serializers.SerializerMethodField()
+
+    def get_custom_fields(self, ticket):
+        values: dict = {}
+        rows = ticket.custom_values.filter(field__deleted_at=None).select_related("field", "option", "user")
+        for row in rows.order_by("field__position", "field_id", "option__position", "option_id"):
+            kind, key = row.field.type, row.field.key
+            if kind == "multi_select":
+                values.setdefault(key, []).append(row.option.name)
+            elif kind == "select":
+                values[key] = row.option.name
+            elif kind == "number":
+                values[key] = int(row.number) if row.number.is_integer() else row.number
+            elif kind == "date":
+                values[key] = row.date.isoformat()
+            elif kind == "user":
+                values[key] = row.user.username
+            elif kind == "checkbox":
+                values[key] = row.flag
+            else:
+                values[key] = row.text
+        return values
 
     def get_parent(self, ticket):
         parent = ticket.parent
@@ -104,6 +127,13 @@ def rich_cards(personas, columns, make_card):
     )
     services.checklist_item_add(ticket=child, by=personas.member, text="one", done=True)
     services.checklist_item_add(ticket=child, by=personas.member, text="two")
+    for name, kind, options in (("Tags", "multi_select", ["x", "y"]), ("Hours", "number", []), ("Ok", "checkbox", [])):
+        custom_fields.custom_field_create(
+            project=personas.project, by=personas.admin, name=name, type=kind, options=options
+        )
+    services.ticket_update(
+        ticket=child, by=personas.member, custom_fields={"tags": ["y", "x"], "hours": 1.5, "ok": False}
+    )
     closed = make_card("Closed one", column=done, assignee="mary", labels=[bug.pk])
     plain = make_card("Nothing set")
     # Whole seconds are written without a fraction (by the database and by isoformat() alike).

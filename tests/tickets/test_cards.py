@@ -56,6 +56,7 @@ def test_create_card_returns_the_whole_card(personas, columns, published):
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
         "closed_at": None,
+        "custom_fields": {},
         "body": "It **breaks**.",
         "body_html": "<p>It <strong>breaks</strong>.</p>",
         "reporter": {"id": personas.member.pk, "username": "mary", "name": "Mary", "avatar": None},

@@ -19,9 +19,10 @@ from tickets import services
 pytestmark = pytest.mark.django_db
 
 # Plain create: auth (key, project with the caller's role, column), counter UPDATE ... RETURNING,
-# column lock, rank, INSERT ticket, watcher, event and the webhook lookup. The card that both the
+# column lock, rank, INSERT ticket, watcher, event, the webhook lookup and the project's custom
+# fields (their defaults and required ones, issue 21). The card that both the
 # card_created event and the 201 body carry is built from memory (a labels query only with labels).
-CREATE_QUERIES = 11
+CREATE_QUERIES = 12
 MOVE_QUERIES = 15
 
 

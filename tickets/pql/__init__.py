@@ -23,8 +23,8 @@ from django.db.models import CharField, QuerySet, Value
 
 from projects.models import Project
 from projects.permissions import visible_projects
-from tickets.models import Ticket, TicketRelation, Watcher
-from tickets.pql.compiler import FIELDS, FUNCTIONS, Compiled, Compiler, Scope
+from tickets.models import CustomFieldValue, Ticket, TicketRelation, Watcher
+from tickets.pql.compiler import FIELDS, FUNCTIONS, Compiled, Compiler, Scope, custom_column
 from tickets.pql.plan import Facts, Plan
 from tickets.pql.syntax import InList, Literal, PqlError, Query, parse
 
@@ -84,20 +84,28 @@ def apply(queryset: QuerySet[Ticket], compiled: Compiled) -> QuerySet[Ticket]:
 
 
 def load_facts(ticket_ids: Iterable[int]) -> dict[int, Facts]:
-    """What queries test, for these tickets: two queries whatever the number of tickets (their
-    rows; their labels, watchers and ticket links in one UNION ALL)."""
+    """What queries test, for these tickets: three queries whatever the number of tickets (their
+    rows; their labels, watchers and ticket links in one UNION ALL; their custom field values)."""
     ids = sorted(set(ticket_ids))
     if not ids:
         return {}
     held: dict[int, dict[str, set[int]]] = {}
     for ticket_id, other_id, name in _held_rows(ids):
         held.setdefault(ticket_id, {}).setdefault(name, set()).add(other_id)
+    custom: dict[int, dict[int, list[Any]]] = {}
+    values = CustomFieldValue.objects.filter(ticket_id__in=ids, field__deleted_at__isnull=True)
+    for ticket_id, field_id, field_type, *columns in values.values_list(
+        "ticket_id", "field_id", "field__type", *_CUSTOM_COLUMNS
+    ):
+        value = columns[_CUSTOM_COLUMNS.index(custom_column(field_type))]
+        custom.setdefault(ticket_id, {}).setdefault(field_id, []).append(value)
     facts = {}
     for row in Ticket.objects.filter(pk__in=ids).values(*_FACT_COLUMNS):
         row["category"] = row.pop("column__category")
         mine = held.get(row["id"], {})
         for name in _HELD:
             row[name] = frozenset(mine.get(name, ()))
+        row["custom_values"] = {field_id: tuple(held) for field_id, held in custom.get(row["id"], {}).items()}
         facts[row["id"]] = Facts(**row)
     return facts
 
@@ -141,6 +149,8 @@ def _held_rows(ids: list[int]) -> Any:
         all=True,
     )
 
+
+_CUSTOM_COLUMNS = ("text", "number", "date", "option_id", "user_id", "flag")
 
 _FACT_COLUMNS = (
     "id",

@@ -1,5 +1,9 @@
 """From the parser's tree to a plan (tickets.pql.plan): fields, values, functions, ORDER BY.
 
+Custom fields (issue 21) are fields too: by name or key (`Severity >= S2`, `"Customer tier" =
+Gold`), or `cf[name or key]` (`cf[Severity]`, and `"cf[Customer tier]"` for a name with spaces)
+when a built-in field has the same name. The scope's live fields are read once per query.
+
 Every name a query uses (a person, a label, a sprint, a column, a project, a ticket key) is
 looked up here, once per query, within the projects of its `Scope`; a name that matches
 nothing is an error at its position, never an empty result.
@@ -20,7 +24,7 @@ from accounts.models import User
 from projects.models import Column, Label, Project, Sprint
 from projects.permissions import visible_projects
 from tickets import fastpath, search
-from tickets.models import Ticket
+from tickets.models import CustomField, Ticket
 from tickets.pql import plan as p
 from tickets.pql import syntax as s
 from tickets.pql.syntax import PqlError
@@ -111,6 +115,36 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 class Compiler:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
+        self._custom_fields: list[CustomField] | None = None
+
+    def custom_fields(self) -> list[CustomField]:
+        """The scope's live custom fields with their options (read once per query)."""
+        if self._custom_fields is None:
+            self._custom_fields = list(
+                CustomField.objects.filter(project_id__in=self.scope.project_ids, deleted_at__isnull=True)
+                .order_by("project_id", "position", "id")
+                .prefetch_related("options")
+            )
+        return self._custom_fields
+
+    def custom_named(self, name: str, position: int = 0) -> list[CustomField] | None:
+        """The custom fields `name` means (by key or name, any case; `cf[...]` forces a custom
+        field), or None when it is no custom field's (then it is a built-in name or unknown)."""
+        lowered = name.strip().lower()
+        forced = lowered.startswith("cf[") and lowered.endswith("]")
+        if forced:
+            lowered = lowered[3:-1].strip()
+        elif lowered in NAMES:
+            return None
+        found = [f for f in self.custom_fields() if lowered in (f.key.lower(), f.name.lower())]
+        if forced and not found:
+            names = [f.name for f in self.custom_fields()]
+            raise PqlError(
+                f"Unknown custom field '{name}' at {position}{_suggest(lowered, [n.lower() for n in names])}",
+                position,
+                names,
+            )
+        return found or None
 
     # entry
     def compile(self, query: s.Query) -> Compiled:
@@ -129,6 +163,11 @@ class Compiler:
             return self.text(node.words)
         if isinstance(node, s.Predicate):
             return p.HasAny(PREDICATES[node.name], None)
+        if isinstance(node, s.InList) and len(node.values) > MAX_VALUES:
+            raise PqlError(f"At most {MAX_VALUES} values in a list at {node.position}", node.position)
+        custom = self.custom_named(node.field, node.position)
+        if custom is not None:
+            return p.any_of(_custom(self, custom_field, node) for custom_field in custom)
         spec = self.spec(node.field, node.position)
         if not spec.ops:
             raise PqlError(f"{spec.name} is for ORDER BY only at {node.position}", node.position)
@@ -138,17 +177,18 @@ class Compiler:
                 node.position,
                 list(spec.ops),
             )
-        if isinstance(node, s.InList) and len(node.values) > MAX_VALUES:
-            raise PqlError(f"At most {MAX_VALUES} values in a list at {node.position}", node.position)
         return spec.resolve(self, node)
 
     def spec(self, name: str, position: int) -> FieldSpec:
         spec = NAMES.get(name.lower())
         if spec is None:
-            raise PqlError(f"Unknown field '{name}' at {position}{_suggest(name, NAMES)}", position, sorted(FIELDS))
+            known = [*NAMES, *(f.name.lower() for f in self.custom_fields())]
+            raise PqlError(f"Unknown field '{name}' at {position}{_suggest(name, known)}", position, sorted(FIELDS))
         return spec
 
     def order_item(self, item: s.OrderItem) -> list[OrderBy]:
+        if self.custom_named(item.field, item.position) is not None:
+            raise PqlError(f"Cannot order by a custom field ({item.field}) at {item.position}", item.position)
         spec = self.spec(item.field, item.position)
         if not spec.order:
             raise PqlError(f"Cannot order by {spec.name} at {item.position}", item.position)
@@ -651,3 +691,108 @@ FUNCTIONS = {
     "endofweek": "endOfWeek",
     "today": "today",
 }
+
+
+# --------------------------------------------------------------------------- custom fields
+
+CF = CustomField.Type
+# The value column a type's conditions read (CustomFieldValue; Facts.custom_values holds it).
+CUSTOM_COLUMNS: dict[str, str] = {
+    CF.TEXT: "text",
+    CF.LONG_TEXT: "text",
+    CF.URL: "text",
+    CF.NUMBER: "number",
+    CF.DATE: "date",
+    CF.SELECT: "option_id",
+    CF.MULTI_SELECT: "option_id",
+    CF.USER: "user_id",
+    CF.CHECKBOX: "flag",
+}
+CUSTOM_OPS: dict[str, tuple[str, ...]] = {
+    CF.TEXT: TEXTUAL,
+    CF.LONG_TEXT: TEXTUAL,
+    CF.URL: TEXTUAL,
+    CF.NUMBER: ORDERED,
+    CF.DATE: ORDERED,
+    CF.SELECT: EQUALITY,
+    CF.MULTI_SELECT: EQUALITY,
+    CF.USER: EQUALITY,
+    CF.CHECKBOX: EQUALITY,
+}
+_LOOKUP_OF = {"=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
+BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def custom_column(field_type: str) -> str:
+    return CUSTOM_COLUMNS[field_type]
+
+
+def _custom_value(c: Compiler, field: CustomField, value: s.Value) -> Any:
+    """A literal as the value its field stores (an option id, a user id, a number, a date, ...)."""
+    kind = field.type
+    if kind == CF.USER:
+        return c.person(value)
+    text = c.word(value, field.name)
+    if kind in (CF.SELECT, CF.MULTI_SELECT):
+        options = list(field.options.all())
+        found = next((o.pk for o in options if o.name.lower() == text.lower()), None)
+        if found is None:
+            names = [o.name for o in options]
+            raise PqlError(
+                f"Unknown option '{text}' of {field.name} at {value.position}"
+                f"{_suggest(text, [n.lower() for n in names])}; use one of {', '.join(names) or 'none'}",
+                value.position,
+                names,
+            )
+        return found
+    if kind == CF.NUMBER:
+        try:
+            return float(text)
+        except ValueError:
+            raise PqlError(
+                f"Expected a number for {field.name} but found '{text}' at {value.position}", value.position
+            ) from None
+    if kind == CF.DATE:
+        found_date = c.date_value(value)
+        return timezone.localtime(found_date).date() if isinstance(found_date, datetime) else found_date
+    if kind == CF.CHECKBOX:
+        flag = BOOLEANS.get(text.lower())
+        if flag is None:
+            raise PqlError(
+                f"Expected true or false for {field.name} at {value.position}", value.position, ["true", "false"]
+            )
+        return flag
+    return text
+
+
+def _custom(c: Compiler, field: CustomField, node: s.Compare | s.InList | s.IsEmpty) -> p.Plan:
+    """A condition on one custom field: `=`, `!=` (a value, and not that one), IN / NOT IN, IS [NOT]
+    EMPTY, ordering comparisons for numbers and dates, `~` / `!~` (contains) for texts. A multi
+    select `= x` holds x among its options, as labels do."""
+    column = CUSTOM_COLUMNS[field.type]
+    anything = p.HasCustom(field.pk, column, "any")
+    if isinstance(node, s.IsEmpty):
+        return anything if node.negated else p.Negation(anything)
+    ops = CUSTOM_OPS[field.type]
+    if isinstance(node, s.Compare) and node.op not in ops:
+        raise PqlError(
+            f"'{node.op}' does not apply to {field.name} at {node.position}; use {', '.join(ops)}",
+            node.position,
+            list(ops),
+        )
+    textual = column == "text"
+    values = [_custom_value(c, field, value) for value in c.literals(node)]
+    if isinstance(node, s.InList):
+        if textual:
+            plan = p.any_of(p.HasCustom(field.pk, column, "iexact", value) for value in values)
+        else:
+            plan = p.HasCustom(field.pk, column, "in", frozenset(values))
+        return p.all_of([anything, p.Negation(plan)]) if node.negated else plan
+    value = values[0]
+    if node.op in ("~", "!~"):
+        contains = p.HasCustom(field.pk, column, "icontains", value)
+        return p.Negation(contains) if node.op == "!~" else contains
+    if node.op in ("=", "!="):
+        equal = p.HasCustom(field.pk, column, "iexact" if textual else "exact", value)
+        return p.all_of([anything, p.Negation(equal)]) if node.op == "!=" else equal
+    return p.HasCustom(field.pk, column, _LOOKUP_OF[node.op], value)

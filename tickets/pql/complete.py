@@ -7,6 +7,9 @@ with, and its span is what a client replaces with the chosen suggestion.
 
 Values come from the project (members, labels, sprints, columns: one query for the kind the
 field takes, none otherwise) or from the language (types, priorities, statuses, states).
+Custom fields (issue 21) are offered by name (quoted when it has spaces) with their operators,
+and a select's options as values: one more query (the fields with their options) when the
+suggestions involve fields.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from typing import Any
 from django.db.models import Model, Q
 
 from projects.models import Column, Label, Project, Sprint
-from tickets.models import Ticket
-from tickets.pql.compiler import CATEGORIES, FIELDS, NAMES, PRIORITIES, FieldSpec
+from tickets.models import CustomField, Ticket
+from tickets.pql.compiler import CATEGORIES, CUSTOM_OPS, FIELDS, NAMES, PRIORITIES, FieldSpec
 from tickets.pql.syntax import _SPECIAL, KEYWORDS, PqlError, Token, tokenize
 
 MAX_VALUES = 20
@@ -112,6 +115,7 @@ class _State:
 
     expect: str = "term"
     spec: FieldSpec | None = None
+    custom: CustomField | None = None  # the custom field a value is for
     depth: int = 0  # open groups "(" (not IN lists)
     count: int = 0  # tokens read
 
@@ -123,9 +127,10 @@ def complete(text: str, cursor: int, *, project: Project) -> Completion:
     """
     before = text[:cursor]
     tokens, partial, start = _tokens_and_partial(before)
-    state = _walk(tokens)
+    custom = _CustomFields(project)
+    state = _walk(tokens, custom)
     prefix = partial.lstrip("\"'")
-    suggestions = _suggest(state, prefix, project=project, quoted=partial != prefix)
+    suggestions = _suggest(state, prefix, project=project, quoted=partial != prefix, custom=custom)
     return Completion(q=text, cursor=cursor, start=start, end=_word_end(text, cursor, partial), suggestions=suggestions)
 
 
@@ -160,7 +165,30 @@ def _word_end(text: str, cursor: int, partial: str) -> int:
     return end
 
 
-def _walk(tokens: list[Token]) -> _State:
+class _CustomFields:
+    """The project's live custom fields with their options, read on first use."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._fields: list[CustomField] | None = None
+
+    def all(self) -> list[CustomField]:
+        if self._fields is None:
+            queryset = CustomField.objects.filter(project=self.project, deleted_at__isnull=True)
+            self._fields = list(queryset.order_by("position", "id").prefetch_related("options"))
+        return self._fields
+
+    def named(self, name: str) -> CustomField | None:
+        """The field `name` means as the compiler reads it (built-in names first, cf[...] forces)."""
+        lowered = name.strip().lower()
+        if lowered.startswith("cf[") and lowered.endswith("]"):
+            lowered = lowered[3:-1].strip()
+        elif lowered in NAMES:
+            return None
+        return next((f for f in self.all() if lowered in (f.key.lower(), f.name.lower())), None)
+
+
+def _walk(tokens: list[Token], custom: _CustomFields) -> _State:
     state = _State(count=len(tokens))
     i = 0
     while i < len(tokens):
@@ -179,8 +207,9 @@ def _walk(tokens: list[Token]) -> _State:
                 state.expect = "term"
             elif keyword == "order" and (following is None or following.keyword() == "by"):
                 state.expect = "after_order"
-            elif token.kind == "word" and _is_field(token, following):
-                state.spec = NAMES.get(token.text.lower())
+            elif token.kind in ("word", "string") and _is_field(token, following, custom):
+                state.custom = custom.named(token.text)
+                state.spec = None if state.custom is not None else NAMES.get(token.text.lower())
                 state.expect = "after_field"
             else:  # free text, a quoted string, or something the parser would refuse
                 state.expect = "after_term"
@@ -238,20 +267,26 @@ def _skip_call(tokens: list[Token], index: int) -> int:
     return len(tokens) + 1
 
 
-def _is_field(token: Token, following: Token | None) -> bool:
+def _is_field(token: Token, following: Token | None, custom: _CustomFields) -> bool:
     """As the parser decides: a word is a field when an operator, IN, NOT or IS follows it; the last
     word before the cursor is a field when it names one."""
     if following is None:
-        return token.text.lower() in NAMES and not token.keyword()
+        if token.kind == "string":
+            return custom.named(token.text) is not None
+        return (token.text.lower() in NAMES or custom.named(token.text) is not None) and not token.keyword()
     return following.kind == "op" or following.keyword() in ("in", "not", "is")
 
 
 # --------------------------------------------------------------------------- suggesting
 
 
-def _suggest(state: _State, prefix: str, *, project: Project, quoted: bool) -> list[Suggestion]:
+def _suggest(state: _State, prefix: str, *, project: Project, quoted: bool, custom: _CustomFields) -> list[Suggestion]:
     expect = state.expect
     found: list[Suggestion] = []
+    # Custom field names are matched by name or key (their value may be quoted).
+    extra: list[Suggestion] = []
+    if expect in ("term", "after_term") and not quoted:
+        extra = _custom_fields(custom, prefix)
     if expect == "term":
         found = _fields(condition=True)
         found += [Suggestion("keyword", "NOT", "NOT", "negate what follows"), Suggestion("keyword", "(", "(", "group")]
@@ -270,7 +305,7 @@ def _suggest(state: _State, prefix: str, *, project: Project, quoted: bool) -> l
             found.append(Suggestion("keyword", "ORDER BY", "ORDER BY", "sort"))
         found += _fields(condition=True)
     elif expect == "after_field":
-        found = _operators(state.spec)
+        found = _custom_operators(state.custom) if state.custom is not None else _operators(state.spec)
     elif expect == "after_not":
         found = [Suggestion("operator", "IN (", "IN (…)", "none of a list")]
     elif expect == "after_in":
@@ -280,6 +315,8 @@ def _suggest(state: _State, prefix: str, *, project: Project, quoted: bool) -> l
     elif expect == "after_is_not":
         found = [Suggestion("keyword", "EMPTY", "EMPTY", "has a value")]
     elif expect in ("value", "list_value"):
+        if state.custom is not None:
+            return _custom_values(state.custom, prefix, project=project, quoted=quoted)
         return _values(state.spec, prefix, project=project, quoted=quoted)
     elif expect == "after_list_value":
         found = [Suggestion("keyword", ",", ",", "another value"), Suggestion("keyword", ")", ")", "end the list")]
@@ -297,7 +334,7 @@ def _suggest(state: _State, prefix: str, *, project: Project, quoted: bool) -> l
         ]
     elif expect == "after_direction":
         found = [Suggestion("keyword", ",", ",", "then by")]
-    return [suggestion for suggestion in found if _starts(suggestion.value, prefix) and not quoted]
+    return [suggestion for suggestion in found if _starts(suggestion.value, prefix) and not quoted] + extra
 
 
 def _starts(value: str, prefix: str) -> bool:
@@ -311,6 +348,39 @@ def _fields(*, condition: bool) -> list[Suggestion]:
         Suggestion("field", spec.name, spec.name.capitalize(), _field_detail(spec))
         for spec in sorted(specs, key=lambda spec: spec.name)
     ]
+
+
+def _custom_fields(custom: _CustomFields, prefix: str) -> list[Suggestion]:
+    """The project's custom fields whose name or key starts with `prefix`."""
+    return [
+        Suggestion("field", quote(f.name), f.name, f"custom field: {CustomField.Type(f.type).label.lower()}")
+        for f in custom.all()
+        if _starts(f.name, prefix) or _starts(f.key, prefix)
+    ]
+
+
+def _custom_operators(field: CustomField) -> list[Suggestion]:
+    found = [Suggestion("operator", op, op, OPERATOR_WORDS[op]) for op in CUSTOM_OPS[field.type]]
+    found += [Suggestion("operator", value, value.replace("(", "(…)"), detail) for value, detail in LIST_AND_EMPTY]
+    return found
+
+
+def _custom_values(field: CustomField, prefix: str, *, project: Project, quoted: bool) -> list[Suggestion]:
+    """A select's options, a user field's members, a checkbox's true / false, a date's dates."""
+    kind = field.type
+    if kind in (CustomField.Type.SELECT, CustomField.Type.MULTI_SELECT):
+        return [
+            Suggestion("value", quote(option.name), option.name, field.name)
+            for option in field.options.all()
+            if _starts(option.name, prefix)
+        ][:MAX_VALUES]
+    if kind == CustomField.Type.USER:
+        return _values(FIELDS["assignee"], prefix, project=project, quoted=quoted)
+    if kind == CustomField.Type.DATE:
+        return _values(FIELDS["due"], prefix, project=project, quoted=quoted)
+    if kind == CustomField.Type.CHECKBOX:
+        return [Suggestion("value", word, word, field.name) for word in ("true", "false") if _starts(word, prefix)]
+    return []
 
 
 def _field_detail(spec: FieldSpec) -> str:

@@ -20,13 +20,14 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q
 
 from tickets import search
-from tickets.models import Ticket, TicketRelation, Watcher
+from tickets.models import CustomFieldValue, Ticket, TicketRelation, Watcher
 
 OPENED = Ticket.State.OPENED
 
@@ -73,6 +74,9 @@ class Facts:
     duplicates_ids: frozenset[int] = frozenset()
     duplicated_by_ids: frozenset[int] = frozenset()
     relates_ids: frozenset[int] = frozenset()
+    # Custom field values: {field id: the values in the field's column (option ids, user ids,
+    # numbers, dates, texts, booleans)}.
+    custom_values: dict[int, tuple[Any, ...]] = dataclass_field(default_factory=dict)
 
 
 # Plan attributes are ORM paths from Ticket; the few that cross a join have a plain name in Facts.
@@ -229,6 +233,46 @@ class HasAny:
         return bool(held) if self.ids is None else not held.isdisjoint(self.ids)
 
 
+_TESTS: dict[str, Callable[[Any, Any], bool]] = {
+    "exact": operator.eq,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "in": lambda held, wanted: held in wanted,
+    "iexact": lambda held, wanted: held.lower() == wanted.lower(),
+    "icontains": lambda held, wanted: wanted.lower() in held.lower(),
+}
+
+
+@dataclass(frozen=True)
+class HasCustom:
+    """The ticket holds a value of custom field `field_id` whose `column` matches `lookup` (exact,
+    iexact, icontains, in, gt, gte, lt, lte) `value`; lookup "any": any value at all.
+
+    A subquery on the typed value table: its (field, <column>, ticket) indexes answer it.
+    """
+
+    field_id: int
+    column: str  # of CustomFieldValue: text, number, date, option_id, user_id, flag
+    lookup: str
+    value: Any = None
+
+    def q(self) -> Q:
+        rows = CustomFieldValue.objects.filter(field_id=self.field_id)
+        if self.lookup != "any":
+            value = sorted(self.value) if self.lookup == "in" else self.value
+            rows = rows.filter(**{f"{self.column}__{self.lookup}": value})
+        return Q(pk__in=rows.values("ticket_id"))
+
+    def test(self, facts: Facts) -> bool:
+        held = facts.custom_values.get(self.field_id, ())
+        if self.lookup == "any":
+            return bool(held)
+        check = _TESTS[self.lookup]
+        return any(value is not None and check(value, self.value) for value in held)
+
+
 @dataclass(frozen=True)
 class Always:
     value: bool
@@ -281,7 +325,7 @@ class Negation:
         return not self.item.test(facts)
 
 
-Plan = Compare | OneOf | Empty | Contains | Search | Matches | HasAny | Always | AllOf | AnyOf | Negation
+Plan = Compare | OneOf | Empty | Contains | Search | Matches | HasAny | HasCustom | Always | AllOf | AnyOf | Negation
 
 
 def all_of(items: Iterable[Plan]) -> Plan:

@@ -6,15 +6,16 @@
     not_expr   := NOT not_expr | primary
     primary    := "(" or_expr ")" | predicate | condition | text
     predicate  := IS (BLOCKED | BLOCKING) | HAS (BLOCKERS | DUPLICATES)   -- ticket links
-    condition  := FIELD op value
+    condition  := FIELD op value          -- FIELD: a word, or a quoted custom field name
                 | FIELD [NOT] IN "(" value ("," value)* ")"
                 | FIELD IS [NOT] (EMPTY | NULL | NONE)
     op         := "=" | "!=" | ">" | ">=" | "<" | "<=" | "~" | "!~"
     value      := WORD | STRING | NAME "(" [value ("," value)*] ")"
     order_item := FIELD [ASC | DESC]
 
-A word is a field only when an operator (or IN / NOT IN / IS) follows it; otherwise it is
-free text, so plain words ("login crash", "fix: header (mobile)") are a valid query.
+A word (or a quoted string: `"Customer tier" = ACME`, a custom field's name) is a field only
+when an operator (or IN / NOT IN / IS) follows it; otherwise it is free text,
+so plain words ("login crash", "fix: header (mobile)") are a valid query.
 Keywords are case-insensitive. This module knows no fields: names are checked when the
 tree is compiled (tickets.pql.compiler), which reports the position kept on every node.
 """
@@ -331,7 +332,7 @@ class Parser:
 
     def is_condition_start(self) -> bool:
         """A word is a field when an operator, IN (...), NOT IN (...) or IS [NOT] EMPTY follows."""
-        if self.token.kind != "word":
+        if self.token.kind not in ("word", "string"):
             return False
         following = self.peek()
         if following.kind == "op":
@@ -359,6 +360,8 @@ class Parser:
             self.advance()
             self.depth -= 1
             return inner
+        if token.kind == "string" and self.is_condition_start():
+            return self.condition()
         if token.kind == "string":
             self.advance()
             return Text((token.text,), token.position) if token.text.strip() else And(())

@@ -7,9 +7,10 @@ depend on *who* acts (edit own comment, delete own or admin) are checked here.
 
 One module per subject, as Zulip's `zerver/actions/`: `tickets` (create, update, delete, close,
 reopen, restore), `moves` (ranks, column locks, WIP limits: card order is explained there),
-`comments`, `checklists`, `attachments`, `links` (git links), `relations` (links between tickets),
-`watchers`, `time` (time entries), `views` (saved views), `board` (what column, sprint and project
-changes do to the tickets on them, reached by projects through projects.board_contents), `mentions`
+`custom_fields` (a project's custom fields), `custom_values` (tickets' values of them), `comments`,
+`checklists`, `attachments`, `links` (git links), `relations` (links between tickets), `watchers`,
+`time` (time entries), `views` (saved views), `board` (what column, sprint and project changes do
+to the tickets on them, reached by projects through projects.board_contents), `mentions`
 (references in text, Markdown), `inputs` (resolving field values) and `common` (what they share).
 The public names are re-exported here, so
 `from tickets import services; services.ticket_create(...)` works as before.
@@ -29,6 +30,14 @@ from tickets.services.checklists import (
 )
 from tickets.services.comments import COMMENT_MAX, comment_create, comment_delete, comment_payload, comment_update
 from tickets.services.common import UNSET, ticket_brief, ticket_html_url
+from tickets.services.custom_fields import (
+    custom_field_create,
+    custom_field_delete,
+    custom_field_restore,
+    custom_field_update,
+    custom_fields_purge,
+    custom_fields_reorder,
+)
 from tickets.services.inputs import resolve_labels, resolve_parent, resolve_sprint, resolve_user
 from tickets.services.links import git_link_add
 from tickets.services.mentions import render_markdown
@@ -70,6 +79,12 @@ __all__ = [
     "comment_delete",
     "comment_payload",
     "comment_update",
+    "custom_field_create",
+    "custom_field_delete",
+    "custom_field_restore",
+    "custom_field_update",
+    "custom_fields_purge",
+    "custom_fields_reorder",
     "git_link_add",
     "relation_add",
     "relation_remove",

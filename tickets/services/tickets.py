@@ -22,6 +22,7 @@ from punt.errors import invalid as _invalid
 from tickets import cards, fastpath
 from tickets.models import Attachment, Event, Ticket
 from tickets.services.common import UNSET, _actor_id, _choice, _event, _json, _publish_card, _reload
+from tickets.services.custom_values import custom_values_insert, custom_values_prepare, custom_values_replace
 from tickets.services.inputs import (
     _clean_body,
     _clean_estimate,
@@ -70,10 +71,14 @@ def ticket_create(
     due_date: date | None = None,
     estimate: int | None = None,
     reporter: Any = UNSET,
+    custom_fields: Any = UNSET,
     force: bool = False,
     tab_id: str | None = None,
 ) -> Ticket:
     """Create a ticket at the bottom of `column` (or of the first column of `status`, or the first column).
+
+    `custom_fields`: {field key: value JSON}; defaults fill the fields not given and required
+    fields must end with a value (tickets.services.custom_fields).
 
     The number comes from Project.ticket_counter, incremented with an UPDATE that row-locks
     the project until commit: concurrent creates queue, and numbers have no gaps or repeats.
@@ -87,6 +92,7 @@ def ticket_create(
     label_list = resolve_labels(project=project, values=labels or [])
     sprint_obj = resolve_sprint(project=project, value=sprint)
     parent_obj = resolve_parent(project=project, value=parent)
+    custom = custom_values_prepare(project=project, values=custom_fields, creating=True)
     if column is not None and column.project_id != project.pk:
         raise _invalid("column_id", "That column belongs to another project.")
     if column is None and status:
@@ -123,6 +129,7 @@ def ticket_create(
     if label_list:
         ticket.labels.set(label_list)
     _watch(ticket, [ticket.reporter, assignee_user])
+    custom_json = custom_values_insert(ticket=ticket, prepared=custom)
 
     _event(ticket, by, Event.Kind.ACTION, "create", {"column": {"id": column.pk, "name": column.name}})
     if assignee_user is not None:
@@ -132,7 +139,7 @@ def ticket_create(
     # The full card, built from what is in memory (labels in the database's name order, if
     # any): the event carries its compact part, the API's 201 all of it.
     card_labels = fastpath.card_labels([ticket.pk]) if label_list else {}
-    ticket.card = cards.card_of(ticket, shape=cards.FULL, labels=card_labels)
+    ticket.card = cards.card_of(ticket, shape=cards.FULL, labels=card_labels, custom_fields={ticket.pk: custom_json})
     events.publish(
         "board.card_created",
         cards.compact(ticket.card),
@@ -156,6 +163,7 @@ FIELD_WORDS = {
     "due_date": "the due date",
     "estimate": "the estimate",
     "assignee": "the assignee",
+    "custom_fields": "the custom fields",
 }
 
 
@@ -192,12 +200,17 @@ def ticket_update(
     parent: Any = UNSET,
     due_date: Any = UNSET,
     estimate: Any = UNSET,
+    custom_fields: Any = UNSET,
     force: bool = False,
     tab_id: str | None = None,
 ) -> Ticket:
     """Change the given fields. Writes one `update` event with old/new values of what changed,
     `assign`/`unassign` actions, and, for a new status, moves the card (see ticket_move).
+
+    `custom_fields`: {field key: value JSON}, only the keys given change (null clears); their
+    changes are `custom_fields` in the event's old/new.
     """
+    custom = custom_values_prepare(project=ticket.project, values=custom_fields, creating=False)
     project = ticket.project
     moved = False
     if status is not UNSET and status is not None:
@@ -244,6 +257,9 @@ def ticket_update(
         change("due_date", due_date)
     if estimate is not UNSET:
         change("estimate", _clean_estimate(estimate))
+    old_custom, new_custom = custom_values_replace(ticket=ticket, prepared=custom)
+    if new_custom:
+        old["custom_fields"], new["custom_fields"] = old_custom, new_custom
 
     assigned = False
     if assignee is not UNSET:
