@@ -95,6 +95,9 @@ REFUSED_BY_BUSINESS_RULE = {
         "api_v1_projects_custom_fields_update",
         "api_v1_projects_custom_fields_partial_update",
     ],
+    "a linked ticket must be one the caller can see; no repeated link, blocks cycle or self-link": [
+        "api_v1_projects_cards_relations_create"
+    ],
     "a new custom field order lists every live field exactly once": ["api_v1_projects_custom_fields_reorder_create"],
     "a sprint ends on or after its start": ["api_projects_sprints_create", "api_projects_sprints_partial_update"],
     "at most one of before and after": ["project_chat_messages_list"],

@@ -5,8 +5,8 @@ nothing behind) and publishes its events on commit through punt.events.publish.
 Callers have already checked the caller's role with projects.permissions; the rules that
 depend on *who* acts (edit own comment, delete own or admin) are checked here.
 
-One module per subject, as Zulip's `zerver/actions/`: `tickets` (create, update, delete, close,
-reopen, restore), `moves` (ranks, column locks, WIP limits: card order is explained there),
+One module per subject, as Zulip's `zerver/actions/`: `tickets` (create, update, close, reopen),
+`bin` (soft delete, restore, destroy), `moves` (ranks, column locks, WIP limits: card order is explained there),
 `custom_fields` (a project's custom fields), `custom_values` (tickets' values of them), `comments`,
 `checklists`, `attachments`, `links` (git links), `relations` (links between tickets), `watchers`,
 `time` (time entries), `views` (saved views), `board` (what column, sprint and project changes do
@@ -22,6 +22,7 @@ call time: a test that wants the events patches `punt.events.publish`.
 from __future__ import annotations
 
 from tickets.services.attachments import PayloadTooLarge, attachment_add, attachment_delete
+from tickets.services.bin import ticket_delete, ticket_destroy, ticket_restore
 from tickets.services.checklists import (
     checklist_item_add,
     checklist_item_delete,
@@ -52,10 +53,7 @@ from tickets.services.tickets import (
     reopen_column,
     ticket_close,
     ticket_create,
-    ticket_delete,
-    ticket_destroy,
     ticket_reopen,
-    ticket_restore,
     ticket_update,
 )
 from tickets.services.time import time_entry_create, time_entry_delete, time_entry_update

@@ -1,4 +1,4 @@
-"""Tickets: create, update, (soft-)delete, destroy, close, reopen and restore."""
+"""Tickets: create, update, close and reopen (the bin, delete and restore, is in `bin`)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,15 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
-from accounts.models import User
 from accounts.serializers import user_brief
-from notifications.services import notification_batch, notify
+from notifications.services import notification_batch
 from projects.models import Column, Project
-from projects.permissions import MANAGE, has_role
 from projects.services import column_for_category, columns_create_defaults
 from punt import events
-from punt.errors import Forbidden
 from punt.errors import invalid as _invalid
 from tickets import cards, fastpath
-from tickets.models import Attachment, Event, Ticket
+from tickets.models import Event, Ticket
 from tickets.services.common import UNSET, _actor_id, _choice, _event, _json, _publish_card, _reload
 from tickets.services.custom_values import custom_values_insert, custom_values_prepare, custom_values_replace
 from tickets.services.inputs import (
@@ -299,64 +295,6 @@ def ticket_update(
     return _reload(ticket)
 
 
-@transaction.atomic
-def ticket_delete(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> None:
-    """Soft-delete: the card leaves the board and lists; admins can restore it."""
-    if ticket.deleted_at is not None:
-        return
-    ticket.deleted_at = timezone.now()
-    ticket.deleted_by = by if getattr(by, "pk", None) else None
-    ticket.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
-    _event(ticket, by, Event.Kind.ACTION, "delete")
-    events.publish(
-        "board.card_deleted",
-        {"id": ticket.pk, "key": ticket.key, "column_id": ticket.column_id},
-        project_id=ticket.project_id,
-        tab_id=tab_id,
-        actor_id=_actor_id(by),
-    )
-    _notify_watchers(ticket=ticket, by=by, action="deleted", summary="deleted the ticket", tab_id=tab_id)
-
-
-@transaction.atomic
-def ticket_destroy(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> None:
-    """Delete a ticket for good (AgentsMesh's DELETE): its timeline, checklist and files go too.
-
-    Sub-tasks lose their parent rather than vanishing with it; the number is never reused.
-    """
-    payload = {"id": ticket.pk, "key": ticket.key, "column_id": ticket.column_id}
-    files = [
-        name for attachment in ticket.attachments.all() for name in (attachment.file.name, attachment.thumbnail.name)
-    ]
-    watching = User.objects.filter(watcher__ticket=ticket, is_active=True)
-    actor_id = _actor_id(by)
-    if actor_id is not None:
-        watching = watching.exclude(pk=actor_id)
-    watchers = list(watching)
-    ticket.delete()
-    if ticket.deleted_at is None:
-        events.publish(
-            "board.card_deleted", payload, project_id=ticket.project_id, tab_id=tab_id, actor_id=_actor_id(by)
-        )
-    if watchers:
-        notify(
-            recipients=watchers,
-            kind="watched",
-            actor=by,
-            text=f"{payload['key']} {ticket.title}: deleted for good",
-            project=ticket.project,
-            data={"ticket": {"id": payload["id"], "key": payload["key"]}, "action": "destroyed"},
-        )
-    storage = Attachment.file.field.storage
-
-    def delete_files() -> None:
-        for name in files:
-            if name:
-                storage.delete(name)
-
-    transaction.on_commit(delete_files)
-
-
 def reopen_column(project: Project) -> Column:
     """Where a reopened ticket goes: the board's first column that is not a done column."""
     column = project.columns.exclude(category=Column.Category.DONE).order_by("order", "id").first()
@@ -380,24 +318,3 @@ def ticket_reopen(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Tick
     if ticket.state == Ticket.State.OPENED:
         return ticket
     return ticket_move(ticket=ticket, column=reopen_column(ticket.project), by=by, tab_id=tab_id)
-
-
-@transaction.atomic
-def ticket_restore(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Ticket:
-    """Bring a soft-deleted card back to the bottom of its column.
-
-    A project admin restores any card; a member restores what they deleted themselves (the
-    pages' Undo after a delete)."""
-    if ticket.deleted_at is None:
-        raise _invalid("non_field_errors", f"{ticket.key} is not deleted.")
-    if ticket.deleted_by_id != _actor_id(by) and not has_role(by, ticket.project, MANAGE):
-        raise Forbidden("Only a project admin or whoever deleted it can restore this ticket.")
-    column = _lock_columns([ticket.column_id])[ticket.column_id]
-    ticket.rank = _rank_for(column, exclude_id=ticket.pk)
-    ticket.deleted_at = None
-    ticket.deleted_by = None
-    ticket.save(update_fields=["deleted_at", "deleted_by", "rank", "updated_at"])
-    _event(ticket, by, Event.Kind.ACTION, "restore")
-    _publish_card("board.card_created", ticket, by=by, tab_id=tab_id)
-    _notify_watchers(ticket=ticket, by=by, action="restored", summary="restored the ticket", tab_id=tab_id)
-    return _reload(ticket)
