@@ -753,8 +753,10 @@ def apply_custom_fields(
         rows += [CustomFieldValue(ticket_id=ticket_id, field=field, **row) for row in checked[memo]]
         if checked[memo]:
             report.custom_fields[field.name]["tickets"] += 1
+    # Only the fields the batch names: values of fields the source does not know (set here
+    # since the last import) stay.
     CustomFieldValue.objects.filter(
-        ticket_id__in=[ticket_id for ticket_id, _ in values], field_id__in=list(by_id)
+        ticket_id__in=[ticket_id for ticket_id, _ in values], field_id__in=[live[name].pk for name in spelled]
     ).delete()
     CustomFieldValue.objects.bulk_create(rows, batch_size=BATCH * 2)
     report.custom_values += len(rows)

@@ -21,6 +21,7 @@ from tests.imports.conftest import (
     snapshot,
 )
 from tickets.models import ChecklistItem, CustomField, Event, Ticket, TicketRelation
+from tickets.services import ticket_update
 from tickets.services.custom_fields import custom_field_create
 from tickets.services.relations import relation_add
 
@@ -292,6 +293,10 @@ def test_a_reimport_updates_what_changed(people):
 
 def test_a_reimport_updates_custom_values(people):
     run_import(people, "jira-csv", "jira.csv")
+    # A field set here since: the source does not know it, a re-import leaves it.
+    custom_field_create(project=people.project, by=people.owner, name="Reviewed", type="checkbox")
+    login = people.project.tickets.get(title="Login fails with SSO")
+    ticket_update(ticket=login, by=people.owner, custom_fields={"reviewed": True})
     text = (FIXTURES / "jira.csv").read_text(encoding="utf-8")
     # JR-1's budget changes; JR-2's severity is gone at the source.
     text = text.replace("1200.50", "99").replace(",Minor,", ",,")
@@ -301,9 +306,10 @@ def test_a_reimport_updates_custom_values(people):
     assert not report.error
     values = custom_values_by_title(people.project)
     assert values["Login fails with SSO"]["budget"] == 99
+    assert values["Login fails with SSO"]["reviewed"] is True
     assert values["Add SSO settings page"] == {"budget": 300}
-    assert values["(rows)"] == 5
-    assert people.project.custom_fields.count() == 4
+    assert values["(rows)"] == 6
+    assert people.project.custom_fields.count() == 5
 
 
 def test_fields_are_matched_by_name_in_any_case(people):
