@@ -750,7 +750,7 @@ def apply_custom_fields(
             except PuntError as exc:
                 at = (where or {}).get(ticket_id, f"ticket {ticket_id}")
                 raise SourceError(at, f"custom field {field.name!r}: {errors.message(exc)}") from None
-        rows += [CustomFieldValue(ticket_id=ticket_id, field=field, **row) for row in checked[memo]]
+        rows += [CustomFieldValue(ticket_id=ticket_id, field_id=field.pk, **row) for row in checked[memo]]
         if checked[memo]:
             report.custom_fields[field.name]["tickets"] += 1
     # Only the fields the batch names: values of fields the source does not know (set here
