@@ -119,7 +119,7 @@ def parse(stream: IO[bytes], options: Options) -> Iterator[Record]:
     for custom in board.get("customFields", []):
         if not isinstance(custom, dict) or not custom.get("id") or not str(custom.get("name") or "").strip():
             continue
-        kind = FIELD_TYPES.get(custom.get("type", ""), "text")
+        kind = TRELLO_TYPES.get(custom.get("type", ""), "text")
         name = str(custom["name"]).strip()[:100]
         choices: dict[str, tuple[str, str]] = {}  # Trello option id -> (name, colour)
         for option in sorted(custom.get("options") or [], key=lambda option: option.get("pos", 0)):
@@ -138,7 +138,7 @@ def parse(stream: IO[bytes], options: Options) -> Iterator[Record]:
 
 
 # Trello's custom field types -> PUNT's.
-FIELD_TYPES = {"text": "text", "number": "number", "date": "date", "checkbox": "checkbox", "list": "select"}
+TRELLO_TYPES = {"text": "text", "number": "number", "date": "date", "checkbox": "checkbox", "list": "select"}
 
 
 def _custom_values(card: dict[str, Any], fields: dict[str, dict[str, Any]]) -> dict[str, tuple[str, Any]]:
