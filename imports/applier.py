@@ -624,6 +624,11 @@ def _field_value(field: CustomField, raw: Any) -> Any:
     return raw
 
 
+def _lookup(name: str) -> str:
+    """A field name as fields are matched: any case, spaces as the service keeps them."""
+    return " ".join(name.split())[:100].lower()
+
+
 def _field_type(kinds: set[str]) -> str:
     """The type of a field made for a batch's values: the guessed type they share, else text
     (the only one that holds them all)."""
@@ -697,20 +702,24 @@ def apply_custom_fields(
     and written in bulk: the batch's rows of the fields named replace the old ones, so a
     re-import updates them. A value that does not fit its field fails the import (SourceError
     naming the ticket's line/item from `where`). No event per ticket: the import's summary
-    event covers them.
+    event covers them. Fields' defaults are not filled in and required fields may stay empty:
+    an import keeps the source's values as they are (an archive's round trip stays exact), as
+    tickets made before a field became required keep theirs.
     """
     kinds: dict[str, set[str]] = {}
     spelled: dict[str, str] = {}
+    named: set[str] = set()
     for _, fields in values:
         for name, (kind, raw) in fields.items():
+            named.add(_lookup(name))
             if raw is None or raw == "" or raw == []:
                 continue
-            kinds.setdefault(name.lower(), set()).add(kind)
-            spelled.setdefault(name.lower(), name)
-    if not kinds:
+            kinds.setdefault(_lookup(name), set()).add(kind)
+            spelled.setdefault(_lookup(name), " ".join(name.split())[:100])
+    if not named:
         return
     live = {
-        field.name.lower(): field
+        _lookup(field.name): field
         for field in CustomField.objects.filter(project=project, deleted_at__isnull=True).prefetch_related("options")
     }
     for lowered, name in spelled.items():
@@ -723,21 +732,21 @@ def apply_custom_fields(
         field = live[lowered]
         report.custom_fields.setdefault(field.name, {"type": field.type, "created": False, "tickets": 0})
     # Options the values name that the select fields lack.
-    named: dict[int, list[str]] = {}
+    option_names: dict[int, list[str]] = {}
     converted: list[tuple[int, CustomField, Any]] = []
     for ticket_id, fields in values:
         for name, (_kind, raw) in fields.items():
-            if name.lower() not in live:
+            if _lookup(name) not in live:
                 continue
-            field = live[name.lower()]
+            field = live[_lookup(name)]
             value = _field_value(field, raw)
             converted.append((ticket_id, field, value))
             if field.type == FieldType.SELECT and isinstance(value, str):
-                named.setdefault(field.pk, []).append(value)
+                option_names.setdefault(field.pk, []).append(value)
             elif field.type == FieldType.MULTI_SELECT and isinstance(value, list):
-                named.setdefault(field.pk, []).extend(item for item in value if isinstance(item, str))
+                option_names.setdefault(field.pk, []).extend(item for item in value if isinstance(item, str))
     by_id = {field.pk: field for field in live.values()}
-    for field_id, names in named.items():
+    for field_id, names in option_names.items():
         _add_options(by_id[field_id], names, report)
     # Check every value, then replace the batch's rows of these fields in two statements.
     checked: dict[tuple[int, str], list[dict[str, Any]]] = {}
@@ -756,7 +765,8 @@ def apply_custom_fields(
     # Only the fields the batch names: values of fields the source does not know (set here
     # since the last import) stay.
     CustomFieldValue.objects.filter(
-        ticket_id__in=[ticket_id for ticket_id, _ in values], field_id__in=[live[name].pk for name in spelled]
+        ticket_id__in=[ticket_id for ticket_id, _ in values],
+        field_id__in=[live[name].pk for name in named if name in live],
     ).delete()
     CustomFieldValue.objects.bulk_create(rows, batch_size=BATCH * 2)
     report.custom_values += len(rows)
