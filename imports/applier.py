@@ -72,7 +72,7 @@ from tickets.models import (
     Watcher,
 )
 from tickets.services import COMMENT_MAX, RANK_GAP
-from tickets.services.custom_fields import custom_field_create
+from tickets.services.custom_fields import OPTIONS_MAX, custom_field_create
 from tickets.services.custom_values import clean_value
 from tickets.services.inputs import _clean_body, _clean_estimate, _clean_title
 from tickets.services.relations import blocks_would_cycle
@@ -650,6 +650,9 @@ def _add_options(field: CustomField, names: Iterable[str], report: Report) -> No
             missing.setdefault(name.lower(), name)
     if not missing:
         return
+    if len(options) + len(missing) > OPTIONS_MAX:
+        message = f"its values name {len(options) + len(missing)} options; a field has at most {OPTIONS_MAX}."
+        raise SourceError(f"custom field {field.name!r}", message)
     last = max((option.position for option in options), default=-1)
     CustomFieldOption.objects.bulk_create(
         CustomFieldOption(field=field, name=name, position=last + n) for n, name in enumerate(missing.values(), 1)

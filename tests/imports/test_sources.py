@@ -476,3 +476,15 @@ def test_one_summary_event_instead_of_one_per_ticket(people, monkeypatch, django
     published.clear()
     run_import(people, "jira-csv", "jira.csv", dry_run=True)
     assert "project.imported" not in [name for name, _ in published]
+
+
+def test_options_added_by_values_keep_the_services_limit(people):
+    options = [f"Option {n}" for n in range(199)]
+    custom_field_create(project=people.project, by=people.owner, name="Team", type="select", options=options)
+    before = snapshot(people.project)
+    report = run_import(people, "csv", "tickets.csv", mapping={"title": "Name", "id": "Ref"})
+    assert report.error == {
+        "where": "custom field 'Team'",
+        "message": "its values name 201 options; a field has at most 200.",
+    }
+    assert snapshot(people.project) == before
