@@ -8,8 +8,10 @@ Each import runs in a child process of its own (`import_bench.py --child`), so i
 (ru_maxrss) is the import's alone; the same file is then imported a second time (every ticket
 updated in place, nothing added). The generated issues look like a real export: a paragraph
 of description, 2 comments, 2 labels and a component, a sprint out of 20, story points, a
-due date on every third, a parent on every tenth (sub-tasks), an issue link on every fifth,
-two custom fields, a status out of five. Bench database: bench/results/import_bench.sqlite3.
+due date on every third, a parent on every tenth (sub-tasks), a "Blocks" link on every fifth
+(listed from both ends, as Jira does) and a "Relates" link on every seventh, four custom fields
+(two text, a number, a date on every other issue), a status out of five. Bench database:
+bench/results/import_bench.sqlite3.
 """
 
 from __future__ import annotations
@@ -50,9 +52,13 @@ HEADER = [
     "Custom field (Story Points)",
     "Custom field (Severity)",
     "Custom field (Customer)",
+    "Custom field (Budget)",
+    "Custom field (Go-live)",
     "Comment",
     "Comment",
     "Outward issue link (Blocks)",
+    "Inward issue link (Blocks)",
+    "Outward issue link (Relates)",
 ]
 STATUSES = ["To Do", "In Progress", "In Review", "Done", "Backlog"]
 PEOPLE = ["Olivia Owner", "Bench User 1", "Bench User 2", "Someone Else", "Another Stranger"]
@@ -117,9 +123,13 @@ def generate(path: Path, count: int, key: str) -> None:
                     str(n % 13),
                     ["Low", "High", "Critical"][n % 3],
                     f"Customer {n % 50}",
+                    f"{n * 7 % 1000}.50",
+                    f"{1 + n % 28:02d}/May/24" if n % 2 else "",
                     f"{jira_date(n)};{PEOPLE[n % 5]};First comment on {n}: {words(rng, 20)}",
                     f"{jira_date(n + 1)};{PEOPLE[(n + 2) % 5]};Second comment on {n}.",
                     f"{key}-{n + 1}" if n % 5 == 0 and n < count else "",
+                    f"{key}-{n - 1}" if n % 5 == 1 and n > 1 else "",
+                    f"{key}-{n - 3}" if n % 7 == 0 else "",
                 ]
             )
 
@@ -148,6 +158,9 @@ def child(path: str, key: str) -> None:
                 "created": report.tickets_created,
                 "updated": report.tickets_updated,
                 "comments": report.comments_created + report.comments_updated,
+                "values": report.custom_values,
+                "links": sum(report.links.values()),
+                "links_existing": report.links_existing,
                 "error": report.error,
             }
         )
@@ -180,7 +193,10 @@ def main(sizes: list[int]) -> None:
     setup(env, sizes)
     engine = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
     print(f"{engine}; one import per child process; peak RSS of that process")
-    print(f"{'issues':>8} {'file MB':>8} {'pass':>8} {'seconds':>8} {'peak RSS MB':>12} {'created':>8} {'updated':>8}")
+    print(
+        f"{'issues':>8} {'file MB':>8} {'pass':>8} {'seconds':>8} {'peak RSS MB':>12} {'created':>8} {'updated':>8}"
+        f" {'values':>8} {'links':>6} {'kept':>6}"
+    )
     for size in sizes:
         path = RESULTS / f"jira-{size}.csv"
         generate(path, size, f"SRC{size}")
@@ -199,7 +215,8 @@ def main(sizes: list[int]) -> None:
                 raise SystemExit(f"import failed: {row['error']}")
             print(
                 f"{size:>8} {megabytes:>8.1f} {name:>8} {row['seconds']:>8} {row['peak_rss_mb']:>12} "
-                f"{row['created']:>8} {row['updated']:>8}"
+                f"{row['created']:>8} {row['updated']:>8} {row['values']:>8} {row['links']:>6}"
+                f" {row['links_existing']:>6}"
             )
 
 

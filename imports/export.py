@@ -8,25 +8,36 @@ The archive (format "punt-archive", version 1), read back by imports/sources/pun
      "labels": [{"name", "color", "description"}],
      "sprints": [{"name", "goal", "status", "start_date", "end_date", "started_at", "completed_at"}],
      "members": [{"username", "email", "name", "role"}],
+     "custom_fields": [{"name", "key", "type", "description", "unit", "required", "default",
+                        "show_on_card", "options": [{"name", "color"}]}],   # field order
      "tickets": [{"key", "number", "type", "title", "body", "column", "status", "priority",
                   "assignee", "reporter", "closed_by" (each {"username", "email", "name"} or null),
                   "labels": [names], "sprint", "parent" (a key), "due_date", "estimate", "state",
                   "created_at", "updated_at", "closed_at",
                   "comments": [{"author", "text", "minutes", "created_at", "updated_at"}],
                   "checklist": [{"text", "done"}],
-                  "custom_fields": {}, "links": []}]}                  # board order
+                  "custom_fields": {name: [type, value]},  # the API's value JSON
+                  "links": [[kind, other key]]}]}                    # board order
 
 Tickets come in board order (column, then rank), so an import puts them back in that order.
 Deleted tickets and comments are left out. Not in version 1: attachments' files, git links,
 time entries, watchers and the timeline's non-comment events (they are history, not content).
-Custom fields and relations are written by the integrator (`custom_fields`, `links`).
+A relation is listed once, by its source ticket (kind blocks/duplicates/relates_to), or by its
+target as is_blocked_by/is_duplicated_by/relates_to when the source is in another project.
+The top-level `custom_fields` (the live fields' definitions) and the `links` are optional: an
+archive written before them reads as having none.
+
+The CSV has a column per live custom field (headed with its name; a multi select's options
+joined with "; ") and a `links` column ("blocks DEMO-3; relates_to DEMO-9", as each ticket reads
+its links).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q
@@ -35,7 +46,8 @@ from django.utils import timezone
 from accounts.models import User
 from imports.sources.punt_archive import FORMAT, VERSION
 from projects.models import Project
-from tickets.models import Event, Ticket
+from tickets.custom_field_selectors import custom_fields_for_project, custom_values
+from tickets.models import CustomField, Event, Ticket, TicketRelation
 
 CSV_COLUMNS = [
     "key",
@@ -87,6 +99,70 @@ def _tickets(project: Project) -> Any:
     )
 
 
+# How a relation's target reads it.
+INVERSE = {"blocks": "is_blocked_by", "duplicates": "is_duplicated_by", "relates_to": "relates_to"}
+
+
+def _links(ticket_ids: list[int]) -> dict[int, list[tuple[str, str, bool]]]:
+    """{ticket id: [(kind as the ticket reads it, other ticket's key, whether the ticket is the
+    link's source or the other one is in another project)]} of live tickets' links (one query)."""
+    rows = (
+        TicketRelation.objects.filter(Q(source_id__in=ticket_ids) | Q(target_id__in=ticket_ids))
+        .filter(source__deleted_at__isnull=True, target__deleted_at__isnull=True)
+        .order_by("created_at", "id")
+        .values_list(
+            "kind",
+            "source_id",
+            "source__number",
+            "source__project_id",
+            "source__project__key",
+            "target_id",
+            "target__number",
+            "target__project_id",
+            "target__project__key",
+        )
+    )
+    wanted = set(ticket_ids)
+    found: dict[int, list[tuple[str, str, bool]]] = {}
+    for kind, source, s_number, s_project, s_key, target, t_number, t_project, t_key in rows:
+        if source in wanted:
+            found.setdefault(source, []).append((kind, f"{t_key}-{t_number}", True))
+        if target in wanted:
+            found.setdefault(target, []).append((INVERSE[kind], f"{s_key}-{s_number}", s_project != t_project))
+    return found
+
+
+def _chunks(items: Iterable[Ticket], size: int) -> Iterator[list[Ticket]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _value_cell(value: Any) -> Any:
+    """A custom field's value JSON as a CSV cell."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _field_definition(field: CustomField) -> dict[str, Any]:
+    return {
+        "name": field.name,
+        "key": field.key,
+        "type": field.type,
+        "description": field.description,
+        "unit": field.unit,
+        "required": field.required,
+        "default": field.default,
+        "show_on_card": field.show_on_card,
+        "options": [{"name": option.name, "color": option.color} for option in field.options.all()],
+    }
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
@@ -95,9 +171,10 @@ def _cell(value: Any) -> Any:
 
 def export_csv(project: Project) -> Iterator[str]:
     """The CSV, a chunk of rows at a time (flat memory for big projects)."""
+    fields = custom_fields_for_project(project=project)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([*CSV_COLUMNS, "links", *(_cell(field.name) for field in fields)])
     yield out.getvalue()
     tickets = (
         _tickets(project)
@@ -108,46 +185,66 @@ def export_csv(project: Project) -> Iterator[str]:
             checklist_done=Count("checklist", filter=Q(checklist__done=True), distinct=True),
         )
     )
-    for ticket in tickets.iterator(chunk_size=CHUNK):
+    for chunk in _chunks(tickets.iterator(chunk_size=CHUNK), CHUNK):
+        ids = [ticket.pk for ticket in chunk]
+        values, links = custom_values(ids), _links(ids)
         out.seek(0)
         out.truncate()
-        writer.writerow(
-            _cell(v)
-            for v in (
-                f"{project.key}-{ticket.number}",
-                ticket.number,
-                ticket.type,
-                ticket.title,
-                ticket.body,
-                ticket.column.category,
-                ticket.column.name,
-                ticket.priority,
-                ticket.assignee.username if ticket.assignee else "",
-                ticket.assignee.email if ticket.assignee else "",
-                ticket.reporter.username if ticket.reporter else "",
-                ticket.reporter.email if ticket.reporter else "",
-                ", ".join(sorted(label.name for label in ticket.labels.all())),
-                ticket.sprint.name if ticket.sprint else "",
-                f"{project.key}-{ticket.parent.number}" if ticket.parent else "",
-                _iso(ticket.due_date) or "",
-                "" if ticket.estimate is None else ticket.estimate,
-                ticket.state,
-                _iso(ticket.created_at),
-                _iso(ticket.updated_at),
-                _iso(ticket.closed_at) or "",
-                ticket.closed_by.username if ticket.closed_by else "",
-                ticket.comment_count,
-                ticket.checklist_done,
-                ticket.checklist_total,
-            )
-        )
+        for ticket in chunk:
+            _csv_row(writer, project, ticket, links.get(ticket.pk, []), values.get(ticket.pk, {}), fields)
         yield out.getvalue()
+
+
+def _csv_row(
+    writer: Any,
+    project: Project,
+    ticket: Any,
+    links: list[tuple[str, str, bool]],
+    values: dict[str, Any],
+    fields: list[CustomField],
+) -> None:
+    writer.writerow(
+        _cell(v)
+        for v in (
+            f"{project.key}-{ticket.number}",
+            ticket.number,
+            ticket.type,
+            ticket.title,
+            ticket.body,
+            ticket.column.category,
+            ticket.column.name,
+            ticket.priority,
+            ticket.assignee.username if ticket.assignee else "",
+            ticket.assignee.email if ticket.assignee else "",
+            ticket.reporter.username if ticket.reporter else "",
+            ticket.reporter.email if ticket.reporter else "",
+            ", ".join(sorted(label.name for label in ticket.labels.all())),
+            ticket.sprint.name if ticket.sprint else "",
+            f"{project.key}-{ticket.parent.number}" if ticket.parent else "",
+            _iso(ticket.due_date) or "",
+            "" if ticket.estimate is None else ticket.estimate,
+            ticket.state,
+            _iso(ticket.created_at),
+            _iso(ticket.updated_at),
+            _iso(ticket.closed_at) or "",
+            ticket.closed_by.username if ticket.closed_by else "",
+            ticket.comment_count,
+            ticket.checklist_done,
+            ticket.checklist_total,
+            "; ".join(f"{kind} {key}" for kind, key, _ in links),
+            *(_value_cell(values.get(field.key)) for field in fields),
+        )
+    )
 
 
 def export_archive(project: Project) -> dict[str, Any]:
     """The JSON archive as a dict (a fixed number of queries, whatever the size)."""
     comments = Event.objects.filter(kind=Event.Kind.COMMENT, deleted_at__isnull=True).select_related("author")
-    tickets = _tickets(project).prefetch_related("labels", Prefetch("events", queryset=comments), "checklist")
+    tickets = list(_tickets(project).prefetch_related("labels", Prefetch("events", queryset=comments), "checklist"))
+    fields = custom_fields_for_project(project=project)
+    ids = [ticket.pk for ticket in tickets]
+    values, links = custom_values(ids), _links(ids)
+    names = {field.key: (field.name, field.type) for field in fields}
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -183,7 +280,15 @@ def export_archive(project: Project) -> dict[str, Any]:
             {**(_person(m.user) or {}), "role": m.role}
             for m in project.memberships.select_related("user").order_by("user__username")
         ],
-        "tickets": [_ticket(project, t) for t in tickets],
+        "custom_fields": [_field_definition(field) for field in fields],
+        "tickets": [
+            {
+                **_ticket(project, t),
+                "custom_fields": {names[key][0]: [names[key][1], value] for key, value in values.get(t.pk, {}).items()},
+                "links": [[kind, key] for kind, key, listed in links.get(t.pk, []) if listed],
+            }
+            for t in tickets
+        ],
     }
 
 
@@ -220,6 +325,4 @@ def _ticket(project: Project, ticket: Ticket) -> dict[str, Any]:
             for e in ticket.events.all()
         ],
         "checklist": [{"text": item.text, "done": item.done} for item in ticket.checklist.all()],
-        "custom_fields": {},
-        "links": [],
     }

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-# A custom field's guessed type: what the integrator's custom-field service will be told.
-FIELD_TYPES = ("text", "number", "date", "select")
+# A custom field's type as the sources guess it from values (the PUNT archive names any of
+# tickets.models.CustomField.Type, with its definition in a CustomFieldRecord).
+FIELD_TYPES = ("text", "number", "date", "select", "multi_select")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,22 @@ class MemberRecord:
 
     person: Person
     role: str = "member"
+
+
+@dataclass
+class CustomFieldRecord:
+    """A custom field's definition (the PUNT archive's): made as it is if the project has no
+    live field of that name. Sources that know only values leave this out."""
+
+    name: str
+    type: str
+    key: str = ""
+    description: str = ""
+    unit: str = ""
+    required: bool = False
+    default: Any = None
+    show_on_card: bool = False
+    options: list[tuple[str, str]] = field(default_factory=list)  # (name, colour)
 
 
 @dataclass
@@ -121,13 +139,14 @@ class TicketRecord:
     checklist: list[ChecklistRecord] = field(default_factory=list)
     # Attachments are kept as links (the files stay where the source keeps them).
     attachments: list[tuple[str, str]] = field(default_factory=list)  # (name, url)
-    # {field name: (guessed type from FIELD_TYPES, raw value)}: applied by apply_custom_fields.
-    custom_fields: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # {field name: (type, raw value)}: applied by apply_custom_fields. The raw value is text,
+    # or a list of option names for a multi select, or (the archive) the API's JSON value.
+    custom_fields: dict[str, tuple[str, Any]] = field(default_factory=dict)
     # [(kind, other ticket's source id)], kind in blocks/blocked_by/duplicates/duplicated_by/relates_to.
     links: list[tuple[str, str]] = field(default_factory=list)
 
 
-Record = ColumnRecord | LabelRecord | SprintRecord | MemberRecord | TicketRecord
+Record = ColumnRecord | LabelRecord | SprintRecord | MemberRecord | CustomFieldRecord | TicketRecord
 
 
 @dataclass(frozen=True)

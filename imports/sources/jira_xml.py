@@ -6,7 +6,10 @@ element names are those of Jira's `searchrequest-xml` view: <rss><channel><item>
 <assignee username>, <reporter username>, <labels><label>, <component>, <created>, <updated>,
 <resolved>, <due> (RFC 2822 dates), <parent>, <comments><comment author created>,
 <issuelinks><issuelinktype><name><outwardlinks|inwardlinks><issuelink><issuekey>, and
-<customfields><customfield><customfieldname><customfieldvalues><customfieldvalue>.
+<customfields><customfield key><customfieldname><customfieldvalues><customfieldvalue>. A custom
+field's type comes from its `key` (Jira's field type, "...customfieldtypes:select"): select
+lists and radio buttons are selects, multi selects and checkboxes multi selects, number and
+date pickers numbers and dates; any other is guessed from its value.
 
 Read element by element (iterparse) and each <item> dropped once turned into a record, so a
 big export takes flat memory. Jira's exports declare no entities, so a file that does is
@@ -148,6 +151,20 @@ def _ticket(item: Element, where: str) -> TicketRecord:
         elif name.lower() == "sprint":
             record.sprint = values[-1]
         elif name.lower() not in BUILT_IN:
-            raw = ", ".join(values)
-            record.custom_fields[name] = ("select" if len(values) > 1 else field_type(raw), raw)
+            record.custom_fields[name] = custom_value(custom.get("key") or "", values)
     return record
+
+
+def custom_value(jira_type: str, values: list[str]) -> tuple[str, str | list[str]]:
+    """(PUNT type, raw value) of a custom field from its Jira type key and values."""
+    kind = jira_type.rpartition(":")[2].lower()
+    if kind in ("multiselect", "multicheckboxes"):
+        return "multi_select", values
+    if kind in ("select", "radiobuttons"):
+        return "select", values[0]
+    if kind == "float":
+        return "number", values[0]
+    if kind in ("datepicker", "datetime"):
+        return "date", values[0]
+    raw = ", ".join(values)
+    return (field_type(raw) if len(values) == 1 else "text"), raw

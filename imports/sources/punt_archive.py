@@ -2,8 +2,10 @@
 (imports/export.py documents the format; version 1).
 
 Read back losslessly: columns (order, category, WIP limit), labels (colour, description),
-sprints (status, dates), members (matched by user name, then e-mail, with their role), and
-tickets in board order with every field, comments (authors, minutes, dates) and checklists.
+sprints (status, dates), members (matched by user name, then e-mail, with their role), custom
+field definitions (type, options and colours, flags, default), and tickets in board order with
+every field, comments (authors, minutes, dates), checklists, custom values (any type, as the
+API's JSON) and links.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from imports.records import (
     ChecklistRecord,
     ColumnRecord,
     CommentRecord,
+    CustomFieldRecord,
     LabelRecord,
     MemberRecord,
     Options,
@@ -61,6 +64,18 @@ def parse(stream: IO[bytes], options: Options) -> Iterator[Record]:
             )
         for member in archive.get("members", []):
             yield MemberRecord(person=person(member), role=member.get("role", "member"))
+        for field in archive.get("custom_fields", []):
+            yield CustomFieldRecord(
+                name=field["name"],
+                type=field["type"],
+                key=field.get("key") or "",
+                description=field.get("description") or "",
+                unit=field.get("unit") or "",
+                required=bool(field.get("required")),
+                default=field.get("default"),
+                show_on_card=bool(field.get("show_on_card")),
+                options=[(option["name"], option.get("color") or "") for option in field.get("options", [])],
+            )
     except (KeyError, TypeError, AttributeError) as exc:
         raise SourceError("the file", f"the project part is incomplete ({exc}).") from None
     for index, ticket in enumerate(archive.get("tickets", []), start=1):

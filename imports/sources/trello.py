@@ -7,6 +7,11 @@ objects are those of Trello's REST API (https://developer.atlassian.com/cloud/tr
 (fullName, username) and `actions` (type "commentCard" with data.text and data.card.id;
 "createCard"). Archived lists and cards (closed: true) are left out and counted.
 
+Custom fields (the Custom Fields power-up): the board's `customFields` (name, type one of
+text/number/date/checkbox/list, a list's `options` with value.text and color) become PUNT
+fields (a list is a single select); a card's `customFieldItems` (idCustomField, `value`
+{text|number|date|checked}, or idValue naming a list option) its values.
+
 A card's creation date is its "createCard" action's, else the time in its id (Trello ids are
 MongoDB object ids: their first 8 hex digits are the creation second).
 """
@@ -23,6 +28,7 @@ from imports.records import (
     ChecklistRecord,
     ColumnRecord,
     CommentRecord,
+    CustomFieldRecord,
     LabelRecord,
     Options,
     Person,
@@ -109,11 +115,48 @@ def parse(stream: IO[bytes], options: Options) -> Iterator[Record]:
             )
         elif action.get("type") == "createCard" and card_id:
             created[card_id] = parse_datetime(action.get("date"), where)
+    fields: dict[str, dict[str, Any]] = {}
+    for custom in board.get("customFields", []):
+        if not isinstance(custom, dict) or not custom.get("id") or not str(custom.get("name") or "").strip():
+            continue
+        kind = TRELLO_TYPES.get(custom.get("type", ""), "text")
+        name = str(custom["name"]).strip()[:100]
+        choices: dict[str, tuple[str, str]] = {}  # Trello option id -> (name, colour)
+        for option in sorted(custom.get("options") or [], key=lambda option: option.get("pos", 0)):
+            text = str((option.get("value") or {}).get("text") or "").strip()
+            if text:
+                choices[option.get("id")] = (text, _color(option.get("color")))
+        fields[custom["id"]] = {"name": name, "type": kind, "options": {k: v[0] for k, v in choices.items()}}
+        yield CustomFieldRecord(name=name, type=kind, options=list(choices.values()))
     cards = sorted(board["cards"], key=lambda card: card.get("pos", 0))
     for number, card in enumerate(cards, start=1):
         if card.get("closed") or card.get("idList") not in lists:
             continue
-        yield _ticket(card, f"card {number}", lists, labels, members, checklists, comments, created)
+        record = _ticket(card, f"card {number}", lists, labels, members, checklists, comments, created)
+        record.custom_fields = _custom_values(card, fields)
+        yield record
+
+
+# Trello's custom field types -> PUNT's.
+TRELLO_TYPES = {"text": "text", "number": "number", "date": "date", "checkbox": "checkbox", "list": "select"}
+
+
+def _custom_values(card: dict[str, Any], fields: dict[str, dict[str, Any]]) -> dict[str, tuple[str, Any]]:
+    values: dict[str, tuple[str, Any]] = {}
+    for item in card.get("customFieldItems") or []:
+        field = fields.get(item.get("idCustomField"))
+        if field is None:
+            continue
+        value = item.get("value") or {}
+        if field["type"] == "select":
+            raw: Any = field["options"].get(item.get("idValue"), "")
+        elif field["type"] == "checkbox":
+            raw = str(value.get("checked", "")).lower() == "true"
+        else:
+            raw = str(value.get(field["type"], ""))
+        if raw != "":
+            values[field["name"]] = (field["type"], raw)
+    return values
 
 
 def _person(member: dict[str, Any]) -> Person:

@@ -89,6 +89,9 @@ def snapshot(project) -> dict:
         )
     return {
         "tickets": tickets,
+        "custom_fields": custom_field_definitions(project),
+        "custom_values": custom_values_by_title(project),
+        "links": links_by_title(project),
         "columns": list(project.columns.values_list("name", "category", "order")),
         "labels": list(project.labels.values_list("name", "color")),
         "sprints": list(project.sprints.values_list("name", "status")),
@@ -96,3 +99,33 @@ def snapshot(project) -> dict:
         "map": SourceMap.objects.filter(project=project).count(),
         "counter": type(project).objects.get(pk=project.pk).ticket_counter,
     }
+
+
+def custom_field_definitions(project) -> list[tuple]:
+    """The project's live custom fields with their options (colours included), in order."""
+    from tickets.models import CustomField
+
+    return [
+        (f.name, f.key, f.type, f.required, f.default, f.show_on_card, [(o.name, o.color) for o in f.options.all()])
+        for f in CustomField.objects.filter(project=project, deleted_at__isnull=True).prefetch_related("options")
+    ]
+
+
+def custom_values_by_title(project) -> dict[str, dict]:
+    """{ticket title: {field key: value JSON}} as the API shows them (and how many rows hold them)."""
+    from tickets.custom_field_selectors import custom_values
+    from tickets.models import CustomFieldValue, Ticket
+
+    titles = dict(Ticket.objects.filter(project=project).values_list("pk", "title"))
+    values = {titles[pk]: found for pk, found in custom_values(list(titles)).items()}
+    values["(rows)"] = CustomFieldValue.objects.filter(ticket__project=project).count()
+    return values
+
+
+def links_by_title(project) -> list[tuple[str, str, str]]:
+    """Every relation of the project's tickets as (source title, kind, target title), sorted."""
+    from tickets.models import TicketRelation
+
+    return sorted(
+        TicketRelation.objects.filter(source__project=project).values_list("source__title", "kind", "target__title")
+    )

@@ -24,8 +24,11 @@ def test_imports_as_the_owner_by_default(people):
     output = run("jira-csv", str(FIXTURES / "jira.csv"), "--project", "BLOG")
     assert "Tickets: 3 (3 new, 0 updated)" in output
     assert "Unknown user Zed Stranger (1 mentions): kept as text" in output
-    assert "Custom field Severity (text): 2 tickets" in output
-    assert "Not applied yet: custom fields, links" in output
+    assert "Custom field Severity (text, created): 2 tickets" in output
+    assert "Custom field Budget (number, created): 2 tickets" in output
+    assert "Links blocks: 1" in output and "Links duplicates: 1" in output
+    assert "Links to tickets not in the file or project: 1" in output
+    assert "Not applied" not in output
     assert Ticket.objects.filter(project=people.project).count() == 3
     assert people.project.labels.filter(name="auth").exists()
 

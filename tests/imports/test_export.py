@@ -17,6 +17,8 @@ from projects.models import Membership
 from tests.factories import ProjectFactory, TicketFactory
 from tests.imports.conftest import FIXTURE_RUNS, run_import
 from tickets import services as ticket_services
+from tickets.services.custom_fields import custom_field_create
+from tickets.services.relations import relation_add
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +55,8 @@ def test_csv_has_every_field(people):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="BLOG-tickets.csv"'
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert list(rows[0]) == CSV_COLUMNS
+    # Then the links and a column per live custom field, in field order.
+    assert list(rows[0]) == [*CSV_COLUMNS, "links", "Severity", "Customer", "Budget", "Go-live"]
     by_title = {row["title"]: row for row in rows}
     login = by_title["Login fails with SSO"]
     assert {k: login[k] for k in ("key", "type", "status", "column", "priority", "assignee", "reporter")} == {
@@ -74,6 +77,27 @@ def test_csv_has_every_field(people):
     assert (login["created_at"], login["comments"]) == ("2024-03-03T09:15:00+00:00", "2")
     docs = by_title["Write SSO docs"]
     assert (docs["parent"], docs["state"], docs["closed_at"]) == ("BLOG-1", "closed", "2024-03-06T09:00:00+00:00")
+    assert {k: login[k] for k in ("Severity", "Customer", "Budget", "Go-live")} == {
+        "Severity": "Critical",
+        "Customer": "ACME",
+        "Budget": "1200.5",
+        "Go-live": "2024-04-15",
+    }
+    assert (docs["Severity"], docs["Budget"]) == ("", "")
+    # Each ticket's links as it reads them.
+    assert login["links"] == "blocks BLOG-2; relates_to BLOG-3; duplicates BLOG-2"
+    assert by_title["Add SSO settings page"]["links"] == "is_blocked_by BLOG-1; is_duplicated_by BLOG-1"
+    assert docs["links"] == "relates_to BLOG-1"
+
+
+def test_csv_joins_a_multi_select_and_writes_checkboxes(people):
+    run_import(people, "jira-xml", "jira.xml")
+    run_import(people, "trello", "trello.json")
+    rows = list(csv.DictReader(io.StringIO(people.client("owner").get(csv_url(people.project)).content.decode())))
+    by_title = {row["title"]: row for row in rows}
+    assert by_title["Crash on empty cart"]["Devices"] == "iPhone; iPad"
+    assert by_title["Crash on empty cart"]["Platform"] == "iOS"
+    assert (by_title["New landing page"]["Signed off"], by_title["New landing page"]["Effort"]) == ("true", "3.5")
 
 
 def test_csv_keeps_formulas_as_text(personas):
@@ -103,7 +127,13 @@ def normalized(archive: dict) -> dict:
     """The archive without what differs between two projects: ids, keys, the project's own names."""
     keys = {t["key"]: n for n, t in enumerate(archive["tickets"])}
     tickets = [
-        {**t, "key": keys[t["key"]], "number": None, "parent": t["parent"] and keys[t["parent"]]}
+        {
+            **t,
+            "key": keys[t["key"]],
+            "number": None,
+            "parent": t["parent"] and keys[t["parent"]],
+            "links": [[kind, keys[other]] for kind, other in t["links"]],
+        }
         for t in archive["tickets"]
     ]
     return {**archive, "exported_at": None, "project": None, "tickets": tickets}
@@ -119,8 +149,55 @@ def test_the_archive_round_trips(people):
     column = people.project.columns.get(name="Doing")
     column.wip_limit = 3
     column.save()
+    # Custom fields of the types no importer guesses, with every attribute of a definition,
+    # and a link made here.
+    for name, kind, extra in (
+        ("Notes", "long_text", {"description": "Free text", "show_on_card": True}),
+        ("Owner", "user", {"default": "mary"}),
+        ("Spec", "url", {"required": True}),
+        ("Hours", "number", {"unit": "h", "default": 2}),
+        ("Areas", "multi_select", {"options": [{"name": "API", "color": "#aa0000"}, "UI"], "default": ["UI"]}),
+        ("Reviewed", "checkbox", {}),
+    ):
+        custom_field_create(project=people.project, by=people.owner, name=name, type=kind, **extra)
+    ticket_services.ticket_update(
+        ticket=ticket,
+        by=people.owner,
+        custom_fields={
+            "notes": "Line one\n\n- a list",
+            "owner": "adam",
+            "spec": "https://example.com/spec",
+            "hours": 7.5,
+            "areas": ["UI", "API"],
+            "reviewed": False,
+            "severity": "Minor",
+        },
+    )
+    relation_add(
+        ticket=ticket,
+        other=people.project.tickets.get(title="Crash on empty cart"),
+        kind="is_blocked_by",
+        by=people.owner,
+    )
     first = people.client("owner").get(json_url(people.project)).json()
     assert len(first["tickets"]) == 13 and first["members"][0]["username"] == "adam"
+    types = {field["type"] for field in first["custom_fields"]}
+    assert types == {"text", "long_text", "number", "date", "select", "multi_select", "user", "checkbox", "url"}
+    dark = next(t for t in first["tickets"] if t["title"] == "Dark mode")
+    assert dark["custom_fields"] == {
+        "Severity": ["text", "Minor"],
+        "Notes": ["long_text", "Line one\n\n- a list"],
+        "Owner": ["user", "adam"],
+        "Spec": ["url", "https://example.com/spec"],
+        "Hours": ["number", 7.5],
+        "Areas": ["multi_select", ["API", "UI"]],
+        "Reviewed": ["checkbox", False],
+    }
+    crash = next(t for t in first["tickets"] if t["title"] == "Crash on empty cart")
+    assert ["blocks", dark["key"]] in crash["links"] and dark["links"] == []
+    areas = next(field for field in first["custom_fields"] if field["name"] == "Areas")
+    assert areas["options"] == [{"name": "API", "color": "#aa0000"}, {"name": "UI", "color": "#6b7280"}]
+    assert areas["default"] == ["UI"]
 
     copy = ProjectFactory(owner_user=people.owner, name="Copy", key="COPY")
     report = services.import_file(
@@ -131,6 +208,7 @@ def test_the_archive_round_trips(people):
     assert copy.memberships.get(user=people.admin).role == Membership.Role.ADMIN
     second = people.client("owner").get(json_url(copy)).json()
     assert normalized(second) == normalized(first)
+    assert sum(len(t["links"]) for t in second["tickets"]) == 6
     # And once more is the same project again (idempotent by the archive's keys).
     again = services.import_file(
         project=copy, by=people.owner, source="punt", stream=io.BytesIO(json.dumps(first).encode())

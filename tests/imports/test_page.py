@@ -12,7 +12,7 @@ from django.test import Client
 from imports import services
 from imports.models import ImportRun
 from tests.imports.conftest import FIXTURES, snapshot
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketRelation
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,8 @@ def test_dry_run_then_import(people, django_capture_on_commit_callbacks):
     assert "Fields that will map to custom fields: " in html
     assert "Severity (text, 2 tickets)" in html and "Customer (text, 1 tickets)" in html
     assert "Links: " in html
-    assert "blocks 1" in html and "relates_to 1" in html and "duplicated_by 1" in html
+    assert "blocks 1" in html and "relates_to 1" in html and "duplicates 1" in html
+    assert "1 to tickets outside the file" in html  # OLD-4
     assert 'http-equiv="refresh"' not in html  # nothing running
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -129,7 +130,10 @@ def test_dry_run_then_import(people, django_capture_on_commit_callbacks):
     assert Ticket.objects.filter(project=people.project).count() == 3
     status = client.get(f"{page(people.project)}/runs/{run.pk}").json()
     assert status["status"] == "done" and status["percent"] == 100 and status["report"]["tickets_created"] == 3
-    assert status["report"]["not_applied"] == ["custom fields", "links"]
+    assert status["report"]["custom_fields"]["Budget"] == {"type": "number", "created": True, "tickets": 2}
+    assert status["report"]["links"] == {"blocks": 1, "duplicates": 1, "relates_to": 1}
+    assert "not_applied" not in status["report"]
+    assert people.project.custom_fields.count() == 4 and TicketRelation.objects.count() == 3
 
 
 def test_the_mapping_form_feeds_the_csv_import(people, django_capture_on_commit_callbacks):

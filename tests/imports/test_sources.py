@@ -11,8 +11,19 @@ import pytest
 from imports import services
 from imports.models import SourceMap
 from punt.errors import Invalid
-from tests.imports.conftest import FIXTURE_RUNS, FIXTURES, run_import, snapshot
-from tickets.models import ChecklistItem, Event, Ticket
+from tests.imports.conftest import (
+    FIXTURE_RUNS,
+    FIXTURES,
+    custom_field_definitions,
+    custom_values_by_title,
+    links_by_title,
+    run_import,
+    snapshot,
+)
+from tickets.models import ChecklistItem, CustomField, Event, Ticket, TicketRelation
+from tickets.services import ticket_update
+from tickets.services.custom_fields import custom_field_create
+from tickets.services.relations import relation_add
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +64,31 @@ def test_jira_csv(people):
     assert (docs.type, docs.column.name, docs.state, docs.parent) == ("subtask", "Done", "closed", login)
     assert docs.closed_at == datetime(2024, 3, 6, 9, 0, tzinfo=UTC)
     assert report.users_unknown == {"Zed Stranger": 1}
-    assert report.links == {"blocks": 1, "relates_to": 1, "duplicated_by": 1}
+    # Custom fields are made with the type their values suggest and hold the values.
     assert report.custom_fields == {
-        "Severity": {"type": "text", "tickets": 2},
-        "Customer": {"type": "text", "tickets": 1},
+        "Severity": {"type": "text", "created": True, "tickets": 2},
+        "Customer": {"type": "text", "created": True, "tickets": 1},
+        "Budget": {"type": "number", "created": True, "tickets": 2},
+        "Go-live": {"type": "date", "created": True, "tickets": 1},
     }
-    assert report.not_applied == ["custom fields", "links"]
+    values = custom_values_by_title(project)
+    assert values["Login fails with SSO"] == {
+        "severity": "Critical",
+        "customer": "ACME",
+        "budget": 1200.5,
+        "go_live": "2024-04-15",
+    }
+    assert values["Add SSO settings page"] == {"severity": "Minor", "budget": 300}
+    # Links: JR-1 -> JR-2 "Blocks" is listed from both ends and made once; the inward
+    # "Duplicate" on JR-2 is JR-1 duplicating it; the link to OLD-4 (not in the file) is named.
+    assert report.links == {"blocks": 1, "relates_to": 1, "duplicates": 1}
+    assert links_by_title(project) == [
+        ("Login fails with SSO", "blocks", "Add SSO settings page"),
+        ("Login fails with SSO", "duplicates", "Add SSO settings page"),
+        ("Login fails with SSO", "relates_to", "Write SSO docs"),
+    ]
+    assert report.links_unresolved == 1
+    assert "1 link(s) to tickets not in the file or project, left out: OLD-4" in report.warnings
     assert report.sprints_created == ["Sprint 2"]
 
 
@@ -84,11 +114,34 @@ def test_jira_xml(people):
     timeout = ticket(project, "Payment provider timeout")
     assert (timeout.state, timeout.column.name, timeout.assignee, timeout.parent) == ("closed", "Closed", None, crash)
     assert timeout.closed_at == datetime(2024, 3, 7, 15, 45, tzinfo=UTC)
-    assert report.links == {"blocked_by": 1, "blocks": 1}
+    # JX-2 blocks JX-1, listed from both ends: one link. JX-2 duplicates JX-1.
+    assert report.links == {"blocks": 1, "duplicates": 1}
+    assert links_by_title(project) == [
+        ("Payment provider timeout", "blocks", "Crash on empty cart"),
+        ("Payment provider timeout", "duplicates", "Crash on empty cart"),
+    ]
+    assert report.links_unresolved == 1 and "OLD-7" in report.warnings[-1]
+    # Types from Jira's field types: select lists, multi selects (options made as values
+    # appear), number and date pickers.
     assert report.custom_fields == {
-        "Platform": {"type": "text", "tickets": 1},
-        "Found on": {"type": "date", "tickets": 1},
+        "Platform": {"type": "select", "created": True, "tickets": 2, "options_created": ["iOS", "Android"]},
+        "Found on": {"type": "date", "created": True, "tickets": 1},
+        "Devices": {
+            "type": "multi_select",
+            "created": True,
+            "tickets": 2,
+            "options_created": ["iPhone", "iPad", "Pixel"],
+        },
+        "Affected users": {"type": "number", "created": True, "tickets": 1},
     }
+    values = custom_values_by_title(project)
+    assert values["Crash on empty cart"] == {
+        "platform": "iOS",
+        "found_on": "2024-03-04",
+        "devices": ["iPhone", "iPad"],
+        "affected_users": 1250,
+    }
+    assert values["Payment provider timeout"] == {"platform": "Android", "devices": ["Pixel"]}
 
 
 def test_trello(people):
@@ -123,6 +176,21 @@ def test_trello(people):
     assert [label.name for label in footer.labels.all()] == ["sky"]  # a colour-only label
     # The card's creation time comes from its id when there is no createCard action.
     assert footer.created_at == datetime.fromtimestamp(0x65E0A1D0, tz=UTC)
+    # The board's custom fields, with the list's options and colours, and the card's values.
+    assert [(name, kind, options) for name, _, kind, _, _, _, options in custom_field_definitions(project)] == [
+        ("Effort", "number", []),
+        ("Launch date", "date", []),
+        ("Team", "select", [("Web", "#0079bf"), ("Ops", "#6b7280")]),
+        ("Signed off", "checkbox", []),
+        ("Client", "text", []),
+    ]
+    assert custom_values_by_title(project)["New landing page"] == {
+        "effort": 3.5,
+        "launch_date": "2024-04-15",
+        "team": "Web",
+        "signed_off": True,
+        "client": "Globex",
+    }
 
 
 def test_github(people):
@@ -194,7 +262,10 @@ def test_importing_twice_is_importing_once(people, source, name, options):
     assert not again.error
     assert again.tickets_created == 0 and again.tickets_updated == again.tickets
     assert again.comments_created == 0
+    # The same custom values (no second row of a multi select) and links, no field made twice.
     assert snapshot(people.project) == once
+    assert not any(info.get("created") or info.get("options_created") for info in again.custom_fields.values())
+    assert again.links == {} and again.links_existing == len(once["links"])
 
 
 @pytest.mark.parametrize(("source", "name", "options"), FIXTURE_RUNS)
@@ -218,6 +289,111 @@ def test_a_reimport_updates_what_changed(people):
     updated = ticket(changed[0], "Login fails with SAML SSO")
     assert updated.priority == "low" and updated.number == 1
     assert Ticket.objects.filter(project=people.project).count() == 3
+
+
+def test_a_reimport_updates_custom_values(people):
+    run_import(people, "jira-csv", "jira.csv")
+    # A field set here since: the source does not know it, a re-import leaves it.
+    custom_field_create(project=people.project, by=people.owner, name="Reviewed", type="checkbox")
+    login = people.project.tickets.get(title="Login fails with SSO")
+    ticket_update(ticket=login, by=people.owner, custom_fields={"reviewed": True})
+    text = (FIXTURES / "jira.csv").read_text(encoding="utf-8")
+    # JR-1's budget changes; JR-2's severity is gone at the source.
+    text = text.replace("1200.50", "99").replace(",Minor,", ",,")
+    report = services.import_file(
+        project=people.project, by=people.owner, source="jira-csv", stream=io.BytesIO(text.encode())
+    )
+    assert not report.error
+    values = custom_values_by_title(people.project)
+    assert values["Login fails with SSO"]["budget"] == 99
+    assert values["Login fails with SSO"]["reviewed"] is True
+    assert values["Add SSO settings page"] == {"budget": 300}
+    assert values["(rows)"] == 6
+    assert people.project.custom_fields.count() == 5
+
+
+def test_fields_are_matched_by_name_in_any_case(people):
+    field = custom_field_create(project=people.project, by=people.owner, name="BUDGET", type="number", unit="EUR")
+    report = run_import(people, "jira-csv", "jira.csv")
+    assert report.custom_fields["BUDGET"] == {"type": "number", "created": False, "tickets": 2}
+    assert "Budget" not in report.custom_fields
+    assert custom_values_by_title(people.project)["Add SSO settings page"]["budget"] == 300
+    assert people.project.custom_fields.filter(name__iexact="budget").get() == field
+
+
+def test_a_bad_custom_value_rolls_back_and_says_where(people):
+    custom_field_create(project=people.project, by=people.owner, name="Budget", type="number")
+    before = snapshot(people.project)
+    text = (FIXTURES / "jira.csv").read_text(encoding="utf-8").replace("1200.50", "lots")
+    report = services.import_file(
+        project=people.project, by=people.owner, source="jira-csv", stream=io.BytesIO(text.encode())
+    )
+    assert report.error == {"where": "line 4 (JR-1)", "message": "custom field 'Budget': Must be a number."}, (
+        report.error
+    )
+    assert report.tickets_created == 0
+    assert snapshot(people.project) == before
+
+
+def test_a_select_value_adds_the_option_to_an_existing_field(people):
+    custom_field_create(
+        project=people.project,
+        by=people.owner,
+        name="Platform",
+        type="select",
+        options=[{"name": "iOS", "color": "#112233"}],
+    )
+    report = run_import(people, "jira-xml", "jira.xml")
+    assert report.custom_fields["Platform"] == {
+        "type": "select",
+        "created": False,
+        "tickets": 2,
+        "options_created": ["Android"],
+    }
+    definitions = {name: options for name, _, _, _, _, _, options in custom_field_definitions(people.project)}
+    assert definitions["Platform"] == [("iOS", "#112233"), ("Android", "#6b7280")]
+
+
+def test_the_dry_run_reports_fields_and_links_and_writes_nothing(people):
+    before = snapshot(people.project)
+    report = run_import(people, "jira-xml", "jira.xml", dry_run=True)
+    assert report.dry_run and not report.error
+    assert report.custom_fields["Devices"]["created"] is True
+    assert report.custom_fields["Devices"]["options_created"] == ["iPhone", "iPad", "Pixel"]
+    assert report.custom_values == 7
+    assert report.links == {"blocks": 1, "duplicates": 1} and report.links_unresolved == 1
+    assert snapshot(people.project) == before
+    assert not CustomField.objects.exists() and not TicketRelation.objects.exists()
+
+
+def test_links_already_there_are_kept_and_cycles_left_out(people):
+    content = (
+        "Summary,Issue key,Outward issue link (Blocks),Outward issue link (Relates)\n"
+        "One,CY-1,CY-2,CY-2\n"
+        "Two,CY-2,CY-3,CY-1\n"
+        "Three,CY-3,CY-1,\n"
+    )
+    report = services.import_file(
+        project=people.project, by=people.owner, source="jira-csv", stream=io.BytesIO(content.encode())
+    )
+    assert not report.error
+    # One blocks Two blocks Three: Three blocks One would close a cycle (the relation
+    # service's rule); relates_to has no direction, so it is one link.
+    assert links_by_title(people.project) == [
+        ("One", "blocks", "Two"),
+        ("One", "relates_to", "Two"),
+        ("Two", "blocks", "Three"),
+    ]
+    key = people.project.key
+    assert report.warnings == [f"1 blocks link(s) left out: each would close a cycle ({key}-3 blocks {key}-1)."]
+    # A link made by hand since is kept; the import's are not made twice.
+    one, three = (people.project.tickets.get(title=title) for title in ("One", "Three"))
+    relation_add(ticket=three, other=one, kind="relates_to", by=people.owner)
+    again = services.import_file(
+        project=people.project, by=people.owner, source="jira-csv", stream=io.BytesIO(content.encode())
+    )
+    assert again.links == {} and again.links_existing == 3
+    assert len(links_by_title(people.project)) == 4
 
 
 BROKEN = [
@@ -300,3 +476,15 @@ def test_one_summary_event_instead_of_one_per_ticket(people, monkeypatch, django
     published.clear()
     run_import(people, "jira-csv", "jira.csv", dry_run=True)
     assert "project.imported" not in [name for name, _ in published]
+
+
+def test_options_added_by_values_keep_the_services_limit(people):
+    options = [f"Option {n}" for n in range(199)]
+    custom_field_create(project=people.project, by=people.owner, name="Team", type="select", options=options)
+    before = snapshot(people.project)
+    report = run_import(people, "csv", "tickets.csv", mapping={"title": "Name", "id": "Ref"})
+    assert report.error == {
+        "where": "custom field 'Team'",
+        "message": "its values name 201 options; a field has at most 200.",
+    }
+    assert snapshot(people.project) == before

@@ -8,6 +8,7 @@ on `ticket` and read access on `other` (relation_target() resolves a key with th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -75,17 +76,26 @@ def relation_target(*, user: Any, key: str) -> Ticket:
     return ticket
 
 
-def _would_cycle(*, blocker_id: int, blocked_id: int) -> bool:
+def _blocks_of(frontier: set[int]) -> set[int]:
+    """The tickets that the `frontier` tickets block (one query)."""
+    return set(
+        TicketRelation.objects.filter(kind=Kind.BLOCKS, source_id__in=frontier).values_list("target_id", flat=True)
+    )
+
+
+def blocks_would_cycle(
+    *, blocker_id: int, blocked_id: int, successors: Callable[[set[int]], set[int]] = _blocks_of
+) -> bool:
     """Whether `blocker` blocks `blocked` would close a cycle: `blocked` already blocks `blocker`
-    through a chain. Breadth-first over the blocks links, one query per level."""
+    through a chain. Breadth-first over the blocks links, one `successors` call per level:
+    by default the stored links (one query); the importer passes its own graph, which also
+    holds the links it is adding in bulk."""
     seen = {blocked_id}
     frontier = {blocked_id}
     for _depth in range(CYCLE_DEPTH_MAX):
         if not frontier:
             return False
-        nxt = set(
-            TicketRelation.objects.filter(kind=Kind.BLOCKS, source_id__in=frontier).values_list("target_id", flat=True)
-        )
+        nxt = successors(frontier)
         if blocker_id in nxt:
             return True
         frontier = nxt - seen
@@ -131,7 +141,7 @@ def relation_add(
     "duplicates") also closes `ticket` as ticket_close does, in the same transaction; `force`
     is passed to that close (a blocked ticket or a done column's WIP limit).
     Precondition: the caller may write `ticket` and read `other` (relation_target()).
-    Importers call this with kinds mapped from their source.
+    Importers write links in bulk instead (imports.applier.apply_links), with the same rules.
     """
     if kind not in KINDS:
         raise _invalid("kind", f"'{kind}' is not one of {', '.join(KINDS)}.")
@@ -150,7 +160,7 @@ def relation_add(
     if found := existing.first():
         word = KIND_WORDS[presented_kind(found, from_ticket_id=ticket.pk)]
         raise _invalid("ticket", f"{ticket.key} already {word} {other.key}.")
-    if stored == Kind.BLOCKS and _would_cycle(blocker_id=source.pk, blocked_id=target.pk):
+    if stored == Kind.BLOCKS and blocks_would_cycle(blocker_id=source.pk, blocked_id=target.pk):
         message = f"{source.key} cannot block {target.key}: {target.key} already blocks it, directly or through others."
         raise _invalid("ticket", message)
     try:

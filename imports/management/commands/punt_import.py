@@ -103,12 +103,15 @@ class Command(BaseCommand):
         for name, count in report["users_unknown"].items():
             write(f"Unknown user {name} ({count} mentions): kept as text")
         for name, info in report["custom_fields"].items():
-            write(f"Custom field {name} ({info['type']}): {info['tickets']} tickets")
+            made = ", created" if info.get("created") else ""
+            write(f"Custom field {name} ({info['type']}{made}): {info['tickets']} tickets")
+            if info.get("options_created"):
+                write(f"  options added: {', '.join(info['options_created'])}")
         for kind, count in report["links"].items():
             write(f"Links {kind}: {count}")
+        if report["links_existing"]:
+            write(f"Links already there: {report['links_existing']}")
         if report["links_unresolved"]:
             write(f"Links to tickets not in the file or project: {report['links_unresolved']}")
-        if report["not_applied"]:
-            write(f"Not applied yet: {', '.join(report['not_applied'])}")
         for warning in report["warnings"]:
             write(f"Warning: {warning}")
