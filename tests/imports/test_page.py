@@ -112,8 +112,8 @@ def test_dry_run_then_import(people, django_capture_on_commit_callbacks):
     assert "Zed Stranger" in html  # an unknown user
     assert "Adam Admin → adam (by name)" in html
     # (PostgreSQL's jsonb keeps a report's keys in an order of its own.)
-    assert "Fields that will map to custom fields: " in html
-    assert "Severity (text, 2 tickets)" in html and "Customer (text, 1 tickets)" in html
+    assert "Custom fields: " in html
+    assert "Severity (text, to create, 2 tickets)" in html and "Customer (text, to create, 1 tickets)" in html
     assert "Links: " in html
     assert "blocks 1" in html and "relates_to 1" in html and "duplicates 1" in html
     assert "1 to tickets outside the file" in html  # OLD-4
