@@ -314,18 +314,7 @@ class Importer:
                     raise
                 raise SourceError(record.position, exc.message) from None
             tickets.append(ticket)
-        dates = [(t.created_at, t.updated_at) for t in created]
-        Ticket.objects.bulk_create(created)
-        # auto_now_add/auto_now overwrite the dates on insert: put the source's back, and write
-        # the existing tickets' new values, one UPDATE each (Django's bulk_update builds a CASE
-        # per field and row and cost 4x more than the rest of the import together).
-        for ticket, (created_at, updated_at) in zip(created, dates, strict=True):
-            Ticket.objects.filter(pk=ticket.pk).update(created_at=created_at, updated_at=updated_at)
-            ticket.created_at, ticket.updated_at = created_at, updated_at
-        new = {id(t) for t in created}
-        for ticket in tickets:
-            if id(ticket) not in new:
-                Ticket.objects.filter(pk=ticket.pk).update(**_values(ticket, TICKET_FIELDS))
+        _write_rows(Ticket, all_rows=tickets, new_rows=created, fields=TICKET_FIELDS)
         SourceMap.objects.bulk_create(
             SourceMap(
                 project=self.project,
@@ -467,16 +456,7 @@ class Importer:
             event.created_at = comment.created_at or ticket.created_at
             event.updated_at = comment.updated_at or event.created_at
             events.append(event)
-        new_events = [event for _, event in created]
-        dates = [(e.created_at, e.updated_at) for e in new_events]
-        Event.objects.bulk_create(new_events)
-        for event, (created_at, updated_at) in zip(new_events, dates, strict=True):
-            Event.objects.filter(pk=event.pk).update(created_at=created_at, updated_at=updated_at)
-            event.created_at, event.updated_at = created_at, updated_at
-        fresh = {id(e) for e in new_events}
-        for event in events:
-            if id(event) not in fresh:
-                Event.objects.filter(pk=event.pk).update(**_values(event, COMMENT_FIELDS))
+        _write_rows(Event, all_rows=events, new_rows=[event for _, event in created], fields=COMMENT_FIELDS)
         SourceMap.objects.filter(
             project=self.project,
             source=self.family,
@@ -558,6 +538,25 @@ TICKET_FIELDS = [
 
 
 COMMENT_FIELDS = ["author", "text", "html", "minutes", "created_at", "updated_at"]
+
+
+def _write_rows(
+    model: type[Ticket] | type[Event], *, all_rows: list[Any], new_rows: list[Any], fields: list[str]
+) -> None:
+    """Insert `new_rows` keeping their source dates, and write `fields` of the other rows.
+
+    auto_now_add/auto_now overwrite the dates on insert, so the source's are put back after it;
+    the existing rows are written one UPDATE each (Django's bulk_update builds a CASE per field
+    and row and cost 4x more than the rest of the import together)."""
+    dates = [(row.created_at, row.updated_at) for row in new_rows]
+    model.objects.bulk_create(new_rows)
+    for row, (created_at, updated_at) in zip(new_rows, dates, strict=True):
+        model.objects.filter(pk=row.pk).update(created_at=created_at, updated_at=updated_at)
+        row.created_at, row.updated_at = created_at, updated_at
+    new = {id(row) for row in new_rows}
+    for row in all_rows:
+        if id(row) not in new:
+            model.objects.filter(pk=row.pk).update(**_values(row, fields))
 
 
 def _values(row: Ticket | Event, names: list[str]) -> dict[str, Any]:
