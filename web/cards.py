@@ -6,7 +6,9 @@ second query path. A page card is the card dict with these keys added:
 
 - `url`: the ticket page;
 - `type_label`, `priority_label`: the choices' display names;
-- `due`: `due_date` as a date, for the `date` filter.
+- `due`: `due_date` as a date, for the `date` filter;
+- `chips`: the values of the custom fields shown on cards (show_on_card), in field order, as
+  [{"name", "text", "color"}] ("Severity: 2"; a select's chip has its option's colour).
 
 People (`card.assignee`, ...) stay the card's briefs; the `avatar` tag draws them.
 """
@@ -16,12 +18,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.urls import reverse
 
 from projects.models import Project
 from tickets import cards
-from tickets.models import Ticket
+from tickets.custom_field_selectors import custom_fields_on_cards
+from tickets.models import CustomField, Ticket
 
 TYPE_LABELS: dict[str, str] = dict(Ticket.Type.choices)
 PRIORITY_LABELS: dict[str, str] = dict(Ticket.Priority.choices)
@@ -34,9 +37,46 @@ def ticket_url_prefix(project: Project) -> str:
     return sample[:-1]
 
 
+CHIP_TEXT_MAX = 40  # a long text shown on a card is cut here
+
+
+def chip_text(field: CustomField, value: Any) -> str:
+    """One value as a card chip shows it after the field's name."""
+    if field.type == CustomField.Type.CHECKBOX:
+        return "Yes" if value else "No"
+    if field.type == CustomField.Type.USER:
+        return f"@{value}"
+    if field.type == CustomField.Type.NUMBER and field.unit:
+        return f"{value} {field.unit}"
+    text = str(value)
+    return text if len(text) <= CHIP_TEXT_MAX else text[: CHIP_TEXT_MAX - 1] + "…"
+
+
+def card_chips(fields: list[CustomField], values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chips of one card: `fields` are the project's shown-on-card fields with their options,
+    `values` the card's custom_fields."""
+    chips: list[dict[str, Any]] = []
+    for field in fields:
+        value = values.get(field.key)
+        if value is None:
+            continue
+        if field.type in (CustomField.Type.SELECT, CustomField.Type.MULTI_SELECT):
+            colors = {option.name: option.color for option in field.options.all()}
+            names = value if isinstance(value, list) else [value]
+            chips.extend({"name": field.name, "text": name, "color": colors.get(name)} for name in names)
+        else:
+            chips.append({"name": field.name, "text": chip_text(field, value), "color": None})
+    return chips
+
+
 def page_cards(card_list: list[dict[str, Any]], *, project: Project) -> list[dict[str, Any]]:
-    """`card_list` (tickets.cards JSON of `project`'s tickets) as page cards, in the same order."""
+    """`card_list` (tickets.cards JSON of `project`'s tickets) as page cards, in the same order.
+    Reads the project's shown-on-card fields and their options once for all cards (one query,
+    two when some are shown)."""
     prefix = ticket_url_prefix(project)
+    on_cards = custom_fields_on_cards(project=project) if card_list else []
+    if on_cards:
+        prefetch_related_objects(on_cards, "options")
     return [
         {
             **card,
@@ -44,6 +84,7 @@ def page_cards(card_list: list[dict[str, Any]], *, project: Project) -> list[dic
             "type_label": TYPE_LABELS.get(card["type"], card["type"]),
             "priority_label": PRIORITY_LABELS.get(card["priority"], card["priority"]),
             "due": date.fromisoformat(card["due_date"]) if card["due_date"] else None,
+            "chips": card_chips(on_cards, card.get("custom_fields") or {}),
         }
         for card in card_list
     ]
