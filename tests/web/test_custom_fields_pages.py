@@ -21,7 +21,9 @@ SETTINGS = f"{BASE}/settings"
 
 
 def make_field(personas: Personas, name: str, type: str, **kwargs) -> CustomField:
-    return ticket_services.custom_field_create(project=personas.project, by=personas.owner, name=name, type=type, **kwargs)
+    return ticket_services.custom_field_create(
+        project=personas.project, by=personas.owner, name=name, type=type, **kwargs
+    )
 
 
 @pytest.fixture
@@ -105,7 +107,9 @@ def test_create_number_with_unit_and_required(personas: Personas):
 
 def test_create_error_is_shown_on_the_form_with_what_was_typed(personas: Personas):
     client = page_client(personas, "admin")
-    response = client.post(SETTINGS, {"action": "cf_add", "name": "Odd", "type": "number", "default": "lots"}, follow=True)
+    response = client.post(
+        SETTINGS, {"action": "cf_add", "name": "Odd", "type": "number", "default": "lots"}, follow=True
+    )
     page = response.content.decode()
     assert not CustomField.objects.exists()
     assert "data-cf-error" in page and "Must be a number." in page
@@ -203,7 +207,7 @@ TYPES = [
     ("number", [], ["2.5"], 2.5, 'value="2.5"'),
     ("date", [], ["2026-03-04"], "2026-03-04", 'value="2026-03-04"'),
     ("select", ["Low", "High"], ["High"], "High", 'data-cf-chip style="--lc: #6b7280'),
-    ("multi_select", ["A", "B", "C"], ["", "C", "A"], ["A", "C"], '<option'),
+    ("multi_select", ["A", "B", "C"], ["", "C", "A"], ["A", "C"], "<option"),
     ("user", [], ["mary"], "mary", '<option value="mary" selected'),
     ("checkbox", [], ["0", "1"], True, "checked data-submit-on-change"),
     ("url", [], ["https://example.com/x"], "https://example.com/x", 'href="https://example.com/x"'),
@@ -219,7 +223,10 @@ def test_ticket_page_edits_each_type_in_place(personas, type_, options, posted, 
     page = client.get(url).content.decode()
     assert 'id="ticket-custom"' in page and 'data-cf-form="the_field"' in page
     response = client.post(
-        f"{url}/custom-fields", {"field": "the_field", "value": posted}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ticket-custom"
+        f"{url}/custom-fields",
+        {"field": "the_field", "value": posted},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="ticket-custom",
     )
     assert response.status_code == 200
     assert custom_values_of(ticket.pk) == {"the_field": stored}
@@ -249,7 +256,9 @@ def test_bad_value_shows_the_services_error(personas: Personas):
     ticket = TicketFactory(project=personas.project)
     client = page_client(personas, "member")
     url = f"{BASE}/tickets/{ticket.number}/custom-fields"
-    response = client.post(url, {"field": "effort", "value": "lots"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ticket-custom")
+    response = client.post(
+        url, {"field": "effort", "value": "lots"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ticket-custom"
+    )
     assert response.status_code == 400
     assert response.json() == {"error": "Must be a number."}
     response = client.post(url, {"field": "link", "value": "javascript:alert(1)"}, follow=True)
@@ -271,9 +280,12 @@ def test_viewers_see_values_without_inputs_and_cannot_post(personas: Personas, s
     assert '<a href="https://example.com/"' in page and ">S1</span>" in page
     response = client.post(f"{BASE}/tickets/{ticket.number}/custom-fields", {"field": "severity", "value": "S2"})
     assert response.status_code == 403
-    assert page_client(personas, "outsider").post(
-        f"{BASE}/tickets/{ticket.number}/custom-fields", {"field": "severity", "value": "S2"}
-    ).status_code == 404
+    assert (
+        page_client(personas, "outsider")
+        .post(f"{BASE}/tickets/{ticket.number}/custom-fields", {"field": "severity", "value": "S2"})
+        .status_code
+        == 404
+    )
     assert custom_values_of(ticket.pk) == {"severity": "S1", "link": "https://example.com/"}
 
 
@@ -284,7 +296,9 @@ def test_deleted_fields_are_not_on_the_ticket_page(personas: Personas, severity:
     assert "ticket-custom" not in page
 
 
-def test_new_ticket_form_shows_required_fields_with_defaults_and_applies_them(personas: Personas, severity: CustomField):
+def test_new_ticket_form_shows_required_fields_with_defaults_and_applies_them(
+    personas: Personas, severity: CustomField
+):
     make_field(personas, "Effort", "number", required=True, default=3)
     make_field(personas, "Team", "text", required=True)
     make_field(personas, "Optional", "text", default="kept")
@@ -296,7 +310,8 @@ def test_new_ticket_form_shows_required_fields_with_defaults_and_applies_them(pe
     assert response.status_code == 200
     assert "Team is required." in response.content.decode()
     response = client.post(
-        f"{BASE}/tickets/new", {"title": "With team", "type": "task", "priority": "medium", "cf-team": "Web", "cf-effort": "5"}
+        f"{BASE}/tickets/new",
+        {"title": "With team", "type": "task", "priority": "medium", "cf-team": "Web", "cf-effort": "5"},
     )
     assert response.status_code == 302
     ticket = Ticket.objects.get(title="With team")

@@ -419,6 +419,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, Project], str]] = {
     "cf_reorder": _action_cf_reorder,
 }
 
+
 def _cf_default_text(default: Any) -> str:
     """A field's default as its form's text (the reverse of _cf_default)."""
     if default is None:
