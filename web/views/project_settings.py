@@ -470,7 +470,9 @@ def project_settings(request: HttpRequest, namespace: str, path: str) -> HttpRes
             default_text=_cf_default_text(default),
         )
     recent = timezone.now() - PURGE_AFTER
-    deleted_fields = [f for f in custom_fields_for_project(project=project, deleted=True) if f.deleted_at > recent]
+    deleted_fields = [
+        f for f in custom_fields_for_project(project=project, deleted=True) if f.deleted_at and f.deleted_at > recent
+    ]
     context: dict[str, Any] = {
         "project": project,
         "role": role,
