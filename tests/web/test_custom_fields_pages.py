@@ -357,3 +357,28 @@ def test_board_query_count_does_not_grow_with_cards(personas: Personas, severity
         page = client.get(f"{BASE}/").content.decode()
     assert page.count("Severity: S2") == 12
     assert len(many.captured_queries) == len(few.captured_queries), [q["sql"][:150] for q in many.captured_queries]
+
+
+def test_settings_and_ticket_page_query_counts_do_not_grow_with_fields(personas: Personas):
+    ticket = TicketFactory(project=personas.project)
+    client = page_client(personas, "admin")
+
+    def grow(n: int) -> None:
+        start = CustomField.objects.count()
+        for i in range(start, start + n):
+            field = make_field(personas, f"Pick {i}", "select", show_on_card=True, options=["a", "b"])
+            ticket_services.ticket_update(ticket=ticket, by=personas.owner, custom_fields={field.key: "b"})
+            deleted = make_field(personas, f"Gone {i}", "multi_select", options=["x"])
+            ticket_services.custom_field_delete(field=deleted, by=personas.owner)
+
+    grow(1)
+    for url in (SETTINGS, f"{BASE}/tickets/{ticket.number}", f"{BASE}/"):
+        client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        for url in (SETTINGS, f"{BASE}/tickets/{ticket.number}", f"{BASE}/"):
+            client.get(url)
+    grow(6)
+    with CaptureQueriesContext(connection) as many:
+        for url in (SETTINGS, f"{BASE}/tickets/{ticket.number}", f"{BASE}/"):
+            assert client.get(url).status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries), [q["sql"][:150] for q in many.captured_queries]
