@@ -1,6 +1,6 @@
 """Cards as pages draw them: tickets.cards' JSON plus the few values only a page needs.
 
-Pages read cards exactly as the API does (tickets.cards: two statements for any number of
+Pages read cards exactly as the API does (tickets.cards: a fixed number of statements for any number of
 cards), so a field added to the card is in every page's template as `card.<name>` with no
 second query path. A page card is the card dict with these keys added:
 
@@ -15,15 +15,16 @@ People (`card.assignee`, ...) stay the card's briefs; the `avatar` tag draws the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from projects.models import Project
 from tickets import cards
-from tickets.custom_field_selectors import custom_fields_on_cards
 from tickets.models import CustomField, Ticket
 
 TYPE_LABELS: dict[str, str] = dict(Ticket.Type.choices)
@@ -40,7 +41,34 @@ def ticket_url_prefix(project: Project) -> str:
 CHIP_TEXT_MAX = 40  # a long text shown on a card is cut here
 
 
-def chip_text(field: CustomField, value: Any) -> str:
+@dataclass
+class OnCard:
+    """A custom field a board card shows (show_on_card), with its options' colours by name."""
+
+    key: str
+    name: str
+    type: str
+    unit: str
+    colors: dict[str, str] = dataclass_field(default_factory=dict)
+
+
+def fields_on_cards(project: Project) -> list[OnCard]:
+    """The project's live shown-on-card fields in order, with their options' colours: one query
+    (the options joined in), whatever the number of fields and cards."""
+    rows = (
+        CustomField.objects.filter(project=project, deleted_at__isnull=True, show_on_card=True)
+        .order_by("position", "id", "options__position", "options__id")
+        .values_list("id", "key", "name", "type", "unit", "options__name", "options__color")
+    )
+    found: dict[int, OnCard] = {}
+    for field_id, key, name, type_, unit, option, color in rows:
+        field = found.setdefault(field_id, OnCard(key=key, name=name, type=type_, unit=unit))
+        if option is not None:
+            field.colors[option] = color
+    return list(found.values())
+
+
+def chip_text(field: OnCard, value: Any) -> str:
     """One value as a card chip shows it after the field's name."""
     if field.type == CustomField.Type.CHECKBOX:
         return "Yes" if value else "No"
@@ -52,18 +80,16 @@ def chip_text(field: CustomField, value: Any) -> str:
     return text if len(text) <= CHIP_TEXT_MAX else text[: CHIP_TEXT_MAX - 1] + "…"
 
 
-def card_chips(fields: list[CustomField], values: dict[str, Any]) -> list[dict[str, Any]]:
-    """The chips of one card: `fields` are the project's shown-on-card fields with their options,
-    `values` the card's custom_fields."""
+def card_chips(fields: list[OnCard], values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chips of one card: `fields` are fields_on_cards(), `values` the card's custom_fields."""
     chips: list[dict[str, Any]] = []
     for field in fields:
         value = values.get(field.key)
         if value is None:
             continue
         if field.type in (CustomField.Type.SELECT, CustomField.Type.MULTI_SELECT):
-            colors = {option.name: option.color for option in field.options.all()}
             names = value if isinstance(value, list) else [value]
-            chips.extend({"name": field.name, "text": name, "color": colors.get(name)} for name in names)
+            chips.extend({"name": field.name, "text": name, "color": field.colors.get(name)} for name in names)
         else:
             chips.append({"name": field.name, "text": chip_text(field, value), "color": None})
     return chips
@@ -71,12 +97,9 @@ def card_chips(fields: list[CustomField], values: dict[str, Any]) -> list[dict[s
 
 def page_cards(card_list: list[dict[str, Any]], *, project: Project) -> list[dict[str, Any]]:
     """`card_list` (tickets.cards JSON of `project`'s tickets) as page cards, in the same order.
-    Reads the project's shown-on-card fields and their options once for all cards (one query,
-    two when some are shown)."""
+    Reads the project's shown-on-card fields once for all cards (one query; none for no card)."""
     prefix = ticket_url_prefix(project)
-    on_cards = custom_fields_on_cards(project=project) if card_list else []
-    if on_cards:
-        prefetch_related_objects(on_cards, "options")
+    on_cards = fields_on_cards(project) if card_list else []
     return [
         {
             **card,
@@ -92,5 +115,5 @@ def page_cards(card_list: list[dict[str, Any]], *, project: Project) -> list[dic
 
 def read(tickets: list[int] | QuerySet[Ticket], *, project: Project) -> list[dict[str, Any]]:
     """The page cards of `tickets` (ids, or a queryset of the project's tickets: rank order),
-    in tickets.cards' two statements."""
+    in tickets.cards' statements plus one for the shown-on-card custom fields."""
     return page_cards(cards.cards(tickets, project=project), project=project)
