@@ -1,6 +1,7 @@
 """Custom fields in a real headless Chromium against a real daphne (issue 21): a select edited
 in place on the ticket page shows its colour chip there and on the board's card; a bad number
-is refused with the service's message. Screenshots go to test-output/browser/."""
+is refused with the service's message; an option renamed in Settings keeps the value.
+Screenshots go to test-output/browser/."""
 
 from __future__ import annotations
 
@@ -68,5 +69,15 @@ def test_select_edited_in_place_shows_its_chip_on_the_board(browser, app: LiveAp
         # Effort is not shown on cards.
         assert card(page, "Set up CI").locator("[data-cf-chip]", has_text="Effort").count() == 0
         page.screenshot(path=str(output_dir() / "custom-fields-board.png"))
+
+        # The settings section lists the fields; renaming an option keeps the ticket's value.
+        page.goto("/projects/alice/demo/settings#cf")
+        page.locator("[data-cf-field=severity] summary").click()
+        page.locator("[data-cf-edit=severity] input[aria-label='Name of option High']").fill("Critical")
+        page.locator("[data-cf-edit=severity] button[type=submit]").click()
+        page.locator("[data-cf-field=severity] .label", has_text="Critical").wait_for()
+        page.screenshot(path=str(output_dir() / "custom-fields-settings.png"), full_page=True)
+        page.goto(BOARD)
+        card(page, "Set up CI").locator("[data-cf-chip]", has_text="Severity: Critical").wait_for()
     finally:
         ctx.close()
