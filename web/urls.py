@@ -66,6 +66,7 @@ urlpatterns = [
     re_path(T + r"/move$", board.ticket_move, name="ticket_move"),
     re_path(T + r"/plan$", backlog.ticket_plan, name="ticket_plan"),
     re_path(T + r"/edit$", ticket.ticket_edit, name="ticket_edit"),
+    re_path(T + r"/custom-fields$", ticket.ticket_custom_field, name="ticket_custom_field"),
     re_path(T + r"/comment$", ticket.comment_add, name="ticket_comment"),
     re_path(T + r"/comments/(?P<comment_id>[0-9]+)$", ticket.comment_change, name="ticket_comment_change"),
     re_path(T + r"/checklist$", ticket.checklist_add, name="ticket_checklist"),

@@ -18,6 +18,7 @@ from projects.models import Column
 from punt.api.fields import id_field, id_list
 from punt.api.schema import documented
 from tickets.models import Ticket
+from tickets.serializers import CustomFieldsField
 
 STATUSES = Column.Category.values  # backlog, todo, in_progress, in_review, done
 
@@ -97,6 +98,13 @@ class AmTicketUpdateInput(serializers.Serializer):
     assignee_id = id_field(required=False, allow_null=True)
     labels = id_list(child=serializers.CharField(max_length=50), required=False)
     parent_slug = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    # Written here, read from /api/v1/: the seed's answers are exact (test_agentsmesh_conformance
+    # holds every answer to the document's keys), so the tickets this dialect returns carry none.
+    custom_fields = CustomFieldsField(
+        required=False,
+        help_text="Custom field values by key; on update only the keys sent change, null clears. "
+        "Not in this dialect's answers (its shape is the document's): read them from /api/v1/.",
+    )
 
 
 class AmTicketCreateInput(AmTicketUpdateInput):
@@ -127,5 +135,6 @@ def ticket_fields(data: dict[str, Any]) -> dict[str, Any]:
         "assignee_id": "assignee",
         "labels": "labels",
         "parent_slug": "parent",
+        "custom_fields": "custom_fields",
     }
     return {target: data[source] for source, target in mapping.items() if source in data}

@@ -17,7 +17,9 @@ from projects.models import Membership, Sprint
 from projects.serializers import project_slug_field
 from punt.api.fields import id_list, model_integer
 from punt.api.schema import HEX_COLOR_PATTERN, documented
+from tickets.custom_field_selectors import custom_values_of
 from tickets.models import Ticket
+from tickets.serializers import CustomFieldsField
 
 # PUNT writes enum words capitalised ("Task", "Medium"); the model stores the lowercase values.
 TYPE_WORDS = {value: label for value, label in Ticket.Type.choices}
@@ -168,6 +170,18 @@ class PuntLabelInput(serializers.Serializer):
 # --------------------------------------------------------------------------- tickets
 
 
+class PuntCustomFields(CustomFieldsField):
+    """The ticket's custom field values (issue 21), {key: value}: from the view's context
+    (`custom_fields`: {ticket id: values}, read for a whole list at once), else one query."""
+
+    def get_attribute(self, instance: Ticket) -> Any:
+        return instance
+
+    def to_representation(self, ticket: Any) -> dict[str, Any]:
+        known = self.context.get("custom_fields")
+        return known.get(ticket.pk, {}) if known is not None else custom_values_of(ticket.pk)
+
+
 class PuntTicketSerializer(serializers.Serializer):
     id = IdString(source="pk")
     projectId = IdString(source="project_id")
@@ -191,6 +205,7 @@ class PuntTicketSerializer(serializers.Serializer):
     resolvedAt = MillisDateTimeField(source="closed_at", allow_null=True)
     createdAt = MillisDateTimeField(source="created_at")
     updatedAt = MillisDateTimeField(source="updated_at")
+    custom_fields = PuntCustomFields()
 
 
 class PuntTicketInput(serializers.Serializer):
@@ -205,6 +220,9 @@ class PuntTicketInput(serializers.Serializer):
     labelIds = id_list(child=documented(serializers.CharField(), pattern=ID), required=False)
     storyPoints = model_integer(Ticket, "estimate", required=False, allow_null=True)
     dueDate = documented(serializers.CharField(required=False, allow_null=True, allow_blank=True), format="date")
+    custom_fields = CustomFieldsField(
+        required=False, help_text="Custom field values by key; on update only the keys sent change, null clears."
+    )
 
 
 class PuntTicketUpdateInput(PuntTicketInput):
@@ -224,6 +242,7 @@ def ticket_fields(data: dict[str, Any]) -> dict[str, Any]:
         "parentId": "parent",
         "labelIds": "labels",
         "storyPoints": "estimate",
+        "custom_fields": "custom_fields",
     }
     fields = {target: data[source] for source, target in mapping.items() if source in data}
     if "body" in fields and fields["body"] is None:

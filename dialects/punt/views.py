@@ -40,6 +40,7 @@ from punt.api.schema import comma_separated_parameter
 from punt.ranges import as_id
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
+from tickets.custom_field_selectors import custom_values
 from tickets.filters import CardFilter, apply_ordering
 from tickets.models import Ticket
 
@@ -358,8 +359,10 @@ class TicketListView(PuntTicketView):
         filterset = CardFilter(params, queryset=queryset, request=request, project=project)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        tickets = apply_ordering(filterset.qs, params.get("ordering") or "number")
-        return Response(s.PuntTicketSerializer(tickets, many=True).data)
+        tickets = list(apply_ordering(filterset.qs, params.get("ordering") or "number"))
+        # Every ticket's custom field values in one query, not one per ticket.
+        context = {"custom_fields": custom_values([ticket.pk for ticket in tickets])}
+        return Response(s.PuntTicketSerializer(tickets, many=True, context=context).data)
 
     @extend_schema(
         request=s.PuntTicketInput,

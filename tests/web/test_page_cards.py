@@ -133,7 +133,7 @@ def test_backlog_cards_are_the_apis_cards_in_board_order(personas: Personas, ric
         api_card = api_cards[card["id"]]
         compact = {name: api_card[name] for name in card if name in api_card}
         assert _without_page_keys(card, compact) == compact
-        assert set(card) - set(api_card) == {"url", "type_label", "priority_label", "due", "column_name"}
+        assert set(card) - set(api_card) == {"url", "type_label", "priority_label", "due", "column_name", "chips"}
     assert [card["column_name"] for card in backlog] == ["To Do", "In Progress", "Waiting"]
     assertInHTML(
         f"""<li class="ticket-card" data-number="1" tabindex="0">

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from projects import selectors as project_selectors
@@ -21,11 +22,22 @@ from projects.models import Column, Membership, Project
 from projects.permissions import MANAGE, OWN
 from punt import errors
 from punt.ranges import as_id, as_int, column_range
+from tickets import services as ticket_services
+from tickets.custom_field_selectors import custom_field_get, custom_fields_for_project, tickets_with_value
+from tickets.models import CustomField
+from tickets.services.custom_fields import PURGE_AFTER
 from web.pages import project_for, tab_id
 from webhooks import selectors as hook_selectors
 from webhooks import services as hook_services
 from webhooks.models import Delivery, GitHook
 
+# A custom field form the service refused: what was typed and why, shown again once
+# (field 0: the new-field form).
+CF_FORM_KEY = "punt_settings_cf_form"
+# A custom field whose deletion waits for "yes": its id, name and how many tickets hold a value.
+CF_CONFIRM_KEY = "punt_settings_cf_confirm"
+# Blank option rows the new-field form and each select field's form offer.
+CF_NEW_OPTIONS = 3
 # Shown once after creation, then dropped from the session.
 ONCE_KEY = "punt_settings_secret"
 # A webhook form refused for its filter: what was typed and why, shown again in that form once.
@@ -256,6 +268,131 @@ def _action_hook_delete(request: HttpRequest, project: Project) -> str:
     return "Outgoing webhook deleted."
 
 
+def _flag(request: HttpRequest, name: str) -> bool:
+    return request.POST.get(name) in ("1", "on", "true")
+
+
+def _cf_options(request: HttpRequest) -> list[dict[str, Any]]:
+    """The option rows of a custom field form, in their `option_order` (then form) order: a row
+    with an `option_id` keeps that option (renamed, recoloured), one without adds an option, and
+    a row whose name is emptied is left out, so the service removes that option."""
+    ids = request.POST.getlist("option_id")
+    names = request.POST.getlist("option_name")
+    colors = request.POST.getlist("option_color")
+    orders = request.POST.getlist("option_order")
+    rows: list[tuple[int, int, dict[str, Any]]] = []
+    for index, name in enumerate(names):
+        if not name.strip():
+            continue
+        option: dict[str, Any] = {"name": name}
+        if index < len(colors) and colors[index]:
+            option["color"] = colors[index]
+        option_id = as_id(ids[index]) if index < len(ids) and ids[index] else None
+        if option_id is not None:
+            option["id"] = option_id
+        order = as_int(orders[index], 0, 10_000) if index < len(orders) and orders[index].strip() else None
+        rows.append((index if order is None else order, index, option))
+    return [option for _order, _index, option in sorted(rows, key=lambda row: (row[0], row[1]))]
+
+
+def _cf_default(type_: str, text: str) -> Any:
+    """A default as the form's text gives it, as the service's value JSON (the service checks it):
+    a multi select's names are separated by commas, a checkbox's is yes or no."""
+    text = text.strip()
+    if not text:
+        return None
+    if type_ == CustomField.Type.MULTI_SELECT:
+        return [name.strip() for name in text.split(",") if name.strip()]
+    if type_ == CustomField.Type.CHECKBOX:
+        return text.lower() in ("yes", "true", "1", "on")
+    if type_ == CustomField.Type.NUMBER:
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    return text
+
+
+def _keep_cf_form(request: HttpRequest, field_id: int, exc: errors.PuntError) -> None:
+    """Remember a refused custom field form so the page shows it again with the error."""
+    typed = {name: request.POST.get(name, "") for name in ("name", "type", "description", "unit", "default")}
+    request.session[CF_FORM_KEY] = {"field": field_id, "error": errors.message(exc), **typed}
+
+
+def _custom_field(project: Project, request: HttpRequest, deleted: bool = False) -> CustomField:
+    return custom_field_get(project=project, field_id=_id(request.POST.get("field")), deleted=deleted)
+
+
+def _action_cf_add(request: HttpRequest, project: Project) -> str:
+    type_ = request.POST.get("type", "")
+    try:
+        field = ticket_services.custom_field_create(
+            project=project,
+            by=request.user,
+            name=request.POST.get("name", ""),
+            type=type_,
+            description=request.POST.get("description", ""),
+            unit=request.POST.get("unit", ""),
+            required=_flag(request, "required"),
+            show_on_card=_flag(request, "show_on_card"),
+            default=_cf_default(type_, request.POST.get("default", "")),
+            options=_cf_options(request),
+        )
+    except errors.PuntError as exc:
+        _keep_cf_form(request, 0, exc)
+        raise
+    return f"Custom field {field.name} added."
+
+
+def _action_cf_update(request: HttpRequest, project: Project) -> str:
+    field = _custom_field(project, request)
+    try:
+        field = ticket_services.custom_field_update(
+            field=field,
+            by=request.user,
+            name=request.POST.get("name", ""),
+            description=request.POST.get("description", ""),
+            unit=request.POST.get("unit", ""),
+            required=_flag(request, "required"),
+            show_on_card=_flag(request, "show_on_card"),
+            default=_cf_default(field.type, request.POST.get("default", "")),
+            **({"options": _cf_options(request)} if field.type in SELECT_TYPES else {}),
+        )
+    except errors.PuntError as exc:
+        _keep_cf_form(request, field.pk, exc)
+        raise
+    return f"Custom field {field.name} saved."
+
+
+def _action_cf_delete(request: HttpRequest, project: Project) -> str:
+    """Delete a field; when tickets hold values of it, the first post asks for a confirmation
+    naming how many (the page shows it) and the second, with `confirm`, deletes."""
+    field = _custom_field(project, request)
+    confirm = _flag(request, "confirm")
+    if not confirm:
+        count = tickets_with_value(field)
+        if count:
+            request.session[CF_CONFIRM_KEY] = {"field": field.pk, "name": field.name, "count": count}
+            return f"{count} ticket{'s carry' if count != 1 else ' carries'} a value of {field.name}: confirm below."
+    ticket_services.custom_field_delete(field=field, by=request.user, confirm=confirm)
+    return f"Custom field {field.name} deleted. You can restore it for 30 days."
+
+
+def _action_cf_restore(request: HttpRequest, project: Project) -> str:
+    field = ticket_services.custom_field_restore(field=_custom_field(project, request, deleted=True), by=request.user)
+    return f"Custom field {field.name} restored with its values."
+
+
+def _action_cf_reorder(request: HttpRequest, project: Project) -> str:
+    order = [pk for pk in map(as_id, request.POST.getlist("order")) if pk is not None]
+    ticket_services.custom_fields_reorder(project=project, by=request.user, order=order)
+    return "Custom field order saved."
+
+
+SELECT_TYPES = (CustomField.Type.SELECT, CustomField.Type.MULTI_SELECT)
+
+
 ACTIONS: dict[str, Callable[[HttpRequest, Project], str]] = {
     "member_add": _action_member_add,
     "member_role": _action_member_role,
@@ -275,7 +412,24 @@ ACTIONS: dict[str, Callable[[HttpRequest, Project], str]] = {
     "hook_rotate": _action_hook_rotate,
     "hook_active": _action_hook_active,
     "hook_filter": _action_hook_filter,
+    "cf_add": _action_cf_add,
+    "cf_update": _action_cf_update,
+    "cf_delete": _action_cf_delete,
+    "cf_restore": _action_cf_restore,
+    "cf_reorder": _action_cf_reorder,
 }
+
+
+def _cf_default_text(default: Any) -> str:
+    """A field's default as its form's text (the reverse of _cf_default)."""
+    if default is None:
+        return ""
+    if isinstance(default, bool):
+        return "yes" if default else "no"
+    if isinstance(default, list):
+        return ", ".join(str(item) for item in default)
+    return str(default)
+
 
 # How much of a webhook's delivery log its page shows (newest first).
 DELIVERY_LOG = 50
@@ -305,10 +459,30 @@ def project_settings(request: HttpRequest, namespace: str, path: str) -> HttpRes
             order_up=_swapped(ids, index, index - 1) if index > 0 else None,
             order_down=_swapped(ids, index, index + 1) if index < len(ids) - 1 else None,
         )
+    fields = custom_fields_for_project(project=project)
+    field_ids = [f.pk for f in fields]
+    for index, field in enumerate(fields):
+        default = field.default
+        # For the template only: the ↑/↓ orders and the default as the form's text.
+        field.__dict__.update(
+            order_up=_swapped(field_ids, index, index - 1) if index > 0 else None,
+            order_down=_swapped(field_ids, index, index + 1) if index < len(field_ids) - 1 else None,
+            default_text=_cf_default_text(default),
+        )
+    recent = timezone.now() - PURGE_AFTER
+    deleted_fields = [
+        f for f in custom_fields_for_project(project=project, deleted=True) if f.deleted_at and f.deleted_at > recent
+    ]
     context: dict[str, Any] = {
         "project": project,
         "role": role,
         "tab": "settings",
+        "custom_fields": fields,
+        "deleted_custom_fields": deleted_fields,
+        "cf_types": CustomField.Type.choices,
+        "cf_form": request.session.pop(CF_FORM_KEY, None) or {},
+        "cf_confirm": request.session.pop(CF_CONFIRM_KEY, None),
+        "cf_blank_options": range(CF_NEW_OPTIONS),
         "can_manage": True,
         "memberships": list(project_selectors.project_members(project=project)),
         "roles": [r for r in Membership.Role.choices if r[0] != Membership.Role.OWNER],

@@ -23,7 +23,8 @@ from punt import errors
 from punt.files import ATTACHMENT_CACHE, stored_file_response
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
-from tickets.models import Ticket
+from tickets.custom_field_selectors import custom_fields_for_project, custom_values_of
+from tickets.models import CustomField, Ticket
 from web.forms import ChecklistItemForm, CommentForm, NewTicketForm, TicketForm, add_service_errors
 from web.pages import ARCHIVED_TEXT, can, project_for, tab_id
 
@@ -51,6 +52,8 @@ def _render_ticket(
     watching = any(w.pk == request.user.pk for w in _watchers(ticket))
     parts = ticket_selectors.ticket_parts(ticket=ticket, names=("events", "checklist", "attachments", "links"))
     relations = ticket_selectors.relations_for(ticket=ticket, user=request.user)
+    values = custom_values_of(ticket.pk)
+    custom = [_custom_row(field, values.get(field.key)) for field in custom_fields_for_project(project=project)]
     context = {
         "project": project,
         "ticket": ticket,
@@ -64,6 +67,7 @@ def _render_ticket(
         "git_links": list(parts["links"]),
         "relation_groups": _relation_groups(relations),
         "relation_kinds": RELATION_KINDS,
+        "custom_fields": custom,
         "form": form,
         "edit_open": form.is_bound or request.GET.get("edit") == "1",
         # The in-place editor shows what was typed when a save was refused, else the ticket.
@@ -87,6 +91,51 @@ def _render_ticket(
     # part out with hx-select) ask for the body only.
     template = "web/_ticket_body.html" if target else "web/ticket.html"
     return render(request, template, context, status=status)
+
+
+def _custom_row(field: CustomField, value: Any) -> dict[str, Any]:
+    """One custom field as the ticket page draws it: the field, its value JSON, and for selects
+    the chosen options with their colours."""
+    chosen = value if isinstance(value, list) else ([value] if value is not None else [])
+    options = list(field.options.all())
+    return {
+        "field": field,
+        "value": value,
+        "chosen": [option for option in options if option.name in chosen],
+        "chosen_names": chosen,
+        "options": options,
+    }
+
+
+def custom_value_from_form(field: CustomField, values: list[str]) -> Any:
+    """A custom field's value as a form posts it (every value of its input), as the API's JSON:
+    the service checks it (a number that does not parse goes through as text, so the service
+    says what is wrong)."""
+    if field.type == CustomField.Type.MULTI_SELECT:
+        return [name for name in values if name]
+    text = values[-1] if values else ""
+    if field.type == CustomField.Type.CHECKBOX:
+        return text in ("1", "on", "true")
+    if field.type == CustomField.Type.NUMBER and text.strip():
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    return text
+
+
+def custom_fields_from_form(project: Project, data: Any) -> dict[str, Any]:
+    """The new-ticket form's `cf-<key>` inputs as {key: value}; empty ones are left out, so the
+    field's default applies."""
+    found: dict[str, Any] = {}
+    for field in custom_fields_for_project(project=project):
+        name = f"cf-{field.key}"
+        if name in data:
+            value = custom_value_from_form(field, data.getlist(name))
+            if value not in ("", []):
+                found[field.key] = value
+    return found
 
 
 # The Relations section's groups and the add form's choices, in this order.
@@ -210,6 +259,27 @@ def ticket_edit(request: HttpRequest, namespace: str, path: str, number: str) ->
 
 
 @login_required
+@require_POST
+def ticket_custom_field(request: HttpRequest, namespace: str, path: str, number: str) -> HttpResponse:
+    """Set one custom field of the ticket in place: `field` (its key) and `value` (several for a
+    multi select; a checkbox sends "1" when ticked). An empty value clears it."""
+    project, _ = project_for(request, namespace, path, WRITE)
+    ticket = _ticket(project, int(number))
+    key = request.POST.get("field", "")
+    field = next((f for f in custom_fields_for_project(project=project) if f.key == key), None)
+    if field is None:
+        return _fail(request, project, ticket.number, errors.invalid("field", f"No custom field '{key}' here."))
+    value = custom_value_from_form(field, request.POST.getlist("value"))
+    try:
+        ticket_services.ticket_update(
+            ticket=ticket, by=request.user, tab_id=tab_id(request), custom_fields={field.key: value}
+        )
+    except errors.PuntError as exc:
+        return _fail(request, project, ticket.number, exc)
+    return after_change(request, project, ticket.number, "ticket-custom")
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     """The full "new ticket" form: a page, or the board's modal (htmx, `c`); the quick add at
@@ -224,10 +294,16 @@ def ticket_new(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     form = NewTicketForm(request.POST or None, initial=initial, project=project, columns=columns, **_choices(project))
     form.fields["body"].widget.attrs["data-draft"] = f"new-{project.pk}"
     in_modal = _hx_target(request) == "modal-body"
+    new_fields = [field for field in custom_fields_for_project(project=project) if field.required]
+    typed = custom_fields_from_form(project, request.POST) if request.method == "POST" else {}
     if request.method == "POST" and form.is_valid():
         try:
             ticket = ticket_services.ticket_create(
-                project=project, by=request.user, tab_id=tab_id(request), **_service_fields(project, form.cleaned_data)
+                project=project,
+                by=request.user,
+                tab_id=tab_id(request),
+                custom_fields=typed,
+                **_service_fields(project, form.cleaned_data),
             )
         except errors.Invalid as exc:
             add_service_errors(form, exc)
@@ -242,7 +318,16 @@ def ticket_new(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
                 return response
             messages.success(request, f"{ticket.key} created.")
             return redirect("web:ticket", project.namespace, project.path, ticket.number)
-    context = {"project": project, "form": form, "role": role, "can_manage": can(role, "admin"), "tab": "board"}
+    context = {
+        "project": project,
+        "form": form,
+        "role": role,
+        "can_manage": can(role, "admin"),
+        "tab": "board",
+        # The required custom fields, filled with what was typed or else their default.
+        "new_custom": [_custom_row(field, typed.get(field.key, field.default)) for field in new_fields],
+        "members": _choices(project)["members"],
+    }
     # htmx does not swap error answers: the modal gets the form with its errors as a 200.
     return render(request, "web/_ticket_new_form.html" if in_modal else "web/ticket_new.html", context)
 
