@@ -293,16 +293,23 @@ def test_create_event_carries_values(personas, columns, severity, published):
     assert event["payload"]["custom_fields"] == {"severity": "S2"}
 
 
-def test_webhook_payload_carries_custom_fields(personas, make_card, severity, settings):
+@pytest.mark.parametrize(("kind", "options", "value", "stored"), VALID)
+def test_webhook_payload_carries_custom_fields(personas, make_card, settings, kind, options, value, stored):
+    """Each type's value reaches an outgoing hook as the API writes it, and so does its clearing."""
     settings.PUNT_WEBHOOKS_ALLOW_PRIVATE = True
+    field(personas, "Thing", kind, **options)
     hook = personas.client("admin").post(
         url("/hooks"), {"url": "https://hooks.example.com/punt", "events": ["*"]}, format="json"
     )
     assert hook.status_code == 201, hook.content
     card = make_card()
-    services.ticket_update(ticket=card, by=personas.member, custom_fields={"severity": "S1"})
-    delivery = Delivery.objects.filter(hook_id=hook.json()["id"], event="board.card_updated").get()
-    assert json.loads(delivery.body)["payload"]["custom_fields"] == {"severity": "S1"}
+    services.ticket_update(ticket=card, by=personas.member, custom_fields={"thing": value})
+    services.ticket_update(ticket=card, by=personas.member, custom_fields={"thing": None})
+    deliveries = Delivery.objects.filter(hook_id=hook.json()["id"], event="board.card_updated").order_by("id")
+    assert [json.loads(delivery.body)["payload"]["custom_fields"] for delivery in deliveries] == [
+        {"thing": stored},
+        {},
+    ]
 
 
 def test_option_rename_keeps_values(personas, make_card, severity):

@@ -150,7 +150,18 @@ def test_close_as_duplicate_of_a_blocked_card_is_all_or_nothing(personas, blocke
     assert card.state == "closed"
 
 
-def test_outgoing_webhooks_get_link_events(personas, make_card, settings, django_capture_on_commit_callbacks):
+INVERSE = {
+    "blocks": "is_blocked_by",
+    "is_blocked_by": "blocks",
+    "duplicates": "is_duplicated_by",
+    "is_duplicated_by": "duplicates",
+    "relates_to": "relates_to",
+}
+
+
+@pytest.mark.parametrize("kind", INVERSE)
+def test_outgoing_webhooks_get_link_events(personas, make_card, settings, django_capture_on_commit_callbacks, kind):
+    """Each kind reaches the hook once per side, each side reading the link its own way."""
     settings.PUNT_WEBHOOKS_ALLOW_PRIVATE = True
     hook = personas.client("admin").post(
         "/api/v1/projects/blog/hooks",
@@ -161,13 +172,14 @@ def test_outgoing_webhooks_get_link_events(personas, make_card, settings, django
     one, two = make_card("One"), make_card("Two")
     client = personas.client("member")
     with django_capture_on_commit_callbacks():
-        relation = client.post(url(f"/cards/{one.key}/relations"), {"kind": "blocks", "ticket": two.key}, format="json")
+        relation = client.post(url(f"/cards/{one.key}/relations"), {"kind": kind, "ticket": two.key}, format="json")
+    assert relation.status_code == 201, relation.content
     with django_capture_on_commit_callbacks():
         client.delete(url(f"/cards/{one.key}/relations/{relation.json()['id']}"))
-    sent = [(d.event, json.loads(d.body)) for d in Delivery.objects.order_by("id")]
+    sent = [(d.event, json.loads(d.body)["payload"]) for d in Delivery.objects.order_by("id")]
     assert [event for event, _ in sent] == ["board.card_linked"] * 2 + ["board.card_unlinked"] * 2
-    kinds = [body for _, body in sent]
-    assert json.dumps(kinds).count('"is_blocked_by"') == 2
+    sides = {(payload["key"], payload["relation"]["kind"]) for _, payload in sent}
+    assert sides == {(one.key, kind), (two.key, INVERSE[kind])}
 
 
 def test_github_dialect_close_follows_the_rule(personas, blocked):

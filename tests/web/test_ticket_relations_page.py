@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -114,3 +116,24 @@ def test_page_query_count_does_not_grow_with_links(personas: Personas):
     with CaptureQueriesContext(connection) as many:
         assert client.get(f"{PAGE}{main.number}").status_code == 200
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize(
+    ("kind", "heading", "other_heading"),
+    [
+        ("blocks", "Blocks", "Is blocked by"),
+        ("is_blocked_by", "Is blocked by", "Blocks"),
+        ("duplicates", "Duplicates", "Is duplicated by"),
+        ("is_duplicated_by", "Is duplicated by", "Duplicates"),
+        ("relates_to", "Relates to", "Relates to"),
+    ],
+)
+def test_each_kind_added_on_the_page_shows_on_both_tickets(personas: Personas, kind, heading, other_heading):
+    one, two = card(personas, "One"), card(personas, "Two")
+    client = page_client(personas, "member")
+    assert client.post(f"{PAGE}{one.number}/relations", {"kind": kind, "ticket": two.key}).status_code == 302
+    for ticket, other, expected in ((one, two, heading), (two, one, other_heading)):
+        html = client.get(f"{PAGE}{ticket.number}").content.decode()
+        section = html[html.index('id="relations"') : html.index('id="git-links"')]
+        assert re.findall(r'<h3 class="small muted">([^<]*)</h3>', section) == [expected], (kind, ticket.key)
+        assert f'href="{PAGE}{other.number}"' in section, (kind, ticket.key)
