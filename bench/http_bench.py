@@ -88,8 +88,12 @@ for prefix in ("BIG", "SMALL"):
     )
 # A select custom field (issue 21) on BIG and SMALL, its value following the priority (S1 urgent ..
 # S4 low): `Severity = S2` matches exactly the tickets `priority = high` does (once per database).
-from tickets.models import CustomField, CustomFieldOption, CustomFieldValue
-for prefix in ("BIG", "SMALL"):
+# An older checkout (PUNT_BENCH_APP) has no custom fields: its setup leaves them out.
+import tickets.models
+CustomField = getattr(tickets.models, "CustomField", None)
+CustomFieldOption = getattr(tickets.models, "CustomFieldOption", None)
+CustomFieldValue = getattr(tickets.models, "CustomFieldValue", None)
+for prefix in ("BIG", "SMALL") if CustomField is not None else ():
     project = Project.objects.get(key=prefix + "0")
     if not CustomField.objects.filter(project=project, key="severity", deleted_at=None).exists():
         field = CustomField.objects.create(project=project, key="severity", name="Severity", type="select")
