@@ -25,99 +25,54 @@ matched is reported, and their part stays attributed in the text: a comment star
 
 Custom fields: matched by name to the project's live fields, missing ones made through the
 custom-field service, values checked with its rule (clean_value) and written in bulk per batch
-(apply_custom_fields). Relations: written in bulk once every ticket exists, normalised and
-checked as the relation service does (apply_links).
+(imports.custom_values). Relations: written in bulk once every ticket exists, normalised and
+checked as the relation service does (imports.links). People: imports.people.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from django.db.models import F, Max, Q, prefetch_related_objects
+from django.db.models import F, Max
 from django.utils import timezone
 
 from accounts.models import User
+from imports.custom_values import apply_custom_fields, custom_field_definition
+from imports.links import apply_links
 from imports.models import SourceMap
+from imports.people import People
 from imports.records import (
+    BATCH,
     ColumnRecord,
     CommentRecord,
     CustomFieldRecord,
     LabelRecord,
     MemberRecord,
-    Person,
     Record,
     SprintRecord,
     TicketRecord,
 )
+from imports.report import Report
 from imports.sources import Source
-from imports.sources.common import SourceError, parse_datetime, split_list
+from imports.sources.common import SourceError
 from projects import services as project_services
-from projects.models import Column, Label, Membership, Project, Sprint
+from projects.models import Column, Label, Project, Sprint
 from projects.services.common import color_validate
-from punt import errors
 from punt.errors import PuntError
 from tickets import markdown
 from tickets.models import (
     ChecklistItem,
-    CustomField,
-    CustomFieldOption,
-    CustomFieldValue,
     Event,
     Ticket,
-    TicketRelation,
     Watcher,
 )
 from tickets.services import COMMENT_MAX, RANK_GAP
-from tickets.services.custom_fields import OPTIONS_MAX, custom_field_create
-from tickets.services.custom_values import clean_value
 from tickets.services.inputs import _clean_body, _clean_estimate, _clean_title
-from tickets.services.relations import blocks_would_cycle
-
-BATCH = 500
-
-FieldType = CustomField.Type
 
 Progress = Callable[[int], None]
-
-
-@dataclass
-class Report:
-    """What an import did (or, in a dry run, would do). Stored as JSON on the ImportRun."""
-
-    source: str
-    dry_run: bool = False
-    tickets: int = 0
-    tickets_created: int = 0
-    tickets_updated: int = 0
-    comments_created: int = 0
-    comments_updated: int = 0
-    checklist_items: int = 0
-    columns_created: list[str] = field(default_factory=list)
-    labels_created: list[str] = field(default_factory=list)
-    sprints_created: list[str] = field(default_factory=list)
-    members_added: list[str] = field(default_factory=list)
-    # "name in the file" -> "PUNT user name (how matched)"
-    users_matched: dict[str, str] = field(default_factory=dict)
-    # "name in the file" -> how many tickets/comments name them
-    users_unknown: dict[str, int] = field(default_factory=dict)
-    # custom field name -> {"type": its type, "created": made by this import, "tickets": how
-    # many tickets get a value, "options_created": [select options added]}
-    custom_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
-    custom_values: int = 0  # value rows written
-    # stored relation kind -> links added; links already there; links to tickets not in the
-    # file or project (named in a warning, as are blocks links left out for closing a cycle)
-    links: dict[str, int] = field(default_factory=dict)
-    links_existing: int = 0
-    links_unresolved: int = 0
-    warnings: list[str] = field(default_factory=list)
-    error: dict[str, str] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 @dataclass
@@ -160,7 +115,7 @@ class Importer:
         self.seen: dict[str, str] = {}
         # The last line/item read, for a failure that no record names (a database error).
         self.where = "the start of the file"
-        self.people = _People(project=project, by=by, report=self.report)
+        self.people = People(project=project, by=by, report=self.report)
 
     # ------------------------------------------------------------------ the stream
 
@@ -580,380 +535,3 @@ def render(text: str) -> str:
         return markdown.render(text, None, set())
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip("\n")) if p.strip()]
     return "\n".join("<p>" + "<br>\n".join(p.split("\n")) + "</p>" for p in paragraphs)
-
-
-# --------------------------------------------------------------------------- custom fields and links
-
-_TRUE = {"true", "yes", "y", "1", "x", "on", "checked"}
-_FALSE = {"false", "no", "n", "0", "off", "unchecked"}
-
-
-def _field_value(field: CustomField, raw: Any) -> Any:
-    """A source's raw value as the API JSON clean_value() reads for `field`'s type. Sources give
-    text (the archive gives JSON already); text that cannot be read as the type is passed on as
-    it is, so that clean_value's message says what is wrong with it."""
-    if not isinstance(raw, str):
-        return raw
-    text = raw.strip()
-    if not text:
-        return None
-    kind = field.type
-    if kind == FieldType.NUMBER:
-        try:
-            return float(text)
-        except ValueError:
-            return text
-    if kind == FieldType.DATE:
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-        try:
-            when = parse_datetime(text)
-        except PuntError:
-            return text
-        return when.date() if when else None
-    if kind == FieldType.MULTI_SELECT:
-        return split_list(text)
-    if kind == FieldType.CHECKBOX:
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-    return raw
-
-
-def _lookup(name: str) -> str:
-    """A field name as fields are matched: any case, spaces as the service keeps them."""
-    return " ".join(name.split())[:100].lower()
-
-
-def _field_type(kinds: set[str]) -> str:
-    """The type of a field made for a batch's values: the guessed type they share, else text
-    (the only one that holds them all)."""
-    if len(kinds) == 1 and (kind := next(iter(kinds))) in FieldType.values:
-        return kind
-    return FieldType.TEXT
-
-
-def _add_options(field: CustomField, names: Iterable[str], report: Report) -> None:
-    """Options of a select field named by the import's values that it lacks yet, at the end."""
-    if field.type not in (FieldType.SELECT, FieldType.MULTI_SELECT):
-        return
-    options = list(field.options.all())
-    have = {option.name.lower() for option in options}
-    missing: dict[str, str] = {}
-    for name in names:
-        name = " ".join(name.split())[:100]
-        if name and name.lower() not in have:
-            missing.setdefault(name.lower(), name)
-    if not missing:
-        return
-    if len(options) + len(missing) > OPTIONS_MAX:
-        message = f"its values name {len(options) + len(missing)} options; a field has at most {OPTIONS_MAX}."
-        raise SourceError(f"custom field {field.name!r}", message)
-    last = max((option.position for option in options), default=-1)
-    CustomFieldOption.objects.bulk_create(
-        CustomFieldOption(field=field, name=name, position=last + n) for n, name in enumerate(missing.values(), 1)
-    )
-    report.custom_fields[field.name].setdefault("options_created", []).extend(missing.values())
-    field._prefetched_objects_cache = {}  # type: ignore[attr-defined]  # read the options again
-    prefetch_related_objects([field], "options")
-
-
-def custom_field_definition(*, project: Project, by: User, record: CustomFieldRecord, report: Report) -> None:
-    """A field the archive defines (with its options, colours, default and flags): made through
-    the custom-field service unless the project has a live field of that name already, which
-    is kept as it is (its values are still set from the tickets)."""
-    live = CustomField.objects.filter(project=project, deleted_at__isnull=True)
-    if live.filter(name__iexact=record.name.strip()).exists():
-        return
-    key = record.key if record.key and not live.filter(key=record.key).exists() else None
-    try:
-        field = custom_field_create(
-            project=project,
-            by=by,
-            name=record.name,
-            type=record.type,
-            key=key,
-            description=record.description,
-            unit=record.unit,
-            required=record.required,
-            default=record.default,
-            show_on_card=record.show_on_card,
-            options=[{"name": name, "color": color or None} for name, color in record.options],
-        )
-    except PuntError as exc:
-        raise SourceError(f"custom field {record.name!r}", errors.message(exc)) from None
-    report.custom_fields[field.name] = {"type": field.type, "created": True, "tickets": 0}
-
-
-def apply_custom_fields(
-    *,
-    project: Project,
-    by: User,
-    values: list[tuple[int, dict[str, tuple[str, Any]]]],
-    report: Report,
-    where: Mapping[int, str] | None = None,
-) -> None:
-    """Custom-field values of a batch of written tickets: [(ticket id, {name: (type, raw)})].
-
-    Fields are matched to the project's live fields by name (any case); a missing one is made
-    (custom-field service) with the guessed type, and a select field gets the options its
-    values name. The values are checked with clean_value(), the rule ticket_update follows,
-    and written in bulk: the batch's rows of the fields named replace the old ones, so a
-    re-import updates them. A value that does not fit its field fails the import (SourceError
-    naming the ticket's line/item from `where`). No event per ticket: the import's summary
-    event covers them. Fields' defaults are not filled in and required fields may stay empty:
-    an import keeps the source's values as they are (an archive's round trip stays exact), as
-    tickets made before a field became required keep theirs.
-    """
-    kinds: dict[str, set[str]] = {}
-    spelled: dict[str, str] = {}
-    named: set[str] = set()
-    for _, fields in values:
-        for name, (kind, raw) in fields.items():
-            named.add(_lookup(name))
-            if raw is None or raw == "" or raw == []:
-                continue
-            kinds.setdefault(_lookup(name), set()).add(kind)
-            spelled.setdefault(_lookup(name), " ".join(name.split())[:100])
-    if not named:
-        return
-    live = {
-        _lookup(field.name): field
-        for field in CustomField.objects.filter(project=project, deleted_at__isnull=True).prefetch_related("options")
-    }
-    for lowered, name in spelled.items():
-        if lowered not in live:
-            try:
-                live[lowered] = custom_field_create(project=project, by=by, name=name, type=_field_type(kinds[lowered]))
-            except PuntError as exc:
-                raise SourceError(f"custom field {name!r}", errors.message(exc)) from None
-            report.custom_fields[live[lowered].name] = {"type": live[lowered].type, "created": True, "tickets": 0}
-        field = live[lowered]
-        report.custom_fields.setdefault(field.name, {"type": field.type, "created": False, "tickets": 0})
-    # Options the values name that the select fields lack.
-    option_names: dict[int, list[str]] = {}
-    converted: list[tuple[int, CustomField, Any]] = []
-    for ticket_id, fields in values:
-        for name, (_kind, raw) in fields.items():
-            if _lookup(name) not in live:
-                continue
-            field = live[_lookup(name)]
-            value = _field_value(field, raw)
-            converted.append((ticket_id, field, value))
-            if field.type == FieldType.SELECT and isinstance(value, str):
-                option_names.setdefault(field.pk, []).append(value)
-            elif field.type == FieldType.MULTI_SELECT and isinstance(value, list):
-                option_names.setdefault(field.pk, []).extend(item for item in value if isinstance(item, str))
-    by_id = {field.pk: field for field in live.values()}
-    for field_id, names in option_names.items():
-        _add_options(by_id[field_id], names, report)
-    # Check every value, then replace the batch's rows of these fields in two statements.
-    checked: dict[tuple[int, str], list[dict[str, Any]]] = {}
-    rows: list[CustomFieldValue] = []
-    for ticket_id, field, value in converted:
-        memo = (field.pk, repr(value))
-        if memo not in checked:
-            try:
-                checked[memo] = clean_value(project=project, field=field, value=value)[0]
-            except PuntError as exc:
-                at = (where or {}).get(ticket_id, f"ticket {ticket_id}")
-                raise SourceError(at, f"custom field {field.name!r}: {errors.message(exc)}") from None
-        rows += [CustomFieldValue(ticket_id=ticket_id, field_id=field.pk, **row) for row in checked[memo]]
-        if checked[memo]:
-            report.custom_fields[field.name]["tickets"] += 1
-    # Only the fields the batch names: values of fields the source does not know (set here
-    # since the last import) stay.
-    CustomFieldValue.objects.filter(
-        ticket_id__in=[ticket_id for ticket_id, _ in values],
-        field_id__in=[live[name].pk for name in named if name in live],
-    ).delete()
-    CustomFieldValue.objects.bulk_create(rows, batch_size=BATCH * 2)
-    report.custom_values += len(rows)
-
-
-# Each kind a source names, as (stored kind, whether the ticket naming it is the source).
-LINK_KINDS: dict[str, tuple[str, bool]] = {
-    "blocks": (TicketRelation.Kind.BLOCKS.value, True),
-    "blocked_by": (TicketRelation.Kind.BLOCKS.value, False),
-    "is_blocked_by": (TicketRelation.Kind.BLOCKS.value, False),
-    "duplicates": (TicketRelation.Kind.DUPLICATES.value, True),
-    "duplicated_by": (TicketRelation.Kind.DUPLICATES.value, False),
-    "is_duplicated_by": (TicketRelation.Kind.DUPLICATES.value, False),
-    "relates_to": (TicketRelation.Kind.RELATES_TO.value, True),
-}
-
-
-class _Blocks:
-    """The blocks graph for the cycle check while links are added in bulk: the project's
-    tickets' blocks links read once, other tickets' (a chain may cross projects) when the check
-    reaches them, and the links this import adds as it goes."""
-
-    def __init__(self, project: Project) -> None:
-        self.next: dict[int, set[int]] = {}
-        self.read: set[int] = set(Ticket.objects.filter(project=project).values_list("pk", flat=True))
-        for source, target in TicketRelation.objects.filter(
-            kind=TicketRelation.Kind.BLOCKS, source__project=project
-        ).values_list("source_id", "target_id"):
-            self.next.setdefault(source, set()).add(target)
-
-    def successors(self, frontier: set[int]) -> set[int]:
-        unread = frontier - self.read
-        if unread:
-            for source, target in TicketRelation.objects.filter(
-                kind=TicketRelation.Kind.BLOCKS, source_id__in=unread
-            ).values_list("source_id", "target_id"):
-                self.next.setdefault(source, set()).add(target)
-            self.read |= unread
-        return {target for node in frontier for target in self.next.get(node, ())}
-
-    def add(self, source: int, target: int) -> None:
-        self.next.setdefault(source, set()).add(target)
-
-
-def apply_links(*, project: Project, by: User, links: list[tuple[int, str, int | None, str]], report: Report) -> None:
-    """Relations between tickets, once all are written: [(ticket id, kind, other ticket id or
-    None when not in the file or project, other's source id)].
-
-    Normalised as the relation service stores them (Jira lists a link from both ends:
-    blocked_by(a, b) is blocks(b, a); relates_to has no direction) and written in bulk, each
-    once: a link the project has already (a re-import) is skipped, as relation_add() refuses
-    it, and so is a blocks link that would close a cycle (the service's check, over the
-    links so far and those added here). Links to tickets outside the file and project are
-    counted as unresolved and named in a warning. No event per link: the summary covers them.
-    """
-    wanted: dict[tuple[str, frozenset[int]], tuple[int, int]] = {}
-    unresolved: list[str] = []
-    for ticket_id, kind, other_id, other_source in links:
-        if other_id is None:
-            unresolved.append(other_source)
-            continue
-        if ticket_id == other_id or kind not in LINK_KINDS:
-            continue
-        stored, forward = LINK_KINDS[kind]
-        source, target = (ticket_id, other_id) if forward else (other_id, ticket_id)
-        # relation_add refuses a second link of a kind between two tickets, either way round.
-        wanted.setdefault((stored, frozenset((source, target))), (source, target))
-    report.links_unresolved += len(unresolved)
-    if unresolved:
-        names = ", ".join(sorted(set(unresolved))[:10])
-        report.warnings.append(f"{len(unresolved)} link(s) to tickets not in the file or project, left out: {names}")
-    if not wanted:
-        return
-    existing = {
-        (kind, frozenset((source, target)))
-        for kind, source, target in TicketRelation.objects.filter(
-            Q(source__project=project) | Q(target__project=project)
-        ).values_list("kind", "source_id", "target_id")
-    }
-    blocks = _Blocks(project)
-    rows: list[TicketRelation] = []
-    cycles: list[tuple[int, int]] = []
-    for (kind, pair), (source, target) in wanted.items():
-        if (kind, pair) in existing:
-            report.links_existing += 1
-            continue
-        if kind == TicketRelation.Kind.BLOCKS:
-            if blocks_would_cycle(blocker_id=source, blocked_id=target, successors=blocks.successors):
-                cycles.append((source, target))
-                continue
-            blocks.add(source, target)
-        rows.append(TicketRelation(source_id=source, target_id=target, kind=kind, created_by=by))
-        report.links[kind] = report.links.get(kind, 0) + 1
-    TicketRelation.objects.bulk_create(rows, batch_size=BATCH * 2)
-    if cycles:
-        keys = dict(Ticket.objects.filter(pk__in={pk for pair in cycles for pk in pair}).values_list("pk", "number"))
-        named = ", ".join(f"{project.key}-{keys[s]} blocks {project.key}-{keys[t]}" for s, t in cycles[:10])
-        report.warnings.append(f"{len(cycles)} blocks link(s) left out: each would close a cycle ({named}).")
-
-
-# --------------------------------------------------------------------------- people
-
-
-class _People:
-    """Matches a source's people to PUNT users, once per person, and keeps the report's lists."""
-
-    def __init__(self, *, project: Project, by: User, report: Report) -> None:
-        self.project = project
-        self.by = by
-        self.report = report
-        self.cache: dict[Person, User | None] = {}
-        self.by_email: dict[str, User] = {}
-        self.by_username: dict[str, User] = {}
-        self.by_name: dict[str, User] = {}
-        for membership in Membership.objects.filter(project=project).select_related("user"):
-            self._remember(membership.user)
-
-    def _remember(self, user: User) -> None:
-        if user.email:
-            self.by_email[user.email.lower()] = user
-        self.by_username[user.username.lower()] = user
-        if user.display_name:
-            self.by_name.setdefault(user.display_name.lower(), user)
-        name = user.get_full_name()
-        if name:
-            self.by_name.setdefault(name.lower(), user)
-
-    def _site_user(self, *, email: str = "", username: str = "") -> User | None:
-        users = User.objects.filter(is_active=True)
-        if email:
-            return users.filter(email__iexact=email).order_by("id").first()
-        return users.filter(username__iexact=username).first()
-
-    def _join(self, user: User, role: str = Membership.Role.MEMBER) -> None:
-        if role == Membership.Role.OWNER:
-            role = Membership.Role.ADMIN  # a project has one owner: the importing project's
-        project_services.membership_add(project=self.project, username=user.username, role=role, by=self.by)
-        self._remember(user)
-        self.report.members_added.append(user.username)
-
-    def _match(self, person: Person, role: str = Membership.Role.MEMBER) -> tuple[User | None, str]:
-        email = person.email.strip().lower()
-        if email:
-            if email in self.by_email:
-                return self.by_email[email], "e-mail"
-            user = self._site_user(email=email)
-            if user is not None:
-                self._join(user, role)
-                return user, "e-mail"
-        for value in (person.username, person.name):
-            value = value.strip().lower()
-            if value and value in self.by_username:
-                return self.by_username[value], "user name"
-            if value and value in self.by_name:
-                return self.by_name[value], "name"
-        return None, ""
-
-    def user(self, person: Person) -> tuple[User | None, bool]:
-        """(the user, True) if matched or nobody was named; (None, False) for an unknown person."""
-        if not person:
-            return None, True
-        if person not in self.cache:
-            user, how = self._match(person)
-            self.cache[person] = user
-            if user is not None:
-                self.report.users_matched[person.label] = f"{user.username} (by {how})"
-        user = self.cache[person]
-        if user is None:
-            self.report.users_unknown[person.label] = self.report.users_unknown.get(person.label, 0) + 1
-            return None, False
-        return user, True
-
-    def member(self, record: MemberRecord) -> None:
-        """An archive's member: matched site-wide by e-mail, else by user name when no e-mail is
-        given (the archive names PUNT accounts), and added with their role if not a member yet."""
-        person = record.person
-        role = record.role if record.role in Membership.Role.values else Membership.Role.MEMBER
-        user, how = self._match(person, role)
-        if user is None and not person.email and person.username:
-            user = self._site_user(username=person.username)
-            how = "user name"
-            if user is not None:
-                self._join(user, role)
-        self.cache[person] = user
-        if user is None:
-            self.report.users_unknown.setdefault(person.label, 0)
-        else:
-            self.report.users_matched[person.label] = f"{user.username} (by {how})"

@@ -10,7 +10,7 @@ class ImportRun(models.Model):
     """One import of one file into one project: its progress and its report survive a reload.
 
     The uploaded file is kept until the run ends (the background task reads it from storage).
-    `report` is imports.applier.Report as JSON: counts, matched and unknown users, custom
+    `report` is imports.report.Report as JSON: counts, matched and unknown users, custom
     fields and links found, warnings, and the error with where it happened.
     """
 

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+# Tickets written per batch of bulk statements (imports.applier); value and link rows go in
+# twice as many at a time.
+BATCH = 500
+
 # A custom field's type as the sources guess it from values (the PUNT archive names any of
 # tickets.models.CustomField.Type, with its definition in a CustomFieldRecord).
 FIELD_TYPES = ("text", "number", "date", "select", "multi_select")

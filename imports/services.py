@@ -22,9 +22,10 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from imports.applier import Importer, Report
+from imports.applier import Importer
 from imports.models import ImportRun
 from imports.records import Options
+from imports.report import Report
 from imports.sources import SOURCES
 from imports.sources.common import SourceError
 from imports.sources.csv_generic import check_mapping

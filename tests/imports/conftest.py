@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from imports import services
-from imports.applier import Report
+from imports.report import Report
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

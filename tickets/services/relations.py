@@ -141,7 +141,7 @@ def relation_add(
     "duplicates") also closes `ticket` as ticket_close does, in the same transaction; `force`
     is passed to that close (a blocked ticket or a done column's WIP limit).
     Precondition: the caller may write `ticket` and read `other` (relation_target()).
-    Importers write links in bulk instead (imports.applier.apply_links), with the same rules.
+    Importers write links in bulk instead (imports.links.apply_links), with the same rules.
     """
     if kind not in KINDS:
         raise _invalid("kind", f"'{kind}' is not one of {', '.join(KINDS)}.")
