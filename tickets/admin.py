@@ -26,6 +26,7 @@ from tickets.models import (
     GitLink,
     SavedView,
     Ticket,
+    TicketRelation,
     TimeEntry,
     Watcher,
 )
@@ -302,6 +303,27 @@ class GitLinkAdmin(admin.ModelAdmin):
     search_fields = ["url", "title", "ref", "ticket__title"]
     list_select_related = ["ticket", "ticket__project"]
     raw_id_fields = ["ticket", "created_by"]
+
+
+@admin.register(TicketRelation)
+class TicketRelationAdmin(ServiceAdmin):
+    """Links are made in the app (where the caller's access to both tickets is checked); the admin
+    finds them and removes them through the service, so both timelines say so."""
+
+    list_display = ["source", "kind", "target", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["source__title", "target__title", "created_by__username"]
+    list_select_related = ["source__project", "target__project", "created_by"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: TicketRelation) -> None:
+        services.relation_remove(relation=obj, by=request.user)
 
 
 @admin.register(TimeEntry)

@@ -6,11 +6,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from tests.factories import SprintFactory, UserFactory
 from tests.tickets.helpers import url
 from tickets import services
-from tickets.models import Attachment, Ticket, TimeEntry
+from tickets.models import Attachment, Event, Ticket, TicketRelation, TimeEntry
 
 pytestmark = pytest.mark.django_db
 
-MODELS = ["ticket", "event", "checklistitem", "attachment", "gitlink", "timeentry", "watcher"]
+MODELS = ["ticket", "event", "checklistitem", "attachment", "gitlink", "timeentry", "watcher", "ticketrelation"]
 
 
 @pytest.fixture
@@ -218,3 +218,15 @@ def test_comment_deleted_in_the_admin_is_tombstoned(staff_client, personas, make
     comment.refresh_from_db()
     assert comment.deleted_at is not None
     assert not TimeEntry.objects.filter(comment=comment).exists()
+
+
+def test_a_link_removed_in_the_admin_says_so_on_both_timelines(staff_client, personas, make_card):
+    one, two = make_card("One"), make_card("Two")
+    relation = services.relation_add(ticket=one, other=two, kind="blocks", by=personas.member)
+    assert staff_client.get("/admin/tickets/ticketrelation/?q=Two").status_code == 200
+    assert staff_client.get("/admin/tickets/ticketrelation/add/").status_code == 403
+    response = staff_client.post(f"/admin/tickets/ticketrelation/{relation.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not TicketRelation.objects.exists()
+    unlinked = Event.objects.filter(kind=Event.Kind.ACTION, text="unrelate").values_list("ticket_id", flat=True)
+    assert sorted(unlinked) == sorted([one.pk, two.pk])
