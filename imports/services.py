@@ -14,6 +14,7 @@ total and the report, so the page survives a reload at any point.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import IO, Any
 
 from django.core.cache import cache
@@ -128,6 +129,31 @@ def _zero(report: Report) -> None:
     report.columns_created, report.labels_created, report.sprints_created, report.members_added = [], [], [], []
 
 
+# A dry run's upload waits this long for its real run; after that the project's next import
+# deletes it, so that uploads checked and never imported do not pile up in storage.
+DRY_RUN_KEEP = timedelta(days=7)
+
+
+def _forget_abandoned_uploads(project: Project) -> None:
+    old = ImportRun.objects.filter(project=project, dry_run=True, created_at__lt=timezone.now() - DRY_RUN_KEEP)
+    names = set(old.exclude(file="").values_list("file", flat=True))
+    # A real run queued from one of them reads the same file: it stays until that run ends.
+    busy = ImportRun.objects.filter(
+        project=project, file__in=names, status__in=[ImportRun.Status.PENDING, ImportRun.Status.RUNNING]
+    )
+    names -= set(busy.values_list("file", flat=True))
+    if not names:
+        return
+    ImportRun.objects.filter(project=project, file__in=names).update(file="")
+    storage = ImportRun.file.field.storage
+
+    def delete_files() -> None:
+        for name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete_files)
+
+
 @transaction.atomic
 def import_run_create(
     *,
@@ -140,7 +166,10 @@ def import_run_create(
     from_run: ImportRun | None = None,
 ) -> ImportRun:
     """Queue an import of `upload` (or of `from_run`'s file: "import it for real" after a dry
-    run) as a background task. Precondition: `by` may manage the project."""
+    run) as a background task. Precondition: `by` may manage the project.
+
+    Uploads of the project's dry runs older than DRY_RUN_KEEP that were never imported are deleted."""
+    _forget_abandoned_uploads(project)
     if from_run is not None:
         if from_run.project_id != project.pk or not from_run.file:
             raise invalid("run", "That dry run's file is no longer there; upload it again.")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from imports import services
 from imports.models import ImportRun
@@ -200,3 +202,25 @@ def test_a_task_delivered_twice_runs_once(people):
     run.refresh_from_db()
     assert run.status == "done" and run.report["tickets_created"] == 2
     assert Ticket.objects.filter(project=people.project).count() == 2
+
+
+def test_an_abandoned_dry_runs_upload_is_deleted_by_the_next_import(people, django_capture_on_commit_callbacks):
+    client = client_for(people, "admin")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(page(people.project), {"source": "jira-csv", "file": upload()})
+    [old] = ImportRun.objects.all()
+    name = old.file.name
+    storage = ImportRun.file.field.storage
+    assert storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(page(people.project), {"source": "jira-csv", "file": upload()})
+    assert storage.exists(name)  # a week to import it for real
+    ImportRun.objects.filter(pk=old.pk).update(created_at=timezone.now() - services.DRY_RUN_KEEP - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(page(people.project), {"source": "jira-csv", "file": upload()})
+    assert not storage.exists(name)
+    old.refresh_from_db()
+    assert old.file.name == ""
+    assert all(run.file and storage.exists(run.file.name) for run in ImportRun.objects.exclude(pk=old.pk))
+    refused = client.post(page(people.project), {"run": str(old.pk)}, follow=True).content.decode()
+    assert "upload it again" in refused
