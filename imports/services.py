@@ -5,11 +5,12 @@ applied by imports.applier; any failure rolls back everything and the report say
 A dry run is the same import rolled back at the end, so its report (counts, matched and
 unknown people, custom fields, links) is exactly what the real run will do.
 
-Progress of a running import lives in the cache (`progress_key`): the import's own writes are
-one uncommitted transaction, and on SQLite no other connection can write the ImportRun row
-until it commits. With Redis (REDIS_URL, the set-up that runs `manage.py db_worker` beside the
-web processes) every process sees it; the row itself records pending/running/done/failed, the
-total and the report, so the page survives a reload at any point.
+Progress of a running import lives in the "progress" cache (`progress_key`): the import's own
+writes are one uncommitted transaction, and on SQLite no other connection can write the
+ImportRun row until it commits. That cache is one every process sees (Redis, or files without
+it: punt/settings.py), so the task worker's count reaches the web processes; the row itself
+records pending/running/done/failed, the total and the report, so the page survives a reload at
+any point.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import IO, Any
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -211,7 +212,7 @@ def import_run_execute(*, run_id: int) -> None:
     key = progress_key(run.pk)
 
     def progress(count: int) -> None:
-        cache.set(key, count, timeout=24 * 3600)
+        caches["progress"].set(key, count, timeout=24 * 3600)
 
     user = run.created_by
     if user is None:
@@ -240,7 +241,7 @@ def import_run_execute(*, run_id: int) -> None:
     run.total = max(run.total, report.tickets)
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "report", "error", "progress", "total", "finished_at"])
-    cache.delete(key)
+    caches["progress"].delete(key)
     if not run.dry_run and run.file:
         # The real run is over: the upload is not needed again (a dry run keeps it for its real
         # run); the dry run that shared it then says "upload it again" instead of failing later.
@@ -253,7 +254,7 @@ def import_run_progress(run: ImportRun) -> dict[str, Any]:
     """The page's and the JSON endpoint's view of a run."""
     progress = run.progress
     if run.status == ImportRun.Status.RUNNING:
-        progress = cache.get(progress_key(run.pk), progress)
+        progress = caches["progress"].get(progress_key(run.pk), progress)
     percent = 100 if run.status == ImportRun.Status.DONE else (min(99, progress * 100 // run.total) if run.total else 0)
     return {
         "id": run.pk,

@@ -218,6 +218,16 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "punt.realtime.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "punt"}}
+# What the task worker tells the web processes while it works (an import's progress: imports.services).
+# With Redis that is the shared cache; without it `make run` still runs the worker as a process of
+# its own, so the two share files (PUNT_PROGRESS_DIR, by default `.progress/` in the checkout).
+if REDIS_URL or TESTING:
+    CACHES["progress"] = dict(CACHES["default"])
+else:
+    CACHES["progress"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(Path(envstr("PUNT_PROGRESS_DIR") or BASE_DIR / ".progress")),
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -172,9 +172,9 @@ def test_a_running_import_survives_a_reload(people):
     run = ImportRun.objects.create(
         project=people.project, source="jira-csv", status="running", total=200, created_by=people.owner
     )
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.set(services.progress_key(run.pk), 50)
+    caches["progress"].set(services.progress_key(run.pk), 50)
     client = client_for(people, "admin")
     html = client.get(page(people.project)).content.decode()
     assert 'http-equiv="refresh"' in html  # the page reloads itself while a run is going
