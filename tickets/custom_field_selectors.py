@@ -36,10 +36,12 @@ def custom_fields_for_project(*, project: Project, deleted: bool = False) -> lis
     return list(queryset.order_by("position", "id").prefetch_related("options"))
 
 
-def custom_fields_on_cards(*, project: Project) -> list[CustomField]:
+def custom_fields_on_cards(*, project: Project) -> QuerySet[CustomField]:
     """The live fields a board card shows (show_on_card), in order: the compact card carries every
-    value, and the board shows these (one query)."""
-    return list(CustomField.objects.filter(project=project, deleted_at__isnull=True, show_on_card=True))
+    value, and the board shows these (web.cards reads them with their options in one query)."""
+    return CustomField.objects.filter(project=project, deleted_at__isnull=True, show_on_card=True).order_by(
+        "position", "id"
+    )
 
 
 def custom_field_get(*, project: Project, field_id: Any, deleted: bool | None = False) -> CustomField:

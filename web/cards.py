@@ -25,6 +25,7 @@ from django.urls import reverse
 
 from projects.models import Project
 from tickets import cards
+from tickets.custom_field_selectors import custom_fields_on_cards
 from tickets.models import CustomField, Ticket
 
 TYPE_LABELS: dict[str, str] = dict(Ticket.Type.choices)
@@ -56,7 +57,7 @@ def fields_on_cards(project: Project) -> list[OnCard]:
     """The project's live shown-on-card fields in order, with their options' colours: one query
     (the options joined in), whatever the number of fields and cards."""
     rows = (
-        CustomField.objects.filter(project=project, deleted_at__isnull=True, show_on_card=True)
+        custom_fields_on_cards(project=project)
         .order_by("position", "id", "options__position", "options__id")
         .values_list("id", "key", "name", "type", "unit", "options__name", "options__color")
     )

@@ -450,7 +450,7 @@ def test_fields_on_cards_are_the_live_ones_marked(personas, severity):
     shown = field(personas, "Shown", "text", show_on_card=True)
     gone = field(personas, "Gone", "text", show_on_card=True)
     cf.custom_field_delete(field=gone, by=personas.admin)
-    assert custom_fields_on_cards(project=personas.project) == [shown]
+    assert list(custom_fields_on_cards(project=personas.project)) == [shown]
 
 
 def test_detail_query_count_does_not_grow_with_options_or_values(
