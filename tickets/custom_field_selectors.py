@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from projects.models import Project
 from punt.errors import NotFound
 from punt.ranges import as_id
+from tickets import fastpath
 from tickets.models import CustomField, CustomFieldValue, Ticket
 
 Type = CustomField.Type
@@ -104,7 +105,7 @@ def json_value(field_type: str, row: tuple[Any, ...]) -> Any:
         return option
     if field_type == Type.USER:
         return username
-    return flag
+    return None if flag is None else bool(flag)  # SQLite's driver reads a boolean as 0 or 1
 
 
 def custom_values(tickets: Iterable[int] | QuerySet[Ticket]) -> dict[int, dict[str, Any]]:
@@ -113,20 +114,14 @@ def custom_values(tickets: Iterable[int] | QuerySet[Ticket]) -> dict[int, dict[s
 
     `tickets`: ids, or a queryset of tickets (read as a subquery).
     """
-    if isinstance(tickets, QuerySet):
-        queryset = CustomFieldValue.objects.filter(ticket__in=tickets.order_by())
-    else:
-        ids = list(tickets)
-        if not ids:
-            return {}
-        queryset = CustomFieldValue.objects.filter(ticket_id__in=ids)
-    rows = (
-        queryset.filter(field__deleted_at__isnull=True)
-        .order_by("field__position", "field_id", "option__position", "option_id")
-        .values_list(
-            "ticket_id", "field__key", "field__type", "text", "number", "date", "option__name", "user__username", "flag"
-        )
+    return values_from_rows(
+        fastpath.card_custom_value_rows(tickets if isinstance(tickets, QuerySet) else list(tickets))
     )
+
+
+def values_from_rows(rows: Iterable[tuple[Any, ...]]) -> dict[int, dict[str, Any]]:
+    """{ticket id: {field key: value JSON}} of rows (ticket id, field key, field type, text, number,
+    date, option name, username, flag) in field and option order (fastpath.card_custom_value_rows)."""
     found: dict[int, dict[str, Any]] = {}
     for ticket_id, key, field_type, *value in rows:
         values = found.setdefault(ticket_id, {})

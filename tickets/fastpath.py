@@ -20,7 +20,17 @@ from django.db.models import DateField, ForeignKey, ForeignObjectRel, Lookup, Mo
 from accounts.models import User
 from projects.models import Column, Label, Project
 from punt import db
-from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket, Watcher
+from tickets.models import (
+    Attachment,
+    ChecklistItem,
+    CustomField,
+    CustomFieldOption,
+    CustomFieldValue,
+    Event,
+    GitLink,
+    Ticket,
+    Watcher,
+)
 
 
 def _q(name: str) -> str:
@@ -163,6 +173,34 @@ def card_labels(tickets: list[int] | QuerySet[Ticket]) -> dict[int, list[dict[st
             brief = briefs[label_id] = {"id": label_id, "name": name, "color": color}
         labels.setdefault(ticket_id, []).append(brief)
     return labels
+
+
+def card_custom_value_rows(tickets: list[int] | QuerySet[Ticket]) -> list[tuple[Any, ...]]:
+    """(ticket id, field key, field type, text, number, date, option name, username, flag) of the
+    tickets' values of live custom fields, in field and option order, in one statement
+    (custom_field_selectors.custom_values() turns them into each card's `custom_fields`).
+
+    Bench: ticket list 100k / 1k, ticket detail, create, move (the third statement of every card
+    read). Through the ORM (three joins, its ordering) it cost ~1 ms per page to build, and the
+    list's server CPU per request rose 34% with it.
+    """
+    ids = _ids_sql(tickets)
+    if ids is None:
+        return []
+    where, params = ids
+    value, field, option = CustomFieldValue, CustomField, CustomFieldOption
+    sql = (
+        f"SELECT v.{_column(value, 'ticket')}, f.{_column(field, 'key')}, f.{_column(field, 'type')}, "  # noqa: S608
+        f"v.{_column(value, 'text')}, v.{_column(value, 'number')}, v.{_column(value, 'date')}, "
+        f"o.{_column(option, 'name')}, u.{_column(User, 'username')}, v.{_column(value, 'flag')} "
+        f"FROM {_table(value)} v "
+        f"INNER JOIN {_table(field)} f ON f.{_pk(field)} = v.{_column(value, 'field')} "
+        f"LEFT OUTER JOIN {_table(option)} o ON o.{_pk(option)} = v.{_column(value, 'option')} "
+        f"LEFT OUTER JOIN {_table(User)} u ON u.{_pk(User)} = v.{_column(value, 'user')} "
+        f"WHERE v.{_column(value, 'ticket')} {where} AND f.{_column(field, 'deleted_at')} IS NULL "
+        f"ORDER BY f.{_column(field, 'position')}, f.{_pk(field)}, o.{_column(option, 'position')}, o.{_pk(option)}"
+    )
+    return db.fetch_all(sql, params)
 
 
 # --------------------------------------------------------------------------- single rows

@@ -16,8 +16,10 @@ from django.db.models import Count, Q
 from projects.models import Column, Project
 from tests.factories import LabelFactory, SprintFactory
 from tickets import cards, fastpath, services
+from tickets.custom_field_selectors import values_from_rows
 from tickets.filters import CountedIds, apply_ordering
-from tickets.models import Attachment, ChecklistItem, Event, GitLink, Ticket
+from tickets.models import Attachment, ChecklistItem, CustomFieldValue, Event, GitLink, Ticket
+from tickets.services import custom_fields as custom_field_services
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +50,18 @@ def orm_card_labels(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
             {"id": link.label.pk, "name": link.label.name, "color": link.label.color}
         )
     return labels
+
+
+def orm_card_custom_value_rows(tickets: list[int] | Any) -> list[tuple[Any, ...]]:
+    lookup = "ticket_id__in" if isinstance(tickets, list) else "ticket__in"
+    values = CustomFieldValue.objects.filter(**{lookup: tickets})
+    return list(
+        values.filter(field__deleted_at__isnull=True)
+        .order_by("field__position", "field_id", "option__position", "option_id")
+        .values_list(
+            "ticket_id", "field__key", "field__type", "text", "number", "date", "option__name", "user__username", "flag"
+        )
+    )
 
 
 def orm_ticket_counts(ticket_id: int) -> dict[str, int]:
@@ -306,3 +320,48 @@ def test_detail_rows_match_the_orm(personas, make_card):
         assert [(*row[:-2], cards.iso_datetime(row[-2], zone), cards.iso_datetime(row[-1], zone)) for row in fast] == [
             (*row[:-2], cards.iso_datetime(row[-2], zone), cards.iso_datetime(row[-1], zone)) for row in orm
         ]
+
+
+def test_custom_value_rows_match_the_orm(personas, make_card):
+    """Every type, a multi select in option order, a deleted field's values left out."""
+
+    def field(name: str, type: str, **kwargs: Any) -> Any:
+        return custom_field_services.custom_field_create(
+            project=personas.project, by=personas.admin, name=name, type=type, **kwargs
+        )
+
+    field("Tags", "multi_select", options=["c", "a", "b"])
+    field("Tier", "select", options=["Gold", "Silver"])
+    for name, type in (("Note", "text"), ("Long", "long_text"), ("Site", "url"), ("Due", "date")):
+        field(name, type)
+    field("Cost", "number", unit="h")
+    field("Owner", "user")
+    field("Done", "checkbox")
+    gone = field("Gone", "text")
+    one = make_card(
+        "One",
+        custom_fields={
+            "tags": ["b", "c"],
+            "tier": "Silver",
+            "note": "n",
+            "long": "# L",
+            "site": "https://example.com",
+            "due": "2026-12-24",
+            "cost": 2.5,
+            "owner": "adam",
+            "done": False,
+            "gone": "x",
+        },
+    )
+    two = make_card("Two", custom_fields={"cost": 3, "done": True, "tags": ["a"]})
+    three = make_card("Three")
+    custom_field_services.custom_field_delete(field=gone, by=personas.admin, confirm=True)
+    ids = [three.pk, two.pk, one.pk]
+    fast = values_from_rows(fastpath.card_custom_value_rows(ids))
+    assert fast == values_from_rows(orm_card_custom_value_rows(ids))
+    assert fast[one.pk]["tags"] == ["c", "b"] and fast[one.pk]["done"] is False and "gone" not in fast[one.pk]
+    assert fast[two.pk] == {"tags": ["a"], "cost": 3, "done": True}
+    live = Ticket.objects.filter(project=personas.project)
+    assert values_from_rows(fastpath.card_custom_value_rows(live)) == fast
+    assert values_from_rows(orm_card_custom_value_rows(live)) == fast
+    assert fastpath.card_custom_value_rows([]) == [] and fastpath.card_custom_value_rows(live.none()) == []
