@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "notifications",
     "webhooks",
     "imports",
+    "insights",
     "dialects",
     "web",
 ]

@@ -457,3 +457,34 @@ class CustomFieldValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field_id} of {self.ticket_id}"
+
+
+class Placement(models.Model):
+    """Where a ticket was put, and when: the board's history in typed rows (insights/).
+
+    One row each time a ticket lands somewhere on its board: created, moved to another column,
+    reordered, its column re-categorised, deleted (`category` null: off the board) or restored
+    (`from_category` null). The row says both the category it left and the one it entered, so
+    a day's change per category is one aggregate over rows, with no row ever rewritten. The
+    services that write a ticket's timeline write these in the same transaction; the timeline
+    stays the record people read, these rows are its index for counting (tests replay one
+    against the other).
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="placements")
+    # The ticket's project, repeated so per-project aggregates read one index.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    column = models.ForeignKey(Column, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    category = models.CharField(max_length=12, null=True, blank=True)  # noqa: DJ001  # null: off the board
+    from_category = models.CharField(max_length=12, null=True, blank=True)  # noqa: DJ001  # null: was not on it
+    rank = models.BigIntegerField(default=0)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "at"], name="placement_project_at"),
+            models.Index(fields=["ticket", "at"], name="placement_ticket_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} to {self.category} at {self.at}"
