@@ -51,8 +51,9 @@ def _iso(value: date | datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _schema(*, summary: str, description: str, query: type, response: type) -> Any:
+def _schema(*, name: str, summary: str, description: str, query: type, response: type) -> Any:
     return extend_schema(
+        operation_id=f"project_insights_{name.replace('-', '_')}",
         tags=["insights"],
         parameters=[SLUG, query, FORMAT],
         responses={(200, "application/json"): response, (200, "text/csv"): CSV},
@@ -137,6 +138,7 @@ class RangeInsightView(InsightView):
 
 
 @_schema(
+    name="cumulative-flow",
     summary="Cumulative flow: tickets per column category at the end of each day",
     description="One entry per day of the range (at most 366 days; default the last 90). "
     "CSV: one line per day, a column per category.",
@@ -159,6 +161,7 @@ class CumulativeFlowView(RangeInsightView):
 
 
 @_schema(
+    name="cycle-time",
     summary="Cycle and lead time of the tickets done in a range, with percentiles by type",
     description="Lead time: created to done; cycle time: started (in progress or in review) to done, "
     "from the last start for reopened tickets. Percentiles 50/85/95 by nearest rank, in days. "
@@ -192,6 +195,7 @@ class CycleTimeView(RangeInsightView):
 
 
 @_schema(
+    name="throughput",
     summary="Throughput: tickets and story points done per week or per day",
     description="A ticket counts in the period of its last entry into a done column. Weeks start on Monday. "
     "CSV: one line per period.",
@@ -213,6 +217,7 @@ class ThroughputView(RangeInsightView):
 
 
 @_schema(
+    name="velocity",
     summary="Velocity: story points committed and completed per sprint",
     description="The latest active or closed sprints, oldest first, and the average of their completed points. "
     "CSV: one line per sprint.",
@@ -253,6 +258,7 @@ class VelocityView(InsightView):
 
 
 @_schema(
+    name="forecast",
     summary="Forecast: when the remaining tickets finish (Monte Carlo over past throughput)",
     description="The open tickets of a sprint, an epic's sub-tickets, or a filter (all open tickets without one), "
     "against the project's daily throughput over the last `weeks` weeks. "
@@ -276,6 +282,7 @@ class ForecastView(InsightView):
 
 
 @_schema(
+    name="aging-wip",
     summary="Aging work in progress: tickets in progress now and for how long",
     description="Tickets now in an in-progress or in-review column, oldest first; `over` marks those "
     "older than the project's 85th percentile cycle time (last 90 days). CSV: one line per ticket.",

@@ -10,7 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from projects.models import COLUMN_CATEGORIES, Project, Sprint
+from projects.models import COLUMN_CATEGORIES, Column, Project, Sprint
 from punt.api.fields import id_field
 from punt.api.schema import documented
 from punt.errors import NotFound
@@ -253,7 +253,7 @@ class ForecastSerializer(serializers.Serializer):
 class AgingColumnSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    category = documented(serializers.CharField(), enum=COLUMN_CATEGORIES)
+    category = serializers.ChoiceField(choices=Column.Category.choices)
 
 
 class AgingTicketSerializer(serializers.Serializer):
@@ -261,7 +261,9 @@ class AgingTicketSerializer(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
     column = AgingColumnSerializer()
-    started_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null when its history does not say (from before it was kept): aged from creation."
+    )
     age_days = serializers.FloatField(help_text="Days since it started.")
     over = serializers.BooleanField(help_text="Older than the 85th percentile cycle time.")
 

@@ -416,8 +416,8 @@ def test_aging_wip_as_csv_keeps_formulas_as_text(history):
 
 
 class Steady:
-    """STDY: one ticket done each day of the week up to today (Sat Nov 7 .. Fri Nov 13),
-    and an epic with four open sub-tickets, one of them a bug in sprint "Now"."""
+    """STDY: one ticket done each day of the week before today (Fri Nov 6 .. Thu Nov 12; today
+    is Fri Nov 13), and an epic with four open sub-tickets, one of them a bug in sprint "Now"."""
 
     def __init__(self, clock: Any) -> None:
         self.owner = UserFactory(username="sally")
@@ -435,7 +435,7 @@ class Steady:
                 project=project, by=by, title="Bug", type="bug", column=todo, parent=self.epic, sprint=self.sprint
             )
         )
-        for day in range(7, 14):
+        for day in range(6, 13):
             clock.set(at(day, 10))
             ticket = ticket_create(project=project, by=by, title=f"Done {day}", column=todo)
             ticket_move(ticket=ticket, column=done, by=by)
@@ -452,11 +452,11 @@ def test_forecast_of_an_epic_with_steady_throughput(clock):
     response = steady.get(f"epic={steady.epic.key}&weeks=1")
     assert response.status_code == 200, response.content
     body = response.json()
-    # One a day, every day: four tickets take four days whatever the draws.
+    # One a day, every day: four tickets take four days (today and the next three) whatever the draws.
     assert body["remaining"] == 4
     assert (body["weeks"], body["sample_days"]) == (1, 7)
-    assert body["dates"] == {"50": "2026-11-17", "85": "2026-11-17", "95": "2026-11-17"}
-    assert body["sentence"] == "The remaining 4 tickets finish by Nov 17 with 85% confidence."
+    assert body["dates"] == {"50": "2026-11-16", "85": "2026-11-16", "95": "2026-11-16"}
+    assert body["sentence"] == "The remaining 4 tickets finish by Nov 16 with 85% confidence."
     assert steady.get(f"epic={steady.epic.pk}&weeks=1").json() == body
 
 
@@ -477,9 +477,9 @@ def test_forecast_as_csv(clock):
     assert response["Content-Disposition"] == 'attachment; filename="STDY-forecast-2026-11-13.csv"'
     assert csv_rows(response) == [
         ["confidence", "date", "remaining", "weeks", "sample_days"],
-        ["50", "2026-11-17", "4", "1", "7"],
-        ["85", "2026-11-17", "4", "1", "7"],
-        ["95", "2026-11-17", "4", "1", "7"],
+        ["50", "2026-11-16", "4", "1", "7"],
+        ["85", "2026-11-16", "4", "1", "7"],
+        ["95", "2026-11-16", "4", "1", "7"],
     ]
 
 
@@ -504,7 +504,7 @@ def test_viewers_and_up_read_insights(personas, name):
 def test_an_unknown_project_is_a_404(personas, name):
     response = personas.client("owner").get(f"/api/v1/projects/nope/insights/{name}")
     assert response.status_code == 404
-    assert response.json() == {"error": "Not found."}
+    assert response.json() == {"error": "Project not found."}
 
 
 def test_an_unknown_insight_is_a_404(personas):
