@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -52,13 +52,16 @@ def _iso(value: date | datetime | None) -> str | None:
 
 
 def _schema(*, name: str, summary: str, description: str, query: type, response: type) -> Any:
-    return extend_schema(
-        operation_id=f"project_insights_{name.replace('-', '_')}",
-        tags=["insights"],
-        parameters=[SLUG, query, FORMAT],
-        responses={(200, "application/json"): response, (200, "text/csv"): CSV},
-        summary=summary,
-        description=description,
+    """The view's GET in the schema (the method is inherited: extend_schema_view gives each view its own)."""
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"project_insights_{name.replace('-', '_')}",
+            tags=["insights"],
+            parameters=[SLUG, query, FORMAT],
+            responses={(200, "application/json"): response, (200, "text/csv"): CSV},
+            summary=summary,
+            description=description,
+        )
     )
 
 
@@ -100,14 +103,12 @@ class InsightView(CsvView):
         compiled = pql.compile_query(text, pql.project_scope(self.project, self.request.user))
         return tickets.filter(compiled.q())
 
-    def tickets(self, query: dict[str, Any], *, live: bool = False) -> QuerySet[Ticket] | None:
-        """The project's tickets narrowed by every filter in `query`; None when there is none
-        (the computations then take all of them, their history included)."""
-        if not any(query.get(name) for name in ("q", "type", "sprint", "epic")) and not live:
+    def tickets(self, query: dict[str, Any]) -> QuerySet[Ticket] | None:
+        """The project's tickets narrowed by every filter given in `query` (all of them apply);
+        None without any (the computations then take all the project's)."""
+        if not any(query.get(name) for name in ("q", "type", "sprint", "epic")):
             return None
         tickets = Ticket.objects.filter(project=self.project)
-        if live:
-            tickets = tickets.filter(deleted_at__isnull=True)
         if query.get("type"):
             tickets = tickets.filter(type=query["type"])
         if query.get("sprint"):
@@ -260,8 +261,9 @@ class VelocityView(InsightView):
 @_schema(
     name="forecast",
     summary="Forecast: when the remaining tickets finish (Monte Carlo over past throughput)",
-    description="The open tickets of a sprint, an epic's sub-tickets, or a filter (all open tickets without one), "
-    "against the project's daily throughput over the last `weeks` weeks. "
+    description="The open tickets of a sprint, of an epic (its sub-tickets), of a type or of a PQL filter "
+    "(all of those given; every open ticket without any), at the pace of the project's daily throughput "
+    "over the last `weeks` weeks. "
     "CSV: one line per confidence level.",
     query=s.ForecastQuerySerializer,
     response=s.ForecastSerializer,
@@ -272,8 +274,9 @@ class ForecastView(InsightView):
     csv_header = ("confidence", "date", "remaining", "weeks", "sample_days")
 
     def compute(self, query: dict[str, Any]) -> dict[str, Any]:
-        tickets = self.tickets(query, live=True)
-        assert tickets is not None  # live=True always narrows to the live tickets
+        tickets = self.tickets(query)
+        if tickets is None:
+            tickets = Ticket.objects.filter(project=self.project)
         return forecast_remaining(project=self.project, tickets=tickets, weeks=query["weeks"])
 
     def csv_rows(self, result: dict[str, Any]) -> Iterable[Sequence[Any]]:

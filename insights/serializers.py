@@ -28,9 +28,9 @@ DEFAULT_SPRINTS = 6
 # --------------------------------------------------------------------------- query parameters
 
 
+# Filters every insight takes. Needs `project` in its context (sprints and epics are looked up there).
+# (Comments, not docstrings, on base classes: drf-spectacular would show them in the schema.)
 class _QuerySerializer(serializers.Serializer):
-    """Filters every insight takes. Needs `project` in its context (sprints and epics are looked up there)."""
-
     type = serializers.ChoiceField(choices=Ticket.Type.choices, required=False, help_text="Only tickets of this type.")
     q = serializers.CharField(
         required=False,
@@ -55,9 +55,8 @@ class _SprintQuerySerializer(_QuerySerializer):
         return sprint
 
 
+# `from` and `to` are Python keywords, so the fields are declared in get_fields().
 class RangeQuerySerializer(_SprintQuerySerializer):
-    """`from` and `to` are Python keywords, so the fields are declared in get_fields()."""
-
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         fields["from"] = serializers.DateField(
@@ -133,9 +132,8 @@ class AgingWipQuerySerializer(_SprintQuerySerializer):
 # --------------------------------------------------------------------------- responses
 
 
+# Adds the range's `from` and `to` (Python keywords: declared in get_fields()).
 class _RangeSerializer(serializers.Serializer):
-    """Adds the range's `from` and `to` (Python keywords: declared in get_fields())."""
-
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         fields["from"] = serializers.DateField(help_text="First day (inclusive).")
@@ -230,8 +228,9 @@ class VelocitySerializer(serializers.Serializer):
 
 
 class ForecastDatesSerializer(serializers.Serializer):
-    """Keys are confidence levels: "50", "85", "95" (declared in get_fields())."""
+    """The day by which the remaining tickets are done, per confidence level in percent."""
 
+    # Keys that are not Python names: declared here.
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         for confidence in ("50", "85", "95"):

@@ -8,11 +8,12 @@ The history (BLOG, built through the services on the controlled clock; "today" i
     Tue Nov 3  09:00 A, B -> In Progress; 12:00 E -> In Progress
     Wed Nov 4  09:00 A -> Review
     Thu Nov 5  09:00 B -> Done; 12:00 D (feature, 8) created in To Do; 21:00 A -> Done
-    Fri Nov 6  09:00 B -> In Progress (reopened); 15:00 D deleted
+    Fri Nov 6  09:00 B -> To Do (reopened); 15:00 D deleted
+    Sat Nov 7  09:00 B -> In Progress
     Mon Nov 9  06:00 C -> In Progress; 09:00 B -> Done
 
-A: lead 3.5 days, cycle 2.5 (Nov 3 09:00 -> Nov 5 21:00); B: lead 7.0, cycle 3.0 (from its last start,
-Nov 6 09:00). Sprint 1 (Nov 2-8: A, B, E) closes Fri Nov 6 18:00 with B and E carried to sprint 2
+A: lead 3.5 days, cycle 2.5 (Nov 3 09:00 -> Nov 5 21:00); B: lead 7.0, cycle 2.0 (from its last start,
+Nov 7 09:00). Sprint 1 (Nov 2-8: A, B, E) closes Fri Nov 6 18:00 with B and E carried to sprint 2
 (Nov 9-15), started Mon Nov 9 08:00.
 """
 
@@ -103,11 +104,13 @@ class History:
         self.move(self.a, done)
 
         clock.set(at(6, 9))
-        self.move(self.b, doing)
+        self.move(self.b, todo)
         clock.set(at(6, 15))
         ticket_delete(ticket=Ticket.objects.get(pk=self.d.pk), by=by)
         clock.set(at(6, 18))
         sprint_complete(sprint=self.sprint1, by=by, move_to=self.sprint2)
+        clock.set(at(7, 9))
+        self.move(self.b, doing)
 
         clock.set(at(9, 8))
         sprint_start(sprint=self.sprint2, by=by)
@@ -145,7 +148,7 @@ FLOW = [
     ("2026-11-03", counts(1, 0, 3, 0, 0)),
     ("2026-11-04", counts(1, 0, 2, 1, 0)),
     ("2026-11-05", counts(1, 1, 1, 0, 2)),
-    ("2026-11-06", counts(1, 0, 2, 0, 1)),
+    ("2026-11-06", counts(1, 1, 1, 0, 1)),
     ("2026-11-07", counts(1, 0, 2, 0, 1)),
     ("2026-11-08", counts(1, 0, 2, 0, 1)),
     ("2026-11-09", counts(0, 0, 2, 0, 2)),
@@ -200,7 +203,7 @@ def test_cumulative_flow_of_a_sprint_and_a_type(history):
     assert [day["counts"] for day in bugs["days"]] == [
         counts(0, 0, 1, 0, 0),
         counts(0, 0, 0, 0, 1),
-        counts(0, 0, 1, 0, 0),
+        counts(0, 1, 0, 0, 0),
     ]
 
 
@@ -244,13 +247,13 @@ def test_cycle_time(history):
         "to": "2026-11-10",
         "tickets": [
             _time(history.a, "2026-11-03T09:00:00Z", "2026-11-05T21:00:00Z", 3.5, 2.5),
-            _time(history.b, "2026-11-06T09:00:00Z", "2026-11-09T09:00:00Z", 7.0, 3.0),
+            _time(history.b, "2026-11-07T09:00:00Z", "2026-11-09T09:00:00Z", 7.0, 2.0),
         ],
         "percentiles": {
-            "all": stats(2, (2.5, 3.0, 3.0), (3.5, 7.0, 7.0)),
+            "all": stats(2, (2.0, 2.5, 2.5), (3.5, 7.0, 7.0)),
             "by_type": {
                 "task": stats(1, (2.5, 2.5, 2.5), (3.5, 3.5, 3.5)),
-                "bug": stats(1, (3.0, 3.0, 3.0), (7.0, 7.0, 7.0)),
+                "bug": stats(1, (2.0, 2.0, 2.0), (7.0, 7.0, 7.0)),
             },
         },
     }
@@ -263,8 +266,8 @@ def test_cycle_time_as_csv(history):
         ["key", "title", "type", "estimate", "created_at", "started_at", "done_at", "lead_days", "cycle_days"],
         ["BLOG-1", "Write the post", "task", "3", "2026-11-02T09:00:00+00:00", "2026-11-03T09:00:00+00:00",
          "2026-11-05T21:00:00+00:00", "3.5", "2.5"],
-        ["BLOG-2", "Fix the feed", "bug", "5", "2026-11-02T09:00:00+00:00", "2026-11-06T09:00:00+00:00",
-         "2026-11-09T09:00:00+00:00", "7.0", "3.0"],
+        ["BLOG-2", "Fix the feed", "bug", "5", "2026-11-02T09:00:00+00:00", "2026-11-07T09:00:00+00:00",
+         "2026-11-09T09:00:00+00:00", "7.0", "2.0"],
     ]  # fmt: skip
 
 
@@ -376,7 +379,7 @@ def test_aging_wip(history):
     assert response.status_code == 200, response.content
     in_progress = {"id": history.columns["in_progress"].pk, "name": "In Progress", "category": "in_progress"}
     assert response.json() == {
-        "p85_days": 3.0,
+        "p85_days": 2.5,
         "tickets": [
             {
                 "id": history.e.pk,
@@ -407,8 +410,8 @@ def test_aging_wip_as_csv_keeps_formulas_as_text(history):
     assert response["Content-Disposition"] == 'attachment; filename="BLOG-aging-wip-2026-11-10.csv"'
     assert csv_rows(response) == [
         ["key", "title", "column", "category", "started_at", "age_days", "over", "p85_days"],
-        ["BLOG-4", "'=Tweet it", "In Progress", "in_progress", "2026-11-03T12:00:00+00:00", "7.0", "true", "3.0"],
-        ["BLOG-3", "Pick a theme", "In Progress", "in_progress", "2026-11-09T06:00:00+00:00", "1.25", "false", "3.0"],
+        ["BLOG-4", "'=Tweet it", "In Progress", "in_progress", "2026-11-03T12:00:00+00:00", "7.0", "true", "2.5"],
+        ["BLOG-3", "Pick a theme", "In Progress", "in_progress", "2026-11-09T06:00:00+00:00", "1.25", "false", "2.5"],
     ]
 
 
@@ -465,6 +468,9 @@ def test_forecast_of_a_sprint_a_type_a_filter_or_everything(clock):
     assert steady.get(f"sprint={steady.sprint.pk}&weeks=1").json()["remaining"] == 1
     assert steady.get("type=bug&weeks=1").json()["remaining"] == 1
     assert steady.get('q=title ~ "Part"&weeks=1').json()["remaining"] == 3
+    # Together they all apply.
+    assert steady.get(f"epic={steady.epic.key}&type=bug&weeks=1").json()["remaining"] == 1
+    assert steady.get(f'epic={steady.epic.key}&q=title ~ "Part"&weeks=1').json()["remaining"] == 3
     # Every open ticket: the epic itself too.
     assert steady.get("weeks=1").json()["remaining"] == 5
 
@@ -591,13 +597,14 @@ def test_another_projects_sprint_is_refused(personas):
 # --------------------------------------------------------------------------- query counts
 
 
+# The project with the caller's role (one query), then the computation's own aggregates.
 QUERIES = {
-    "cumulative-flow": ("from=2026-11-02&to=2026-11-10&type=task&q=estimate >= 1", 8),
-    "cycle-time": ("from=2026-11-02&to=2026-11-10&q=estimate >= 1", 8),
-    "throughput": ("from=2026-11-02&to=2026-11-10&period=day", 8),
-    "velocity": ("q=estimate >= 1", 8),
-    "forecast": ("q=estimate >= 1&weeks=2", 8),
-    "aging-wip": ("type=task", 8),
+    "cumulative-flow": ("from=2026-11-02&to=2026-11-10&type=task&q=estimate >= 1", 3),
+    "cycle-time": ("from=2026-11-02&to=2026-11-10&q=estimate >= 1", 3),
+    "throughput": ("from=2026-11-02&to=2026-11-10&period=day", 2),
+    "velocity": ("q=estimate >= 1", 4),
+    "forecast": ("q=estimate >= 1&weeks=2", 3),
+    "aging-wip": ("type=task", 5),
 }
 
 
@@ -606,7 +613,8 @@ def test_query_counts_do_not_grow_with_tickets(history, clock, name, django_asse
     query, most = QUERIES[name]
     with django_assert_max_num_queries(most) as small:
         assert history.get(name, query).status_code == 200
-    with django_assert_max_num_queries(most):
+    # A CSV download is an export: on PostgreSQL it first lifts the statement timeout (one more statement).
+    with django_assert_max_num_queries(most + 1):
         assert history.get(name, query + "&format=csv").status_code == 200
     # Ten more tickets with their own history, across the same days.
     columns = history.columns
