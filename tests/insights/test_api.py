@@ -352,6 +352,16 @@ def test_velocity(history):
     }
 
 
+def test_velocity_of_one_type(history):
+    # Only B: carried over from sprint 1, done in sprint 2.
+    body = history.get("velocity", "type=bug").json()
+    assert [
+        (row["name"], row["committed_points"], row["completed_points"], row["completed_tickets"], row["carried_over"])
+        for row in body["sprints"]
+    ] == [("Sprint 1", 5, 0, 0, 1), ("Sprint 2", 5, 5, 1, 0)]
+    assert body["average_points"] == 0.0
+
+
 def test_velocity_as_csv(history):
     response = history.get("velocity", "sprints=1", HTTP_ACCEPT="text/csv")
     assert response["Content-Disposition"] == 'attachment; filename="BLOG-velocity-2026-11-10.csv"'
