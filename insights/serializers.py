@@ -6,10 +6,11 @@ serializers are the OpenAPI components that describe them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
 
+from insights.flow import PERIODS
+from insights.forecast import MAX_WEEKS
+from insights.scope import MAX_DAYS
 from projects.models import COLUMN_CATEGORIES, Column, Project, Sprint
 from punt.api.fields import id_field
 from punt.api.schema import documented
@@ -18,8 +19,6 @@ from tickets.models import TICKET_TYPES, Ticket
 from tickets.pql.syntax import MAX_QUERY_LENGTH
 from tickets.selectors import ticket_lookup_filter
 
-PERIODS = ["week", "day"]
-MAX_WEEKS = 52
 DEFAULT_WEEKS = 8
 MAX_SPRINTS = 52
 DEFAULT_SPRINTS = 6
@@ -55,22 +54,20 @@ class _SprintQuerySerializer(_QuerySerializer):
         return sprint
 
 
-# `from` and `to` are Python keywords, so the fields are declared in get_fields().
+# `from` and `to` are Python keywords, so the fields are declared in get_fields(). The range's
+# rules (not backwards, at most MAX_DAYS days) are insights.scope's.
 class RangeQuerySerializer(_SprintQuerySerializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         fields["from"] = serializers.DateField(
-            required=False, help_text="First day (inclusive). Default: 90 days before `to`, or the sprint's start."
+            required=False,
+            help_text=f"First day (inclusive; at most {MAX_DAYS} days up to `to`). "
+            "Default: 90 days up to `to`, or the sprint's start.",
         )
         fields["to"] = serializers.DateField(
             required=False, help_text="Last day (inclusive). Default: today, or the sprint's end."
         )
         return fields
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
-            raise serializers.ValidationError({"to": ["The range ends before it starts."]})
-        return attrs
 
 
 class CumulativeFlowQuerySerializer(RangeQuerySerializer):
@@ -83,7 +80,7 @@ class CycleTimeQuerySerializer(RangeQuerySerializer):
 
 class ThroughputQuerySerializer(RangeQuerySerializer):
     period = serializers.ChoiceField(
-        choices=PERIODS, required=False, default="week", help_text="Weeks (starting on Monday) or days."
+        choices=list(PERIODS), required=False, default="week", help_text="Weeks (starting on Monday) or days."
     )
 
 
@@ -113,15 +110,14 @@ class ForecastQuerySerializer(_SprintQuerySerializer):
 
     def validate_epic(self, value: str) -> Ticket:
         project = self.project()
+        missing = serializers.ValidationError(f'No ticket "{value}" in this project.')
         try:
             lookup = ticket_lookup_filter(value, project)
-        except NotFound:
-            lookup = None
-        epic = (
-            Ticket.objects.filter(project=project, deleted_at__isnull=True).filter(lookup).first() if lookup else None
-        )
+        except NotFound:  # neither an id nor this project's key
+            raise missing from None
+        epic = Ticket.objects.filter(project=project, deleted_at__isnull=True).filter(lookup).first()
         if epic is None:
-            raise serializers.ValidationError(f'No ticket "{value}" in this project.')
+            raise missing
         return epic
 
 
