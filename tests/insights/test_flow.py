@@ -179,6 +179,9 @@ def test_completion_survives_a_delete_and_restore_and_a_move_between_done_column
     clock.set(on(8))
     project_services.column_update(column=cols.in_review, category="done", by=owner)
     assert completion_dates(Ticket.objects.filter(pk=waiting.pk)) == {waiting.pk: on(8)}
+    # From Nov 4: the restore into done (Nov 5) and the move to Shipped (Nov 6) complete nothing.
+    later = throughput(scope_for(project=project, start="2026-11-04", end="2026-11-08"))
+    assert later["periods"] == [{"start": date(2026, 11, 4), "end": date(2026, 11, 8), "tickets": 2, "points": 0}]
 
 
 def test_throughput_per_week_and_per_day(week, clock):
