@@ -364,6 +364,7 @@ SPECTACULAR_SETTINGS = {
         "PuntMemberRoleEnum": "dialects.punt.serializers.MEMBER_ROLES",
         "TicketRelationKindEnum": "tickets.serializers.RELATION_KINDS",
         "CustomFieldTypeEnum": "tickets.models.CustomField.Type",
+        "SprintStatusEnum": "projects.models.Sprint.Status",
     },
 }
 

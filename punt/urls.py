@@ -22,6 +22,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("notifications.urls")),
     path("", include("webhooks.urls")),
     path("", include("imports.urls")),
+    path("", include("insights.urls")),
     path("", include("punt.ops.urls")),
 ]
 

@@ -5,9 +5,7 @@ timesheet and estimates against time spent. Reports speak JSON or CSV (`?format=
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -17,17 +15,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSet
 
 from accounts.serializers import UserBriefSerializer
 from projects.models import PROJECT_SLUG_MAX_LENGTH
 from projects.permissions import WRITE
 from projects.selectors import project_for
-from punt import db
+from punt.api.downloads import CsvView, csv_text
 from punt.api.fields import id_field
 from punt.api.request import tab_id
 from punt.api.schema import documented
@@ -44,8 +40,6 @@ ISO_WEEK_RE = re.compile(r"^(\d{4})-W(\d{1,2})$")
 TIMESHEET_FIRST_DAY = date.min + timedelta(days=7)
 TIMESHEET_LAST_DAY = date.max - timedelta(days=13)
 # Ids are 64-bit columns; a larger number must be a 400, not a database overflow.
-# Spreadsheets run cells that start like a formula; a leading apostrophe keeps them text.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --------------------------------------------------------------------------- serializers
@@ -245,58 +239,8 @@ class EstimatesSerializer(serializers.Serializer):
 # --------------------------------------------------------------------------- CSV
 
 
-class CSVRenderer(BaseRenderer):
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        if isinstance(data, str):
-            return data.encode(self.charset)
-        # Only reached for bodies the view did not turn into CSV; finalize_response sends
-        # errors as JSON instead.
-        return JSONRenderer().render(data)
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return "" if value is None else value
-
-
-def _csv(header: list[str], rows: list[list[Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-    return out.getvalue()
-
-
-class CsvCapableView(APIView):
-    renderer_classes = (JSONRenderer, CSVRenderer)
+class CsvCapableView(CsvView):
     api_scope = "tickets"
-
-    def wants_csv(self) -> bool:
-        return isinstance(getattr(self.request, "accepted_renderer", None), CSVRenderer)
-
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        # A CSV download is an export: its statements get the long timeout (before content
-        # negotiation has run, the wish is read from the request as it will be).
-        if request.GET.get("format") != "csv" and "text/csv" not in request.headers.get("Accept", ""):
-            return super().dispatch(request, *args, **kwargs)
-        with db.long_statements():
-            return super().dispatch(request, *args, **kwargs)
-
-    def csv_response(self, text: str, filename: str) -> Response:
-        return Response(text, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        if response.status_code >= 400 and isinstance(getattr(request, "accepted_renderer", None), CSVRenderer):
-            # Errors keep the API's JSON shape even when CSV was asked for.
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
 
 
 def _query(serializer_class: type, request: Request) -> dict[str, Any]:
@@ -450,7 +394,7 @@ class TimeReportView(CsvCapableView):
         ]
         padding = [""] * (len(columns) - 1)
         lines.append(["Total", *padding, report["total_minutes"], report["total_hours"], report["total_entries"]])
-        text = _csv([*columns, "minutes", "hours", "entries"], lines)
+        text = csv_text([*columns, "minutes", "hours", "entries"], lines)
         return self.csv_response(text, f"time-report-{group_by}-{timezone.localdate().isoformat()}.csv")
 
 
@@ -472,7 +416,7 @@ class TimesheetView(CsvCapableView):
         header = ["ticket", "title", *(f"{d['weekday']} {d['date'].isoformat()}" for d in sheet["days"]), "total"]
         lines = [[row["ticket"]["key"], row["ticket"]["title"], *row["minutes"], row["total"]] for row in sheet["rows"]]
         lines.append(["Total", "", *(d["minutes"] for d in sheet["days"]), sheet["total_minutes"]])
-        return self.csv_response(_csv(header, lines), f"timesheet-{sheet['week']}.csv")
+        return self.csv_response(csv_text(header, lines), f"timesheet-{sheet['week']}.csv")
 
 
 @extend_schema(tags=["reports"])
@@ -494,5 +438,5 @@ class EstimatesReportView(CsvCapableView):
             for r in report["rows"]
         ]
         lines.append(["Total", "", "", report["total_estimate"], report["total_spent_minutes"]])
-        text = _csv(["ticket_key", "title", "state", "estimate", "spent_minutes"], lines)
+        text = csv_text(["ticket_key", "title", "state", "estimate", "spent_minutes"], lines)
         return self.csv_response(text, f"estimates-{project.key}.csv")

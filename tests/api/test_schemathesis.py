@@ -114,6 +114,15 @@ REFUSED_BY_BUSINESS_RULE = {
         "api_v3_projects_tickets_list",
         "api_v1_projects_pql_complete_retrieve",
     ],
+    "insights: a range ends on or after its start and spans at most 366 days; the sprint and epic are the "
+    "project's; a PQL filter parses and names what exists": [
+        "project_insights_cumulative_flow",
+        "project_insights_cycle_time",
+        "project_insights_throughput",
+        "project_insights_velocity",
+        "project_insights_forecast",
+        "project_insights_aging_wip",
+    ],
     "the file's contents: a non-empty file, an image, a backup zip": [
         "api_v1_projects_cards_attachments_create",
         "api_upload_create",
