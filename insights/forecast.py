@@ -165,6 +165,10 @@ def forecast_remaining(
     zone = timezone.get_current_timezone()
     per_day = Counter(done_at.astimezone(zone).date() for done_at in done.values_list("done_at", flat=True))
     sample = [per_day[first + timedelta(days=n)] for n in range(weeks * 7)]
+    if seed is None:
+        # The same question asked twice on one day gets the same answer: the sample is seeded by
+        # the project, the day and the count (ints hash the same in every process).
+        seed = hash((project.pk, today.toordinal(), remaining, weeks))
     dates = monte_carlo(daily_throughput=sample, remaining=remaining, start=today, seed=seed)["dates"]
     return {
         "remaining": remaining,

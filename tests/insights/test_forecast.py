@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 
 import pytest
 
@@ -146,3 +147,35 @@ def test_forecast_weeks_are_bounded(db, weeks):
     with pytest.raises(Invalid) as caught:
         forecast_remaining(project=project, tickets=Ticket.objects.filter(project=project), weeks=weeks)
     assert [detail["field"] for detail in caught.value.details] == ["weeks"]
+
+
+def test_the_same_question_on_one_day_gets_the_same_answer(db, clock):
+    """Without a seed the sample is still the same for a project, day and count: an uneven pace
+    (0 to 3 a day) gives spread-out dates, and asking again, as the API and pages do, repeats them."""
+    project = ProjectFactory(key="UNEVEN")
+    owner = project.created_by
+    done = project.columns.get(category="done")
+    for n in range(28):
+        clock.set(datetime(2026, 11, 2, 9, tzinfo=UTC) + timedelta(days=n))
+        for _ in range(n % 4):
+            services.ticket_move(
+                ticket=services.ticket_create(project=project, by=owner, title="paced"), column=done, by=owner
+            )
+    clock.set(datetime(2026, 12, 1, 9, tzinfo=UTC))
+    for _ in range(30):
+        services.ticket_create(project=project, by=owner, title="open")
+    open_tickets = Ticket.objects.filter(project=project)
+    seeds = []
+
+    def recording(**kwargs):
+        seeds.append(kwargs["seed"])
+        return monte_carlo(**kwargs)
+
+    with mock.patch("insights.forecast.monte_carlo", recording):
+        first = forecast_remaining(project=project, tickets=open_tickets, weeks=4)
+        assert first["dates"]["50"] < first["dates"]["95"]
+        for _ in range(3):
+            assert forecast_remaining(project=project, tickets=open_tickets, weeks=4) == first
+        forecast_remaining(project=project, tickets=open_tickets, weeks=4, today=date(2026, 12, 2))
+    assert seeds[0] is not None and seeds[:4] == [seeds[0]] * 4
+    assert seeds[4] != seeds[0]  # another day, another sample
