@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from insights.cycle import card_ages
 from projects import selectors as project_selectors
 from projects.models import Column, Label, Project, Sprint
 from projects.permissions import READ, WRITE
@@ -33,6 +34,7 @@ from tickets.pql.syntax import tokenize
 from web import cards as page_cards
 from web.forms import QuickAddForm
 from web.pages import can, project_for, tab_id
+from web.views.board_as_of import board_as_of_page
 from web.views.saved_views import narrowed, narrowed_by_request, switcher
 from web.views.ticket import after_change
 
@@ -241,6 +243,29 @@ def _more_url(base: str, filters: BoardFilters, *, column_id: int, after: tuple[
     return f"{base}?{query.urlencode()}"
 
 
+STARTED = (Column.Category.IN_PROGRESS, Column.Category.IN_REVIEW)
+
+
+def _days(value: float) -> str:
+    whole = int(value)
+    return f"{whole} day{'' if whole == 1 else 's'}"
+
+
+def mark_aging(cards: Iterable[dict[str, Any]], *, project: Project, started_columns: set[int]) -> None:
+    """Flags the cards in a started column that have been in progress longer than the team's
+    85th percentile cycle time: `card["aging"]` is the sentence the card's tooltip says.
+    Queries: card_ages' fixed few, whatever the number of cards."""
+    cards = list(cards)
+    ages = card_ages(project=project, ticket_ids=[card["id"] for card in cards])
+    p85 = ages["p85_days"]
+    if p85 is None:
+        return
+    for card in cards:
+        age = ages["ages"].get(card["id"])
+        if age is not None and age > p85 and card["column_id"] in started_columns:
+            card["aging"] = f"In progress for {_days(age)} (85% of tickets finish within {round(p85, 1):g})"
+
+
 def board_context(request: HttpRequest, project: Project, role: str) -> dict[str, Any]:
     """Everything the board template reads, in a fixed number of queries whatever the card count.
 
@@ -254,7 +279,9 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
     tickets, views.error = narrowed(tickets, views.current, user=request.user)
     ids, shown, last = _first_pages(tickets, label_filter=bool(filters.label))
     by_column: dict[int, list[dict[str, Any]]] = {column.pk: [] for column in columns}
-    for card in page_cards.read(ids, project=project):
+    shown_cards = page_cards.read(ids, project=project)
+    mark_aging(shown_cards, project=project, started_columns={c.pk for c in columns if c.category in STARTED})
+    for card in shown_cards:
         by_column.setdefault(card["column_id"], []).append(card)
     more_base = reverse("web:board_more", args=[project.namespace, project.path])
     for column in columns:
@@ -295,6 +322,8 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
 @require_GET
 def board(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     project, role = project_for(request, namespace, path, READ)
+    if "as_of" in request.GET:
+        return board_as_of_page(request, project, role)
     context = board_context(request, project, role)
     # The live feed and the filter bar ask for the columns only (htmx swaps #board).
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "board":
@@ -339,10 +368,13 @@ def board_more(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     page = rows[:PAGE_SIZE]
     more = len(rows) > PAGE_SIZE
     more_base = reverse("web:board_more", args=[project.namespace, project.path])
+    cards = page_cards.read([ticket_id for ticket_id, _ in page], project=project)
+    if column.category in STARTED:  # only a started column's cards can be aging
+        mark_aging(cards, project=project, started_columns={column.pk})
     context = {
         "project": project,
         "can_write": can(role, WRITE),
-        "cards": page_cards.read([ticket_id for ticket_id, _ in page], project=project),
+        "cards": cards,
         "more_url": _more_url(more_base, filters, column_id=column.pk, after=page[-1]) if more else "",
     }
     return render(request, "web/_board_cards.html", context)
