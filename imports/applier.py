@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import F, Max
@@ -66,6 +67,7 @@ from tickets import markdown
 from tickets.models import (
     ChecklistItem,
     Event,
+    Placement,
     Ticket,
     Watcher,
 )
@@ -111,6 +113,8 @@ class Importer:
         self.next_rank: dict[int, int] = {}
         self.pending: list[_Pending] = []
         self.batch: list[TicketRecord] = []
+        # Tickets of the batch that a re-import moves to another column, with the category they left.
+        self.moved: list[tuple[Ticket, str]] = []
         # Where each source id was first seen in this file: a second one is an error, not a copy.
         self.seen: dict[str, str] = {}
         # The last line/item read, for a failure that no record names (a database error).
@@ -270,6 +274,7 @@ class Importer:
                 raise SourceError(record.position, exc.message) from None
             tickets.append(ticket)
         _write_rows(Ticket, all_rows=tickets, new_rows=created, fields=TICKET_FIELDS)
+        self._write_placements(created)
         SourceMap.objects.bulk_create(
             SourceMap(
                 project=self.project,
@@ -316,6 +321,9 @@ class Importer:
         """Set the ticket's fields from the record (the same rules as ticket_create's)."""
         column = self._column_for(record)
         if ticket.pk is None or ticket.column_id != column.pk:
+            if ticket.pk is not None:
+                left = next(c.category for c in self.columns.values() if c.pk == ticket.column_id)
+                self.moved.append((ticket, left))
             ticket.column = column
             ticket.rank = self._rank(column)
         ticket.title = _clean_title(record.title)
@@ -366,6 +374,42 @@ class Importer:
         # Plain lines (no Markdown) so that most imported texts take render()'s fast path.
         footer = "\n".join(lines)
         return f"{record.body}\n\n{footer}" if record.body else footer
+
+    def _write_placements(self, created: list[Ticket]) -> None:
+        """The board history insights read (tickets.models.Placement), at the source's dates: a new
+        ticket enters its column when it was created; one created closed enters the board's first
+        open column then and its done column when it was closed. A re-import's move is dated now."""
+        first_open = min(
+            (c for c in self.columns.values() if c.category != Column.Category.DONE),
+            key=lambda c: (c.order, c.pk),
+            default=None,
+        )
+        rows: list[Placement] = []
+        for ticket in created:
+            column = ticket.column
+            entered = ticket.created_at
+            if column.category == Column.Category.DONE and first_open is not None:
+                rows.append(self._placement(ticket, first_open, None, entered))
+                rows.append(
+                    self._placement(ticket, column, first_open.category, max(ticket.closed_at or entered, entered))
+                )
+            else:
+                rows.append(self._placement(ticket, column, None, entered))
+        for ticket, left in self.moved:
+            rows.append(self._placement(ticket, ticket.column, left, self.now))
+        self.moved = []
+        Placement.objects.bulk_create(rows)
+
+    def _placement(self, ticket: Ticket, column: Column, left: str | None, at: datetime) -> Placement:
+        return Placement(
+            ticket_id=ticket.pk,
+            project_id=self.project.pk,
+            column=column,
+            category=column.category,
+            from_category=left,
+            rank=ticket.rank,
+            at=at,
+        )
 
     def _write_labels(self, tickets: list[Ticket], labels_of: dict[int, list[Label]]) -> None:
         through = Ticket.labels.through

@@ -32,7 +32,8 @@ class BoardContents(Protocol):
         ...
 
     def column_recategorised(self, *, column: Column, category: str, by: Any) -> None:
-        """`column` moved into or out of the done category: open or close what it holds."""
+        """`column` is about to change category (still the old one, in memory and stored): its cards
+        move with it, and open or close when it moves out of or into the done category."""
         ...
 
     def sprint_carry_over(self, *, sprint: Sprint, move_to: Sprint | None, by: Any) -> list[int]:

@@ -9,6 +9,7 @@ from django.db.models import F
 from projects.models import Column, Label, Membership, Organization, Project, Sprint
 from projects.services import columns_create_defaults
 from tickets.models import Ticket
+from tickets.services.placements import placement_add
 
 PASSWORD = "correct horse battery staple"
 
@@ -107,4 +108,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
         column: Column = kwargs["column"]
         last = column.tickets.order_by("-rank").values_list("rank", flat=True).first()
         kwargs.setdefault("rank", (last or 0) + 1024)
-        return super()._create(model_class, *args, **kwargs)
+        ticket = super()._create(model_class, *args, **kwargs)
+        # As ticket_create does: the board's history starts with the ticket (insights read it).
+        placement_add(ticket=ticket, column=column, from_category=None, at=ticket.created_at)
+        return ticket

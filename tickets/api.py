@@ -29,7 +29,7 @@ from punt.api.parsers import JSONParser
 from punt.api.request import tab_id, validated
 from punt.errors import Invalid
 from punt.files import ATTACHMENT_CACHE, stored_file_response
-from tickets import cards, detail, pql, selectors, services
+from tickets import as_of, cards, detail, pql, selectors, services
 from tickets import serializers as s
 from tickets.filters import (
     CardPagination,
@@ -352,10 +352,24 @@ class BoardView(FilteredCardsMixin, TicketsApiView):
     serializer_class = s.BoardSerializer
 
     @extend_schema(
-        parameters=[SLUG], responses=s.BoardSerializer, summary="The whole board: columns with their cards in order"
+        parameters=[
+            SLUG,
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.STR,
+                description="The board as it was at this moment (ISO date-time, or a date: the end of that "
+                "day), rebuilt from its history: columns, order, titles, assignees, labels and state. "
+                "Other filters do not apply to it.",
+            ),
+        ],
+        responses=s.BoardSerializer,
+        summary="The whole board: columns with their cards in order",
     )
     def get(self, request: Request, slug: str) -> Response:
         project = self.project()
+        if "as_of" in request.query_params:
+            moment = as_of.parse_moment(request.query_params["as_of"])
+            return Response(as_of.board_as_of(project=project, at=moment))
         columns = selectors.board_columns(project=project)
         by_column: dict[int, list[dict[str, Any]]] = {column.pk: [] for column in columns}
         for card in cards.cards(self.filter_queryset(self.get_queryset()), project=project):

@@ -206,7 +206,9 @@ def card_detail(ticket: Ticket, *, user_id: int | None) -> dict[str, Any]:
 
 
 class BoardColumnSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(
+        allow_null=True, help_text="Null only on a board as of a past moment: cards in a column deleted since."
+    )
     name = serializers.CharField()
     category = serializers.CharField()
     order = serializers.IntegerField()
@@ -224,6 +226,7 @@ class BoardProjectSerializer(serializers.Serializer):
 
 class BoardSerializer(serializers.Serializer):
     project = BoardProjectSerializer()
+    as_of = serializers.DateTimeField(required=False, help_text="Present when the board is as of a past moment.")
     columns = BoardColumnSerializer(many=True)
 
 

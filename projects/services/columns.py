@@ -127,11 +127,10 @@ def column_update(
     if category is not None:
         _check_choice("category", category, Column.Category)
     if category is not None and category != column.category:
-        was_done = column.category == Column.Category.DONE
+        # The cards' side first, while the column row still holds the old category.
+        board_contents().column_recategorised(column=column, category=category, by=by)
         column.category = category
         fields.append("category")
-        if was_done or category == Column.Category.DONE:
-            board_contents().column_recategorised(column=column, category=category, by=by)
     if wip_limit is not _UNSET:
         column.wip_limit = wip_limit
         fields.append("wip_limit")

@@ -16,6 +16,7 @@ from punt.errors import invalid as _invalid
 from tickets.models import Attachment, Event, Ticket
 from tickets.services.common import _actor_id, _event, _publish_card, _reload
 from tickets.services.moves import _lock_columns, _rank_for
+from tickets.services.placements import placement_add
 from tickets.services.watchers import _notify_watchers
 
 
@@ -27,6 +28,7 @@ def ticket_delete(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> None
     ticket.deleted_at = timezone.now()
     ticket.deleted_by = by if getattr(by, "pk", None) else None
     ticket.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    placement_add(ticket=ticket, column=None, from_category=ticket.column.category)
     _event(ticket, by, Event.Kind.ACTION, "delete")
     events.publish(
         "board.card_deleted",
@@ -92,6 +94,7 @@ def ticket_restore(*, ticket: Ticket, by: Any, tab_id: str | None = None) -> Tic
     ticket.deleted_at = None
     ticket.deleted_by = None
     ticket.save(update_fields=["deleted_at", "deleted_by", "rank", "updated_at"])
+    placement_add(ticket=ticket, column=column, from_category=None)
     _event(ticket, by, Event.Kind.ACTION, "restore")
     _publish_card("board.card_created", ticket, by=by, tab_id=tab_id)
     _notify_watchers(ticket=ticket, by=by, action="restored", summary="restored the ticket", tab_id=tab_id)

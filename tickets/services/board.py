@@ -19,6 +19,7 @@ from projects.models import Column, Project, Sprint
 from projects.services import RANK_GAP
 from punt.errors import invalid as _invalid
 from tickets.models import Event, Ticket
+from tickets.services.placements import placements_add
 
 
 def _sync_ticket_states(*, tickets: QuerySet[Ticket], category: str, by: Any) -> None:
@@ -56,6 +57,7 @@ class TicketBoardContents:
                 ticket.rank = last + index * RANK_GAP
                 ticket.updated_at = now
             Ticket.objects.bulk_update(tickets, ["column", "rank", "updated_at"])
+            placements_add(tickets=live, column=destination, from_category=column.category, at=now)
             if (column.category == Column.Category.DONE) != (destination.category == Column.Category.DONE):
                 _sync_ticket_states(
                     tickets=Ticket.objects.filter(pk__in=[t.pk for t in tickets]), category=destination.category, by=by
@@ -77,7 +79,11 @@ class TicketBoardContents:
         return [t.pk for t in live]
 
     def column_recategorised(self, *, column: Column, category: str, by: Any) -> None:
-        _sync_ticket_states(tickets=Ticket.objects.filter(column=column), category=category, by=by)
+        if (column.category == Column.Category.DONE) != (category == Column.Category.DONE):
+            _sync_ticket_states(tickets=Ticket.objects.filter(column=column), category=category, by=by)
+        # Each card moves from the old category to the new one, where it stands.
+        live = Ticket.objects.filter(column=column, deleted_at__isnull=True).only("pk", "rank")
+        placements_add(tickets=live, column=column, from_category=column.category, category=category)
 
     def sprint_carry_over(self, *, sprint: Sprint, move_to: Sprint | None, by: Any) -> list[int]:
         # Unfinished = not deleted and not in a done column.

@@ -22,6 +22,7 @@ from punt.ranges import ID_MAX
 from tickets import cards, fastpath
 from tickets.models import Event, Ticket
 from tickets.services.common import Action, _actor_id, _event, _reload
+from tickets.services.placements import placement_add, placements_add
 from tickets.services.relations import check_blockers
 from tickets.services.watchers import _notify_watchers
 
@@ -43,10 +44,14 @@ def _rebalance(column: Column, exclude_id: int | None) -> None:
     cards = Ticket.objects.filter(column=column)
     if exclude_id is not None:
         cards = cards.exclude(pk=exclude_id)
-    rows = list(cards.order_by("rank", "id").only("pk", "rank"))
+    rows = list(cards.order_by("rank", "id").only("pk", "rank", "project_id", "deleted_at"))
     for index, row in enumerate(rows):
         row.rank = (index + 1) * RANK_GAP
     Ticket.objects.bulk_update(rows, ["rank"], batch_size=500)
+    # New numbers, same order: the history keeps the ranks comparable with later moves'.
+    placements_add(
+        tickets=[row for row in rows if row.deleted_at is None], column=column, from_category=column.category
+    )
 
 
 def _neighbours(
@@ -185,6 +190,7 @@ def ticket_move(
     if state_action:
         fields += ["state", "closed_at", "closed_by"]
     ticket.save(update_fields=fields)
+    placement_add(ticket=ticket, column=target, from_category=source.category)
 
     if source.pk != target.pk:
         _event(

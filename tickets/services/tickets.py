@@ -30,6 +30,7 @@ from tickets.services.inputs import (
 )
 from tickets.services.mentions import _write_mentions, render_markdown
 from tickets.services.moves import _apply_state, _check_wip, _lock_columns, _rank_for, ticket_move
+from tickets.services.placements import placement_add
 from tickets.services.watchers import _notify_assigned, _notify_watchers, _watch
 
 
@@ -122,6 +123,7 @@ def ticket_create(
     ticket.body_html = render_markdown(project=project, by=by, text=body)
     _apply_state(ticket, column=column, by=by)
     ticket.save()
+    placement_add(ticket=ticket, column=column, from_category=None)
     if label_list:
         ticket.labels.set(label_list)
     _watch(ticket, [ticket.reporter, assignee_user])

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from projects.models import Column, Label, Membership, Project, Sprint
 from punt import errors
-from tickets.models import Event, Ticket
+from tickets.models import Event, Placement, Ticket
 
 User = get_user_model()
 
@@ -211,7 +211,25 @@ class Command(BaseCommand):
             )
         Ticket.objects.bulk_create(tickets, batch_size=BATCH)
         Project.objects.filter(pk=project.pk).update(ticket_counter=first_number + count - 1)
-        saved = list(Ticket.objects.filter(project=project, number__gte=first_number).values_list("id", flat=True))
+        placed = Ticket.objects.filter(project=project, number__gte=first_number).values_list(
+            "id", "column_id", "rank", "created_at"
+        )
+        categories = {c.id: c.category for c in columns}
+        saved = []
+        placements = []
+        for ticket_id, column_id, rank, created_at in placed:
+            saved.append(ticket_id)
+            placements.append(
+                Placement(
+                    ticket_id=ticket_id,
+                    project=project,
+                    column_id=column_id,
+                    category=categories[column_id],
+                    rank=rank,
+                    at=created_at,
+                )
+            )
+        Placement.objects.bulk_create(placements, batch_size=BATCH)
 
         through = Ticket.labels.through
         links = []
