@@ -4,62 +4,45 @@ but with no drag, no quick add and no edit control."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 
 from projects.models import Project
 from punt import errors
-from tickets.as_of import board_as_of
+from tickets.as_of import board_as_of, parse_moment
 from web.cards import PRIORITY_LABELS, TYPE_LABELS, ticket_url_prefix
 from web.pages import can
 
-AS_OF_HELP = "Give a past date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM)."
-
 
 def parse_as_of(text: str) -> tuple[datetime, bool]:
-    """The instant `text` names and whether it named a whole day (then: the end of that day).
-    A time without a zone is in the site's time zone. Raises Invalid for anything else, or
-    for an instant still to come."""
-    text = text.strip()
-    try:
-        moment = parse_datetime(text) if "T" in text or " " in text else None
-        day = parse_date(text) if moment is None else None
-    except ValueError:  # well formed but impossible (Feb 30, 25:00)
-        moment = day = None
-    whole_day = day is not None
-    if day is not None:
-        # The end of the day: its last instant, so the board shows everything done that day.
-        moment = datetime.combine(day + timedelta(days=1), time.min) - timedelta(microseconds=1)
-    if moment is None:
-        raise errors.Invalid(AS_OF_HELP, details=[{"field": "as_of", "message": AS_OF_HELP}])
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+    """The instant `text` names (tickets.as_of's rule: a date is the end of that day, a time
+    without a zone is in the site's zone) and whether it named a whole day. Raises Invalid for
+    anything else, or for an instant still to come."""
+    moment = parse_moment(text)
     if moment > timezone.now():
-        message = "That moment has not come yet: the live board is the board now."
-        raise errors.Invalid(message, details=[{"field": "as_of", "message": message}])
+        raise errors.invalid("as_of", "That moment has not come yet: the live board is the board now.")
+    try:
+        whole_day = parse_date(text.strip()) is not None
+    except ValueError:
+        whole_day = False
     return moment, whole_day
 
 
 def _page_card(card: dict[str, Any], url_prefix: str) -> dict[str, Any]:
-    """An as-of card with what the card template reads of a live card (tickets.cards' shape)."""
-    assignee = card.get("assignee")
+    """An as-of card (tickets.cards' shape, rewound) with what the card template reads besides.
+    No custom field chips: their values are today's, not the moment's."""
     return {
         **card,
         "url": f"{url_prefix}{card['number']}",
         "type_label": TYPE_LABELS.get(card["type"], card["type"]),
         "priority_label": PRIORITY_LABELS.get(card["priority"], card["priority"]),
-        "assignee": {
-            "name": assignee.get("display_name") or assignee["username"],
-            "username": assignee["username"],
-            "avatar": None,  # the picture people have now is not the one they had then
-        }
-        if assignee
-        else None,
+        "due": date.fromisoformat(card["due_date"]) if card.get("due_date") else None,
+        "chips": [],
     }
 
 
