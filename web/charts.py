@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 480, 240
-LEFT, RIGHT, TOP, BOTTOM = 40, 52, 12, 30
+LEFT, RIGHT, TOP, BOTTOM = 40, 24, 12, 30
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 BOTTOM_Y = TOP + PLOT_H
 
@@ -190,28 +190,25 @@ def cycle_scatter_svg(
             for t in dots
         ),
     )
-    marks = format_html_join(
+    lines_svg = format_html_join(
         "",
         '<line class="pct pct-{}" x1="{}" y1="{}" x2="{}" y2="{}">'
-        "<title>{}% of tickets finish within {} days</title></line>"
-        '<text class="pct-label" x="{}" y="{}">{} {}d</text>',
+        "<title>{}% of tickets finish within {} days</title></line>",
         (
-            (
-                name,
-                LEFT,
-                _y(value, top),
-                LEFT + PLOT_W,
-                _y(value, top),
-                name[1:],
-                _number(value),
-                LEFT + PLOT_W + 4,
-                _y(value, top) + 4,
-                name,
-                _number(value),
-            )
+            (name, LEFT, _y(value, top), LEFT + PLOT_W, _y(value, top), name[1:], _number(value))
             for name, value in lines
         ),
     )
+    # One label per height, inside the plot at its right end ("p85 p95 4.2d" when they agree).
+    names_at: dict[float, list[str]] = {}
+    for name, value in lines:
+        names_at.setdefault(value, []).append(name)
+    labels = format_html_join(
+        "",
+        '<text class="pct-label" x="{}" y="{}" text-anchor="end">{} {}d</text>',
+        ((LEFT + PLOT_W - 2, _y(value, top) - 4, " ".join(names), _number(value)) for value, names in names_at.items()),
+    )
+    marks = format_html("{}{}", lines_svg, labels)
     days = [(x(start), day_label(start)), (x(end), day_label(end))]
     middle = start + (end - start) / 2
     if (end - start).days >= 2:

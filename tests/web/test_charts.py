@@ -92,6 +92,8 @@ def test_scatter_draws_a_dot_per_started_ticket_and_the_percentile_lines():
     lines = find(root, "line", "pct")
     assert [line.get("class") for line in lines] == ["pct pct-p50", "pct pct-p85", "pct pct-p95"]
     assert titles(lines)[1] == "85% of tickets finish within 4 days"
+    # Equal percentiles share one label.
+    assert [t.text for t in find(root, "text", "pct-label")] == ["p50 1.5d", "p85 p95 4d"]
     assert (
         root.get("aria-label")
         == "Cycle time of 2 tickets done from Nov 1 to Nov 30: p50 1.5 days, p85 4 days, p95 4 days"
