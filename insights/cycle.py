@@ -38,7 +38,7 @@ def started_at(rows: Iterable[tuple[str | None, str | None, datetime]]) -> datet
     for entered, left, at in rows:
         if left == DONE and entered != DONE:
             start = None
-        elif start is None and entered in STARTED:
+        if start is None and entered in STARTED:
             start = at
     return start
 
@@ -109,9 +109,10 @@ def time_percentiles(times: list[dict[str, Any]]) -> dict[str, Any]:
     return {"all": _summary(times), "by_type": {name: _summary(by_type[name]) for name in sorted(by_type)}}
 
 
-def _cycle_p85(project: Project) -> float | None:
-    """The 85th percentile of the cycle times of the project's last 90 days."""
-    return time_percentiles(ticket_times(scope_for(project=project)))["all"]["cycle"]["p85"]
+def _cycle_p85(project: Project, now: datetime) -> float | None:
+    """The 85th percentile of the cycle times of the project's last 90 days up to `now`."""
+    scope = scope_for(project=project, end=timezone.localdate(now))
+    return time_percentiles(ticket_times(scope))["all"]["cycle"]["p85"]
 
 
 def _starts(tickets: QuerySet[Ticket]) -> dict[int, tuple[datetime, bool]]:
@@ -152,7 +153,7 @@ def aging_wip(
         wip = wip.filter(pk__in=tickets.order_by().values("pk"))
     cards = list(wip.order_by().values("pk", "number", "title", "column_id", "column__name", "column__category"))
     starts = _starts(wip) if cards else {}
-    p85 = _cycle_p85(project)
+    p85 = _cycle_p85(project, now)
     listed: list[tuple[datetime, int, dict[str, Any]]] = []
     for card in cards:
         start, known = starts[card["pk"]]
@@ -188,10 +189,10 @@ def card_ages(*, project: Project, ticket_ids: list[int]) -> dict[str, Any]:
     """
     key = f"insights:cycle-p85:{project.pk}"
     missing = object()
+    now = timezone.now()
     p85 = cache.get(key, missing)
     if p85 is missing:
-        p85 = _cycle_p85(project)
+        p85 = _cycle_p85(project, now)
         cache.set(key, p85, P85_CACHE_SECONDS)
-    now = timezone.now()
     starts = _starts(_in_progress(project).filter(pk__in=ticket_ids)) if ticket_ids else {}
     return {"p85_days": p85, "ages": {pk: _days(start, now) for pk, (start, _known) in starts.items()}}

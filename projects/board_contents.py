@@ -56,7 +56,10 @@ class BoardContents(Protocol):
         ...
 
     def sprint_estimates(self, *, sprint: Sprint) -> list[tuple[int | None, datetime | None]]:
-        """(estimate, closed_at) of each live ticket of `sprint`, for the burndown."""
+        """(estimate, done at) of each live ticket of `sprint`, for the burndown.
+
+        "Done at" is the ticket's completion (its last entry into done), None unless it is done now.
+        """
         ...
 
 

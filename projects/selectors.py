@@ -294,8 +294,9 @@ def sprint_burndown(*, sprint: Sprint, today: date | None = None) -> dict[str, A
     """Remaining open estimate per day of the sprint, and the ideal straight line.
 
     Day range: start_date (or the day it started) to end_date (or today). A ticket counts as
-    remaining on a day unless it was closed (closed_at) by the end of that day. Days after
-    today have `remaining: null`. Capped at BURNDOWN_MAX_DAYS days.
+    remaining on a day unless it is done now and was completed (its last entry into done, the
+    rule insights' throughput and cycle time share) by the end of that day. Days after today
+    have `remaining: null`. Capped at BURNDOWN_MAX_DAYS days.
     """
     today = today or timezone.localdate()
     start = sprint.start_date or (timezone.localdate(sprint.started_at) if sprint.started_at else None)
@@ -311,13 +312,13 @@ def sprint_burndown(*, sprint: Sprint, today: date | None = None) -> dict[str, A
     }
     if start is None or end < start:
         return result
-    closed_on = [(estimate or 0, timezone.localdate(closed_at) if closed_at else None) for estimate, closed_at in rows]
+    done_on = [(estimate or 0, timezone.localdate(done_at) if done_at else None) for estimate, done_at in rows]
     span = min((end - start).days, BURNDOWN_MAX_DAYS - 1)
     for offset in range(span + 1):
         day = start + timedelta(days=offset)
         remaining = None
         if day <= today:
-            remaining = sum(estimate for estimate, closed in closed_on if closed is None or closed > day)
+            remaining = sum(estimate for estimate, done in done_on if done is None or done > day)
         ideal = round(total * (1 - offset / span), 2) if span else 0
         result["days"].append({"date": day, "remaining": remaining, "ideal": ideal})
     return result

@@ -51,14 +51,14 @@ def completed(
 
     One aggregate query; unordered (callers order or group as they need).
     """
-    queryset = (
-        Ticket.objects.filter(pk__in=tickets.order_by().values("pk"), deleted_at__isnull=True, column__category=DONE)
-        .order_by()
-        .annotate(done_at=entered_done_at())
-        .filter(done_at__isnull=False)
-    )
+    queryset = Ticket.objects.filter(
+        pk__in=tickets.order_by().values("pk"), deleted_at__isnull=True, column__category=DONE
+    ).order_by()
     if since is not None:
-        queryset = queryset.filter(done_at__gte=since)
+        # The last entry into done is at or after `since` exactly when some entry is, so the
+        # aggregate needs only those rows (a filter before annotate() narrows its join).
+        queryset = queryset.filter(placements__category=DONE, placements__at__gte=since)
+    queryset = queryset.annotate(done_at=entered_done_at()).filter(done_at__isnull=False)
     if until is not None:
         queryset = queryset.filter(done_at__lt=until)
     return queryset

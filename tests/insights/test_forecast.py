@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from insights.forecast import CAP_DAYS, monte_carlo
+from insights.forecast import CAP_DAYS, forecast_remaining, monte_carlo
 from punt.errors import Invalid
+from tests.factories import ProjectFactory
+from tickets import services
+from tickets.models import Ticket
 
 DEC_1 = date(2026, 12, 1)
 
@@ -82,3 +85,64 @@ def test_beyond_five_years_has_no_date():
 def test_runs_are_bounded(runs):
     with pytest.raises(Invalid):
         monte_carlo(daily_throughput=[1], remaining=1, start=DEC_1, runs=runs)
+
+
+# --------------------------------------------------------------------------- forecast_remaining
+
+
+@pytest.fixture
+def steady(db, clock):
+    """One ticket done every day from Mon Nov 2 to Sun Dec 27 (56 days: 8 weeks), then on Mon Dec
+    28: five open tickets of an epic, one of its tickets deleted, one done that morning."""
+    project = ProjectFactory(key="PACE")
+    owner = project.created_by
+    done = project.columns.get(category="done")
+    for n in range(56):
+        clock.set(datetime(2026, 11, 2, 9, tzinfo=UTC) + timedelta(days=n))
+        ticket = services.ticket_create(project=project, by=owner, title=f"Day {n}")
+        clock.advance(hours=1)
+        services.ticket_move(ticket=ticket, column=done, by=owner)
+    clock.set(datetime(2026, 12, 28, 9, tzinfo=UTC))
+    epic = [services.ticket_create(project=project, by=owner, title=f"Epic {n}") for n in range(7)]
+    services.ticket_delete(ticket=epic[5], by=owner)
+    services.ticket_move(ticket=epic[6], column=done, by=owner)
+    return project, Ticket.objects.filter(pk__in=[ticket.pk for ticket in epic])
+
+
+def test_forecast_at_a_constant_pace(steady, django_assert_num_queries):
+    project, epic = steady
+    # 1 ticket a day, 5 remaining, from today Dec 28: done on the fifth day, Jan 1.
+    with django_assert_num_queries(2):
+        result = forecast_remaining(project=project, tickets=epic, seed=1)
+    new_year = date(2027, 1, 1)
+    assert result == {
+        "remaining": 5,
+        "weeks": 8,
+        "sample_days": 56,
+        "dates": {"50": new_year, "85": new_year, "95": new_year},
+        "sentence": "The remaining 5 tickets finish by Jan 1, 2027 with 85% confidence.",
+    }
+    three = forecast_remaining(project=project, tickets=epic.filter(title__in=["Epic 0", "Epic 1", "Epic 2"]))
+    assert three["sentence"] == "The remaining 3 tickets finish by Dec 30 with 85% confidence."
+    one = forecast_remaining(project=project, tickets=epic.filter(title="Epic 4"), weeks=1)
+    assert (one["sample_days"], one["sentence"]) == (7, "The remaining ticket finishes by Dec 28 with 85% confidence.")
+    nothing = forecast_remaining(project=project, tickets=epic.filter(title__in=["Epic 5", "Epic 6"]))
+    assert nothing["remaining"] == 0
+    assert nothing["dates"] == {"50": date(2026, 12, 28), "85": date(2026, 12, 28), "95": date(2026, 12, 28)}
+    assert nothing["sentence"] == "Nothing remains: every ticket is done."
+
+
+def test_forecast_without_recent_throughput(steady):
+    project, epic = steady
+    # Eight weeks before Mar 1: Jan 4 .. Feb 28, when nothing was done.
+    result = forecast_remaining(project=project, tickets=epic, today=date(2027, 3, 1))
+    assert result["dates"] == {"50": None, "85": None, "95": None}
+    assert result["sentence"] == "No ticket was done in the last 8 weeks, so there is no pace to forecast from."
+
+
+@pytest.mark.parametrize("weeks", [0, 53])
+def test_forecast_weeks_are_bounded(db, weeks):
+    project = ProjectFactory()
+    with pytest.raises(Invalid) as caught:
+        forecast_remaining(project=project, tickets=Ticket.objects.filter(project=project), weeks=weeks)
+    assert [detail["field"] for detail in caught.value.details] == ["weeks"]

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from unittest import mock
 
 from django.utils import timezone
 
 from projects.models import Column, Membership, Sprint
 from tests.factories import ProjectFactory, SprintFactory, TicketFactory, UserFactory
+from tickets import services
 from tickets.models import Event
 
 Status = Sprint.Status
@@ -298,22 +300,39 @@ def test_sprint_tickets_compact_and_query_count(personas, django_assert_max_num_
 
 
 def test_burndown_figures(personas):
+    # A ticket stops counting on the day of its completion, its last entry into done (the rule
+    # insights' throughput and cycle time share): history made through the services, each step
+    # at a chosen instant.
     today = timezone.localdate()
+    now = timezone.now()
+    project, owner = personas.project, personas.owner
+    done, todo = column(personas, "done"), column(personas, "todo")
     sprint = SprintFactory(
-        project=personas.project,
+        project=project,
         status=Status.ACTIVE,
         start_date=today - timedelta(days=3),
         end_date=today + timedelta(days=2),
     )
-    now = timezone.now()
-    TicketFactory(project=personas.project, sprint=sprint, estimate=5, closed_at=now - timedelta(days=2))
-    TicketFactory(project=personas.project, sprint=sprint, estimate=3, closed_at=now)
-    TicketFactory(project=personas.project, sprint=sprint, estimate=2)
-    TicketFactory(project=personas.project, sprint=sprint, estimate=None)
-    TicketFactory(project=personas.project, sprint=sprint, estimate=8, deleted_at=now)
-    TicketFactory(project=personas.project, estimate=13)  # not in the sprint
 
-    body = personas.client("viewer").get(sprints_url(personas, f"/{sprint.pk}/burndown")).json()
+    def days_ago(n: int):
+        return mock.patch("django.utils.timezone.now", return_value=now - timedelta(days=n))
+
+    with days_ago(4):
+        five, three = (
+            services.ticket_create(project=project, by=owner, title=f"{n} points", sprint=sprint, estimate=n)
+            for n in (5, 3)
+        )
+        services.ticket_create(project=project, by=owner, title="Two", sprint=sprint, estimate=2)
+        services.ticket_create(project=project, by=owner, title="No estimate", sprint=sprint)
+        gone = services.ticket_create(project=project, by=owner, title="Gone", sprint=sprint, estimate=8)
+        services.ticket_create(project=project, by=owner, title="Elsewhere", estimate=13)  # not in the sprint
+    with days_ago(2):
+        services.ticket_move(ticket=five, column=done, by=owner)
+    services.ticket_move(ticket=three, column=done, by=owner)
+    services.ticket_delete(ticket=gone, by=owner)
+
+    url = sprints_url(personas, f"/{sprint.pk}/burndown")
+    body = personas.client("viewer").get(url).json()
     day = lambda n: (today + timedelta(days=n)).isoformat()  # noqa: E731
     assert body == {
         "sprint_id": sprint.pk,
@@ -329,6 +348,15 @@ def test_burndown_figures(personas):
             {"date": day(2), "remaining": None, "ideal": 0.0},
         ],
     }
+    # Reopened and done again today: the 5 points count until today, their last completion.
+    services.ticket_move(ticket=five, column=todo, by=owner)
+    services.ticket_move(ticket=five, column=done, by=owner)
+    body = personas.client("viewer").get(url).json()
+    assert [d["remaining"] for d in body["days"]] == [10, 10, 10, 2, None, None]
+    # Reopened and left open: remaining every day.
+    services.ticket_move(ticket=five, column=todo, by=owner)
+    body = personas.client("viewer").get(url).json()
+    assert [d["remaining"] for d in body["days"]] == [10, 10, 10, 7, None, None]
 
 
 def test_burndown_without_dates_uses_started_at_and_today(personas):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from projects.models import Column, Project, Sprint
 from projects.services import RANK_GAP
 from punt.errors import invalid as _invalid
+from tickets.completions import DONE, entered_done_at
 from tickets.models import Event, Ticket
 from tickets.services.placements import placements_add
 
@@ -126,4 +127,12 @@ class TicketBoardContents:
         )
 
     def sprint_estimates(self, *, sprint: Sprint) -> list[tuple[int | None, datetime | None]]:
-        return list(Ticket.objects.filter(sprint=sprint, deleted_at__isnull=True).values_list("estimate", "closed_at"))
+        # The completion is tickets.completions' rule (insights' throughput and cycle time use
+        # it too); only a ticket in a done column has one.
+        rows = (
+            Ticket.objects.filter(sprint=sprint, deleted_at__isnull=True)
+            .order_by()
+            .annotate(done_at=entered_done_at())
+            .values_list("estimate", "column__category", "done_at")
+        )
+        return [(estimate, done_at if category == DONE else None) for estimate, category, done_at in rows]
