@@ -321,3 +321,10 @@ def test_board_aging_marks_cost_a_fixed_number_of_queries(personas: Personas, hi
     assert _queries(client, BOARD) == warm
     html = client.get(BOARD).content.decode()
     assert html.count("card--aging") == 7  # C, and the six started on Nov 13 (7.1 days > 6)
+
+
+def test_live_card_fragment_keeps_the_aging_mark(personas: Personas, history: History):
+    client = page_client(personas, "viewer")
+    aging = client.get(f"{BASE}/cards/{history.c.number}").content.decode()
+    assert 'class="ticket-card card--aging" title="In progress for 8 days (85% of tickets finish within 6)"' in aging
+    assert "card--aging" not in client.get(f"{BASE}/cards/{history.a.number}").content.decode()

@@ -391,7 +391,8 @@ def board_card(request: HttpRequest, namespace: str, path: str, number: str) -> 
     (`X-Card-Column`) and the id of the card above it among the cards the viewer's filters
     show (`X-Card-After`, empty at the top). 204: the card is not on this viewer's board
     (the filters hide it, or it was deleted). Both carry every column's card count
-    (`X-Column-Counts`, JSON). Queries: fixed, whatever the board holds.
+    (`X-Column-Counts`, JSON). A card in a started column carries its aging mark (mark_aging).
+    Queries: fixed, whatever the board holds.
     """
     project, role = project_for(request, namespace, path, READ)
     filters = BoardFilters.from_query(request.GET)
@@ -399,11 +400,15 @@ def board_card(request: HttpRequest, namespace: str, path: str, number: str) -> 
     shown = narrowed_by_request(shown, request, project)
     ticket_number = ticket_selectors.as_ticket_number(number)
     found = page_cards.read(shown.filter(number=ticket_number), project=project) if ticket_number is not None else []
+    columns = list(project_selectors.project_columns(project=project))
     response: HttpResponse
     if not found:
         response = HttpResponse(status=204)
     else:
         card = found[0]
+        started = {column.pk for column in columns if column.category in STARTED}
+        if card["column_id"] in started:  # only a started card can be aging (no query for the others)
+            mark_aging([card], project=project, started_columns=started)
         rank, card_id = card["position"], card["id"]
         above = shown.filter(Q(rank__lt=rank) | Q(rank=rank, pk__lt=card_id), column_id=card["column_id"])
         after = above.order_by("-rank", "-pk").values_list("pk", flat=True).first()
@@ -411,7 +416,7 @@ def board_card(request: HttpRequest, namespace: str, path: str, number: str) -> 
         response = render(request, "web/_card.html", context)
         response["X-Card-Column"] = str(card["column_id"])
         response["X-Card-After"] = str(after or "")
-    counts = {column.pk: _ticket_count(column) for column in project_selectors.project_columns(project=project)}
+    counts = {column.pk: _ticket_count(column) for column in columns}
     response["X-Column-Counts"] = json.dumps(counts)
     response["Cache-Control"] = "no-store"
     return response
