@@ -328,3 +328,34 @@ def test_live_card_fragment_keeps_the_aging_mark(personas: Personas, history: Hi
     aging = client.get(f"{BASE}/cards/{history.c.number}").content.decode()
     assert 'class="ticket-card card--aging" title="In progress for 8 days (85% of tickets finish within 6)"' in aging
     assert "card--aging" not in client.get(f"{BASE}/cards/{history.a.number}").content.decode()
+
+
+def test_board_as_of_shows_the_moment_in_the_picker(personas: Personas, history: History):
+    html = page_client(personas, "viewer").get(BOARD, {"as_of": "2026-11-04T10:00:00Z"}).content.decode()
+    assert 'name="as_of" value="2026-11-04T10:00"' in html
+
+
+def test_pages_with_a_forecast_or_a_past_board_cost_a_fixed_number_of_queries(
+    personas: Personas, history: History, clock: Clock
+):
+    epic = history.create("Launch", Ticket.Type.EPIC)
+    sprint = project_services.sprint_create(project=history.project, name="Sprint 1", by=history.owner)
+    project_services.sprint_start(sprint=sprint, by=history.owner)
+
+    def grow(n: int) -> None:
+        clock.set(at(3))
+        for i in range(n):
+            child = history.create(f"Part {i}", Ticket.Type.STORY, parent=epic, sprint=sprint)
+            history.move(child, "In Progress" if i % 2 else "Done")
+        clock.set(NOW)
+
+    client = page_client(personas, "viewer")
+    urls = [f"{BASE}/backlog", f"{BASE}/tickets/{epic.number}", f"{BOARD}?as_of=2026-11-04"]
+    grow(2)
+    few = {url: _queries(client, url) for url in urls}
+    grow(10)
+    assert {url: _queries(client, url) for url in urls} == few
+    # The backlog and the epic: their page's queries + forecast_remaining's two; the past board:
+    # the page's own (session, user, project, nav) + board_as_of's.
+    backlog, epic_page, past_board = few.values()
+    assert backlog <= 15 and epic_page <= 25 and past_board <= 13

@@ -77,5 +77,7 @@ def board_as_of_page(request: HttpRequest, project: Project, role: str) -> HttpR
         }
         for column in board["columns"]
     ]
-    context.update(at=at, whole_day=whole_day, columns=columns)
+    # The picker shows the moment in its own format (a date, or a zoned time, reads as blank there).
+    as_of_value = timezone.localtime(at).strftime("%Y-%m-%dT%H:%M")
+    context.update(at=at, whole_day=whole_day, columns=columns, as_of_value=as_of_value)
     return render(request, "web/board_as_of.html", context)
