@@ -162,7 +162,8 @@ def forecast_remaining(
         .count()
     )
     done = completed(Ticket.objects.filter(project=project), since=day_start(first), until=day_start(today))
-    per_day = Counter(timezone.localdate(done_at) for done_at in done.values_list("done_at", flat=True))
+    zone = timezone.get_current_timezone()
+    per_day = Counter(done_at.astimezone(zone).date() for done_at in done.values_list("done_at", flat=True))
     sample = [per_day[first + timedelta(days=n)] for n in range(weeks * 7)]
     dates = monte_carlo(daily_throughput=sample, remaining=remaining, start=today, seed=seed)["dates"]
     return {

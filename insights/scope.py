@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from projects.models import Project, Sprint
-from punt.errors import invalid, invalid_fields
+from punt.errors import invalid
 from tickets.models import Ticket
 
 MAX_DAYS = 366  # the longest range, both ends included
@@ -121,7 +121,7 @@ def scope_for(
     if end_day < start_day:
         raise invalid("to", "The end of the range cannot be before its start.")
     if (end_day - start_day).days + 1 > MAX_DAYS:
-        raise invalid_fields({"from": f"A range covers at most {MAX_DAYS} days."})
+        raise invalid("from", f"A range covers at most {MAX_DAYS} days.")
 
     narrowed = tickets
     if sprint_obj is not None or type:

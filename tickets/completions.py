@@ -1,11 +1,11 @@
 """When a ticket was done: one rule for the burndown, throughput, velocity and cycle time.
 
-A ticket's completion is its LAST entry into the done category, from another category or
-straight from creation, read from its placements (tickets.models.Placement), and only a
-ticket done now has one: a live ticket in a done column. A restore puts a ticket back where
-it was, so a restored done ticket keeps the completion it had: a row coming from off the
-board counts only when it is the ticket's first (its creation). Moving between two done
-columns or reordering inside one is no new completion.
+A ticket's completion is its LAST entry into the done category from another category, read
+from its placements (tickets.models.Placement); a ticket that never entered done that way was
+created straight into done, and its completion is that creation: its first arrival in done
+from off the board (a later one is a restore, which puts a ticket back where it was and
+completes nothing). Only a ticket done now has a completion: a live ticket in a done column.
+Moving between two done columns or reordering inside one is no new completion.
 
 It lives in tickets, next to the rows it reads, so that the sprint burndown (projects, through
 projects.board_contents) and insights (which re-exports `completion_dates`) share it.
@@ -16,7 +16,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from projects.models import Column
 from tickets.models import Placement, Ticket
@@ -28,16 +29,16 @@ DONE = Column.Category.DONE
 NOT_DONE = [category for category in Column.Category.values if category != DONE]
 
 
-def entered_done_at() -> Max:
-    """On a Ticket query: the instant of its last entry into done (None if it never entered).
+def entered_done_at() -> Coalesce:
+    """On a Ticket query: the instant of its completion by the rule above (None if it has none).
 
     Say nothing of whether it is done now: combine with `column__category=DONE`.
     """
-    first_at = Subquery(Placement.objects.filter(ticket=OuterRef("pk")).order_by("at", "pk").values("at")[:1])
-    entered = Q(placements__category=DONE) & (
-        Q(placements__from_category__in=NOT_DONE) | Q(placements__from_category__isnull=True, placements__at=first_at)
+    into_done = Q(placements__category=DONE)
+    return Coalesce(
+        Max("placements__at", filter=into_done & Q(placements__from_category__in=NOT_DONE)),
+        Min("placements__at", filter=into_done & Q(placements__from_category__isnull=True)),
     )
-    return Max("placements__at", filter=entered)
 
 
 class Completion(TypedDict):
@@ -55,10 +56,14 @@ def completed(
         pk__in=tickets.order_by().values("pk"), deleted_at__isnull=True, column__category=DONE
     ).order_by()
     if since is not None:
-        # The last entry into done is at or after `since` exactly when some entry is, so the
-        # aggregate needs only those rows (a filter before annotate() narrows its join).
-        queryset = queryset.filter(placements__category=DONE, placements__at__gte=since)
+        # A completion at or after `since` is an entry into done then: only tickets with one
+        # can have it (the aggregate still reads all their rows).
+        queryset = queryset.filter(
+            Exists(Placement.objects.filter(ticket=OuterRef("pk"), category=DONE, at__gte=since))
+        )
     queryset = queryset.annotate(done_at=entered_done_at()).filter(done_at__isnull=False)
+    if since is not None:
+        queryset = queryset.filter(done_at__gte=since)
     if until is not None:
         queryset = queryset.filter(done_at__lt=until)
     return queryset

@@ -13,7 +13,7 @@ from insights.scope import scope_for
 from projects import services as project_services
 from tests.factories import ProjectFactory
 from tickets import services
-from tickets.models import Ticket
+from tickets.models import Placement, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -203,6 +203,15 @@ def test_aging_wip(history):
     # Later, and for some of the tickets only.
     later = aging_wip(project=history.project, tickets=Ticket.objects.filter(title="T5"), now=on(9, 21))
     assert later["tickets"] == [row("T5", progress, on(5), 4.5, True)]
+
+
+def test_aging_without_a_recorded_start_counts_from_creation(history):
+    # History from before placements were kept: T5 (created Nov 1 09:00) has no rows.
+    t = history.t
+    Placement.objects.filter(ticket=t["T5"]).delete()
+    first = aging_wip(project=history.project)["tickets"][0]
+    assert (first["title"], first["started_at"], first["age_days"], first["over"]) == ("T5", None, 7.0, True)
+    assert card_ages(project=history.project, ticket_ids=[t["T5"].pk])["ages"] == {t["T5"].pk: 7.0}
 
 
 def test_card_ages_cache_the_p85(history, clock, django_assert_num_queries):

@@ -173,13 +173,18 @@ def test_completion_survives_a_delete_and_restore_and_a_move_between_done_column
     services.ticket_move(ticket=ticket, column=shipped, by=owner)
     straight = services.ticket_create(project=project, by=owner, title="Done at once", column=cols.done)
     assert completion_dates(Ticket.objects.filter(project=project)) == {ticket.pk: on(3), straight.pk: on(6)}
-    # A column turned into a done column completes what it holds, then.
+    # Created straight into done, then deleted and restored: still done at its creation.
     clock.set(on(7))
+    services.ticket_delete(ticket=straight, by=owner)
+    services.ticket_restore(ticket=Ticket.objects.get(pk=straight.pk), by=owner)
+    assert completion_dates(Ticket.objects.filter(pk=straight.pk)) == {straight.pk: on(6)}
+    # A column turned into a done column completes what it holds, then.
     waiting = services.ticket_create(project=project, by=owner, title="Waiting", column=cols.in_review)
     clock.set(on(8))
     project_services.column_update(column=cols.in_review, category="done", by=owner)
     assert completion_dates(Ticket.objects.filter(pk=waiting.pk)) == {waiting.pk: on(8)}
-    # From Nov 4: the restore into done (Nov 5) and the move to Shipped (Nov 6) complete nothing.
+    # From Nov 4: the restores into done (Nov 5, Nov 7) and the move to Shipped (Nov 6) complete
+    # nothing: Done at once (Nov 6) and Waiting (Nov 8) count.
     later = throughput(scope_for(project=project, start="2026-11-04", end="2026-11-08"))
     assert later["periods"] == [{"start": date(2026, 11, 4), "end": date(2026, 11, 8), "tickets": 2, "points": 0}]
 
