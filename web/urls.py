@@ -7,7 +7,20 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from web.views import auth, backlog, board, chat, editing, home, imports, inbox, project_settings, ticket, user_settings
+from web.views import (
+    auth,
+    backlog,
+    board,
+    chat,
+    editing,
+    home,
+    imports,
+    inbox,
+    insights,
+    project_settings,
+    ticket,
+    user_settings,
+)
 from web.views.saved_views import view_create
 
 app_name = "web"
@@ -51,6 +64,7 @@ urlpatterns = [
     re_path(P + r"/sprints$", backlog.sprint_create, name="sprint_create"),
     re_path(P + r"/sprints/(?P<sprint_id>[0-9]+)/start$", backlog.sprint_start, name="sprint_start"),
     re_path(P + r"/sprints/(?P<sprint_id>[0-9]+)/complete$", backlog.sprint_complete, name="sprint_complete"),
+    re_path(P + r"/insights$", insights.insights, name="insights"),
     re_path(P + r"/chat$", chat.channel, name="chat"),
     re_path(P + r"/chat/topics$", chat.topic_create, name="topic_create"),
     re_path(P + r"/chat/messages/(?P<message_id>[0-9]+)$", chat.channel_message, name="chat_message"),

@@ -82,6 +82,9 @@ def test_board_query_count_does_not_grow_with_cards(personas: Personas, django_a
 
     ticket = TicketFactory(project=project, assignee=personas.member)
     ticket.labels.add(label)
+    # The first board after a cache clear also works out the team's p85 cycle time for the aging
+    # marks (insights.cycle.card_ages caches it for 10 minutes): count from the second one.
+    count()
     few = count()
     for column in project.columns.all():
         for _ in range(5):
@@ -89,7 +92,8 @@ def test_board_query_count_does_not_grow_with_cards(personas: Personas, django_a
             t.labels.add(label)
     many = count()
     assert many == few
-    assert few <= 15  # 15: + the shown-on-card custom fields (web.cards.fields_on_cards)
+    # 15: + the shown-on-card custom fields (web.cards.fields_on_cards); 16: + the aging marks' ages.
+    assert few <= 16
 
 
 def test_filters_are_kept_in_the_url(personas: Personas):

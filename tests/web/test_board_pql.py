@@ -135,6 +135,9 @@ def test_board_query_count_does_not_grow_with_cards(personas: Personas, tickets,
             assert client.get(BOARD + "?" + urlencode({"q": q})).status_code == 200
         return len(ctx.captured_queries)
 
+    # The first board after a cache clear also works out the team's p85 cycle time for the aging
+    # marks (insights.cycle.card_ages caches it for 10 minutes): count from the second one.
+    count()
     few = count()
     label = personas.project.labels.get(name="backend")
     for column in personas.project.columns.all():
@@ -143,5 +146,5 @@ def test_board_query_count_does_not_grow_with_cards(personas: Personas, tickets,
             ticket.labels.add(label)
     assert count() == few
     # A plain search costs what the old one did (test_board's budget); a query adds its lookups.
-    # + 1: the shown-on-card custom fields (web.cards.fields_on_cards).
-    assert few <= (15 if q in ("", "crash") else 17)
+    # + 1: the shown-on-card custom fields (web.cards.fields_on_cards); + 1: the aging marks' ages.
+    assert few <= (16 if q in ("", "crash") else 18)

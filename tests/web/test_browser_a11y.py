@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -69,6 +70,9 @@ def pages(topic_id: int, conversation_id: int) -> list[tuple[str, str]]:
         ("board-dialog", BOARD + "#open-first-card"),
         ("ticket", BOARD + "tickets/1"),
         ("backlog", BOARD + "backlog"),
+        ("insights", BOARD + "insights"),
+        # Now (the seed is done): the seeded cards, on the read-only board.
+        ("board-as-of", BOARD + "?as_of=" + datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
         ("chat", BOARD + "chat"),
         ("topic", f"{BOARD}topics/{topic_id}"),
         ("messages", "/messages/"),

@@ -131,6 +131,9 @@ def test_board_query_count_does_not_grow_with_cards(personas: Personas, cards):
             assert client.get(url).status_code == 200
         return len(ctx.captured_queries)
 
+    # The first board after a cache clear also works out the team's p85 cycle time for the aging
+    # marks (insights.cycle.card_ages caches it for 10 minutes): count from the second one.
+    count(f"{BOARD}?view={view.pk}")
     few = count(f"{BOARD}?view={view.pk}")
     few_backlog = count(f"{BACKLOG}?view={view.pk}")
     for _ in range(10):

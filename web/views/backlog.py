@@ -8,11 +8,12 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from insights.forecast import forecast_remaining
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.models import Column, Project, Sprint
@@ -33,6 +34,10 @@ class SprintForm(forms.Form):
     goal = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     start_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _live(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return tickets.filter(deleted_at__isnull=True)
 
 
 def _back(project: Project) -> HttpResponse:
@@ -77,6 +82,8 @@ def backlog(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
         "backlog_cards": by_sprint[None],
         "active": active,
         "burndown": burndown_svg(project_selectors.sprint_burndown(sprint=active)) if active else "",
+        # When the active sprint's open tickets finish, at the project's recent pace.
+        "forecast": forecast_remaining(project=project, tickets=_live(active.tickets.all())) if active else None,
         "planned": [s for s in sprints if s.status == Sprint.Status.PLANNED],
         "form": SprintForm(),
         "done_category": Column.Category.DONE,

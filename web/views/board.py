@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from insights.cycle import card_ages
 from projects import selectors as project_selectors
 from projects.models import Column, Label, Project, Sprint
 from projects.permissions import READ, WRITE
@@ -33,6 +34,7 @@ from tickets.pql.syntax import tokenize
 from web import cards as page_cards
 from web.forms import QuickAddForm
 from web.pages import can, project_for, tab_id
+from web.views.board_as_of import board_as_of_page
 from web.views.saved_views import narrowed, narrowed_by_request, switcher
 from web.views.ticket import after_change
 
@@ -241,6 +243,31 @@ def _more_url(base: str, filters: BoardFilters, *, column_id: int, after: tuple[
     return f"{base}?{query.urlencode()}"
 
 
+STARTED = (Column.Category.IN_PROGRESS, Column.Category.IN_REVIEW)
+
+
+def _days(value: float) -> str:
+    whole = int(value)
+    return f"{whole} day{'' if whole == 1 else 's'}"
+
+
+def mark_aging(cards: Iterable[dict[str, Any]], *, project: Project, started_columns: set[int]) -> None:
+    """Flags the cards in a started column that have been in progress longer than the team's
+    85th percentile cycle time: `card["aging"]` is the sentence the card's tooltip says,
+    `card["aging_days"]` the whole days it shows.
+    Queries: card_ages' fixed few, whatever the number of cards."""
+    cards = list(cards)
+    ages = card_ages(project=project, ticket_ids=[card["id"] for card in cards])
+    p85 = ages["p85_days"]
+    if p85 is None:
+        return
+    for card in cards:
+        age = ages["ages"].get(card["id"])
+        if age is not None and age > p85 and card["column_id"] in started_columns:
+            card["aging"] = f"In progress for {_days(age)} (85% of tickets finish within {round(p85, 1):g})"
+            card["aging_days"] = int(age)
+
+
 def board_context(request: HttpRequest, project: Project, role: str) -> dict[str, Any]:
     """Everything the board template reads, in a fixed number of queries whatever the card count.
 
@@ -254,7 +281,9 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
     tickets, views.error = narrowed(tickets, views.current, user=request.user)
     ids, shown, last = _first_pages(tickets, label_filter=bool(filters.label))
     by_column: dict[int, list[dict[str, Any]]] = {column.pk: [] for column in columns}
-    for card in page_cards.read(ids, project=project):
+    shown_cards = page_cards.read(ids, project=project)
+    mark_aging(shown_cards, project=project, started_columns={c.pk for c in columns if c.category in STARTED})
+    for card in shown_cards:
         by_column.setdefault(card["column_id"], []).append(card)
     more_base = reverse("web:board_more", args=[project.namespace, project.path])
     for column in columns:
@@ -295,6 +324,8 @@ def board_context(request: HttpRequest, project: Project, role: str) -> dict[str
 @require_GET
 def board(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     project, role = project_for(request, namespace, path, READ)
+    if "as_of" in request.GET:
+        return board_as_of_page(request, project, role)
     context = board_context(request, project, role)
     # The live feed and the filter bar ask for the columns only (htmx swaps #board).
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "board":
@@ -339,10 +370,13 @@ def board_more(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
     page = rows[:PAGE_SIZE]
     more = len(rows) > PAGE_SIZE
     more_base = reverse("web:board_more", args=[project.namespace, project.path])
+    cards = page_cards.read([ticket_id for ticket_id, _ in page], project=project)
+    if column.category in STARTED:  # only a started column's cards can be aging
+        mark_aging(cards, project=project, started_columns={column.pk})
     context = {
         "project": project,
         "can_write": can(role, WRITE),
-        "cards": page_cards.read([ticket_id for ticket_id, _ in page], project=project),
+        "cards": cards,
         "more_url": _more_url(more_base, filters, column_id=column.pk, after=page[-1]) if more else "",
     }
     return render(request, "web/_board_cards.html", context)
@@ -357,7 +391,8 @@ def board_card(request: HttpRequest, namespace: str, path: str, number: str) -> 
     (`X-Card-Column`) and the id of the card above it among the cards the viewer's filters
     show (`X-Card-After`, empty at the top). 204: the card is not on this viewer's board
     (the filters hide it, or it was deleted). Both carry every column's card count
-    (`X-Column-Counts`, JSON). Queries: fixed, whatever the board holds.
+    (`X-Column-Counts`, JSON). A card in a started column carries its aging mark (mark_aging).
+    Queries: fixed, whatever the board holds.
     """
     project, role = project_for(request, namespace, path, READ)
     filters = BoardFilters.from_query(request.GET)
@@ -365,11 +400,15 @@ def board_card(request: HttpRequest, namespace: str, path: str, number: str) -> 
     shown = narrowed_by_request(shown, request, project)
     ticket_number = ticket_selectors.as_ticket_number(number)
     found = page_cards.read(shown.filter(number=ticket_number), project=project) if ticket_number is not None else []
+    columns = list(project_selectors.project_columns(project=project))
     response: HttpResponse
     if not found:
         response = HttpResponse(status=204)
     else:
         card = found[0]
+        started = {column.pk for column in columns if column.category in STARTED}
+        if card["column_id"] in started:  # only a started card can be aging (no query for the others)
+            mark_aging([card], project=project, started_columns=started)
         rank, card_id = card["position"], card["id"]
         above = shown.filter(Q(rank__lt=rank) | Q(rank=rank, pk__lt=card_id), column_id=card["column_id"])
         after = above.order_by("-rank", "-pk").values_list("pk", flat=True).first()
@@ -377,7 +416,7 @@ def board_card(request: HttpRequest, namespace: str, path: str, number: str) -> 
         response = render(request, "web/_card.html", context)
         response["X-Card-Column"] = str(card["column_id"])
         response["X-Card-After"] = str(after or "")
-    counts = {column.pk: _ticket_count(column) for column in project_selectors.project_columns(project=project)}
+    counts = {column.pk: _ticket_count(column) for column in columns}
     response["X-Column-Counts"] = json.dumps(counts)
     response["Cache-Control"] = "no-store"
     return response

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from insights.forecast import forecast_remaining
 from projects import selectors as project_selectors
 from projects.models import Project, Sprint
 from projects.permissions import READ, WRITE
@@ -83,6 +84,7 @@ def _render_ticket(
         "priorities": Ticket.Priority.choices,
         "types": Ticket.Type.choices,
         "tab": "board",
+        "forecast": _epic_forecast(project, ticket),
     }
     target = _hx_target(request)
     context["in_modal"] = target == "modal-body"
@@ -91,6 +93,15 @@ def _render_ticket(
     # part out with hx-select) ask for the body only.
     template = "web/_ticket_body.html" if target else "web/ticket.html"
     return render(request, template, context, status=status)
+
+
+def _epic_forecast(project: Project, ticket: Ticket) -> dict[str, Any] | None:
+    """For an epic: when its open sub-tickets (tickets whose parent it is) finish, at the
+    project's recent pace; None for other types."""
+    if ticket.type != Ticket.Type.EPIC:
+        return None
+    children = Ticket.objects.filter(project=project, parent=ticket, deleted_at__isnull=True)
+    return forecast_remaining(project=project, tickets=children)
 
 
 def _custom_row(field: CustomField, value: Any) -> dict[str, Any]:
