@@ -12,11 +12,10 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
-from insights.scope import Scope
+from insights.scope import Scope, day_start
 from projects.models import Column, Project, Sprint
 from punt.errors import invalid
 from tickets.completions import completed, completion_dates, entered_done_at
@@ -38,40 +37,87 @@ def _placements(scope: Scope) -> QuerySet[Placement]:
 def cumulative_flow(scope: Scope) -> dict[str, Any]:
     """Live tickets per column category at the end of each day of the scope.
 
-    {"categories": [...], "days": [{"date", "counts": {category: int}}]}. Two queries: the
-    rows before the first day, and the rows of each day, both counted per (category entered,
-    category left).
+    {"categories": [...], "days": [{"date", "counts": {category: int}}]}. Counted from whichever
+    end of the history is nearer, so a range near today reads only its own rows and the rows
+    since (three queries), and an old range only the rows up to its end.
     """
     rows = _placements(scope)
+    return _flow_backward(scope, rows) if _nearer_now(scope, rows) else _flow_forward(scope, rows)
+
+
+def _nearer_now(scope: Scope, rows: QuerySet[Placement]) -> bool:
+    """Whether the first day is nearer now than the start of the history (both ends give the same counts)."""
+    first = rows.order_by("at").values_list("at", flat=True).first()
+    return first is not None and scope.since - first > timezone.now() - scope.since
+
+
+def _flow_forward(scope: Scope, rows: QuerySet[Placement]) -> dict[str, Any]:
+    """From the start: the rows before the first day, then each day's rows."""
     counts = dict.fromkeys(CATEGORIES, 0)
-
-    def apply(entered: str | None, left: str | None, n: int) -> None:
-        if entered in counts:
-            counts[entered] += n
-        if left in counts:
-            counts[left] -= n
-
-    before = rows.filter(at__lt=scope.since).order_by().values("category", "from_category").annotate(n=Count("pk"))
-    for row in before:
-        apply(row["category"], row["from_category"], row["n"])
-
-    per_day = (
-        rows.filter(at__gte=scope.since, at__lt=scope.until)
-        .annotate(day=TruncDate("at", tzinfo=timezone.get_current_timezone()))
-        .order_by()
-        .values("day", "category", "from_category")
-        .annotate(n=Count("pk"))
-    )
-    changes: dict[date, list[tuple[str | None, str | None, int]]] = defaultdict(list)
-    for row in per_day:
-        changes[row["day"]].append((row["category"], row["from_category"], row["n"]))
-
+    before = rows.filter(at__lt=scope.since).order_by().values_list("category", "from_category").annotate(n=Count("*"))
+    for entered, left, n in before:
+        _apply(counts, entered, left, n)
+    changes = _changes_per_day(scope, rows.filter(at__gte=scope.since, at__lt=scope.until))
     days = []
-    for day in scope.days():
-        for entered, left, n in changes.get(day, ()):
-            apply(entered, left, n)
+    for index, day in enumerate(scope.days()):
+        for entered, left, n in changes.get(index, ()):
+            _apply(counts, entered, left, n)
         days.append({"date": day, "counts": dict(counts)})
     return {"categories": CATEGORIES, "days": days}
+
+
+def _flow_backward(scope: Scope, rows: QuerySet[Placement]) -> dict[str, Any]:
+    """From now: the live tickets per category, undoing each day's rows back to the first day."""
+    column_counts = (
+        scope.all_tickets().filter(deleted_at__isnull=True).order_by().values_list("column_id").annotate(n=Count("*"))
+    )
+    categories = dict(scope.project.columns.values_list("pk", "category"))
+    counts = dict.fromkeys(CATEGORIES, 0)
+    for column_id, n in column_counts:
+        counts[categories[column_id]] += n
+    days = scope.days()
+    changes = _changes_per_day(scope, rows.filter(at__gte=scope.since))
+    result = []
+    for index in range(len(days), -1, -1):
+        if index < len(days):
+            result.append({"date": days[index], "counts": dict(counts)})
+        for entered, left, n in changes.get(index, ()):
+            _apply(counts, entered, left, -n)
+    return {"categories": CATEGORIES, "days": result[::-1]}
+
+
+def _apply(counts: dict[str, int], entered: str | None, left: str | None, n: int) -> None:
+    if entered in counts:
+        counts[entered] += n
+    if left in counts:
+        counts[left] -= n
+
+
+def _changes_per_day(scope: Scope, rows: QuerySet[Placement]) -> dict[int, list[tuple[str | None, str | None, int]]]:
+    """{day index: [(category entered, category left, rows)]}; index len(days): after the last day.
+
+    The day is found in the database by comparing `at` with the days' ends (a balanced tree of
+    CASEs, a few comparisons a row), not by converting each timestamp to a local date: that
+    conversion is a Python function per row on SQLite, and cost most of a 90-day diagram.
+    """
+    ends = [day_start(day + timedelta(days=1)) for day in scope.days()]
+
+    def day_of(low: int, high: int) -> Any:
+        if low == high:
+            return Value(low)
+        middle = (low + high) // 2
+        return Case(When(at__lt=ends[middle], then=day_of(low, middle)), default=day_of(middle + 1, high))
+
+    per_day = (
+        rows.annotate(day=ExpressionWrapper(day_of(0, len(ends)), output_field=IntegerField()))
+        .order_by()
+        .values_list("day", "category", "from_category")
+        .annotate(n=Count("*"))
+    )
+    changes: dict[int, list[tuple[str | None, str | None, int]]] = defaultdict(list)
+    for day, entered, left, n in per_day:
+        changes[day].append((entered, left, n))
+    return changes
 
 
 def _period_start(day: date, period: str) -> date:

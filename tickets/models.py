@@ -482,7 +482,8 @@ class Placement(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["project", "at"], name="placement_project_at"),
+            # Per-project counts by time read the index alone (insights' cumulative flow).
+            models.Index(fields=["project", "at", "category", "from_category"], name="placement_flow"),
             models.Index(fields=["ticket", "at"], name="placement_ticket_at"),
         ]
 

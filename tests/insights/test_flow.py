@@ -95,7 +95,13 @@ def counts(flow):
     return [(day["date"].day, *(day["counts"][c] for c in CATEGORIES)) for day in flow["days"]]
 
 
-def test_cumulative_flow_over_a_week(week, clock):
+@pytest.fixture(params=["from the start", "from now"])
+def either_end(request, monkeypatch):
+    """Both ways of counting give the hand-worked numbers: from the start of the history, and back from now."""
+    monkeypatch.setattr("insights.flow._nearer_now", lambda scope, rows: request.param == "from now")
+
+
+def test_cumulative_flow_over_a_week(week, clock, either_end):
     flow = cumulative_flow(scope_for(project=week.project, start="2026-11-02", end="2026-11-08"))
     assert flow["categories"] == ["backlog", "todo", "in_progress", "in_review", "done"]
     assert [day["date"] for day in flow["days"]] == [date(2026, 11, n) for n in range(2, 9)]
@@ -117,7 +123,7 @@ def test_cumulative_flow_over_a_week(week, clock):
     ]
 
 
-def test_cumulative_flow_of_some_tickets(week, clock):
+def test_cumulative_flow_of_some_tickets(week, clock, either_end):
     t = week.t
     some = Ticket.objects.filter(pk__in=[t.b.pk, t.c.pk, t.d.pk])
     flow = cumulative_flow(scope_for(project=week.project, start="2026-11-02", end="2026-11-08", tickets=some))
@@ -132,7 +138,7 @@ def test_cumulative_flow_of_some_tickets(week, clock):
     ]
 
 
-def test_cumulative_flow_days_follow_the_site_time_zone(week, clock, settings):
+def test_cumulative_flow_days_follow_the_site_time_zone(week, clock, settings, either_end):
     # In Honolulu (UTC-10) the creations of 09:00 UTC Nov 2 happen at 23:00 on Nov 1, A and B's
     # starts of 09:00 UTC Nov 3 at 23:00 on Nov 2, B's review (11:00 UTC) on Nov 3, and C and
     # E's deletes of 09:00 UTC Nov 5 at 23:00 on Nov 4, after the moves of 13:00 that day.
@@ -312,7 +318,10 @@ def grow(project, owner, cols, clock, n):
 
 def test_query_counts_do_not_grow_with_tickets(week, sprints, clock, django_assert_num_queries):
     calls = {
-        "cumulative_flow": (2, lambda: cumulative_flow(scope_for(project=week.project, start="2026-11-01"))),
+        # From the start of the history (3: where it starts, the rows before, the days' rows) ...
+        "cumulative_flow": (3, lambda: cumulative_flow(scope_for(project=week.project, start="2026-11-01"))),
+        # ... and back from now (4: where it starts, live tickets per column, the columns, the days' rows).
+        "cumulative_flow, recent": (4, lambda: cumulative_flow(scope_for(project=week.project, start="2026-11-09"))),
         "throughput": (1, lambda: throughput(scope_for(project=week.project, start="2026-11-01"))),
         "completion_dates": (1, lambda: completion_dates(Ticket.objects.filter(project=week.project))),
         "velocity": (3, lambda: velocity(project=sprints.project)),

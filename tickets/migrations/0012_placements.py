@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "indexes": [
-                    models.Index(fields=["project", "at"], name="placement_project_at"),
+                    models.Index(fields=["project", "at", "category", "from_category"], name="placement_flow"),
                     models.Index(fields=["ticket", "at"], name="placement_ticket_at"),
                 ],
             },
