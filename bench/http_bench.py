@@ -107,6 +107,42 @@ for prefix in ("BIG", "SMALL") if CustomField is not None else ():
             for ticket_id, priority in project.tickets.values_list("id", "priority").iterator()
         ]
         CustomFieldValue.objects.bulk_create(rows, batch_size=5000)
+# Issue 22: a year of board history on BIG and SMALL (once per database). seed_demo makes every
+# ticket at once; here each one is made at a random moment of the last year and walks through the
+# categories up to the one it is in, a few days per step, so a 90-day CFD and a board a week ago
+# read what a year-old team's history holds. An older checkout has no Placement: left out.
+import random
+Placement = getattr(tickets.models, "Placement", None)
+steps = {"backlog": ["backlog"], "todo": ["todo"], "in_progress": ["todo", "in_progress"],
+         "in_review": ["todo", "in_progress", "in_review"], "done": ["todo", "in_progress", "in_review", "done"]}
+for prefix in ("BIG", "SMALL") if Placement is not None else ():
+    project = Project.objects.get(key=prefix + "0")
+    if Placement.objects.filter(project=project, from_category="in_review").exists():
+        continue
+    rng = random.Random(22)
+    now = timezone.now()
+    first = {}
+    for column in project.columns.order_by("-order"):
+        first[column.category] = column
+    Placement.objects.filter(project=project).delete()
+    rows = []
+    placed = project.tickets.values_list("id", "column_id", "column__category", "rank")
+    for ticket_id, column_id, category, rank in placed.iterator():
+        at = now - datetime.timedelta(days=rng.uniform(0, 365))
+        left = None
+        path = steps[category]
+        for index, step in enumerate(path):
+            last = index == len(path) - 1
+            rows.append(Placement(ticket_id=ticket_id, project=project, column_id=column_id if last else first[step].pk,
+                                  category=step, from_category=left, rank=rank, at=at))
+            left = step
+            at = min(now, at + datetime.timedelta(days=rng.expovariate(1 / 3)))
+        if len(rows) > 20000:
+            Placement.objects.bulk_create(rows)
+            rows = []
+    Placement.objects.bulk_create(rows)
+out["history"] = {"from": (today - datetime.timedelta(days=89)).isoformat(), "to": today.isoformat(),
+                  "week_ago": (today - datetime.timedelta(days=7)).isoformat()}
 print("BENCH" + json.dumps(out))
 """
 
@@ -201,6 +237,7 @@ def main() -> None:
         "&ordering=-updated_at"
     )
     pql_search = quote(f"assignee = {person} AND state = open ORDER BY updated DESC")
+    history = data.get("history", {})
 
     with Server(env) as server:
 
@@ -261,6 +298,21 @@ def main() -> None:
             run(
                 "the same filter on priority (PQL priority = high), 100k project",
                 lambda i: ("GET", f"/api/v1/projects/{big}/cards?limit=50&q={quote('priority = high')}", None),
+            ),
+            # Issue 22: insights from the board's history.
+            run(
+                "cumulative flow, 90 days, 100k project",
+                lambda i: (
+                    "GET",
+                    f"/api/v1/projects/{big}/insights/cumulative-flow?from={history['from']}&to={history['to']}",
+                    None,
+                ),
+                total=max(20, n // 10),
+            ),
+            run(
+                "board as of a week ago, 1,000 cards",
+                lambda i: ("GET", f"/api/v1/projects/{small}/board?as_of={history['week_ago']}", None),
+                total=max(40, n // 8),
             ),
             run("board, 200 cards", lambda i: ("GET", f"/api/v1/projects/{tiny}/board", None), total=max(50, n // 4)),
             run(

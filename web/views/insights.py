@@ -18,11 +18,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+
 from insights.cycle import aging_wip, ticket_times, time_percentiles
 from insights.flow import cumulative_flow, throughput, velocity
 from insights.forecast import forecast_remaining
 from insights.scope import Scope, scope_for
-
 from projects.models import Project, Sprint
 from projects.permissions import MANAGE, READ
 from punt import errors
