@@ -109,8 +109,7 @@ def _changes_per_day(scope: Scope, rows: QuerySet[Placement]) -> dict[int, list[
         return Case(When(at__lt=ends[middle], then=day_of(low, middle)), default=day_of(middle + 1, high))
 
     per_day = (
-        rows.exclude(category=F("from_category"))  # a reorder: no count changes
-        .annotate(day=ExpressionWrapper(day_of(0, len(ends)), output_field=IntegerField()))
+        rows.annotate(day=ExpressionWrapper(day_of(0, len(ends)), output_field=IntegerField()))
         .order_by()
         .values_list("day", "category", "from_category")
         .annotate(n=Count("*"))
