@@ -9,6 +9,7 @@ import base64
 import binascii
 import builtins
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -332,6 +333,17 @@ def _order_by_sql(queryset: QuerySet[Ticket], ordering: str | None) -> tuple[str
     return ", ".join(clauses), params
 
 
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def _check_whole_number(request: Request, name: str) -> None:
+    """A page parameter that is not a whole number is a 400 (DRF would quietly use its default);
+    zero and negative ones keep DRF's meaning (the default limit, the first row)."""
+    value = request.query_params.get(name)
+    if value is not None and not WHOLE_NUMBER.fullmatch(value.strip()):
+        raise ValidationError({name: ["Must be a whole number."]})
+
+
 class CardPagination(LimitOffsetPagination):
     """?limit=&offset= with a total count (default 50, at most 200)."""
 
@@ -343,6 +355,14 @@ class CardPagination(LimitOffsetPagination):
     limit: int
     offset: int
     request: Request
+
+    def get_limit(self, request: Request) -> int | None:
+        _check_whole_number(request, self.limit_query_param)
+        return super().get_limit(request)
+
+    def get_offset(self, request: Request) -> int:
+        _check_whole_number(request, self.offset_query_param)
+        return super().get_offset(request)
 
     def get_next_link(self) -> str | None:
         if self.offset + self.limit >= self.count:

@@ -158,3 +158,15 @@ def test_search_reads_a_constant_number_of_queries(personas, two_projects, djang
         services.ticket_create(project=personas.project, by=personas.member, title=f"Blog {number}", column=blog_column)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(keys(search(client, "state = open"))) == 33
+
+
+@pytest.mark.parametrize("path", ["/api/v1/search", "/api/v1/projects/blog/cards"])
+def test_page_parameters_that_are_not_whole_numbers_are_a_400(personas, tickets, path):
+    client = personas.client("member")
+    for name, value in [("limit", "lots"), ("limit", "5.5"), ("offset", "²"), ("offset", "")]:
+        response = client.get(path, {"q": "login", name: value})
+        assert response.status_code == 400, (name, value)
+        assert response.json()["details"][0]["field"] == name
+    # Whole numbers keep their meaning, odd ones included: 0 and below are the default limit, the first row.
+    for params in [{"limit": "0"}, {"limit": "-3", "offset": "-1"}, {"limit": " 2 ", "offset": "0"}]:
+        assert client.get(path, {"q": "login", **params}).status_code == 200, params
