@@ -472,8 +472,10 @@ class Placement(models.Model):
     """
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="placements")
-    # The ticket's project, repeated so per-project aggregates read one index.
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # The ticket's project, repeated so per-project aggregates read one index. No database
+    # constraint: its check would lock the project row (KEY SHARE) inside every move, and a move
+    # that makes a missing column holds that row for update (deadlocks under parallel moves).
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     column = models.ForeignKey(Column, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     category = models.CharField(max_length=12, null=True, blank=True)  # noqa: DJ001  # null: off the board
     from_category = models.CharField(max_length=12, null=True, blank=True)  # noqa: DJ001  # null: was not on it
