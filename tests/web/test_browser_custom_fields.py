@@ -55,7 +55,9 @@ def test_select_edited_in_place_shows_its_chip_on_the_board(browser, app: LiveAp
         # A bad number: the service's message as a toast, nothing saved.
         page.locator("#cf-effort").fill("1e16")
         page.locator("#cf-effort").press("Enter")
-        page.locator("#messages .toast.error", has_text="Must be a number").wait_for()
+        # .first: Enter saves twice (the change event and the form's submit, a known bug named in
+        # issue 22's note), so on a slow machine both refusals' toasts can be up at once.
+        page.locator("#messages .toast.error", has_text="Must be a number").first.wait_for()
         page.locator("#cf-effort").fill("3")
         page.locator("#cf-effort").press("Enter")
         page.locator("#ticket-custom #cf-effort[value='3']").wait_for()
