@@ -49,5 +49,7 @@ urlpatterns = [
     # Uploaded avatars, also without DEBUG; other uploads only through their permission-checked views.
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/avatars/(?P<name>[^/]+)$", avatar_file, name="avatar-file"),
     # Server-rendered pages (issue 8); last, so they never shadow the API.
+    # django-allauth: social sign-in callbacks, e-mail verification, two-factor (issue 23).
+    path("accounts/", include("allauth.urls")),
     path("", include("web.urls")),
 ]
