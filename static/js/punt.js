@@ -267,6 +267,22 @@
     var el = e.target;
     if (el.matches && el.matches("[data-submit-on-change]") && el.form) el.form.requestSubmit();
   });
+  // Enter in a text input of such a form fires both the change (one submit) and the browser's
+  // implicit submission (a second): the same values sent again within a second are dropped.
+  // Capture phase, so htmx never sees the repeat.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.querySelector || !form.querySelector("[data-submit-on-change]")) return;
+    var sent = new URLSearchParams(new FormData(form)).toString();
+    var now = Date.now();
+    if (form.puntLastSent === sent && now - form.puntLastSentAt < 1000) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      return;
+    }
+    form.puntLastSent = sent;
+    form.puntLastSentAt = now;
+  }, true);
   // [data-submit-on-enter] on a textarea: Enter sends, Shift+Enter starts a new line.
   document.addEventListener("keydown", function (e) {
     var el = e.target;
