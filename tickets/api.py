@@ -358,8 +358,8 @@ class BoardView(FilteredCardsMixin, TicketsApiView):
                 "as_of",
                 OpenApiTypes.STR,
                 description="The board as it was at this moment (ISO date-time, or a date: the end of that "
-                "day), rebuilt from its history: columns, order, titles, assignees, labels and state. "
-                "Other filters do not apply to it.",
+                "day; today's date is now), rebuilt from its history: columns, order, titles, assignees, "
+                "labels and state. A moment still to come is a 400. Other filters do not apply to it.",
             ),
         ],
         responses=s.BoardSerializer,
@@ -368,7 +368,7 @@ class BoardView(FilteredCardsMixin, TicketsApiView):
     def get(self, request: Request, slug: str) -> Response:
         project = self.project()
         if "as_of" in request.query_params:
-            moment = as_of.parse_moment(request.query_params["as_of"])
+            moment, _ = as_of.parse_past_moment(request.query_params["as_of"])
             return Response(as_of.board_as_of(project=project, at=moment))
         columns = selectors.board_columns(project=project)
         by_column: dict[int, list[dict[str, Any]]] = {column.pk: [] for column in columns}

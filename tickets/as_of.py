@@ -50,6 +50,23 @@ def parse_moment(text: str, *, field: str = "as_of") -> datetime:
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
+def parse_past_moment(text: str, *, field: str = "as_of") -> tuple[datetime, bool]:
+    """The instant `text` names (parse_moment's rule) and whether it named a whole day. Today's
+    date is now (its end has not come); any other instant still to come is refused: the live
+    board is the board now. The API and the board page share this rule."""
+    moment = parse_moment(text, field=field)
+    try:
+        whole_day = parse_date(text.strip()) is not None
+    except ValueError:
+        whole_day = False
+    now = timezone.now()
+    if whole_day and moment > now >= moment - timedelta(days=1):
+        return now, True
+    if moment > now:
+        raise errors.invalid(field, "That moment has not come yet: the live board is the board now.")
+    return moment, whole_day
+
+
 def places_at(*, project: Project, at: datetime) -> dict[int, tuple[int | None, str, int]]:
     """{ticket id: (column id, category, rank)} of the cards on the board at `at`."""
     newest = (

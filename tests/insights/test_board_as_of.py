@@ -111,6 +111,19 @@ def test_a_bad_moment_is_a_400_naming_as_of(personas, value):
     assert response.json()["details"][0]["field"] == "as_of"
 
 
+def test_today_is_now_and_a_moment_to_come_is_a_400(history, personas):
+    """The board page's rule too (tickets.as_of.parse_past_moment): the clock stands at Nov 5, 12:00."""
+    client = personas.client("viewer")
+    today = board(client, "2026-11-05")
+    assert today["as_of"] == "2026-11-05T12:00:00Z"
+    assert layout(today) == layout(board(client))
+    for later in ("2026-11-05T12:01Z", "2026-11-06"):
+        response = client.get(URL, {"as_of": later})
+        assert response.status_code == 400, later
+        assert response.json()["details"][0]["field"] == "as_of"
+        assert "has not come yet" in response.json()["details"][0]["message"]
+
+
 def test_who_may_read_a_past_board(history, personas):
     statuses = personas.matrix("get", f"{URL}?as_of=2026-11-03")
     assert statuses == {"anonymous": 401, "outsider": 404, "viewer": 200, "member": 200, "admin": 200, "owner": 200}
@@ -129,8 +142,8 @@ def test_the_query_count_does_not_grow_with_the_cards(personas, clock, django_as
 
     add(2)
     with django_assert_max_num_queries(12) as few:
-        board(client, "2030-01-01")
+        board(client, "2026-11-02")  # today (the clock): now
     add(20)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        body = board(client, "2030-01-01")
+        body = board(client, "2026-11-02")  # today (the clock): now
     assert sum(len(column["cards"]) for column in body["columns"]) == 22

@@ -4,33 +4,18 @@ but with no drag, no quick add and no edit control."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
 from projects.models import Project
 from punt import errors
-from tickets.as_of import board_as_of, parse_moment
+from tickets.as_of import board_as_of, parse_past_moment
 from web.cards import PRIORITY_LABELS, TYPE_LABELS, ticket_url_prefix
 from web.pages import can
-
-
-def parse_as_of(text: str) -> tuple[datetime, bool]:
-    """The instant `text` names (tickets.as_of's rule: a date is the end of that day, a time
-    without a zone is in the site's zone) and whether it named a whole day. Raises Invalid for
-    anything else, or for an instant still to come."""
-    moment = parse_moment(text)
-    if moment > timezone.now():
-        raise errors.invalid("as_of", "That moment has not come yet: the live board is the board now.")
-    try:
-        whole_day = parse_date(text.strip()) is not None
-    except ValueError:
-        whole_day = False
-    return moment, whole_day
 
 
 def _page_card(card: dict[str, Any], url_prefix: str) -> dict[str, Any]:
@@ -59,7 +44,7 @@ def board_as_of_page(request: HttpRequest, project: Project, role: str) -> HttpR
         "as_of_value": raw,
     }
     try:
-        at, whole_day = parse_as_of(raw)
+        at, whole_day = parse_past_moment(raw)
         board = board_as_of(project=project, at=at)
     except errors.Invalid as exc:
         context["as_of_error"] = errors.message(exc)
