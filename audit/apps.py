@@ -7,3 +7,8 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "audit"
     verbose_name = "Audit log"
+
+    def ready(self) -> None:
+        from audit import receivers
+
+        receivers.connect()
