@@ -15,8 +15,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
-from projects.models import Project
 from audit.services import audit_prune, audit_record
+from projects.models import Project
 from tests.audit.conftest import as_user, with_key
 from tests.conftest import ROLES, Personas
 from tests.factories import PASSWORD, ProjectFactory, UserFactory
