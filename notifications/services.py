@@ -18,7 +18,6 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import partial
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -124,15 +123,15 @@ def _save_and_publish(notifications: list[Notification]) -> list[Notification]:
         )
     mailed = [notification for notification in notifications if notification.email == Notification.Email.PENDING]
     if mailed:
+        instant_ids = [n.pk for n in mailed if n.kind != Notification.Kind.DM]
+        dm_ids = [n.pk for n in mailed if n.kind == Notification.Kind.DM]
+
+        def schedule_emails() -> None:
+            emails.schedule(instant_ids=instant_ids, dm_ids=dm_ids)
+
         # robust: a task queue that is down costs the e-mail, never the notification or the action.
-        transaction.on_commit(
-            partial(
-                emails.schedule,
-                instant_ids=[n.pk for n in mailed if n.kind != Notification.Kind.DM],
-                dm_ids=[n.pk for n in mailed if n.kind == Notification.Kind.DM],
-            ),
-            robust=True,
-        )
+        # (A named function, not a partial: Django logs a robust callback's failure by __qualname__.)
+        transaction.on_commit(schedule_emails, robust=True)
     return notifications
 
 
