@@ -367,3 +367,21 @@ def test_preference_defaults():
         "dm": "instant",
         "due": "instant",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_db_worker_sends_what_a_committed_comment_left(settings):
+    """The default database backend, for real: the comment commits, then `db_worker` mails."""
+    from tests.conftest import Personas
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    personas = Personas()
+    card = _card(personas)
+    _comment(personas, card, "@adam ping")
+    assert mail.outbox == []
+    assert Notification.objects.get(recipient=personas.admin).email == Notification.Email.PENDING
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
+
+    assert [_to(m) for m in mail.outbox] == ["adam@example.com"]
+    assert Notification.objects.get(recipient=personas.admin).email == Notification.Email.SENT
