@@ -286,6 +286,27 @@ def _send(message: EmailMultiAlternatives) -> bool:
     return True
 
 
+def _conversation_key(notification: Notification) -> tuple[int, int] | None:
+    conversation_id = notification.data.get("conversation_id")
+    if notification.kind != Notification.Kind.DM or not isinstance(conversation_id, int):
+        return None
+    return notification.recipient_id, conversation_id
+
+
+def _conversations_mailed_unread(rows: list[Notification]) -> set[tuple[int, int]]:
+    """(recipient, conversation) pairs of `rows`' DMs already mailed and still unread (one query)."""
+    wanted = {key for key in map(_conversation_key, rows) if key is not None}
+    if not wanted:
+        return set()
+    mailed = Notification.objects.filter(
+        kind=Notification.Kind.DM,
+        email=Email.SENT,
+        read_at__isnull=True,
+        recipient_id__in={recipient for recipient, _ in wanted},
+    ).values_list("recipient_id", "data__conversation_id")
+    return {(recipient, conversation) for recipient, conversation in mailed} & wanted
+
+
 def deliver(*, notification_ids: list[int], now: datetime.datetime | None = None) -> int:
     """Send the instant mails of these notifications, queue digest ones; returns how many were sent.
 
@@ -294,18 +315,26 @@ def deliver(*, notification_ids: list[int], now: datetime.datetime | None = None
     """
     now = now or timezone.now()
     rows = list(
-        Notification.objects.filter(pk__in=notification_ids, email=Email.PENDING).select_related(
-            "recipient", "actor", "project"
-        )
+        Notification.objects.filter(pk__in=notification_ids, email=Email.PENDING)
+        .select_related("recipient", "actor", "project")
+        .order_by("id")
     )
     if not rows:
         return 0
     deliveries = deliveries_for({row.recipient_id for row in rows})
+    mailed_unread = _conversations_mailed_unread(rows)
     sent = 0
     for notification in rows:
         state = _decide(notification, deliveries[notification.recipient_id][notification.kind], now)
         if state is None:
             continue
+        conversation = _conversation_key(notification)
+        if state == Email.SENT and conversation is not None:
+            # One mail per conversation until the recipient reads it (reading it marks its
+            # notifications read): ten unread messages are one e-mail, not ten.
+            if conversation in mailed_unread:
+                state = Email.SKIPPED
+            mailed_unread.add(conversation)
         claimed = Notification.objects.filter(pk=notification.pk, email=Email.PENDING).update(
             email=state, emailed_at=now if state == Email.SENT else None
         )

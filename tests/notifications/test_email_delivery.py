@@ -385,3 +385,19 @@ def test_the_db_worker_sends_what_a_committed_comment_left(settings):
 
     assert [_to(m) for m in mail.outbox] == ["adam@example.com"]
     assert Notification.objects.get(recipient=personas.admin).email == Notification.Email.SENT
+
+
+def test_several_unread_dms_in_one_conversation_are_one_mail_until_it_is_read(personas, mail_tasks):
+    conversation = mail_tasks(lambda: _dm(personas, "one"))
+    mail_tasks(lambda: _dm(personas, "two"))
+    later = timezone.now() + datetime.timedelta(hours=1)
+    assert emails.sweep(now=later) == 1
+    assert [m.subject for m in mail.outbox] == ["Mary: one"]
+
+    mail_tasks(lambda: _dm(personas, "three"))
+    assert emails.sweep(now=later + datetime.timedelta(hours=1)) == 0  # still unread: no second mail
+
+    personas.client("admin").post(f"/api/v1/conversations/{conversation.pk}/read", {}, format="json")
+    mail_tasks(lambda: _dm(personas, "four"))
+    assert emails.sweep(now=later + datetime.timedelta(hours=2)) == 1
+    assert [m.subject for m in mail.outbox] == ["Mary: one", "Mary: four"]
