@@ -141,6 +141,7 @@ def _notify_mentions(
     url: str,
     data: dict[str, Any],
     author_name: str = "",
+    snippet: str = "",
 ) -> None:
     notify(
         recipients=mentioned,
@@ -150,6 +151,7 @@ def _notify_mentions(
         url=url,
         project=project,
         data=data,
+        snippet=snippet,
     )
 
 
@@ -197,6 +199,7 @@ def _announce_new(message: Message, *, mentioned: Iterable[User], tab_id: str | 
         where=f"{project.key} chat",
         url=f"{_project_base_url(project)}/chat#message-{message.pk}",
         data={"message_id": message.pk, "excerpt": _excerpt(message.body)},
+        snippet=message.body,
     )
     return message
 
@@ -231,6 +234,7 @@ def message_edit(*, user: User, message: Message, body: str, tab_id: str | None 
             where=f"{project.key} chat",
             url=f"{_project_base_url(project)}/chat#message-{message.pk}",
             data={"message_id": message.pk, "excerpt": _excerpt(body)},
+            snippet=body,
         )
     return message
 
@@ -392,6 +396,7 @@ def conversation_message_post(
         text=f"{user.name}: {_excerpt(body)}",
         url=f"/messages/{conversation.pk}",
         data={"conversation_id": conversation.pk, "message_id": message.pk},
+        snippet=body,
     )
     return message
 
@@ -481,6 +486,7 @@ def topic_create(*, user: User, project: Project, title: str, body: str = "", ta
         where=f"the {project.key} topic “{title}”",
         url=f"{_project_base_url(project)}/topics/{topic.pk}",
         data={"topic_id": topic.pk, "excerpt": _excerpt(body)},
+        snippet=body,
     )
     return topic
 
@@ -566,6 +572,7 @@ def topic_reply(*, user: User, topic: Topic, body: str, tab_id: str | None = Non
         where=f"the {project.key} topic “{topic.title}”",
         url=f"{_project_base_url(project)}/topics/{topic.pk}#reply-{reply.pk}",
         data={"topic_id": topic.pk, "reply_id": reply.pk, "excerpt": _excerpt(body)},
+        snippet=body,
     )
     return reply
 

@@ -11,6 +11,8 @@ from notifications import selectors, services
 from notifications.serializers import (
     PAGE_MAX_LIMIT,
     NotificationPageSerializer,
+    NotificationPreferencesInputSerializer,
+    NotificationPreferencesSerializer,
     NotificationQuerySerializer,
     NotificationSerializer,
     ReadAllSerializer,
@@ -67,3 +69,26 @@ class NotificationsReadAllView(NotificationView):
     @extend_schema(operation_id="notifications_mark_all_read", request=None, responses=ReadAllSerializer)
     def post(self, request: Request) -> Response:
         return Response({"marked": services.notification_mark_all_read(user=request_user(request))})
+
+
+@extend_schema(tags=["users"])
+class NotificationPreferencesView(APIView):
+    """No api_scope: e-mail settings are the account's own, so only an unrestricted key may change them."""
+
+    @extend_schema(
+        operation_id="notification_preferences_get",
+        responses=NotificationPreferencesSerializer,
+        summary="How you get each kind of notification by e-mail",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(services.notification_preferences(user=request_user(request)))
+
+    @extend_schema(
+        operation_id="notification_preferences_update",
+        request=NotificationPreferencesInputSerializer,
+        responses=NotificationPreferencesSerializer,
+        summary="Change how you get some kinds of notification by e-mail (the others stay)",
+    )
+    def patch(self, request: Request) -> Response:
+        changes = validated(NotificationPreferencesInputSerializer, request.data)
+        return Response(services.notification_preferences_update(user=request_user(request), changes=changes))

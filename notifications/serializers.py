@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.serializers import UserBriefSerializer
-from notifications.models import Notification
+from notifications.models import DEFAULT_DELIVERY, Notification, NotificationPreference
 from punt.api.fields import id_field
 
 PAGE_DEFAULT_LIMIT = 50
@@ -40,3 +40,25 @@ class NotificationPageSerializer(serializers.Serializer):
 
 class ReadAllSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text="How many notifications were unread.")
+
+
+class NotificationPreferencesSerializer(serializers.Serializer):
+    """How the caller gets each kind by e-mail: instant, in the daily digest, or not at all."""
+
+    all_required = True
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            kind: serializers.ChoiceField(
+                choices=NotificationPreference.Delivery.choices,
+                required=self.all_required,
+                help_text=f"{Notification.Kind(kind).label}: how you get it by e-mail (default: {default}).",
+            )
+            for kind, default in DEFAULT_DELIVERY.items()
+        }
+
+
+class NotificationPreferencesInputSerializer(NotificationPreferencesSerializer):
+    """The kinds to change; the ones left out stay as they are."""
+
+    all_required = False

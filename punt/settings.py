@@ -285,6 +285,9 @@ EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "PUNT <punt@localhost>")
+# Notification e-mails (notifications/emails.py): a direct message still unread this many
+# minutes after it was sent goes out by e-mail. SITE_URL makes the links in them absolute.
+PUNT_DM_EMAIL_DELAY_MINUTES = envint("PUNT_DM_EMAIL_DELAY_MINUTES", 15, minimum=0)
 
 # Security: strict by default outside DEBUG, so `check --deploy` is clean in production.
 if not DEBUG:
@@ -382,6 +385,7 @@ SPECTACULAR_SETTINGS = {
         "TicketRelationKindEnum": "tickets.serializers.RELATION_KINDS",
         "CustomFieldTypeEnum": "tickets.models.CustomField.Type",
         "SprintStatusEnum": "projects.models.Sprint.Status",
+        "NotificationDeliveryEnum": "notifications.models.NotificationPreference.Delivery",
     },
 }
 

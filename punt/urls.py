@@ -51,5 +51,7 @@ urlpatterns = [
     # Server-rendered pages (issue 8); last, so they never shadow the API.
     # django-allauth: social sign-in callbacks, e-mail verification, two-factor (issue 23).
     path("accounts/", include("allauth.urls")),
+    # The unsubscribe link of notification e-mails (issue 23): signed, no sign-in needed.
+    path("", include("notifications.web_urls")),
     path("", include("web.urls")),
 ]

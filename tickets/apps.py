@@ -14,3 +14,9 @@ class TicketsConfig(AppConfig):
         # Columns, sprints and projects hold tickets; projects reaches them through this hook
         # so that tickets depends on projects and not the other way round.
         board_contents_register(TicketBoardContents())
+
+        from notifications.emails import markdown_renderer_register
+        from tickets.markdown import render
+
+        # Notification e-mails quote comments and messages with the renderer the pages use.
+        markdown_renderer_register(render)

@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 
 from accounts.models import ApiKey
+from notifications.models import NotificationPreference
+from notifications.services import PREFERENCE_LABELS
 from projects.models import PROJECT_SLUG_MAX_LENGTH
 from punt import errors
 from tickets.models import Ticket
@@ -47,6 +49,15 @@ class ResetPasswordForm(forms.Form):
 class ProfileForm(forms.Form):
     display_name = forms.CharField(max_length=150, required=False, label="Full name")
     email = forms.EmailField(max_length=254, required=False)
+
+
+class NotificationEmailForm(forms.Form):
+    """One select per kind of notification: how it comes by e-mail."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind, label in PREFERENCE_LABELS.items():
+            self.fields[kind] = forms.ChoiceField(label=label, choices=NotificationPreference.Delivery.choices)
 
 
 class PasswordChangeForm(forms.Form):

@@ -47,3 +47,19 @@ def test_rows_move_to_the_notifications_app_and_back():
         # Back to the newest migrations, not just AFTER: later chat migrations (a column added
         # since) must be in place for the tests that run next on this database.
         migrate_to_latest()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notifications_from_before_e_mail_are_never_mailed():
+    user = UserFactory(username="mary")
+    try:
+        old_apps = migrate_to([("notifications", "0002_notification_inbox")])
+        old = old_apps.get_model("notifications", "Notification").objects.create(
+            recipient_id=user.pk, kind="mention", text="old"
+        )
+        new_apps = migrate_to([("notifications", "0003_email")])
+        Notification = new_apps.get_model("notifications", "Notification")
+        assert Notification.objects.get(pk=old.pk).email == "skipped"
+        assert Notification.objects.create(recipient_id=user.pk, kind="due", text="new").email == "pending"
+    finally:
+        migrate_to_latest()

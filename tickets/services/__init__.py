@@ -11,7 +11,8 @@ One module per subject, as Zulip's `zerver/actions/`: `tickets` (create, update,
 `checklists`, `attachments`, `links` (git links), `relations` (links between tickets), `watchers`,
 `time` (time entries), `views` (saved views), `board` (what column, sprint and project changes do
 to the tickets on them, reached by projects through projects.board_contents), `mentions`
-(references in text, Markdown), `inputs` (resolving field values) and `common` (what they share).
+(references in text, Markdown), `reminders` (tickets due tomorrow), `inputs` (resolving field
+values) and `common` (what they share).
 The public names are re-exported here, so
 `from tickets import services; services.ticket_create(...)` works as before.
 
@@ -49,6 +50,7 @@ from tickets.services.relations import (
     relation_remove,
     relation_target,
 )
+from tickets.services.reminders import due_reminders_send
 from tickets.services.tickets import (
     reopen_column,
     ticket_close,
@@ -83,6 +85,7 @@ __all__ = [
     "custom_field_update",
     "custom_fields_purge",
     "custom_fields_reorder",
+    "due_reminders_send",
     "git_link_add",
     "relation_add",
     "relation_remove",

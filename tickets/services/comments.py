@@ -74,7 +74,9 @@ def comment_create(
         tab_id=tab_id,
         actor_id=_actor_id(by),
     )
-    _notify_watchers(ticket=ticket, by=by, action="commented", summary=f"commented: {_excerpt(body)}", tab_id=tab_id)
+    _notify_watchers(
+        ticket=ticket, by=by, action="commented", summary=f"commented: {_excerpt(body)}", tab_id=tab_id, snippet=body
+    )
     return comment
 
 

@@ -99,6 +99,7 @@ def _write_mentions(
             url=ticket_html_url(project, ticket.number),
             project=project,
             data={"ticket": ticket_brief(ticket), **source},
+            snippet=new_text,
         )
         for user in mentioned:
             rows.append(

@@ -28,8 +28,12 @@ def _watchers_to_notify(ticket: Ticket, actor_id: int | None) -> list[User]:
     return fastpath.active_watchers(ticket_id=ticket.pk, except_user_id=actor_id)
 
 
-def _notify_watchers(*, ticket: Ticket, by: Any, action: str, summary: str, tab_id: str | None) -> None:
-    """`notification.ticket` to every watcher but the one who made the change."""
+def _notify_watchers(
+    *, ticket: Ticket, by: Any, action: str, summary: str, tab_id: str | None, snippet: str = ""
+) -> None:
+    """`notification.ticket` to every watcher but the one who made the change.
+
+    `snippet`: the Markdown that was written (a comment), quoted in the e-mail."""
     watchers = _watchers_to_notify(ticket, _actor_id(by))
     if not watchers:
         return
@@ -43,6 +47,7 @@ def _notify_watchers(*, ticket: Ticket, by: Any, action: str, summary: str, tab_
         url=ticket_html_url(ticket.project, ticket.number),
         project=ticket.project,
         data={"ticket": ticket_brief(ticket), "action": action},
+        snippet=snippet,
     )
     events.publish(
         "notification.ticket",
@@ -72,6 +77,7 @@ def _notify_assigned(*, ticket: Ticket, by: Any, tab_id: str | None) -> None:
         url=ticket_html_url(ticket.project, ticket.number),
         project=ticket.project,
         data={"ticket": ticket_brief(ticket)},
+        snippet=ticket.body,
     )
     events.publish(
         "notification.assigned",

@@ -1,5 +1,6 @@
-"""The signed-in user's settings: profile, password, avatar and API keys (the secret shown once).
-Every change goes through accounts.services."""
+"""The signed-in user's settings: profile, password, avatar, API keys (the secret shown once) and
+notification e-mails. Every change goes through accounts.services (notifications.services for
+the e-mails)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,18 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
+from notifications import services as notification_services
 from punt import errors
 from punt.api.request import request_user
 from punt.ranges import as_id
-from web.forms import ApiKeyForm, AvatarForm, PasswordChangeForm, ProfileForm, add_service_errors
+from web.forms import (
+    ApiKeyForm,
+    AvatarForm,
+    NotificationEmailForm,
+    PasswordChangeForm,
+    ProfileForm,
+    add_service_errors,
+)
 
 NEW_KEY = "punt_new_api_key"
 
@@ -34,6 +43,10 @@ def user_settings(request: HttpRequest) -> HttpResponse:
     password = PasswordChangeForm(request.POST if action == "password" else None)
     avatar = AvatarForm(request.POST if action == "avatar" else None, request.FILES if action == "avatar" else None)
     api_key = ApiKeyForm(request.POST if action == "api_key" else None)
+    notification_email = NotificationEmailForm(
+        request.POST if action == "notifications" else None,
+        initial=notification_services.notification_preferences(user=user),
+    )
 
     if action == "profile" and profile.is_valid():
         try:
@@ -53,6 +66,10 @@ def user_settings(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, user)
             messages.success(request, "Password changed. Other sessions' tokens were revoked.")
             return redirect("web:user_settings")
+    elif action == "notifications" and notification_email.is_valid():
+        notification_services.notification_preferences_update(user=user, changes=notification_email.cleaned_data)
+        messages.success(request, "Notification e-mails saved.")
+        return redirect("web:user_settings")
     elif action == "avatar" and avatar.is_valid():
         try:
             account_services.avatar_set(user=user, upload=avatar.cleaned_data["avatar"])
@@ -95,6 +112,7 @@ def user_settings(request: HttpRequest) -> HttpResponse:
         "password_form": password,
         "avatar_form": avatar,
         "api_key_form": api_key,
+        "notification_email_form": notification_email,
         "api_keys": list(account_selectors.api_key_list(user=user)),
         "new_key": request.session.pop(NEW_KEY, None),
         "now": timezone.now(),

@@ -1,0 +1,13 @@
+"""Notification e-mails on Django's Tasks API (`manage.py db_worker` runs them; see notifications.emails)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from notifications import emails
+
+
+@task()
+def send_emails(notification_ids: list[int]) -> int:
+    """Send (or queue for the digest) the e-mails of these committed notifications."""
+    return emails.deliver(notification_ids=notification_ids)
