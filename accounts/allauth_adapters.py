@@ -65,16 +65,6 @@ class AccountAdapter(DefaultAccountAdapter):
         except errors.Invalid as exc:
             raise ValidationError(exc.first_message()) from None
 
-    def clean_email(self, email: str) -> str:
-        # Every allauth form that takes an address for a new account (a company sign-in asking
-        # for one) checks the sign-up domains.
-        email = super().clean_email(email)
-        try:
-            services.signup_email_check(email=email)
-        except errors.Invalid as exc:
-            raise ValidationError(exc.first_message()) from None
-        return email
-
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         from accounts.tasks import email_send
 
@@ -102,10 +92,20 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         email = sociallogin.user.email if sociallogin.user is not None else ""
         if not email and sociallogin.email_addresses:
             email = sociallogin.email_addresses[0].email
-        try:
-            services.signup_email_check(email=email or "")
-        except errors.Invalid as exc:
-            response = render(
-                request, "socialaccount/signup_refused.html", {"message": exc.first_message()}, status=403
-            )
-            raise ImmediateHttpResponse(response) from None
+        _signup_email_check(request, email or "")
+
+    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> Any:
+        # The sign-up form (shown when the provider's address is missing or taken) lets the
+        # newcomer type another address: it must be at the sign-up domains too.
+        if form is not None:
+            _signup_email_check(request, form.cleaned_data.get("email") or "")
+        return super().save_user(request, sociallogin, form)
+
+
+def _signup_email_check(request: HttpRequest, email: str) -> None:
+    """The sign-up domains rule, answered with a page saying why (403)."""
+    try:
+        services.signup_email_check(email=email)
+    except errors.Invalid as exc:
+        response = render(request, "socialaccount/signup_refused.html", {"message": exc.first_message()}, status=403)
+        raise ImmediateHttpResponse(response) from None
