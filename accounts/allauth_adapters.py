@@ -12,6 +12,7 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.app_settings import EmailVerificationMethod
+from allauth.account.models import EmailAddress
 from allauth.account.stages import EmailVerificationStage as AllauthEmailVerificationStage
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -88,6 +89,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         """Refuse a new account whose address is outside the sign-up domains (existing accounts,
         found by their link or their verified address, sign in as before)."""
         if sociallogin.is_existing:
+            _takeover_sign_out(sociallogin)
             return
         email = sociallogin.user.email if sociallogin.user is not None else ""
         if not email and sociallogin.email_addresses:
@@ -100,6 +102,19 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if form is not None:
             _signup_email_check(request, form.cleaned_data.get("email") or "")
         return super().save_user(request, sociallogin, form)
+
+
+def _takeover_sign_out(sociallogin: SocialLogin) -> None:
+    """An account found by the provider's verified address, whose own address was never
+    verified, may have been opened by someone else with that address (to wait for its owner):
+    allauth wipes its password; ending its tokens, sessions and sockets here finishes the job,
+    or a holder of a JWT would stay in."""
+    email = getattr(sociallogin, "_did_authenticate_by_email", None)
+    user = sociallogin.user
+    if not email or user is None:
+        return
+    if not EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists():
+        services.user_sign_out_everywhere(user=user)
 
 
 def _signup_email_check(request: HttpRequest, email: str) -> None:

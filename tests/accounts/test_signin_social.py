@@ -18,6 +18,7 @@ from django.conf import settings as django_settings
 
 from accounts import services
 from accounts.models import User
+from tests.accounts.helpers import bearer, login
 from tests.factories import PASSWORD, UserFactory
 
 GITHUB = {"client_id": "gh-id", "secret": "gh-secret"}
@@ -184,6 +185,30 @@ def test_github_sign_in_links_an_existing_account_by_verified_address(github, cl
 
 
 @pytest.mark.django_db
+def test_linking_an_account_whose_own_address_was_unverified_ends_its_password_and_tokens(github, client):
+    # Whoever opened "alice" with that address (perhaps not its owner) is shut out: allauth wipes
+    # the password, PUNT ends the tokens issued with it.
+    alice = UserFactory(username="alice", email="alice@corp.example")
+    tokens = login(username="alice")
+    github_sign_in(client, [{"email": "alice@corp.example", "verified": True, "primary": True}])
+    alice.refresh_from_db()
+    assert not alice.has_usable_password()
+    assert bearer(tokens["access_token"]).get("/api/v1/users/me").status_code == 401
+    assert _session_user(client) == "alice"
+
+
+@pytest.mark.django_db
+def test_linking_keeps_the_password_of_an_account_with_a_verified_address(github, client):
+    alice = UserFactory(username="alice", email="alice@corp.example")
+    EmailAddress.objects.create(user=alice, email="alice@corp.example", primary=True, verified=True)
+    tokens = login(username="alice")
+    github_sign_in(client, [{"email": "alice@corp.example", "verified": True, "primary": True}])
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+    assert bearer(tokens["access_token"]).get("/api/v1/users/me").status_code == 200
+
+
+@pytest.mark.django_db
 def test_github_sign_in_never_links_by_an_unverified_address(github, client):
     alice = UserFactory(username="alice", email="alice@corp.example")
     response = github_sign_in(client, [{"email": "alice@corp.example", "verified": False, "primary": True}])
@@ -193,6 +218,28 @@ def test_github_sign_in_never_links_by_an_unverified_address(github, client):
     assert not SocialAccount.objects.filter(user=alice).exists()
     alice.refresh_from_db()
     assert alice.check_password(PASSWORD)
+
+    # The sign-up page asks for another address, in PUNT's frame.
+    page = client.get("/accounts/3rdparty/signup/")
+    html = page.content.decode()
+    assert page.status_code == 200 and 'class="topbar"' in html and 'name="email"' in html
+    welcome = client.post("/accounts/3rdparty/signup/", {"email": "octo@corp.example", "username": "octo"})
+    assert welcome.status_code == 302
+    octo = User.objects.get(username="octo")
+    assert SocialAccount.objects.get(provider="github").user == octo
+    primary = EmailAddress.objects.get(user=octo, primary=True)
+    assert (primary.email, primary.verified) == ("octo@corp.example", False)  # typed in: nobody vouched for it
+
+
+@pytest.mark.django_db
+def test_the_social_sign_up_form_checks_the_domains(github, client):
+    UserFactory(username="alice", email="alice@corp.example")
+    services.system_settings_update(by=None, signup_email_domains=["corp.example"])
+    github_sign_in(client, [{"email": "alice@corp.example", "verified": False, "primary": True}])
+    refused = client.post("/accounts/3rdparty/signup/", {"email": "octo@elsewhere.example", "username": "octo"})
+    assert refused.status_code == 403
+    assert "Sign-up is limited to addresses at corp.example." in refused.content.decode()
+    assert not User.objects.filter(username="octo").exists()
 
 
 @pytest.mark.django_db
