@@ -149,6 +149,7 @@ def test_allauth_password_pages_lead_to_punts(client):
     assert client.get("/accounts/login/?next=/x")["Location"] == "/login/?next=/x"
     assert client.get("/accounts/signup/")["Location"] == "/register/"
     assert client.get("/accounts/password/reset/")["Location"] == "/forgot-password"
+    assert client.get("/accounts/email/")["Location"] == "/settings/"
 
 
 @pytest.mark.django_db
