@@ -69,6 +69,13 @@ class AccountAdapter(DefaultAccountAdapter):
         except errors.Invalid as exc:
             raise ValidationError(exc.first_message()) from None
 
+    def add_message(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        # The register APIs mail confirmation links through allauth too: their answers carry no
+        # page message (a `messages` cookie the API never set before).
+        if request.path.startswith("/api/"):
+            return
+        super().add_message(request, *args, **kwargs)
+
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         from accounts.tasks import email_send
 

@@ -159,6 +159,7 @@ def test_api_registration_mails_the_link_and_still_issues_tokens():
     services.system_settings_update(by=None, email_verification="mandatory")
     response = _api_register()
     assert response.status_code == 201 and response.json()["access_token"]
+    assert "messages" not in response.cookies  # no page message on an API answer
     assert mail.outbox[0].to == ["carol@outside.example"]
     assert "/accounts/confirm-email/" in mail.outbox[0].body
 
