@@ -87,6 +87,12 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
         self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        self._save_model(request, obj, form, change)
+        if not change or "email" in form.changed_data:
+            # allauth's address row follows the account's one address (verification, linking).
+            services.email_address_sync(user=obj)
+
+    def _save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         changed = set(form.changed_data) if change else set()
         if not changed & {"is_active", "is_staff", "global_roles"}:
             super().save_model(request, obj, form, change)

@@ -139,6 +139,8 @@ def email_verification_send(request: HttpRequest, user: User, *, signup: bool) -
     (allauth's confirmation, with its resend limits). Shared with the session endpoints."""
     if services.system_settings().email_verification == SystemSettings.EmailVerification.NONE:
         return
+    if not EmailAddress.objects.filter(user=user, primary=True).exists():
+        services.email_address_sync(user=user)  # an account made in the Django admin, say
     address = EmailAddress.objects.filter(user=user, primary=True, verified=False).first()
     if address is not None:
         send_verification_email_to_address(request, address, signup=signup)

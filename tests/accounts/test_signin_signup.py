@@ -189,3 +189,27 @@ def test_punt_session_api_signs_in_unverified_accounts_unless_mandatory(method):
     assert _punt_register().status_code == 201
     assert client.post("/api/auth/callback/credentials", {"username": "carol", "password": PASSWORD}).status_code == 200
     assert len(mail.outbox) == (1 if method == "optional" else 0)
+
+
+@pytest.mark.django_db
+def test_the_address_row_follows_the_accounts_address():
+    from tests.accounts.helpers import bearer, login
+    from tests.factories import UserFactory
+
+    alice = UserFactory(username="alice", email="alice@example.com")
+    EmailAddress.objects.create(user=alice, email="alice@example.com", primary=True, verified=True)
+    client = bearer(login(username="alice")["access_token"])
+    assert client.put("/api/v1/users/me", {"email": "Alice@New.example"}).status_code == 200
+    rows = list(EmailAddress.objects.filter(user=alice).values_list("email", "primary", "verified"))
+    assert rows == [("alice@new.example", True, False)]  # a new address is not verified yet
+
+
+@pytest.mark.django_db
+def test_an_account_made_in_the_django_admin_gets_its_address_row(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    form = {"username": "erin", "email": "erin@example.com", "usable_password": "false"}
+    assert client.post("/admin/accounts/user/add/", form).status_code == 302
+    erin = User.objects.get(username="erin")
+    assert list(EmailAddress.objects.filter(user=erin).values_list("email", "primary")) == [("erin@example.com", True)]
