@@ -87,6 +87,12 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
         self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        self._save_model(request, obj, form, change)
+        if not change or "email" in form.changed_data:
+            # allauth's address row follows the account's one address (verification, linking).
+            services.email_address_sync(user=obj)
+
+    def _save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         changed = set(form.changed_data) if change else set()
         if not changed & {"is_active", "is_staff", "global_roles"}:
             super().save_model(request, obj, form, change)
@@ -164,6 +170,10 @@ class SystemSettingsForm(forms.ModelForm):
             "allowed_upload_types",
             "default_member_role",
             "webhooks_allow_private",
+            "signup_email_domains",
+            "password_signup",
+            "email_verification",
+            "require_two_factor",
         )
 
     def clean(self) -> dict[str, Any]:
@@ -172,6 +182,9 @@ class SystemSettingsForm(forms.ModelForm):
         given = {name: cleaned[name] for name in self.Meta.fields if cleaned.get(name) is not None}
         if not isinstance(given.get("allowed_upload_types", []), list):
             self.add_error("allowed_upload_types", 'Enter a JSON list, e.g. ["image/*", "application/pdf"].')
+            return cleaned
+        if not isinstance(given.get("signup_email_domains", []), list):
+            self.add_error("signup_email_domains", 'Enter a JSON list, e.g. ["example.com"].')
             return cleaned
         try:
             # The API's rules, so both doors accept the same values.
@@ -191,6 +204,14 @@ class SystemSettingsAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("site_name", "registration_open", "default_member_role")}),
         ("Uploads", {"fields": ("max_upload_bytes", "allowed_upload_types")}),
+        (
+            "Sign-in",
+            {
+                "fields": ("password_signup", "signup_email_domains", "email_verification", "require_two_factor"),
+                "description": "Company sign-in providers (GitHub, GitLab, Google, OpenID Connect) are set up "
+                "under Social applications, or from the environment (see the README).",
+            },
+        ),
         ("Outgoing webhooks", {"fields": ("webhooks_allow_private",)}),
         ("Last change", {"fields": ("updated_at", "updated_by")}),
     )
