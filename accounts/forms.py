@@ -11,6 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from accounts import services
 from accounts.api import login_checked
+from accounts.services import two_factor
 from punt import errors
 
 
@@ -37,6 +38,15 @@ class AdminLoginForm(LoginForm, AdminAuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         try:
-            return super().clean()
+            cleaned = super().clean()
         except services.LoginThrottled as exc:
             raise forms.ValidationError(errors.message(exc), code="throttled") from None
+        if self.user_cache is not None and two_factor.two_factor_enabled(self.user_cache):
+            # This form has no second step: such accounts sign in on the web sign-in page, and
+            # the admin then finds them signed in.
+            raise forms.ValidationError(
+                "This account uses two-factor authentication: sign in on the sign-in page (/login/), "
+                "then open the admin.",
+                code="two_factor_required",
+            )
+        return cleaned

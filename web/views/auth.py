@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from allauth.account.internal.flows import login as allauth_login_flows
+from allauth.account.models import Login as AllauthLogin
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -46,7 +48,11 @@ class LoginView(auth_views.LoginView):
             return _rate_limited_page(request, exc)
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        response = super().form_valid(form)
+        # The password is right: allauth's login flow takes over, so an account with two-factor
+        # gets its second step (/accounts/2fa/authenticate/) before the session is signed in.
+        user = form.get_user()
+        stage = AllauthLogin(user=user, redirect_url=self.get_success_url())
+        response = allauth_login_flows.perform_password_login(self.request, {"username": user.get_username()}, stage)
         if isinstance(form, LoginForm) and form.result is not None:
             device_cookie_set(response, form.result)
         return response

@@ -1,4 +1,5 @@
-"""The signed-in user's settings: profile, password, avatar and API keys (the secret shown once).
+"""The signed-in user's settings: profile, password, avatar, API keys (the secret shown once) and
+where two-factor stands (managed on allauth.mfa's pages, templates/mfa/).
 Every change goes through accounts.services."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
+from accounts.services import two_factor
 from punt import errors
 from punt.api.request import request_user
 from punt.ranges import as_id
@@ -94,5 +96,6 @@ def user_settings(request: HttpRequest) -> HttpResponse:
         "api_keys": list(account_selectors.api_key_list(user=user)),
         "new_key": request.session.pop(NEW_KEY, None),
         "now": timezone.now(),
+        "two_factor": two_factor.two_factor_status(user),
     }
     return render(request, "web/user_settings.html", context, status=400 if action else 200)
