@@ -263,6 +263,11 @@ AUTHENTICATION_BACKENDS = [
 # password at sign-in (web: allauth's login stage; API: accounts.services.two_factor).
 MFA_ADAPTER = "accounts.mfa_adapter.PuntMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# Wrong codes count against the account's budget, shared with the API's second step.
+MFA_FORMS = {
+    "authenticate": "accounts.forms.TwoFactorCodeForm",
+    "reauthenticate": "accounts.forms.TwoFactorReauthenticateForm",
+}
 # Passkey-only sign-in needs its button on the sign-in page, which does not have it yet: a key
 # registered as a passkey still works as a second factor.
 MFA_PASSKEY_LOGIN_ENABLED = envbool("MFA_PASSKEY_LOGIN_ENABLED", False)

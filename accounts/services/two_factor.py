@@ -10,9 +10,10 @@ the second factor in allauth's login stage. This module holds what allauth has n
   `POST /api/v1/auth/login/2fa` exchanges, with a code from the authenticator app or an
   unused recovery code, for the same token pair. WebAuthn needs a browser ceremony, so the
   API offers the codes only.
-- Wrong codes count per account, from any challenge: past CODE_FAILURE_LIMIT in a window of
-  CODE_WINDOW_SECONDS the answer is 429 with Retry-After, so a stolen password does not
-  buy unlimited guesses at a 6-digit code.
+- Wrong codes count per account, from any challenge and from the web's second step alike:
+  past CODE_FAILURE_LIMIT in a window of CODE_WINDOW_SECONDS the answer is 429 with
+  Retry-After (a form error on the web), so a stolen password does not buy unlimited
+  guesses at a 6-digit code.
 """
 
 from __future__ import annotations
@@ -240,6 +241,20 @@ def _code_valid(user: User, code: str) -> Authenticator | None:
     return None
 
 
+def code_verify(*, user: User, code: str) -> Authenticator | None:
+    """The authenticator `code` proves for `user`, or None (counted as a failure).
+
+    Raises RateLimited while the account has used up its wrong codes. One budget per account
+    for the web's second step (accounts.forms.TwoFactorCodeForm) and the API's. Precondition:
+    the caller checked the password step (a challenge, or allauth's login stage).
+    """
+    _code_gate(user)
+    authenticator = _code_valid(user, code)
+    if authenticator is None:
+        _code_failed(user)
+    return authenticator
+
+
 def challenge_complete(*, challenge: str, code: str) -> User:
     """The account that `challenge` names, once `code` proves its second factor.
 
@@ -249,10 +264,8 @@ def challenge_complete(*, challenge: str, code: str) -> User:
     user type the password again.
     """
     user, jti = _challenge_read(challenge)
-    _code_gate(user)
-    authenticator = _code_valid(user, code)
+    authenticator = code_verify(user=user, code=code)
     if authenticator is None:
-        _code_failed(user)
         raise Unauthenticated("The code is wrong or was already used.", code="code_invalid")
     # Two requests with the same challenge and good codes: only the first one signs in.
     if not cache.add(_used_key(jti), 1, timeout=CHALLENGE_SECONDS + 5):

@@ -93,8 +93,25 @@ def test_wrong_codes_are_rate_limited(bob):
     for _ in range(5):
         client.post(AUTHENTICATE, {"code": wrong})
     limited = client.post(AUTHENTICATE, {"code": totp_code(secret)})
-    assert b"Too many failed login attempts" in limited.content
+    assert b"Too many wrong codes for this account" in limited.content
     assert not signed_in(client)
+
+
+def test_web_and_api_share_the_budget_of_wrong_codes(bob):
+    from rest_framework.test import APIClient
+
+    from accounts.services import two_factor
+
+    secret = totp_enable(bob)
+    client = Client()
+    password_step(client)
+    wrong = "000000" if totp_code(secret) != "000000" else "111111"
+    for _ in range(two_factor.CODE_FAILURE_LIMIT):
+        client.post(AUTHENTICATE, {"code": wrong})
+    api = APIClient()
+    challenge = api.post("/api/v1/auth/login", {"username": "bob", "password": PASSWORD}).json()["challenge"]
+    response = api.post("/api/v1/auth/login/2fa", {"challenge": challenge, "code": totp_code(secret)})
+    assert response.status_code == 429
 
 
 def test_second_step_page_without_a_password_step_goes_to_sign_in():
