@@ -162,6 +162,10 @@ class SystemSettingsForm(forms.ModelForm):
             "allowed_upload_types",
             "default_member_role",
             "webhooks_allow_private",
+            "signup_email_domains",
+            "password_signup",
+            "email_verification",
+            "require_two_factor",
         )
 
     def clean(self) -> dict[str, Any]:
@@ -170,6 +174,9 @@ class SystemSettingsForm(forms.ModelForm):
         given = {name: cleaned[name] for name in self.Meta.fields if cleaned.get(name) is not None}
         if not isinstance(given.get("allowed_upload_types", []), list):
             self.add_error("allowed_upload_types", 'Enter a JSON list, e.g. ["image/*", "application/pdf"].')
+            return cleaned
+        if not isinstance(given.get("signup_email_domains", []), list):
+            self.add_error("signup_email_domains", 'Enter a JSON list, e.g. ["example.com"].')
             return cleaned
         try:
             # The API's rules, so both doors accept the same values.
@@ -189,6 +196,14 @@ class SystemSettingsAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("site_name", "registration_open", "default_member_role")}),
         ("Uploads", {"fields": ("max_upload_bytes", "allowed_upload_types")}),
+        (
+            "Sign-in",
+            {
+                "fields": ("password_signup", "signup_email_domains", "email_verification", "require_two_factor"),
+                "description": "Company sign-in providers (GitHub, GitLab, Google, OpenID Connect) are set up "
+                "under Social applications, or from the environment (see the README).",
+            },
+        ),
         ("Outgoing webhooks", {"fields": ("webhooks_allow_private",)}),
         ("Last change", {"fields": ("updated_at", "updated_by")}),
     )

@@ -214,6 +214,18 @@ def default_webhooks_allow_private() -> bool:
     return bool(settings.PUNT_WEBHOOKS_ALLOW_PRIVATE)
 
 
+def default_email_verification() -> str:
+    return str(settings.PUNT_EMAIL_VERIFICATION)
+
+
+def default_signup_email_domains() -> list[str]:
+    return list(settings.PUNT_SIGNUP_EMAIL_DOMAINS)
+
+
+def default_password_signup() -> bool:
+    return bool(settings.PUNT_PASSWORD_SIGNUP)
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -251,6 +263,9 @@ UPLOAD_BYTES_MIN = 1024
 UPLOAD_BYTES_MAX = 1024**3
 # A content type such as "application/pdf" or "image/*", lower case (input is lowered first).
 CONTENT_TYPE_PATTERN = r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$"
+# A domain name such as "example.com" (lower case; input is lowered and a leading "@" dropped first).
+EMAIL_DOMAIN_PATTERN = r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+EMAIL_DOMAIN_INPUT_PATTERN = r"^@?(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 CONTENT_TYPE_INPUT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/(?:\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126})$"
 
 
@@ -266,6 +281,16 @@ class SystemSettings(models.Model):
     class MemberRole(models.TextChoices):
         MEMBER = "member", "Member"
         VIEWER = "viewer", "Viewer"
+
+    class EmailVerification(models.TextChoices):
+        NONE = "none", "Off"
+        OPTIONAL = "optional", "Optional (a link is mailed, signing in is allowed)"
+        MANDATORY = "mandatory", "Mandatory (no web sign-in before the address is verified)"
+
+    class TwoFactor(models.TextChoices):
+        OFF = "off", "Not required"
+        ADMINS = "admins", "Required for site admins"
+        EVERYONE = "everyone", "Required for everyone"
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_PK, editable=False)
     site_name = models.CharField(max_length=100, default=default_site_name)
@@ -290,6 +315,27 @@ class SystemSettings(models.Model):
         default=default_webhooks_allow_private,
         help_text="Let outgoing webhooks call loopback, private and link-local addresses (services on the LAN).",
     )
+    signup_email_domains = models.JSONField(
+        default=default_signup_email_domains,
+        blank=True,
+        help_text='Only addresses at these domains may sign up, e.g. ["example.com"]. Empty: any domain.',
+    )
+    password_signup = models.BooleanField(
+        default=default_password_signup,
+        help_text="Whether people may sign up with a password; off leaves only company sign-in (GitHub, GitLab…).",
+    )
+    email_verification = models.CharField(
+        max_length=10,
+        choices=EmailVerification.choices,
+        default=default_email_verification,
+        help_text="Whether new accounts must confirm their e-mail address before signing in on the web.",
+    )
+    require_two_factor = models.CharField(
+        max_length=10,
+        choices=TwoFactor.choices,
+        default=TwoFactor.OFF,
+        help_text="Who must set up two-factor authentication to use the web app.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
@@ -308,3 +354,10 @@ class SystemSettings(models.Model):
         content_type = (content_type or "").split(";", 1)[0].strip().lower()
         family = content_type.split("/", 1)[0] + "/*"
         return content_type in self.allowed_upload_types or family in self.allowed_upload_types
+
+    def signup_email_allowed(self, email: str) -> bool:
+        """Whether `email` may open an account (its domain is listed, or no list is set)."""
+        if not self.signup_email_domains:
+            return True
+        domain = (email or "").rpartition("@")[2].strip().lower()
+        return bool(domain) and domain in self.signup_email_domains

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import (
     CONTENT_TYPE_INPUT_PATTERN,
+    EMAIL_DOMAIN_INPUT_PATTERN,
     UPLOAD_BYTES_MAX,
     UPLOAD_BYTES_MIN,
     ApiKey,
@@ -293,6 +294,10 @@ class SystemSettingsSerializer(serializers.ModelSerializer):
             "allowed_upload_types",
             "default_member_role",
             "webhooks_allow_private",
+            "signup_email_domains",
+            "password_signup",
+            "email_verification",
+            "require_two_factor",
             "updated_at",
             "updated_by",
         ]
@@ -317,3 +322,20 @@ class SystemSettingsInputSerializer(serializers.Serializer):
     )
     default_member_role = serializers.ChoiceField(choices=SystemSettings.MemberRole.choices, required=False)
     webhooks_allow_private = serializers.BooleanField(required=False)
+    signup_email_domains = serializers.ListField(
+        child=documented(serializers.CharField(max_length=253), pattern=EMAIL_DOMAIN_INPUT_PATTERN),
+        required=False,
+        max_length=100,
+        help_text='Only addresses at these domains may sign up (every sign-up path), e.g. ["example.com"]; empty: any.',
+    )
+    password_signup = serializers.BooleanField(
+        required=False, help_text="Off: no sign-up with a password; company sign-in still creates accounts."
+    )
+    email_verification = serializers.ChoiceField(
+        choices=SystemSettings.EmailVerification.choices,
+        required=False,
+        help_text="none, optional (a confirmation link is mailed) or mandatory (no web sign-in before confirming).",
+    )
+    require_two_factor = serializers.ChoiceField(
+        choices=SystemSettings.TwoFactor.choices, required=False, help_text="off, admins or everyone."
+    )

@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "web.middleware.TwoFactorPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside CSPMiddleware: adds the sign-in providers' origins to form-action on sign-in pages.
+    "accounts.signin.SignInFormActionMiddleware",
     "punt.api.ratelimit.RateLimitHeadersMiddleware",
     "punt.api.errors.ApiErrorMiddleware",
 ]
@@ -406,6 +408,10 @@ SPECTACULAR_SETTINGS = {
 
 # PUNT's own settings.
 PUNT_REGISTRATION_OPEN = envbool("PUNT_REGISTRATION_OPEN", True)
+# Defaults of the sign-up system settings until an admin saves them (accounts.models.SystemSettings).
+PUNT_PASSWORD_SIGNUP = envbool("PUNT_PASSWORD_SIGNUP", True)
+PUNT_SIGNUP_EMAIL_DOMAINS = [d.lower().lstrip("@") for d in envlist("PUNT_SIGNUP_EMAIL_DOMAINS", [])]
+PUNT_EMAIL_VERIFICATION = envchoice("PUNT_EMAIL_VERIFICATION", "none", ("none", "optional", "mandatory"))
 PUNT_API_RATE_PER_MINUTE = envint("PUNT_API_RATE_PER_MINUTE", 600, minimum=1)
 PUNT_PASSWORD_RESET_TIMEOUT_MINUTES = envint("PUNT_PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=1)
 # A refresh token presented again this soon after its rotation (a client retrying a lost
@@ -420,6 +426,85 @@ PUNT_IMAGE_WAIT_SECONDS = envint("PUNT_IMAGE_WAIT_SECONDS", 10, minimum=1)
 # Proxies (load balancers) in front of PUNT that append to X-Forwarded-For; 0 = trust REMOTE_ADDR.
 PUNT_TRUSTED_PROXY_COUNT = envint("PUNT_TRUSTED_PROXY_COUNT", 0, minimum=0)
 PASSWORD_RESET_TIMEOUT = PUNT_PASSWORD_RESET_TIMEOUT_MINUTES * 60
+
+# Sign-in (django-allauth, issue 23). The web app signs in with sessions through allauth's
+# flows (web.views.auth), so its login stages apply: e-mail verification, two-factor. The API's
+# JWT and API keys (accounts.authentication, /api/v1/auth/login) do not go through allauth.
+# What varies at run time (sign-up domains, password sign-up, e-mail verification) is read from
+# the system settings by the adapters (accounts.allauth_adapters), not from these constants.
+ACCOUNT_ADAPTER = "accounts.allauth_adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.allauth_adapters.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+# The default before the adapters read the site's setting: what a sign-in is checked against
+# when nothing else says (accounts.allauth_adapters.EmailVerificationStage decides per login).
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = True
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PUNT] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https:") else "http"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/login/"
+ACCOUNT_USERNAME_MAX_LENGTH = 39
+# allauth's own sign-in limits are off: PUNT's (accounts.services.login) count every way to
+# sign in, per address and per account, and the web form goes through them.
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# A provider's address links to the account that has it, and only when the provider says it is
+# verified (allauth's is_email_verified: GitHub's /user/emails, Google's and OIDC's
+# email_verified, GitLab's confirmed_at). An unverified address never links or takes over.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+
+
+def _provider_app(prefix: str, **extra: object) -> list[dict[str, object]]:
+    """An app from PUNT_<prefix>_CLIENT_ID and PUNT_<prefix>_CLIENT_SECRET (none if neither is set)."""
+    client_id = envstr(f"PUNT_{prefix}_CLIENT_ID") or ""
+    secret = envstr(f"PUNT_{prefix}_CLIENT_SECRET") or ""
+    if not client_id and not secret:
+        return []
+    if not (client_id and secret):
+        raise ImproperlyConfigured(f"Set both PUNT_{prefix}_CLIENT_ID and PUNT_{prefix}_CLIENT_SECRET, or neither.")
+    return [{"client_id": client_id, "secret": secret, **extra}]
+
+
+_gitlab_url = (envstr("PUNT_GITLAB_URL") or "https://gitlab.com").rstrip("/")
+_oidc_server_url = (envstr("PUNT_OIDC_SERVER_URL") or "").rstrip("/")
+_oidc_apps = _provider_app(
+    "OIDC",
+    provider_id=envstr("PUNT_OIDC_ID") or "oidc",
+    name=envstr("PUNT_OIDC_NAME") or "OpenID Connect",
+    settings={"server_url": _oidc_server_url},
+)
+if _oidc_apps and not _oidc_server_url.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("PUNT_OIDC_SERVER_URL must be the issuer's URL, e.g. https://login.example.com")
+if not _gitlab_url.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("PUNT_GITLAB_URL must be a URL, e.g. https://gitlab.example.com")
+# Providers set up in the environment; site admins add more (or these) as Social applications
+# in the Django admin. Both kinds show as "Sign in with ..." buttons on the sign-in page.
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {
+    "github": {
+        "SCOPE": ["read:user", "user:email"],
+        "APPS": _provider_app("GITHUB"),
+    },
+    "gitlab": {
+        "SCOPE": ["read_user"],
+        "APPS": _provider_app(
+            "GITLAB", name=envstr("PUNT_GITLAB_NAME") or "GitLab", settings={"gitlab_url": _gitlab_url}
+        ),
+    },
+    "google": {
+        "SCOPE": ["profile", "email"],
+        "AUTH_PARAMS": {"access_type": "online"},
+        "APPS": _provider_app("GOOGLE"),
+    },
+    "openid_connect": {"APPS": _oidc_apps},
+}
 
 # Background work (outgoing webhooks) runs on Django's Tasks API; the database backend
 # needs no extra service: `manage.py db_worker` runs the queue beside daphne.

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.cache import cache
@@ -39,6 +40,7 @@ from accounts.images import ImageRejected, image_open_checked, image_to_square_w
 from accounts.models import (
     API_KEY_PREFIX,
     CONTENT_TYPE_PATTERN,
+    EMAIL_DOMAIN_PATTERN,
     TOKEN_VERSION_CLAIM,
     UPLOAD_BYTES_MAX,
     UPLOAD_BYTES_MIN,
@@ -57,7 +59,7 @@ from accounts.services.login import LoginResult as LoginResult
 from accounts.services.login import LoginThrottled as LoginThrottled
 from accounts.services.login import credential_failed as credential_failed
 from accounts.services.login import login_attempt as login_attempt
-from punt.errors import Unauthenticated
+from punt.errors import Forbidden, Unauthenticated
 from punt.errors import invalid as _invalid
 from punt.events import publish, sessions_revoke
 
@@ -76,6 +78,27 @@ API_KEY_PREFIX_LENGTH = len(API_KEY_PREFIX) + 8
 def registration_open() -> bool:
     """Whether strangers may sign up: the system settings (the environment until an admin saves them)."""
     return system_settings().registration_open
+
+
+PASSWORD_SIGNUP_OFF = "Sign-up with a password is turned off on this server: use your company sign-in."
+
+
+def signup_email_check(*, email: str) -> None:
+    """Invalid on "email" unless the site's sign-up domains (if any) include `email`'s domain.
+
+    Every way to open an account applies it: the password sign-ups (user_register) and company
+    sign-in (accounts.allauth_adapters). Accounts made by site admins are exempt.
+    """
+    policy = system_settings()
+    if not policy.signup_email_allowed(email):
+        domains = ", ".join(policy.signup_email_domains)
+        raise _invalid("email", f"Sign-up is limited to addresses at {domains}.")
+
+
+def password_signup_open() -> bool:
+    """Whether strangers may sign up with a user name and password (registration open and allowed)."""
+    policy = system_settings()
+    return policy.registration_open and policy.password_signup
 
 
 def _password_validate(password: str, *, user: User | None, field: str) -> None:
@@ -147,8 +170,27 @@ def _user_insert(user: User) -> User:
 
 @transaction.atomic
 def user_register(*, username: str, email: str, password: str, display_name: str = "") -> User:
-    """Create an account. Precondition: registration_open() was checked by the caller."""
-    return _user_insert(_user_build(username=username, email=email, password=password, display_name=display_name))
+    """Create an account with a password. Precondition: registration_open() was checked by the
+    caller (each answers a closed site its own way). Forbidden when password sign-up is off;
+    Invalid on "email" outside the sign-up domains."""
+    if not system_settings().password_signup:
+        raise Forbidden(PASSWORD_SIGNUP_OFF, code="password_signup_off")
+    signup_email_check(email=email)
+    user = _user_insert(_user_build(username=username, email=email, password=password, display_name=display_name))
+    email_address_sync(user=user)
+    return user
+
+
+def email_address_sync(*, user: User) -> None:
+    """Keep allauth's address rows (verification, linking by e-mail) in step with `user.email`.
+
+    PUNT has one address per account: it is the primary row; the account's other rows go.
+    A new address starts unverified; one the user already verified stays verified.
+    """
+    email = (user.email or "").strip().lower()
+    EmailAddress.objects.filter(user=user).exclude(email=email).delete()
+    if email:
+        EmailAddress.objects.update_or_create(user=user, email=email, defaults={"primary": True})
 
 
 @transaction.atomic
@@ -167,6 +209,8 @@ def user_update(*, user: User, display_name: str | None = None, email: str | Non
         fields.append("email")
     if fields:
         user.save(update_fields=fields)
+        if "email" in fields:
+            email_address_sync(user=user)
         _publish_profile(user)
     return user
 
@@ -616,6 +660,7 @@ def user_create(
     _roles_apply(user, global_roles or [])
     user.is_active = is_active
     _user_insert(user)
+    email_address_sync(user=user)
     logger.info("User %s created by admin %s", user.pk, by.pk)
     return user
 
@@ -678,6 +723,8 @@ SYSTEM_SETTINGS_CACHE_SECONDS = 300
 SITE_NAME_MAX = 100
 UPLOAD_TYPES_MAX = 100
 CONTENT_TYPE_RE = re.compile(CONTENT_TYPE_PATTERN)
+EMAIL_DOMAINS_MAX = 100
+EMAIL_DOMAIN_RE = re.compile(EMAIL_DOMAIN_PATTERN)
 _NO_ROW = "none"
 
 
@@ -727,6 +774,20 @@ def _upload_types_clean(values: list[str]) -> list[str]:
     return cleaned
 
 
+def _email_domains_clean(values: list[str]) -> list[str]:
+    if len(values) > EMAIL_DOMAINS_MAX:
+        raise _invalid("signup_email_domains", f"At most {EMAIL_DOMAINS_MAX} domains.")
+    cleaned: list[str] = []
+    for value in values:
+        # "@example.com" and "Example.COM" mean example.com.
+        text = str(value).strip().lower().lstrip("@")
+        if not EMAIL_DOMAIN_RE.match(text):
+            raise _invalid("signup_email_domains", f"'{value}' is not a domain like 'example.com'.")
+        if text not in cleaned:
+            cleaned.append(text)
+    return cleaned
+
+
 def system_settings_clean(
     *,
     site_name: str | None = None,
@@ -735,6 +796,10 @@ def system_settings_clean(
     allowed_upload_types: list[str] | None = None,
     default_member_role: str | None = None,
     webhooks_allow_private: bool | None = None,
+    signup_email_domains: list[str] | None = None,
+    password_signup: bool | None = None,
+    email_verification: str | None = None,
+    require_two_factor: str | None = None,
 ) -> dict[str, Any]:
     """The given settings checked and normalized (None = not given, left out of the result).
 
@@ -762,6 +827,18 @@ def system_settings_clean(
         values["default_member_role"] = default_member_role
     if webhooks_allow_private is not None:
         values["webhooks_allow_private"] = bool(webhooks_allow_private)
+    if signup_email_domains is not None:
+        values["signup_email_domains"] = _email_domains_clean(signup_email_domains)
+    if password_signup is not None:
+        values["password_signup"] = bool(password_signup)
+    if email_verification is not None:
+        if email_verification not in SystemSettings.EmailVerification.values:
+            raise _invalid("email_verification", "Choose none, optional or mandatory.")
+        values["email_verification"] = email_verification
+    if require_two_factor is not None:
+        if require_two_factor not in SystemSettings.TwoFactor.values:
+            raise _invalid("require_two_factor", "Choose off, admins or everyone.")
+        values["require_two_factor"] = require_two_factor
     return values
 
 
@@ -775,6 +852,10 @@ def system_settings_update(
     allowed_upload_types: list[str] | None = None,
     default_member_role: str | None = None,
     webhooks_allow_private: bool | None = None,
+    signup_email_domains: list[str] | None = None,
+    password_signup: bool | None = None,
+    email_verification: str | None = None,
+    require_two_factor: str | None = None,
 ) -> SystemSettings:
     """Validate and save the settings that were given (None = leave as is); the first save
     creates the row from the current defaults. Precondition: `by` is a site admin (None: a
@@ -786,6 +867,10 @@ def system_settings_update(
         allowed_upload_types=allowed_upload_types,
         default_member_role=default_member_role,
         webhooks_allow_private=webhooks_allow_private,
+        signup_email_domains=signup_email_domains,
+        password_signup=password_signup,
+        email_verification=email_verification,
+        require_two_factor=require_two_factor,
     )
     row, _ = SystemSettings.objects.select_for_update().get_or_create(pk=SystemSettings.SINGLETON_PK)
     for name, value in values.items():

@@ -65,18 +65,17 @@ SETUP_SESSION_KEY = "punt_two_factor_setup"
 
 
 def two_factor_policy(*, cached_only: bool = False) -> str | None:
-    """The site's policy (SystemSettings.require_two_factor, read with a default until that field
-    exists everywhere). With `cached_only`, None instead of a query when the settings are not
-    cached: a page must not pay a query for a policy that is almost always off."""
+    """The site's policy (SystemSettings.require_two_factor). With `cached_only`, None instead
+    of a query when the settings are not cached: a page must not pay a query for a policy that
+    is almost always off."""
     from accounts.services import _NO_ROW, SYSTEM_SETTINGS_CACHE_KEY, system_settings
 
-    if cached_only:
-        cached = cache.get(SYSTEM_SETTINGS_CACHE_KEY)
-        if cached is None:
-            return None
-        policy = POLICY_OFF if cached == _NO_ROW else cached.get("require_two_factor", POLICY_OFF)
-    else:
-        policy = getattr(system_settings(), "require_two_factor", POLICY_OFF)
+    if not cached_only:
+        return system_settings().require_two_factor
+    cached = cache.get(SYSTEM_SETTINGS_CACHE_KEY)
+    if cached is None:
+        return None
+    policy = POLICY_OFF if cached == _NO_ROW else cached.get("require_two_factor", POLICY_OFF)
     return policy if policy in POLICIES else POLICY_OFF
 
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.services import two_factor
 from tests.factories import UserFactory
 
 
@@ -12,10 +11,11 @@ def alice(db):
 
 
 @pytest.fixture
-def policy(monkeypatch):
-    """Set the site's require_two_factor (read through two_factor_policy until the field is merged)."""
+def policy(db):
+    """Set the site's require_two_factor the way an admin does."""
+    from accounts.services import system_settings_update
 
     def set_policy(value: str) -> None:
-        monkeypatch.setattr(two_factor, "two_factor_policy", lambda **kwargs: value)
+        system_settings_update(by=None, require_two_factor=value)
 
     return set_policy

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tests.accounts.two_factor_helpers import SoftKey, recovery_codes, totp_code, totp_enable
 from tests.factories import PASSWORD, UserFactory
@@ -349,3 +351,32 @@ def test_setting_up_lifts_the_redirect(policy):
     secret = page.content.decode().split('id="authenticator_secret"', 1)[1].split(">", 1)[1].split("<", 1)[0]
     client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
     assert client.get("/projects/").status_code == 200
+
+
+def test_policy_turned_on_reaches_people_already_signed_in(policy):
+    from accounts.services import system_settings
+
+    UserFactory(username="hal", is_staff=True)
+    client = Client()
+    password_step(client, "hal")
+    assert client.get("/projects/").status_code == 200
+    policy("admins")
+    system_settings()  # any request that reads the settings caches them again
+    response = client.get("/projects/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/"
+
+
+def test_pages_pay_no_query_for_the_policy_while_it_is_off(bob):
+    from django.core.cache import cache
+
+    client = Client()
+    client.force_login(bob)
+    client.get("/projects/")
+    with CaptureQueriesContext(connection) as warm:
+        client.get("/projects/")
+    cache.clear()  # the settings are no longer cached: the policy is not looked up
+    with CaptureQueriesContext(connection) as cold:
+        client.get("/projects/")
+    assert len(cold) == len(warm)
+    assert not [q for q in cold.captured_queries if "mfa_authenticator" in q["sql"]]

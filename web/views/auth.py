@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from allauth.account.internal.flows import login as allauth_login_flows
-from allauth.account.models import Login as AllauthLogin
+from typing import Any
+
+from allauth.account.internal.flows.login import perform_password_login
+from allauth.account.models import Login
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts import services as account_services
 from accounts.api import PASSWORD_RESET_RATE, REGISTER_RATE, device_cookie_set
 from accounts.forms import LoginForm
+from accounts.models import User
 from punt import errors
 from punt.api.ratelimit import RateLimited, check_rate, client_ip
 from web.forms import ForgotPasswordForm, RegisterForm, ResetPasswordForm, add_service_errors
@@ -36,6 +40,16 @@ def _rate_limited(request: HttpRequest, *, group: str, rate: str) -> HttpRespons
     return None
 
 
+def web_sign_in(request: HttpRequest, user: User, *, redirect_url: str, signup: bool = False) -> HttpResponseBase:
+    """Sign `user` (whose password was just checked, or who just signed up) in to the web app
+    through allauth's login flow, so its stages run: e-mail verification (mandatory: a page
+    saying a link was mailed instead of a session), then two-factor. Every password sign-in and
+    sign-up of the web app comes through here; company sign-in runs the same stages in allauth.
+    """
+    login = Login(user=user, redirect_url=redirect_url, email=user.email or None, signup=signup)
+    return perform_password_login(request, {"username": user.username}, login)
+
+
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
@@ -48,14 +62,16 @@ class LoginView(auth_views.LoginView):
             return _rate_limited_page(request, exc)
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
-        # The password is right: allauth's login flow takes over, so an account with two-factor
-        # gets its second step (/accounts/2fa/authenticate/) before the session is signed in.
-        user = form.get_user()
-        stage = AllauthLogin(user=user, redirect_url=self.get_success_url())
-        response = allauth_login_flows.perform_password_login(self.request, {"username": user.get_username()}, stage)
+        response = web_sign_in(self.request, form.get_user(), redirect_url=self.get_success_url())
+        # The password was right: this browser is a known device, whatever the later stages say.
         if isinstance(form, LoginForm) and form.result is not None:
             device_cookie_set(response, form.result)
-        return response
+        return response  # type: ignore[return-value]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["password_signup_open"] = account_services.password_signup_open()
+        return context
 
 
 login_view = LoginView.as_view()
@@ -75,19 +91,29 @@ def register(request: HttpRequest) -> HttpResponse:
         raise Http404("Registration is closed on this server.")
     if request.user.is_authenticated:
         return redirect("web:home")
+    if not account_services.system_settings().password_signup:
+        # Company sign-in still opens accounts: the page offers it instead of the form.
+        context = {"password_signup_off": account_services.PASSWORD_SIGNUP_OFF, "next": _safe_next(request, "")}
+        return render(request, "registration/register.html", context, status=403)
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and (limited := _rate_limited(request, group="auth.register", rate=REGISTER_RATE)):
         return limited
     if request.method == "POST" and form.is_valid():
         try:
             user = account_services.user_register(**form.cleaned_data)
-        except errors.Invalid as exc:
+        except (errors.Invalid, errors.Forbidden) as exc:
             add_service_errors(form, exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            user.backend = "django.contrib.auth.backends.ModelBackend"
             messages.success(request, f"Welcome to PUNT, {user.name}!")
-            return redirect(_safe_next(request))
-    return render(request, "registration/register.html", {"form": form})
+            response = web_sign_in(request, user, redirect_url=_resolve(_safe_next(request)), signup=True)
+            return response  # type: ignore[return-value]
+    return render(request, "registration/register.html", {"form": form, "next": _safe_next(request, "")})
+
+
+def _resolve(target: str) -> str:
+    """A URL for a URL name (the fallback of _safe_next) or the URL itself."""
+    return target if "/" in target else reverse(target)
 
 
 @require_http_methods(["GET", "POST"])
