@@ -231,7 +231,7 @@ class TwoFactorLoginView(PublicView):
     )
     def post(self, request: Request) -> Response:
         data = validated(TwoFactorLoginInputSerializer, request.data)
-        user = two_factor.challenge_complete(challenge=data["challenge"], code=data["code"])
+        user = two_factor.challenge_complete(challenge=data["challenge"], code=data["code"], request=request._request)
         return _token_pair_response(services.token_pair_issue(user=user))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.core import context
 from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -61,11 +62,14 @@ class _TwoFactorCodeMixin:
     user: User
     authenticator: Any
     cleaned_data: dict[str, Any]
+    reauthentication = False
 
     def clean_code(self) -> str:
         code = str(self.cleaned_data["code"])
         try:
-            authenticator = two_factor.code_verify(user=self.user, code=code)
+            authenticator = two_factor.code_verify(
+                user=self.user, code=code, request=context.request, reauthentication=self.reauthentication
+            )
         except errors.RateLimited as exc:
             raise forms.ValidationError(errors.message(exc), code="rate_limited") from None
         if authenticator is None:
@@ -80,3 +84,5 @@ class TwoFactorCodeForm(_TwoFactorCodeMixin, AuthenticateForm):
 
 class TwoFactorReauthenticateForm(_TwoFactorCodeMixin, ReauthenticateForm):
     """Confirming it is you with a code before a two-factor change."""
+
+    reauthentication = True

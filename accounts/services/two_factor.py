@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from django.core import signing
 from django.core.cache import cache
@@ -240,21 +241,39 @@ def _code_valid(user: User, code: str) -> Authenticator | None:
     return None
 
 
-def code_verify(*, user: User, code: str) -> Authenticator | None:
+def code_verify(
+    *, user: User, code: str, request: HttpRequest | None = None, reauthentication: bool = False
+) -> Authenticator | None:
     """The authenticator `code` proves for `user`, or None (counted as a failure).
 
     Raises RateLimited while the account has used up its wrong codes. One budget per account
-    for the web's second step (accounts.forms.TwoFactorCodeForm) and the API's. Precondition:
-    the caller checked the password step (a challenge, or allauth's login stage).
+    for the web's second step (accounts.forms.TwoFactorCodeForm) and the API's. A failure is
+    announced as allauth announces its own (mfa's authentication_failed), so whoever records
+    failed sign-ins (the audit log) hears of both. Precondition: the caller checked the
+    password step (a challenge, or allauth's login stage).
     """
     _code_gate(user)
     authenticator = _code_valid(user, code)
     if authenticator is None:
         _code_failed(user)
+        main = (
+            Authenticator.objects.filter(user_id=user.pk)
+            .exclude(type=Authenticator.Type.WEBAUTHN)
+            .order_by("-type")  # totp before recovery_codes
+            .first()
+        )
+        if main is not None:
+            mfa_signals.authentication_failed.send(
+                sender=Authenticator,
+                request=request,
+                user=user,
+                authenticator=main,
+                reauthentication=reauthentication,
+            )
     return authenticator
 
 
-def challenge_complete(*, challenge: str, code: str) -> User:
+def challenge_complete(*, challenge: str, code: str, request: HttpRequest | None = None) -> User:
     """The account that `challenge` names, once `code` proves its second factor.
 
     Raises Unauthenticated (401) for a challenge that is forged, expired, already used or whose
@@ -263,7 +282,7 @@ def challenge_complete(*, challenge: str, code: str) -> User:
     user type the password again.
     """
     user, jti = _challenge_read(challenge)
-    authenticator = code_verify(user=user, code=code)
+    authenticator = code_verify(user=user, code=code, request=request)
     if authenticator is None:
         raise Unauthenticated("The code is wrong or was already used.", code="code_invalid")
     # Two requests with the same challenge and good codes: only the first one signs in.

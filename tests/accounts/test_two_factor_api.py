@@ -197,3 +197,23 @@ def test_wrong_password_is_still_a_401_for_two_factor_accounts(alice):
     totp_enable(alice)
     response = APIClient().post("/api/v1/auth/login", {"username": "alice", "password": "nope"}, format="json")
     assert response.status_code == 401
+
+
+def test_wrong_codes_are_announced_like_allauths_own(alice):
+    """The audit log hears of them through allauth.mfa's authentication_failed signal."""
+    from allauth.mfa import signals
+
+    secret = totp_enable(alice)
+    heard = []
+
+    def receiver(sender, **kwargs):
+        heard.append((kwargs["user"].username, kwargs["authenticator"].type, kwargs["request"] is not None))
+
+    signals.authentication_failed.connect(receiver)
+    try:
+        client = APIClient()
+        wrong = "000000" if totp_code(secret) != "000000" else "111111"
+        assert code_step(client, password_step(client)["challenge"], wrong).status_code == 401
+    finally:
+        signals.authentication_failed.disconnect(receiver)
+    assert heard == [("alice", "totp", True)]
