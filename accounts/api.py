@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.internal.flows.email_verification import send_verification_email_to_address
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.models import AnonymousUser
@@ -26,7 +28,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSet
 
 from accounts import selectors, services
-from accounts.models import User
+from accounts.models import SystemSettings, User
 from accounts.permissions import ApiKeyScope
 from accounts.serializers import (
     AdminUserPageSerializer,
@@ -132,6 +134,19 @@ def device_cookie_set(response: HttpResponseBase, result: services.LoginResult) 
         )
 
 
+EMAIL_UNVERIFIED = "Confirm your e-mail address first: a link was mailed to you."
+
+
+def email_verification_send(request: HttpRequest, user: User, *, signup: bool) -> None:
+    """Mail `user` a confirmation link if the site verifies addresses and theirs is not verified
+    (allauth's confirmation, with its resend limits). Shared with the session endpoints."""
+    if services.system_settings().email_verification == SystemSettings.EmailVerification.NONE:
+        return
+    address = EmailAddress.objects.filter(user=user, primary=True, verified=False).first()
+    if address is not None:
+        send_verification_email_to_address(request, address, signup=signup)
+
+
 def register_checked(request: Request, input_serializer: type[Serializer]) -> User:
     """Registration for every API dialect: the site's switch, REGISTER_RATE per address (one
     budget with the web form), then accounts.services.user_register's rules. `input_serializer`
@@ -140,9 +155,11 @@ def register_checked(request: Request, input_serializer: type[Serializer]) -> Us
         raise errors.Forbidden("Registration is closed on this server.")
     check_rate(request, group="auth.register", rate=REGISTER_RATE, key=f"ip:{client_ip(request)}")
     data = validated(input_serializer, request.data)
-    return services.user_register(
+    user = services.user_register(
         username=data["username"], email=data["email"], password=data["password"], display_name=data["display_name"]
     )
+    email_verification_send(request._request, user, signup=True)
+    return user
 
 
 def _login_user(request: Request) -> services.LoginResult:
@@ -299,6 +316,11 @@ class RegisterView(PublicView):
         responses={201: TokenPairSerializer, 400: ERROR, 403: ERROR, 429: ERROR},
         auth=[],
         summary="Create an account (when registration is open) and sign in",
+        description=(
+            "Refused with 403 when registration or password sign-up is off; an address outside the site's "
+            "sign-up domains is a 400 on `email`. When the site verifies e-mail addresses, a confirmation link "
+            "is mailed; the tokens are issued either way (the API does not check verification)."
+        ),
     )
     def post(self, request: Request) -> Response:
         user = register_checked(request, RegisterInputSerializer)
@@ -574,7 +596,9 @@ class PuntCredentialsView(PublicView):
         auth=[],
         summary="Sign in with a session cookie (PUNT)",
         description=(
-            "A browser request from another site (its Origin or Sec-Fetch-Site says so) is refused with 403.\n\n"
+            "A browser request from another site (its Origin or Sec-Fetch-Site says so) is refused with 403. "
+            "So is an account whose address is not confirmed while the site's e-mail verification is "
+            "mandatory (a confirmation link is mailed again).\n\n"
             + LOGIN_LIMITS
             + "\n\nAn account with two-factor authentication cannot sign in here (403, code "
             "`two_factor_required`): use the web sign-in, or POST /api/v1/auth/login and /api/v1/auth/login/2fa. "
@@ -590,6 +614,10 @@ class PuntCredentialsView(PublicView):
         if two_factor.password_login_check(user=user):
             # This endpoint has no second step: a password alone must not open a session.
             raise errors.Forbidden(PUNT_TWO_FACTOR_REFUSAL, code="two_factor_required")
+        if services.email_unverified_blocks(user=user):
+            # A session is the web app's sign-in: mandatory verification applies (JWTs: not).
+            email_verification_send(request._request, user, signup=False)
+            raise errors.Forbidden(EMAIL_UNVERIFIED, code="email_unverified")
         login(request._request, user)  # rotates the session key and the CSRF token
         response = Response({"user": MeSerializer(user).data, "csrfToken": get_token(request._request)})
         device_cookie_set(response, result)
@@ -615,14 +643,17 @@ class PuntRegisterView(PublicView):
         description=(
             "The same rules as POST /api/v1/auth/register: the site's registration switch (403 when closed), "
             "5 registrations per hour per address (shared with it, X-RateLimit-* headers, 429 with Retry-After), "
-            "user names shared with organizations, the password rules. A browser request from another site "
-            "(its Origin or Sec-Fetch-Site says so) is refused with 403."
+            "user names shared with organizations, the password rules, the sign-up domains, password sign-up "
+            "(403 when off). A browser request from another site (its Origin or Sec-Fetch-Site says so) is "
+            "refused with 403. When the site's e-mail verification is mandatory, the account is created and a "
+            "confirmation link mailed, but no session starts until the address is confirmed."
         ),
     )
     def post(self, request: Request) -> Response:
         require_same_origin(request._request)
         user = register_checked(request, PuntRegisterInputSerializer)
-        login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if not services.email_unverified_blocks(user=user):
+            login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
         body = {"user": MeSerializer(user).data, "csrfToken": get_token(request._request)}
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -181,6 +181,15 @@ def user_register(*, username: str, email: str, password: str, display_name: str
     return user
 
 
+def email_unverified_blocks(*, user: User) -> bool:
+    """Whether the site's mandatory e-mail verification keeps `user` out of session sign-in
+    (the web app, PUNT's session API) until the address is confirmed. JWTs and API keys are
+    not affected. An account without an address (made by an admin) has nothing to confirm."""
+    if system_settings().email_verification != SystemSettings.EmailVerification.MANDATORY or not user.email:
+        return False
+    return not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
 def email_address_sync(*, user: User) -> None:
     """Keep allauth's address rows (verification, linking by e-mail) in step with `user.email`.
 

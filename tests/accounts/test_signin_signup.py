@@ -148,3 +148,40 @@ def test_web_login_keeps_next_device_cookie_and_existing_users_without_address_r
 def test_allauth_password_pages_lead_to_punts(client):
     assert client.get("/accounts/login/?next=/x")["Location"] == "/login/?next=/x"
     assert client.get("/accounts/signup/")["Location"] == "/register/"
+    assert client.get("/accounts/password/reset/")["Location"] == "/forgot-password"
+
+
+@pytest.mark.django_db
+def test_api_registration_mails_the_link_and_still_issues_tokens():
+    services.system_settings_update(by=None, email_verification="mandatory")
+    response = _api_register()
+    assert response.status_code == 201 and response.json()["access_token"]
+    assert mail.outbox[0].to == ["carol@outside.example"]
+    assert "/accounts/confirm-email/" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_punt_session_api_waits_for_the_confirmation_when_mandatory():
+    services.system_settings_update(by=None, email_verification="mandatory")
+    client = APIClient()
+    created = _punt_register()
+    assert created.status_code == 201 and created.json()["user"]["username"] == "carol"
+    assert not {"sessionid", "next-auth.session-token"} & set(created.cookies)  # no session yet
+    link = _confirm_link()
+    refused = client.post("/api/auth/callback/credentials", {"username": "carol", "password": PASSWORD})
+    assert refused.status_code == 403
+    assert refused.json() == {"error": "Confirm your e-mail address first: a link was mailed to you."}
+    assert client.get(link).status_code == 302
+    signed_in = client.post("/api/auth/callback/credentials", {"username": "carol", "password": PASSWORD})
+    assert signed_in.status_code == 200
+    assert client.get("/api/auth/session").json()["user"]["username"] == "carol"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["none", "optional"])
+def test_punt_session_api_signs_in_unverified_accounts_unless_mandatory(method):
+    services.system_settings_update(by=None, email_verification=method)
+    client = APIClient()
+    assert _punt_register().status_code == 201
+    assert client.post("/api/auth/callback/credentials", {"username": "carol", "password": PASSWORD}).status_code == 200
+    assert len(mail.outbox) == (1 if method == "optional" else 0)

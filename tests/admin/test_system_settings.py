@@ -47,6 +47,9 @@ def test_defaults_come_from_the_environment_until_saved(site, settings):
     settings.PUNT_REGISTRATION_OPEN = False
     settings.PUNT_MAX_UPLOAD_BYTES = 2048
     settings.PUNT_WEBHOOKS_ALLOW_PRIVATE = True
+    settings.PUNT_SIGNUP_EMAIL_DOMAINS = ["corp.example"]
+    settings.PUNT_PASSWORD_SIGNUP = False
+    settings.PUNT_EMAIL_VERIFICATION = "optional"
     response = as_user(site.admin).get(URL)
     assert response.status_code == 200
     assert response.json() == {
@@ -57,6 +60,11 @@ def test_defaults_come_from_the_environment_until_saved(site, settings):
         "allowed_upload_types": list(DEFAULT_UPLOAD_TYPES),
         "default_member_role": "member",
         "webhooks_allow_private": True,
+        "signup_email_domains": ["corp.example"],
+        "password_signup": False,
+        "email_verification": "optional",
+        # Not from the environment: requiring two-factor is a decision taken in the app.
+        "require_two_factor": "off",
         "updated_at": None,
         "updated_by": None,
     }
@@ -184,6 +192,10 @@ FORM = {
     "allowed_upload_types": '["image/*"]',
     "default_member_role": "viewer",
     "webhooks_allow_private": "on",
+    "signup_email_domains": '["corp.example"]',
+    "password_signup": "",  # unchecked
+    "email_verification": "optional",
+    "require_two_factor": "admins",
 }
 
 
@@ -200,6 +212,12 @@ def test_django_admin_edits_the_single_row(site):
     assert response.status_code == 302, response.content.decode()[:2000]
     row = SystemSettings.objects.get()
     assert (row.site_name, row.registration_open, row.max_upload_bytes) == ("From the admin", False, 4096)
+    assert (row.signup_email_domains, row.password_signup, row.email_verification, row.require_two_factor) == (
+        ["corp.example"],
+        False,
+        "optional",
+        "admins",
+    )
     assert row.updated_by == site.admin
     assert services.system_settings().site_name == "From the admin"  # the cache was invalidated
 
@@ -223,6 +241,9 @@ def test_django_admin_edits_the_single_row(site):
         {"allowed_upload_types": '["nonsense"]'},
         {"allowed_upload_types": '"image/png"'},
         {"site_name": "   "},
+        {"signup_email_domains": '["not a domain"]'},
+        {"signup_email_domains": '"corp.example"'},
+        {"email_verification": "sometimes"},
     ],
 )
 def test_django_admin_applies_the_same_rules(site, change):
