@@ -82,7 +82,7 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
         me = request_user(request)
         count = 0
         for user in queryset.filter(is_active=True).exclude(pk=me.pk):
-            services.user_deactivate(user=user, by=me)
+            services.user_deactivate(user=user, by=me, request=request)
             count += 1
         self.message_user(request, f"Deactivated {count} user(s).", messages.SUCCESS)
 
@@ -101,7 +101,9 @@ class UserAdmin(ServiceAdmin, DjangoUserAdmin):
         stored = User.objects.get(pk=obj.pk)
         obj.is_active, obj.is_staff, obj.global_roles = stored.is_active, stored.is_staff, stored.global_roles
         super().save_model(request, obj, form, change)
-        services.user_admin_update(user=obj, by=request_user(request), is_active=is_active, global_roles=roles)
+        services.user_admin_update(
+            user=obj, by=request_user(request), is_active=is_active, global_roles=roles, request=request
+        )
 
 
 class ApiKeyStateFilter(admin.SimpleListFilter):
@@ -147,7 +149,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         count = 0
         for key in queryset.filter(revoked_at__isnull=True):
-            services.api_key_revoke(api_key=key)
+            services.api_key_revoke(api_key=key, by=request_user(request), request=request)
             count += 1
         self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
 
@@ -222,6 +224,6 @@ class SystemSettingsAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: SystemSettings, form: Any, change: bool) -> None:
         values = {name: form.cleaned_data[name] for name in SystemSettingsForm.Meta.fields}
-        saved = services.system_settings_update(by=request_user(request), **values)
+        saved = services.system_settings_update(by=request_user(request), request=request, **values)
         obj.pk = saved.pk
         obj._state.adding = False

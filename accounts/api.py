@@ -13,6 +13,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
@@ -60,6 +61,9 @@ from accounts.serializers import (
     UserListQuerySerializer,
 )
 from accounts.services import two_factor
+from audit.api import CSV, DESCRIPTION, FORMAT, PAGE, AuditLogView
+from audit.models import AuditEntry
+from audit.serializers import AdminAuditLogQuerySerializer
 from punt import errors
 from punt.api.authentication import CsrfSessionAuthentication
 from punt.api.origin import require_same_origin
@@ -219,6 +223,7 @@ class LoginView(PublicView):
         result = _login_user(request)
         assert result.user is not None  # _login_user refused the attempt otherwise
         if two_factor.password_login_check(user=result.user):
+            # Not signed in yet: the sign-in is recorded when /api/v1/auth/login/2fa completes it.
             body = {
                 "two_factor_required": True,
                 "challenge": two_factor.challenge_issue(user=result.user),
@@ -226,7 +231,7 @@ class LoginView(PublicView):
             }
             response = Response(body)
         else:
-            response = _token_pair_response(services.token_pair_issue(user=result.user))
+            response = _token_pair_response(services.token_pair_sign_in(user=result.user, request=request))
         device_cookie_set(response, result)
         return response
 
@@ -249,7 +254,7 @@ class TwoFactorLoginView(PublicView):
     def post(self, request: Request) -> Response:
         data = validated(TwoFactorLoginInputSerializer, request.data)
         user = two_factor.challenge_complete(challenge=data["challenge"], code=data["code"], request=request._request)
-        return _token_pair_response(services.token_pair_issue(user=user))
+        return _token_pair_response(services.token_pair_sign_in(user=user, request=request))
 
 
 @extend_schema(tags=["auth"])
@@ -324,7 +329,9 @@ class RegisterView(PublicView):
     )
     def post(self, request: Request) -> Response:
         user = register_checked(request, RegisterInputSerializer)
-        return _token_pair_response(services.token_pair_issue(user=user), status_code=status.HTTP_201_CREATED)
+        return _token_pair_response(
+            services.token_pair_sign_in(user=user, request=request), status_code=status.HTTP_201_CREATED
+        )
 
 
 @extend_schema(tags=["auth"])
@@ -440,14 +447,19 @@ class ApiKeyViewSet(ViewSet):
     def create(self, request: Request) -> Response:
         data = validated(ApiKeyCreateInputSerializer, request.data)
         key, raw = services.api_key_create(
-            user=request_user(request), name=data["name"], scopes=data["scopes"], expires_at=data["expires_at"]
+            user=request_user(request),
+            name=data["name"],
+            scopes=data["scopes"],
+            expires_at=data["expires_at"],
+            request=request,
         )
         body = {**ApiKeySerializer(key).data, "key": raw}
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None, 404: ERROR}, summary="Revoke an API key")
     def destroy(self, request: Request, key_id: int) -> Response:
-        services.api_key_revoke(api_key=selectors.api_key_get(user=request_user(request), key_id=key_id))
+        key = selectors.api_key_get(user=request_user(request), key_id=key_id)
+        services.api_key_revoke(api_key=key, by=request_user(request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -489,7 +501,7 @@ class UserListView(SiteAdminView):
     )
     def post(self, request: Request) -> Response:
         data = validated(UserCreateInputSerializer, request.data)
-        user = services.user_create(by=request_user(request), **data)
+        user = services.user_create(by=request_user(request), request=request, **data)
         return Response(AdminUserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -512,7 +524,7 @@ class UserDetailView(SiteAdminView):
     def put(self, request: Request, user_id: int) -> Response:
         user = selectors.user_get_for_admin(pk=user_id)
         data = validated(UserAdminUpdateInputSerializer, request.data)
-        user = services.user_admin_update(user=user, by=request_user(request), **data)
+        user = services.user_admin_update(user=user, by=request_user(request), request=request, **data)
         return Response(AdminUserSerializer(user).data)
 
     @extend_schema(
@@ -529,7 +541,9 @@ class UserDetailView(SiteAdminView):
         summary="Deactivate a user (accounts are never deleted: their work stays attributed)",
     )
     def delete(self, request: Request, user_id: int) -> Response:
-        services.user_deactivate(user=selectors.user_get_for_admin(pk=user_id), by=request_user(request))
+        services.user_deactivate(
+            user=selectors.user_get_for_admin(pk=user_id), by=request_user(request), request=request
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -547,7 +561,9 @@ class SystemSettingsView(SiteAdminView):
     def put(self, request: Request) -> Response:
         data = validated(SystemSettingsInputSerializer, request.data)
         return Response(
-            SystemSettingsSerializer(services.system_settings_update(by=request_user(request), **data)).data
+            SystemSettingsSerializer(
+                services.system_settings_update(by=request_user(request), request=request, **data)
+            ).data
         )
 
     @extend_schema(
@@ -557,6 +573,32 @@ class SystemSettingsView(SiteAdminView):
     )
     def patch(self, request: Request) -> Response:
         return self.put(request)
+
+
+@extend_schema(tags=["admin"])
+class AuditLogAdminView(AuditLogView):
+    permission_classes = SiteAdminView.permission_classes
+    api_scope = "admin"
+    query_serializer = AdminAuditLogQuerySerializer
+
+    @extend_schema(
+        operation_id="admin_audit_log",
+        parameters=[AdminAuditLogQuerySerializer, FORMAT],
+        responses={
+            (200, "application/json"): PAGE,
+            (200, "text/csv"): CSV,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+        },
+        summary="The audit log (site admins)",
+        description=DESCRIPTION,
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def entries(self, query: dict[str, Any]) -> QuerySet[AuditEntry]:
+        return self.filtered(query, project_id=query["project"])
 
 
 # --------------------------------------------------------------------------- PUNT /api/auth/*

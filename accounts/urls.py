@@ -27,4 +27,5 @@ urlpatterns = [
     path("users", api.UserListView.as_view(), name="users"),
     path("users/<int:user_id>", api.UserDetailView.as_view(), name="user-detail"),
     path("admin/system-settings", api.SystemSettingsView.as_view(), name="admin-system-settings"),
+    path("admin/audit-log", api.AuditLogAdminView.as_view(), name="admin-audit-log"),
 ]

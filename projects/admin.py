@@ -93,15 +93,17 @@ class OrganizationMembershipAdmin(ServiceAdmin):
     def save_model(self, request: HttpRequest, obj: OrganizationMembership, form: Any, change: bool) -> None:
         if not change:
             saved = services.organization_member_add(
-                org=obj.organization, username=obj.user.username, role=obj.role, by=request.user
+                org=obj.organization, username=obj.user.username, role=obj.role, by=request.user, request=request
             )
             obj.pk = saved.pk
         elif "role" in form.changed_data:
             membership = OrganizationMembership.objects.select_related("organization").get(pk=obj.pk)
-            services.organization_member_update(membership=membership, role=obj.role, by=request.user)
+            services.organization_member_update(membership=membership, role=obj.role, by=request.user, request=request)
 
     def delete_model(self, request: HttpRequest, obj: OrganizationMembership) -> None:
-        services.organization_member_remove(membership=obj, by=request.user)  # an organization keeps an owner
+        services.organization_member_remove(
+            membership=obj, by=request.user, request=request
+        )  # an organization keeps an owner
 
 
 class MembershipInline(admin.TabularInline):
@@ -235,14 +237,14 @@ class ProjectAdmin(ServiceAdmin):
         return deleted, counts, perms_needed, protected
 
     def delete_model(self, request: HttpRequest, obj: Project) -> None:
-        services.project_delete(project=obj, by=request.user)
+        services.project_delete(project=obj, by=request.user, request=request)
 
     @admin.action(description="Archive the selected projects (read-only, restorable)")
     def archive_projects(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
         self.run_each(
             request,
             queryset.filter(archived_at__isnull=True),
-            lambda project: services.project_archive(project=project, by=request.user),
+            lambda project: services.project_archive(project=project, by=request.user, request=request),
             done="Archived {count} project(s).",
         )
 
@@ -251,7 +253,7 @@ class ProjectAdmin(ServiceAdmin):
         self.run_each(
             request,
             queryset.filter(archived_at__isnull=False),
-            lambda project: services.project_restore(project=project, by=request.user),
+            lambda project: services.project_restore(project=project, by=request.user, request=request),
             done="Restored {count} project(s).",
         )
 
@@ -274,12 +276,12 @@ class MembershipAdmin(ServiceAdmin):
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         if not change:
             saved = services.membership_add(
-                project=obj.project, username=obj.user.username, role=obj.role, by=request.user
+                project=obj.project, username=obj.user.username, role=obj.role, by=request.user, request=request
             )
             obj.pk = saved.pk
         elif "role" in form.changed_data:
             membership = Membership.objects.select_related("user").get(pk=obj.pk)
-            services.membership_update(membership=membership, role=obj.role, by=request.user)
+            services.membership_update(membership=membership, role=obj.role, by=request.user, request=request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
         if obj is not None and obj.role == Membership.Role.OWNER:
@@ -287,7 +289,7 @@ class MembershipAdmin(ServiceAdmin):
         return super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
-        services.membership_remove(membership=obj, by=request.user)
+        services.membership_remove(membership=obj, by=request.user, request=request)
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         # Bulk deletion cannot tell owners apart; members are removed one at a time.

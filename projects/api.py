@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -19,6 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from audit.api import CSV, DESCRIPTION, ERROR, FORMAT, PAGE, AuditLogView
+from audit.models import AuditEntry
+from audit.serializers import AuditLogQuerySerializer
 from projects import selectors, services
 from projects import serializers as s
 from projects.models import Organization, Project, Sprint
@@ -123,7 +127,7 @@ class OrganizationMemberViewSet(OrganizationScopedView, GenericViewSet):
     def create(self, request: Request, org_slug: str) -> Response:
         org = self.org(manage=True)
         data = validated(s.OrganizationMemberInputSerializer, request.data)
-        membership = services.organization_member_add(org=org, by=request.user, **data)
+        membership = services.organization_member_add(org=org, by=request.user, **data, request=request)
         return Response(s.OrganizationMemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.OrganizationRoleInputSerializer, responses=s.OrganizationMemberSerializer)
@@ -131,7 +135,9 @@ class OrganizationMemberViewSet(OrganizationScopedView, GenericViewSet):
         org = self.org(manage=True)
         membership = selectors.organization_membership_get(org=org, username=username)
         data = validated(s.OrganizationRoleInputSerializer, request.data)
-        membership = services.organization_member_update(membership=membership, by=request.user, **data)
+        membership = services.organization_member_update(
+            membership=membership, by=request.user, **data, request=request
+        )
         return Response(s.OrganizationMemberSerializer(membership).data)
 
     @extend_schema(request=s.OrganizationRoleInputSerializer, responses=s.OrganizationMemberSerializer)
@@ -143,7 +149,7 @@ class OrganizationMemberViewSet(OrganizationScopedView, GenericViewSet):
         leaving = username.lower() == request.user.username.lower()
         org = self.org() if leaving else self.org(manage=True)
         membership = selectors.organization_membership_get(org=org, username=username)
-        services.organization_member_remove(membership=membership, by=request.user)
+        services.organization_member_remove(membership=membership, by=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -200,7 +206,7 @@ class ProjectDetailView(ProjectScopedView):
 
     @extend_schema(request=None, responses={204: None}, summary="Archive the project (owner; restorable)")
     def delete(self, request: Request, slug: str) -> Response:
-        services.project_archive(project=self.project(OWN, allow_archived=True), **_actor(request))
+        services.project_archive(project=self.project(OWN, allow_archived=True), **_actor(request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -210,7 +216,7 @@ class ProjectRestoreView(ProjectScopedView):
     @extend_schema(request=None, responses=s.ProjectSerializer, summary="Un-archive the project (owner)")
     def post(self, request: Request, slug: str) -> Response:
         project = services.project_restore(
-            project=self.project(OWN, allow_archived=True, counts=True), **_actor(request)
+            project=self.project(OWN, allow_archived=True, counts=True), **_actor(request), request=request
         )
         return Response(s.ProjectSerializer(project, context={"request": request}).data)
 
@@ -237,14 +243,14 @@ class MemberViewSet(ProjectScopedView, GenericViewSet):
     def create(self, request: Request, slug: str) -> Response:
         project = self.project(MANAGE)
         data = validated(s.MemberInputSerializer, request.data)
-        membership = services.membership_add(project=project, **data, **_actor(request))
+        membership = services.membership_add(project=project, **data, **_actor(request), request=request)
         return Response(s.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     # The router puts list-level actions before members/<username>: "leave" is never a user name.
     @extend_schema(request=None, responses={204: None}, summary="Leave the project (anyone but the owner)")
     @action(detail=False, methods=["post"])
     def leave(self, request: Request, slug: str) -> Response:
-        services.membership_leave(project=self.project(READ), **_actor(request))
+        services.membership_leave(project=self.project(READ), **_actor(request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.MemberRoleInputSerializer, responses=s.MemberSerializer)
@@ -252,7 +258,7 @@ class MemberViewSet(ProjectScopedView, GenericViewSet):
         project = self.project(MANAGE)
         membership = selectors.membership_get(project=project, username=username)
         data = validated(s.MemberRoleInputSerializer, request.data)
-        membership = services.membership_update(membership=membership, **data, **_actor(request))
+        membership = services.membership_update(membership=membership, **data, **_actor(request), request=request)
         return Response(s.MemberSerializer(membership).data)
 
     @extend_schema(request=s.MemberRoleInputSerializer, responses=s.MemberSerializer)
@@ -263,7 +269,7 @@ class MemberViewSet(ProjectScopedView, GenericViewSet):
     def destroy(self, request: Request, slug: str, username: str) -> Response:
         project = self.project(MANAGE)
         membership = selectors.membership_get(project=project, username=username)
-        services.membership_remove(membership=membership, **_actor(request))
+        services.membership_remove(membership=membership, **_actor(request), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -278,7 +284,7 @@ class TransferOwnershipView(ProjectScopedView):
     def post(self, request: Request, slug: str) -> Response:
         project = self.project(OWN)
         data = validated(s.TransferOwnershipInputSerializer, request.data)
-        services.project_transfer_ownership(project=project, **data, **_actor(request))
+        services.project_transfer_ownership(project=project, **data, **_actor(request), request=request)
         members = selectors.project_members(project=project)
         return Response(s.MemberSerializer(members, many=True).data)
 
@@ -506,3 +512,41 @@ class SprintViewSet(ProjectScopedView, GenericViewSet):
     @action(detail=True, methods=["get"], serializer_class=s.BurndownSerializer)
     def burndown(self, request: Request, slug: str, sprint_id: int) -> Response:
         return Response(s.BurndownSerializer(selectors.sprint_burndown(sprint=self.sprint(READ))).data)
+
+
+# --------------------------------------------------------------------------- audit log
+
+AUDIT_SLUG = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="Project URL slug.")
+
+
+@extend_schema(tags=["projects"])
+class ProjectAuditLogView(AuditLogView):
+    api_scope = "projects"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Outsiders get 404 and members below admin 403 before any filter is read.
+        self.project: Project = selectors.project_for(
+            request.user, slug=kwargs["slug"], min_role=MANAGE, allow_archived=True
+        )
+        self.filename_prefix = f"{self.project.key}-audit-log"
+
+    @extend_schema(
+        operation_id="project_audit_log",
+        parameters=[AUDIT_SLUG, AuditLogQuerySerializer, FORMAT],
+        responses={
+            (200, "application/json"): PAGE,
+            (200, "text/csv"): CSV,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+        },
+        summary="The project's part of the audit log (project admins)",
+        description=DESCRIPTION,
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def entries(self, query: dict[str, Any]) -> QuerySet[AuditEntry]:
+        return self.filtered(query, project_id=self.project.pk)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("projects", api.ProjectListView.as_view(), name="project-list"),
     path(P, api.ProjectDetailView.as_view(), name="project-detail"),
     path(f"{P}/restore", api.ProjectRestoreView.as_view(), name="project-restore"),
+    path(f"{P}/audit-log", api.ProjectAuditLogView.as_view(), name="project-audit-log"),
     path(f"{P}/transfer-ownership", api.TransferOwnershipView.as_view(), name="project-transfer-ownership"),
     *router.urls,
 ]

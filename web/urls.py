@@ -72,6 +72,7 @@ urlpatterns = [
     re_path(P + r"/topics/(?P<topic_id>[0-9]+)/manage$", chat.topic_manage, name="topic_manage"),
     re_path(P + r"/settings$", project_settings.project_settings, name="project_settings"),
     re_path(P + r"/settings/hooks/(?P<hook_id>[0-9]{1,18})$", project_settings.hook_deliveries, name="hook_deliveries"),
+    re_path(P + r"/settings/audit-log$", project_settings.project_audit_log, name="project_audit_log"),
     re_path(P + r"/settings/import$", imports.import_page, name="project_import"),
     re_path(P + r"/settings/import/runs/(?P<run_id>[0-9]{1,18})$", imports.import_run_status, name="import_run"),
     re_path(P + r"/archive$", project_settings.project_archive, name="project_archive"),

@@ -49,7 +49,7 @@ class GitHookAdmin(ReadOnlyAdmin):
     @admin.action(description="Revoke the selected git webhooks")
     def revoke(self, request: HttpRequest, queryset: QuerySet[GitHook]) -> None:
         for hook in queryset.filter(revoked_at__isnull=True):
-            services.git_hook_revoke(hook=hook, by=request.user)
+            services.git_hook_revoke(hook=hook, by=request.user, request=request)
         messages.success(request, "Revoked.")
 
 
@@ -73,7 +73,7 @@ class ChatWebhookAdmin(ReadOnlyAdmin):
     @admin.action(description="Revoke the selected chat webhooks")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ChatWebhook]) -> None:
         for webhook in queryset.filter(revoked_at__isnull=True):
-            services.chat_webhook_revoke(webhook=webhook, by=request.user)
+            services.chat_webhook_revoke(webhook=webhook, by=request.user, request=request)
         messages.success(request, "Revoked.")
 
 
@@ -89,7 +89,7 @@ class HookAdmin(ReadOnlyAdmin):
     @admin.action(description="Disable the selected outgoing webhooks")
     def disable(self, request: HttpRequest, queryset: QuerySet[Hook]) -> None:
         for hook in queryset.filter(active=True):
-            services.hook_update(hook=hook, by=request.user, active=False)
+            services.hook_update(hook=hook, by=request.user, request=request, active=False)
         messages.success(request, "Disabled.")
 
 

@@ -141,7 +141,7 @@ class GitHookViewSet(ManageView, GenericViewSet):
     def create(self, request: Request, slug: str) -> Response:
         project = self.project()
         data = validated(s.GitHookInput, request.data)
-        hook = services.git_hook_create(project=project, by=request.user, **data)
+        hook = services.git_hook_create(project=project, by=request.user, **data, request=request)
         return Response(s.GitHookCreatedSerializer(hook).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[SLUG], responses=s.GitHookSerializer, summary="One git host webhook")
@@ -152,7 +152,7 @@ class GitHookViewSet(ManageView, GenericViewSet):
     @extend_schema(parameters=[SLUG], responses={204: None}, summary="Revoke a git host webhook")
     def destroy(self, request: Request, slug: str, hook_id: int) -> Response:
         hook = selectors.git_hook_get(project=self.project(), hook_id=hook_id)
-        services.git_hook_revoke(hook=hook, by=request.user)
+        services.git_hook_revoke(hook=hook, by=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -274,7 +274,9 @@ class ChatWebhookViewSet(ManageView, GenericViewSet):
     def create(self, request: Request, slug: str) -> Response:
         project = self.project()
         data = validated(s.ChatWebhookInput, request.data)
-        webhook, token = services.chat_webhook_create(project=project, name=data["name"], by=request.user)
+        webhook, token = services.chat_webhook_create(
+            project=project, name=data["name"], by=request.user, request=request
+        )
         url = settings.SITE_URL + reverse("chat-webhook-post", kwargs={"token": token})
         body = s.ChatWebhookCreatedSerializer(webhook, context={"token": token, "url": url}).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -282,7 +284,7 @@ class ChatWebhookViewSet(ManageView, GenericViewSet):
     @extend_schema(parameters=[SLUG], responses={204: None}, summary="Revoke an incoming chat webhook")
     def destroy(self, request: Request, slug: str, webhook_id: int) -> Response:
         webhook = selectors.chat_webhook_get(project=self.project(), webhook_id=webhook_id)
-        services.chat_webhook_revoke(webhook=webhook, by=request.user)
+        services.chat_webhook_revoke(webhook=webhook, by=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -356,7 +358,7 @@ class HookViewSet(ManageView, GenericViewSet):
     def create(self, request: Request, slug: str) -> Response:
         project = self.project()
         data = validated(s.HookInput, request.data)
-        hook = services.hook_create(project=project, by=request.user, **data)
+        hook = services.hook_create(project=project, by=request.user, **data, request=request)
         return Response(s.HookWithSecretSerializer(hook).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[SLUG], responses=s.HookSerializer, summary="One outgoing webhook")
@@ -372,13 +374,13 @@ class HookViewSet(ManageView, GenericViewSet):
     def partial_update(self, request: Request, slug: str, hook_id: int) -> Response:
         hook = self.hook()
         data = validated(s.HookUpdateInput, request.data)
-        hook = services.hook_update(hook=hook, by=request.user, **data)
+        hook = services.hook_update(hook=hook, by=request.user, **data, request=request)
         serializer = s.HookWithSecretSerializer if data.get("rotate_secret") else s.HookSerializer
         return Response(serializer(hook).data)
 
     @extend_schema(parameters=[SLUG], responses={204: None}, summary="Delete an outgoing webhook and its log")
     def destroy(self, request: Request, slug: str, hook_id: int) -> Response:
-        services.hook_delete(hook=self.hook(), by=request.user)
+        services.hook_delete(hook=self.hook(), by=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

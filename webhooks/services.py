@@ -31,6 +31,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from audit.services import audit_record, changes
 from chat import services as chat_services
 from chat.models import MESSAGE_MAX_LENGTH, Message
 from projects.models import Column, Project
@@ -78,7 +79,9 @@ def _clean_git_secret(secret: str) -> str:
 
 
 @transaction.atomic
-def git_hook_create(*, project: Project, provider: str, by: Any, signed: bool = True, secret: str = "") -> GitHook:
+def git_hook_create(
+    *, project: Project, provider: str, by: Any, signed: bool = True, secret: str = "", request: Any = None
+) -> GitHook:
     """A new endpoint for `provider` with a fresh token (in its URL).
 
     Signed (the default): deliveries must prove `secret`, generated when not given. Unsigned:
@@ -90,21 +93,28 @@ def git_hook_create(*, project: Project, provider: str, by: Any, signed: bool = 
         raise _invalid("secret", "An unsigned hook has no secret.")
     if signed:
         secret = _clean_git_secret(secret) if secret else secrets.token_hex(32)
-    return GitHook.objects.create(
+    hook = GitHook.objects.create(
         project=project,
         provider=provider,
         token=secrets.token_urlsafe(24),
         secret=secret,
         created_by=by,
     )
+    after = {"kind": "git", "provider": provider, "signed": signed}
+    audit_record(action="webhook.created", actor=by, request=request, target=hook, project=project, after=after)
+    return hook
 
 
 @transaction.atomic
-def git_hook_revoke(*, hook: GitHook, by: Any) -> GitHook:
+def git_hook_revoke(*, hook: GitHook, by: Any, request: Any = None) -> GitHook:
     """Stop accepting deliveries for `hook` (its URL answers 404 from now on)."""
     if hook.revoked_at is None:
         hook.revoked_at = timezone.now()
         hook.save(update_fields=["revoked_at"])
+        before = {"kind": "git", "provider": hook.provider}
+        audit_record(
+            action="webhook.deleted", actor=by, request=request, target=hook, project=hook.project, before=before
+        )
     return hook
 
 
@@ -220,7 +230,7 @@ CHAT_TOKEN_PREFIX = "pcw_"
 
 
 @transaction.atomic
-def chat_webhook_create(*, project: Project, name: str, by: Any) -> tuple[ChatWebhook, str]:
+def chat_webhook_create(*, project: Project, name: str, by: Any, request: Any = None) -> tuple[ChatWebhook, str]:
     """A new token; returns (webhook, raw token). Only the hash is kept: the token is shown once."""
     name = (name or "").strip()
     if not name:
@@ -231,14 +241,21 @@ def chat_webhook_create(*, project: Project, name: str, by: Any) -> tuple[ChatWe
     webhook = ChatWebhook.objects.create(
         project=project, name=name, token_hash=hash_token(raw), token_prefix=raw[:10], created_by=by
     )
+    after = {"kind": "chat", "name": name}
+    audit_record(action="webhook.created", actor=by, request=request, target=webhook, project=project, after=after)
     return webhook, raw
 
 
 @transaction.atomic
-def chat_webhook_revoke(*, webhook: ChatWebhook, by: Any) -> ChatWebhook:
+def chat_webhook_revoke(*, webhook: ChatWebhook, by: Any, request: Any = None) -> ChatWebhook:
     if webhook.revoked_at is None:
         webhook.revoked_at = timezone.now()
         webhook.save(update_fields=["revoked_at"])
+        before = {"kind": "chat", "name": webhook.name}
+        project = webhook.project
+        audit_record(
+            action="webhook.deleted", actor=by, request=request, target=webhook, project=project, before=before
+        )
     return webhook
 
 
@@ -348,13 +365,14 @@ def hook_create(
     description: str = "",
     active: bool = True,
     filter: str = "",
+    request: Any = None,
 ) -> Hook:
     """Subscribe `url` to `events` of `project`; the secret it is signed with is generated here.
 
     `filter` (PQL, blank = all) limits the events about a ticket to matching tickets; `by`
     becomes the hook's creator, whom me() in it means.
     """
-    return Hook.objects.create(
+    hook = Hook.objects.create(
         project=project,
         url=_clean_url(url),
         events=_clean_events(events),
@@ -364,6 +382,21 @@ def hook_create(
         secret=secrets.token_hex(32),
         created_by=by,
     )
+    after = _hook_facts(hook)
+    audit_record(action="webhook.created", actor=by, request=request, target=hook, project=project, after=after)
+    return hook
+
+
+def _hook_facts(hook: Hook) -> dict[str, Any]:
+    # The secret never: only that it was rotated.
+    return {
+        "kind": "outgoing",
+        "url": hook.url,
+        "events": list(hook.events),
+        "description": hook.description,
+        "active": hook.active,
+        "filter": hook.filter,
+    }
 
 
 @transaction.atomic
@@ -377,8 +410,10 @@ def hook_update(
     active: Any = None,
     filter: Any = None,
     rotate_secret: bool = False,
+    request: Any = None,
 ) -> Hook:
     """Change what is given (None: unchanged). me() in `filter` stays the hook's creator."""
+    before = _hook_facts(hook)
     fields: list[str] = []
     if url is not None:
         hook.url = _clean_url(url)
@@ -400,12 +435,23 @@ def hook_update(
         fields.append("secret")
     if fields:
         hook.save(update_fields=[*fields, "updated_at"])
+        old, new = changes(before, _hook_facts(hook))
+        if rotate_secret:
+            old["secret"], new["secret"] = "(old)", "(rotated)"
+        if new:
+            project = hook.project
+            audit_record(
+                action="webhook.changed", actor=by, request=request, target=hook, project=project, before=old, after=new
+            )
     return hook
 
 
 @transaction.atomic
-def hook_delete(*, hook: Hook, by: Any) -> None:
+def hook_delete(*, hook: Hook, by: Any, request: Any = None) -> None:
     """Delete the subscription and its delivery log (deliveries still queued find nothing to send)."""
+    audit_record(
+        action="webhook.deleted", actor=by, request=request, target=hook, project=hook.project, before=_hook_facts(hook)
+    )
     hook.delete()
 
 

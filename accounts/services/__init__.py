@@ -59,6 +59,7 @@ from accounts.services.login import LoginResult as LoginResult
 from accounts.services.login import LoginThrottled as LoginThrottled
 from accounts.services.login import credential_failed as credential_failed
 from accounts.services.login import login_attempt as login_attempt
+from audit.services import audit_record, changes
 from punt.errors import Forbidden, Unauthenticated
 from punt.errors import invalid as _invalid
 from punt.events import publish, sessions_revoke
@@ -373,6 +374,14 @@ def token_pair_issue(*, user: User) -> TokenPair:
     return _pair(refresh, user)
 
 
+def token_pair_sign_in(*, user: User, request: Any = None) -> TokenPair:
+    """token_pair_issue() for a sign-in (password, registration, a completed second factor),
+    which the audit log records; a pair re-issued to a signed-in client is not one."""
+    pair = token_pair_issue(user=user)
+    audit_record(action="auth.login", actor=user, request=request, target=user, data={"via": "token"})
+    return pair
+
+
 def _outstanding_locked(raw: str, *, ip: str | None) -> tuple[RefreshToken, OutstandingToken]:
     """Decode a refresh token and lock its OutstandingToken row (revoked or not: see _revoked).
 
@@ -535,7 +544,12 @@ def refresh_tokens_revoke_all(*, user: User) -> int:
 
 @transaction.atomic
 def api_key_create(
-    *, user: User, name: str, scopes: list[str] | None = None, expires_at: datetime | None = None
+    *,
+    user: User,
+    name: str,
+    scopes: list[str] | None = None,
+    expires_at: datetime | None = None,
+    request: Any = None,
 ) -> tuple[ApiKey, str]:
     """Create a key; returns it with the raw secret, which exists nowhere else afterwards."""
     name = (name or "").strip()
@@ -557,6 +571,7 @@ def api_key_create(
         scopes=scopes,
         expires_at=expires_at,
     )
+    audit_record(action="api_key.created", actor=user, request=request, target=key, after=_api_key_facts(key))
     return key, raw
 
 
@@ -569,12 +584,18 @@ def api_key_mark_used(*, api_key: ApiKey, now: datetime) -> None:
     api_key.last_used_at = now
 
 
+def _api_key_facts(key: ApiKey) -> dict[str, Any]:
+    return {"name": key.name, "prefix": key.prefix, "scopes": key.scopes, "expires_at": key.expires_at}
+
+
 @transaction.atomic
-def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    """Revoke a key for good (idempotent). Precondition: the caller owns it or is an admin."""
+def api_key_revoke(*, api_key: ApiKey, by: User | None = None, request: Any = None) -> ApiKey:
+    """Revoke a key for good (idempotent). Precondition: the caller (`by`, the owner when
+    None) owns it or is an admin."""
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        audit_record(action="api_key.revoked", actor=by or api_key.user, request=request, target=api_key)
     return api_key
 
 
@@ -663,6 +684,7 @@ def user_create(
     display_name: str = "",
     global_roles: list[str] | None = None,
     is_active: bool = True,
+    request: Any = None,
 ) -> User:
     """An account made by a site admin (registration open or not). Precondition: `by` is a site admin."""
     user = _user_build(username=username, email=email, password=password, display_name=display_name)
@@ -671,6 +693,7 @@ def user_create(
     _user_insert(user)
     email_address_sync(user=user)
     logger.info("User %s created by admin %s", user.pk, by.pk)
+    audit_record(action="user.created", actor=by, request=request, target=user, after=_user_facts(user))
     return user
 
 
@@ -684,6 +707,7 @@ def user_admin_update(
     is_active: bool | None = None,
     global_roles: list[str] | None = None,
     password: str | None = None,
+    request: Any = None,
 ) -> User:
     """Change an account as a site admin (None = leave as is). Precondition: `by` is a site admin.
 
@@ -692,6 +716,7 @@ def user_admin_update(
     tokens and sessions already refuse inactive users.
     """
     user = User.objects.select_for_update().get(pk=user.pk)
+    before = _user_facts(user)
     fields: list[str] = []
     if global_roles is not None:
         if user.pk == by.pk and User.GlobalRole.ADMIN.value not in global_roles:
@@ -714,13 +739,34 @@ def user_admin_update(
         refresh_tokens_revoke_all(user=user)
     if "is_active" in fields and not user.is_active:
         sessions_revoke(user.pk)
+    _user_change_record(before, user, by=by, request=request, password_set="password" in fields)
     return user
 
 
+def _user_facts(user: User) -> dict[str, Any]:
+    return {
+        "display_name": user.display_name,
+        "email": user.email,
+        "is_active": user.is_active,
+        "global_roles": list(user.roles),
+    }
+
+
+def _user_change_record(before: dict[str, Any], user: User, *, by: User, request: Any, password_set: bool) -> None:
+    old, new = changes(before, _user_facts(user))
+    if password_set:
+        # Never the password itself, not even its hash: only that an admin set it.
+        old["password"], new["password"] = "(unchanged)", "(set by an admin)"
+    if not new:
+        return
+    action = "user.deactivated" if new.get("is_active") is False else "user.changed"
+    audit_record(action=action, actor=by, request=request, target=user, before=old, after=new)
+
+
 @transaction.atomic
-def user_deactivate(*, user: User, by: User) -> User:
+def user_deactivate(*, user: User, by: User, request: Any = None) -> User:
     """Deactivate rather than delete: the account's tickets, comments and time stay attributed."""
-    return user_admin_update(user=user, by=by, is_active=False)
+    return user_admin_update(user=user, by=by, is_active=False, request=request)
 
 
 # --------------------------------------------------------------------------- system settings
@@ -865,6 +911,7 @@ def system_settings_update(
     password_signup: bool | None = None,
     email_verification: str | None = None,
     require_two_factor: str | None = None,
+    request: Any = None,
 ) -> SystemSettings:
     """Validate and save the settings that were given (None = leave as is); the first save
     creates the row from the current defaults. Precondition: `by` is a site admin (None: a
@@ -882,9 +929,13 @@ def system_settings_update(
         require_two_factor=require_two_factor,
     )
     row, _ = SystemSettings.objects.select_for_update().get_or_create(pk=SystemSettings.SINGLETON_PK)
+    before = {name: getattr(row, name) for name in values}
     for name, value in values.items():
         setattr(row, name, value)
     row.updated_by = by
     row.save()
     system_settings_invalidate()
+    old, new = changes(before, values)
+    if new:
+        audit_record(action="settings.changed", actor=by, request=request, target=row, before=old, after=new)
     return row

@@ -162,7 +162,7 @@ class ProjectDetailView(PuntView):
     )
     def delete(self, request: Request, project_id: str) -> Response:
         project = self.project(OWN, allow_archived=True)
-        project_services.project_delete(project=project, **_actor(request))
+        project_services.project_delete(project=project, **_actor(request), request=request)
         return Response(SUCCESS)
 
 
@@ -215,7 +215,9 @@ class MemberListView(PuntView):
             if username is None:
                 raise ValidationError({"userId": ["No such user."]})
         role = {"role": data["role"]} if data.get("role") else {}
-        membership = project_services.membership_add(project=project, username=username, **role, **_actor(request))
+        membership = project_services.membership_add(
+            project=project, username=username, **role, **_actor(request), request=request
+        )
         return Response(s.PuntMemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -242,7 +244,7 @@ class MemberDetailView(PuntView):
         project = self.project(MANAGE)
         data = validated(s.PuntMemberRoleInput, request.data)
         membership = project_services.membership_update(
-            membership=self.membership(project), role=data["role"], **_actor(request)
+            membership=self.membership(project), role=data["role"], **_actor(request), request=request
         )
         return Response(s.PuntMemberSerializer(membership).data)
 
@@ -253,7 +255,7 @@ class MemberDetailView(PuntView):
     )
     def delete(self, request: Request, project_id: str, member_id: str) -> Response:
         project = self.project(MANAGE)
-        project_services.membership_remove(membership=self.membership(project), **_actor(request))
+        project_services.membership_remove(membership=self.membership(project), **_actor(request), request=request)
         return Response(SUCCESS)
 
 
@@ -566,6 +568,7 @@ class AdminUserListView(PuntAdminView):
             display_name=data["name"],
             global_roles=[User.GlobalRole.ADMIN.value] if data["isSystemAdmin"] else [],
             is_active=data["isActive"],
+            request=request,
         )
         return Response(s.PuntAdminUserSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -597,6 +600,7 @@ class AdminUserDetailView(PuntAdminView):
             is_active=data.get("isActive"),
             global_roles=_roles(user, data.get("isSystemAdmin")),
             password=data.get("password"),
+            request=request,
         )
         return Response(s.PuntAdminUserSerializer(user).data)
 
@@ -617,7 +621,7 @@ class AdminSettingsView(PuntAdminView):
     def patch(self, request: Request) -> Response:
         data = validated(s.PuntSettingsInput, request.data)
         fields = {s.PuntSettingsInput.FIELDS[name]: value for name, value in data.items()}
-        account_services.system_settings_update(by=request_user(request), **fields)
+        account_services.system_settings_update(by=request_user(request), request=request, **fields)
         return Response(s.PuntSettingsSerializer(account_services.system_settings()).data)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from audit.services import audit_record
 from projects.models import Organization, OrganizationMembership, Project
 from projects.services.common import _UNSET, OrgRole, User
 from punt.errors import Conflict, Forbidden
@@ -124,7 +125,7 @@ def _org_user(username: str) -> Any:
 
 @transaction.atomic
 def organization_member_add(
-    *, org: Organization, username: str, role: str = OrgRole.MEMBER, by: Any
+    *, org: Organization, username: str, role: str = OrgRole.MEMBER, by: Any, request: Any = None
 ) -> OrganizationMembership:
     user = _org_user(username)
     _org_check_manage(org=org, by=by, target_role=None, new_role=role)
@@ -136,19 +137,40 @@ def organization_member_add(
     except IntegrityError:
         raise _invalid("username", f"{user.username} is already a member of this organization.") from None
     publish("org.member_added", {"org": org.slug, "user_id": user.pk, "role": role}, user_ids=[user.pk], actor_id=by.pk)
+    audit_record(
+        action="member.added",
+        actor=by,
+        request=request,
+        target=user,
+        after={"role": role},
+        data={"organization": org.slug},
+    )
     return membership
 
 
 @transaction.atomic
-def organization_member_update(*, membership: OrganizationMembership, role: str, by: Any) -> OrganizationMembership:
+def organization_member_update(
+    *, membership: OrganizationMembership, role: str, by: Any, request: Any = None
+) -> OrganizationMembership:
     org = membership.organization
     # Lock the owners so two demotions cannot leave the organization without one.
     list(org.memberships.select_for_update().filter(role=OrgRole.OWNER))
     _org_check_manage(org=org, by=by, target_role=membership.role, new_role=role)
     if membership.role == OrgRole.OWNER and role != OrgRole.OWNER and _org_owner_count(org) <= 1:
         raise Conflict("An organization needs at least one owner; make someone else owner first.")
+    before = {"role": membership.role}
     membership.role = role
     membership.save(update_fields=["role"])
+    if before["role"] != role:
+        audit_record(
+            action="member.role_changed",
+            actor=by,
+            request=request,
+            target=membership.user,
+            before=before,
+            after={"role": role},
+            data={"organization": org.slug},
+        )
     publish(
         "org.member_updated",
         {"org": org.slug, "user_id": membership.user_id, "role": role},
@@ -159,7 +181,7 @@ def organization_member_update(*, membership: OrganizationMembership, role: str,
 
 
 @transaction.atomic
-def organization_member_remove(*, membership: OrganizationMembership, by: Any) -> None:
+def organization_member_remove(*, membership: OrganizationMembership, by: Any, request: Any = None) -> None:
     org = membership.organization
     list(org.memberships.select_for_update().filter(role=OrgRole.OWNER))
     if membership.user_id != by.pk:
@@ -167,5 +189,13 @@ def organization_member_remove(*, membership: OrganizationMembership, by: Any) -
     if membership.role == OrgRole.OWNER and _org_owner_count(org) <= 1:
         raise Conflict("An organization needs at least one owner; make someone else owner first.")
     user_id = membership.user_id
+    audit_record(
+        action="member.removed",
+        actor=by,
+        request=request,
+        target=membership.user,
+        before={"role": membership.role},
+        data={"organization": org.slug},
+    )
     membership.delete()
     publish("org.member_removed", {"org": org.slug, "user_id": user_id}, user_ids=[user_id], actor_id=by.pk)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit.services import audit_record
 from projects.board_contents import board_contents
 from projects.models import PROJECT_SLUG_MAX_LENGTH, Membership, Organization, Project
 from projects.services.columns import columns_create_defaults
@@ -188,33 +189,36 @@ def project_update(
 
 
 @transaction.atomic
-def project_archive(*, project: Project, by: Any, tab_id: str | None = None) -> Project:
+def project_archive(*, project: Project, by: Any, tab_id: str | None = None, request: Any = None) -> Project:
     """WarmDesk's DELETE: hide the project, restorable by its owner (the caller is the owner)."""
     if project.archived_at is not None:
         raise Conflict("This project is already archived.")
     project.archived_at = timezone.now()
     project.save(update_fields=["archived_at", "updated_at"])
+    audit_record(action="project.archived", actor=by, request=request, target=project, project=project)
     publish("project.archived", _project_payload(project), project_id=project.pk, tab_id=tab_id, actor_id=by.pk)
     return project
 
 
 @transaction.atomic
-def project_restore(*, project: Project, by: Any, tab_id: str | None = None) -> Project:
+def project_restore(*, project: Project, by: Any, tab_id: str | None = None, request: Any = None) -> Project:
     """Un-archive (the caller is the owner: checked by the view or page)."""
     if project.archived_at is None:
         raise Conflict("This project is not archived.")
     project.archived_at = None
     project.save(update_fields=["archived_at", "updated_at"])
+    audit_record(action="project.restored", actor=by, request=request, target=project, project=project)
     publish("project.restored", _project_payload(project), project_id=project.pk, tab_id=tab_id, actor_id=by.pk)
     return project
 
 
 @transaction.atomic
-def project_delete(*, project: Project, by: Any, tab_id: str | None = None) -> None:
+def project_delete(*, project: Project, by: Any, tab_id: str | None = None, request: Any = None) -> None:
     """Delete a project and everything in it for good (PUNT's owner DELETE). Irreversible."""
     payload = _project_payload(project)
     member_ids = list(project.memberships.values_list("user_id", flat=True))
     project_id = project.pk
+    audit_record(action="project.deleted", actor=by, request=request, target=project, project=project, before=payload)
     # Ticket.column is PROTECT (a column cannot vanish under its cards), so cards go first.
     board_contents().project_empty(project=project)
     project.delete()

@@ -111,7 +111,7 @@ class BackupView(APIView):
         # FileResponse closes (and so deletes) the temporary file once it is sent.
         archive = TemporaryFile()  # noqa: SIM115
         try:
-            backup.backup_write(archive)
+            backup.backup_write(archive, by=request.user, request=request)
         except backup.BackupError as exc:
             archive.close()
             raise errors.Unavailable(str(exc)) from exc
@@ -152,7 +152,7 @@ class RestoreView(APIView):
         form.is_valid(raise_exception=True)
         upload = form.validated_data["archive"]
         try:
-            result = backup.restore_archive(upload)
+            result = backup.restore_archive(upload, by=request.user, request=request)
         except backup.BackupError as exc:
             raise errors.Invalid(str(exc), code="invalid_archive") from exc
         return Response(RestoreResultSerializer(result).data)

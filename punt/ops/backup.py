@@ -45,6 +45,7 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from accounts.services import system_settings_invalidate
+from audit.services import audit_record
 from punt import db
 
 FORMAT = "punt-backup"
@@ -274,10 +275,11 @@ def _copy_into_zip(archive: zipfile.ZipFile, arcname: str, source: IO[bytes]) ->
     return {"sha256": digest.hexdigest(), "size": size}
 
 
-def backup_write(target: IO[bytes]) -> BackupSummary:
+def backup_write(target: IO[bytes], *, by: Any = None, request: Any = None) -> BackupSummary:
     """Write a backup archive (zip) of the whole site to `target`, a writable binary file.
 
     Raises BackupError (before writing anything) if the database is not fully migrated.
+    `by` (None: a command) and `request` are for the audit log.
     """
     model_list = backup_models()
     schema = schema_state()
@@ -312,6 +314,8 @@ def backup_write(target: IO[bytes]) -> BackupSummary:
                 "missing_files": missing,
             }
             archive.writestr(MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True))
+    facts = {"created_at": created_at, "rows": sum(counts.values()), "files": len(members) - 1}
+    audit_record(action="backup.created", actor=by, request=request, data=facts)
     return BackupSummary(
         created_at=created_at,
         objects=counts,
@@ -506,7 +510,7 @@ def _write_media(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> int:
     return written
 
 
-def restore_archive(source: IO[bytes]) -> RestoreResult:
+def restore_archive(source: IO[bytes], *, by: Any = None, request: Any = None) -> RestoreResult:
     """Replace the site's data and files with an archive's, all or nothing.
 
     Every check (zip structure, manifest, member list, checksums, schema, every row parses)
@@ -514,7 +518,8 @@ def restore_archive(source: IO[bytes]) -> RestoreResult:
     backed-up models, loads the archive's, resets sequences and writes the files back. A
     failure anywhere raises BackupError with the database unchanged. Files overwritten before
     a late database failure keep the archive's content (the same name holds the same upload).
-    The caller has checked that the user is a site admin.
+    The caller has checked that the user is a site admin. `by` (None: a command) and
+    `request` are for the audit log, which is not part of a backup and so outlives a restore.
     """
     try:
         archive = zipfile.ZipFile(source)
@@ -529,6 +534,10 @@ def restore_archive(source: IO[bytes]) -> RestoreResult:
         counts: Counter[str] = Counter()
         try:
             with db.long_statements(), transaction.atomic():
+                # Recorded before the users go: every entry's actor (this one's too) is set to NULL
+                # with them, as the restored ids may name other people; the user names stay.
+                facts = {"archive_created_at": str(manifest.get("created_at", "")), "rows": len(objects)}
+                audit_record(action="backup.restored", actor=by, request=request, data=facts)
                 _delete_existing(model_list)
                 with connection.constraint_checks_disabled():
                     for obj in objects:

@@ -14,8 +14,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.selectors import audit_entries
 from projects import selectors as project_selectors
 from projects import services as project_services
 from projects.models import Column, Membership, Project
@@ -95,6 +96,7 @@ def _action_member_add(request: HttpRequest, project: Project) -> str:
         role=_choice(request, "role", GRANTABLE, "member"),
         by=request.user,
         tab_id=tab_id(request),
+        request=request,
     )
     return f"{m.user.username} joined as {m.role}."
 
@@ -105,13 +107,14 @@ def _action_member_role(request: HttpRequest, project: Project) -> str:
         role=_choice(request, "role", GRANTABLE),
         by=request.user,
         tab_id=tab_id(request),
+        request=request,
     )
     return f"{m.user.username} is now {m.role}."
 
 
 def _action_member_remove(request: HttpRequest, project: Project) -> str:
     membership = _member(project, request)
-    project_services.membership_remove(membership=membership, by=request.user, tab_id=tab_id(request))
+    project_services.membership_remove(membership=membership, by=request.user, tab_id=tab_id(request), request=request)
     return f"{membership.user.username} was removed."
 
 
@@ -178,6 +181,7 @@ def _action_git_hook_add(request: HttpRequest, project: Project) -> str:
         provider=request.POST.get("provider", ""),
         by=request.user,
         signed=request.POST.get("unsigned") != "1",
+        request=request,
     )
     request.session[ONCE_KEY] = {
         "what": f"{hook.get_provider_display()} webhook",
@@ -194,13 +198,13 @@ def _action_git_hook_add(request: HttpRequest, project: Project) -> str:
 
 def _action_git_hook_revoke(request: HttpRequest, project: Project) -> str:
     hook = hook_selectors.git_hook_get(project=project, hook_id=_id(request.POST.get("hook")))
-    hook_services.git_hook_revoke(hook=hook, by=request.user)
+    hook_services.git_hook_revoke(hook=hook, by=request.user, request=request)
     return "Git webhook revoked."
 
 
 def _action_chat_hook_add(request: HttpRequest, project: Project) -> str:
     webhook, token = hook_services.chat_webhook_create(
-        project=project, name=request.POST.get("name", ""), by=request.user
+        project=project, name=request.POST.get("name", ""), by=request.user, request=request
     )
     url = django_settings.SITE_URL + reverse("chat-webhook-post", kwargs={"token": token})
     request.session[ONCE_KEY] = {"what": f"Incoming webhook “{webhook.name}”", "url": url, "secret": ""}
@@ -209,7 +213,7 @@ def _action_chat_hook_add(request: HttpRequest, project: Project) -> str:
 
 def _action_chat_hook_revoke(request: HttpRequest, project: Project) -> str:
     webhook = hook_selectors.chat_webhook_get(project=project, webhook_id=_id(request.POST.get("hook")))
-    hook_services.chat_webhook_revoke(webhook=webhook, by=request.user)
+    hook_services.chat_webhook_revoke(webhook=webhook, by=request.user, request=request)
     return "Incoming webhook revoked."
 
 
@@ -231,6 +235,7 @@ def _action_hook_add(request: HttpRequest, project: Project) -> str:
             description=request.POST.get("description", ""),
             filter=request.POST.get("filter", ""),
             by=request.user,
+            request=request,
         )
     except errors.Invalid as exc:
         _keep_hook_form(request, 0, exc, ["url", "events", "filter"])
@@ -242,7 +247,9 @@ def _action_hook_add(request: HttpRequest, project: Project) -> str:
 def _action_hook_filter(request: HttpRequest, project: Project) -> str:
     hook = hook_selectors.hook_get(project=project, hook_id=_id(request.POST.get("hook")))
     try:
-        hook = hook_services.hook_update(hook=hook, by=request.user, filter=request.POST.get("filter", ""))
+        hook = hook_services.hook_update(
+            hook=hook, by=request.user, filter=request.POST.get("filter", ""), request=request
+        )
     except errors.Invalid as exc:
         _keep_hook_form(request, hook.pk, exc, ["filter"])
         raise
@@ -251,20 +258,22 @@ def _action_hook_filter(request: HttpRequest, project: Project) -> str:
 
 def _action_hook_rotate(request: HttpRequest, project: Project) -> str:
     hook = hook_selectors.hook_get(project=project, hook_id=_id(request.POST.get("hook")))
-    hook = hook_services.hook_update(hook=hook, by=request.user, rotate_secret=True)
+    hook = hook_services.hook_update(hook=hook, by=request.user, rotate_secret=True, request=request)
     request.session[ONCE_KEY] = {"what": f"New secret for {hook.url}", "url": "", "secret": hook.secret}
     return "Secret rotated: update the receiving end, the old secret no longer signs deliveries."
 
 
 def _action_hook_active(request: HttpRequest, project: Project) -> str:
     hook = hook_selectors.hook_get(project=project, hook_id=_id(request.POST.get("hook")))
-    hook = hook_services.hook_update(hook=hook, by=request.user, active=request.POST.get("active") == "1")
+    hook = hook_services.hook_update(
+        hook=hook, by=request.user, active=request.POST.get("active") == "1", request=request
+    )
     return "Webhook resumed." if hook.active else "Webhook paused: no deliveries until you resume it."
 
 
 def _action_hook_delete(request: HttpRequest, project: Project) -> str:
     hook = hook_selectors.hook_get(project=project, hook_id=_id(request.POST.get("hook")))
-    hook_services.hook_delete(hook=hook, by=request.user)
+    hook_services.hook_delete(hook=hook, by=request.user, request=request)
     return "Outgoing webhook deleted."
 
 
@@ -433,6 +442,14 @@ def _cf_default_text(default: Any) -> str:
 
 # How much of a webhook's delivery log its page shows (newest first).
 DELIVERY_LOG = 50
+AUDIT_LOG = 100
+# The families a project's log holds (audit entries with this project's id).
+AUDIT_FAMILIES = [
+    ("member.", "Members and roles"),
+    ("project.", "Archive, restore, delete"),
+    ("webhook.", "Webhooks"),
+    ("invitation.", "Invitations"),
+]
 
 
 @login_required
@@ -506,7 +523,7 @@ def project_archive(request: HttpRequest, namespace: str, path: str) -> HttpResp
     """The owner hides the project: it turns read-only and leaves everyone's lists until restored."""
     project, _ = project_for(request, namespace, path, OWN)
     try:
-        project_services.project_archive(project=project, by=request.user, tab_id=tab_id(request))
+        project_services.project_archive(project=project, by=request.user, tab_id=tab_id(request), request=request)
     except errors.PuntError as exc:
         messages.error(request, errors.message(exc))
     else:
@@ -522,7 +539,7 @@ def project_restore(request: HttpRequest, namespace: str, path: str) -> HttpResp
     """The owner brings an archived project back (the one write meant for an archived project)."""
     project, _ = project_for(request, namespace, path, OWN, allow_archived=True)
     try:
-        project_services.project_restore(project=project, by=request.user, tab_id=tab_id(request))
+        project_services.project_restore(project=project, by=request.user, tab_id=tab_id(request), request=request)
     except errors.PuntError as exc:
         messages.error(request, errors.message(exc))
     else:
@@ -559,3 +576,27 @@ def hook_deliveries(request: HttpRequest, namespace: str, path: str, hook_id: st
         "limit": DELIVERY_LOG,
     }
     return render(request, "web/hook_deliveries.html", context)
+
+
+@login_required
+@require_GET
+def project_audit_log(request: HttpRequest, namespace: str, path: str) -> HttpResponse:
+    """The project's part of the audit log (admins and owners), newest first; the full list
+    with every filter is the API's (/api/v1/projects/<slug>/audit-log, CSV too)."""
+    project, role = project_for(request, namespace, path, MANAGE, allow_archived=True)
+    family = request.GET.get("action") or ""
+    if family not in dict(AUDIT_FAMILIES):
+        family = ""
+    entries = list(audit_entries(project_id=project.pk, action=family)[:AUDIT_LOG])
+    context = {
+        "project": project,
+        "role": role,
+        "tab": "settings",
+        "can_manage": True,
+        "entries": entries,
+        "families": AUDIT_FAMILIES,
+        "family": family,
+        "limit": AUDIT_LOG,
+        "csv_url": reverse("project-audit-log", kwargs={"slug": project.slug}) + "?format=csv",
+    }
+    return render(request, "web/project_audit_log.html", context)

@@ -71,7 +71,11 @@ def user_settings(request: HttpRequest) -> HttpResponse:
         data = api_key.cleaned_data
         try:
             key, raw = account_services.api_key_create(
-                user=user, name=data["name"], scopes=list(data["scopes"]), expires_at=data.get("expires_at")
+                user=user,
+                name=data["name"],
+                scopes=list(data["scopes"]),
+                expires_at=data.get("expires_at"),
+                request=request,
             )
         except errors.Invalid as exc:
             add_service_errors(api_key, exc)
@@ -84,7 +88,7 @@ def user_settings(request: HttpRequest) -> HttpResponse:
         revoked = account_selectors.api_key_list(user=user).filter(pk=key_id).first() if key_id is not None else None
         if revoked is None:
             raise Http404("No such key.")
-        account_services.api_key_revoke(api_key=revoked)
+        account_services.api_key_revoke(api_key=revoked, by=user, request=request)
         messages.success(request, f"Key {revoked.name} revoked.")
         return redirect("web:user_settings")
 
