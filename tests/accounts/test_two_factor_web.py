@@ -190,7 +190,7 @@ def test_settings_page_shows_two_factor_status(bob, django_assert_max_num_querie
 
     totp_enable(bob)
     client.get("/settings/")
-    with django_assert_max_num_queries(9) as few:
+    with django_assert_max_num_queries(6) as few:
         page = client.get("/settings/")
     assert b"Recovery codes left: 10" in page.content
     for n in range(5):
@@ -378,3 +378,20 @@ def test_pages_pay_no_query_for_the_policy_while_it_is_off(bob):
         client.get("/projects/")
     assert len(cold) == len(warm)
     assert not [q for q in cold.captured_queries if "mfa_authenticator" in q["sql"]]
+
+
+@pytest.mark.parametrize("url", ["/accounts/2fa/", "/accounts/2fa/webauthn/"])
+def test_two_factor_pages_cost_the_same_with_more_keys(bob, url):
+    client = Client()
+    password_step(client)
+    reauthenticate(client)
+    Authenticator.objects.create(user=bob, type=Authenticator.Type.WEBAUTHN, data={"name": "key 0"})
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for n in range(1, 6):
+        Authenticator.objects.create(user=bob, type=Authenticator.Type.WEBAUTHN, data={"name": f"key {n}"})
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert page.status_code == 200
+    assert len(many) == len(few) <= 7
