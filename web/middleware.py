@@ -34,9 +34,13 @@ class TwoFactorPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(self.open_prefixes) and self._setup_needed(request):
+            url = reverse("mfa_index")
+            if request.headers.get("HX-Request"):
+                # An htmx swap would put the set-up page inside a fragment: htmx loads it whole.
+                return HttpResponse(status=204, headers={"HX-Redirect": url})
             if request.method == "GET":
                 messages.warning(request, "This site requires two-factor authentication: set it up to continue.")
-            return HttpResponseRedirect(reverse("mfa_index"))
+            return HttpResponseRedirect(url)
         return self.get_response(request)
 
     def _setup_needed(self, request: HttpRequest) -> bool:

@@ -311,6 +311,8 @@ def test_policy_sends_users_without_two_factor_to_set_it_up(policy, setting, sta
         assert client.get("/accounts/2fa/").status_code == 200
         assert client.get("/api/v1/users/me").status_code == 200
         assert client.get("/settings/").status_code == 302
+        fragment = client.get("/notifications/", HTTP_HX_REQUEST="true")
+        assert (fragment.status_code, fragment["HX-Redirect"]) == (204, "/accounts/2fa/")
     else:
         assert page.status_code == 200
     assert user.pk
