@@ -8,7 +8,9 @@ registration open, sign-up domains, e-mail verification. Mail leaves through a t
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.app_settings import EmailVerificationMethod
@@ -17,6 +19,7 @@ from allauth.account.stages import EmailVerificationStage as AllauthEmailVerific
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import render
@@ -69,10 +72,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         from accounts.tasks import email_send
 
-        request = context.get("request")
-        ctx = {"email": email, "site_name": services.system_settings().site_name, **context}
-        if request is not None:
-            ctx.setdefault("request", request)
+        # allauth's mail templates name the site after django.contrib.sites, which PUNT does not
+        # use: they get the site's name (system settings) and SITE_URL's host instead.
+        site = SimpleNamespace(name=services.system_settings().site_name, domain=urlsplit(settings.SITE_URL).netloc)
+        ctx = {"email": email, "current_site": site, **context}
         msg = self.render_mail(template_prefix, email, ctx)
         html = next((body for body, kind in getattr(msg, "alternatives", []) if kind == "text/html"), "")
         email_send.enqueue(

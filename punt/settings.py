@@ -450,9 +450,6 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PUNT] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https:") else "http"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/login/"
 ACCOUNT_USERNAME_MAX_LENGTH = 39
-# allauth's own sign-in limits are off: PUNT's (accounts.services.login) count every way to
-# sign in, per address and per account, and the web form goes through them.
-ACCOUNT_RATE_LIMITS = {"login_failed": False}
 SOCIALACCOUNT_AUTO_SIGNUP = True
 # A provider's address links to the account that has it, and only when the provider says it is
 # verified (allauth's is_email_verified: GitHub's /user/emails, Google's and OIDC's

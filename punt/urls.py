@@ -51,11 +51,13 @@ urlpatterns = [
     re_path(rf"^{settings.MEDIA_URL.strip('/')}/avatars/(?P<name>[^/]+)$", avatar_file, name="avatar-file"),
     # Server-rendered pages (issue 8); last, so they never shadow the API.
     # django-allauth: social sign-in callbacks, e-mail verification, two-factor (issue 23).
-    # Its own password sign-in, sign-up and reset pages lead to PUNT's (web:login, web:register), which
-    # apply PUNT's sign-in limits, device cookies and sign-up rules, then allauth's login flow.
+    # Its own password sign-in, sign-up, reset and address pages lead to PUNT's, which apply
+    # PUNT's sign-in limits, device cookies and sign-up rules, then allauth's login flow.
     path("accounts/login/", RedirectView.as_view(pattern_name="web:login", query_string=True)),
     path("accounts/signup/", RedirectView.as_view(pattern_name="web:register", query_string=True)),
     path("accounts/password/reset/", RedirectView.as_view(pattern_name="web:forgot_password")),
+    # One address per account, changed in the settings page (accounts.services.user_update).
+    path("accounts/email/", RedirectView.as_view(pattern_name="web:user_settings")),
     path("accounts/", include("allauth.urls")),
     path("", include("web.urls")),
 ]

@@ -56,6 +56,10 @@ MEDIA_PREFIX = "media/"
 
 # Every model of these apps is backed up and replaced on restore.
 BACKUP_APPS = ("accounts", "projects", "tickets", "chat", "notifications", "webhooks")
+# allauth's rows that are site data: which addresses are verified, which provider accounts are
+# linked to whom, the providers set up in the admin. A restore deletes users, which cascades to
+# them: without these a restored site would forget every verification and link.
+EXTRA_APP_MODELS = ("account.EmailAddress", "socialaccount.SocialApp", "socialaccount.SocialAccount")
 # Users belong to auth groups, which are site data too (permissions are not: migrate makes them).
 EXTRA_MODELS = ("auth.Group",)
 # Sign-in state that points at simplejwt's outstanding tokens, which are not backed up either.
@@ -66,7 +70,7 @@ MOVED_MODELS = {"chat.notification": "notifications.notification"}
 # Rows created by `migrate` whose ids are per database: referred to by natural key.
 NATURAL_KEY_MODELS = frozenset({"auth.permission", "contenttypes.contenttype"})
 # Apps whose migration state decides whether an archive's rows fit this database.
-SCHEMA_APPS = (*BACKUP_APPS, "auth", "contenttypes")
+SCHEMA_APPS = (*BACKUP_APPS, "auth", "contenttypes", "account", "socialaccount")
 
 CHUNK_SIZE = 1024 * 1024
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
@@ -105,6 +109,7 @@ def backup_models() -> list[type[models.Model]]:
             if model._meta.managed and not model._meta.proxy and model._meta.label_lower not in SKIPPED_MODELS
         ]
     candidates += [apps.get_model(label) for label in EXTRA_MODELS]
+    candidates += [apps.get_model(label) for label in EXTRA_APP_MODELS]
     # sort_dependencies only orders models that have natural keys; the pass below adds every
     # foreign key, so deletes can go dependents-first (PROTECT) and the fixture reads top-down.
     start = serializers.sort_dependencies([(None, candidates)], allow_cycles=True)

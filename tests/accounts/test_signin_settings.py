@@ -109,3 +109,34 @@ def test_django_admin_form_shows_and_checks_them(admin, client):
         "optional",
         "everyone",
     )
+
+
+@pytest.mark.django_db
+def test_site_admins_set_up_providers_in_the_django_admin(admin, client):
+    client.force_login(admin)
+    page = client.get("/admin/socialaccount/socialapp/add/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for provider in ("github", "gitlab", "google", "openid_connect"):
+        assert f'value="{provider}"' in html
+    form = {
+        "provider": "gitlab",
+        "provider_id": "",
+        "name": "Our GitLab",
+        "client_id": "gl-id",
+        "secret": "gl-secret",
+        "key": "",
+        "settings": '{"gitlab_url": "https://git.corp.example"}',
+    }
+    assert client.post("/admin/socialaccount/socialapp/add/", form).status_code == 302
+    client.logout()
+    login_page = client.get("/login/")
+    assert "Sign in with Our GitLab" in login_page.content.decode()
+    assert "https://git.corp.example" in login_page["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_non_admins_cannot_reach_the_provider_admin(client):
+    client.force_login(UserFactory(username="bob"))
+    response = client.get("/admin/socialaccount/socialapp/add/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")

@@ -98,6 +98,8 @@ def test_verification_optional_mails_a_link_and_signs_in(client):
     assert response.status_code == 302 and response["Location"] == "/"
     assert client.get("/api/auth/session").json()["user"]["username"] == "carol"
     assert mail.outbox[0].to == ["carol@outside.example"]
+    assert mail.outbox[0].subject == "[PUNT] Please Confirm Your Email Address"
+    assert mail.outbox[0].body.startswith("Hello from PUNT!")
     link = _confirm_link()
     assert client.get(link).status_code == 302
     assert EmailAddress.objects.get(user__username="carol").verified
@@ -149,6 +151,7 @@ def test_allauth_password_pages_lead_to_punts(client):
     assert client.get("/accounts/login/?next=/x")["Location"] == "/login/?next=/x"
     assert client.get("/accounts/signup/")["Location"] == "/register/"
     assert client.get("/accounts/password/reset/")["Location"] == "/forgot-password"
+    assert client.get("/accounts/email/")["Location"] == "/settings/"
 
 
 @pytest.mark.django_db

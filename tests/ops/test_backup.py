@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core import serializers
@@ -79,6 +81,16 @@ def seed_site(personas) -> dict[str, Any]:
     editors.permissions.add(Permission.objects.get(codename="change_ticket"))
     personas.member.groups.add(editors)
     personas.member.user_permissions.add(Permission.objects.get(codename="view_project"))
+    # Sign-in data (issue 23): a verified address, a provider set up in the admin, a linked account.
+    EmailAddress.objects.create(user=personas.owner, email=personas.owner.email, primary=True, verified=True)
+    SocialApp.objects.create(
+        provider="gitlab",
+        name="Our GitLab",
+        client_id="id",
+        secret="s",
+        settings={"gitlab_url": "https://git.example.com"},
+    )
+    SocialAccount.objects.create(user=personas.member, provider="gitlab", uid="42", extra_data={"username": "mary"})
     return {
         "attachment": attachment.file.name,
         "avatar": personas.owner.avatar.name,
