@@ -374,6 +374,7 @@ def token_pair_issue(*, user: User) -> TokenPair:
     return _pair(refresh, user)
 
 
+@transaction.atomic
 def token_pair_sign_in(*, user: User, request: Any = None) -> TokenPair:
     """token_pair_issue() for a sign-in (password, registration, a completed second factor),
     which the audit log records; a pair re-issued to a signed-in client is not one."""
@@ -756,7 +757,7 @@ def _user_change_record(before: dict[str, Any], user: User, *, by: User, request
     old, new = changes(before, _user_facts(user))
     if password_set:
         # Never the password itself, not even its hash: only that an admin set it.
-        old["password"], new["password"] = "(unchanged)", "(set by an admin)"
+        old["password"], new["password"] = "(old)", "(set by an admin)"
     if not new:
         return
     action = "user.deactivated" if new.get("is_active") is False else "user.changed"

@@ -260,7 +260,7 @@ def test_user_admin_update_and_deactivation():
     assert response.status_code == 200, response.json()
     changed = the_entry("user.changed")
     assert (changed.actor, changed.target_repr, changed.ip) == (sam, "bob", IP)
-    assert changed.before == {"global_roles": [], "password": "(unchanged)"}
+    assert changed.before == {"global_roles": [], "password": "(old)"}
     assert changed.after == {"global_roles": ["metrics"], "password": "(set by an admin)"}
     assert client.delete(f"/api/v1/users/{bob.pk}").status_code == 204
     deactivated = the_entry("user.deactivated")
