@@ -99,7 +99,8 @@ def two_factor_enabled(user: User) -> bool:
 
 
 def two_factor_setup_needed(user: User) -> bool:
-    """The policy asks `user` for two-factor and they have none yet (no query when the policy is off)."""
+    """The policy asks `user` for two-factor and they have none yet (authenticators are not read
+    while the policy leaves `user` out)."""
     return two_factor_required(user) and not two_factor_enabled(user)
 
 
