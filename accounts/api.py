@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -54,10 +54,13 @@ from accounts.serializers import (
     SystemSettingsInputSerializer,
     SystemSettingsSerializer,
     TokenPairSerializer,
+    TwoFactorChallengeSerializer,
+    TwoFactorLoginInputSerializer,
     UserAdminUpdateInputSerializer,
     UserCreateInputSerializer,
     UserListQuerySerializer,
 )
+from accounts.services import two_factor
 from audit.api import CSV, DESCRIPTION, FORMAT, PAGE, AuditLogView
 from audit.models import AuditEntry
 from audit.serializers import AdminAuditLogQuerySerializer
@@ -190,21 +193,70 @@ class PublicView(APIView):
 # --------------------------------------------------------------------------- /api/v1/auth/*
 
 
+TWO_FACTOR_LOGIN = (
+    "An account with two-factor authentication gets no tokens here: the answer is "
+    '`{"two_factor_required": true, "challenge": "...", "methods": [...]}`, and '
+    "POST /api/v1/auth/login/2fa exchanges the challenge and a code for the tokens. When the site "
+    "requires two-factor of an account that has none, the answer is 403 (code "
+    "`two_factor_setup_required`): set it up in the web app first. API keys are not affected."
+)
+
+
 @extend_schema(tags=["auth"])
 class LoginView(PublicView):
     @extend_schema(
         request=LoginInputSerializer,
-        responses={200: TokenPairSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="LoginResult",
+                serializers=[TokenPairSerializer, TwoFactorChallengeSerializer],
+                resource_type_field_name=None,
+            ),
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            429: ERROR,
+        },
         auth=[],
-        summary="Obtain an access + refresh token",
-        description=LOGIN_LIMITS,
+        summary="Obtain an access + refresh token (or a two-factor challenge)",
+        description=LOGIN_LIMITS + "\n\n" + TWO_FACTOR_LOGIN,
     )
     def post(self, request: Request) -> Response:
         result = _login_user(request)
         assert result.user is not None  # _login_user refused the attempt otherwise
-        response = _token_pair_response(services.token_pair_sign_in(user=result.user, request=request))
+        if two_factor.password_login_check(user=result.user):
+            # Not signed in yet: the sign-in is recorded when /api/v1/auth/login/2fa completes it.
+            body = {
+                "two_factor_required": True,
+                "challenge": two_factor.challenge_issue(user=result.user),
+                "methods": two_factor.api_methods(result.user),
+            }
+            response = Response(body)
+        else:
+            response = _token_pair_response(services.token_pair_sign_in(user=result.user, request=request))
         device_cookie_set(response, result)
         return response
+
+
+@extend_schema(tags=["auth"])
+class TwoFactorLoginView(PublicView):
+    @extend_schema(
+        request=TwoFactorLoginInputSerializer,
+        responses={200: TokenPairSerializer, 400: ERROR, 401: ERROR, 429: ERROR},
+        auth=[],
+        summary="Complete a two-factor sign-in with a code",
+        description=(
+            "The challenge from POST /api/v1/auth/login and a code: the authenticator app's current "
+            "code (each accepted once) or an unused recovery code (spent by this call). The challenge "
+            "lasts 5 minutes and completes one sign-in; a wrong code leaves it usable. An account gets "
+            "5 wrong codes per 5-minute window, from any challenge; then 429 with Retry-After. "
+            "Security keys (WebAuthn) need a browser: use the web sign-in or a recovery code."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(TwoFactorLoginInputSerializer, request.data)
+        user = two_factor.challenge_complete(challenge=data["challenge"], code=data["code"], request=request._request)
+        return _token_pair_response(services.token_pair_sign_in(user=user, request=request))
 
 
 @extend_schema(tags=["auth"])
@@ -554,6 +606,12 @@ class AuditLogAdminView(AuditLogView):
 # --------------------------------------------------------------------------- PUNT /api/auth/*
 
 
+PUNT_TWO_FACTOR_REFUSAL = (
+    "This account uses two-factor authentication, which this sign-in cannot ask for. Sign in on the "
+    "web sign-in page, or get tokens from POST /api/v1/auth/login and /api/v1/auth/login/2fa."
+)
+
+
 def _session_body(request: Request, user: User | AnonymousUser | None) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"user": None, "expires": None}
@@ -584,7 +642,12 @@ class PuntCredentialsView(PublicView):
         description=(
             "A browser request from another site (its Origin or Sec-Fetch-Site says so) is refused with 403. "
             "So is an account whose address is not confirmed while the site's e-mail verification is "
-            "mandatory (a confirmation link is mailed again).\n\n" + LOGIN_LIMITS
+            "mandatory (a confirmation link is mailed again).\n\n"
+            + LOGIN_LIMITS
+            + "\n\nAn account with two-factor authentication cannot sign in here (403, code "
+            "`two_factor_required`): use the web sign-in, or POST /api/v1/auth/login and /api/v1/auth/login/2fa. "
+            "Nor can an account the site requires two-factor of while it has none (403, code "
+            "`two_factor_setup_required`)."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -592,6 +655,9 @@ class PuntCredentialsView(PublicView):
         result = _login_user(request)
         user = result.user
         assert user is not None  # _login_user refused the attempt otherwise
+        if two_factor.password_login_check(user=user):
+            # This endpoint has no second step: a password alone must not open a session.
+            raise errors.Forbidden(PUNT_TWO_FACTOR_REFUSAL, code="two_factor_required")
         if services.email_unverified_blocks(user=user):
             # A session is the web app's sign-in: mandatory verification applies (JWTs: not).
             email_verification_send(request._request, user, signup=False)

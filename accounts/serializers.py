@@ -72,6 +72,25 @@ class TokenPairSerializer(serializers.Serializer):
     user = MeSerializer()
 
 
+class TwoFactorChallengeSerializer(serializers.Serializer):
+    two_factor_required = serializers.BooleanField(help_text="Always true: send a code to /api/v1/auth/login/2fa.")
+    challenge = serializers.CharField(help_text="Valid for 5 minutes, for one completed sign-in.")
+    methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=["totp", "recovery_code"]),
+        help_text='What the account can answer with: "totp" (the authenticator app) and "recovery_code".',
+    )
+
+
+class TwoFactorLoginInputSerializer(serializers.Serializer):
+    challenge = serializers.CharField(max_length=1024)
+    code = serializers.RegexField(
+        r"^[0-9 -]{6,20}$",
+        max_length=20,
+        help_text="The authenticator app's current code, or one of the account's unused recovery codes.",
+        error_messages={"invalid": "Enter the digits of a code."},
+    )
+
+
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 

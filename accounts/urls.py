@@ -7,6 +7,7 @@ from accounts import api
 # Canonical API, mounted at /api/v1/ (seed 004).
 urlpatterns = [
     path("auth/login", api.LoginView.as_view(), name="auth-login"),
+    path("auth/login/2fa", api.TwoFactorLoginView.as_view(), name="auth-login-2fa"),
     path("auth/refresh", api.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", api.LogoutView.as_view(), name="auth-logout"),
     path("auth/logout-all", api.LogoutAllView.as_view(), name="auth-logout-all"),

@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Needs the user and messages; sends whoever the site requires two-factor of to set it up.
+    "web.middleware.TwoFactorPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Inside CSPMiddleware: adds the sign-in providers' origins to form-action on sign-in pages.
@@ -258,6 +260,24 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+
+# Two-factor (issue 23, django-allauth's mfa): an authenticator app (TOTP), recovery codes and
+# WebAuthn security keys / passkeys, managed from the settings page and asked for after the
+# password at sign-in (web: allauth's login stage; API: accounts.services.two_factor).
+MFA_ADAPTER = "accounts.mfa_adapter.PuntMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# Wrong codes count against the account's budget, shared with the API's second step.
+MFA_FORMS = {
+    "authenticate": "accounts.forms.TwoFactorCodeForm",
+    "reauthenticate": "accounts.forms.TwoFactorReauthenticateForm",
+}
+# Passkey-only sign-in needs its button on the sign-in page, which does not have it yet: a key
+# registered as a passkey still works as a second factor.
+MFA_PASSKEY_LOGIN_ENABLED = envbool("MFA_PASSKEY_LOGIN_ENABLED", False)
+# WebAuthn refuses plain-http origins; development servers and the tests use them.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
+# One step either side of now: phone clocks drift, and a code is still accepted only once.
+MFA_TOTP_TOLERANCE = 1
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -814,7 +814,14 @@ def system_settings_invalidate() -> None:
     the old row again.
     """
     cache.delete(SYSTEM_SETTINGS_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(SYSTEM_SETTINGS_CACHE_KEY))
+    transaction.on_commit(_system_settings_recache)
+
+
+def _system_settings_recache() -> None:
+    # Cached again at once, not on the next read: pages check the two-factor policy only in the
+    # cached settings (web.middleware.TwoFactorPolicyMiddleware), so a change reaches them now.
+    cache.delete(SYSTEM_SETTINGS_CACHE_KEY)
+    system_settings()
 
 
 def _upload_types_clean(values: list[str]) -> list[str]:

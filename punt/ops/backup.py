@@ -59,7 +59,13 @@ BACKUP_APPS = ("accounts", "projects", "tickets", "chat", "notifications", "webh
 # allauth's rows that are site data: which addresses are verified, which provider accounts are
 # linked to whom, the providers set up in the admin. A restore deletes users, which cascades to
 # them: without these a restored site would forget every verification and link.
-EXTRA_APP_MODELS = ("account.EmailAddress", "socialaccount.SocialApp", "socialaccount.SocialAccount")
+EXTRA_APP_MODELS = (
+    "account.EmailAddress",
+    "socialaccount.SocialApp",
+    "socialaccount.SocialAccount",
+    # Two-factor: without them a restore would leave every protected account on its password alone.
+    "mfa.Authenticator",
+)
 # Users belong to auth groups, which are site data too (permissions are not: migrate makes them).
 EXTRA_MODELS = ("auth.Group",)
 # Sign-in state that points at simplejwt's outstanding tokens, which are not backed up either.
@@ -70,7 +76,7 @@ MOVED_MODELS = {"chat.notification": "notifications.notification"}
 # Rows created by `migrate` whose ids are per database: referred to by natural key.
 NATURAL_KEY_MODELS = frozenset({"auth.permission", "contenttypes.contenttype"})
 # Apps whose migration state decides whether an archive's rows fit this database.
-SCHEMA_APPS = (*BACKUP_APPS, "auth", "contenttypes", "account", "socialaccount")
+SCHEMA_APPS = (*BACKUP_APPS, "auth", "contenttypes", "account", "socialaccount", "mfa")
 
 CHUNK_SIZE = 1024 * 1024
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024

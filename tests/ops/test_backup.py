@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -91,6 +93,9 @@ def seed_site(personas) -> dict[str, Any]:
         settings={"gitlab_url": "https://git.example.com"},
     )
     SocialAccount.objects.create(user=personas.member, provider="gitlab", uid="42", extra_data={"username": "mary"})
+    # Two-factor: an authenticator app and its recovery codes.
+    TOTP.activate(personas.owner, generate_totp_secret())
+    RecoveryCodes.activate(personas.owner)
     return {
         "attachment": attachment.file.name,
         "avatar": personas.owner.avatar.name,

@@ -1,6 +1,6 @@
 """The signed-in user's settings: profile, password, avatar, API keys (the secret shown once) and
-notification e-mails. Every change goes through accounts.services (notifications.services for
-the e-mails)."""
+notification e-mails, and where two-factor stands (managed on allauth.mfa's pages, templates/mfa/).
+Every change goes through accounts.services (notifications.services for the e-mails)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
+from accounts.services import two_factor
 from notifications import services as notification_services
 from punt import errors
 from punt.api.request import request_user
@@ -116,5 +117,6 @@ def user_settings(request: HttpRequest) -> HttpResponse:
         "api_keys": list(account_selectors.api_key_list(user=user)),
         "new_key": request.session.pop(NEW_KEY, None),
         "now": timezone.now(),
+        "two_factor": two_factor.two_factor_status(user),
     }
     return render(request, "web/user_settings.html", context, status=400 if action else 200)
