@@ -381,6 +381,9 @@ SPECTACULAR_SETTINGS = {
         "TicketRelationKindEnum": "tickets.serializers.RELATION_KINDS",
         "CustomFieldTypeEnum": "tickets.models.CustomField.Type",
         "SprintStatusEnum": "projects.models.Sprint.Status",
+        "InvitationKindEnum": "projects.serializers.INVITATION_KINDS",
+        "InvitationStatusEnum": "projects.serializers.INVITATION_STATUSES",
+        "InvitableProjectRoleEnum": "projects.serializers.INVITABLE_PROJECT_ROLES",
     },
 }
 
