@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "punt",
     "accounts",
+    "audit",
     "projects",
     "tickets",
     "chat",
@@ -402,6 +403,8 @@ PUNT_MAX_IMAGE_PIXELS = envint("PUNT_MAX_IMAGE_PIXELS", 25_000_000, minimum=1)
 PUNT_IMAGE_WAIT_SECONDS = envint("PUNT_IMAGE_WAIT_SECONDS", 10, minimum=1)
 # Proxies (load balancers) in front of PUNT that append to X-Forwarded-For; 0 = trust REMOTE_ADDR.
 PUNT_TRUSTED_PROXY_COUNT = envint("PUNT_TRUSTED_PROXY_COUNT", 0, minimum=0)
+# Audit log entries older than this are removed by `manage.py audit_prune`; 0 keeps them forever.
+PUNT_AUDIT_RETENTION_DAYS = envint("PUNT_AUDIT_RETENTION_DAYS", 365, minimum=0)
 PASSWORD_RESET_TIMEOUT = PUNT_PASSWORD_RESET_TIMEOUT_MINUTES * 60
 
 # Background work (outgoing webhooks) runs on Django's Tasks API; the database backend

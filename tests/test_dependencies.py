@@ -19,7 +19,19 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "projects", "tickets", "chat", "webhooks", "notifications", "dialects", "insights", "web", "punt")
+APPS = (
+    "accounts",
+    "audit",
+    "projects",
+    "tickets",
+    "chat",
+    "webhooks",
+    "notifications",
+    "dialects",
+    "insights",
+    "web",
+    "punt",
+)
 SKIPPED_DIRS = {"tests", "bench", "static", "templates", "node_modules", "__pycache__"}
 
 # punt/'s composition root: settings, URL and ASGI wiring, commands and operations. Beyond
