@@ -545,7 +545,7 @@ class ProjectInvitationListView(ProjectScopedView):
     def post(self, request: Request, slug: str) -> Response:
         project = self.project(MANAGE)
         data = validated(s.ProjectInvitationInputSerializer, request.data)
-        return _created(invitations.invitation_create(project=project, by=request.user, **data))
+        return _created(invitations.invitation_create(project=project, by=request.user, request=request, **data))
 
 
 class ProjectInvitationDetailView(ProjectScopedView):
@@ -555,7 +555,7 @@ class ProjectInvitationDetailView(ProjectScopedView):
     def delete(self, request: Request, slug: str, invitation_id: int) -> Response:
         project = self.project(MANAGE)
         invitation = selectors.invitation_get(project=project, invitation_id=invitation_id)
-        invitations.invitation_revoke(invitation=invitation, by=request.user)
+        invitations.invitation_revoke(invitation=invitation, by=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -578,7 +578,7 @@ class OrganizationInvitationListView(OrganizationScopedView):
     def post(self, request: Request, org_slug: str) -> Response:
         org = self.org(manage=True)
         data = validated(s.OrganizationInvitationInputSerializer, request.data)
-        return _created(invitations.invitation_create(organization=org, by=request.user, **data))
+        return _created(invitations.invitation_create(organization=org, by=request.user, request=request, **data))
 
 
 class OrganizationInvitationDetailView(OrganizationScopedView):
@@ -588,7 +588,7 @@ class OrganizationInvitationDetailView(OrganizationScopedView):
     def delete(self, request: Request, org_slug: str, invitation_id: int) -> Response:
         org = self.org(manage=True)
         invitation = selectors.invitation_get(organization=org, invitation_id=invitation_id)
-        invitations.invitation_revoke(invitation=invitation, by=request.user)
+        invitations.invitation_revoke(invitation=invitation, by=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -621,7 +621,7 @@ class InvitationAcceptView(ProjectsApiView):
         summary="Accept an invitation: join its project or organization (idempotent for members)",
     )
     def post(self, request: Request, token: str) -> Response:
-        accepted = invitations.invitation_accept(token=token, user=request.user)
+        accepted = invitations.invitation_accept(token=token, user=request.user, request=request)
         data = {
             "joined": accepted.joined,
             "role": accepted.membership.role,

@@ -34,6 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import hash_api_key
+from audit.services import audit_record
 from projects.models import Invitation, Membership, Organization, OrganizationMembership, Project
 from projects.permissions import RANK, role_of
 from projects.services.common import OrgRole, Role
@@ -146,12 +147,14 @@ def invitation_create(
     email: str = "",
     expires_at: datetime | None = None,
     max_uses: int | None = None,
+    request: Any = None,
 ) -> CreatedInvitation:
     """Invite by e-mail (the mail is sent by a task after commit) or make a shareable link.
 
     Precondition: the caller checked `by` may manage the target's members (project MANAGE, live
     project; organization admin). A new e-mail invitation to an address with one pending for
-    the same target replaces it (its old link stops working).
+    the same target replaces it (its old link stops working). `request`: only for the audit
+    log's address.
     """
     if (project is None) == (organization is None):
         raise TypeError("invitation_create needs a project or an organization.")
@@ -173,10 +176,15 @@ def invitation_create(
             raise _invalid("max_uses", "An e-mail invitation is used once.")
         max_uses = 1
         expires_at = expires_at or now + timedelta(days=EMAIL_INVITATION_DAYS)
-        stale = Invitation.objects.select_for_update().filter(
-            pending_filter(now), kind=Invitation.Kind.EMAIL, email__iexact=email, **target
+        stale = list(
+            Invitation.objects.select_for_update()
+            .select_related("project", "organization")
+            .filter(pending_filter(now), kind=Invitation.Kind.EMAIL, email__iexact=email, **target)
         )
-        stale.update(revoked_at=now)
+        for old in stale:
+            old.revoked_at = now
+            old.save(update_fields=["revoked_at"])
+            _audit("invitation.revoked", old, actor=by, request=request, data={"replaced": True})
     elif email:
         raise _invalid("email", "A link invites whoever opens it; leave the e-mail out.")
     raw = secrets.token_urlsafe(32)
@@ -190,10 +198,33 @@ def invitation_create(
         invited_by=by,
         **target,
     )
+    _audit(
+        "invitation.created",
+        invitation,
+        actor=by,
+        request=request,
+        data={"max_uses": max_uses, "expires_at": expires_at},
+    )
     if kind == Invitation.Kind.EMAIL:
         _send_on_commit(invitation.pk)
         return CreatedInvitation(invitation, None)
     return CreatedInvitation(invitation, raw)
+
+
+def _audit(
+    action: str, invitation: Invitation, *, actor: Any, request: Any, data: dict[str, Any] | None = None
+) -> None:
+    """Record an invitation's step in the audit log (the e-mail is kept; the token never is)."""
+    details = {
+        "kind": invitation.kind,
+        "role": invitation.role,
+        "email": invitation.email,
+        "organization": _org_slug(invitation),
+        **(data or {}),
+    }
+    audit_record(
+        action=action, actor=actor, request=request, target=invitation, project=invitation.project, data=details
+    )
 
 
 def _send_on_commit(invitation_id: int) -> None:
@@ -252,11 +283,12 @@ def invitation_send(*, invitation_id: int) -> bool:
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, by: Any) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, by: Any, request: Any = None) -> Invitation:
     """Revoke an invitation (the caller may manage the target's members). Revoking twice is a no-op."""
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        _audit("invitation.revoked", invitation, actor=by, request=request)
     return invitation
 
 
@@ -307,7 +339,7 @@ class Accepted:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, user: Any) -> Accepted:
+def invitation_accept(*, token: str, user: Any, request: Any = None) -> Accepted:
     """Join the invitation's project or organization with its role.
 
     Locks the invitation row, so concurrent accepts of a link count their uses one at a time
@@ -315,7 +347,12 @@ def invitation_accept(*, token: str, user: Any) -> Accepted:
     (no use counted), whatever the invitation's state.
     """
     hashed = hash_token((token or "").strip())
-    invitation = Invitation.objects.select_for_update(of=("self",)).filter(hashed_token=hashed).first()
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("project", "organization")
+        .filter(hashed_token=hashed)
+        .first()
+    )
     if invitation is None:
         raise NotFound("This invitation link is not valid.")
     status = invitation_status(invitation)
@@ -334,12 +371,14 @@ def invitation_accept(*, token: str, user: Any) -> Accepted:
         )
     membership: Membership | OrganizationMembership
     if invitation.project_id is not None:
-        project = Project.objects.get(pk=invitation.project_id)
+        project = invitation.project
+        assert project is not None
         if project.archived_at is not None:
             raise Conflict("This project is archived; ask its owner to restore it.")
         membership = membership_add(project=project, username=user.username, role=invitation.role, by=user)
     else:
-        organization = Organization.objects.get(pk=invitation.organization_id or 0)
+        organization = invitation.organization
+        assert organization is not None
         membership = OrganizationMembership.objects.create(organization=organization, user=user, role=invitation.role)
         publish(
             "org.member_added",
@@ -348,7 +387,21 @@ def invitation_accept(*, token: str, user: Any) -> Accepted:
             actor_id=user.pk,
         )
     _mark_used(invitation, user)
+    _audit("invitation.accepted", invitation, actor=user, request=request, data={"uses": invitation.uses})
+    audit_record(
+        action="member.added",
+        actor=user,
+        request=request,
+        target=membership,
+        project=invitation.project,
+        after={"user": user.username, "role": membership.role},
+        data={"via": "invitation", "invitation_id": invitation.pk, "organization": _org_slug(invitation)},
+    )
     return Accepted(invitation, membership, True)
+
+
+def _org_slug(invitation: Invitation) -> str | None:
+    return invitation.organization.slug if invitation.organization is not None else None
 
 
 def _mark_used(invitation: Invitation, user: Any) -> None:

@@ -48,7 +48,7 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect(reverse("web:login") + "?" + urlencode({"next": here}))
         try:
-            accepted = invitations.invitation_accept(token=token, user=request.user)
+            accepted = invitations.invitation_accept(token=token, user=request.user, request=request)
         except errors.PuntError as exc:
             messages.error(request, errors.message(exc))
             return redirect(here)

@@ -136,6 +136,7 @@ def _action_invite_email(request: HttpRequest, project: Project) -> str:
         email=request.POST.get("email", ""),
         role=_choice(request, "role", GRANTABLE, "member"),
         by=request.user,
+        request=request,
     )
     return f"Invitation sent to {created.invitation.email}."
 
@@ -152,6 +153,7 @@ def _action_invite_link(request: HttpRequest, project: Project) -> str:
         expires_at=_days(request),
         max_uses=max_uses,
         by=request.user,
+        request=request,
     )
     request.session[ONCE_KEY] = {"what": f"Invite link ({created.invitation.role})", "url": created.url, "secret": ""}
     return "Invite link created: copy it now, it is shown only once."
@@ -159,7 +161,7 @@ def _action_invite_link(request: HttpRequest, project: Project) -> str:
 
 def _action_invite_revoke(request: HttpRequest, project: Project) -> str:
     invitation = project_selectors.invitation_get(project=project, invitation_id=_id(request.POST.get("invitation")))
-    invitations.invitation_revoke(invitation=invitation, by=request.user)
+    invitations.invitation_revoke(invitation=invitation, by=request.user, request=request)
     return "Invitation revoked."
 
 
