@@ -177,7 +177,7 @@ def invitation_create(
         max_uses = 1
         expires_at = expires_at or now + timedelta(days=EMAIL_INVITATION_DAYS)
         stale = list(
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("project", "organization")
             .filter(pending_filter(now), kind=Invitation.Kind.EMAIL, email__iexact=email, **target)
         )
