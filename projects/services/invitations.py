@@ -298,7 +298,8 @@ def invitation_revoke(*, invitation: Invitation, by: Any, request: Any = None) -
 def invitation_by_token(token: str) -> Invitation:
     """The invitation a token opens, whatever its state; NotFound for an unknown token."""
     invitation = (
-        Invitation.objects.select_related("project", "organization", "invited_by")
+        # The project's namespace too: pages link to its board.
+        Invitation.objects.select_related("project__owner_user", "project__organization", "organization", "invited_by")
         .filter(hashed_token=hash_token((token or "").strip()))
         .first()
     )

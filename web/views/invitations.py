@@ -38,11 +38,6 @@ def _landing(invitation: Invitation) -> str:
 def invite(request: HttpRequest, token: str) -> HttpResponse:
     """Show what the invitation opens; signed in, POST accepts it and lands in the project."""
     invitation = invitations.invitation_by_token(token)
-    if invitation.project is not None:
-        # Project.namespace reads the owner or the organization; one query each, loaded here.
-        invitation.project = (
-            type(invitation.project).objects.select_related("owner_user", "organization").get(pk=invitation.project.pk)
-        )
     here = reverse("web:invite", args=[token])
     if request.method == "POST":
         if not request.user.is_authenticated:
