@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from projects.services import invitations
+from projects.services.invitation_mail import invitation_send
 
 
 @task()
 def send_invitation(invitation_id: int) -> None:
     """Mail an e-mail invitation (with the token only the mail carries)."""
-    invitations.invitation_send(invitation_id=invitation_id)
+    invitation_send(invitation_id=invitation_id)

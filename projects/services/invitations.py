@@ -25,11 +25,9 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -229,54 +227,11 @@ def _audit(
 
 def _send_on_commit(invitation_id: int) -> None:
     def enqueue() -> None:
-        from projects.tasks import send_invitation
+        from projects.tasks import send_invitation  # the task module imports this one
 
         send_invitation.enqueue(invitation_id)
 
     transaction.on_commit(enqueue, robust=True)
-
-
-def _target_name(invitation: Invitation) -> str:
-    if invitation.project is not None:
-        return invitation.project.name
-    assert invitation.organization is not None
-    return invitation.organization.name
-
-
-@transaction.atomic
-def invitation_send(*, invitation_id: int) -> bool:
-    """Mail a pending e-mail invitation with a fresh token (the task's work). False if there is
-    nothing to send (revoked, accepted or expired since). A failing send rolls the token back
-    and raises, so the task shows as failed."""
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("project", "organization", "invited_by")
-        .filter(pk=invitation_id, kind=Invitation.Kind.EMAIL)
-        .first()
-    )
-    if invitation is None or invitation_status(invitation) != "pending":
-        return False
-    raw = secrets.token_urlsafe(32)
-    invitation.hashed_token = hash_token(raw)
-    invitation.sent_at = timezone.now()
-    invitation.save(update_fields=["hashed_token", "sent_at"])
-    context = {
-        "invitation": invitation,
-        "target": _target_name(invitation),
-        "what": "project" if invitation.project_id else "organization",
-        "inviter": invitation.invited_by.name if invitation.invited_by else "Someone",
-        "url": invitation_url(raw),
-        "site_url": settings.SITE_URL,
-    }
-    subject = f"You are invited to {context['target']} on PUNT"
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("projects/email/invitation.txt", context),
-        to=[invitation.email],
-    )
-    message.attach_alternative(render_to_string("projects/email/invitation.html", context), "text/html")
-    message.send()
-    return True
 
 
 # --------------------------------------------------------------------------- revoke
@@ -422,7 +377,6 @@ __all__ = [
     "invitation_by_token",
     "invitation_create",
     "invitation_revoke",
-    "invitation_send",
     "invitation_status",
     "invitation_url",
     "pending_filter",

@@ -353,7 +353,7 @@ def test_revoked_before_the_task_runs_sends_nothing(personas, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     response = personas.client("owner").post(invitations_url(personas), {"email": "g@example.com"}, format="json")
     Invitation.objects.filter(pk=response.json()["id"]).update(revoked_at=timezone.now())
-    from projects.services.invitations import invitation_send
+    from projects.services.invitation_mail import invitation_send
 
     assert invitation_send(invitation_id=response.json()["id"]) is False
     assert mail.outbox == []
