@@ -46,6 +46,7 @@ EMAIL_INVITATION_DAYS = 14
 # The furthest ahead an invitation may expire.
 MAX_INVITATION_DAYS = 365
 MAX_USES_LIMIT = 10_000
+EMAIL_MAX = Invitation._meta.get_field("email").max_length or 254
 
 ORG_RANK = {OrgRole.MEMBER: 0, OrgRole.ADMIN: 1, OrgRole.OWNER: 2}
 
@@ -167,6 +168,8 @@ def invitation_create(
     if kind == Invitation.Kind.EMAIL:
         email = (email or "").strip()
         try:
+            if len(email) > EMAIL_MAX:
+                raise ValidationError("too long")
             validate_email(email)
         except ValidationError:
             raise _invalid("email", "Enter a valid e-mail address.") from None

@@ -73,6 +73,7 @@ def test_settings_forms_refuse_bad_input(personas):
     client = page_client(personas, "admin")
     for data in (
         {"action": "invite_email", "email": "not-an-address"},
+        {"action": "invite_email", "email": "a" * 250 + "@example.com"},
         {"action": "invite_email", "email": "a@example.com", "role": "owner"},
         {"action": "invite_link", "expires_days": "0"},
         {"action": "invite_link", "max_uses": "lots"},
