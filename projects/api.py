@@ -16,17 +16,20 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
+from accounts.permissions import ApiKeyScope
 from audit.api import CSV, DESCRIPTION, ERROR, FORMAT, PAGE, AuditLogView
 from audit.models import AuditEntry
 from audit.serializers import AuditLogQuerySerializer
 from projects import selectors, services
 from projects import serializers as s
-from projects.models import Organization, Project, Sprint
+from projects.models import Invitation, Organization, Project, Sprint
 from projects.permissions import MANAGE, OWN, READ, WRITE
+from projects.services import invitations
 from punt.api.request import tab_id, validated
 
 # --------------------------------------------------------------------------- base classes
@@ -550,3 +553,137 @@ class ProjectAuditLogView(AuditLogView):
 
     def entries(self, query: dict[str, Any]) -> QuerySet[AuditEntry]:
         return self.filtered(query, project_id=self.project.pk)
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+def _target(invitation: Invitation) -> dict[str, str]:
+    if invitation.project is not None:
+        return {"type": "project", "name": invitation.project.name, "slug": invitation.project.slug}
+    assert invitation.organization is not None
+    return {"type": "organization", "name": invitation.organization.name, "slug": invitation.organization.slug}
+
+
+def _created(created: invitations.CreatedInvitation) -> Response:
+    invitation = created.invitation
+    invitation.__dict__.update(token=created.token, url=created.url)
+    return Response(s.InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectInvitationListView(ProjectScopedView):
+    serializer_class = s.InvitationSerializer
+
+    @extend_schema(
+        responses=s.InvitationSerializer(many=True), summary="Pending invitations and links of a project (admin+)"
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = self.project(MANAGE)
+        return Response(s.InvitationSerializer(selectors.invitations_pending(project=project), many=True).data)
+
+    @extend_schema(
+        request=s.ProjectInvitationInputSerializer,
+        responses={201: s.InvitationCreatedSerializer},
+        summary="Invite by e-mail or make a shareable link (admin+; a role up to the caller's)",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = self.project(MANAGE)
+        data = validated(s.ProjectInvitationInputSerializer, request.data)
+        return _created(invitations.invitation_create(project=project, by=request.user, request=request, **data))
+
+
+class ProjectInvitationDetailView(ProjectScopedView):
+    serializer_class = s.InvitationSerializer
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke an invitation or link (admin+)")
+    def delete(self, request: Request, slug: str, invitation_id: int) -> Response:
+        project = self.project(MANAGE)
+        invitation = selectors.invitation_get(project=project, invitation_id=invitation_id)
+        invitations.invitation_revoke(invitation=invitation, by=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OrganizationInvitationListView(OrganizationScopedView):
+    serializer_class = s.InvitationSerializer
+
+    @extend_schema(
+        responses=s.InvitationSerializer(many=True),
+        summary="Pending invitations and links of an organization (org admin+)",
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        org = self.org(manage=True)
+        return Response(s.InvitationSerializer(selectors.invitations_pending(organization=org), many=True).data)
+
+    @extend_schema(
+        request=s.OrganizationInvitationInputSerializer,
+        responses={201: s.InvitationCreatedSerializer},
+        summary="Invite to an organization by e-mail or make a shareable link (org admin+)",
+    )
+    def post(self, request: Request, org_slug: str) -> Response:
+        org = self.org(manage=True)
+        data = validated(s.OrganizationInvitationInputSerializer, request.data)
+        return _created(invitations.invitation_create(organization=org, by=request.user, request=request, **data))
+
+
+class OrganizationInvitationDetailView(OrganizationScopedView):
+    serializer_class = s.InvitationSerializer
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke an organization invitation (org admin+)")
+    def delete(self, request: Request, org_slug: str, invitation_id: int) -> Response:
+        org = self.org(manage=True)
+        invitation = selectors.invitation_get(organization=org, invitation_id=invitation_id)
+        invitations.invitation_revoke(invitation=invitation, by=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationInfoView(ProjectsApiView):
+    serializer_class = s.InvitationInfoSerializer
+    # Whoever holds the token may see what it opens, signed in or not (the page does the same).
+    permission_classes = [AllowAny, ApiKeyScope]
+
+    @extend_schema(responses=s.InvitationInfoSerializer, summary="What an invitation token opens (no sign-in needed)")
+    def get(self, request: Request, token: str) -> Response:
+        invitation = invitations.invitation_by_token(token)
+        data = {
+            "kind": invitation.kind,
+            "role": invitation.role,
+            "status": invitations.invitation_status(invitation),
+            "email": invitation.email,
+            "expires_at": invitation.expires_at,
+            "target": _target(invitation),
+            "invited_by": invitation.invited_by,
+        }
+        return Response(s.InvitationInfoSerializer(data).data)
+
+
+class InvitationAcceptView(ProjectsApiView):
+    serializer_class = s.InvitationAcceptedSerializer
+
+    @extend_schema(
+        request=None,
+        responses=s.InvitationAcceptedSerializer,
+        summary="Accept an invitation: join its project or organization (idempotent for members)",
+    )
+    def post(self, request: Request, token: str) -> Response:
+        accepted = invitations.invitation_accept(token=token, user=request.user, request=request)
+        data = {
+            "joined": accepted.joined,
+            "role": accepted.membership.role,
+            "target": _target(accepted.invitation),
+        }
+        return Response(s.InvitationAcceptedSerializer(data).data)
+
+
+class MemberCandidatesView(ProjectScopedView):
+    serializer_class = s.MemberCandidateSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", OpenApiTypes.STR, description="A user name, name or e-mail prefix.")],
+        responses=s.MemberCandidateSerializer(many=True),
+        summary="People on the site matching q, for the member picker (admin+; e-mails only for site admins)",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        self.project(MANAGE)
+        query = request.query_params.get("q", "")[:100]
+        rows = selectors.member_candidates(query=query, see_emails=request.user.is_staff)
+        return Response(s.MemberCandidateSerializer(rows, many=True).data)

@@ -210,5 +210,61 @@ class Sprint(models.Model):
         return self.name
 
 
+class Invitation(models.Model):
+    """An invitation to a project or an organization with a role.
+
+    `email`: one invitee, whose token only their mail carries (the mail task sets it, so the
+    raw token is never stored nor seen by the inviter); `link`: a shareable link, shown to its
+    creator once, with an optional expiry and use limit. Only the token's SHA-256 is stored.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        LINK = "link", "Link"
+
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    # Membership.Role for a project, OrganizationMembership.Role for an organization.
+    role = models.CharField(max_length=10)
+    email = models.EmailField(blank=True)
+    hashed_token = models.CharField(max_length=64, unique=True, editable=False)
+    # None: no expiry (links only; e-mail invitations always expire).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # None: any number of uses (links only; an e-mail invitation is used once).
+    max_uses = models.PositiveIntegerField(null=True, blank=True)
+    uses = models.PositiveIntegerField(default=0)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(project__isnull=False, organization__isnull=True))
+                | (models.Q(project__isnull=True, organization__isnull=False)),
+                name="invitation_has_one_target",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="link") | ~models.Q(email=""), name="invitation_email_has_address"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "revoked_at"], name="invitation_project_idx"),
+            models.Index(fields=["organization", "revoked_at"], name="invitation_org_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} invitation {self.pk} ({self.role})"
+
+
 # The categories as a plain list, for the API schema's enums (settings.ENUM_NAME_OVERRIDES).
 COLUMN_CATEGORIES = Column.Category.values

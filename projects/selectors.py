@@ -15,9 +15,19 @@ from django.utils import timezone
 
 from projects import fastpath
 from projects.board_contents import board_contents
-from projects.models import Column, Label, Membership, Organization, OrganizationMembership, Project, Sprint
+from projects.models import (
+    Column,
+    Invitation,
+    Label,
+    Membership,
+    Organization,
+    OrganizationMembership,
+    Project,
+    Sprint,
+)
 from projects.permissions import RANK, READ, Role, check_role, remember_role, visible_projects
 from projects.services import BURNDOWN_MAX_DAYS
+from projects.services.invitations import pending_filter
 from punt.errors import Conflict, Forbidden, NotFound
 
 if TYPE_CHECKING:
@@ -232,6 +242,54 @@ def membership_get(*, project: Project, username: str) -> Membership:
     if membership is None:
         raise NotFound()
     return membership
+
+
+def invitations_pending(
+    *, project: Project | None = None, organization: Organization | None = None
+) -> QuerySet[Invitation]:
+    """The target's invitations that can still be accepted, newest first, with their inviter."""
+    queryset = Invitation.objects.filter(pending_filter()).select_related("invited_by")
+    if project is not None:
+        return queryset.filter(project=project).order_by("-created_at", "-id")
+    return queryset.filter(organization=organization).order_by("-created_at", "-id")
+
+
+def invitation_get(
+    *, invitation_id: int, project: Project | None = None, organization: Organization | None = None
+) -> Invitation:
+    """One of the target's invitations (any state); NotFound for another target's."""
+    target = {"project": project} if project is not None else {"organization": organization}
+    invitation = Invitation.objects.filter(pk=invitation_id, **target).first()
+    if invitation is None:
+        raise NotFound()
+    return invitation
+
+
+def member_candidates(*, query: str, see_emails: bool, limit: int = 10) -> list[dict[str, Any]]:
+    """Active people on the site for a member picker: user name or display name starting with
+    `query`. E-mails: a whole address (any case) matches for anyone; only `see_emails` callers
+    (site admins) match by an e-mail prefix and are shown addresses, so a project admin cannot
+    read the site's addresses letter by letter."""
+    from django.contrib.auth import get_user_model
+
+    query = query.strip()
+    if not query:
+        return []
+    match = Q(username__istartswith=query) | Q(display_name__istartswith=query)
+    match |= Q(email__istartswith=query) if see_emails else Q(email__iexact=query)
+    users = (
+        get_user_model()
+        .objects.filter(match, is_active=True)
+        .order_by("username")
+        .values("username", "display_name", "email")[:limit]
+    )
+    rows = []
+    for user in users:
+        row = {"username": user["username"], "name": user["display_name"] or user["username"]}
+        if see_emails:
+            row["email"] = user["email"]
+        rows.append(row)
+    return rows
 
 
 # --------------------------------------------------------------------------- board structure

@@ -14,6 +14,7 @@ from accounts.serializers import UserBriefSerializer
 from projects.models import (
     PROJECT_SLUG_MAX_LENGTH,
     Column,
+    Invitation,
     Label,
     Membership,
     Organization,
@@ -24,6 +25,7 @@ from projects.models import (
 from projects.permissions import role_of
 from projects.selectors import prime_role
 from projects.services import SLUG_RE
+from projects.services.invitations import invitation_status
 from punt.api.fields import id_field, id_list, model_integer
 from punt.api.schema import HEX_COLOR_PATTERN, documented
 
@@ -371,3 +373,109 @@ class BurndownSerializer(serializers.Serializer):
     end_date = serializers.DateField(allow_null=True)
     total_estimate = serializers.IntegerField()
     days = BurndownDaySerializer(many=True)
+
+
+# --------------------------------------------------------------------------- invitations
+
+# A project's owner is only ever made by transfer-ownership, so an invitation never carries it.
+INVITABLE_PROJECT_ROLES = [r for r in Membership.Role.values if r != Membership.Role.OWNER]
+INVITATION_STATUSES = ["pending", "accepted", "used_up", "revoked", "expired"]
+INVITATION_KINDS = Invitation.Kind.values
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=INVITATION_KINDS, read_only=True)
+    email = serializers.CharField(read_only=True, help_text="The invitee's address; empty for a link.")
+    status = serializers.SerializerMethodField()
+    invited_by = UserBriefSerializer(read_only=True, allow_null=True)
+    expires_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="null: never expires.")
+    max_uses = serializers.IntegerField(read_only=True, allow_null=True, help_text="null: no limit.")
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "kind",
+            "role",
+            "email",
+            "status",
+            "expires_at",
+            "max_uses",
+            "uses",
+            "invited_by",
+            "created_at",
+            "sent_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=INVITATION_STATUSES))
+    def get_status(self, invitation: Invitation) -> str:
+        return invitation_status(invitation)
+
+
+class InvitationCreatedSerializer(InvitationSerializer):
+    token = serializers.CharField(
+        read_only=True, allow_null=True, help_text="A link's token, shown only now; null for an e-mail invitation."
+    )
+    url = serializers.CharField(read_only=True, allow_null=True, help_text="The link to share, shown only now.")
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "token", "url"]
+        read_only_fields = fields
+
+
+class _InvitationInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=INVITATION_KINDS, default="email", help_text="email: one invitee; link: a shareable link."
+    )
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254, help_text="For kind=email.")
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="In the future, within a year. Default: in 14 days for an e-mail invitation, never for a link.",
+    )
+    max_uses = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=10_000, help_text="Links only; null: no limit."
+    )
+
+
+class ProjectInvitationInputSerializer(_InvitationInputSerializer):
+    role = serializers.ChoiceField(
+        choices=INVITABLE_PROJECT_ROLES, default="member", help_text="At most the inviter's own role."
+    )
+
+
+class OrganizationInvitationInputSerializer(_InvitationInputSerializer):
+    role = serializers.ChoiceField(
+        choices=OrganizationMembership.Role.choices, default="member", help_text="At most the inviter's own role."
+    )
+
+
+class InvitationTargetSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["project", "organization"])
+    name = serializers.CharField()
+    slug = serializers.CharField(help_text="The project's URL slug or the organization's slug.")
+
+
+class InvitationInfoSerializer(serializers.Serializer):
+    """What an invitation link opens, for whoever holds the token."""
+
+    kind = serializers.ChoiceField(choices=INVITATION_KINDS)
+    role = serializers.CharField()
+    status = serializers.ChoiceField(choices=INVITATION_STATUSES)
+    email = serializers.CharField(help_text="The invited address; empty for a link.")
+    expires_at = serializers.DateTimeField(allow_null=True)
+    target = InvitationTargetSerializer()
+    invited_by = UserBriefSerializer(allow_null=True)
+
+
+class InvitationAcceptedSerializer(serializers.Serializer):
+    joined = serializers.BooleanField(help_text="false: the caller was already a member; nothing changed.")
+    role = serializers.CharField(help_text="The caller's role in the project or organization now.")
+    target = InvitationTargetSerializer()
+
+
+class MemberCandidateSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.CharField(required=False, help_text="Only for site admins.")

@@ -25,5 +25,20 @@ urlpatterns = [
     path(f"{P}/restore", api.ProjectRestoreView.as_view(), name="project-restore"),
     path(f"{P}/audit-log", api.ProjectAuditLogView.as_view(), name="project-audit-log"),
     path(f"{P}/transfer-ownership", api.TransferOwnershipView.as_view(), name="project-transfer-ownership"),
+    path("orgs/<slug:org_slug>/invitations", api.OrganizationInvitationListView.as_view(), name="org-invitation-list"),
+    path(
+        "orgs/<slug:org_slug>/invitations/<int:invitation_id>",
+        api.OrganizationInvitationDetailView.as_view(),
+        name="org-invitation-detail",
+    ),
+    path(f"{P}/invitations", api.ProjectInvitationListView.as_view(), name="project-invitation-list"),
+    path(
+        f"{P}/invitations/<int:invitation_id>",
+        api.ProjectInvitationDetailView.as_view(),
+        name="project-invitation-detail",
+    ),
+    path(f"{P}/member-candidates", api.MemberCandidatesView.as_view(), name="project-member-candidates"),
+    path("invitations/<slug:token>", api.InvitationInfoView.as_view(), name="invitation-info"),
+    path("invitations/<slug:token>/accept", api.InvitationAcceptView.as_view(), name="invitation-accept"),
     *router.urls,
 ]

@@ -408,6 +408,9 @@ SPECTACULAR_SETTINGS = {
         "CustomFieldTypeEnum": "tickets.models.CustomField.Type",
         "SprintStatusEnum": "projects.models.Sprint.Status",
         "NotificationDeliveryEnum": "notifications.models.NotificationPreference.Delivery",
+        "InvitationKindEnum": "projects.serializers.INVITATION_KINDS",
+        "InvitationStatusEnum": "projects.serializers.INVITATION_STATUSES",
+        "InvitableProjectRoleEnum": "projects.serializers.INVITABLE_PROJECT_ROLES",
     },
 }
 

@@ -5,7 +5,7 @@ on commit (punt.events.publish). Callers have already checked the actor's role w
 projects.permissions.check_role; the rules checked here are the ones that depend on the
 data (owner invariants, uniqueness, state machines), so every adapter gets them.
 
-One module per subject (as Zulip's zerver/actions/): organizations, projects, members,
+One module per subject (as Zulip's zerver/actions/): organizations, projects, members, invitations,
 columns, labels, sprints, and common for what they share. Callers import from here
 (`from projects import services`). What a column, sprint or project holds (tickets) is
 reached through projects.board_contents, which the tickets app fills in.
@@ -23,6 +23,14 @@ from projects.services.columns import (
     columns_reorder,
 )
 from projects.services.common import COLOR_RE, PALETTE, RANK_GAP, OrgRole, Role, User, color_pick, color_validate
+from projects.services.invitation_mail import invitation_send
+from projects.services.invitations import (
+    invitation_accept,
+    invitation_by_token,
+    invitation_create,
+    invitation_revoke,
+    invitation_status,
+)
 from projects.services.labels import label_create, label_delete, label_update
 from projects.services.members import (
     membership_add,
@@ -83,6 +91,12 @@ __all__ = [
     "column_update",
     "columns_create_defaults",
     "columns_reorder",
+    "invitation_accept",
+    "invitation_by_token",
+    "invitation_create",
+    "invitation_revoke",
+    "invitation_send",
+    "invitation_status",
     "key_validate",
     "label_create",
     "label_delete",

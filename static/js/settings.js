@@ -23,3 +23,35 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
 })();
+
+// The "add member" field suggests people already on the site (a <datalist> filled as one types).
+(function () {
+  "use strict";
+  function init() {
+    var input = document.querySelector("input[data-people]");
+    var list = input && document.getElementById(input.getAttribute("list"));
+    if (!input || !list) return;
+    var timer = null, asked = "";
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        if (!q || q === asked) return;
+        asked = q;
+        fetch(input.dataset.people + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+          .then(function (data) {
+            list.textContent = "";
+            data.items.forEach(function (item) {
+              var option = document.createElement("option");
+              option.value = item.username;
+              option.label = item.name + (item.email ? " <" + item.email + ">" : "");
+              list.appendChild(option);
+            });
+          })
+          .catch(function () {});
+      }, 200);
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+})();

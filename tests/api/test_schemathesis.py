@@ -105,6 +105,8 @@ REFUSED_BY_BUSINESS_RULE = {
     "a week or a date, not both": ["api_v1_reports_timesheet_retrieve"],
     "a date range ends on or after its start": ["api_v1_reports_time_retrieve", "time_entries_list"],
     "an API key expires in the future": ["api_v1_users_me_api_keys_create"],
+    "an e-mail invitation names one address (a link none) and is used once; an invitation expires in the future, "
+    "within a year": ["api_v1_projects_invitations_create", "api_v1_orgs_invitations_create"],
     "webhooks call public addresses only (PUNT_WEBHOOKS_ALLOW_PRIVATE)": ["api_v1_projects_hooks_create"],
     "a PQL query (?q=) must parse and name people, labels, sprints and columns that exist": [
         "api_v1_projects_cards_list",

@@ -5,6 +5,7 @@ the matching service; secrets that exist only at creation are shown once, on the
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -19,8 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.selectors import audit_entries
 from projects import selectors as project_selectors
 from projects import services as project_services
-from projects.models import Column, Membership, Project
+from projects.models import Column, Invitation, Membership, Project
 from projects.permissions import MANAGE, OWN
+from projects.services import invitations
 from punt import errors
 from punt.ranges import as_id, as_int, column_range
 from tickets import services as ticket_services
@@ -116,6 +118,54 @@ def _action_member_remove(request: HttpRequest, project: Project) -> str:
     membership = _member(project, request)
     project_services.membership_remove(membership=membership, by=request.user, tab_id=tab_id(request), request=request)
     return f"{membership.user.username} was removed."
+
+
+def _days(request: HttpRequest) -> Any:
+    """The link form's "expires in N days": empty is never."""
+    text = request.POST.get("expires_days", "").strip()
+    if not text:
+        return None
+    days = as_int(text, 1, invitations.MAX_INVITATION_DAYS)
+    if days is None:
+        limit = invitations.MAX_INVITATION_DAYS
+        raise errors.invalid("expires_days", f"Expiry: a whole number of days from 1 to {limit}.")
+    return timezone.now() + timedelta(days=days)
+
+
+def _action_invite_email(request: HttpRequest, project: Project) -> str:
+    created = invitations.invitation_create(
+        project=project,
+        kind=Invitation.Kind.EMAIL,
+        email=request.POST.get("email", ""),
+        role=_choice(request, "role", GRANTABLE, "member"),
+        by=request.user,
+        request=request,
+    )
+    return f"Invitation sent to {created.invitation.email}."
+
+
+def _action_invite_link(request: HttpRequest, project: Project) -> str:
+    text = request.POST.get("max_uses", "").strip()
+    max_uses = as_int(text, 1, invitations.MAX_USES_LIMIT) if text else None
+    if text and max_uses is None:
+        raise errors.invalid("max_uses", f"Uses: a whole number from 1 to {invitations.MAX_USES_LIMIT}.")
+    created = invitations.invitation_create(
+        project=project,
+        kind=Invitation.Kind.LINK,
+        role=_choice(request, "role", GRANTABLE, "member"),
+        expires_at=_days(request),
+        max_uses=max_uses,
+        by=request.user,
+        request=request,
+    )
+    request.session[ONCE_KEY] = {"what": f"Invite link ({created.invitation.role})", "url": created.url, "secret": ""}
+    return "Invite link created: copy it now, it is shown only once."
+
+
+def _action_invite_revoke(request: HttpRequest, project: Project) -> str:
+    invitation = project_selectors.invitation_get(project=project, invitation_id=_id(request.POST.get("invitation")))
+    invitations.invitation_revoke(invitation=invitation, by=request.user, request=request)
+    return "Invitation revoked."
 
 
 def _action_column_add(request: HttpRequest, project: Project) -> str:
@@ -406,6 +456,9 @@ ACTIONS: dict[str, Callable[[HttpRequest, Project], str]] = {
     "member_add": _action_member_add,
     "member_role": _action_member_role,
     "member_remove": _action_member_remove,
+    "invite_email": _action_invite_email,
+    "invite_link": _action_invite_link,
+    "invite_revoke": _action_invite_revoke,
     "column_add": _action_column_add,
     "column_update": _action_column_update,
     "column_delete": _action_column_delete,
@@ -502,6 +555,7 @@ def project_settings(request: HttpRequest, namespace: str, path: str) -> HttpRes
         "cf_blank_options": range(CF_NEW_OPTIONS),
         "can_manage": True,
         "memberships": list(project_selectors.project_members(project=project)),
+        "invitations": list(project_selectors.invitations_pending(project=project)),
         "roles": [r for r in Membership.Role.choices if r[0] != Membership.Role.OWNER],
         "columns": columns,
         "categories": Column.Category.choices,
