@@ -329,12 +329,16 @@ def invitation_accept(*, token: str, user: Any, request: Any = None) -> Accepted
             f"This invitation was sent to {invitation.email}; sign in with the account that uses that address."
         )
     membership: Membership | OrganizationMembership
+    via = {"via": "invitation", "invitation_id": invitation.pk}
     if invitation.project_id is not None:
         project = invitation.project
         assert project is not None
         if project.archived_at is not None:
             raise Conflict("This project is archived; ask its owner to restore it.")
-        membership = membership_add(project=project, username=user.username, role=invitation.role, by=user)
+        # membership_add records member.added, with the invitation named.
+        membership = membership_add(
+            project=project, username=user.username, role=invitation.role, by=user, request=request, audit_data=via
+        )
     else:
         organization = invitation.organization
         assert organization is not None
@@ -345,17 +349,16 @@ def invitation_accept(*, token: str, user: Any, request: Any = None) -> Accepted
             user_ids=[user.pk],
             actor_id=user.pk,
         )
+        audit_record(
+            action="member.added",
+            actor=user,
+            request=request,
+            target=membership,
+            after={"user": user.username, "role": membership.role},
+            data={**via, "organization": organization.slug},
+        )
     _mark_used(invitation, user)
     _audit("invitation.accepted", invitation, actor=user, request=request, data={"uses": invitation.uses})
-    audit_record(
-        action="member.added",
-        actor=user,
-        request=request,
-        target=membership,
-        project=invitation.project,
-        after={"user": user.username, "role": membership.role},
-        data={"via": "invitation", "invitation_id": invitation.pk, "organization": _org_slug(invitation)},
-    )
     return Accepted(invitation, membership, True)
 
 

@@ -54,10 +54,13 @@ def membership_add(
     by: Any,
     tab_id: str | None = None,
     request: Any = None,
+    audit_data: dict[str, Any] | None = None,
 ) -> Membership:
-    """Add a member (the caller has MANAGE). Owners are made by transfer, never added.
+    """Add a member (the caller has MANAGE, or holds an invitation). Owners are made by
+    transfer, never added.
 
     Without a role the member gets the site's default member role (system settings).
+    `audit_data` is kept with the audit entry (e.g. the invitation that let them in).
     """
     if role is None:
         role = system_settings().default_member_role
@@ -74,7 +77,15 @@ def membership_add(
         # A concurrent add of the same person won the race.
         raise _invalid("username", f"{user.username} is already a member of this project.") from None
     _publish_member("member.added", membership, by=by, tab_id=tab_id)
-    audit_record(action="member.added", actor=by, request=request, target=user, project=project, after={"role": role})
+    audit_record(
+        action="member.added",
+        actor=by,
+        request=request,
+        target=user,
+        project=project,
+        after={"role": role},
+        data=audit_data,
+    )
     return membership
 
 
