@@ -190,7 +190,8 @@ def test_settings_page_shows_two_factor_status(bob, django_assert_max_num_querie
 
     totp_enable(bob)
     client.get("/settings/")
-    with django_assert_max_num_queries(6) as few:
+    # 7: the page's own 6 and the notification e-mail preferences (one query).
+    with django_assert_max_num_queries(7) as few:
         page = client.get("/settings/")
     assert b"Recovery codes left: 10" in page.content
     for n in range(5):
