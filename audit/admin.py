@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from audit.models import AuditEntry
+from audit.models import SHOWN_FIELDS, AuditEntry
 
 
 @admin.register(AuditEntry)
@@ -18,21 +18,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = False
     show_full_result_count = False
-    readonly_fields = (
-        "at",
-        "actor",
-        "actor_name",
-        "ip",
-        "action",
-        "target_type",
-        "target_id",
-        "target_repr",
-        "project_id",
-        "project_name",
-        "before",
-        "after",
-        "data",
-    )
+    readonly_fields = SHOWN_FIELDS
     fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -12,6 +12,24 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
         raise TypeError("Audit entries are never changed.")
 
 
+# What an entry shows, in order: the admin's read-only form and the API's fields.
+SHOWN_FIELDS = (
+    "at",
+    "actor",
+    "actor_name",
+    "ip",
+    "action",
+    "target_type",
+    "target_id",
+    "target_repr",
+    "project_id",
+    "project_name",
+    "before",
+    "after",
+    "data",
+)
+
+
 class AuditEntry(models.Model):
     """One security-relevant change: who did what, when, from where, and what it was before.
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from audit.models import AuditEntry
+from audit.models import SHOWN_FIELDS, AuditEntry
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 200
@@ -21,22 +21,7 @@ class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
 
     class Meta:
         model = AuditEntry
-        fields = [
-            "id",
-            "at",
-            "actor",
-            "actor_name",
-            "ip",
-            "action",
-            "target_type",
-            "target_id",
-            "target_repr",
-            "project_id",
-            "project_name",
-            "before",
-            "after",
-            "data",
-        ]
+        fields = ["id", *SHOWN_FIELDS]
         read_only_fields = fields
 
 
