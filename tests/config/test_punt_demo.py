@@ -28,3 +28,14 @@ def test_demo_loads_once_and_prints_the_login(db, api_client):
 
     login = api_client.post("/api/v1/auth/login", {"username": "demo", "password": "demo-punt-2026"}, format="json")
     assert login.status_code == 200
+
+
+def test_the_demo_mails_nobody(db, mailoutbox, django_capture_on_commit_callbacks):
+    """Its mentions and assignments are made up: their notifications are in the app only."""
+    from notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_demo()
+    assert Notification.objects.exists()
+    assert set(Notification.objects.values_list("email", flat=True)) == {"skipped"}
+    assert mailoutbox == []

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.models import Notification
 from projects import services as projects
 from projects.models import Project
 from punt import errors
@@ -45,6 +46,8 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             self._create()
+            # The demo's mentions and assignments are made up: nobody is mailed about them.
+            Notification.objects.filter(email=Notification.Email.PENDING).update(email=Notification.Email.SKIPPED)
         self.stdout.write(self.style.SUCCESS("Loaded the demo project."))
         self._print_login()
 
