@@ -52,6 +52,11 @@ missing = 50 - ticket.events.filter(kind="comment").count()
 Event.objects.bulk_create(Event(ticket=ticket, kind="comment", author=user, text="Comment *with* Markdown")
                           for _ in range(max(0, missing)))
 out["detail"] = {"id": ticket.id, "key": f"TINY0-{ticket.number}"}
+# A teammate with an address: a card given to them notifies them in the app and by e-mail (issue 23).
+out["TINY"]["teammate"] = (
+    tiny.memberships.exclude(user=user).exclude(user__email="").order_by("user__username")
+    .values_list("user__username", flat=True).first()
+)
 # Cards the move scenarios shuttle between To Do and In Progress (never into Done).
 movable = tiny.tickets.filter(deleted_at__isnull=True).exclude(column__category="done").order_by("number")
 out["movable"] = list(movable.values_list("id", flat=True)[:50])
@@ -345,6 +350,15 @@ def main() -> None:
             run(
                 "create ticket",
                 lambda i: ("POST", f"/api/v1/projects/{tiny}/columns/{todo}/cards", {"title": f"bench ticket {i}"}),
+            ),
+            # Issue 23: the assignment's notification and its e-mail task, queued after commit.
+            run(
+                "create ticket assigned to a teammate (notification + e-mail task)",
+                lambda i: (
+                    "POST",
+                    f"/api/v1/projects/{tiny}/columns/{todo}/cards",
+                    {"title": f"bench ticket {i}", "assignee": data["TINY"]["teammate"]},
+                ),
             ),
             run(
                 "move ticket",
