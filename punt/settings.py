@@ -452,6 +452,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # when nothing else says (accounts.allauth_adapters.EmailVerificationStage decides per login).
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = True
+# Confirming in the browser that signed up finishes that sign-in and goes where it was going
+# (an invitation's page, say); from another browser the link only confirms, then asks to sign in.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PUNT] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https:") else "http"

@@ -213,3 +213,17 @@ def test_an_account_made_in_the_django_admin_gets_its_address_row(client):
     assert client.post("/admin/accounts/user/add/", form).status_code == 302
     erin = User.objects.get(username="erin")
     assert list(EmailAddress.objects.filter(user=erin).values_list("email", "primary")) == [("erin@example.com", True)]
+
+
+@pytest.mark.django_db
+def test_the_confirmation_link_signs_in_only_the_browser_that_signed_up(client):
+    """ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION: the link finishes the pending sign-in of the browser
+    that registered; opened anywhere else it confirms the address and asks for the password."""
+    services.system_settings_update(by=None, email_verification="mandatory")
+    _web_register(client)
+    link = _confirm_link()
+    elsewhere = client.__class__()
+    confirmed = elsewhere.get(link)
+    assert confirmed.status_code == 302 and confirmed["Location"].startswith("/login/")
+    assert elsewhere.get("/api/auth/session").json()["user"] is None
+    assert EmailAddress.objects.get(user__username="carol").verified

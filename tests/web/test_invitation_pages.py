@@ -223,3 +223,32 @@ def test_member_picker_rows(personas, django_assert_max_num_queries):
     assert {"username": "zoe01", "name": "Zoe 1", "email": "zoe1@example.com"} in items
     page = client.get(SETTINGS).content.decode()
     assert 'list="add-username-people"' in page and 'data-people="/projects/olivia/blog/settings/people"' in page
+
+
+def test_email_invitation_with_mandatory_verification(personas):
+    """The site asks new accounts to confirm their address first: the invitee registers from the
+    link, confirms from the second mail, and the invitation still takes them to the board."""
+    from accounts import services as account_services
+
+    account_services.system_settings_update(by=None, email_verification="mandatory")
+    post(page_client(personas, "admin"), SETTINGS, {"action": "invite_email", "email": "new@example.com"})
+    (invitation_mail,) = mail.outbox
+    path = "/invite/" + TOKEN_RE.search(invitation_mail.body).group(1)  # type: ignore[union-attr]
+    mail.outbox.clear()
+    browser = Client()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        registered = browser.post(
+            f"/register/?next={quote(path)}",
+            {"username": "newbie", "email": "new@example.com", "password": "a long enough passphrase 42"},
+        )
+    assert registered.status_code == 302 and registered["Location"] == "/accounts/confirm-email/"
+    assert browser.get("/api/auth/session").json()["user"] is None  # not signed in before confirming
+    (confirmation,) = mail.outbox
+    confirm = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^/\s]+/)", confirmation.body)
+    assert confirm, confirmation.body
+    # Confirmed in the same browser: signed in, and back on the invitation.
+    confirmed = browser.get(confirm.group(1))
+    assert confirmed.status_code == 302 and confirmed["Location"] == path
+    response = browser.post(path)
+    assert response.status_code == 302 and response["Location"] == "/projects/olivia/blog/"
+    assert Membership.objects.get(project=personas.project, user__username="newbie").role == "member"
