@@ -4,9 +4,10 @@ Nothing here runs inside a request. `notify` enqueues `notifications.tasks.send_
 the notification is committed; the task calls `deliver`, which decides per row at send time
 (read since? preference changed? a DM still inside its delay?) and claims each row with a
 conditional update before sending, so a late task and the sweep never mail the same thing
-twice. A mail that fails is logged and marked failed: the in-app notification stays as it
-was committed. `sweep` (the pending rows whose task never came, and DMs on a task backend
-that cannot defer) and `digests_send` run from `manage.py punt_notifications`.
+twice. A mail that fails is logged, marked failed and tried twice more (5 and 20 minutes
+later, on a task backend that can defer): the in-app notification stays as it was committed.
+`sweep` (the pending rows whose task never came, and DMs on a task backend that cannot
+defer) and `digests_send` run from `manage.py punt_notifications`.
 
 The Markdown snippet is rendered with the renderer the tickets app registers (tickets depends
 on notifications, never the other way round), then cleaned again for e-mail: no images
@@ -52,6 +53,9 @@ DIGEST_TOKEN_KIND = "digest"
 STALE_AFTER = datetime.timedelta(days=2)
 # The sweep leaves recent rows to the task enqueued for them.
 SWEEP_GRACE = datetime.timedelta(minutes=2)
+# An instant mail that fails is sent again after 5 minutes, then 20: three attempts in all.
+EMAIL_ATTEMPTS = 3
+EMAIL_RETRY_BASE = datetime.timedelta(minutes=5)
 
 _EMAIL_TAGS = {
     "a",
@@ -307,15 +311,31 @@ def _conversations_mailed_unread(rows: list[Notification]) -> set[tuple[int, int
     return {(recipient, conversation) for recipient, conversation in mailed} & wanted
 
 
-def deliver(*, notification_ids: list[int], now: datetime.datetime | None = None) -> int:
+def _retry_later(notification_ids: list[int], *, attempt: int, now: datetime.datetime) -> None:
+    """Try the failed mails again later (a mail server down for a while), at most EMAIL_ATTEMPTS
+    times in all, waiting 5 min, then 20: only on a task backend that can defer. They stay
+    failed in between; the sweep never takes failed rows, so the attempts stay bounded."""
+    from django_tasks import default_task_backend
+
+    from notifications.tasks import send_emails
+
+    if attempt >= EMAIL_ATTEMPTS or not default_task_backend.supports_defer:
+        return
+    wait = EMAIL_RETRY_BASE * 4 ** (attempt - 1)
+    send_emails.using(run_after=now + wait).enqueue(notification_ids, attempt + 1)
+
+
+def deliver(*, notification_ids: list[int], now: datetime.datetime | None = None, attempt: int = 1) -> int:
     """Send the instant mails of these notifications, queue digest ones; returns how many were sent.
 
     Runs in a task, after the notifications committed. Each row is claimed with a conditional
-    update from pending, so running twice (a retried task, the sweep) never mails twice.
+    update from pending (from failed on a later attempt), so running twice (a retried task, the
+    sweep) never mails twice. Mails that fail are marked failed and tried again later.
     """
     now = now or timezone.now()
+    waiting = Email.PENDING if attempt == 1 else Email.FAILED
     rows = list(
-        Notification.objects.filter(pk__in=notification_ids, email=Email.PENDING)
+        Notification.objects.filter(pk__in=notification_ids, email=waiting)
         .select_related("recipient", "actor", "project")
         .order_by("id")
     )
@@ -324,6 +344,7 @@ def deliver(*, notification_ids: list[int], now: datetime.datetime | None = None
     deliveries = deliveries_for({row.recipient_id for row in rows})
     mailed_unread = _conversations_mailed_unread(rows)
     sent = 0
+    failed: list[int] = []
     for notification in rows:
         state = _decide(notification, deliveries[notification.recipient_id][notification.kind], now)
         if state is None:
@@ -335,7 +356,7 @@ def deliver(*, notification_ids: list[int], now: datetime.datetime | None = None
             if conversation in mailed_unread:
                 state = Email.SKIPPED
             mailed_unread.add(conversation)
-        claimed = Notification.objects.filter(pk=notification.pk, email=Email.PENDING).update(
+        claimed = Notification.objects.filter(pk=notification.pk, email=waiting).update(
             email=state, emailed_at=now if state == Email.SENT else None
         )
         if not claimed or state != Email.SENT:
@@ -344,6 +365,9 @@ def deliver(*, notification_ids: list[int], now: datetime.datetime | None = None
             sent += 1
         else:
             Notification.objects.filter(pk=notification.pk).update(email=Email.FAILED, emailed_at=None)
+            failed.append(notification.pk)
+    if failed:
+        _retry_later(failed, attempt=attempt, now=now)
     return sent
 
 

@@ -8,6 +8,7 @@ from notifications import emails
 
 
 @task()
-def send_emails(notification_ids: list[int]) -> int:
-    """Send (or queue for the digest) the e-mails of these committed notifications."""
-    return emails.deliver(notification_ids=notification_ids)
+def send_emails(notification_ids: list[int], attempt: int = 1) -> int:
+    """Send (or queue for the digest) the e-mails of these committed notifications; a later
+    attempt sends again those that failed."""
+    return emails.deliver(notification_ids=notification_ids, attempt=attempt)

@@ -401,3 +401,66 @@ def test_several_unread_dms_in_one_conversation_are_one_mail_until_it_is_read(pe
     mail_tasks(lambda: _dm(personas, "four"))
     assert emails.sweep(now=later + datetime.timedelta(hours=2)) == 1
     assert [m.subject for m in mail.outbox] == ["Mary: one", "Mary: four"]
+
+
+def test_a_failed_mail_is_tried_twice_more_then_left_failed(personas, settings, django_capture_on_commit_callbacks):
+    """A mail server down for a while: attempts 5 and 20 minutes later (tasks deferred on the
+    database queue), each sending only what is still failed and wanted."""
+    from django_tasks_db.models import DBTaskResult
+
+    from notifications.tasks import send_emails
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EMAIL_BACKEND = "tests.notifications.test_email_delivery.FailingBackend"
+    card = _card(personas)
+    with django_capture_on_commit_callbacks(execute=True):
+        _comment(personas, card, "@adam ping")
+    notification = Notification.objects.get(recipient=personas.admin)
+
+    def run_next(expected_attempt: int) -> datetime.datetime:
+        task = DBTaskResult.objects.order_by("-enqueued_at").first()
+        assert task is not None and task.task_path == "notifications.tasks.send_emails"
+        args, kwargs = task.args_kwargs["args"], task.args_kwargs["kwargs"]
+        assert notification.pk in args[0] and (args[1:] or [1])[0] == expected_attempt
+        DBTaskResult.objects.all().delete()
+        before = timezone.now()
+        send_emails.func(*args, **kwargs)
+        return before
+
+    run_next(1)
+    assert Notification.objects.get(pk=notification.pk).email == "failed"
+    started = run_next(2)  # the first retry: still failing
+    assert Notification.objects.get(pk=notification.pk).email == "failed"
+    retry = DBTaskResult.objects.get()
+    assert (
+        started + datetime.timedelta(minutes=20) <= retry.run_after <= timezone.now() + datetime.timedelta(minutes=20)
+    )
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    run_next(3)  # the last attempt: the server is back
+    assert [_to(m) for m in mail.outbox] == ["adam@example.com"]
+    assert Notification.objects.get(pk=notification.pk).email == "sent"
+    assert not DBTaskResult.objects.exists()
+    assert emails.sweep(now=timezone.now() + datetime.timedelta(hours=1)) == 0
+
+
+def test_after_the_last_attempt_a_failed_mail_stays_failed(personas, settings, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EMAIL_BACKEND = "tests.notifications.test_email_delivery.FailingBackend"
+    card = _card(personas)
+    with django_capture_on_commit_callbacks(execute=True):
+        _comment(personas, card, "@adam ping")
+    DBTaskResult.objects.all().delete()
+    notification = Notification.objects.get(recipient=personas.admin)
+    emails.deliver(notification_ids=[notification.pk])
+    emails.deliver(notification_ids=[notification.pk], attempt=2)
+    DBTaskResult.objects.all().delete()
+    emails.deliver(notification_ids=[notification.pk], attempt=3)
+    assert not DBTaskResult.objects.exists()  # no fourth attempt
+    assert Notification.objects.get(pk=notification.pk).email == "failed"
+    # Read in the app since: a retry skips it.
+    Notification.objects.filter(pk=notification.pk).update(read_at=timezone.now())
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert emails.deliver(notification_ids=[notification.pk], attempt=2) == 0
+    assert mail.outbox == []
