@@ -87,7 +87,7 @@ def test_sse_location_matches_the_stream_paths():
 def test_compose_file_has_the_services_an_operator_starts():
     compose = yaml.safe_load((DEPLOY / "docker" / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "punt", "worker", "nginx"}
+    assert set(services) == {"postgres", "redis", "migrate", "punt", "worker", "daily", "nginx"}
     assert "migrate" in " ".join(services["migrate"]["command"])
     assert services["punt"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["worker"]["command"] == ["python", "manage.py", "db_worker"]
@@ -96,6 +96,9 @@ def test_compose_file_has_the_services_an_operator_starts():
     assert env["DATABASE_URL"].startswith("postgres://")
     assert env["PUNT_TRUSTED_PROXY_COUNT"].startswith("${PUNT_TRUSTED_PROXY_COUNT:-1")
     assert services["worker"]["environment"] == env == services["migrate"]["environment"]
+    daily = " ".join(services["daily"]["command"])
+    assert "manage.py punt_notifications" in daily and "manage.py audit_prune" in daily
+    assert services["daily"]["environment"] == env
     build = services["migrate"]["build"]
     assert (DEPLOY / "docker" / build["context"] / build["dockerfile"]).resolve() == DEPLOY / "docker" / "Dockerfile"
     for volume in services["nginx"]["volumes"]:
@@ -117,5 +120,13 @@ def test_systemd_units_run_daphne_per_port_and_the_worker():
     assert web["Service"]["EnvironmentFile"] == "/etc/punt/punt.env"
     worker = unit("punt-worker.service")
     assert worker["Service"]["ExecStart"].endswith("manage.py db_worker")
+    # The daily work: both commands, from a timer the target starts (configparser keeps the
+    # last of the repeated ExecStart lines: read the file for both).
+    daily = (DEPLOY / "systemd" / "punt-daily.service").read_text()
+    assert "manage.py punt_notifications\n" in daily and "manage.py audit_prune\n" in daily
+    assert unit("punt-daily.service")["Service"]["Type"] == "oneshot"
+    timer = unit("punt-daily.timer")
+    assert timer["Timer"]["OnCalendar"] and timer["Timer"]["Persistent"] == "true"
+    assert "punt-daily.timer" in unit("punt.target")["Unit"]["Wants"]
     env = (DEPLOY / "systemd" / "punt.env.example").read_text()
     assert "PUNT_TRUSTED_PROXY_COUNT=1" in env and "STATIC_ROOT=/srv/punt/static" in env
