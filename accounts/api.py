@@ -61,7 +61,7 @@ from accounts.serializers import (
     UserListQuerySerializer,
 )
 from accounts.services import two_factor
-from audit.api import CSV, DESCRIPTION, FORMAT, PAGE, AuditLogView
+from audit.api import AuditLogView, audit_log_schema
 from audit.models import AuditEntry
 from audit.serializers import AdminAuditLogQuerySerializer
 from punt import errors
@@ -583,18 +583,11 @@ class AuditLogAdminView(AuditLogView):
     api_scope = "admin"
     query_serializer = AdminAuditLogQuerySerializer
 
-    @extend_schema(
+    @audit_log_schema(
         operation_id="admin_audit_log",
-        parameters=[AdminAuditLogQuerySerializer, FORMAT],
-        responses={
-            (200, "application/json"): PAGE,
-            (200, "text/csv"): CSV,
-            400: ERROR,
-            401: ERROR,
-            403: ERROR,
-        },
+        parameters=[AdminAuditLogQuerySerializer],
         summary="The audit log (site admins)",
-        description=DESCRIPTION,
+        statuses=(400, 401, 403),
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

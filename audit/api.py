@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,6 +47,17 @@ DESCRIPTION = (
     "Filters combine; `to` is exclusive. Entries cannot be changed or deleted; they are kept for "
     "PUNT_AUDIT_RETENTION_DAYS (`manage.py audit_prune`)."
 )
+
+
+def audit_log_schema(*, operation_id: str, parameters: list[Any], summary: str, statuses: tuple[int, ...]) -> Any:
+    """The OpenAPI declaration of an audit-log GET: JSON pages or CSV, and its error statuses."""
+    return extend_schema(
+        operation_id=operation_id,
+        parameters=[*parameters, FORMAT],
+        responses={(200, "application/json"): PAGE, (200, "text/csv"): CSV, **dict.fromkeys(statuses, ERROR)},
+        summary=summary,
+        description=DESCRIPTION,
+    )
 
 
 class AuditPagination(LimitOffsetPagination):

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from accounts.permissions import ApiKeyScope
-from audit.api import CSV, DESCRIPTION, ERROR, FORMAT, PAGE, AuditLogView
+from audit.api import AuditLogView, audit_log_schema
 from audit.models import AuditEntry
 from audit.serializers import AuditLogQuerySerializer
 from projects import selectors, services
@@ -534,19 +534,11 @@ class ProjectAuditLogView(AuditLogView):
         )
         self.filename_prefix = f"{self.project.key}-audit-log"
 
-    @extend_schema(
+    @audit_log_schema(
         operation_id="project_audit_log",
-        parameters=[AUDIT_SLUG, AuditLogQuerySerializer, FORMAT],
-        responses={
-            (200, "application/json"): PAGE,
-            (200, "text/csv"): CSV,
-            400: ERROR,
-            401: ERROR,
-            403: ERROR,
-            404: ERROR,
-        },
+        parameters=[AUDIT_SLUG, AuditLogQuerySerializer],
         summary="The project's part of the audit log (project admins)",
-        description=DESCRIPTION,
+        statuses=(400, 401, 403, 404),
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
